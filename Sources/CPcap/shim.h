@@ -1,0 +1,2 @@
+// Exists so Swift can import libpcap's public header as the module CPcap.
+#include <pcap/pcap.h>
