@@ -1,6 +1,142 @@
 import ArgumentParser
+import Foundation
+import SIPWardenCapture
+import SIPWardenCore
 
 struct ReplayCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "replay", abstract: "Replay a capture.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Run a capture through the filter offline and report what it would have done.",
+        discussion: """
+            Every frame goes through what the inline filter does: IP fragments are reassembled (as the \
+            kernel does before NFQUEUE), SIP over TCP is framed by Content-Length, each message is \
+            classified and, when it is on a SIP port of the rules, decided by the engine, using the \
+            packets' own timestamps as the clock. SIP found on other ports is counted but not judged.
+
+            Reads pcap and pcapng (Ethernet with VLAN tags, Linux cooked v1/v2, raw IP, loopback).
+            """
+    )
+
+    @OptionGroup var rules: ConfigOption
+
+    @Option(
+        name: .customLong("server"),
+        help: ArgumentHelp(
+            "An address of the protected host; packets from it are outbound (repeatable).",
+            discussion: "Without --server, responses count as outbound and requests as inbound."))
+    var servers: [String] = []
+
+    @Option(help: "Write one JSON object per packet (src, dst, verdict, reason, …) to this file.")
+    var verdicts: String?
+
+    @Flag(help: "Print the summary as one JSON object.")
+    var json = false
+
+    @Argument(help: "The capture file (pcap or pcapng).", completion: .file())
+    var capture: String
+
+    func run() throws {
+        let ruleSet = try rules.load()
+        var serverAddresses = Set<IPAddress>()
+        for text in servers {
+            guard let address = IPAddress(text) else { throw ValidationError("--server \(text): not an IP address") }
+            serverAddresses.insert(address)
+        }
+        let file: CaptureFile
+        do { file = try CaptureFile(path: capture) } catch { throw InputError(description: error.description) }
+        var verdictLog: VerdictLog?
+        if let verdicts { verdictLog = try VerdictLog(path: verdicts) }
+
+        var replayer = Replayer(rules: ruleSet, servers: serverAddresses)
+        var frameNumber = 0
+        do {
+            try file.forEachFrame { time, frame in
+                frameNumber += 1
+                let outcome = replayer.replay(frame: frame, linkType: file.linkType, at: time)
+                verdictLog?.write(frame: frameNumber, time: time, outcome)
+            }
+        } catch {
+            throw InputError(description: error.description)
+        }
+        try verdictLog?.close()
+        if json {
+            print(replayer.summary.json.rendered)
+        } else {
+            print(SummaryText(capture: capture, linkType: file.linkType, summary: replayer.summary).description)
+        }
+    }
+}
+
+/// The `--verdicts` file: one JSON object per packet, in capture order.
+struct VerdictLog {
+    let path: String
+    let handle: FileHandle
+    var pending = ""
+
+    init(path: String) throws(InputError) {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw InputError(description: "\(path): cannot write verdicts file") }
+        self.path = path
+        self.handle = handle
+        pending.reserveCapacity(1 << 20)
+    }
+
+    mutating func write(frame: Int, time: Timestamp, _ outcome: Replayer.Outcome) {
+        pending += "{\"frame\":\(frame),\"time\":\(time),\"src\":"
+        pending += outcome.source.map { "\"\($0)\"" } ?? "null"
+        pending += ",\"dst\":"
+        pending += outcome.destination.map { "\"\($0)\"" } ?? "null"
+        pending += ",\"direction\":\"\(outcome.direction.rawValue)\",\"verdict\":\""
+        pending += outcome.decision.drops ? "drop" : "accept"
+        pending += "\",\"action\":\"\(outcome.decision.verdict.rawValue)\",\"reason\":\"\(outcome.decision.reason.rawValue)\""
+        pending += ",\"messages\":\(outcome.messages)}\n"
+        if pending.utf8.count >= 1 << 20 { flush() }
+    }
+
+    mutating func flush() {
+        handle.write(Data(pending.utf8))
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    mutating func close() throws(InputError) {
+        flush()
+        do { try handle.close() } catch { throw InputError(description: "\(path): \(error.localizedDescription)") }
+    }
+}
+
+/// The readable replay summary.
+struct SummaryText: CustomStringConvertible {
+    let capture: String
+    let linkType: LinkType
+    let summary: ReplaySummary
+
+    var description: String {
+        func list<Key>(_ counts: [Key: Int], _ name: (Key) -> String) -> String {
+            counts.sorted { ($1.value, name($0.key)) < ($0.value, name($1.key)) }
+                .map { "\(name($0.key)) \($0.value)" }.joined(separator: ", ")
+        }
+        let span = zip([summary.first], [summary.last]).compactMap { first, last in
+            first.flatMap { f in last.map { String(format: "%.3f s", $0.seconds - f.seconds) } }
+        }.first ?? "0 s"
+        var rows = [
+            ["capture", "\(capture) (\(linkType), \(summary.packets) packets over \(span))"],
+            [
+                "requests",
+                "\(summary.requestCount)" + (summary.requestCount > 0 ? " (\(list(summary.requestsByMethod) { $0 }))" : ""),
+            ],
+            [
+                "responses",
+                "\(summary.responseCount)"
+                    + (summary.responseCount > 0 ? " (\(list(summary.responsesByStatus) { String($0) }))" : ""),
+            ],
+            ["verdicts", list(summary.verdicts) { $0.rawValue }],
+            ["reasons", list(summary.reasons) { $0.rawValue }],
+        ]
+        if summary.undecodable > 0 { rows.append(["undecodable", "\(summary.undecodable) frames"]) }
+        if summary.reassembledDatagrams > 0 { rows.append(["reassembled", "\(summary.reassembledDatagrams) datagrams"]) }
+        let top = summary.topSources(5).map { "\($0.address) \($0.packets) (\($0.drops) dropped)" }
+        if !top.isEmpty { rows.append(["top sources", top.joined(separator: ", ")]) }
+        return table(rows)
+    }
 }

@@ -62,17 +62,10 @@ struct MessageScanner {
         requiredHeaders()
     }
 
-    /// A CRLF keep-alive (RFC 5626 §4.4.1), a few NULs some phones send instead, or a STUN binding.
+    /// A NAT keep-alive: any payload of at most 8 bytes (RFC 5626 CRLF pings, and the NULs, spaces or
+    /// "hello" some phones send; no SIP message is that short), or a STUN message (RFC 5389).
     func isKeepAlive() -> Bool {
-        if count <= 8 {
-            var allLineBreaks = true
-            var allZero = true
-            for k in 0..<count {
-                allLineBreaks = allLineBreaks && (p[k] == ByteClass.cr || p[k] == ByteClass.lf)
-                allZero = allZero && p[k] == 0
-            }
-            if allLineBreaks || allZero { return true }
-        }
+        if count <= 8 { return true }
         // STUN (RFC 5389): two zero bits, a length that fits, and the magic cookie 0x2112A442.
         guard count >= 20, p[0] & 0xC0 == 0 else { return false }
         let length = Int(p[2]) << 8 | Int(p[3])

@@ -38,12 +38,13 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     public static let badHeaderLine = SIPAnomalies(rawValue: 1 << 14)
     /// A From, To or Contact value whose angle brackets are missing, unclosed or padded with spaces.
     public static let badNameAddress = SIPAnomalies(rawValue: 1 << 15)
-    /// An unquoted display name with characters that are not token characters.
-    public static let badDisplayName = SIPAnomalies(rawValue: 1 << 16)
+    /// An unquoted display name with characters that are not token characters. RFC 4475 §3.1.2.15 calls it
+    /// invalid, but phones in the field send it (`From: \"name\" <sip:…>`), so it is tolerated.
+    public static let badDisplayName = SIPAnomalies(rawValue: 1 << 30)
     /// The header section does not end with an empty line.
-    public static let unterminatedHeaders = SIPAnomalies(rawValue: 1 << 17)
+    public static let unterminatedHeaders = SIPAnomalies(rawValue: 1 << 16)
     /// The payload is not SIP: HTTP, TLS, binary or text that is no SIP start line.
-    public static let notSIP = SIPAnomalies(rawValue: 1 << 18)
+    public static let notSIP = SIPAnomalies(rawValue: 1 << 17)
 
     /// A Request-URI, From/To/Contact URI or Call-ID longer than the configured limit.
     public static let oversizeField = SIPAnomalies(rawValue: 1 << 24)
@@ -51,7 +52,8 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     public static let oversizeMessage = SIPAnomalies(rawValue: 1 << 25)
     /// Bytes after the Content-Length body: ignored over UDP (RFC 3261 §18.3), or a second message.
     public static let trailingData = SIPAnomalies(rawValue: 1 << 26)
-    /// A CRLF keep-alive or a STUN message (RFC 5626), sent by NATed phones to keep their binding.
+    /// A payload of at most 8 bytes (CRLF ping, NULs, spaces, "hello") or a STUN message, which NATed
+    /// phones send to keep their binding open (RFC 5626).
     public static let keepAlive = SIPAnomalies(rawValue: 1 << 27)
     /// Max-Forwards or Expires beyond 2^32-1: tolerated, but a mark of fuzzers.
     public static let overlargeValue = SIPAnomalies(rawValue: 1 << 28)
@@ -60,7 +62,7 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     public static let badDate = SIPAnomalies(rawValue: 1 << 29)
 
     /// The flags that make a message malformed.
-    public static let malformedSet = SIPAnomalies(rawValue: (1 << 19) - 1)
+    public static let malformedSet = SIPAnomalies(rawValue: (1 << 18) - 1)
 
     public var isMalformed: Bool { !isDisjoint(with: .malformedSet) }
 

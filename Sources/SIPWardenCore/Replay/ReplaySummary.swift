@@ -1,0 +1,99 @@
+/// Counts over a whole replay: packets, SIP messages by method and status, verdicts by reason, sources.
+public struct ReplaySummary: Sendable {
+    public var packets = 0
+    public var undecodable = 0
+    /// Fragments that completed a datagram.
+    public var reassembledDatagrams = 0
+    /// SIP requests per known method (indexed by `SIPMethod.rawValue`); unknown tokens in `otherMethods`.
+    public var requests = [Int](repeating: 0, count: SIPMethod.allCases.count)
+    public var otherMethods: [String: Int] = [:]
+    /// SIP responses per status code (100–699; anything else counts under 0).
+    public var responses = [Int](repeating: 0, count: 700)
+    public var verdicts: [Decision.Verdict: Int] = [:]
+    public var reasons: [Decision.Reason: Int] = [:]
+    /// Packets and drops per source address.
+    public var sources: [IPAddress: (packets: Int, drops: Int)] = [:]
+    public var first: Timestamp?
+    public var last: Timestamp?
+
+    public init() {}
+
+    mutating func count(request method: SIPMethod, token: @autoclosure () -> String) {
+        if method == .unknown {
+            otherMethods[token(), default: 0] += 1
+        } else {
+            requests[Int(method.rawValue)] += 1
+        }
+    }
+
+    mutating func count(response status: UInt16) {
+        responses[status < 700 ? Int(status) : 0] += 1
+    }
+
+    mutating func count(_ decision: Decision, source: IPAddress?) {
+        verdicts[decision.verdict, default: 0] += 1
+        reasons[decision.reason, default: 0] += 1
+        if let source {
+            sources[source, default: (0, 0)].packets += 1
+            if decision.drops { sources[source, default: (0, 0)].drops += 1 }
+        }
+    }
+
+    /// Requests by method token (known methods by name), only those seen.
+    public var requestsByMethod: [String: Int] {
+        var result = otherMethods
+        for method in SIPMethod.allCases where requests[Int(method.rawValue)] > 0 {
+            result[method.description] = requests[Int(method.rawValue)]
+        }
+        return result
+    }
+
+    /// Responses by status code, only those seen.
+    public var responsesByStatus: [Int: Int] {
+        Dictionary(uniqueKeysWithValues: responses.enumerated().filter { $0.element > 0 }.map { ($0.offset, $0.element) })
+    }
+
+    public var requestCount: Int { requests.reduce(0, +) + otherMethods.values.reduce(0, +) }
+    public var responseCount: Int { responses.reduce(0, +) }
+
+    /// The sources with the most packets (ties by address), at most `limit`.
+    public func topSources(_ limit: Int = 10) -> [(address: IPAddress, packets: Int, drops: Int)] {
+        sources.map { (address: $0.key, packets: $0.value.packets, drops: $0.value.drops) }
+            .sorted { ($1.packets, $0.address) < ($0.packets, $1.address) }
+            .prefix(limit).map { $0 }
+    }
+
+    /// The summary as one JSON object (what `sipwarden replay --json` prints).
+    public var json: JSONValue {
+        func counts<Key>(_ pairs: [Key: Int], _ name: (Key) -> String) -> JSONValue {
+            .object(pairs.map { (name($0.key), JSONValue.int($0.value)) }.sorted { $0.0 < $1.0 })
+        }
+        return .object([
+            ("packets", .int(packets)),
+            ("undecodable", .int(undecodable)),
+            ("reassembled_datagrams", .int(reassembledDatagrams)),
+            ("first", first.map { .string($0.description) } ?? .null),
+            ("last", last.map { .string($0.description) } ?? .null),
+            (
+                "sip",
+                .object([
+                    ("requests", .int(requestCount)), ("responses", .int(responseCount)),
+                    ("requests_by_method", counts(requestsByMethod) { $0 }),
+                    ("responses_by_status", counts(responsesByStatus) { String($0) }),
+                ])
+            ),
+            ("verdicts", counts(verdicts) { $0.rawValue }),
+            ("reasons", counts(reasons) { $0.rawValue }),
+            (
+                "top_sources",
+                .array(
+                    topSources().map {
+                        .object([
+                            ("source", .string($0.address.description)), ("packets", .int($0.packets)),
+                            ("drops", .int($0.drops)),
+                        ])
+                    })
+            ),
+        ])
+    }
+}

@@ -1,0 +1,31 @@
+/// One problem in the rule files, located by file and line/column (syntax) or by key path (meaning).
+public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The TOML itself does not parse.
+    case syntax(file: String, line: Int, column: Int, message: String)
+    /// A key the schema does not have; `suggestion` is the closest known key, if any is close.
+    case unknownKey(file: String, key: String, suggestion: String?)
+    /// A known key with a value of the wrong type or out of range.
+    case badValue(file: String, key: String, value: String, expected: String)
+    /// A rule file (or include) that cannot be read.
+    case unreadable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .syntax(let file, let line, let column, let message):
+            return "\(file):\(line):\(column): \(message)"
+        case .unknownKey(let file, let key, let suggestion):
+            return "\(file): unknown key '\(key)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+        case .badValue(let file, let key, let value, let expected):
+            return "\(file): \(key) = \(value): expected \(expected)"
+        case .unreadable(let file, let reason):
+            return "\(file): \(reason)"
+        }
+    }
+}
+
+/// Every problem found in a set of rule files; `check` prints them all.
+public struct RulesErrors: Error, Equatable, Sendable, CustomStringConvertible {
+    public var errors: [RulesError]
+    public init(_ errors: [RulesError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
