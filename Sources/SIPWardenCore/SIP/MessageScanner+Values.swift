@@ -418,9 +418,9 @@ extension MessageScanner {
                 value = ByteRange(valueStart, k)
             }
             assign(value, toDigestParameter: nameStart, nameEnd, in: &fields)
+            // A missing comma between parameters is tolerated (RFC 3665 §2.1 F3 has one).
             k = skipWhitespace(k, end)
-            guard k < end, p[k] == UInt8(ascii: ",") else { break }
-            k += 1
+            if k < end, p[k] == UInt8(ascii: ",") { k += 1 }
         }
         return fields
     }

@@ -134,7 +134,8 @@ struct MessageScanner {
         while k < end, p[k] != ByteClass.space { k += 1 }
         if !equalsIgnoringCase(start, k, "sip/2.0") { flag(.badVersion) }
         guard k < end else { return flag(.badStartLine) }
-        k += 1
+        // Extra spaces before the code are tolerated (RFC 3665 itself prints "SIP/2.0  486").
+        while k < end, p[k] == ByteClass.space { k += 1 }
         let digitsStart = k
         var code: UInt64 = 0
         while k < end, ByteClass.isDigit(p[k]) {

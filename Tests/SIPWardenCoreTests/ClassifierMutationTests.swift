@@ -1,0 +1,65 @@
+import Testing
+
+@testable import SIPWardenCore
+
+/// 100,000 random mutations of corpus messages: every one classifies, and every range stays in bounds.
+@Suite struct ClassifierMutationTests {
+    /// A small deterministic generator (SplitMix64), so a failure can be replayed from its seed.
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func ranges(of m: SIPMessage) -> [ByteRange] {
+        let uris = [m.requestURI, m.from.uri, m.to.uri, m.contact.uri].flatMap { [$0.whole, $0.scheme, $0.user, $0.host] }
+        let digests = [m.authorization, m.challenge].flatMap {
+            [$0.scheme, $0.username, $0.realm, $0.nonce, $0.uri, $0.response, $0.qop, $0.nc, $0.cnonce, $0.algorithm, $0.opaque]
+        }
+        return uris + digests + [
+            m.methodToken, m.reason, m.via.transport, m.via.sentBy, m.via.host, m.via.branch, m.via.received,
+            m.from.displayName, m.from.tag, m.to.displayName, m.to.tag, m.contact.displayName, m.callID,
+            m.cseq.methodToken, m.userAgent, m.contentType, m.body,
+        ]
+    }
+
+    @Test func hundredThousandMutations() throws {
+        let files = Corpus.files(in: "torture/rfc4475", suffix: ".dat") + Corpus.files(in: "rfc-examples/rfc3665", suffix: ".sip")
+        let seeds = try files.map { try Corpus.bytes($0) }
+        #expect(seeds.count > 200)
+        var random = SplitMix64(state: 20261123)
+        let classifier = SIPClassifier()
+        let interesting: [UInt8] = Array(" \t\r\n:;,<>\"\\@=/%0".utf8) + [0, 0x7F, 0xFF]
+        var malformed = 0
+        for _ in 0..<100_000 {
+            var bytes = seeds[Int(random.next() % UInt64(seeds.count))]
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                guard !bytes.isEmpty else { break }
+                let at = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 5 {
+                case 0: bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                case 1: bytes[at] = interesting[Int(random.next() % UInt64(interesting.count))]
+                case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 16)))
+                case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + Int(random.next() % 32))], at: at)
+                default: bytes.removeSubrange(at...)
+                }
+            }
+            let message = bytes.withUnsafeBytes { classifier.classify($0) }
+            if message.isMalformed { malformed += 1 }
+            for range in Self.ranges(of: message) where !range.isEmpty {
+                guard Int(range.upperBound) <= bytes.count, range.lowerBound <= range.upperBound else {
+                    Issue.record("range \(range) outside \(bytes.count) bytes: \(bytes)")
+                    return
+                }
+            }
+            #expect(Int(message.end) <= bytes.count)
+        }
+        // Mutations break most messages: the classifier must notice a good share of them.
+        #expect(malformed > 30_000)
+    }
+}

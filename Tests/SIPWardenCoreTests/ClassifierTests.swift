@@ -1,0 +1,240 @@
+import Testing
+
+@testable import SIPWardenCore
+
+@Suite struct ClassifierTests {
+    static func message(_ headers: String, startLine: String = "INVITE sip:100@pbx.example.com SIP/2.0", body: String = "")
+        -> String
+    {
+        "\(startLine)\r\n\(headers.split(separator: "\n").joined(separator: "\r\n"))\r\n\r\n\(body)"
+    }
+
+    static let base = """
+        Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-1;rport
+        From: "Alice" <sip:alice@example.com>;tag=a1
+        To: <sip:100@pbx.example.com>
+        Call-ID: c1@192.0.2.10
+        CSeq: 1 INVITE
+        Max-Forwards: 70
+        Contact: <sip:alice@192.0.2.10:5062>
+        User-Agent: Phone/1.0
+        Content-Length: 0
+        """
+
+    @Test func fullFormFields() {
+        let c = Classified(Self.message(Self.base))
+        #expect(c.message.kind == .request)
+        #expect(c.message.method == .invite)
+        #expect(c.anomalyNames.isEmpty)
+        #expect(c.text(c.message.requestURI.user) == "100")
+        #expect(c.text(c.message.requestURI.host) == "pbx.example.com")
+        #expect(c.text(c.message.via.transport) == "UDP")
+        #expect(c.text(c.message.via.sentBy) == "192.0.2.10:5062")
+        #expect(c.message.via.port == 5062)
+        #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
+        #expect(c.message.via.hasRport)
+        #expect(c.text(c.message.from.displayName) == "Alice")
+        #expect(c.text(c.message.from.uri.user) == "alice")
+        #expect(c.text(c.message.from.tag) == "a1")
+        #expect(c.text(c.message.to.uri.user) == "100")
+        #expect(c.message.to.tag.isEmpty)
+        #expect(c.text(c.message.callID) == "c1@192.0.2.10")
+        #expect(c.message.cseq.number == 1)
+        #expect(c.message.maxForwards == 70)
+        #expect(c.text(c.message.contact.uri.host) == "192.0.2.10")
+        #expect(c.message.contact.uri.port == 5062)
+        #expect(c.text(c.message.userAgent) == "Phone/1.0")
+        #expect(c.message.contentLength == 0)
+    }
+
+    @Test func compactFormsGiveTheSameFields() {
+        let compact = """
+            v: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-1;rport
+            f: "Alice" <sip:alice@example.com>;tag=a1
+            t: <sip:100@pbx.example.com>
+            i: c1@192.0.2.10
+            CSeq: 1 INVITE
+            m: <sip:alice@192.0.2.10:5062>
+            c: application/sdp
+            l: 0
+            """
+        let c = Classified(Self.message(compact))
+        #expect(c.anomalyNames.isEmpty)
+        #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
+        #expect(c.text(c.message.from.tag) == "a1")
+        #expect(c.text(c.message.to.uri.user) == "100")
+        #expect(c.text(c.message.callID) == "c1@192.0.2.10")
+        #expect(c.text(c.message.contact.uri.user) == "alice")
+        #expect(c.text(c.message.contentType) == "application/sdp")
+        #expect(c.message.contentLength == 0)
+    }
+
+    @Test(arguments: ["VIA", "via", "vIa", "V", "Via "])
+    func headerNamesIgnoreCase(name: String) {
+        let headers = Self.base.replacingOccurrences(of: "Via:", with: "\(name):")
+        let c = Classified(Self.message(headers))
+        #expect(c.message.via.count == 1)
+        #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
+    }
+
+    @Test func methodsAreCaseSensitive() {
+        let c = Classified(Self.message(Self.base.replacingOccurrences(of: "1 INVITE", with: "1 invite"), startLine: "invite sip:100@pbx.example.com SIP/2.0"))
+        #expect(c.message.method == .unknown)
+        #expect(c.method == "invite")
+    }
+
+    @Test func foldedValuesAreRead() {
+        let headers = Self.base
+            .replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1\n   INVITE")
+            .replacingOccurrences(of: "To: <sip:100@pbx.example.com>", with: "To:\n\t<sip:100@pbx.example.com>\n ;tag=t9")
+        let c = Classified(Self.message(headers))
+        #expect(c.anomalyNames.isEmpty)
+        #expect(c.message.cseq.method == .invite)
+        #expect(c.text(c.message.to.tag) == "t9")
+    }
+
+    @Test(arguments: [
+        ("From: <sip:bob@example.com>;tag=b2", SIPAnomalies.duplicateHeader),
+        ("To: <sip:200@pbx.example.com>", .duplicateHeader),
+        ("Call-ID: other", .duplicateHeader),
+        ("i: other", .duplicateHeader),
+        ("CSeq: 2 INVITE", .duplicateHeader),
+        ("Max-Forwards: 10", .duplicateHeader),
+        ("Content-Length: 5", .conflictingContentLength),
+        ("l: 0", .duplicateHeader),
+    ])
+    func duplicatedSingleValueHeaders(extra: String, flag: SIPAnomalies) {
+        let c = Classified(Self.message(Self.base + "\n" + extra))
+        #expect(c.message.anomalies.contains(flag))
+        #expect(c.message.isMalformed)
+    }
+
+    @Test func repeatedMultiValueHeadersAreFine() {
+        let headers = Self.base + "\nVia: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK-2, SIP/2.0/TCP p2;branch=z9hG4bK-3\nContact: <sip:x@y>"
+        let c = Classified(Self.message(headers))
+        #expect(c.anomalyNames.isEmpty)
+        #expect(c.message.via.count == 3)
+        #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
+    }
+
+    @Test(arguments: [
+        ("Content-Length: -1", SIPAnomalies.badContentLength), ("Content-Length: abc", .badContentLength),
+        ("Content-Length: 99999999999", .badContentLength), ("Content-Length: 10", .contentLengthExceedsPayload),
+    ])
+    func contentLengthProblems(header: String, flag: SIPAnomalies) {
+        let c = Classified(Self.message(Self.base.replacingOccurrences(of: "Content-Length: 0", with: header)))
+        #expect(c.message.anomalies.contains(flag))
+        #expect(c.message.isMalformed)
+    }
+
+    @Test func bodyIsFramedByContentLength() {
+        let body = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\n"
+        let c = Classified(
+            Self.message(
+                Self.base.replacingOccurrences(of: "Content-Length: 0", with: "Content-Type: application/sdp\nContent-Length: \(body.utf8.count)"),
+                body: body))
+        #expect(c.anomalyNames.isEmpty)
+        #expect(c.text(c.message.body) == body)
+        #expect(!c.message.sdpHasInlineKey)
+    }
+
+    @Test(arguments: [
+        ("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n", true),
+        ("a=crypto:1 AES_CM_128_HMAC_SHA1_80 dtls-keying\r\na=note inline:x\r\n", false),
+        ("a=fingerprint:sha-256 AB:CD\r\n", false),
+    ])
+    func sdesKeysInClearAreSeen(line: String, expected: Bool) {
+        let body = "v=0\r\nm=audio 4000 RTP/SAVP 0\r\n" + line
+        let headers = Self.base.replacingOccurrences(
+            of: "Content-Length: 0", with: "Content-Type: application/sdp\nContent-Length: \(body.utf8.count)")
+        #expect(Classified(Self.message(headers, body: body)).message.sdpHasInlineKey == expected)
+    }
+
+    @Test func digestCredentialsAndChallenges() {
+        let request = Classified(
+            Self.message(
+                Self.base + "\nProxy-Authorization: Digest username=\"alice\", realm=\"pbx\", nonce=\"n0nce\", uri=\"sip:100@pbx.example.com\", response=\"abcdef\", qop=auth, nc=00000001, cnonce=\"c0\", algorithm=MD5"
+            ))
+        let credentials = request.message.authorization
+        #expect(credentials.isProxy)
+        #expect(request.text(credentials.username) == "alice")
+        #expect(request.text(credentials.realm) == "pbx")
+        #expect(request.text(credentials.nonce) == "n0nce")
+        #expect(request.text(credentials.uri) == "sip:100@pbx.example.com")
+        #expect(request.text(credentials.response) == "abcdef")
+        #expect(request.text(credentials.qop) == "auth")
+        #expect(request.text(credentials.nc) == "00000001")
+        #expect(request.text(credentials.cnonce) == "c0")
+        #expect(request.text(credentials.algorithm) == "MD5")
+
+        let response = Classified(
+            Self.message(
+                Self.base + "\nWWW-Authenticate: Digest realm=\"pbx\", nonce=\"xyz\", qop=\"auth\"\nServer: PBX/2",
+                startLine: "SIP/2.0 401 Unauthorized"))
+        #expect(response.message.kind == .response)
+        #expect(response.message.status == 401)
+        #expect(response.text(response.message.reason) == "Unauthorized")
+        #expect(!response.message.challenge.isProxy)
+        #expect(response.text(response.message.challenge.nonce) == "xyz")
+        #expect(response.text(response.message.challenge.qop) == "auth")
+        #expect(response.text(response.message.userAgent) == "PBX/2")
+    }
+
+    @Test(arguments: [
+        "GET / HTTP/1.1\r\nHost: pbx\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n",
+        "\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\u{03}\u{03}", "SSH-2.0-OpenSSH_9.2\r\n",
+        "hello world, this is not SIP\r\n\r\n",
+    ])
+    func otherProtocolsAreNotSIP(payload: String) {
+        let c = Classified(payload)
+        #expect(c.message.kind == .unknown)
+        #expect(c.message.anomalies.contains(.notSIP))
+        #expect(c.message.isMalformed)
+    }
+
+    @Test(arguments: [[UInt8]("\r\n\r\n"), [UInt8]("\r\n"), [0, 0, 0, 0], [UInt8]("hello"), [UInt8]("     ")])
+    func keepAlivesAreRecognised(payload: [UInt8]) {
+        let c = Classified(payload)
+        #expect(c.message.anomalies == .keepAlive)
+        #expect(!c.message.isMalformed)
+    }
+
+    @Test func stunBindingIsAKeepAlive() {
+        let stun: [UInt8] = [0, 1, 0, 0, 0x21, 0x12, 0xA4, 0x42] + [UInt8](repeating: 7, count: 12)
+        #expect(Classified(stun).message.anomalies == .keepAlive)
+    }
+
+    @Test func controlBytesInHeadersAreFlagged() {
+        let c = Classified(Self.message(Self.base.replacingOccurrences(of: "Phone/1.0", with: "Phone\u{0}1.0")))
+        #expect(c.message.anomalies.contains(.controlCharacters))
+    }
+
+    @Test func limitsAreConfigurable() {
+        var limits = ClassifierLimits()
+        limits.callIDLength = 8
+        #expect(Classified([UInt8](Self.message(Self.base)), limits: limits).message.anomalies.contains(.oversizeField))
+        #expect(!Classified(Self.message(Self.base)).message.anomalies.contains(.oversizeField))
+    }
+
+    @Test func leadingLineBreaksBeforeTheStartLineAreIgnored() {
+        #expect(Classified("\r\n\r\n" + Self.message(Self.base)).anomalyNames.isEmpty)
+    }
+
+    /// Bad input of every shape is a classification, never a crash.
+    @Test(arguments: [
+        [UInt8](), [UInt8](repeating: 0, count: 1500), [UInt8](repeating: 0, count: 65535),
+        [UInt8](repeating: UInt8(ascii: "A"), count: 65535), Array([UInt8](Self.message(Self.base)).prefix(40)),
+        [UInt8]("INVITE sip:a SIP/2.0\r\nVia: \"\r\nFrom: <\r\nTo: \"x\r\nContact: <sip:\r\nCSeq: 99999999999999\r\n"),
+    ])
+    func badInputIsAValue(bytes: [UInt8]) {
+        let c = Classified(bytes)
+        #expect(c.message.isMalformed || c.message.anomalies.contains(.keepAlive))
+    }
+
+    @Test func sixtyFourKilobyteMessageIsOversize() {
+        let padding = "X-Pad: " + String(repeating: "p", count: 65000)
+        let c = Classified(Self.message(Self.base + "\n" + padding))
+        #expect(c.message.anomalies.contains(.oversizeMessage))
+        #expect(c.message.method == .invite)
+    }
+}

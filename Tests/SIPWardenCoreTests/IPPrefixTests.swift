@@ -1,0 +1,29 @@
+import Testing
+
+@testable import SIPWardenCore
+
+@Suite struct IPPrefixTests {
+    @Test(arguments: [
+        ("192.0.2.0/24", "192.0.2.200", true), ("192.0.2.0/24", "192.0.3.1", false),
+        ("192.0.2.77", "192.0.2.77", true), ("192.0.2.77", "192.0.2.78", false),
+        ("2001:db8::/32", "2001:db8:ffff::1", true), ("2001:db8::/32", "2001:db9::1", false),
+        ("2001:db8:1:2::/64", "2001:db8:1:2:aaaa::1", true), ("2001:db8:1:2::/64", "2001:db8:1:3::1", false),
+        ("0.0.0.0/0", "203.0.113.1", true), ("0.0.0.0/0", "2001:db8::1", false),
+        ("2001:db8::1/128", "2001:db8::1", true), ("10.1.2.3/8", "10.200.0.1", true),
+    ])
+    func containment(prefix: String, address: String, inside: Bool) throws {
+        let block = try #require(IPPrefix(prefix))
+        #expect(block.contains(try #require(IPAddress(address))) == inside)
+    }
+
+    @Test(arguments: ["192.0.2.0/33", "192.0.2/24", "2001:db8::/129", "hello", "192.0.2.0/-1", "192.0.2.0/+8", ""])
+    func invalidBlocks(text: String) {
+        #expect(IPPrefix(text) == nil)
+    }
+
+    @Test func hostBitsAreClearedAndPrinted() throws {
+        #expect(try #require(IPPrefix("10.1.2.3/8")).description == "10.0.0.0/8")
+        #expect(try #require(IPPrefix("2001:db8::ffff/64")).description == "2001:db8::/64")
+        #expect(IPAddress("::ffff:192.0.2.1")?.family == .v6)
+    }
+}
