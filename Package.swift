@@ -40,6 +40,8 @@ let package = Package(
             name: "SIPWardenCaptureTests",
             dependencies: ["SIPWardenCapture", "SIPWardenCore"]
         ),
+        // Runs the built binary; `swift build` must have built it first.
+        .testTarget(name: "SIPWardenCLITests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,7 +11,8 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .cannotOpen(let file, let reason): return "\(file): cannot read capture: \(reason)"
         case .unsupportedLinkType(let file, let linkType):
-            return "\(file): unsupported link type \(linkType) (supported: Ethernet, Linux cooked v1/v2, raw IP, loopback)"
+            return
+                "\(file): unsupported link type \(linkType) (supported: Ethernet, Linux cooked v1/v2, raw IP, loopback)"
         case .corrupt(let file, let reason): return "\(file): corrupt capture: \(reason)"
         }
     }
@@ -28,9 +29,11 @@ public final class CaptureFile {
 
     public init(path: String) throws(CaptureError) {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-        guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
+        guard
+            let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
         else {
-            throw .cannotOpen(file: path, reason: Self.text(errorBuffer))
+            let reason = Self.text(errorBuffer)
+            throw .cannotOpen(file: path, reason: reason.hasPrefix("\(path): ") ? String(reason.dropFirst(path.count + 2)) : reason)
         }
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(rawValue: dlt) else {
@@ -56,7 +59,8 @@ public final class CaptureFile {
             case 1:
                 guard let header, let data else { continue }
                 // With nanosecond precision, libpcap stores nanoseconds in tv_usec.
-                let time = Timestamp(nanoseconds: Int64(header.pointee.ts.tv_sec) * 1_000_000_000 + Int64(header.pointee.ts.tv_usec))
+                let time = Timestamp(
+                    nanoseconds: Int64(header.pointee.ts.tv_sec) * 1_000_000_000 + Int64(header.pointee.ts.tv_usec))
                 body(time, UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)))
             case PCAP_ERROR_BREAK:
                 return

@@ -7,7 +7,8 @@ struct ConfigOption: ParsableArguments {
     static let defaultPath = "/etc/sipwarden/sipwarden.toml"
 
     @Option(
-        name: .long, help: ArgumentHelp("Rule file.", discussion: "Default: \(defaultPath) (built-in defaults when absent)."),
+        name: .long,
+        help: ArgumentHelp("Rule file.", discussion: "Default: \(defaultPath) (built-in defaults when absent)."),
         completion: .file(extensions: ["toml"]))
     var config: String?
 

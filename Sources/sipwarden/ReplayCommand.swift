@@ -89,7 +89,8 @@ struct VerdictLog {
         pending += outcome.destination.map { "\"\($0)\"" } ?? "null"
         pending += ",\"direction\":\"\(outcome.direction.rawValue)\",\"verdict\":\""
         pending += outcome.decision.drops ? "drop" : "accept"
-        pending += "\",\"action\":\"\(outcome.decision.verdict.rawValue)\",\"reason\":\"\(outcome.decision.reason.rawValue)\""
+        pending +=
+            "\",\"action\":\"\(outcome.decision.verdict.rawValue)\",\"reason\":\"\(outcome.decision.reason.rawValue)\""
         pending += ",\"messages\":\(outcome.messages)}\n"
         if pending.utf8.count >= 1 << 20 { flush() }
     }
@@ -116,14 +117,16 @@ struct SummaryText: CustomStringConvertible {
             counts.sorted { ($1.value, name($0.key)) < ($0.value, name($1.key)) }
                 .map { "\(name($0.key)) \($0.value)" }.joined(separator: ", ")
         }
-        let span = zip([summary.first], [summary.last]).compactMap { first, last in
-            first.flatMap { f in last.map { String(format: "%.3f s", $0.seconds - f.seconds) } }
-        }.first ?? "0 s"
+        let span =
+            zip([summary.first], [summary.last]).compactMap { first, last in
+                first.flatMap { f in last.map { String(format: "%.3f s", $0.seconds - f.seconds) } }
+            }.first ?? "0 s"
         var rows = [
             ["capture", "\(capture) (\(linkType), \(summary.packets) packets over \(span))"],
             [
                 "requests",
-                "\(summary.requestCount)" + (summary.requestCount > 0 ? " (\(list(summary.requestsByMethod) { $0 }))" : ""),
+                "\(summary.requestCount)"
+                    + (summary.requestCount > 0 ? " (\(list(summary.requestsByMethod) { $0 }))" : ""),
             ],
             [
                 "responses",
@@ -134,7 +137,9 @@ struct SummaryText: CustomStringConvertible {
             ["reasons", list(summary.reasons) { $0.rawValue }],
         ]
         if summary.undecodable > 0 { rows.append(["undecodable", "\(summary.undecodable) frames"]) }
-        if summary.reassembledDatagrams > 0 { rows.append(["reassembled", "\(summary.reassembledDatagrams) datagrams"]) }
+        if summary.reassembledDatagrams > 0 {
+            rows.append(["reassembled", "\(summary.reassembledDatagrams) datagrams"])
+        }
         let top = summary.topSources(5).map { "\($0.address) \($0.packets) (\($0.drops) dropped)" }
         if !top.isEmpty { rows.append(["top sources", top.joined(separator: ", ")]) }
         return table(rows)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct SIPWarden: ParsableCommand {
@@ -13,17 +14,28 @@ struct SIPWarden: ParsableCommand {
             """,
         subcommands: [ClassifyCommand.self, ReplayCommand.self]
     )
+
+    /// Runs the command line with the project's exit codes: 1 for bad input or configuration
+    /// (one line on stderr), 2 for usage errors.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as InputError {
+            printError(error.description)
+            Foundation.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// A failure to report as one line on stderr with exit code 1 (invalid input or configuration).
 struct InputError: Error, CustomStringConvertible {
     let description: String
-}
-
-extension InputError {
-    /// Prints the message the way every command reports bad input, then exits 1.
-    func exit() -> Never {
-        printError(description)
-        SIPWarden.exit(withError: ExitCode(1))
-    }
 }

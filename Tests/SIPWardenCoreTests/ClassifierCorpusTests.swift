@@ -46,7 +46,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("3.1.1-valid/wsinv.dat", "INVITE", 0), ("3.1.1-valid/intmeth.dat", "!interesting-Method0123456789_*+`.%indeed'~", 0),
+        ("3.1.1-valid/wsinv.dat", "INVITE", 0),
+        ("3.1.1-valid/intmeth.dat", "!interesting-Method0123456789_*+`.%indeed'~", 0),
         ("3.1.1-valid/esc01.dat", "INVITE", 0), ("3.1.1-valid/escnull.dat", "REGISTER", 0),
         ("3.1.1-valid/esc02.dat", "RE%47IST%45R", 0), ("3.1.1-valid/lwsdisp.dat", "OPTIONS", 0),
         ("3.1.1-valid/longreq.dat", "INVITE", 0), ("3.1.1-valid/dblreq.dat", "REGISTER", 0),
@@ -97,7 +98,8 @@ import Testing
         #expect(!c.message.anomalies.contains(.controlCharacters))
     }
 
-    static let flows = Corpus.files(in: "rfc-examples/rfc3665", suffix: ".sip")
+    static let flows =
+        Corpus.files(in: "rfc-examples/rfc3665", suffix: ".sip")
         + Corpus.files(in: "rfc-examples/rfc3261", suffix: ".sip")
 
     @Test func flowCorpusIsThere() {
@@ -109,7 +111,8 @@ import Testing
     func flowMessagesAreWellFormedWithTheirMethodOrStatus(file: String) throws {
         let c = Classified(try Corpus.bytes(file))
         let name = file.split(separator: "/").last!
-        let label = name.split(separator: "_").drop { !$0.hasPrefix("F") || Int($0.dropFirst()) == nil }.dropFirst().first!
+        let label = name.split(separator: "_").drop { !$0.hasPrefix("F") || Int($0.dropFirst()) == nil }.dropFirst()
+            .first!
         // One RFC 3665 file name gives the reason phrase without the code.
         if let status = Int(label) ?? (label == "Unauthorized" ? 401 : nil) {
             #expect(c.message.kind == .response, "\(name)")
@@ -121,13 +124,18 @@ import Testing
         // RFC 3261 §24 prints "(SDP not shown)": Content-Length promises a body the file lacks.
         // RFC 3665 §3.10 F4 folds a Record-Route line without the leading white space folding needs.
         let tolerated: SIPAnomalies =
-            file.contains("rfc3261") ? .contentLengthExceedsPayload
+            file.contains("rfc3261")
+            ? .contentLengthExceedsPayload
             : file.hasSuffix("s3.10_F4_INVITE_Proxy_2_Bob.sip") ? .badHeaderLine : []
-        #expect(c.message.anomalies.subtracting(tolerated).intersection(.malformedSet).isEmpty, "\(name): \(c.anomalyNames)")
+        #expect(
+            c.message.anomalies.subtracting(tolerated).intersection(.malformedSet).isEmpty, "\(name): \(c.anomalyNames)"
+        )
         #expect(!c.message.callID.isEmpty)
         #expect(c.message.via.count >= 1)
         #expect(!c.message.from.uri.host.isEmpty || c.text(c.message.from.uri.scheme) == "tel")
-        #expect(c.text(c.message.cseq.methodToken) == (c.message.kind == .request ? c.method : c.text(c.message.cseq.methodToken)))
+        #expect(
+            c.text(c.message.cseq.methodToken)
+                == (c.message.kind == .request ? c.method : c.text(c.message.cseq.methodToken)))
     }
 
     @Test func registrationWithDigestFromRFC3665() throws {

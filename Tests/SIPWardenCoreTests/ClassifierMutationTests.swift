@@ -17,9 +17,14 @@ import Testing
     }
 
     static func ranges(of m: SIPMessage) -> [ByteRange] {
-        let uris = [m.requestURI, m.from.uri, m.to.uri, m.contact.uri].flatMap { [$0.whole, $0.scheme, $0.user, $0.host] }
+        let uris = [m.requestURI, m.from.uri, m.to.uri, m.contact.uri].flatMap {
+            [$0.whole, $0.scheme, $0.user, $0.host]
+        }
         let digests = [m.authorization, m.challenge].flatMap {
-            [$0.scheme, $0.username, $0.realm, $0.nonce, $0.uri, $0.response, $0.qop, $0.nc, $0.cnonce, $0.algorithm, $0.opaque]
+            [
+                $0.scheme, $0.username, $0.realm, $0.nonce, $0.uri, $0.response, $0.qop, $0.nc, $0.cnonce, $0.algorithm,
+                $0.opaque,
+            ]
         }
         return uris + digests + [
             m.methodToken, m.reason, m.via.transport, m.via.sentBy, m.via.host, m.via.branch, m.via.received,
@@ -29,7 +34,9 @@ import Testing
     }
 
     @Test func hundredThousandMutations() throws {
-        let files = Corpus.files(in: "torture/rfc4475", suffix: ".dat") + Corpus.files(in: "rfc-examples/rfc3665", suffix: ".sip")
+        let files =
+            Corpus.files(in: "torture/rfc4475", suffix: ".dat")
+            + Corpus.files(in: "rfc-examples/rfc3665", suffix: ".sip")
         let seeds = try files.map { try Corpus.bytes($0) }
         #expect(seeds.count > 200)
         var random = SplitMix64(state: 20261123)

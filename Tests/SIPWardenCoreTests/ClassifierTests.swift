@@ -3,7 +3,9 @@ import Testing
 @testable import SIPWardenCore
 
 @Suite struct ClassifierTests {
-    static func message(_ headers: String, startLine: String = "INVITE sip:100@pbx.example.com SIP/2.0", body: String = "")
+    static func message(
+        _ headers: String, startLine: String = "INVITE sip:100@pbx.example.com SIP/2.0", body: String = ""
+    )
         -> String
     {
         "\(startLine)\r\n\(headers.split(separator: "\n").joined(separator: "\r\n"))\r\n\r\n\(body)"
@@ -78,7 +80,10 @@ import Testing
     }
 
     @Test func methodsAreCaseSensitive() {
-        let c = Classified(Self.message(Self.base.replacingOccurrences(of: "1 INVITE", with: "1 invite"), startLine: "invite sip:100@pbx.example.com SIP/2.0"))
+        let c = Classified(
+            Self.message(
+                Self.base.replacingOccurrences(of: "1 INVITE", with: "1 invite"),
+                startLine: "invite sip:100@pbx.example.com SIP/2.0"))
         #expect(c.message.method == .unknown)
         #expect(c.method == "invite")
     }
@@ -86,7 +91,8 @@ import Testing
     @Test func foldedValuesAreRead() {
         let headers = Self.base
             .replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1\n   INVITE")
-            .replacingOccurrences(of: "To: <sip:100@pbx.example.com>", with: "To:\n\t<sip:100@pbx.example.com>\n ;tag=t9")
+            .replacingOccurrences(
+                of: "To: <sip:100@pbx.example.com>", with: "To:\n\t<sip:100@pbx.example.com>\n ;tag=t9")
         let c = Classified(Self.message(headers))
         #expect(c.anomalyNames.isEmpty)
         #expect(c.message.cseq.method == .invite)
@@ -110,7 +116,9 @@ import Testing
     }
 
     @Test func repeatedMultiValueHeadersAreFine() {
-        let headers = Self.base + "\nVia: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK-2, SIP/2.0/TCP p2;branch=z9hG4bK-3\nContact: <sip:x@y>"
+        let headers =
+            Self.base
+            + "\nVia: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK-2, SIP/2.0/TCP p2;branch=z9hG4bK-3\nContact: <sip:x@y>"
         let c = Classified(Self.message(headers))
         #expect(c.anomalyNames.isEmpty)
         #expect(c.message.via.count == 3)
@@ -131,7 +139,8 @@ import Testing
         let body = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\n"
         let c = Classified(
             Self.message(
-                Self.base.replacingOccurrences(of: "Content-Length: 0", with: "Content-Type: application/sdp\nContent-Length: \(body.utf8.count)"),
+                Self.base.replacingOccurrences(
+                    of: "Content-Length: 0", with: "Content-Type: application/sdp\nContent-Length: \(body.utf8.count)"),
                 body: body))
         #expect(c.anomalyNames.isEmpty)
         #expect(c.text(c.message.body) == body)
@@ -153,7 +162,8 @@ import Testing
     @Test func digestCredentialsAndChallenges() {
         let request = Classified(
             Self.message(
-                Self.base + "\nProxy-Authorization: Digest username=\"alice\", realm=\"pbx\", nonce=\"n0nce\", uri=\"sip:100@pbx.example.com\", response=\"abcdef\", qop=auth, nc=00000001, cnonce=\"c0\", algorithm=MD5"
+                Self.base
+                    + "\nProxy-Authorization: Digest username=\"alice\", realm=\"pbx\", nonce=\"n0nce\", uri=\"sip:100@pbx.example.com\", response=\"abcdef\", qop=auth, nc=00000001, cnonce=\"c0\", algorithm=MD5"
             ))
         let credentials = request.message.authorization
         #expect(credentials.isProxy)

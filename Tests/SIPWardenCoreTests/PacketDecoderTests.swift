@@ -52,7 +52,9 @@ import Testing
 
     @Test func ipv6ExtensionChainIsWalked() throws {
         let packet = PacketBuilder.ipv6(
-            extensions: [(0, PacketBuilder.optionsHeader), (43, [0, 0, 0, 0, 0, 0, 0]), (60, PacketBuilder.optionsHeader)],
+            extensions: [
+                (0, PacketBuilder.optionsHeader), (43, [0, 0, 0, 0, 0, 0, 0]), (60, PacketBuilder.optionsHeader),
+            ],
             payload: PacketBuilder.udp(payload: sip))
         let decoded = try decode(packet).get()
         #expect(decoded.source == IPAddress("2001:db8::10"))
@@ -80,10 +82,12 @@ import Testing
 
     @Test func ipv4FragmentsAndTheirFlags() throws {
         let udp = PacketBuilder.udp(payload: sip)
-        let first = try decode(PacketBuilder.ipv4(identification: 5, moreFragments: true, payload: Array(udp[..<16]))).get()
+        let first = try decode(PacketBuilder.ipv4(identification: 5, moreFragments: true, payload: Array(udp[..<16])))
+            .get()
         #expect(first.fragment == .init(identification: 5, offset: 0, moreFragments: true, payloadProtocol: 17))
         #expect(first.transport == .udp)
-        let later = try decode(PacketBuilder.ipv4(identification: 5, fragmentOffset: 16, payload: Array(udp[16...]))).get()
+        let later = try decode(PacketBuilder.ipv4(identification: 5, fragmentOffset: 16, payload: Array(udp[16...])))
+            .get()
         #expect(later.fragment?.offset == 16)
         #expect(later.transport == .other(17))
     }

@@ -44,7 +44,9 @@ public enum PacketDecoder {
         return transport(bytes, packet, protocol: ipProtocol, start: 0, end: bytes.count)
     }
 
-    static func decodeIP(_ bytes: UnsafeRawBufferPointer, at offset: Int, depth: Int) -> Result<DecodedPacket, DecodeError> {
+    static func decodeIP(_ bytes: UnsafeRawBufferPointer, at offset: Int, depth: Int) -> Result<
+        DecodedPacket, DecodeError
+    > {
         guard offset < bytes.count else { return .failure(.truncated(.ipv4)) }
         switch bytes[offset] >> 4 {
         case 4: return ipv4(bytes, at: offset, depth: depth)

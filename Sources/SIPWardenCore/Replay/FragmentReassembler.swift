@@ -57,7 +57,8 @@ public struct FragmentReassembler {
             guard piece.offset <= covered else { return nil }
             let end = min(piece.offset + piece.bytes.count, total)
             if end > covered {
-                datagram.replaceSubrange(covered..<end, with: piece.bytes[(covered - piece.offset)..<(end - piece.offset)])
+                datagram.replaceSubrange(
+                    covered..<end, with: piece.bytes[(covered - piece.offset)..<(end - piece.offset)])
                 covered = end
             }
         }

@@ -50,7 +50,8 @@ public struct ReplaySummary: Sendable {
 
     /// Responses by status code, only those seen.
     public var responsesByStatus: [Int: Int] {
-        Dictionary(uniqueKeysWithValues: responses.enumerated().filter { $0.element > 0 }.map { ($0.offset, $0.element) })
+        Dictionary(
+            uniqueKeysWithValues: responses.enumerated().filter { $0.element > 0 }.map { ($0.offset, $0.element) })
     }
 
     public var requestCount: Int { requests.reduce(0, +) + otherMethods.values.reduce(0, +) }

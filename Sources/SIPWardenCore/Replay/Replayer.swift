@@ -97,7 +97,8 @@ public struct Replayer {
         let ports = engine.rules.ports
         guard ports.isSIP(packet.transport, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
         else {
-            return outcome(packet, Decision(.accept, .notSIPPort), messages: message.kind == .unknown ? 0 : 1, direction)
+            return outcome(
+                packet, Decision(.accept, .notSIPPort), messages: message.kind == .unknown ? 0 : 1, direction)
         }
         let inspected = InspectedPacket(packet: packet, message: message, bytes: payload)
         let decision = engine.decide(inspected, direction: direction, now: time)

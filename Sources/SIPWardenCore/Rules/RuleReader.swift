@@ -27,7 +27,8 @@ struct RuleReader {
     mutating func table(_ value: TOMLValueConvertible?, at path: String) -> TOMLTable? {
         guard let value else { return nil }
         guard let table = value.table else {
-            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "a table [\(path)]"))
+            errors.append(
+                .badValue(file: file, key: path, value: value.debugDescription, expected: "a table [\(path)]"))
             return nil
         }
         return table
@@ -59,7 +60,8 @@ struct RuleReader {
     mutating func ports(_ value: TOMLValueConvertible?, at path: String) -> [UInt16]? {
         guard let value else { return nil }
         guard let array = value.array else {
-            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "an array of ports"))
+            errors.append(
+                .badValue(file: file, key: path, value: value.debugDescription, expected: "an array of ports"))
             return nil
         }
         var ports: [UInt16] = []
@@ -104,7 +106,8 @@ struct RuleReader {
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
         if bounds.count == 1, let only = bounds[0] { return only...only }
         if bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high { return low...high }
-        errors.append(.badValue(file: file, key: path, value: "\"\(text)\"", expected: "a queue number or range like \"0-3\""))
+        errors.append(
+            .badValue(file: file, key: path, value: "\"\(text)\"", expected: "a queue number or range like \"0-3\""))
         return nil
     }
 

@@ -294,7 +294,8 @@ extension MessageScanner {
             if uriStart < close, ByteClass.isWhitespace(p[uriStart]) || ByteClass.isWhitespace(p[close - 1]) {
                 flag(.badNameAddress)
             }
-            (result.uri, uriIsValid, _) = parseURI(skipWhitespace(uriStart, close), trimmed(uriStart, close).range.upperBound)
+            (result.uri, uriIsValid, _) = parseURI(
+                skipWhitespace(uriStart, close), trimmed(uriStart, close).range.upperBound)
             k = close + 1
         } else {
             // addr-spec: the URI ends at the first ";" (header parameters follow) or white space.
@@ -335,7 +336,8 @@ extension MessageScanner {
         while p[k] != UInt8(ascii: ":") { k += 1 }
         uri.scheme = ByteRange(start, k)
         k += 1
-        let isSIP = equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sip")
+        let isSIP =
+            equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sip")
             || equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sips")
         guard isSIP else {
             if equalsIgnoringCase(start, Int(uri.scheme.upperBound), "tel") {

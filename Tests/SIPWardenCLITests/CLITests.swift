@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+/// Runs the built `sipwarden` binary: exit codes, messages on stderr, and output formats.
+@Suite struct CLITests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
+        return url.deletingLastPathComponent()
+    }()
+
+    static let corpus = repository.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+
+    /// The binary next to the test bundle (`swift build` puts both in the same folder).
+    static let binary: URL = {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("sipwarden").path),
+            folder.path != "/"
+        {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("sipwarden")
+    }()
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func json(_ line: Substring) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    @Test func classifyJSONIsOneObjectPerFileInOrder() throws {
+        let files = ["3.1.1-valid/esc02.dat", "3.1.2-invalid/badvers.dat", "3.1.1-valid/noreason.dat"].map {
+            Self.corpus.appendingPathComponent("torture/rfc4475/\($0)").path
+        }
+        let run = try Self.run(["classify", "--json"] + files)
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        let first = try Self.json(lines[0])
+        #expect(first["file"] as? String == files[0])
+        #expect(first["kind"] as? String == "request")
+        #expect(first["method"] as? String == "RE%47IST%45R")
+        #expect(first["malformed"] as? Bool == false)
+        let second = try Self.json(lines[1])
+        #expect(second["malformed"] as? Bool == true)
+        #expect(second["anomalies"] as? [String] == ["bad-version"])
+        let third = try Self.json(lines[2])
+        #expect(third["kind"] as? String == "response")
+        #expect(third["status"] as? Int == 100)
+    }
+
+    @Test func classifyReportsAnUnreadableFileAndGoesOn() throws {
+        let good = Self.corpus.appendingPathComponent("torture/rfc4475/3.1.1-valid/wsinv.dat").path
+        let run = try Self.run(["classify", "/nonexistent/message.sip", good])
+        #expect(run.status == 1)
+        #expect(run.stderr == "sipwarden: /nonexistent/message.sip: cannot read file\n")
+        #expect(run.stdout.contains("wsinv.dat"))
+        #expect(run.stdout.contains("INVITE"))
+    }
+
+    @Test func replayWritesOneVerdictPerPacketAndASummary() throws {
+        let capture = Self.corpus.appendingPathComponent("pcaps/edge-cases/zeek_sip-junk-before-request.pcap").path
+        let verdicts = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-verdicts.jsonl")
+        let run = try Self.run([
+            "replay", "--config", "Rules/sipwarden.toml", "--verdicts", verdicts.path, "--json", capture,
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = try String(contentsOf: verdicts, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try Self.json(lines[0])
+        #expect(first["verdict"] as? String == "accept")
+        #expect(first["reason"] as? String == "keep-alive")
+        let second = try Self.json(lines[1])
+        #expect(second["src"] as? String == first["src"] as? String)
+        #expect(second["verdict"] as? String == "drop")
+        #expect(second["reason"] as? String == "malformed")
+        let summary = try Self.json(Substring(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(summary["packets"] as? Int == 2)
+        let sip = try #require(summary["sip"] as? [String: Any])
+        #expect((sip["requests_by_method"] as? [String: Int]) == ["REGISTER": 1])
+    }
+
+    @Test func replayOfAMissingCaptureIsOneLineAndExitOne() throws {
+        let run = try Self.run(["replay", "/nonexistent/capture.pcap"])
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("sipwarden: /nonexistent/capture.pcap: cannot read capture"))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func aBadRuleFileIsExitOneWithItsLocation() throws {
+        let rules = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-bad.toml")
+        try Data("[daemon]\nmode = \"loud\"\n".utf8).write(to: rules)
+        let capture = Self.corpus.appendingPathComponent("pcaps/edge-cases/zeek_sip-junk-before-request.pcap").path
+        let run = try Self.run(["replay", "--config", rules.path, capture])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(rules.path): daemon.mode = \"loud\": expected \"enforce\" or \"monitor\""))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try Self.run(["replay"]).status == 2)
+        #expect(try Self.run(["no-such-command"]).status == 2)
+        let help = try Self.run(["replay", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--verdicts"))
+    }
+}

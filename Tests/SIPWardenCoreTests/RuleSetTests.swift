@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@testable import SIPWardenCore
+
+@Suite struct RuleSetTests {
+    static let shipped: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
+        return url.deletingLastPathComponent().appendingPathComponent("Rules/sipwarden.toml")
+    }()
+
+    func errors(_ text: String) -> [RulesError] {
+        do {
+            _ = try RuleSet(toml: text, file: "test.toml")
+            return []
+        } catch {
+            return error.errors
+        }
+    }
+
+    @Test func shippedFileEqualsBuiltInDefaults() throws {
+        let text = try String(contentsOf: Self.shipped, encoding: .utf8)
+        #expect(try RuleSet(toml: text, file: "Rules/sipwarden.toml") == RuleSet())
+    }
+
+    @Test func valuesAreRead() throws {
+        let rules = try RuleSet(
+            toml: """
+                [daemon]
+                queues = "2-5"
+                mode = "monitor"
+                [ports]
+                sip_udp = [5060, 5080]
+                [trust]
+                allow = ["192.0.2.0/24", "2001:db8::/48"]
+                """, file: "site.toml")
+        #expect(rules.daemon.queues == 2...5)
+        #expect(rules.daemon.mode == .monitor)
+        #expect(rules.ports.sipUDP == [5060, 5080])
+        #expect(rules.ports.sipTCP == [5060])
+        #expect(rules.trust.allow == [IPPrefix("192.0.2.0/24")!, IPPrefix("2001:db8::/48")!])
+    }
+
+    @Test func syntaxErrorsCarryLineAndColumn() {
+        let found = errors("[daemon]\nqueues = \"0-1\"\nmode = enforce\n")
+        #expect(found.count == 1)
+        guard case .syntax(let file, let line, let column, _) = found.first else {
+            Issue.record("not a syntax error: \(found)")
+            return
+        }
+        #expect(file == "test.toml")
+        #expect(line == 3)
+        #expect(column > 1)
+        #expect(found[0].description.hasPrefix("test.toml:3:"))
+    }
+
+    @Test func everySemanticErrorIsReportedAtOnce() {
+        let found = errors(
+            """
+            [daemon]
+            queues = "3-1"
+            mode = "enforcing"
+            [ports]
+            sip_udp = [0, 5060, 70000]
+            [trust]
+            alow = ["192.0.2.0/24"]
+            deny = ["192.0.2.0/33"]
+            """)
+        #expect(
+            found == [
+                .badValue(
+                    file: "test.toml", key: "daemon.queues", value: "\"3-1\"",
+                    expected: "a queue number or range like \"0-3\""),
+                .badValue(
+                    file: "test.toml", key: "daemon.mode", value: "\"enforcing\"",
+                    expected: "\"enforce\" or \"monitor\""),
+                .badValue(file: "test.toml", key: "ports.sip_udp[0]", value: "0", expected: "a port from 1 to 65535"),
+                .badValue(
+                    file: "test.toml", key: "ports.sip_udp[2]", value: "70000", expected: "a port from 1 to 65535"),
+                .unknownKey(file: "test.toml", key: "trust.alow", suggestion: "trust.allow"),
+                .badValue(
+                    file: "test.toml", key: "trust.deny[0]", value: "\"192.0.2.0/33\"",
+                    expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""),
+            ])
+    }
+
+    @Test func unknownSectionsWithoutAnyCloseName() {
+        #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestion: nil)])
+    }
+
+    @Test func aBadFileLeavesTheRulesAsTheyWere() throws {
+        var rules = RuleSet()
+        rules.daemon.mode = .monitor
+        #expect(throws: RulesErrors.self) {
+            try rules.apply(toml: "[daemon]\nmode = \"enforce\"\nqueues = \"x\"\n", file: "bad.toml")
+        }
+        #expect(rules.daemon.mode == .monitor)
+    }
+}
