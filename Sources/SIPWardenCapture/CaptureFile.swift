@@ -33,7 +33,8 @@ public final class CaptureFile {
             let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer)
         else {
             let reason = Self.text(errorBuffer)
-            throw .cannotOpen(file: path, reason: reason.hasPrefix("\(path): ") ? String(reason.dropFirst(path.count + 2)) : reason)
+            throw .cannotOpen(
+                file: path, reason: reason.hasPrefix("\(path): ") ? String(reason.dropFirst(path.count + 2)) : reason)
         }
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(rawValue: dlt) else {

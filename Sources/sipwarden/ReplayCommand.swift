@@ -60,9 +60,12 @@ struct ReplayCommand: ParsableCommand {
         }
         try verdictLog?.close()
         if json {
-            print(replayer.summary.json.rendered)
+            print(replayer.summary.json(bans: replayer.engine.bans, counters: replayer.engine.counters).rendered)
         } else {
-            print(SummaryText(capture: capture, linkType: file.linkType, summary: replayer.summary).description)
+            print(
+                SummaryText(
+                    capture: capture, linkType: file.linkType, summary: replayer.summary, bans: replayer.engine.bans
+                ).description)
         }
     }
 }
@@ -111,6 +114,7 @@ struct SummaryText: CustomStringConvertible {
     let capture: String
     let linkType: LinkType
     let summary: ReplaySummary
+    let bans: [BanRecord]
 
     var description: String {
         func list<Key>(_ counts: [Key: Int], _ name: (Key) -> String) -> String {
@@ -139,6 +143,10 @@ struct SummaryText: CustomStringConvertible {
         if summary.undecodable > 0 { rows.append(["undecodable", "\(summary.undecodable) frames"]) }
         if summary.reassembledDatagrams > 0 {
             rows.append(["reassembled", "\(summary.reassembledDatagrams) datagrams"])
+        }
+        if !bans.isEmpty {
+            let listed = bans.prefix(10).map { "\($0.target) \($0.reason.rawValue) \(RuleDuration.text($0.ttl))" }
+            rows.append(["bans", "\(bans.count): " + listed.joined(separator: ", ") + (bans.count > 10 ? ", …" : "")])
         }
         let top = summary.topSources(5).map { "\($0.address) \($0.packets) (\($0.drops) dropped)" }
         if !top.isEmpty { rows.append(["top sources", top.joined(separator: ", ")]) }

@@ -1,31 +1,79 @@
-/// What to do with one packet, and why.
+/// What to do with one packet, why, and the score behind it.
 public struct Decision: Equatable, Sendable {
     public enum Verdict: String, Sendable {
         case accept, drop
-        /// Drop this packet and have the kernel drop the source for the ban's TTL.
+        /// Drop this packet and have the kernel drop the source (or its prefix) for `ban.ttl`.
         case ban
     }
 
     /// Why: a stable name that logs, metrics and `--verdicts` lines carry.
     public enum Reason: String, Sendable, CaseIterable {
-        /// A well-formed SIP message within every limit.
+        /// A SIP message within every limit, from a source in good standing.
         case sip
         /// A CRLF or STUN keep-alive from a NATed client.
         case keepAlive = "keep-alive"
+        /// From `trust.allow` or the server itself: never limited or banned.
+        case trusted
+        /// Sent by the server: read for its answers, always accepted.
+        case outbound
         /// Not on a SIP port: the filter does not judge it (the firewall does).
         case notSIPPort = "not-sip-port"
         /// A non-first IP fragment or a TCP segment that does not complete a message.
         case partial
         /// The packet's headers could not be decoded; accepted, as the kernel already checked them.
         case undecodable
-        /// A message RFC 3261/4475 says to reject.
+        /// From `trust.deny`.
+        case denied
+        /// From a source (or prefix) banned earlier: the kernel drops these before they reach us.
+        case banned
+        /// Over the budget for sources with no good history (a flood from many addresses).
+        case unknownSourceBudget = "unknown-source-budget"
+        // One reason per detector:
+        case scanner
         case malformed
-        /// Something other than SIP (HTTP, TLS, binary) on a SIP port.
         case notSIP = "not-sip"
+        case rateLimit = "rate-limit"
+        case enumeration
+        case passwordGuessing = "password-guessing"
+        case distributedGuessing = "distributed-guessing"
+        case tollFraud = "toll-fraud"
+        case hijack
+        case digestReplay = "digest-replay"
+        case cleartextKeys = "cleartext-keys"
+
+        public init(_ detector: RuleSet.Detector) {
+            switch detector {
+            case .scannerUserAgent, .scannerMarks: self = .scanner
+            case .malformed: self = .malformed
+            case .notSIP: self = .notSIP
+            case .rateLimit: self = .rateLimit
+            case .enumeration: self = .enumeration
+            case .passwordGuessing: self = .passwordGuessing
+            case .distributedGuessing: self = .distributedGuessing
+            case .tollFraud: self = .tollFraud
+            case .hijack: self = .hijack
+            case .digestReplay: self = .digestReplay
+            case .cleartextKeys: self = .cleartextKeys
+            }
+        }
+    }
+
+    /// A kernel ban: how long, and whether it covers the whole prefix.
+    public struct Ban: Equatable, Sendable {
+        public var ttl: Int64
+        /// 32 or 128 for the address alone; 24 or 64 for its prefix.
+        public var prefixLength: Int
+        /// Which ban of this source it is (1 for the first), selecting the TTL class.
+        public var offence: Int
     }
 
     public var verdict: Verdict
     public var reason: Reason
+    /// The source's score after this packet.
+    public var score: Double = 0
+    /// The points this packet added, by detector.
+    public var parts = ScoreParts()
+    public var ban: Ban?
 
     public init(_ verdict: Verdict, _ reason: Reason) {
         self.verdict = verdict
@@ -34,4 +82,53 @@ public struct Decision: Equatable, Sendable {
 
     /// Whether the packet is dropped (a ban drops too).
     public var drops: Bool { verdict != .accept }
+}
+
+/// Points per detector for one packet: a fixed-size value (no allocation on the hot path).
+public struct ScoreParts: Equatable, Sendable {
+    var points = SIMD16<Float>()
+
+    public init() {}
+
+    public subscript(_ detector: RuleSet.Detector) -> Double {
+        get { Double(points[Self.index(detector)]) }
+        set { points[Self.index(detector)] = Float(newValue) }
+    }
+
+    public var total: Double { Double(points.sum()) }
+    public var isEmpty: Bool { points == SIMD16() }
+
+    /// The detector with the most points, if any has points.
+    public var strongest: RuleSet.Detector? {
+        var best: RuleSet.Detector?
+        var bestPoints: Float = 0
+        for detector in RuleSet.Detector.allCases where points[Self.index(detector)] > bestPoints {
+            best = detector
+            bestPoints = points[Self.index(detector)]
+        }
+        return best
+    }
+
+    /// The non-zero parts, by detector name (for reports).
+    public var named: [(String, Double)] {
+        RuleSet.Detector.allCases.filter { self[$0] != 0 }.map { ($0.rawValue, self[$0]) }
+    }
+
+    @inline(__always)
+    static func index(_ detector: RuleSet.Detector) -> Int {
+        switch detector {
+        case .scannerUserAgent: return 0
+        case .scannerMarks: return 1
+        case .malformed: return 2
+        case .notSIP: return 3
+        case .rateLimit: return 4
+        case .enumeration: return 5
+        case .passwordGuessing: return 6
+        case .distributedGuessing: return 7
+        case .tollFraud: return 8
+        case .hijack: return 9
+        case .digestReplay: return 10
+        case .cleartextKeys: return 11
+        }
+    }
 }

@@ -1,23 +1,293 @@
-/// Decides per SIP message: accept, drop or ban. One engine per queue thread; time is an argument.
+/// Decides per SIP message: accept, drop or ban. Time is an argument; one engine per queue thread.
 ///
-/// This engine drops what is malformed or not SIP on a SIP port and accepts everything else;
-/// in monitor mode it reports the same reasons but accepts every packet.
-public struct Engine: Sendable {
+/// Inbound messages go through the detectors and add points to their source's score, which decays
+/// with a half-life; a score at `score.dropAt` drops the source's packets and at `score.banAt` bans it
+/// in the kernel, for longer at each repeat. Outbound messages (the server's answers) are matched to
+/// the requests they answer: failures feed the detectors, successes give the source good history.
+public struct Engine {
     public private(set) var rules: RuleSet
+    /// The protected host's own addresses: never banned, whatever headers say.
+    public var servers: Set<IPAddress>
+    public internal(set) var counters = EngineCounters()
+    /// Every ban issued, in order.
+    public private(set) var bans: [BanRecord] = []
+    var sources: BoundedTable<IPAddress, SourceState>
+    var prefixes: BoundedTable<PrefixKey, PrefixState>
+    /// Per-user tables, nonces and global budgets: what several queues' engines would share.
+    var shared: SharedTables
+    var scanner: ScannerDetector
+    var tollFraud: TollFraudDetector
 
-    public init(rules: RuleSet) {
+    public init(rules: RuleSet, servers: Set<IPAddress> = [], startingAt start: Timestamp = Timestamp(nanoseconds: 0)) {
         self.rules = rules
+        self.servers = servers
+        sources = BoundedTable(
+            capacity: rules.tables.sources, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
+        prefixes = BoundedTable(
+            capacity: rules.tables.prefixes, emptyKey: PrefixKey(address: IPAddress(v4: 0), length: 0),
+            emptyValue: PrefixState())
+        shared = SharedTables(rules, at: start)
+        scanner = ScannerDetector(rules.signatures)
+        tollFraud = TollFraudDetector(rules.tollFraud)
     }
 
-    public func decide(_ inspected: InspectedPacket, direction: Direction, now: Timestamp) -> Decision {
-        let decision = judge(inspected.message)
-        return rules.daemon.mode == .monitor ? Decision(.accept, decision.reason) : decision
+    /// Decides what to do with one message travelling in `direction` at `now`.
+    public mutating func decide(_ inspected: InspectedPacket, direction: Direction, now: Timestamp) -> Decision {
+        var decision =
+            direction == .outbound ? observeOutbound(inspected, now: now) : judgeInbound(inspected, now: now)
+        if rules.daemon.mode == .monitor, decision.verdict != .accept {
+            decision.verdict = .accept
+        }
+        return decision
     }
 
-    func judge(_ message: SIPMessage) -> Decision {
+    /// Replaces the rules (a reload) and keeps what is known about sources, users and bans.
+    public mutating func reload(_ newRules: RuleSet) {
+        rules = newRules
+        scanner = ScannerDetector(newRules.signatures)
+        tollFraud = TollFraudDetector(newRules.tollFraud)
+    }
+
+    // MARK: - Inbound
+
+    mutating func judgeInbound(_ inspected: InspectedPacket, now: Timestamp) -> Decision {
+        let source = inspected.packet.source
+        let message = inspected.message
+        if rules.trust.denies(source) { return Decision(.drop, .denied) }
+        if servers.contains(source) || rules.trust.allows(source) { return Decision(.accept, .trusted) }
         if message.anomalies.contains(.keepAlive) { return Decision(.accept, .keepAlive) }
+
+        let known = sources.find(source)
+        if let known, sources.values[known].bannedUntil > now.nanoseconds {
+            return Decision(.drop, .banned)
+        }
+        let narrow = PrefixKey(narrowestOf: source)
+        if let prefix = prefixes.find(narrow), prefixes.values[prefix].bannedUntil > now.nanoseconds {
+            return Decision(.drop, .banned)
+        }
+        let isGood = known.map { sources.values[$0].good } ?? false
+        if !isGood, !shared.unknownSources.take(rate: rules.limits.unknownSources, at: now) {
+            return Decision(.drop, .unknownSourceBudget)
+        }
+        let limits = rules.limits
+        guard
+            let slot = known
+                ?? sources.findOrInsert(source, SourceState(at: now, limits: limits), retention: SourceState.retention)
+        else {
+            // Every slot this address could take holds a protected source: judge it without memory.
+            return stateless(message)
+        }
+        var state = sources.values[slot]
+        state.lastSeen = now.nanoseconds
+        state.packets &+= 1
+        var parts = ScoreParts()
+        var packetDrop = inspect(message, inspected, source: source, state: &state, parts: &parts, now: now)
+        if packetDrop == nil, !rateLimit(message, source: source, state: &state, now: now) {
+            parts[.rateLimit] += rules.score[.rateLimit]
+            packetDrop = .rateLimit
+        }
+        let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
+        sources.values[slot] = state
+        return decision
+    }
+
+    /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
+    /// whatever the score.
+    mutating func inspect(
+        _ message: SIPMessage, _ inspected: InspectedPacket, source: IPAddress, state: inout SourceState,
+        parts: inout ScoreParts, now: Timestamp
+    ) -> Decision.Reason? {
+        if message.anomalies.contains(.notSIP) {
+            parts[.notSIP] += rules.score[.notSIP]
+            return .notSIP
+        }
+        var packetDrop: Decision.Reason?
+        if message.isMalformed, rules.policy.malformed != .ignore {
+            parts[.malformed] += rules.score[.malformed]
+            if rules.policy.malformed == .drop { packetDrop = .malformed }
+        }
+        let bytes = inspected.bytes
+        if !message.userAgent.isEmpty || message.kind == .request {
+            let agent = ByteHash.hash(bytes, message.userAgent)
+            if agent != state.checkedUserAgent || agent == 0, let found = scanner.inspect(message, bytes) {
+                parts[found] += rules.score[found]
+                count(found)
+            } else {
+                state.checkedUserAgent = agent
+            }
+        }
+        guard message.kind == .request else { return packetDrop }
+
+        let memo = RequestMemo(
+            callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, method: message.method,
+            target: ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user),
+            authUser: message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0)
+        state.recent.remember(memo)
+        enumeration(message, memo, bytes, state: &state, parts: &parts, now: now)
+        if let reason = users(message, memo, inspected, source: source, state: &state, parts: &parts, now: now) {
+            packetDrop = packetDrop ?? reason
+        }
+        if message.method == .invite, !state.good,
+            tollFraud.isHighRisk(message.requestURI.user, bytes)
+        {
+            parts[.tollFraud] += rules.score[.tollFraud]
+            if tollFraud.prefixVariants(message.requestURI.user, bytes, in: &state.dialled) {
+                parts[.tollFraud] += rules.score[.tollFraud]
+            }
+            count(.tollFraud)
+            packetDrop = packetDrop ?? .tollFraud
+        }
+        if message.authorization.isPresent { digest(message, memo, bytes, source: source, parts: &parts, now: now) }
+        if message.sdpHasInlineKey, rules.policy.cleartextKeys != .ignore {
+            parts[.cleartextKeys] += rules.score[.cleartextKeys]
+            count(.cleartextKeys)
+            if rules.policy.cleartextKeys == .drop { packetDrop = packetDrop ?? .cleartextKeys }
+        }
+        return packetDrop
+    }
+
+    /// Spends a token from the source's, its prefixes' and the global bucket of the message's class.
+    mutating func rateLimit(_ message: SIPMessage, source: IPAddress, state: inout SourceState, now: Timestamp) -> Bool
+    {
+        let methodClass = RuleSet.MethodClass(message)
+        let limits = rules.limits[methodClass]
+        var conforms = state.buckets[methodClass].take(rate: limits.source, at: now)
+        for key in PrefixKey.aggregates(of: source) {
+            guard
+                let slot = prefixes.findOrInsert(
+                    key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
+            else { continue }
+            prefixes.values[slot].lastSeen = now.nanoseconds
+            conforms = prefixes.values[slot].buckets[methodClass].take(rate: limits.prefix, at: now) && conforms
+        }
+        return shared.global[methodClass].take(rate: limits.global, at: now) && conforms
+    }
+
+    /// Without a table slot: only what one message shows.
+    func stateless(_ message: SIPMessage) -> Decision {
         if message.anomalies.contains(.notSIP) { return Decision(.drop, .notSIP) }
-        if message.isMalformed { return Decision(.drop, .malformed) }
+        if message.isMalformed, rules.policy.malformed == .drop { return Decision(.drop, .malformed) }
         return Decision(.accept, .sip)
+    }
+
+    // MARK: - Score to verdict
+
+    mutating func verdict(
+        for state: inout SourceState, source: IPAddress, parts: ScoreParts, packetDrop: Decision.Reason?,
+        now: Timestamp
+    ) -> Decision {
+        let halfLife = rules.score.halfLife
+        if let strongest = parts.strongest { state.lastReason = strongest }
+        state.add(parts.total, at: now, halfLife: halfLife)
+        let score = state.score(at: now, halfLife: halfLife)
+        let scoreReason = Decision.Reason(parts.strongest ?? state.lastReason ?? .rateLimit)
+        var decision: Decision
+        if score >= rules.score.banAt {
+            decision = ban(&state, source: source, reason: scoreReason, score: score, now: now)
+        } else if score >= rules.score.dropAt {
+            decision = Decision(.drop, scoreReason)
+        } else if let packetDrop {
+            decision = Decision(.drop, packetDrop)
+        } else {
+            decision = Decision(.accept, .sip)
+        }
+        decision.score = score
+        decision.parts = parts
+        return decision
+    }
+
+    mutating func ban(
+        _ state: inout SourceState, source: IPAddress, reason: Decision.Reason, score: Double, now: Timestamp
+    )
+        -> Decision
+    {
+        let ttls = rules.bans.ttl
+        state.banCount = state.banCount < UInt8.max ? state.banCount + 1 : state.banCount
+        let ttl = ttls[min(Int(state.banCount) - 1, ttls.count - 1)]
+        state.bannedUntil = now.nanoseconds + ttl
+        // The score is spent: after the ban a source starts again, and a repeat escalates the TTL.
+        state.score = 0
+        var target = IPPrefix(address: source, length: source.family == .v4 ? 32 : 128)
+        if let prefix = prefixBan(source, ttl: ttl, now: now) {
+            target = prefix
+            counters.prefixBans += 1
+        }
+        counters.bans += 1
+        bans.append(BanRecord(time: now, target: target, reason: reason, ttl: ttl, score: score))
+        var decision = Decision(.ban, reason)
+        decision.ban = Decision.Ban(ttl: ttl, prefixLength: target.length, offence: Int(state.banCount))
+        return decision
+    }
+
+    /// Counts a banned member of the source's /24 or /64; returns the prefix when it is to be banned whole.
+    mutating func prefixBan(_ source: IPAddress, ttl: Int64, now: Timestamp) -> IPPrefix? {
+        let members = rules.bans.prefixMembers
+        let key = PrefixKey(narrowestOf: source)
+        guard members > 0,
+            let slot = prefixes.findOrInsert(
+                key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
+        else { return nil }
+        var prefix = prefixes.values[slot]
+        if now.nanoseconds - prefix.windowStart > rules.bans.prefixWindow {
+            prefix.windowStart = now.nanoseconds
+            prefix.bannedMembers = 0
+        }
+        prefix.bannedMembers &+= 1
+        let block = IPPrefix(address: key.address, length: Int(key.length))
+        let protected =
+            prefix.goodMembers > 0 || rules.trust.allow.contains { $0.overlaps(block) }
+            || servers.contains { block.contains($0) }
+        var banned: IPPrefix?
+        if Int(prefix.bannedMembers) >= members, !protected {
+            prefix.bannedUntil = now.nanoseconds + ttl
+            banned = block
+        }
+        prefixes.values[slot] = prefix
+        return banned
+    }
+
+    mutating func count(_ detector: RuleSet.Detector) {
+        counters.detectors[detector, default: 0] += 1
+    }
+}
+
+extension PrefixKey {
+    /// The /24 of an IPv4 address or the /64 of an IPv6 address: the unit of prefix bans.
+    init(narrowestOf address: IPAddress) {
+        let length = address.family == .v4 ? 24 : 64
+        self.init(address: IPPrefix.masked(address, to: length), length: UInt8(length))
+    }
+
+    /// The prefixes whose buckets an address also spends from: its /24, or its /64 and /48.
+    static func aggregates(of address: IPAddress) -> PrefixAggregates { PrefixAggregates(address: address) }
+}
+
+/// The one or two prefixes an address is limited under, without allocating an array.
+struct PrefixAggregates: Sequence, IteratorProtocol {
+    let address: IPAddress
+    var step = 0
+
+    mutating func next() -> PrefixKey? {
+        defer { step += 1 }
+        switch (address.family, step) {
+        case (.v4, 0): return PrefixKey(address: IPPrefix.masked(address, to: 24), length: 24)
+        case (.v6, 0): return PrefixKey(address: IPPrefix.masked(address, to: 64), length: 64)
+        case (.v6, 1): return PrefixKey(address: IPPrefix.masked(address, to: 48), length: 48)
+        default: return nil
+        }
+    }
+}
+
+extension PrefixState {
+    init(at now: Timestamp, limits: RuleSet.Limits) {
+        buckets = ClassBuckets(limits, at: now, scope: \.prefix)
+        lastSeen = now.nanoseconds
+    }
+}
+
+extension IPPrefix {
+    /// Whether the two blocks share any address.
+    public func overlaps(_ other: IPPrefix) -> Bool {
+        address.family == other.address.family && (contains(other.address) || other.contains(address))
     }
 }

@@ -64,8 +64,9 @@ public struct ReplaySummary: Sendable {
             .prefix(limit).map { $0 }
     }
 
-    /// The summary as one JSON object (what `sipwarden replay --json` prints).
-    public var json: JSONValue {
+    /// The summary as one JSON object (what `sipwarden replay --json` prints), with the engine's bans
+    /// and detector counts.
+    public func json(bans: [BanRecord] = [], counters: EngineCounters = EngineCounters()) -> JSONValue {
         func counts<Key>(_ pairs: [Key: Int], _ name: (Key) -> String) -> JSONValue {
             .object(pairs.map { (name($0.key), JSONValue.int($0.value)) }.sorted { $0.0 < $1.0 })
         }
@@ -85,6 +86,18 @@ public struct ReplaySummary: Sendable {
             ),
             ("verdicts", counts(verdicts) { $0.rawValue }),
             ("reasons", counts(reasons) { $0.rawValue }),
+            ("detectors", counts(counters.detectors) { $0.rawValue }),
+            (
+                "bans",
+                .array(
+                    bans.map {
+                        .object([
+                            ("time", .string($0.time.description)), ("source", .string($0.target.description)),
+                            ("reason", .string($0.reason.rawValue)), ("ttl", .string(RuleDuration.text($0.ttl))),
+                            ("score", .int(Int($0.score.rounded()))),
+                        ])
+                    })
+            ),
             (
                 "top_sources",
                 .array(

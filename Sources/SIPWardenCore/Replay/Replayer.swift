@@ -14,13 +14,13 @@ public struct Replayer {
     public private(set) var engine: Engine
     public private(set) var summary = ReplaySummary()
     /// The protected host's own addresses: packets from them are outbound.
-    public var servers: Set<IPAddress>
+    public let servers: Set<IPAddress>
     let classifier = SIPClassifier()
     var fragments = FragmentReassembler()
     var streams: TCPStreamFramer
 
     public init(rules: RuleSet, servers: Set<IPAddress> = []) {
-        engine = Engine(rules: rules)
+        engine = Engine(rules: rules, servers: servers)
         self.servers = servers
         streams = TCPStreamFramer(classifier: classifier)
     }

@@ -38,11 +38,24 @@ public struct RuleSet: Equatable, Sendable {
         public var allow: [IPPrefix] = []
         /// Always dropped.
         public var deny: [IPPrefix] = []
+
+        public func allows(_ address: IPAddress) -> Bool { allow.contains { $0.contains(address) } }
+        public func denies(_ address: IPAddress) -> Bool { deny.contains { $0.contains(address) } }
     }
 
     public var daemon = Daemon()
     public var ports = Ports()
     public var trust = Trust()
+    public var limits = Limits()
+    public var score = Scoring()
+    public var bans = Bans()
+    public var enumeration = Enumeration()
+    public var guessing = Guessing()
+    public var tollFraud = TollFraud()
+    public var policy = Policy()
+    public var signatures = Signatures()
+    public var tables = Tables()
+    public var classifierLimits = ClassifierLimits()
 
     public init() {}
 }

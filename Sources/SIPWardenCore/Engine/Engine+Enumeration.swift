@@ -1,0 +1,46 @@
+/// Extension enumeration (svwar and friends): many target users, sequential numbers, many 404s.
+extension Engine {
+    mutating func enumeration(
+        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
+        parts: inout ScoreParts, now: Timestamp
+    ) {
+        guard memo.target != 0, !state.good else { return }
+        var window = state.enumeration
+        let settings = rules.enumeration
+        if now.nanoseconds - window.start > settings.window { window = EnumerationWindow(start: now.nanoseconds) }
+        window.users |= 1 << (memo.target & 63)
+        let user = message.method == .register ? message.to.uri.user : message.requestURI.user
+        if let number = Self.number(user, bytes) {
+            window.sequential =
+                number == window.lastNumber &+ 1 || number == window.lastNumber &- 1 ? window.sequential &+ 1 : 0
+            window.lastNumber = number
+        }
+        // Each multiple of a threshold crossed scores once: a long scan keeps adding points.
+        let levels = max(
+            window.distinctUsers / max(settings.distinctUsers, 1),
+            Int(window.sequential) / max(settings.sequentialUsers, 1))
+        if levels > Int(window.scoredLevels) {
+            parts[.enumeration] += rules.score[.enumeration] * Double(levels - Int(window.scoredLevels))
+            window.scoredLevels = UInt8(min(levels, 255))
+            count(.enumeration)
+        }
+        state.enumeration = window
+    }
+
+    /// The user part as a number when it is all digits (at most 18), else nil.
+    static func number(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard !user.isEmpty, user.count <= 18 else { return nil }
+        var value: UInt64 = 0
+        for k in user.range {
+            guard ByteClass.isDigit(bytes[k]) else { return nil }
+            value = value * 10 + UInt64(bytes[k] - 0x30)
+        }
+        return value
+    }
+}
+
+extension EnumerationWindow {
+    init(start: Int64) {
+        self.start = start
+    }
+}

@@ -1,0 +1,96 @@
+/// The server's answers, matched to the requests they answer by Call-ID and CSeq.
+extension Engine {
+    mutating func observeOutbound(_ inspected: InspectedPacket, now: Timestamp) -> Decision {
+        let message = inspected.message
+        let client = inspected.packet.destination
+        var decision = Decision(.accept, .outbound)
+        guard message.kind == .response, let slot = sources.find(client) else { return decision }
+        var state = sources.values[slot]
+        let callID = ByteHash.hash(inspected.bytes, message.callID)
+        guard let request = state.recent.find(callID: callID, cseq: message.cseq.number) else { return decision }
+        var parts = ScoreParts()
+        switch message.status {
+        case 200..<300 where request.method == .register || request.method == .invite:
+            becomeGood(&state, client, now: now)
+            if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }
+        case 401,
+            407 where request.authUser != 0:
+            authenticationFailed(request.authUser, client, state: &state, parts: &parts, now: now)
+        case 403:
+            authenticationFailed(
+                request.authUser != 0 ? request.authUser : request.target, client, state: &state, parts: &parts,
+                now: now)
+        case 404 where !state.good:
+            var window = state.enumeration
+            if now.nanoseconds - window.start > rules.enumeration.window {
+                window = EnumerationWindow(start: now.nanoseconds)
+            }
+            window.notFound &+= 1
+            if Int(window.notFound) % max(rules.enumeration.notFound, 1) == 0 {
+                parts[.enumeration] += rules.score[.enumeration]
+                count(.enumeration)
+            }
+            state.enumeration = window
+        default:
+            break
+        }
+        if !parts.isEmpty {
+            if let strongest = parts.strongest { state.lastReason = strongest }
+            state.add(parts.total, at: now, halfLife: rules.score.halfLife)
+        }
+        decision.parts = parts
+        decision.score = state.score(at: now, halfLife: rules.score.halfLife)
+        sources.values[slot] = state
+        return decision
+    }
+
+    mutating func becomeGood(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {
+        guard !state.good else { return }
+        state.good = true
+        for key in PrefixKey.aggregates(of: client) {
+            if let slot = prefixes.findOrInsert(
+                key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
+            {
+                prefixes.values[slot].goodMembers &+= 1
+            }
+        }
+    }
+
+    mutating func bind(_ user: UInt64, to client: IPAddress, now: Timestamp) {
+        guard let slot = shared.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
+        else { return }
+        shared.users.values[slot].boundSource = client
+        shared.users.values[slot].boundAt = now.nanoseconds
+        shared.users.values[slot].lastSeen = now.nanoseconds
+    }
+
+    /// A wrong password (or a refused user): points for the source, and a failure against the user
+    /// that, from enough sources, puts the user under distributed attack.
+    mutating func authenticationFailed(
+        _ user: UInt64, _ client: IPAddress, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+    ) {
+        let guessing = rules.guessing
+        if now.nanoseconds - state.authWindowStart > guessing.window {
+            state.authWindowStart = now.nanoseconds
+            state.authFailures = 0
+        }
+        state.authFailures &+= 1
+        parts[.passwordGuessing] += rules.score[.passwordGuessing]
+        count(.passwordGuessing)
+        guard user != 0,
+            let slot = shared.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
+        else { return }
+        var record = shared.users.values[slot]
+        if now.nanoseconds - record.windowStart > guessing.window {
+            record.windowStart = now.nanoseconds
+            record.failures = 0
+            record.failureSources = SIMD8()
+        }
+        record.lastSeen = now.nanoseconds
+        let sources = record.addFailure(from: UInt32(truncatingIfNeeded: client.tableHash) | 1)
+        if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
+            record.underAttackUntil = now.nanoseconds + guessing.window
+        }
+        shared.users.values[slot] = record
+    }
+}

@@ -1,0 +1,77 @@
+/// Detectors that need the shared per-user tables and the digest nonce table.
+extension Engine {
+    /// Hijack and caller-ID spoofing, distributed guessing containment and per-user call rates.
+    /// Returns a reason when this packet must be dropped.
+    mutating func users(
+        _ message: SIPMessage, _ memo: RequestMemo, _ inspected: InspectedPacket, source: IPAddress,
+        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+    ) -> Decision.Reason? {
+        guard message.method == .register || message.method == .invite else { return nil }
+        let bytes = inspected.bytes
+        var drop: Decision.Reason?
+        // Distributed guessing: while a user is under attack, only its bound source may try it.
+        let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
+        if attempted != 0, !state.good, let slot = shared.users.find(UserKey(hash: attempted)) {
+            let user = shared.users.values[slot]
+            if user.underAttackUntil > now.nanoseconds, user.boundSource != source {
+                parts[.distributedGuessing] += rules.score[.distributedGuessing]
+                count(.distributedGuessing)
+                drop = .distributedGuessing
+            }
+        }
+        // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
+        // without credentials, from a source with no good history.
+        let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
+        if claimed != 0, memo.authUser == 0, !state.good, let slot = shared.users.find(UserKey(hash: claimed)),
+            let bound = shared.users.values[slot].boundSource, bound != source
+        {
+            parts[.hijack] += rules.score[.hijack]
+            count(.hijack)
+        }
+        // Calls per user: a hijacked account dialling out as fast as it can.
+        if message.method == .invite, claimed != 0,
+            let slot = shared.users.findOrInsert(UserKey(hash: claimed), UserState(), retention: UserState.retention)
+        {
+            var user = shared.users.values[slot]
+            if user.lastSeen == 0 { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
+            user.lastSeen = now.nanoseconds
+            if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
+                parts[.tollFraud] += rules.score[.tollFraud]
+                count(.tollFraud)
+                drop = drop ?? .tollFraud
+            }
+            shared.users.values[slot] = user
+        }
+        return drop
+    }
+
+    /// Digest replay: the same (nonce, nc, cnonce) from another dialog or source. Without qop a client
+    /// may reuse a nonce for its own new requests, so there only another source counts.
+    mutating func digest(
+        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
+        parts: inout ScoreParts, now: Timestamp
+    ) {
+        let credentials = message.authorization
+        guard !credentials.nonce.isEmpty, !credentials.response.isEmpty else { return }
+        let hasQop = !credentials.qop.isEmpty && !credentials.cnonce.isEmpty
+        if !hasQop { counters.weakDigest += 1 }
+        let nonce = ByteHash.hash(bytes, credentials.nonce)
+        let use =
+            hasQop
+            ? nonce ^ ByteHash.hash(bytes, credentials.nc, seed: 1) ^ ByteHash.hash(bytes, credentials.cnonce, seed: 2)
+            : nonce ^ ByteHash.hash(bytes, credentials.response, seed: 3)
+        let sourceHash = source.tableHash
+        guard
+            let slot = shared.nonces.findOrInsert(
+                UserKey(hash: use), NonceUse(source: sourceHash, callID: memo.callID, seenAt: now.nanoseconds),
+                retention: NonceUse.retention)
+        else { return }
+        let earlier = shared.nonces.values[slot]
+        if earlier.source != sourceHash || (hasQop && earlier.callID != memo.callID) {
+            parts[.digestReplay] += rules.score[.digestReplay]
+            count(.digestReplay)
+        } else {
+            shared.nonces.values[slot].seenAt = now.nanoseconds
+        }
+    }
+}

@@ -1,0 +1,173 @@
+/// The engine's sections of the rule files. Every default is the shipped one (Rules/sipwarden.toml).
+extension RuleSet {
+    /// Which limits a request or response falls under.
+    public enum MethodClass: String, Sendable, CaseIterable {
+        case invite, register, options
+        /// SUBSCRIBE, NOTIFY, MESSAGE, PUBLISH.
+        case presence
+        /// ACK, BYE, CANCEL, PRACK, UPDATE, INFO, REFER: requests inside a dialog.
+        case dialog
+        /// Responses arriving from clients and peers.
+        case responses
+        /// Unknown methods.
+        case other
+
+        public init(_ message: SIPMessage) {
+            guard message.kind == .request else {
+                self = .responses
+                return
+            }
+            switch message.method {
+            case .invite: self = .invite
+            case .register: self = .register
+            case .options: self = .options
+            case .subscribe, .notify, .message, .publish: self = .presence
+            case .ack, .bye, .cancel, .prack, .update, .info, .refer: self = .dialog
+            case .none, .unknown: self = .other
+            }
+        }
+    }
+
+    /// `[limits.CLASS]`: token buckets per source address, per prefix (IPv4 /24, IPv6 /64 and /48), and global.
+    public struct ClassLimits: Equatable, Sendable {
+        public var source: Rate
+        public var prefix: Rate
+        public var global: Rate
+    }
+
+    /// `[limits]`
+    public struct Limits: Equatable, Sendable {
+        public var classes: [MethodClass: ClassLimits] = [
+            .invite: .init(
+                source: .init(perSecond: 5, burst: 20), prefix: .init(perSecond: 20, burst: 60),
+                global: .init(perSecond: 300, burst: 600)),
+            .register: .init(
+                source: .init(perSecond: 20, burst: 150), prefix: .init(perSecond: 40, burst: 300),
+                global: .init(perSecond: 1000, burst: 2000)),
+            .options: .init(
+                source: .init(perSecond: 5, burst: 30), prefix: .init(perSecond: 20, burst: 100),
+                global: .init(perSecond: 500, burst: 1000)),
+            .presence: .init(
+                source: .init(perSecond: 50, burst: 600), prefix: .init(perSecond: 100, burst: 1200),
+                global: .init(perSecond: 2000, burst: 4000)),
+            .dialog: .init(
+                source: .init(perSecond: 50, burst: 200), prefix: .init(perSecond: 100, burst: 400),
+                global: .init(perSecond: 3000, burst: 6000)),
+            .responses: .init(
+                source: .init(perSecond: 100, burst: 400), prefix: .init(perSecond: 200, burst: 800),
+                global: .init(perSecond: 5000, burst: 10000)),
+            .other: .init(
+                source: .init(perSecond: 2, burst: 10), prefix: .init(perSecond: 5, burst: 20),
+                global: .init(perSecond: 50, burst: 100)),
+        ]
+        /// Packets per second, all classes together, from sources with no good history: what contains a
+        /// flood from millions of spoofed addresses while known phones and trunks keep their service.
+        public var unknownSources = Rate(perSecond: 1000, burst: 2000)
+
+        public subscript(_ methodClass: MethodClass) -> ClassLimits { classes[methodClass]! }
+    }
+
+    /// `[score]`: points decay with a half-life; thresholds turn a source's score into verdicts.
+    public struct Scoring: Equatable, Sendable {
+        public var halfLife: Int64 = 60 * 1_000_000_000
+        /// At or above this score, the source's packets are dropped.
+        public var dropAt: Double = 50
+        /// At or above this score, the source is banned in the kernel.
+        public var banAt: Double = 100
+        /// Points per event, by detector.
+        public var points: [Detector: Double] = [
+            .scannerUserAgent: 100, .scannerMarks: 100, .malformed: 10, .notSIP: 20, .rateLimit: 2,
+            .enumeration: 50, .passwordGuessing: 8, .distributedGuessing: 20, .tollFraud: 30, .hijack: 15,
+            .digestReplay: 40, .cleartextKeys: 0,
+        ]
+        public subscript(_ detector: Detector) -> Double { points[detector] ?? 0 }
+    }
+
+    /// `[bans]`
+    public struct Bans: Equatable, Sendable {
+        /// TTL of a source's first, second, … ban; the last one repeats.
+        public var ttl: [Int64] = [600, 3600, 6 * 3600, 24 * 3600].map { $0 * 1_000_000_000 }
+        /// Banned sources in one IPv4 /24 or IPv6 /64 within `prefixWindow` that ban the whole prefix
+        /// (never one holding a trusted address or a source with good history). 0 disables.
+        public var prefixMembers = 4
+        public var prefixWindow: Int64 = 600 * 1_000_000_000
+    }
+
+    /// `[enumeration]`: extension scans (svwar and friends).
+    public struct Enumeration: Equatable, Sendable {
+        public var window: Int64 = 60 * 1_000_000_000
+        /// Distinct target users in a window from a source without good history.
+        public var distinctUsers = 20
+        /// 404 answers to one source in a window.
+        public var notFound = 10
+        /// Consecutive numeric target users (100, 101, 102, …).
+        public var sequentialUsers = 6
+    }
+
+    /// `[guessing]`: password guessing.
+    public struct Guessing: Equatable, Sendable {
+        public var window: Int64 = 300 * 1_000_000_000
+        /// Failed authentications against one user, from `distributedSources` or more sources, in a
+        /// window: the user is under distributed attack and only its known-good sources may try.
+        public var distributedFailures = 20
+        public var distributedSources = 4
+    }
+
+    /// `[toll_fraud]`
+    public struct TollFraud: Equatable, Sendable {
+        /// Dialled-number prefixes (Request-URI user, leading "+" kept) that are expensive to reach.
+        public var highRiskPrefixes: [String] = [
+            "+", "00", "011", "900", "1900", "0900", "+881", "+882", "+883", "+870", "+979",
+        ]
+        /// Calls per minute one From user may start (trusted sources aside).
+        public var callsPerUser = Rate(perSecond: 10.0 / 60, burst: 10)
+        /// The same number (its last digits) dialled behind this many different prefixes from one source.
+        public var prefixVariants = 3
+        /// How many trailing digits identify "the same number".
+        public var numberDigits = 8
+    }
+
+    /// `[policy]`
+    public struct Policy: Equatable, Sendable {
+        public enum Action: String, Sendable, CaseIterable { case ignore, flag, drop }
+        /// Malformed messages (RFC 3261/4475 rejects).
+        public var malformed: Action = .drop
+        /// SDES keys (`a=crypto … inline:`) over plain UDP/TCP, readable by anyone on the path.
+        public var cleartextKeys: Action = .flag
+    }
+
+    /// `[signatures]`
+    public struct Signatures: Equatable, Sendable {
+        /// Lower-case substrings of User-Agent (or Server) values that only scanning tools send.
+        public var userAgents: [String] = [
+            "friendly-scanner", "sipvicious", "sipcli", "vaxsipuseragent", "pplsip", "sundayddr", "iwar",
+            "sip-scan", "sipsak", "smap", "portsip", "sipscan", "siparmyknife", "sipptk", "voipsniff",
+        ]
+        /// Structural marks of scanning tools that survive a changed User-Agent.
+        public var structuralMarks = true
+    }
+
+    /// `[tables]`: fixed capacities; memory stays bounded whatever arrives.
+    public struct Tables: Equatable, Sendable {
+        public var sources = 262_144
+        public var prefixes = 65_536
+        public var users = 65_536
+        public var nonces = 65_536
+    }
+
+    /// What adds points to a source's score.
+    public enum Detector: String, Sendable, CaseIterable {
+        case scannerUserAgent = "scanner-user-agent"
+        case scannerMarks = "scanner-marks"
+        case malformed
+        case notSIP = "not-sip"
+        case rateLimit = "rate-limit"
+        case enumeration
+        case passwordGuessing = "password-guessing"
+        case distributedGuessing = "distributed-guessing"
+        case tollFraud = "toll-fraud"
+        case hijack
+        case digestReplay = "digest-replay"
+        case cleartextKeys = "cleartext-keys"
+    }
+}

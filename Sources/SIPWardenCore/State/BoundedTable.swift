@@ -1,0 +1,124 @@
+/// A key for `BoundedTable`: equatable, with a well-mixed hash.
+protocol TableKey: Equatable {
+    var tableHash: UInt64 { get }
+}
+
+/// A fixed-capacity hash table: no allocation after creation, O(1) lookup over a short probe window.
+///
+/// When the window a new key hashes to is full, the entry with the lowest `retention` gives way;
+/// entries whose retention is `Int64.max` (trusted, good history) are never pushed out, and a new key
+/// that finds only such entries is not stored at all.
+struct BoundedTable<Key: TableKey, Value> {
+    private(set) var keys: [Key]
+    private(set) var occupied: [Bool]
+    var values: [Value]
+    let mask: Int
+    private(set) var count = 0
+    private(set) var evictions = 0
+    private(set) var refusals = 0
+
+    /// Slots probed per key: a small constant, so lookups stay O(1) however full the table is.
+    static var window: Int { 8 }
+
+    /// A table of `capacity` slots (rounded up to a power of two, at least the probe window).
+    init(capacity: Int, emptyKey: Key, emptyValue: Value) {
+        var size = Self.window
+        while size < capacity { size <<= 1 }
+        keys = [Key](repeating: emptyKey, count: size)
+        occupied = [Bool](repeating: false, count: size)
+        values = [Value](repeating: emptyValue, count: size)
+        mask = size - 1
+    }
+
+    var capacity: Int { keys.count }
+
+    /// The slot holding `key`, or nil.
+    @inline(__always)
+    func find(_ key: Key) -> Int? {
+        let start = Int(truncatingIfNeeded: key.tableHash) & mask
+        for step in 0..<Self.window {
+            let slot = (start + step) & mask
+            if occupied[slot], keys[slot] == key { return slot }
+        }
+        return nil
+    }
+
+    /// The slot for `key`, inserting `value` if it is new; nil when every candidate slot is protected.
+    @inline(__always)
+    mutating func findOrInsert(_ key: Key, _ value: @autoclosure () -> Value, retention: (Value) -> Int64) -> Int? {
+        let start = Int(truncatingIfNeeded: key.tableHash) & mask
+        var victim = -1
+        var victimRetention = Int64.max
+        for step in 0..<Self.window {
+            let slot = (start + step) & mask
+            guard occupied[slot] else {
+                if victimRetention != Int64.min {
+                    victim = slot
+                    victimRetention = Int64.min
+                }
+                continue
+            }
+            if keys[slot] == key { return slot }
+            let kept = retention(values[slot])
+            if kept < victimRetention {
+                victim = slot
+                victimRetention = kept
+            }
+        }
+        guard victim >= 0 else {
+            refusals += 1
+            return nil
+        }
+        if occupied[victim] {
+            evictions += 1
+        } else {
+            count += 1
+            occupied[victim] = true
+        }
+        keys[victim] = key
+        values[victim] = value()
+        return victim
+    }
+
+    /// Every stored entry, for snapshots (not for the hot path).
+    var entries: [(key: Key, value: Value)] {
+        occupied.indices.filter { occupied[$0] }.map { (keys[$0], values[$0]) }
+    }
+}
+
+extension IPAddress: TableKey {
+    var tableHash: UInt64 { ByteHash.mix(high &* 0x9E37_79B9_7F4A_7C15 ^ low ^ UInt64(family.rawValue) << 56) }
+}
+
+/// Fast 64-bit hashing of byte ranges and words (not cryptographic; keys are attacker-chosen only in
+/// part, and a table window that fills evicts by retention, never by hash order).
+enum ByteHash {
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Hashes the bytes of `range` eight at a time; an empty range hashes to 0.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, _ range: ByteRange, seed: UInt64 = 0) -> UInt64 {
+        guard !range.isEmpty, Int(range.upperBound) <= bytes.count else { return 0 }
+        var k = Int(range.lowerBound)
+        let end = Int(range.upperBound)
+        var h = seed ^ UInt64(end - k) &* 0xFF51_AFD7_ED55_8CCD
+        while k + 8 <= end {
+            h = mix(h ^ bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+            k += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while k < end {
+            tail |= UInt64(bytes[k]) << shift
+            shift += 8
+            k += 1
+        }
+        return mix(h ^ tail) | 1
+    }
+}

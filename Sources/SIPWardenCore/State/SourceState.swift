@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What the engine remembers about one source address. Fixed size, stored inline in `BoundedTable`.
+struct SourceState {
+    var firstSeen: Int64 = 0
+    var lastSeen: Int64 = 0
+    var packets: UInt32 = 0
+    /// Score at `scoredAt`; it halves every `score.halfLife`.
+    var score: Double = 0
+    var scoredAt: Int64 = 0
+    var bannedUntil: Int64 = 0
+    var banCount: UInt8 = 0
+    /// A REGISTER or INVITE of this source succeeded (the server said 2xx).
+    var good = false
+    /// The detector that last added points: the reason given when a later packet is dropped for the score.
+    var lastReason: RuleSet.Detector?
+    /// The User-Agent last checked against the scanner list (its hash), so a phone is checked once.
+    var checkedUserAgent: UInt64 = 0
+    var buckets = ClassBuckets()
+    /// The last few requests, to match the server's responses to them.
+    var recent = RecentRequests()
+    var enumeration = EnumerationWindow()
+    /// Failed authentications (401/407 to a request with credentials, or 403) in the guessing window.
+    var authFailures: UInt16 = 0
+    var authWindowStart: Int64 = 0
+    /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
+    var dialled = DialledNumbers()
+
+    init() {}
+
+    init(at now: Timestamp, limits: RuleSet.Limits) {
+        firstSeen = now.nanoseconds
+        lastSeen = now.nanoseconds
+        scoredAt = now.nanoseconds
+        buckets = ClassBuckets(limits, at: now, scope: \.source)
+    }
+
+    /// The score decayed to `now`.
+    func score(at now: Timestamp, halfLife: Int64) -> Double {
+        guard score > 0, now.nanoseconds > scoredAt else { return score }
+        return score * exp2(-Double(now.nanoseconds - scoredAt) / Double(halfLife))
+    }
+
+    mutating func add(_ points: Double, at now: Timestamp, halfLife: Int64) {
+        score = score(at: now, halfLife: halfLife) + points
+        scoredAt = max(scoredAt, now.nanoseconds)
+    }
+
+    /// How much the entry is worth keeping: good history and active bans are never evicted; otherwise
+    /// recent, busy and suspicious sources outlast idle one-packet ones.
+    static func retention(_ state: SourceState) -> Int64 {
+        if state.good { return .max }
+        let busy = Int64(min(state.packets, 100)) * 1_000_000_000
+        let suspicious = Int64(min(state.score, 1000) * 10) * 1_000_000_000
+        let banned: Int64 = state.bannedUntil > state.lastSeen ? 3600 * 1_000_000_000 : 0
+        return state.lastSeen &+ busy &+ suspicious &+ banned
+    }
+}
+
+/// One token bucket per method class.
+struct ClassBuckets {
+    var invite = TokenBucket.empty
+    var register = TokenBucket.empty
+    var options = TokenBucket.empty
+    var presence = TokenBucket.empty
+    var dialog = TokenBucket.empty
+    var responses = TokenBucket.empty
+    var other = TokenBucket.empty
+
+    init() {}
+
+    init(_ limits: RuleSet.Limits, at now: Timestamp, scope: KeyPath<RuleSet.ClassLimits, Rate>) {
+        for methodClass in RuleSet.MethodClass.allCases {
+            self[methodClass] = TokenBucket(limits[methodClass][keyPath: scope], at: now)
+        }
+    }
+
+    subscript(_ methodClass: RuleSet.MethodClass) -> TokenBucket {
+        get {
+            switch methodClass {
+            case .invite: return invite
+            case .register: return register
+            case .options: return options
+            case .presence: return presence
+            case .dialog: return dialog
+            case .responses: return responses
+            case .other: return other
+            }
+        }
+        set {
+            switch methodClass {
+            case .invite: invite = newValue
+            case .register: register = newValue
+            case .options: options = newValue
+            case .presence: presence = newValue
+            case .dialog: dialog = newValue
+            case .responses: responses = newValue
+            case .other: other = newValue
+            }
+        }
+    }
+}
+
+extension TokenBucket {
+    static let empty = TokenBucket(Rate(perSecond: 0, burst: 0), at: Timestamp(nanoseconds: 0))
+}
+
+/// A request remembered so the server's answer can be matched to it (Call-ID and CSeq).
+struct RequestMemo {
+    var callID: UInt64 = 0
+    var cseq: UInt32 = 0
+    var method: SIPMethod = .none
+    /// The user the request targets: To user for REGISTER, Request-URI user otherwise.
+    var target: UInt64 = 0
+    /// The Authorization username, 0 when the request carried no credentials.
+    var authUser: UInt64 = 0
+}
+
+/// The last four requests of a source, oldest overwritten first.
+struct RecentRequests {
+    var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
+    var next: UInt8 = 0
+
+    mutating func remember(_ memo: RequestMemo) {
+        switch next & 3 {
+        case 0: slots.0 = memo
+        case 1: slots.1 = memo
+        case 2: slots.2 = memo
+        default: slots.3 = memo
+        }
+        next &+= 1
+    }
+
+    /// The most recent request with this Call-ID and CSeq number.
+    func find(callID: UInt64, cseq: UInt32) -> RequestMemo? {
+        @inline(__always) func matches(_ memo: RequestMemo) -> Bool { memo.callID == callID && memo.cseq == cseq }
+        let newest = (next &- 1) & 3
+        for age in 0..<UInt8(4) {
+            let memo: RequestMemo
+            switch (newest &- age) & 3 {
+            case 0: memo = slots.0
+            case 1: memo = slots.1
+            case 2: memo = slots.2
+            default: memo = slots.3
+            }
+            if matches(memo) { return memo }
+        }
+        return nil
+    }
+}
+
+/// Per-source counters for extension scans, reset every enumeration window.
+struct EnumerationWindow {
+    var start: Int64 = 0
+    /// Linear-counting bitmap of target-user hashes: the number of set bits estimates distinct users.
+    var users: UInt64 = 0
+    var notFound: UInt16 = 0
+    var lastNumber: UInt64 = 0
+    var sequential: UInt8 = 0
+    /// How many thresholds this window has crossed and scored already (each crossing scores once).
+    var scoredLevels: UInt8 = 0
+
+    /// An estimate of the distinct users seen (exact for small counts, saturating near 64 × ln 64).
+    var distinctUsers: Int {
+        let zeros = 64 - users.nonzeroBitCount
+        return zeros == 0 ? 266 : Int((-64 * log(Double(zeros) / 64)).rounded())
+    }
+}
+
+/// The four most recent (number suffix, prefix) pairs dialled to high-risk destinations.
+struct DialledNumbers {
+    var suffixes = SIMD4<UInt64>()
+    var prefixes = SIMD4<UInt64>()
+    var next = 0
+
+    /// Records a pair; returns how many distinct prefixes this suffix now has among the remembered pairs.
+    mutating func record(suffix: UInt64, prefix: UInt64) -> Int {
+        var known = false
+        for i in 0..<4 where suffixes[i] == suffix && prefixes[i] == prefix { known = true }
+        if !known {
+            suffixes[next & 3] = suffix
+            prefixes[next & 3] = prefix
+            next &+= 1
+        }
+        var distinct = 0
+        for i in 0..<4 where suffixes[i] == suffix {
+            var seenBefore = false
+            for j in 0..<i where suffixes[j] == suffix && prefixes[j] == prefixes[i] { seenBefore = true }
+            if !seenBefore { distinct += 1 }
+        }
+        return distinct
+    }
+}
