@@ -8,21 +8,55 @@ struct ConfigOption: ParsableArguments {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Rule file.", discussion: "Default: \(defaultPath) (built-in defaults when absent)."),
+        help: ArgumentHelp(
+            "Rule file.",
+            discussion: "Default: \(defaultPath) (the built-in defaults when it does not exist). Its `include` "
+                + "files and conf.d/*.toml beside it are read after it."),
         completion: .file(extensions: ["toml"]))
     var config: String?
 
-    /// The effective rules: the named file, the default file if present, or the built-in defaults.
+    /// The effective rules; every problem in every file becomes one InputError (one line each).
     func load() throws(InputError) -> RuleSet {
+        switch loadAll() {
+        case .success(let loaded): return loaded.rules
+        case .failure(let errors): throw InputError(description: errors.description)
+        }
+    }
+
+    /// Reads the main file, its includes (in order) and conf.d/*.toml (in name order), collecting the
+    /// errors of every file instead of stopping at the first.
+    func loadAll() -> Result<(rules: RuleSet, files: [String]), RulesErrors> {
         let path = config ?? Self.defaultPath
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if config == nil { return RuleSet() }
-            throw InputError(description: "\(path): cannot read rule file")
+        if config == nil, !FileManager.default.fileExists(atPath: path) { return .success((RuleSet(), [])) }
+        var rules = RuleSet()
+        var errors: [RulesError] = []
+        var files: [String] = []
+        var queue = [path]
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let dropIns = directory.appendingPathComponent("conf.d")
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: dropIns.path) {
+            queue += names.filter { $0.hasSuffix(".toml") }.sorted().map { dropIns.appendingPathComponent($0).path }
         }
-        do {
-            return try RuleSet(toml: String(decoding: data, as: UTF8.self), file: path)
-        } catch {
-            throw InputError(description: error.description)
+        var index = 0
+        while index < queue.count {
+            let file = queue[index]
+            index += 1
+            guard !files.contains(file) else { continue }
+            files.append(file)
+            guard let data = FileManager.default.contents(atPath: file) else {
+                errors.append(.unreadable(file: file, reason: "cannot read rule file"))
+                continue
+            }
+            do {
+                let includes = try rules.apply(toml: String(decoding: data, as: UTF8.self), file: file)
+                let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+                let resolved = includes.map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
+                // Includes come right after the file that names them, before later files.
+                queue.insert(contentsOf: resolved, at: index)
+            } catch {
+                errors += error.errors
+            }
         }
+        return errors.isEmpty ? .success((rules, files)) : .failure(RulesErrors(errors))
     }
 }

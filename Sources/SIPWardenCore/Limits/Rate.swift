@@ -30,7 +30,8 @@ public struct Rate: Equatable, Sendable, CustomStringConvertible {
             : "\(Self.number(perSecond * 60))/min burst \(Self.number(burst))"
     }
 
-    static func number(_ value: Double) -> String {
+    /// A number without a needless ".0".
+    public static func number(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

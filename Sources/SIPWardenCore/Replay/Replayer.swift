@@ -15,12 +15,13 @@ public struct Replayer {
     public private(set) var summary = ReplaySummary()
     /// The protected host's own addresses: packets from them are outbound.
     public let servers: Set<IPAddress>
-    let classifier = SIPClassifier()
+    let classifier: SIPClassifier
     var fragments = FragmentReassembler()
     var streams: TCPStreamFramer
 
     public init(rules: RuleSet, servers: Set<IPAddress> = []) {
         engine = Engine(rules: rules, servers: servers)
+        classifier = SIPClassifier(limits: rules.classifierLimits)
         self.servers = servers
         streams = TCPStreamFramer(classifier: classifier)
     }

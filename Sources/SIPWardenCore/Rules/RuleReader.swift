@@ -58,46 +58,34 @@ struct RuleReader {
 
     /// An array of port numbers 1–65535.
     mutating func ports(_ value: TOMLValueConvertible?, at path: String) -> [UInt16]? {
-        guard let value else { return nil }
-        guard let array = value.array else {
-            errors.append(
-                .badValue(file: file, key: path, value: value.debugDescription, expected: "an array of ports"))
-            return nil
-        }
-        var ports: [UInt16] = []
-        for (index, element) in array.enumerated() {
-            guard let number = element.int, (1...65535).contains(number) else {
-                errors.append(
+        array(value, at: path, of: "ports") { reader, item, key in
+            guard let number = item.int, (1...65535).contains(number) else {
+                reader.errors.append(
                     .badValue(
-                        file: file, key: "\(path)[\(index)]", value: element.debugDescription,
-                        expected: "a port from 1 to 65535"))
-                continue
+                        file: reader.file, key: key, value: item.debugDescription, expected: "a port from 1 to 65535"))
+                return nil
             }
-            ports.append(UInt16(number))
+            return UInt16(number)
         }
-        return ports
     }
 
     /// An array of CIDR blocks, IPv4 or IPv6.
     mutating func prefixes(_ value: TOMLValueConvertible?, at path: String) -> [IPPrefix]? {
-        guard let value else { return nil }
-        guard let array = value.array else {
-            errors.append(
-                .badValue(file: file, key: path, value: value.debugDescription, expected: "an array of CIDR strings"))
-            return nil
-        }
-        var prefixes: [IPPrefix] = []
-        for (index, element) in array.enumerated() {
-            guard let text = element.string, let prefix = IPPrefix(text) else {
-                errors.append(
+        array(value, at: path, of: "CIDR strings") { reader, item, key in
+            guard let text = item.string, let prefix = IPPrefix(text) else {
+                reader.errors.append(
                     .badValue(
-                        file: file, key: "\(path)[\(index)]", value: element.debugDescription,
+                        file: reader.file, key: key, value: item.debugDescription,
                         expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""))
-                continue
+                return nil
             }
-            prefixes.append(prefix)
+            return prefix
         }
-        return prefixes
+    }
+
+    /// An array of strings.
+    mutating func strings(_ value: TOMLValueConvertible?, at path: String) -> [String]? {
+        array(value, at: path, of: "strings") { reader, item, key in reader.string(item, at: key) }
     }
 
     /// `"N"` or `"N-M"`: a range of NFQUEUE numbers.
@@ -109,6 +97,82 @@ struct RuleReader {
         errors.append(
             .badValue(file: file, key: path, value: "\"\(text)\"", expected: "a queue number or range like \"0-3\""))
         return nil
+    }
+
+    /// A whole number within `range`.
+    mutating func integer(_ value: TOMLValueConvertible?, at path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let value else { return nil }
+        guard let number = value.int, range.contains(number) else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: value.debugDescription,
+                    expected: "a whole number from \(range.lowerBound) to \(range.upperBound)"))
+            return nil
+        }
+        return number
+    }
+
+    /// A number (whole or not) that is zero or more.
+    mutating func number(_ value: TOMLValueConvertible?, at path: String) -> Double? {
+        guard let value else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init), number >= 0, number.isFinite else {
+            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "a number ≥ 0"))
+            return nil
+        }
+        return number
+    }
+
+    mutating func bool(_ value: TOMLValueConvertible?, at path: String) -> Bool? {
+        guard let value else { return nil }
+        guard let flag = value.bool else {
+            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "true or false"))
+            return nil
+        }
+        return flag
+    }
+
+    /// `"20/s"`, `"300/min"`, `"1000/h"`: events per second.
+    mutating func rate(_ value: TOMLValueConvertible?, at path: String) -> Double? {
+        guard let text = string(value, at: path) else { return nil }
+        guard let rate = Rate.parse(text) else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: "\"\(text)\"",
+                    expected: "a rate like \"20/s\", \"300/min\" or \"1000/h\""))
+            return nil
+        }
+        return rate
+    }
+
+    /// `"30s"`, `"10m"`, `"2h"`, `"1d"`: nanoseconds, more than zero.
+    mutating func duration(_ value: TOMLValueConvertible?, at path: String) -> Int64? {
+        guard let text = string(value, at: path) else { return nil }
+        guard let nanoseconds = RuleDuration.parse(text), nanoseconds > 0 else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: "\"\(text)\"",
+                    expected: "a duration like \"30s\", \"10m\", \"2h\" or \"1d\""))
+            return nil
+        }
+        return nanoseconds
+    }
+
+    /// An array of values each read by `element`, or nil when the value is not an array.
+    mutating func array<Element>(
+        _ value: TOMLValueConvertible?, at path: String, of what: String,
+        _ element: (inout RuleReader, TOMLValueConvertible, String) -> Element?
+    ) -> [Element]? {
+        guard let value else { return nil }
+        guard let array = value.array else {
+            errors.append(
+                .badValue(file: file, key: path, value: value.debugDescription, expected: "an array of \(what)"))
+            return nil
+        }
+        var result: [Element] = []
+        for (index, item) in array.enumerated() {
+            if let read = element(&self, item, "\(path)[\(index)]") { result.append(read) }
+        }
+        return result
     }
 
     /// The candidate nearest to `key` by edit distance, if it is close enough to be a typo.

@@ -1,9 +1,12 @@
 import TOMLKit
 
 extension RuleSet {
-    /// Reads a rule file's text over these rules: keys it sets replace the current values.
-    /// Throws every problem found, each with the file and a line/column or key path.
-    public mutating func apply(toml text: String, file: String) throws(RulesErrors) {
+    /// Reads a rule file's text over these rules: keys it sets replace the current values (arrays are
+    /// replaced whole). Returns the file's `include` list, in order, as written.
+    /// Throws every problem found, each with the file and a line/column or key path; on error the
+    /// rules are left as they were.
+    @discardableResult
+    public mutating func apply(toml text: String, file: String) throws(RulesErrors) -> [String] {
         let document: TOMLTable
         do {
             document = try TOMLTable(string: text)
@@ -18,30 +21,172 @@ extension RuleSet {
         }
         var reader = RuleReader(file: file)
         var updated = self
-        let top = reader.entries(of: document, at: "", known: ["daemon", "ports", "trust"])
-        if let daemon = reader.table(top["daemon"], at: "daemon") {
-            let keys = reader.entries(of: daemon, at: "daemon", known: ["queues", "mode"])
-            if let queues = reader.queueRange(keys["queues"], at: "daemon.queues") { updated.daemon.queues = queues }
-            if let mode = reader.choice(keys["mode"], at: "daemon.mode", as: Mode.self) { updated.daemon.mode = mode }
-        }
-        if let ports = reader.table(top["ports"], at: "ports") {
-            let keys = reader.entries(of: ports, at: "ports", known: ["sip_udp", "sip_tcp", "sip_tls"])
-            if let udp = reader.ports(keys["sip_udp"], at: "ports.sip_udp") { updated.ports.sipUDP = udp }
-            if let tcp = reader.ports(keys["sip_tcp"], at: "ports.sip_tcp") { updated.ports.sipTCP = tcp }
-            if let tls = reader.ports(keys["sip_tls"], at: "ports.sip_tls") { updated.ports.sipTLS = tls }
-        }
-        if let trust = reader.table(top["trust"], at: "trust") {
-            let keys = reader.entries(of: trust, at: "trust", known: ["allow", "deny"])
-            if let allow = reader.prefixes(keys["allow"], at: "trust.allow") { updated.trust.allow = allow }
-            if let deny = reader.prefixes(keys["deny"], at: "trust.deny") { updated.trust.deny = deny }
+        let top = reader.entries(of: document, at: "", known: Self.sections + ["include"])
+        let includes = reader.strings(top["include"], at: "include") ?? []
+        for section in Self.sections {
+            guard let table = reader.table(top[section], at: section) else { continue }
+            updated.read(section, table, with: &reader)
         }
         guard reader.errors.isEmpty else { throw RulesErrors(reader.errors) }
         self = updated
+        return includes
     }
 
-    /// The shipped defaults with one rule file applied.
+    /// The shipped defaults with one rule file applied (its includes are not followed).
     public init(toml text: String, file: String) throws(RulesErrors) {
         self.init()
         try apply(toml: text, file: file)
+    }
+
+    static let sections = [
+        "daemon", "ports", "trust", "limits", "score", "bans", "enumeration", "guessing", "toll_fraud", "policy",
+        "signatures", "tables", "classifier",
+    ]
+
+    static func key(_ detector: Detector) -> String { detector.rawValue.replacingOccurrences(of: "-", with: "_") }
+
+    mutating func read(_ section: String, _ table: TOMLTable, with reader: inout RuleReader) {
+        func keys(_ known: [String]) -> [String: TOMLValueConvertible] {
+            reader.entries(of: table, at: section, known: known)
+        }
+        switch section {
+        case "daemon":
+            let k = keys(["queues", "mode"])
+            if let value = reader.queueRange(k["queues"], at: "daemon.queues") { daemon.queues = value }
+            if let value = reader.choice(k["mode"], at: "daemon.mode", as: Mode.self) { daemon.mode = value }
+        case "ports":
+            let k = keys(["sip_udp", "sip_tcp", "sip_tls"])
+            if let value = reader.ports(k["sip_udp"], at: "ports.sip_udp") { ports.sipUDP = value }
+            if let value = reader.ports(k["sip_tcp"], at: "ports.sip_tcp") { ports.sipTCP = value }
+            if let value = reader.ports(k["sip_tls"], at: "ports.sip_tls") { ports.sipTLS = value }
+        case "trust":
+            let k = keys(["allow", "deny"])
+            if let value = reader.prefixes(k["allow"], at: "trust.allow") { trust.allow = value }
+            if let value = reader.prefixes(k["deny"], at: "trust.deny") { trust.deny = value }
+        case "limits":
+            let classes = MethodClass.allCases.map(\.rawValue)
+            let k = keys(classes + ["unknown_sources", "unknown_sources_burst"])
+            read(&limits.unknownSources, k, "unknown_sources", at: "limits", with: &reader)
+            for methodClass in MethodClass.allCases {
+                let path = "limits.\(methodClass.rawValue)"
+                guard let classTable = reader.table(k[methodClass.rawValue], at: path) else { continue }
+                let scopes = ["source", "prefix", "global"]
+                let c = reader.entries(of: classTable, at: path, known: scopes + scopes.map { "\($0)_burst" })
+                var value = limits[methodClass]
+                read(&value.source, c, "source", at: path, with: &reader)
+                read(&value.prefix, c, "prefix", at: path, with: &reader)
+                read(&value.global, c, "global", at: path, with: &reader)
+                limits.classes[methodClass] = value
+            }
+        case "score":
+            let k = keys(["half_life", "drop_at", "ban_at", "points"])
+            if let value = reader.duration(k["half_life"], at: "score.half_life") { score.halfLife = value }
+            if let value = reader.number(k["drop_at"], at: "score.drop_at") { score.dropAt = value }
+            if let value = reader.number(k["ban_at"], at: "score.ban_at") { score.banAt = value }
+            if let points = reader.table(k["points"], at: "score.points") {
+                let p = reader.entries(of: points, at: "score.points", known: Detector.allCases.map(Self.key))
+                for detector in Detector.allCases {
+                    if let value = reader.number(p[Self.key(detector)], at: "score.points.\(Self.key(detector))") {
+                        score.points[detector] = value
+                    }
+                }
+            }
+        case "bans":
+            let k = keys(["ttl", "prefix_members", "prefix_window"])
+            if k["ttl"]?.array?.isEmpty == true {
+                reader.errors.append(
+                    .badValue(file: reader.file, key: "bans.ttl", value: "[]", expected: "at least one duration"))
+            } else if let value = reader.array(k["ttl"], at: "bans.ttl", of: "durations", { $0.duration($1, at: $2) }) {
+                bans.ttl = value
+            }
+            if let value = reader.integer(k["prefix_members"], at: "bans.prefix_members", in: 0...65535) {
+                bans.prefixMembers = value
+            }
+            if let value = reader.duration(k["prefix_window"], at: "bans.prefix_window") { bans.prefixWindow = value }
+        case "enumeration":
+            let k = keys(["window", "distinct_users", "not_found", "sequential_users"])
+            if let value = reader.duration(k["window"], at: "enumeration.window") { enumeration.window = value }
+            if let value = reader.integer(k["distinct_users"], at: "enumeration.distinct_users", in: 1...250) {
+                enumeration.distinctUsers = value
+            }
+            if let value = reader.integer(k["not_found"], at: "enumeration.not_found", in: 1...65535) {
+                enumeration.notFound = value
+            }
+            if let value = reader.integer(k["sequential_users"], at: "enumeration.sequential_users", in: 1...250) {
+                enumeration.sequentialUsers = value
+            }
+        case "guessing":
+            let k = keys(["window", "distributed_failures", "distributed_sources"])
+            if let value = reader.duration(k["window"], at: "guessing.window") { guessing.window = value }
+            if let value = reader.integer(k["distributed_failures"], at: "guessing.distributed_failures", in: 1...65535)
+            {
+                guessing.distributedFailures = value
+            }
+            if let value = reader.integer(k["distributed_sources"], at: "guessing.distributed_sources", in: 1...8) {
+                guessing.distributedSources = value
+            }
+        case "toll_fraud":
+            let k = keys([
+                "high_risk_prefixes", "calls_per_user", "calls_per_user_burst", "prefix_variants", "number_digits",
+            ])
+            if let value = reader.strings(k["high_risk_prefixes"], at: "toll_fraud.high_risk_prefixes") {
+                tollFraud.highRiskPrefixes = value
+            }
+            read(&tollFraud.callsPerUser, k, "calls_per_user", at: "toll_fraud", with: &reader)
+            if let value = reader.integer(k["prefix_variants"], at: "toll_fraud.prefix_variants", in: 2...4) {
+                tollFraud.prefixVariants = value
+            }
+            if let value = reader.integer(k["number_digits"], at: "toll_fraud.number_digits", in: 4...15) {
+                tollFraud.numberDigits = value
+            }
+        case "policy":
+            let k = keys(["malformed", "cleartext_keys"])
+            if let value = reader.choice(k["malformed"], at: "policy.malformed", as: Policy.Action.self) {
+                policy.malformed = value
+            }
+            if let value = reader.choice(k["cleartext_keys"], at: "policy.cleartext_keys", as: Policy.Action.self) {
+                policy.cleartextKeys = value
+            }
+        case "signatures":
+            let k = keys(["user_agents", "structural_marks"])
+            if let value = reader.strings(k["user_agents"], at: "signatures.user_agents") {
+                signatures.userAgents = value.map { $0.lowercased() }
+            }
+            if let value = reader.bool(k["structural_marks"], at: "signatures.structural_marks") {
+                signatures.structuralMarks = value
+            }
+        case "tables":
+            let k = keys(["sources", "prefixes", "users", "nonces"])
+            let range = 1024...(1 << 26)
+            if let value = reader.integer(k["sources"], at: "tables.sources", in: range) { tables.sources = value }
+            if let value = reader.integer(k["prefixes"], at: "tables.prefixes", in: range) { tables.prefixes = value }
+            if let value = reader.integer(k["users"], at: "tables.users", in: range) { tables.users = value }
+            if let value = reader.integer(k["nonces"], at: "tables.nonces", in: range) { tables.nonces = value }
+        case "classifier":
+            let k = keys(["max_uri", "max_call_id", "max_header", "max_message"])
+            if let value = reader.integer(k["max_uri"], at: "classifier.max_uri", in: 16...65535) {
+                classifierLimits.uriLength = value
+            }
+            if let value = reader.integer(k["max_call_id"], at: "classifier.max_call_id", in: 16...65535) {
+                classifierLimits.callIDLength = value
+            }
+            if let value = reader.integer(k["max_header"], at: "classifier.max_header", in: 64...65535) {
+                classifierLimits.headerLength = value
+            }
+            if let value = reader.integer(k["max_message"], at: "classifier.max_message", in: 256...65535) {
+                classifierLimits.messageLength = value
+            }
+        default:
+            break
+        }
+    }
+
+    /// Reads `NAME = "rate"` and `NAME_burst = N` into `rate`.
+    func read(
+        _ rate: inout Rate, _ keys: [String: TOMLValueConvertible], _ name: String, at path: String,
+        with reader: inout RuleReader
+    ) {
+        if let perSecond = reader.rate(keys[name], at: "\(path).\(name)") { rate.perSecond = perSecond }
+        if let burst = reader.number(keys["\(name)_burst"], at: "\(path).\(name)_burst") { rate.burst = burst }
     }
 }
