@@ -138,6 +138,30 @@ import Testing
         #expect(outcomes[8].messages == 1)
     }
 
+    static let attacks: [(file: String, attacker: String, reason: Decision.Reason)] = [
+        ("attacks/initconf_BadUserAgent-sipvicious_svmap-options-scan.pcap", "7.17.254.165", .scanner),
+        ("attacks/initconf_SIP-3700-unauthorized-401_sipcli-invite-scan.pcap", "40.129.198.250", .scanner),
+        ("attacks/initconf_SIP-Bruteforce-Single-IP_register-bruteforce.pcap", "199.105.226.32", .passwordGuessing),
+        ("attacks/initconf_SIP-212.32.250.134_register-invite-tollfraud-scan.pcap", "206.55.185.163", .tollFraud),
+    ]
+
+    @Test(arguments: attacks)
+    func attackCapturesAreDetected(file: String, attacker: String, reason: Decision.Reason) throws {
+        let capture = try CaptureFile(path: Self.pcaps.appendingPathComponent(file).path)
+        var replayer = Replayer(rules: RuleSet())
+        try capture.forEachFrame { time, frame in
+            _ = replayer.replay(frame: frame, linkType: capture.linkType, at: time)
+        }
+        let bans = replayer.engine.bans.filter { $0.target.contains(try! #require(IPAddress(attacker))) }
+        #expect(bans.first?.reason == reason)
+        #expect(replayer.summary.sources[IPAddress(attacker)!]!.drops > 0)
+    }
+
+    @Test func svmapScanIsStoppedAtEveryScannerFirstPacket() throws {
+        let (summary, _) = try Self.replay("attacks/initconf_BadUserAgent-sipvicious_svmap-options-scan.pcap")
+        #expect(summary.verdicts[.accept, default: 0] == 0)
+    }
+
     @Test func cleanCallCapturesDropNothing() throws {
         for file in Self.expectations.map(\.file) where file.hasPrefix("calls-and-registration/") {
             let (summary, _) = try Self.replay(file)

@@ -13,8 +13,7 @@ extension Engine {
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
             if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }
-        case 401,
-            407 where request.authUser != 0:
+        case 401 where request.authUser != 0, 407 where request.authUser != 0:
             authenticationFailed(request.authUser, client, state: &state, parts: &parts, now: now)
         case 403:
             authenticationFailed(

@@ -28,12 +28,12 @@ extension Engine {
             parts[.hijack] += rules.score[.hijack]
             count(.hijack)
         }
-        // Calls per user: a hijacked account dialling out as fast as it can.
-        if message.method == .invite, claimed != 0,
+        // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).
+        if message.method == .invite, claimed != 0, memo.authUser != 0,
             let slot = shared.users.findOrInsert(UserKey(hash: claimed), UserState(), retention: UserState.retention)
         {
             var user = shared.users.values[slot]
-            if user.lastSeen == 0 { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
+            if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
             user.lastSeen = now.nanoseconds
             if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
                 parts[.tollFraud] += rules.score[.tollFraud]

@@ -151,7 +151,9 @@ public struct Engine {
     {
         let methodClass = RuleSet.MethodClass(message)
         let limits = rules.limits[methodClass]
-        var conforms = state.buckets[methodClass].take(rate: limits.source, at: now)
+        let factor = state.good ? rules.limits.goodSourceFactor : 1
+        let sourceRate = Rate(perSecond: limits.source.perSecond * factor, burst: limits.source.burst * factor)
+        var conforms = state.buckets[methodClass].take(rate: sourceRate, at: now)
         for key in PrefixKey.aggregates(of: source) {
             guard
                 let slot = prefixes.findOrInsert(
@@ -160,7 +162,8 @@ public struct Engine {
             prefixes.values[slot].lastSeen = now.nanoseconds
             conforms = prefixes.values[slot].buckets[methodClass].take(rate: limits.prefix, at: now) && conforms
         }
-        return shared.global[methodClass].take(rate: limits.global, at: now) && conforms
+        // The global budget protects the server from the unknown; proven sources have their own limits.
+        return (shared.global[methodClass].take(rate: limits.global, at: now) || state.good) && conforms
     }
 
     /// Without a table slot: only what one message shows.

@@ -38,10 +38,15 @@ public struct TokenBucket: Equatable, Sendable {
         let elapsed = now.nanoseconds - filledAt
         guard elapsed > 0 else { return }
         let capacity = Int64(rate.burst * Double(Self.scale))
-        let added = Int64(Double(elapsed) * rate.perSecond * Double(Self.scale) / 1e9)
-        // Until a whole unit has accrued, keep the old fill time so slow rates still refill.
-        guard added > 0 || level >= capacity else { return }
-        level = min(capacity, level &+ added)
-        filledAt = now.nanoseconds
+        let perNanosecond = rate.perSecond * Double(Self.scale) / 1e9
+        let added = Int64(Double(elapsed) * perNanosecond)
+        if level >= capacity - added {
+            level = capacity
+            filledAt = now.nanoseconds
+        } else if added > 0 {
+            // Advance the fill time only by what was turned into tokens, so no fraction is lost.
+            level += added
+            filledAt += Int64(Double(added) / perNanosecond)
+        }
     }
 }

@@ -63,6 +63,9 @@ extension RuleSet {
         /// Packets per second, all classes together, from sources with no good history: what contains a
         /// flood from millions of spoofed addresses while known phones and trunks keep their service.
         public var unknownSources = Rate(perSecond: 1000, burst: 2000)
+        /// Sources with good history (a NAT office of registered phones) get their per-source rates and
+        /// bursts multiplied by this.
+        public var goodSourceFactor: Double = 4
 
         public subscript(_ methodClass: MethodClass) -> ClassLimits { classes[methodClass]! }
     }

@@ -65,8 +65,11 @@ extension RuleSet {
             if let value = reader.prefixes(k["deny"], at: "trust.deny") { trust.deny = value }
         case "limits":
             let classes = MethodClass.allCases.map(\.rawValue)
-            let k = keys(classes + ["unknown_sources", "unknown_sources_burst"])
+            let k = keys(classes + ["unknown_sources", "unknown_sources_burst", "good_source_factor"])
             read(&limits.unknownSources, k, "unknown_sources", at: "limits", with: &reader)
+            if let value = reader.number(k["good_source_factor"], at: "limits.good_source_factor") {
+                limits.goodSourceFactor = max(1, value)
+            }
             for methodClass in MethodClass.allCases {
                 let path = "limits.\(methodClass.rawValue)"
                 guard let classTable = reader.table(k[methodClass.rawValue], at: path) else { continue }

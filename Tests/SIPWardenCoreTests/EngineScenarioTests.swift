@@ -1,0 +1,315 @@
+import Testing
+
+@testable import SIPWardenCore
+
+/// Whole scenarios through replay: attacks are stopped, legitimate traffic is never dropped.
+@Suite struct EngineScenarioTests {
+    @Test func inviteFloodIsBannedWhileAPhoneKeepsCalling() {
+        var h = Harness()
+        _ = h.register(user: "201", from: "192.0.2.20", at: 0)
+        for i in 0..<1000 {
+            let t = Transaction(
+                method: "INVITE", user: "x", target: "100", fromUser: "x", callID: "flood-\(i)",
+                contactHost: "203.0.113.66")
+            h.send(t.request, from: "203.0.113.66", at: 1 + Double(i) * 0.005)
+            if i % 100 == 0 {
+                _ = h.call(from: "201", at: "192.0.2.20", to: "300", at: 1 + Double(i) * 0.005, id: "legit-\(i)")
+            }
+        }
+        #expect(h.drops(from: "192.0.2.20") == 0)
+        let bans = h.engine.bans.filter { $0.target.address == IPAddress("203.0.113.66") }
+        #expect(bans.count == 1)
+        #expect(bans.first?.reason == .rateLimit)
+        // Banned within the first second of the flood (the burst of 20 plus 40 scored drops).
+        #expect(bans.first.map { $0.time.seconds < 2 } == true)
+    }
+
+    @Test func natOfficeReRegisteringAtOnceIsNeverDropped() {
+        var h = Harness()
+        for phone in 0..<60 {
+            _ = h.register(user: "\(300 + phone)", from: "192.0.2.50", at: Double(phone) * 0.05, tag: "a")
+        }
+        // After an outage they all come back within the same two seconds, and place calls.
+        for phone in 0..<60 {
+            _ = h.register(user: "\(300 + phone)", from: "192.0.2.50", at: 100 + Double(phone) * 0.03, tag: "b")
+        }
+        for phone in 0..<30 {
+            _ = h.call(
+                from: "\(300 + phone)", at: "192.0.2.50", to: "+4930\(1000 + phone)", at: 105 + Double(phone) * 0.1,
+                id: "nat-\(phone)")
+        }
+        #expect(h.drops(from: "192.0.2.50") == 0)
+        #expect(h.engine.bans.isEmpty)
+    }
+
+    @Test func trustedTrunkAtTwentyFiveCallsPerSecondIsNeverLimited() throws {
+        var rules = RuleSet()
+        rules.trust.allow = [try #require(IPPrefix("198.51.100.128/28"))]
+        var h = Harness(rules: rules)
+        for i in 0..<500 {
+            var t = Transaction(
+                method: "INVITE", user: "trunk", target: "\(1000 + i % 50)", fromUser: "+4930555\(i)",
+                callID: "trunk-\(i)", contactHost: "198.51.100.130")
+            t.userAgent = "Carrier SBC"
+            h.send(t.request, from: "198.51.100.130", at: Double(i) / 25)
+            var bye = t
+            bye.method = "BYE"
+            bye.cseq = 2
+            h.send(bye.request, from: "198.51.100.130", at: Double(i) / 25 + 0.01)
+        }
+        #expect(h.drops(from: "198.51.100.130") == 0)
+        #expect(h.outcomes.allSatisfy { $0.outcome.decision.reason == .trusted })
+    }
+
+    @Test func ipv6PhonesRegisterAndCall() {
+        var h = Harness()
+        for phone in 0..<20 {
+            let address = "2001:db8:10:20::\(String(phone + 1, radix: 16))"
+            _ = h.register(user: "\(400 + phone)", from: address, at: Double(phone) * 0.1)
+            _ = h.call(
+                from: "\(400 + phone)", at: address, to: "00441632960\(100 + phone)", at: 10 + Double(phone),
+                id: "v6-\(phone)")
+        }
+        #expect(h.outcomes.allSatisfy { !$0.outcome.decision.drops })
+        #expect(h.outcomes.contains { $0.outcome.source?.family == .v6 })
+    }
+
+    @Test func extensionScanIsBanned() {
+        var h = Harness()
+        let scanner = "203.0.113.9"
+        for ext in 100..<300 {
+            var t = Transaction(
+                user: "\(ext)", target: "\(ext)", fromUser: "\(ext)", callID: "scan-\(ext)", contactHost: scanner)
+            t.userAgent = "Zoiper rv2.10"
+            h.send(t.request, from: scanner, at: Double(ext - 100) * 0.02)
+            h.answer(
+                t.response(ext % 10 == 0 ? 401 : 404, ext % 10 == 0 ? "Unauthorized" : "Not Found"), to: scanner,
+                at: Double(ext - 100) * 0.02 + 0.005)
+        }
+        let bans = h.engine.bans.filter { $0.target.address == IPAddress(scanner) }
+        #expect(bans.first?.reason == .enumeration)
+        // Banned long before the scan ends.
+        #expect(h.outcomes.filter { $0.outcome.decision.reason == .banned }.count > 100)
+    }
+
+    @Test func passwordGuessingFromOneAddressIsBanned() {
+        var h = Harness()
+        let guesser = "203.0.113.77"
+        var bannedAfter: Int?
+        for attempt in 0..<100 {
+            var t = Transaction(
+                user: "100", target: "100", fromUser: "100", callID: "crack-\(attempt)", contactHost: guesser)
+            t.userAgent = "Linphone/5.0"
+            t.credentials = ("100", "nonce-\(attempt)", "guess-\(attempt)", "00000001", "cn-\(attempt)")
+            let outcome = h.send(t.request, from: guesser, at: Double(attempt) * 0.2)
+            if outcome.decision.verdict == .ban, bannedAfter == nil { bannedAfter = attempt }
+            h.answer(t.response(401, "Unauthorized"), to: guesser, at: Double(attempt) * 0.2 + 0.01)
+        }
+        #expect(h.engine.bans.first?.reason == .passwordGuessing)
+        #expect((bannedAfter ?? 100) < 20)
+    }
+
+    @Test func aPhoneWithAWrongPasswordIsNotBanned() {
+        var h = Harness()
+        // A misconfigured phone retries every 30 s with the wrong password, for an hour.
+        for attempt in 0..<120 {
+            var t = Transaction(
+                user: "150", target: "150", fromUser: "150", callID: "wrong-\(attempt)", contactHost: "192.0.2.150")
+            t.credentials = ("150", "nonce-\(attempt)", "bad", "00000001", "cn-\(attempt)")
+            h.send(t.request, from: "192.0.2.150", at: Double(attempt) * 30)
+            h.answer(t.response(401, "Unauthorized"), to: "192.0.2.150", at: Double(attempt) * 30 + 0.01)
+        }
+        #expect(h.drops(from: "192.0.2.150") == 0)
+    }
+
+    @Test func distributedGuessingIsContainedWithoutLockingOutTheUser() {
+        var h = Harness()
+        _ = h.register(user: "100", from: "192.0.2.100", at: 0)
+        // 200 addresses, each trying user 100 twice: no single source crosses a threshold.
+        var attempt = 0
+        for round in 0..<2 {
+            for bot in 0..<200 {
+                let address = "203.0.\(113 + bot / 100).\(bot % 100 + 1)"
+                var t = Transaction(
+                    user: "100", target: "100", fromUser: "100", callID: "d-\(bot)-\(round)", contactHost: address)
+                t.credentials = ("100", "n-\(attempt)", "g-\(attempt)", "00000001", "c-\(attempt)")
+                h.send(t.request, from: address, at: 10 + Double(attempt) * 0.05)
+                h.answer(t.response(401, "Unauthorized"), to: address, at: 10 + Double(attempt) * 0.05 + 0.01)
+                attempt += 1
+            }
+        }
+        let contained = h.outcomes.filter { $0.outcome.decision.reason == .distributedGuessing }.count
+        #expect(contained > 300)
+        // The real phone re-registers in the middle of the attack and is accepted.
+        let phone = h.register(user: "100", from: "192.0.2.100", at: 20, tag: "again")
+        #expect(phone.allSatisfy { !$0.decision.drops })
+    }
+
+    @Test func tollFraudProbesAreDroppedAndBanned() {
+        var h = Harness()
+        let prober = "203.0.113.200"
+        let prefixes = ["00", "000", "9011", "011", "+", "90011", "800"]
+        var dropped = 0
+        for (i, prefix) in prefixes.enumerated() {
+            var t = Transaction(
+                method: "INVITE", user: "100", target: "\(prefix)972595551234", fromUser: "100", callID: "tf-\(i)",
+                contactHost: prober)
+            t.userAgent = "Asterisk PBX"
+            if h.send(t.request, from: prober, at: Double(i)).decision.drops { dropped += 1 }
+        }
+        #expect(dropped == prefixes.count)
+        #expect(h.engine.bans.first?.reason == .tollFraud)
+    }
+
+    @Test func registeredPhonesMayCallAbroad() {
+        var h = Harness()
+        _ = h.register(user: "120", from: "192.0.2.120", at: 0)
+        let outcomes = h.call(from: "120", at: "192.0.2.120", to: "0097225551234", at: 5, id: "abroad")
+        #expect(outcomes.allSatisfy { !$0.decision.drops })
+    }
+
+    @Test func scannersAreBannedByUserAgentAndByFromTag() {
+        var h = Harness()
+        var svmap = Transaction(
+            method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "s1", contactHost: "203.0.113.5")
+        svmap.userAgent = "friendly-scanner"
+        #expect(h.send(svmap.request, from: "203.0.113.5", at: 0).decision.verdict == .ban)
+        var disguised = svmap
+        disguised.userAgent = "Grandstream GXP2170"
+        // hex("100" + 0x01 + "2894731"): SIPVicious' From tag.
+        disguised.fromTag = "31303001" + "32383934373331"
+        let outcome = h.send(disguised.request, from: "203.0.113.6", at: 1)
+        #expect(outcome.decision.verdict == .ban)
+        #expect(outcome.decision.reason == .scanner)
+        #expect(h.engine.counters.detectors[.scannerMarks] == 1)
+    }
+
+    @Test func digestReplayFromAnotherAddressScores() {
+        var h = Harness()
+        var t = Transaction(user: "100", target: "100", fromUser: "100", callID: "orig", contactHost: "192.0.2.30")
+        t.credentials = ("100", "samenonce", "sameresponse", "00000001", "samecnonce")
+        h.send(t.request, from: "192.0.2.30", at: 0)
+        // A retransmission is not a replay.
+        #expect(h.send(t.request, from: "192.0.2.30", at: 0.5).decision.parts[.digestReplay] == 0)
+        var stolen = t
+        stolen.callID = "other"
+        stolen.contactHost = "203.0.113.31"
+        let replay = h.send(stolen.request, from: "203.0.113.31", at: 1)
+        #expect(replay.decision.parts[.digestReplay] == 40)
+        #expect(h.engine.counters.detectors[.digestReplay] == 1)
+    }
+
+    @Test func registrationHijackWithoutCredentialsScores() {
+        var h = Harness()
+        _ = h.register(user: "555", from: "192.0.2.55", at: 0)
+        let t = Transaction(user: "555", target: "555", fromUser: "555", callID: "hijack", contactHost: "203.0.113.55")
+        let outcome = h.send(t.request, from: "203.0.113.55", at: 5)
+        #expect(outcome.decision.parts[.hijack] == 15)
+        // The owner re-registering is not a hijack.
+        let owner = h.register(user: "555", from: "192.0.2.55", at: 6, tag: "2")
+        #expect(owner.allSatisfy { $0.decision.parts[.hijack] == 0 })
+    }
+
+    @Test func cleartextSRTPKeysAreFlaggedOrDroppedByPolicy() {
+        var t = Transaction(
+            method: "INVITE", user: "100", target: "200", fromUser: "100", callID: "sdes", contactHost: "192.0.2.40")
+        t.body =
+            "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+        var flag = Harness()
+        let flagged = flag.send(t.request, from: "192.0.2.40", at: 0)
+        #expect(!flagged.decision.drops)
+        #expect(flag.engine.counters.detectors[.cleartextKeys] == 1)
+        var rules = RuleSet()
+        rules.policy.cleartextKeys = .drop
+        var drop = Harness(rules: rules)
+        #expect(drop.send(t.request, from: "192.0.2.40", at: 0).decision.reason == .cleartextKeys)
+    }
+
+    @Test func monitorModeReportsButAcceptsEverything() {
+        var rules = RuleSet()
+        rules.daemon.mode = .monitor
+        var h = Harness(rules: rules)
+        var t = Transaction(method: "OPTIONS", callID: "m", contactHost: "203.0.113.5")
+        t.userAgent = "sipvicious"
+        let outcome = h.send(t.request, from: "203.0.113.5", at: 0)
+        #expect(outcome.decision.verdict == .accept)
+        #expect(outcome.decision.reason == .scanner)
+        #expect(h.engine.bans.count == 1)
+    }
+
+    @Test func banTTLsEscalateOnRepeat() {
+        var h = Harness()
+        var t = Transaction(method: "OPTIONS", callID: "e", contactHost: "203.0.113.8")
+        t.userAgent = "friendly-scanner"
+        h.send(t.request, from: "203.0.113.8", at: 0)
+        h.send(t.request, from: "203.0.113.8", at: 601)
+        h.send(t.request, from: "203.0.113.8", at: 601 + 3601)
+        #expect(h.engine.bans.map(\.ttl) == [600, 3600, 21600].map { Int64($0) * 1_000_000_000 })
+    }
+
+    @Test func aPrefixIsBannedWhenSeveralMembersAre() {
+        var h = Harness()
+        for host in 1...5 {
+            var t = Transaction(method: "OPTIONS", callID: "p\(host)", contactHost: "203.0.113.\(host)")
+            t.userAgent = "friendly-scanner"
+            h.send(t.request, from: "203.0.113.\(host)", at: Double(host))
+        }
+        #expect(h.engine.bans.map(\.target.length) == [32, 32, 32, 24])
+        #expect(h.engine.bans.last?.target == IPPrefix("203.0.113.0/24"))
+        // The fifth member is already inside the banned prefix.
+        #expect(h.outcomes.last?.outcome.decision.reason == .banned)
+    }
+
+    @Test func aPrefixWithAGoodPhoneIsNeverBannedWhole() {
+        var h = Harness()
+        _ = h.register(user: "100", from: "203.0.113.200", at: 0)
+        for host in 1...6 {
+            var t = Transaction(method: "OPTIONS", callID: "q\(host)", contactHost: "203.0.113.\(host)")
+            t.userAgent = "friendly-scanner"
+            h.send(t.request, from: "203.0.113.\(host)", at: Double(host))
+        }
+        #expect(h.engine.bans.allSatisfy { $0.target.length == 32 })
+        #expect(h.register(user: "100", from: "203.0.113.200", at: 10, tag: "z").allSatisfy { !$0.decision.drops })
+    }
+
+    @Test func theServerAndTrustedNetworksAreNeverBanned() throws {
+        var rules = RuleSet()
+        rules.trust.allow = [try #require(IPPrefix("192.0.2.0/24"))]
+        var h = Harness(rules: rules)
+        var t = Transaction(method: "OPTIONS", callID: "t", contactHost: "192.0.2.9")
+        t.userAgent = "friendly-scanner"
+        for i in 0..<50 { h.send(t.request, from: "192.0.2.9", at: Double(i) * 0.01) }
+        #expect(h.engine.bans.isEmpty)
+        #expect(h.drops(from: "192.0.2.9") == 0)
+    }
+
+    /// 200,000 spoofed sources, one INVITE each, over ten seconds, while registered phones call.
+    @Test func spoofedFloodIsContainedAndKnownPhonesKeepService() {
+        var rules = RuleSet()
+        rules.tables.sources = 16_384
+        var h = Harness(rules: rules)
+        for phone in 0..<20 {
+            _ = h.register(user: "\(500 + phone)", from: "192.0.2.\(phone + 1)", at: Double(phone) * 0.01)
+        }
+        var legit: [Replayer.Outcome] = []
+        var spoofedAccepted = 0
+        for i in 0..<200_000 {
+            let address = "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"
+            let t = Transaction(
+                method: "INVITE", user: "x", target: "100", fromUser: "x", callID: "sp\(i)", contactHost: address)
+            if !h.send(t.request, from: address, at: 1 + Double(i) / 20_000).decision.drops { spoofedAccepted += 1 }
+            if i % 10_000 == 0 {
+                let phone = i / 10_000
+                legit += h.call(
+                    from: "\(500 + phone)", at: "192.0.2.\(phone + 1)", to: "200", at: 1 + Double(i) / 20_000,
+                    id: "k\(i)")
+            }
+        }
+        #expect(legit.allSatisfy { !$0.decision.drops })
+        // Over ten seconds the unknown-source budget lets through at most its burst plus its rate.
+        #expect(spoofedAccepted <= 2000 + 10 * 1000 + 10)
+        #expect(h.engine.sources.count <= h.engine.sources.capacity)
+        // The registered phones were never pushed out of the table.
+        for phone in 0..<20 { #expect(h.engine.sources.find(IPAddress("192.0.2.\(phone + 1)")!) != nil) }
+    }
+}

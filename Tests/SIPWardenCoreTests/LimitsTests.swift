@@ -1,0 +1,93 @@
+import Testing
+
+@testable import SIPWardenCore
+
+@Suite struct LimitsTests {
+    @Test(arguments: [("20/s", 20.0), ("300/min", 5.0), ("1800/h", 0.5), ("0.5/s", 0.5), (" 10 / s ", 10.0)])
+    func ratesParse(text: String, perSecond: Double) {
+        #expect(Rate.parse(text) == perSecond)
+    }
+
+    @Test(arguments: ["10/x", "10", "/s", "-1/s", "abc/min", "10/s/s", ""])
+    func badRatesDoNotParse(text: String) {
+        #expect(Rate.parse(text) == nil)
+    }
+
+    @Test(arguments: [("30s", 30.0), ("10m", 600.0), ("2h", 7200.0), ("1d", 86400.0), ("500ms", 0.5)])
+    func durationsParse(text: String, seconds: Double) {
+        #expect(RuleDuration.parse(text) == Int64(seconds * 1e9))
+    }
+
+    @Test(arguments: ["-5m", "10", "m", "5x", ""])
+    func badDurationsDoNotParse(text: String) {
+        #expect(RuleDuration.parse(text) == nil)
+    }
+
+    @Test func bucketSpendsItsBurstThenRefillsAtTheRate() {
+        let rate = Rate(perSecond: 2, burst: 5)
+        var bucket = TokenBucket(rate, at: Timestamp(seconds: 100))
+        func take(at seconds: Double) -> Bool { bucket.take(rate: rate, at: Timestamp(seconds: seconds)) }
+        let burst = (0..<6).map { _ in take(at: 100) }
+        #expect(burst == [true, true, true, true, true, false])
+        // Half a second refills one token at 2/s.
+        let refilled = [take(at: 100.5), take(at: 100.5)]
+        #expect(refilled == [true, false])
+        // A long pause refills to the burst, not beyond.
+        #expect(bucket.tokens(rate: rate, at: Timestamp(seconds: 200)) == 5)
+    }
+
+    @Test func slowRatesStillRefillUnderFastTraffic() {
+        let rate = Rate(perSecond: 1.0 / 60, burst: 1)
+        var bucket = TokenBucket(rate, at: Timestamp(seconds: 0))
+        let first = bucket.take(rate: rate, at: Timestamp(seconds: 0))
+        #expect(first)
+        // A packet every millisecond must not keep resetting the refill clock.
+        var granted = 0
+        for ms in 1...61_000 where bucket.take(rate: rate, at: Timestamp(nanoseconds: Int64(ms) * 1_000_000)) {
+            granted += 1
+        }
+        #expect(granted == 1)
+    }
+
+    @Test func scoreHalvesEveryHalfLife() {
+        var state = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
+        let halfLife: Int64 = 60_000_000_000
+        state.add(80, at: Timestamp(seconds: 0), halfLife: halfLife)
+        #expect(abs(state.score(at: Timestamp(seconds: 60), halfLife: halfLife) - 40) < 0.001)
+        #expect(abs(state.score(at: Timestamp(seconds: 120), halfLife: halfLife) - 20) < 0.001)
+        state.add(10, at: Timestamp(seconds: 120), halfLife: halfLife)
+        #expect(abs(state.score(at: Timestamp(seconds: 120), halfLife: halfLife) - 30) < 0.001)
+    }
+
+    @Test func tableEvictsIdleEntriesButNeverProtectedOnes() {
+        var table = BoundedTable<IPAddress, SourceState>(
+            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
+        var good = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
+        good.good = true
+        for i in 0..<8 { _ = table.findOrInsert(IPAddress(v4: UInt32(i + 1)), good, retention: SourceState.retention) }
+        #expect(table.count == 8)
+        // Every slot is protected: a newcomer is refused, nobody is evicted.
+        let stranger = SourceState(at: Timestamp(seconds: 10), limits: RuleSet.Limits())
+        let slot = table.findOrInsert(IPAddress(v4: 99), stranger, retention: SourceState.retention)
+        #expect(slot == nil)
+        #expect(table.refusals == 1)
+        for i in 0..<8 { #expect(table.find(IPAddress(v4: UInt32(i + 1))) != nil) }
+    }
+
+    @Test func tableEvictsTheLeastValuableEntry() {
+        var table = BoundedTable<IPAddress, SourceState>(
+            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
+        for i in 0..<8 {
+            var state = SourceState(at: Timestamp(seconds: Double(i)), limits: RuleSet.Limits())
+            state.packets = 50
+            if i == 3 { state.lastSeen = 0; state.packets = 1 }
+            _ = table.findOrInsert(IPAddress(v4: UInt32(i + 1)), state, retention: SourceState.retention)
+        }
+        _ = table.findOrInsert(
+            IPAddress(v4: 99), SourceState(at: Timestamp(seconds: 20), limits: RuleSet.Limits()),
+            retention: SourceState.retention)
+        #expect(table.find(IPAddress(v4: 4)) == nil)
+        #expect(table.find(IPAddress(v4: 99)) != nil)
+        #expect(table.evictions == 1)
+    }
+}

@@ -1,0 +1,153 @@
+import SIPWardenCore
+
+/// One SIP transaction, written out as request and response text (RFC 3261 syntax).
+struct Transaction {
+    var method = "REGISTER"
+    var user = "100"
+    /// The Request-URI user (INVITE: the dialled number); REGISTER uses the domain only.
+    var target = "100"
+    var fromUser = "100"
+    var callID = "call-1"
+    var cseq = 1
+    var userAgent = "Yealink SIP-T46U 108.86.0.45"
+    var fromTag = "f1a2b3"
+    var contactHost = "192.0.2.10"
+    /// Digest credentials: (username, nonce, response, nc, cnonce); nc/cnonce nil for RFC 2069 style.
+    var credentials: (username: String, nonce: String, response: String, nc: String?, cnonce: String?)?
+    var body = ""
+
+    static let domain = "pbx.example.com"
+
+    var request: String {
+        let uri = method == "REGISTER" ? "sip:\(Self.domain)" : "sip:\(target)@\(Self.domain)"
+        let to = method == "REGISTER" ? "<sip:\(user)@\(Self.domain)>" : "<sip:\(target)@\(Self.domain)>"
+        var lines = [
+            "\(method) \(uri) SIP/2.0",
+            "Via: SIP/2.0/UDP \(contactHost):5060;branch=z9hG4bK\(callID)\(cseq);rport",
+            "Max-Forwards: 70",
+            "From: <sip:\(fromUser)@\(Self.domain)>;tag=\(fromTag)",
+            "To: \(to)",
+            "Call-ID: \(callID)",
+            "CSeq: \(cseq) \(method)",
+            "Contact: <sip:\(user)@\(contactHost):5060>",
+            "User-Agent: \(userAgent)",
+        ]
+        if method == "REGISTER" { lines.append("Expires: 3600") }
+        if let c = credentials {
+            var value =
+                "Digest username=\"\(c.username)\", realm=\"\(Self.domain)\", nonce=\"\(c.nonce)\", uri=\"\(uri)\", response=\"\(c.response)\", algorithm=MD5"
+            if let nc = c.nc, let cnonce = c.cnonce { value += ", qop=auth, nc=\(nc), cnonce=\"\(cnonce)\"" }
+            lines.append((method == "REGISTER" ? "Authorization: " : "Proxy-Authorization: ") + value)
+        }
+        if !body.isEmpty { lines.append("Content-Type: application/sdp") }
+        lines.append("Content-Length: \(body.utf8.count)")
+        return lines.joined(separator: "\r\n") + "\r\n\r\n" + body
+    }
+
+    /// The server's answer to `request`.
+    func response(_ status: Int, _ reason: String, nonce: String = "srvnonce") -> String {
+        let to = method == "REGISTER" ? "<sip:\(user)@\(Self.domain)>" : "<sip:\(target)@\(Self.domain)>"
+        var lines = [
+            "SIP/2.0 \(status) \(reason)",
+            "Via: SIP/2.0/UDP \(contactHost):5060;branch=z9hG4bK\(callID)\(cseq);rport=5060",
+            "From: <sip:\(fromUser)@\(Self.domain)>;tag=\(fromTag)",
+            "To: \(to);tag=srv\(cseq)",
+            "Call-ID: \(callID)",
+            "CSeq: \(cseq) \(method)",
+            "Server: TestPBX",
+        ]
+        if status == 401 {
+            lines.append("WWW-Authenticate: Digest realm=\"\(Self.domain)\", nonce=\"\(nonce)\", qop=\"auth\"")
+        }
+        if status == 407 {
+            lines.append("Proxy-Authenticate: Digest realm=\"\(Self.domain)\", nonce=\"\(nonce)\", qop=\"auth\"")
+        }
+        lines.append("Content-Length: 0")
+        return lines.joined(separator: "\r\n") + "\r\n\r\n"
+    }
+}
+
+/// Runs traffic through a `Replayer` as raw IP packets between clients and one protected server.
+struct Harness {
+    static let server = "198.51.100.1"
+    static let serverV6 = "2001:db8:ffff::1"
+    var replayer: Replayer
+    var outcomes: [(source: String, outcome: Replayer.Outcome)] = []
+
+    init(rules: RuleSet = RuleSet()) {
+        replayer = Replayer(rules: rules, servers: [IPAddress(Self.server)!, IPAddress(Self.serverV6)!])
+    }
+
+    static func packet(
+        _ text: String, from source: String, to destination: String, sourcePort: UInt16, destinationPort: UInt16
+    ) -> [UInt8] {
+        let udp = PacketBuilder.udp(sourcePort: sourcePort, destinationPort: destinationPort, payload: [UInt8](text))
+        return source.contains(":")
+            ? PacketBuilder.ipv6(source: source, destination: destination, payload: udp)
+            : PacketBuilder.ipv4(source: source, destination: destination, payload: udp)
+    }
+
+    /// A client's message to the server.
+    @discardableResult
+    mutating func send(_ text: String, from source: String, at seconds: Double) -> Replayer.Outcome {
+        let server = source.contains(":") ? Self.serverV6 : Self.server
+        let frame = Self.packet(text, from: source, to: server, sourcePort: 5060, destinationPort: 5060)
+        let outcome = frame.withUnsafeBytes {
+            replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds))
+        }
+        outcomes.append((source, outcome))
+        return outcome
+    }
+
+    /// The server's message to a client.
+    @discardableResult
+    mutating func answer(_ text: String, to client: String, at seconds: Double) -> Replayer.Outcome {
+        let server = client.contains(":") ? Self.serverV6 : Self.server
+        let frame = Self.packet(text, from: server, to: client, sourcePort: 5060, destinationPort: 5060)
+        return frame.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
+    }
+
+    /// A phone registering the usual way: REGISTER, 401, REGISTER with credentials, 200.
+    mutating func register(user: String, from address: String, at seconds: Double, tag: String = "r") -> [Replayer
+        .Outcome]
+    {
+        var t = Transaction(
+            user: user, target: user, fromUser: user, callID: "reg-\(user)-\(address)-\(tag)", contactHost: address)
+        let first = send(t.request, from: address, at: seconds)
+        answer(t.response(401, "Unauthorized", nonce: "n-\(user)-\(tag)"), to: address, at: seconds + 0.01)
+        t.cseq += 1
+        t.credentials = (user, "n-\(user)-\(tag)", "resp-\(user)-\(tag)", "00000001", "c-\(user)-\(tag)")
+        let second = send(t.request, from: address, at: seconds + 0.02)
+        answer(t.response(200, "OK"), to: address, at: seconds + 0.03)
+        return [first, second]
+    }
+
+    /// A registered phone's call: INVITE, 407, INVITE with credentials, 100/200, ACK, later BYE.
+    mutating func call(from user: String, at address: String, to number: String, at seconds: Double, id: String)
+        -> [Replayer.Outcome]
+    {
+        var t = Transaction(
+            method: "INVITE", user: user, target: number, fromUser: user, callID: "call-\(id)", contactHost: address)
+        var results = [send(t.request, from: address, at: seconds)]
+        answer(t.response(407, "Proxy Authentication Required", nonce: "p-\(id)"), to: address, at: seconds + 0.01)
+        var ack = t
+        ack.method = "ACK"
+        results.append(send(ack.request, from: address, at: seconds + 0.02))
+        t.cseq += 1
+        t.credentials = (user, "p-\(id)", "r-\(id)", "00000001", "c-\(id)")
+        results.append(send(t.request, from: address, at: seconds + 0.03))
+        answer(t.response(200, "OK"), to: address, at: seconds + 0.5)
+        var bye = t
+        bye.method = "BYE"
+        bye.cseq += 1
+        bye.credentials = nil
+        results.append(send(bye.request, from: address, at: seconds + 30))
+        return results
+    }
+
+    func drops(from source: String) -> Int {
+        outcomes.filter { $0.source == source && $0.outcome.decision.drops }.count
+    }
+
+    var engine: Engine { replayer.engine }
+}
