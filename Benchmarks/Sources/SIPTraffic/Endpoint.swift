@@ -15,7 +15,9 @@ public enum NetworkAddress: Hashable, Sendable {
         case .v4(let value):
             return [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
         case .v6(let high, let low):
-            return (0..<8).map { UInt8(high >> (56 - 8 * $0) & 0xFF) } + (0..<8).map { UInt8(low >> (56 - 8 * $0) & 0xFF) }
+            let highBytes: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            let lowBytes: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+            return highBytes + lowBytes
         }
     }
 
@@ -23,10 +25,12 @@ public enum NetworkAddress: Hashable, Sendable {
     public var text: String {
         switch self {
         case .v4(let value):
-            return "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+            let octets: [UInt32] = [value >> 24, value >> 16 & 0xFF, value >> 8 & 0xFF, value & 0xFF]
+            return octets.map { String($0) }.joined(separator: ".")
         case .v6(let high, let low):
-            let groups = (0..<4).map { UInt16(high >> (48 - 16 * $0) & 0xFFFF) }
-                + (0..<4).map { UInt16(low >> (48 - 16 * $0) & 0xFFFF) }
+            let highGroups: [UInt16] = (0..<4).map { UInt16(truncatingIfNeeded: high >> (48 - 16 * $0)) }
+            let lowGroups: [UInt16] = (0..<4).map { UInt16(truncatingIfNeeded: low >> (48 - 16 * $0)) }
+            let groups = highGroups + lowGroups
             var bestStart = -1
             var bestLength = 1
             var index = 0

@@ -86,7 +86,7 @@ extension TrafficGenerator {
 
     /// A SIP scanner sweeping the server with OPTIONS, each answered by the server's 200 OK.
     mutating func scannerBurst() -> Scenario {
-        let scanner = Endpoint(clientAddress(), UInt16(random.next(in: 1024...65535)))
+        let scanner = Endpoint(clientAddress(), UInt16(random.next(in: 10000...60999)))
         let server = Self.serverEndpoint(for: scanner)
         var datagrams: [Datagram] = []
         for _ in 0..<random.next(in: 40...160) {

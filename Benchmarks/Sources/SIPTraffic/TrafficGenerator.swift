@@ -89,7 +89,7 @@ public struct TrafficGenerator {
     }
 
     mutating func clientEndpoint() -> Endpoint {
-        let port = random.chance(40, in: 100) ? Self.sipPort : UInt16(random.next(in: 1024...65535))
+        let port = random.chance(40, in: 100) ? Self.sipPort : UInt16(random.next(in: 10000...60999))
         return Endpoint(clientAddress(), port)
     }
 

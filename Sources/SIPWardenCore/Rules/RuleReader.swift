@@ -90,12 +90,24 @@ struct RuleReader {
 
     /// `"N"` or `"N-M"`: a range of NFQUEUE numbers.
     mutating func queueRange(_ value: TOMLValueConvertible?, at path: String) -> ClosedRange<UInt16>? {
+        range(value, at: path, within: 0...65535, expected: "a queue number or range like \"0-3\"")
+    }
+
+    /// `"N-M"`: a range of UDP ports.
+    mutating func portRange(_ value: TOMLValueConvertible?, at path: String) -> ClosedRange<UInt16>? {
+        range(value, at: path, within: 1...65535, expected: "a port range like \"10000-20000\"")
+    }
+
+    mutating func range(
+        _ value: TOMLValueConvertible?, at path: String, within limits: ClosedRange<UInt16>, expected: String
+    ) -> ClosedRange<UInt16>? {
         guard let text = string(value, at: path) else { return nil }
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
-        if bounds.count == 1, let only = bounds[0] { return only...only }
-        if bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high { return low...high }
-        errors.append(
-            .badValue(file: file, key: path, value: "\"\(text)\"", expected: "a queue number or range like \"0-3\""))
+        if bounds.count == 1, let only = bounds[0], limits.contains(only) { return only...only }
+        if bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high, limits.contains(low) {
+            return low...high
+        }
+        errors.append(.badValue(file: file, key: path, value: "\"\(text)\"", expected: expected))
         return nil
     }
 

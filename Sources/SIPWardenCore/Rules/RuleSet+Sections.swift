@@ -158,6 +158,53 @@ extension RuleSet {
         public var nonces = 65_536
     }
 
+    /// `[firewall]`: the host firewall `sipwarden firewall` writes.
+    public struct Firewall: Equatable, Sendable {
+        public enum Role: String, Sendable, CaseIterable {
+            /// Proxy or registrar: SIP from anywhere, through the filter.
+            case proxy
+            /// PBX: SIP from anywhere through the filter, and RTP.
+            case pbx
+            /// PSTN gateway: SIP only from the configured proxies, RTP only from media peers.
+            case gateway
+            /// Media relay: the RTP range only.
+            case media
+        }
+        public enum Default: String, Sendable, CaseIterable { case drop, reject }
+        public enum Outbound: String, Sendable, CaseIterable {
+            /// The host may open any outbound connection.
+            case accept
+            /// Only replies, SIP, RTP, DNS and NTP leave the host.
+            case restrict
+        }
+
+        public var role: Role = .proxy
+        /// What happens to everything not listed.
+        public var defaultAction: Default = .drop
+        /// Queue bypass: when no daemon listens on a queue, the kernel accepts SIP (fail-open) instead of
+        /// dropping it (fail-closed).
+        public var failOpen = true
+        /// Whether `trust.allow` sources go through the filter too (they are never limited or banned
+        /// either way; not queueing them saves the round trip).
+        public var queueTrusted = false
+        /// Networks allowed to reach `adminPorts`; nobody else reaches them.
+        public var adminNetworks: [IPPrefix] = []
+        public var adminPorts: [UInt16] = [22]
+        /// Accept a default-drop firewall whose admin ports no network can reach (console access only).
+        public var allowNoAdmin = false
+        /// Gateway role: the proxies that alone may send SIP.
+        public var proxies: [IPPrefix] = []
+        /// SIP over WebSocket (TCP), accepted with the TCP connection limit.
+        public var websocketPorts: [UInt16] = []
+        /// RTP ports for the pbx, gateway and media roles.
+        public var mediaPorts: ClosedRange<UInt16> = 10000...20000
+        /// Where RTP may come from; empty means anywhere (gateway: the proxies when empty).
+        public var mediaPeers: [IPPrefix] = []
+        /// New SIP TCP/TLS/WebSocket connections per source address.
+        public var tcpConnections = Rate(perSecond: 20, burst: 40)
+        public var outbound: Outbound = .accept
+    }
+
     /// What adds points to a source's score.
     public enum Detector: String, Sendable, CaseIterable {
         case scannerUserAgent = "scanner-user-agent"

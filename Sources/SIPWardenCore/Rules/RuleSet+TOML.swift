@@ -40,7 +40,7 @@ extension RuleSet {
 
     static let sections = [
         "daemon", "ports", "trust", "limits", "score", "bans", "enumeration", "guessing", "toll_fraud", "policy",
-        "signatures", "tables", "classifier",
+        "signatures", "tables", "classifier", "firewall",
     ]
 
     static func key(_ detector: Detector) -> String { detector.rawValue.replacingOccurrences(of: "-", with: "_") }
@@ -178,6 +178,33 @@ extension RuleSet {
             }
             if let value = reader.integer(k["max_message"], at: "classifier.max_message", in: 256...65535) {
                 classifierLimits.messageLength = value
+            }
+        case "firewall":
+            let k = keys([
+                "role", "default", "fail_open", "queue_trusted", "admin_networks", "admin_ports", "allow_no_admin",
+                "proxies", "websocket_ports", "media_ports", "media_peers", "tcp_connections", "tcp_connections_burst",
+                "outbound",
+            ])
+            if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) { firewall.role = value }
+            if let value = reader.choice(k["default"], at: "firewall.default", as: Firewall.Default.self) {
+                firewall.defaultAction = value
+            }
+            if let value = reader.bool(k["fail_open"], at: "firewall.fail_open") { firewall.failOpen = value }
+            if let value = reader.bool(k["queue_trusted"], at: "firewall.queue_trusted") { firewall.queueTrusted = value }
+            if let value = reader.prefixes(k["admin_networks"], at: "firewall.admin_networks") {
+                firewall.adminNetworks = value
+            }
+            if let value = reader.ports(k["admin_ports"], at: "firewall.admin_ports") { firewall.adminPorts = value }
+            if let value = reader.bool(k["allow_no_admin"], at: "firewall.allow_no_admin") { firewall.allowNoAdmin = value }
+            if let value = reader.prefixes(k["proxies"], at: "firewall.proxies") { firewall.proxies = value }
+            if let value = reader.ports(k["websocket_ports"], at: "firewall.websocket_ports") {
+                firewall.websocketPorts = value
+            }
+            if let value = reader.portRange(k["media_ports"], at: "firewall.media_ports") { firewall.mediaPorts = value }
+            if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
+            read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
+            if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {
+                firewall.outbound = value
             }
         default:
             break

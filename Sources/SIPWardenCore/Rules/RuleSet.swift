@@ -56,6 +56,7 @@ public struct RuleSet: Equatable, Sendable {
     public var signatures = Signatures()
     public var tables = Tables()
     public var classifierLimits = ClassifierLimits()
+    public var firewall = Firewall()
 
     public init() {}
 }

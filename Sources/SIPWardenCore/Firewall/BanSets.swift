@@ -1,0 +1,60 @@
+/// The kernel ban sets and the packet marks that fill them: one class per `bans.ttl` entry, each with a
+/// set for addresses and one for prefixes, per address family. The firewall generator and the daemon
+/// both derive names and marks from here, so they always agree.
+public struct BanSets: Equatable, Sendable {
+    /// Bits of the packet mark SIPWarden owns.
+    public static let markMask: UInt32 = 0xFFFF
+    /// Bits 8–15 say "a SIPWarden verdict"; a packet carrying them is never queued again.
+    public static let verdictMark: UInt32 = 0x5700
+    public static let verdictMask: UInt32 = 0xFF00
+    /// Bit 7 says the ban covers the source's prefix; bits 0–6 hold the class (1-based).
+    public static let prefixFlag: UInt32 = 0x80
+
+    /// One ban class: its number and TTL.
+    public struct Class: Equatable, Sendable {
+        public var number: Int
+        public var ttl: Int64
+    }
+
+    /// One kernel set.
+    public struct Set: Equatable, Sendable {
+        public var name: String
+        public var family: IPAddress.Family
+        public var banClass: Class
+        /// Whether it holds prefixes (/24 for IPv4, /64 for IPv6) rather than addresses.
+        public var holdsPrefixes: Bool
+        public var prefixLength: Int { holdsPrefixes ? (family == .v4 ? 24 : 64) : (family == .v4 ? 32 : 128) }
+        public var mark: UInt32 { BanSets.mark(class: banClass.number, prefix: holdsPrefixes) }
+    }
+
+    public let classes: [Class]
+
+    public init(_ bans: RuleSet.Bans) {
+        classes = bans.ttl.enumerated().map { Class(number: $0.offset + 1, ttl: $0.element) }
+    }
+
+    public static func mark(class number: Int, prefix: Bool) -> UInt32 {
+        verdictMark | (prefix ? prefixFlag : 0) | UInt32(number & 0x7F)
+    }
+
+    /// The class a source's `offence`-th ban falls in (the last class repeats).
+    public func banClass(offence: Int) -> Class { classes[min(max(offence, 1), classes.count) - 1] }
+
+    /// The mark the daemon puts on a packet whose decision is `ban`.
+    public func mark(for ban: Decision.Ban) -> UInt32 {
+        Self.mark(class: banClass(offence: ban.offence).number, prefix: ban.prefixLength < 32 || (ban.prefixLength < 128 && ban.prefixLength != 32))
+    }
+
+    /// Every set, addresses before prefixes, IPv4 before IPv6.
+    public var sets: [Set] {
+        [IPAddress.Family.v4, .v6].flatMap { family in
+            [false, true].flatMap { prefixes in
+                classes.map { banClass in
+                    Set(
+                        name: "sipwarden-\(family == .v4 ? "v4" : "v6")-\(prefixes ? "p" : "c")\(banClass.number)",
+                        family: family, banClass: banClass, holdsPrefixes: prefixes)
+                }
+            }
+        }
+    }
+}
