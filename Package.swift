@@ -8,10 +8,15 @@ let package = Package(
         .executable(name: "sipwarden", targets: ["sipwarden"]),
         .library(name: "SIPWardenCore", targets: ["SIPWardenCore"]),
         .library(name: "SIPWardenCapture", targets: ["SIPWardenCapture"]),
+        .library(name: "SIPWardenQueue", targets: ["SIPWardenQueue"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Pure decision logic: bytes and time in, values out. No sockets, no clock.
@@ -27,12 +32,31 @@ let package = Package(
         ),
         // Reads pcap and pcapng captures and hands each frame to the core without copying.
         .target(name: "SIPWardenCapture", dependencies: ["SIPWardenCore", "CPcap"]),
+        // A small prefixed C API over libnetfilter_queue + libmnl; the kernel headers stay in its .c file.
+        .target(
+            name: "CNetfilterQueue",
+            linkerSettings: [.linkedLibrary("netfilter_queue"), .linkedLibrary("mnl")]
+        ),
+        // The inline daemon's Linux I/O: NFQUEUE sockets, queue threads, signals, control socket, metrics.
+        .target(
+            name: "SIPWardenQueue",
+            dependencies: [
+                "SIPWardenCore",
+                "CNetfilterQueue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .executableTarget(
             name: "sipwarden",
             dependencies: [
                 "SIPWardenCore",
                 "SIPWardenCapture",
+                "SIPWardenQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "SIPWardenCoreTests", dependencies: ["SIPWardenCore"]),
@@ -40,8 +64,11 @@ let package = Package(
             name: "SIPWardenCaptureTests",
             dependencies: ["SIPWardenCapture", "SIPWardenCore"]
         ),
+        .testTarget(name: "SIPWardenQueueTests", dependencies: ["SIPWardenQueue", "SIPWardenCore"]),
         // Runs the built binary; `swift build` must have built it first.
         .testTarget(name: "SIPWardenCLITests"),
+        // Root only: network namespaces, iptables, sipp and SIPVicious against `sipwarden run`.
+        .testTarget(name: "SIPWardenLiveTests", dependencies: ["SIPWardenCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,8 +25,19 @@ struct ConfigOption: ParsableArguments {
 
     /// Reads the main file, its includes (in order) and conf.d/*.toml (in name order), collecting the
     /// errors of every file instead of stopping at the first.
-    func loadAll() -> Result<(rules: RuleSet, files: [String]), RulesErrors> {
-        let path = config ?? Self.defaultPath
+    func loadAll() -> Result<(rules: RuleSet, files: [String]), RulesErrors> { files.load() }
+
+    /// The rule files this option names, to read again later (a reload).
+    var files: RuleFiles { RuleFiles(config: config) }
+}
+
+/// The rule files: a main file (or the default path), its includes and conf.d/*.toml beside it.
+struct RuleFiles: Sendable {
+    let config: String?
+
+    /// Reads every file, collecting the errors of all of them instead of stopping at the first.
+    func load() -> Result<(rules: RuleSet, files: [String]), RulesErrors> {
+        let path = config ?? ConfigOption.defaultPath
         if config == nil, !FileManager.default.fileExists(atPath: path) { return .success((RuleSet(), [])) }
         var rules = RuleSet()
         var errors: [RulesError] = []

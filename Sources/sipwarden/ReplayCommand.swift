@@ -60,11 +60,11 @@ struct ReplayCommand: ParsableCommand {
         }
         try verdictLog?.close()
         if json {
-            print(replayer.summary.json(bans: replayer.engine.bans, counters: replayer.engine.counters).rendered)
+            print(replayer.summary.json(bans: replayer.bans, counters: replayer.engine.counters).rendered)
         } else {
             print(
                 SummaryText(
-                    capture: capture, linkType: file.linkType, summary: replayer.summary, bans: replayer.engine.bans
+                    capture: capture, linkType: file.linkType, summary: replayer.summary, bans: replayer.bans
                 ).description)
         }
     }
@@ -85,7 +85,7 @@ struct VerdictLog {
         pending.reserveCapacity(1 << 20)
     }
 
-    mutating func write(frame: Int, time: Timestamp, _ outcome: Replayer.Outcome) {
+    mutating func write(frame: Int, time: Timestamp, _ outcome: PacketFilter.Outcome) {
         pending += "{\"frame\":\(frame),\"time\":\(time),\"src\":"
         pending += outcome.source.map { "\"\($0)\"" } ?? "null"
         pending += ",\"dst\":"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 @main
 struct SIPWarden: ParsableCommand {
@@ -8,16 +9,21 @@ struct SIPWarden: ParsableCommand {
         abstract: "Inline SIP flood and abuse filter for Linux.",
         discussion: """
             SIPWarden reads SIP traffic (live through NFQUEUE, or from captures) and decides per packet: \
-            accept, drop or ban the source. These commands work offline, with no privileges.
+            accept, drop or ban the source. `run` is the inline daemon (root or CAP_NET_ADMIN); `bans`, \
+            `unban` and `stats` talk to it over its control socket; the other commands work offline.
 
             Exit codes: 0 success, 1 invalid input or configuration, 2 usage.
             """,
-        subcommands: [CheckCommand.self, ClassifyCommand.self, ReplayCommand.self]
+        subcommands: [
+            RunCommand.self, BansCommand.self, UnbanCommand.self, StatsCommand.self, CheckCommand.self,
+            ClassifyCommand.self, ReplayCommand.self,
+        ]
     )
 
     /// Runs the command line with the project's exit codes: 1 for bad input or configuration
     /// (one line on stderr), 2 for usage errors.
     static func main() {
+        LoggingSystem.bootstrap { _ in LineLogHandler() }
         do {
             var command = try parseAsRoot()
             try command.run()

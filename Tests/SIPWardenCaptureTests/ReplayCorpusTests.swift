@@ -95,10 +95,10 @@ import Testing
             requests: ["REGISTER": 1], responses: [401: 1]),
     ]
 
-    static func replay(_ file: String, rules: RuleSet = RuleSet()) throws -> (ReplaySummary, [Replayer.Outcome]) {
+    static func replay(_ file: String, rules: RuleSet = RuleSet()) throws -> (ReplaySummary, [PacketFilter.Outcome]) {
         let capture = try CaptureFile(path: pcaps.appendingPathComponent(file).path)
         var replayer = Replayer(rules: rules)
-        var outcomes: [Replayer.Outcome] = []
+        var outcomes: [PacketFilter.Outcome] = []
         try capture.forEachFrame { time, frame in
             outcomes.append(replayer.replay(frame: frame, linkType: capture.linkType, at: time))
         }
@@ -152,7 +152,7 @@ import Testing
         try capture.forEachFrame { time, frame in
             _ = replayer.replay(frame: frame, linkType: capture.linkType, at: time)
         }
-        let bans = replayer.engine.bans.filter { $0.target.contains(try! #require(IPAddress(attacker))) }
+        let bans = replayer.bans.filter { $0.target.contains(try! #require(IPAddress(attacker))) }
         #expect(bans.first?.reason == reason)
         #expect(replayer.summary.sources[IPAddress(attacker)!]!.drops > 0)
     }

@@ -17,7 +17,7 @@ import Testing
             }
         }
         #expect(h.drops(from: "192.0.2.20") == 0)
-        let bans = h.engine.bans.filter { $0.target.address == IPAddress("203.0.113.66") }
+        let bans = h.bans.filter { $0.target.address == IPAddress("203.0.113.66") }
         #expect(bans.count == 1)
         #expect(bans.first?.reason == .rateLimit)
         // Banned within the first second of the flood (the burst of 20 plus 40 scored drops).
@@ -39,7 +39,7 @@ import Testing
                 id: "nat-\(phone)")
         }
         #expect(h.drops(from: "192.0.2.50") == 0)
-        #expect(h.engine.bans.isEmpty)
+        #expect(h.bans.isEmpty)
     }
 
     @Test func trustedTrunkAtTwentyFiveCallsPerSecondIsNeverLimited() throws {
@@ -86,7 +86,7 @@ import Testing
                 t.response(ext % 10 == 0 ? 401 : 404, ext % 10 == 0 ? "Unauthorized" : "Not Found"), to: scanner,
                 at: Double(ext - 100) * 0.02 + 0.005)
         }
-        let bans = h.engine.bans.filter { $0.target.address == IPAddress(scanner) }
+        let bans = h.bans.filter { $0.target.address == IPAddress(scanner) }
         #expect(bans.first?.reason == .enumeration)
         // Banned long before the scan ends.
         #expect(h.outcomes.filter { $0.outcome.decision.reason == .banned }.count > 100)
@@ -105,7 +105,7 @@ import Testing
             if outcome.decision.verdict == .ban, bannedAfter == nil { bannedAfter = attempt }
             h.answer(t.response(401, "Unauthorized"), to: guesser, at: Double(attempt) * 0.2 + 0.01)
         }
-        #expect(h.engine.bans.first?.reason == .passwordGuessing)
+        #expect(h.bans.first?.reason == .passwordGuessing)
         #expect((bannedAfter ?? 100) < 20)
     }
 
@@ -158,7 +158,7 @@ import Testing
             if h.send(t.request, from: prober, at: Double(i)).decision.drops { dropped += 1 }
         }
         #expect(dropped == prefixes.count)
-        #expect(h.engine.bans.first?.reason == .tollFraud)
+        #expect(h.bans.first?.reason == .tollFraud)
     }
 
     @Test func registeredPhonesMayCallAbroad() {
@@ -234,7 +234,7 @@ import Testing
         let outcome = h.send(t.request, from: "203.0.113.5", at: 0)
         #expect(outcome.decision.verdict == .accept)
         #expect(outcome.decision.reason == .scanner)
-        #expect(h.engine.bans.count == 1)
+        #expect(h.bans.count == 1)
     }
 
     @Test func banTTLsEscalateOnRepeat() {
@@ -244,7 +244,7 @@ import Testing
         h.send(t.request, from: "203.0.113.8", at: 0)
         h.send(t.request, from: "203.0.113.8", at: 601)
         h.send(t.request, from: "203.0.113.8", at: 601 + 3601)
-        #expect(h.engine.bans.map(\.ttl) == [600, 3600, 21600].map { Int64($0) * 1_000_000_000 })
+        #expect(h.bans.map(\.ttl) == [600, 3600, 21600].map { Int64($0) * 1_000_000_000 })
     }
 
     @Test func aPrefixIsBannedWhenSeveralMembersAre() {
@@ -254,8 +254,8 @@ import Testing
             t.userAgent = "friendly-scanner"
             h.send(t.request, from: "203.0.113.\(host)", at: Double(host))
         }
-        #expect(h.engine.bans.map(\.target.length) == [32, 32, 32, 24])
-        #expect(h.engine.bans.last?.target == IPPrefix("203.0.113.0/24"))
+        #expect(h.bans.map(\.target.length) == [32, 32, 32, 24])
+        #expect(h.bans.last?.target == IPPrefix("203.0.113.0/24"))
         // The fifth member is already inside the banned prefix.
         #expect(h.outcomes.last?.outcome.decision.reason == .banned)
     }
@@ -268,7 +268,7 @@ import Testing
             t.userAgent = "friendly-scanner"
             h.send(t.request, from: "203.0.113.\(host)", at: Double(host))
         }
-        #expect(h.engine.bans.allSatisfy { $0.target.length == 32 })
+        #expect(h.bans.allSatisfy { $0.target.length == 32 })
         #expect(h.register(user: "100", from: "203.0.113.200", at: 10, tag: "z").allSatisfy { !$0.decision.drops })
     }
 
@@ -279,7 +279,7 @@ import Testing
         var t = Transaction(method: "OPTIONS", callID: "t", contactHost: "192.0.2.9")
         t.userAgent = "friendly-scanner"
         for i in 0..<50 { h.send(t.request, from: "192.0.2.9", at: Double(i) * 0.01) }
-        #expect(h.engine.bans.isEmpty)
+        #expect(h.bans.isEmpty)
         #expect(h.drops(from: "192.0.2.9") == 0)
     }
 
@@ -291,7 +291,7 @@ import Testing
         for phone in 0..<20 {
             _ = h.register(user: "\(500 + phone)", from: "192.0.2.\(phone + 1)", at: Double(phone) * 0.01)
         }
-        var legit: [Replayer.Outcome] = []
+        var legit: [PacketFilter.Outcome] = []
         var spoofedAccepted = 0
         for i in 0..<200_000 {
             let address = "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"

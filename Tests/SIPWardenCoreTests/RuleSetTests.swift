@@ -97,4 +97,60 @@ import Testing
         }
         #expect(rules.daemon.mode == .monitor)
     }
+
+    @Test func daemonKeysAreRead() throws {
+        let rules = try RuleSet(
+            toml: """
+                [daemon]
+                copy_range = 2048
+                queue_length = 1024
+                queue_full = "drop"
+                batch = 32
+                receive_buffer_mib = 4
+                control_socket = "/tmp/swd/control.sock"
+                metrics = "[::1]:9100"
+                """, file: "site.toml")
+        #expect(rules.daemon.copyRange == 2048)
+        #expect(rules.daemon.queueLength == 1024)
+        #expect(rules.daemon.queueFull == .drop)
+        #expect(rules.daemon.batch == 32)
+        #expect(rules.daemon.receiveBufferMiB == 4)
+        #expect(rules.daemon.controlSocket == "/tmp/swd/control.sock")
+        #expect(rules.daemon.metrics == RuleSet.Endpoint(address: IPAddress("::1")!, port: 9100))
+        #expect(rules.daemon.metrics?.description == "[::1]:9100")
+    }
+
+    @Test func anEmptyMetricsAddressDisablesMetrics() throws {
+        #expect(try RuleSet(toml: "[daemon]\nmetrics = \"\"\n", file: "site.toml").daemon.metrics == nil)
+        #expect(RuleSet().daemon.metrics?.description == "127.0.0.1:9595")
+    }
+
+    @Test func badDaemonKeysNameTheirKeyPath() {
+        let found = errors(
+            """
+            [daemon]
+            copy_range = 64
+            queue_full = "maybe"
+            batch = 0
+            control_socket = "run/control.sock"
+            metrics = "0.0.0.0:9595"
+            """)
+        #expect(
+            found == [
+                .badValue(
+                    file: "test.toml", key: "daemon.copy_range", value: "64",
+                    expected: "a whole number from 128 to 65535"),
+                .badValue(
+                    file: "test.toml", key: "daemon.queue_full", value: "\"maybe\"",
+                    expected: "\"accept\" or \"drop\""),
+                .badValue(
+                    file: "test.toml", key: "daemon.batch", value: "0", expected: "a whole number from 1 to 1024"),
+                .badValue(
+                    file: "test.toml", key: "daemon.control_socket", value: "\"run/control.sock\"",
+                    expected: "an absolute path shorter than 108 bytes"),
+                .badValue(
+                    file: "test.toml", key: "daemon.metrics", value: "\"0.0.0.0:9595\"",
+                    expected: "a loopback address and port like \"127.0.0.1:9595\" or \"[::1]:9595\", or \"\" for none"),
+            ])
+    }
 }

@@ -17,6 +17,8 @@ public struct EngineCounters: Equatable, Sendable {
     public var prefixBans = 0
     /// Digest credentials without qop/cnonce (RFC 2069 style): weaker against replay.
     public var weakDigest = 0
+    /// Bans not kept as records because nobody drained them in time (`Engine.pendingBanLimit`).
+    public var unreportedBans = 0
 
     public init() {}
 }

@@ -55,12 +55,15 @@ extension Engine {
         }
     }
 
-    mutating func bind(_ user: UInt64, to client: IPAddress, now: Timestamp) {
-        guard let slot = shared.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-        else { return }
-        shared.users.values[slot].boundSource = client
-        shared.users.values[slot].boundAt = now.nanoseconds
-        shared.users.values[slot].lastSeen = now.nanoseconds
+    func bind(_ user: UInt64, to client: IPAddress, now: Timestamp) {
+        shared.withLock { tables in
+            guard
+                let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
+            else { return }
+            tables.users.values[slot].boundSource = client
+            tables.users.values[slot].boundAt = now.nanoseconds
+            tables.users.values[slot].lastSeen = now.nanoseconds
+        }
     }
 
     /// A wrong password (or a refused user): points for the source, and a failure against the user
@@ -76,20 +79,23 @@ extension Engine {
         state.authFailures &+= 1
         parts[.passwordGuessing] += rules.score[.passwordGuessing]
         count(.passwordGuessing)
-        guard user != 0,
-            let slot = shared.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-        else { return }
-        var record = shared.users.values[slot]
-        if now.nanoseconds - record.windowStart > guessing.window {
-            record.windowStart = now.nanoseconds
-            record.failures = 0
-            record.failureSources = SIMD8()
+        guard user != 0 else { return }
+        shared.withLock { tables in
+            guard
+                let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
+            else { return }
+            var record = tables.users.values[slot]
+            if now.nanoseconds - record.windowStart > guessing.window {
+                record.windowStart = now.nanoseconds
+                record.failures = 0
+                record.failureSources = SIMD8()
+            }
+            record.lastSeen = now.nanoseconds
+            let sources = record.addFailure(from: UInt32(truncatingIfNeeded: client.tableHash) | 1)
+            if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
+                record.underAttackUntil = now.nanoseconds + guessing.window
+            }
+            tables.users.values[slot] = record
         }
-        record.lastSeen = now.nanoseconds
-        let sources = record.addFailure(from: UInt32(truncatingIfNeeded: client.tableHash) | 1)
-        if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
-            record.underAttackUntil = now.nanoseconds + guessing.window
-        }
-        shared.users.values[slot] = record
     }
 }

@@ -8,41 +8,45 @@ extension Engine {
     ) -> Decision.Reason? {
         guard message.method == .register || message.method == .invite else { return nil }
         let bytes = inspected.bytes
-        var drop: Decision.Reason?
-        // Distributed guessing: while a user is under attack, only its bound source may try it.
-        let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
-        if attempted != 0, !state.good, let slot = shared.users.find(UserKey(hash: attempted)) {
-            let user = shared.users.values[slot]
-            if user.underAttackUntil > now.nanoseconds, user.boundSource != source {
-                parts[.distributedGuessing] += rules.score[.distributedGuessing]
-                count(.distributedGuessing)
-                drop = .distributedGuessing
-            }
-        }
-        // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
-        // without credentials, from a source with no good history.
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
-        if claimed != 0, memo.authUser == 0, !state.good, let slot = shared.users.find(UserKey(hash: claimed)),
-            let bound = shared.users.values[slot].boundSource, bound != source
-        {
-            parts[.hijack] += rules.score[.hijack]
-            count(.hijack)
-        }
-        // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).
-        if message.method == .invite, claimed != 0, memo.authUser != 0,
-            let slot = shared.users.findOrInsert(UserKey(hash: claimed), UserState(), retention: UserState.retention)
-        {
-            var user = shared.users.values[slot]
-            if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
-            user.lastSeen = now.nanoseconds
-            if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
-                parts[.tollFraud] += rules.score[.tollFraud]
-                count(.tollFraud)
-                drop = drop ?? .tollFraud
+        // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
+        return shared.withLock { tables in
+            var drop: Decision.Reason?
+            // Distributed guessing: while a user is under attack, only its bound source may try it.
+            let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
+            if attempted != 0, !state.good, let slot = tables.users.find(UserKey(hash: attempted)) {
+                let user = tables.users.values[slot]
+                if user.underAttackUntil > now.nanoseconds, user.boundSource != source {
+                    parts[.distributedGuessing] += rules.score[.distributedGuessing]
+                    count(.distributedGuessing)
+                    drop = .distributedGuessing
+                }
             }
-            shared.users.values[slot] = user
+            // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
+            // without credentials, from a source with no good history.
+            if claimed != 0, memo.authUser == 0, !state.good, let slot = tables.users.find(UserKey(hash: claimed)),
+                let bound = tables.users.values[slot].boundSource, bound != source
+            {
+                parts[.hijack] += rules.score[.hijack]
+                count(.hijack)
+            }
+            // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).
+            if message.method == .invite, claimed != 0, memo.authUser != 0,
+                let slot = tables.users.findOrInsert(
+                    UserKey(hash: claimed), UserState(), retention: UserState.retention)
+            {
+                var user = tables.users.values[slot]
+                if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
+                user.lastSeen = now.nanoseconds
+                if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
+                    parts[.tollFraud] += rules.score[.tollFraud]
+                    count(.tollFraud)
+                    drop = drop ?? .tollFraud
+                }
+                tables.users.values[slot] = user
+            }
+            return drop
         }
-        return drop
     }
 
     /// Digest replay: the same (nonce, nc, cnonce) from another dialog or source. Without qop a client
@@ -61,17 +65,20 @@ extension Engine {
             ? nonce ^ ByteHash.hash(bytes, credentials.nc, seed: 1) ^ ByteHash.hash(bytes, credentials.cnonce, seed: 2)
             : nonce ^ ByteHash.hash(bytes, credentials.response, seed: 3)
         let sourceHash = source.tableHash
-        guard
-            let slot = shared.nonces.findOrInsert(
-                UserKey(hash: use), NonceUse(source: sourceHash, callID: memo.callID, seenAt: now.nanoseconds),
-                retention: NonceUse.retention)
-        else { return }
-        let earlier = shared.nonces.values[slot]
-        if earlier.source != sourceHash || (hasQop && earlier.callID != memo.callID) {
+        let replayed = shared.withLock { tables -> Bool in
+            guard
+                let slot = tables.nonces.findOrInsert(
+                    UserKey(hash: use), NonceUse(source: sourceHash, callID: memo.callID, seenAt: now.nanoseconds),
+                    retention: NonceUse.retention)
+            else { return false }
+            let earlier = tables.nonces.values[slot]
+            if earlier.source != sourceHash || (hasQop && earlier.callID != memo.callID) { return true }
+            tables.nonces.values[slot].seenAt = now.nanoseconds
+            return false
+        }
+        if replayed {
             parts[.digestReplay] += rules.score[.digestReplay]
             count(.digestReplay)
-        } else {
-            shared.nonces.values[slot].seenAt = now.nanoseconds
         }
     }
 }

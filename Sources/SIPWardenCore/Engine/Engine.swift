@@ -9,16 +9,27 @@ public struct Engine {
     /// The protected host's own addresses: never banned, whatever headers say.
     public var servers: Set<IPAddress>
     public internal(set) var counters = EngineCounters()
-    /// Every ban issued, in order.
-    public private(set) var bans: [BanRecord] = []
+    /// Bans issued since the last `drainBans`, oldest first; at most `pendingBanLimit`, newer ones
+    /// beyond that are counted in `counters.unreportedBans` (the kernel still gets them as verdicts).
+    public internal(set) var pendingBans: [BanRecord] = []
     var sources: BoundedTable<IPAddress, SourceState>
     var prefixes: BoundedTable<PrefixKey, PrefixState>
-    /// Per-user tables, nonces and global budgets: what several queues' engines would share.
-    var shared: SharedTables
+    /// Per-user tables and nonces, shared with the other queues' engines (see `SharedTables`).
+    let shared: SharedTables
+    /// This engine's share of the global budgets.
+    var budgets: GlobalBudgets
     var scanner: ScannerDetector
     var tollFraud: TollFraudDetector
 
-    public init(rules: RuleSet, servers: Set<IPAddress> = [], startingAt start: Timestamp = Timestamp(nanoseconds: 0)) {
+    /// How many ban records wait for `drainBans` at most.
+    public static let pendingBanLimit = 4096
+
+    /// An engine that shares `shared` with other engines (a new one of its own by default) and holds
+    /// `budgetShare` of every global budget (1 for a single engine, 1/N for one of N queues).
+    public init(
+        rules: RuleSet, servers: Set<IPAddress> = [], startingAt start: Timestamp = Timestamp(nanoseconds: 0),
+        shared: SharedTables? = nil, budgetShare: Double = 1
+    ) {
         self.rules = rules
         self.servers = servers
         sources = BoundedTable(
@@ -26,7 +37,9 @@ public struct Engine {
         prefixes = BoundedTable(
             capacity: rules.tables.prefixes, emptyKey: PrefixKey(address: IPAddress(v4: 0), length: 0),
             emptyValue: PrefixState())
-        shared = SharedTables(rules, at: start)
+        self.shared = shared ?? SharedTables(rules)
+        budgets = GlobalBudgets(rules.limits, share: min(max(budgetShare, 0.001), 1), at: start)
+        pendingBans.reserveCapacity(64)
         scanner = ScannerDetector(rules.signatures)
         tollFraud = TollFraudDetector(rules.tollFraud)
     }
@@ -66,7 +79,7 @@ public struct Engine {
             return Decision(.drop, .banned)
         }
         let isGood = known.map { sources.values[$0].good } ?? false
-        if !isGood, !shared.unknownSources.take(rate: rules.limits.unknownSources, at: now) {
+        if !isGood, !budgets.unknownSources.take(rate: budgets.scaled(rules.limits.unknownSources), at: now) {
             return Decision(.drop, .unknownSourceBudget)
         }
         let limits = rules.limits
@@ -163,7 +176,8 @@ public struct Engine {
             conforms = prefixes.values[slot].buckets[methodClass].take(rate: limits.prefix, at: now) && conforms
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
-        return (shared.global[methodClass].take(rate: limits.global, at: now) || state.good) && conforms
+        return (budgets.global[methodClass].take(rate: budgets.scaled(limits.global), at: now) || state.good)
+            && conforms
     }
 
     /// Without a table slot: only what one message shows.
@@ -216,7 +230,11 @@ public struct Engine {
             counters.prefixBans += 1
         }
         counters.bans += 1
-        bans.append(BanRecord(time: now, target: target, reason: reason, ttl: ttl, score: score))
+        if pendingBans.count < Self.pendingBanLimit {
+            pendingBans.append(BanRecord(time: now, target: target, reason: reason, ttl: ttl, score: score))
+        } else {
+            counters.unreportedBans += 1
+        }
         var decision = Decision(.ban, reason)
         decision.ban = Decision.Ban(ttl: ttl, prefixLength: target.length, offence: Int(state.banCount))
         return decision

@@ -1,5 +1,5 @@
 /// Counts over a whole replay: packets, SIP messages by method and status, verdicts by reason, sources.
-public struct ReplaySummary: Sendable {
+public struct ReplaySummary: Sendable, PacketObserver {
     public var packets = 0
     public var undecodable = 0
     /// Fragments that completed a datagram.
@@ -17,6 +17,16 @@ public struct ReplaySummary: Sendable {
     public var last: Timestamp?
 
     public init() {}
+
+    public mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {
+        switch message.kind {
+        case .request: count(request: message.method, token: payload.string(message.methodToken))
+        case .response: count(response: message.status)
+        case .unknown: break
+        }
+    }
+
+    public mutating func reassembled() { reassembledDatagrams += 1 }
 
     mutating func count(request method: SIPMethod, token: @autoclosure () -> String) {
         if method == .unknown {

@@ -88,6 +88,34 @@ struct RuleReader {
         array(value, at: path, of: "strings") { reader, item, key in reader.string(item, at: key) }
     }
 
+    /// An absolute file path.
+    mutating func absolutePath(_ value: TOMLValueConvertible?, at path: String) -> String? {
+        guard let text = string(value, at: path) else { return nil }
+        guard text.hasPrefix("/"), text.utf8.count < 108 else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: "\"\(text)\"",
+                    expected: "an absolute path shorter than 108 bytes"))
+            return nil
+        }
+        return text
+    }
+
+    /// `"127.0.0.1:PORT"` or `"[::1]:PORT"` (loopback only), or `""` for none: `.some(nil)` disables.
+    mutating func endpoint(_ value: TOMLValueConvertible?, at path: String) -> RuleSet.Endpoint?? {
+        guard let text = string(value, at: path) else { return nil }
+        if text.isEmpty { return .some(nil) }
+        guard let endpoint = RuleSet.Endpoint(text), endpoint.isLoopback else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: "\"\(text)\"",
+                    expected: "a loopback address and port like \"127.0.0.1:9595\" or \"[::1]:9595\", or \"\" for none")
+            )
+            return nil
+        }
+        return .some(endpoint)
+    }
+
     /// `"N"` or `"N-M"`: a range of NFQUEUE numbers.
     mutating func queueRange(_ value: TOMLValueConvertible?, at path: String) -> ClosedRange<UInt16>? {
         range(value, at: path, within: 0...65535, expected: "a queue number or range like \"0-3\"")

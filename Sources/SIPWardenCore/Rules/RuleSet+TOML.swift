@@ -51,9 +51,29 @@ extension RuleSet {
         }
         switch section {
         case "daemon":
-            let k = keys(["queues", "mode"])
+            let k = keys([
+                "queues", "mode", "copy_range", "queue_length", "queue_full", "batch", "receive_buffer_mib",
+                "control_socket", "metrics",
+            ])
             if let value = reader.queueRange(k["queues"], at: "daemon.queues") { daemon.queues = value }
             if let value = reader.choice(k["mode"], at: "daemon.mode", as: Mode.self) { daemon.mode = value }
+            if let value = reader.integer(k["copy_range"], at: "daemon.copy_range", in: 128...65535) {
+                daemon.copyRange = value
+            }
+            if let value = reader.integer(k["queue_length"], at: "daemon.queue_length", in: 1...1_048_576) {
+                daemon.queueLength = value
+            }
+            if let value = reader.choice(k["queue_full"], at: "daemon.queue_full", as: QueueFull.self) {
+                daemon.queueFull = value
+            }
+            if let value = reader.integer(k["batch"], at: "daemon.batch", in: 1...1024) { daemon.batch = value }
+            if let value = reader.integer(k["receive_buffer_mib"], at: "daemon.receive_buffer_mib", in: 1...1024) {
+                daemon.receiveBufferMiB = value
+            }
+            if let value = reader.absolutePath(k["control_socket"], at: "daemon.control_socket") {
+                daemon.controlSocket = value
+            }
+            if let value = reader.endpoint(k["metrics"], at: "daemon.metrics") { daemon.metrics = value }
         case "ports":
             let k = keys(["sip_udp", "sip_tcp", "sip_tls"])
             if let value = reader.ports(k["sip_udp"], at: "ports.sip_udp") { ports.sipUDP = value }
@@ -185,22 +205,30 @@ extension RuleSet {
                 "proxies", "websocket_ports", "media_ports", "media_peers", "tcp_connections", "tcp_connections_burst",
                 "outbound",
             ])
-            if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) { firewall.role = value }
+            if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) {
+                firewall.role = value
+            }
             if let value = reader.choice(k["default"], at: "firewall.default", as: Firewall.Default.self) {
                 firewall.defaultAction = value
             }
             if let value = reader.bool(k["fail_open"], at: "firewall.fail_open") { firewall.failOpen = value }
-            if let value = reader.bool(k["queue_trusted"], at: "firewall.queue_trusted") { firewall.queueTrusted = value }
+            if let value = reader.bool(k["queue_trusted"], at: "firewall.queue_trusted") {
+                firewall.queueTrusted = value
+            }
             if let value = reader.prefixes(k["admin_networks"], at: "firewall.admin_networks") {
                 firewall.adminNetworks = value
             }
             if let value = reader.ports(k["admin_ports"], at: "firewall.admin_ports") { firewall.adminPorts = value }
-            if let value = reader.bool(k["allow_no_admin"], at: "firewall.allow_no_admin") { firewall.allowNoAdmin = value }
+            if let value = reader.bool(k["allow_no_admin"], at: "firewall.allow_no_admin") {
+                firewall.allowNoAdmin = value
+            }
             if let value = reader.prefixes(k["proxies"], at: "firewall.proxies") { firewall.proxies = value }
             if let value = reader.ports(k["websocket_ports"], at: "firewall.websocket_ports") {
                 firewall.websocketPorts = value
             }
-            if let value = reader.portRange(k["media_ports"], at: "firewall.media_ports") { firewall.mediaPorts = value }
+            if let value = reader.portRange(k["media_ports"], at: "firewall.media_ports") {
+                firewall.mediaPorts = value
+            }
             if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
             read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
             if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {

@@ -8,11 +8,60 @@ public struct RuleSet: Equatable, Sendable {
         case monitor
     }
 
-    /// `[daemon]`
+    /// What the kernel does with a packet for a queue that is full.
+    public enum QueueFull: String, Sendable, CaseIterable {
+        /// Accept it unjudged (`NFQA_CFG_F_FAIL_OPEN`): SIP keeps flowing under overload.
+        case accept
+        /// Drop it: nothing passes unjudged, at the price of dropping legitimate SIP under overload.
+        case drop
+    }
+
+    /// A loopback address and TCP port to serve on (`"127.0.0.1:9595"`, `"[::1]:9595"`).
+    public struct Endpoint: Equatable, Sendable, CustomStringConvertible {
+        public var address: IPAddress
+        public var port: UInt16
+
+        public init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
+
+        /// Parses `ADDRESS:PORT` or `[IPV6]:PORT`; nil when malformed or the port is 0.
+        public init?(_ text: String) {
+            guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0
+            else { return nil }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard let address = IPAddress(host) else { return nil }
+            self.init(address: address, port: port)
+        }
+
+        public var isLoopback: Bool {
+            address.family == .v4 ? address.v4Value >> 24 == 127 : address.high == 0 && address.low == 1
+        }
+
+        public var description: String { address.family == .v4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
+    }
+
+    /// `[daemon]`: how `sipwarden run` binds its queues and talks to the operator.
     public struct Daemon: Equatable, Sendable {
         /// NFQUEUE numbers the daemon binds, one thread each.
         public var queues: ClosedRange<UInt16> = 0...1
         public var mode: Mode = .enforce
+        /// Bytes of each packet the kernel copies to the daemon (NFQUEUE copy range). A longer packet
+        /// cannot be decoded and is accepted as `undecodable`, so keep this above the largest SIP message.
+        public var copyRange = 65535
+        /// Packets the kernel holds per queue waiting for a verdict.
+        public var queueLength = 4096
+        public var queueFull: QueueFull = .accept
+        /// Packets received (and verdicts sent) per system call.
+        public var batch = 64
+        /// The netlink socket's receive buffer, in MiB.
+        public var receiveBufferMiB = 16
+        /// The Unix socket `sipwarden bans|unban|stats` talk to (mode 0600).
+        public var controlSocket = "/run/sipwarden/control.sock"
+        /// Where Prometheus metrics are served; nil disables them.
+        public var metrics: Endpoint? = Endpoint(address: IPAddress(v4: 0x7F00_0001), port: 9595)
     }
 
     /// `[ports]`: what the host serves. Only these reach the filter; the firewall opens only these.

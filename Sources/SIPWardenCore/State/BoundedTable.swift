@@ -80,6 +80,9 @@ struct BoundedTable<Key: TableKey, Value> {
         return victim
     }
 
+    /// The slots holding an entry, for walks over the whole table (not for the hot path).
+    var occupiedSlots: [Int] { occupied.indices.filter { occupied[$0] } }
+
     /// Every stored entry, for snapshots (not for the hot path).
     var entries: [(key: Key, value: Value)] {
         occupied.indices.filter { occupied[$0] }.map { (keys[$0], values[$0]) }
@@ -122,3 +125,5 @@ enum ByteHash {
         return mix(h ^ tail) | 1
     }
 }
+
+extension BoundedTable: Sendable where Key: Sendable, Value: Sendable {}

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What the engine remembers about an IPv4 /24, IPv6 /64 or IPv6 /48.
 struct PrefixState {
     var buckets = ClassBuckets()
@@ -75,20 +77,71 @@ struct NonceUse {
     static func retention(_ use: NonceUse) -> Int64 { use.seenAt }
 }
 
-/// The state every queue's engine shares: per-user tables, digest nonces and global budgets.
+/// The per-user and digest-nonce tables every queue's engine shares, behind one lock.
 ///
-/// One engine per queue owns its sources; these tables are global by nature (an attack on one user
-/// arrives on every queue). The daemon guards them with one lock; replay uses one engine.
-struct SharedTables {
+/// One engine per queue owns its sources, prefixes and budgets lock-free: the kernel balances queues
+/// by address pair, so a source and the server's answers to it always meet the same engine. Users and
+/// nonces are global by nature (a distributed attack on one user, or a replayed nonce, arrives on every
+/// queue), so they live here. Only REGISTER and INVITE requests and the server's answers to them take
+/// the lock; everything else never touches it. Replay and tests give each engine its own.
+public final class SharedTables: Sendable {
+    let tables: Mutex<UserTables>
+    public let userCapacity: Int
+    public let nonceCapacity: Int
+
+    public init(_ rules: RuleSet) {
+        let tables = UserTables(rules)
+        userCapacity = tables.users.capacity
+        nonceCapacity = tables.nonces.capacity
+        self.tables = Mutex(tables)
+    }
+
+    /// Runs `body` with the tables locked.
+    @inline(__always)
+    func withLock<Result>(_ body: (inout UserTables) -> Result) -> Result {
+        tables.withLock { body(&$0) }
+    }
+
+    /// Entries in use: (users, nonces).
+    public var fill: (users: Int, nonces: Int) { tables.withLock { ($0.users.count, $0.nonces.count) } }
+}
+
+/// The tables behind `SharedTables`' lock.
+struct UserTables: Sendable {
     var users: BoundedTable<UserKey, UserState>
     var nonces: BoundedTable<UserKey, NonceUse>
-    var global: ClassBuckets
-    var unknownSources: TokenBucket
 
-    init(_ rules: RuleSet, at now: Timestamp) {
+    init(_ rules: RuleSet) {
         users = BoundedTable(capacity: rules.tables.users, emptyKey: UserKey(hash: 0), emptyValue: UserState())
         nonces = BoundedTable(capacity: rules.tables.nonces, emptyKey: UserKey(hash: 0), emptyValue: NonceUse())
-        global = ClassBuckets(rules.limits, at: now, scope: \.global)
-        unknownSources = TokenBucket(rules.limits.unknownSources, at: now)
+    }
+}
+
+/// The global budgets (per method class, and for unknown sources) as one queue's share of them.
+///
+/// Every inbound packet spends from these, so they stay queue-local and lock-free: with N queues each
+/// engine holds 1/N of every global rate and burst, and together they never exceed the configured
+/// budget. (The kernel spreads address pairs evenly; a skewed spread only makes the budget stricter.)
+struct GlobalBudgets {
+    var global = ClassBuckets()
+    var unknownSources: TokenBucket
+    /// This engine's fraction of each global budget, in (0, 1].
+    let share: Double
+
+    init(_ limits: RuleSet.Limits, share: Double, at now: Timestamp) {
+        self.share = share
+        unknownSources = TokenBucket(
+            share == 1 ? limits.unknownSources : Self.scale(limits.unknownSources, by: share), at: now)
+        for methodClass in RuleSet.MethodClass.allCases {
+            global[methodClass] = TokenBucket(scaled(limits[methodClass].global), at: now)
+        }
+    }
+
+    /// `rate` cut to this engine's share.
+    @inline(__always)
+    func scaled(_ rate: Rate) -> Rate { share == 1 ? rate : Self.scale(rate, by: share) }
+
+    static func scale(_ rate: Rate, by share: Double) -> Rate {
+        Rate(perSecond: rate.perSecond * share, burst: rate.burst * share)
     }
 }

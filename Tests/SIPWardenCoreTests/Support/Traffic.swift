@@ -72,7 +72,7 @@ struct Harness {
     static let server = "198.51.100.1"
     static let serverV6 = "2001:db8:ffff::1"
     var replayer: Replayer
-    var outcomes: [(source: String, outcome: Replayer.Outcome)] = []
+    var outcomes: [(source: String, outcome: PacketFilter.Outcome)] = []
 
     init(rules: RuleSet = RuleSet()) {
         replayer = Replayer(rules: rules, servers: [IPAddress(Self.server)!, IPAddress(Self.serverV6)!])
@@ -89,7 +89,7 @@ struct Harness {
 
     /// A client's message to the server.
     @discardableResult
-    mutating func send(_ text: String, from source: String, at seconds: Double) -> Replayer.Outcome {
+    mutating func send(_ text: String, from source: String, at seconds: Double) -> PacketFilter.Outcome {
         let server = source.contains(":") ? Self.serverV6 : Self.server
         let frame = Self.packet(text, from: source, to: server, sourcePort: 5060, destinationPort: 5060)
         let outcome = frame.withUnsafeBytes {
@@ -101,14 +101,14 @@ struct Harness {
 
     /// The server's message to a client.
     @discardableResult
-    mutating func answer(_ text: String, to client: String, at seconds: Double) -> Replayer.Outcome {
+    mutating func answer(_ text: String, to client: String, at seconds: Double) -> PacketFilter.Outcome {
         let server = client.contains(":") ? Self.serverV6 : Self.server
         let frame = Self.packet(text, from: server, to: client, sourcePort: 5060, destinationPort: 5060)
         return frame.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
     }
 
     /// A phone registering the usual way: REGISTER, 401, REGISTER with credentials, 200.
-    mutating func register(user: String, from address: String, at seconds: Double, tag: String = "r") -> [Replayer
+    mutating func register(user: String, from address: String, at seconds: Double, tag: String = "r") -> [PacketFilter
         .Outcome]
     {
         var t = Transaction(
@@ -124,7 +124,7 @@ struct Harness {
 
     /// A registered phone's call: INVITE, 407, INVITE with credentials, 100/200, ACK, later BYE.
     mutating func call(from user: String, at address: String, to number: String, at seconds: Double, id: String)
-        -> [Replayer.Outcome]
+        -> [PacketFilter.Outcome]
     {
         var t = Transaction(
             method: "INVITE", user: user, target: number, fromUser: user, callID: "call-\(id)", contactHost: address)
@@ -150,4 +150,5 @@ struct Harness {
     }
 
     var engine: Engine { replayer.engine }
+    var bans: [BanRecord] { replayer.bans }
 }

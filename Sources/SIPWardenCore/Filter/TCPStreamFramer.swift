@@ -18,7 +18,7 @@ public struct TCPStreamFramer {
 
     public var capacity: Int
     public var bufferLimit: Int
-    let classifier: SIPClassifier
+    var classifier: SIPClassifier
     var streams: [Flow: Stream] = [:]
 
     public init(classifier: SIPClassifier, capacity: Int = 4096, bufferLimit: Int = 65536) {

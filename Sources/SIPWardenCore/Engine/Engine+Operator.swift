@@ -1,0 +1,86 @@
+/// What the daemon asks of an engine between packets: ban records, unbans and a look at its tables.
+extension Engine {
+    /// Hands every pending ban record to `body`, oldest first, and forgets them (keeping the storage,
+    /// so draining after every batch allocates nothing).
+    public mutating func drainBans(_ body: (BanRecord) -> Void) {
+        guard !pendingBans.isEmpty else { return }
+        for record in pendingBans { body(record) }
+        pendingBans.removeAll(keepingCapacity: true)
+    }
+
+    /// Lifts the engine's bans on `target` (an address or a prefix) and on every source and prefix that
+    /// overlaps it; their scores start again from zero, their offence count (which escalates the next
+    /// ban's TTL) stays. Returns how many entries were lifted. Walks the tables: not for the hot path.
+    public mutating func unban(_ target: IPPrefix, now: Timestamp) -> Int {
+        var lifted = 0
+        for slot in sources.occupiedSlots
+        where target.contains(sources.keys[slot]) && sources.values[slot].bannedUntil > now.nanoseconds {
+            sources.values[slot].bannedUntil = 0
+            sources.values[slot].score = 0
+            lifted += 1
+        }
+        for slot in prefixes.occupiedSlots where prefixes.values[slot].bannedUntil > now.nanoseconds {
+            let key = prefixes.keys[slot]
+            guard IPPrefix(address: key.address, length: Int(key.length)).overlaps(target) else { continue }
+            prefixes.values[slot].bannedUntil = 0
+            prefixes.values[slot].bannedMembers = 0
+            lifted += 1
+        }
+        return lifted
+    }
+
+    /// How full the engine's tables are and which sources score highest, at `now`.
+    public func snapshot(at now: Timestamp, top count: Int) -> EngineSnapshot {
+        let halfLife = rules.score.halfLife
+        var top: [EngineSnapshot.Source] = []
+        for slot in sources.occupiedSlots {
+            let state = sources.values[slot]
+            let score = state.score(at: now, halfLife: halfLife)
+            guard score > 0 || state.bannedUntil > now.nanoseconds else { continue }
+            let entry = EngineSnapshot.Source(
+                address: sources.keys[slot], score: score, packets: Int(state.packets),
+                banned: state.bannedUntil > now.nanoseconds, good: state.good)
+            if top.count < count {
+                top.append(entry)
+            } else if let weakest = top.indices.min(by: { top[$0].score < top[$1].score }),
+                top[weakest].score < score
+            {
+                top[weakest] = entry
+            }
+        }
+        top.sort { ($0.score, $1.address) > ($1.score, $0.address) }
+        let (users, nonces) = shared.fill
+        return EngineSnapshot(
+            tables: [
+                .init(name: "sources", entries: sources.count, capacity: sources.capacity),
+                .init(name: "prefixes", entries: prefixes.count, capacity: prefixes.capacity),
+                .init(name: "users", entries: users, capacity: shared.userCapacity),
+                .init(name: "nonces", entries: nonces, capacity: shared.nonceCapacity),
+            ],
+            topSources: top, counters: counters)
+    }
+}
+
+/// One engine's tables and its highest-scoring sources at one moment (for `sipwarden stats`).
+public struct EngineSnapshot: Sendable, Equatable {
+    /// How full one bounded table is.
+    public struct Table: Sendable, Equatable {
+        public var name: String
+        public var entries: Int
+        public var capacity: Int
+    }
+
+    /// A source the engine holds a score for.
+    public struct Source: Sendable, Equatable {
+        public var address: IPAddress
+        public var score: Double
+        public var packets: Int
+        public var banned: Bool
+        public var good: Bool
+    }
+
+    public var tables: [Table]
+    /// Highest score first.
+    public var topSources: [Source]
+    public var counters: EngineCounters
+}

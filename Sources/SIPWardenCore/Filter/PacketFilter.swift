@@ -1,0 +1,136 @@
+/// One IP packet's way through the filter: fragment reassembly (as the kernel does it), decoding, TCP
+/// framing, classification and the engine's decision. `sipwarden run` and `sipwarden replay` both run
+/// every packet through here, so they decide alike.
+public struct PacketFilter {
+    /// What became of one packet.
+    public struct Outcome: Sendable {
+        public var source: IPAddress?
+        public var destination: IPAddress?
+        public var direction: Direction
+        public var decision: Decision
+        /// SIP messages the packet completed (0 for a fragment or partial segment; more on TCP).
+        public var messages: Int
+    }
+
+    public var engine: Engine
+    /// The protected host's own addresses: packets from them are outbound when the caller cannot tell.
+    public let servers: Set<IPAddress>
+    var classifier: SIPClassifier
+    var fragments = FragmentReassembler()
+    var streams: TCPStreamFramer
+
+    public init(engine: Engine) {
+        self.engine = engine
+        servers = engine.servers
+        classifier = SIPClassifier(limits: engine.rules.classifierLimits)
+        streams = TCPStreamFramer(classifier: classifier)
+    }
+
+    /// Applies reloaded rules: the engine keeps its state, the classifier takes the new limits.
+    public mutating func reload(_ rules: RuleSet) {
+        engine.reload(rules)
+        classifier = SIPClassifier(limits: rules.classifierLimits)
+        streams.classifier = classifier
+    }
+
+    /// Runs one bare IP packet (what NFQUEUE delivers). `direction` is the netfilter hook's when known
+    /// (nil: by `servers`, or responses outbound without servers). Never throws: a packet that cannot
+    /// be decoded is accepted as `undecodable` (the kernel has already checked its headers).
+    public mutating func filter<Observer: PacketObserver>(
+        ipPacket bytes: UnsafeRawBufferPointer, direction: Direction?, at time: Timestamp, observer: inout Observer
+    ) -> Outcome {
+        switch PacketDecoder.decode(ipPacket: bytes) {
+        case .failure:
+            return Outcome(direction: direction ?? .inbound, decision: Decision(.accept, .undecodable), messages: 0)
+        case .success(let packet):
+            return filter(packet, in: bytes, direction: direction, at: time, observer: &observer)
+        }
+    }
+
+    /// Runs one decoded packet whose offsets point into `bytes`.
+    public mutating func filter<Observer: PacketObserver>(
+        _ packet: DecodedPacket, in bytes: UnsafeRawBufferPointer, direction: Direction?, at time: Timestamp,
+        observer: inout Observer
+    ) -> Outcome {
+        guard let fragment = packet.fragment else {
+            return transport(packet, in: bytes, direction, at: time, &observer)
+        }
+        guard let datagram = fragments.add(fragment, of: packet, bytes: bytes, at: time) else {
+            return outcome(packet, Decision(.accept, .partial), messages: 0, direction ?? .inbound)
+        }
+        observer.reassembled()
+        return datagram.withUnsafeBytes { whole in
+            switch PacketDecoder.decodeTransport(
+                whole, protocol: fragment.payloadProtocol, source: packet.source, destination: packet.destination)
+            {
+            case .failure: return outcome(packet, Decision(.accept, .undecodable), messages: 0, direction ?? .inbound)
+            case .success(let reassembled): return transport(reassembled, in: whole, direction, at: time, &observer)
+            }
+        }
+    }
+
+    mutating func transport<Observer: PacketObserver>(
+        _ packet: DecodedPacket, in bytes: UnsafeRawBufferPointer, _ direction: Direction?, at time: Timestamp,
+        _ observer: inout Observer
+    ) -> Outcome {
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[packet.payload])
+        switch packet.transport {
+        case .udp:
+            return judge(classifier.classify(payload), payload, packet, direction, at: time, &observer)
+        case .tcp:
+            let messages = streams.add(packet, payload: payload, at: time)
+            let ports = engine.rules.ports
+            let onSIPPort = ports.isSIP(.tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
+            var result = outcome(
+                packet, Decision(.accept, onSIPPort ? .partial : .notSIPPort), messages: 0, direction ?? .inbound)
+            for message in messages {
+                message.withUnsafeBytes { bytes in
+                    let judged = judge(classifier.classify(bytes), bytes, packet, direction, at: time, &observer)
+                    if judged.decision.drops || !result.decision.drops { result.decision = judged.decision }
+                    result.direction = judged.direction
+                }
+            }
+            result.messages = messages.count
+            return result
+        case .other:
+            return outcome(packet, Decision(.accept, .notSIPPort), messages: 0, direction ?? .inbound)
+        }
+    }
+
+    /// Shows the message to the observer and asks the engine about it when the packet is on a SIP port.
+    mutating func judge<Observer: PacketObserver>(
+        _ message: SIPMessage, _ payload: UnsafeRawBufferPointer, _ packet: DecodedPacket, _ known: Direction?,
+        at time: Timestamp, _ observer: inout Observer
+    ) -> Outcome {
+        observer.observe(message, in: payload)
+        let direction = known ?? direction(of: packet, message)
+        let messages = message.kind == .unknown ? 0 : 1
+        let ports = engine.rules.ports
+        guard ports.isSIP(packet.transport, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
+        else {
+            return outcome(packet, Decision(.accept, .notSIPPort), messages: messages, direction)
+        }
+        let inspected = InspectedPacket(packet: packet, message: message, bytes: payload)
+        let decision = engine.decide(inspected, direction: direction, now: time)
+        return outcome(packet, decision, messages: messages, direction)
+    }
+
+    /// Outbound when sent by one of the servers; without servers, responses count as outbound.
+    func direction(of packet: DecodedPacket, _ message: SIPMessage) -> Direction {
+        if servers.isEmpty { return message.isResponse ? .outbound : .inbound }
+        return servers.contains(packet.source) ? .outbound : .inbound
+    }
+
+    func outcome(_ packet: DecodedPacket, _ decision: Decision, messages: Int, _ direction: Direction) -> Outcome {
+        Outcome(
+            source: packet.source, destination: packet.destination, direction: direction, decision: decision,
+            messages: messages)
+    }
+}
+
+/// Sees every SIP message the filter classifies (before the engine decides), for counting.
+public protocol PacketObserver {
+    mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer)
+    /// A fragment completed a datagram.
+    mutating func reassembled()
+}

@@ -1,0 +1,87 @@
+/// What `sipwarden bans|unban|stats` ask the daemon over the control socket: one JSON line each way.
+public enum ControlRequest: Codable, Equatable, Sendable {
+    case bans
+    case unban(target: String)
+    case stats
+}
+
+/// The daemon's answer to one `ControlRequest`.
+public enum ControlResponse: Codable, Equatable, Sendable {
+    case bans([BanEntry])
+    case unbanned(UnbanResult)
+    case stats(DaemonStats)
+    case failed(String)
+}
+
+/// One ban in force, for `sipwarden bans list`.
+public struct BanEntry: Codable, Equatable, Sendable {
+    /// Address, or CIDR for a prefix ban.
+    public var target: String
+    public var reason: String
+    public var score: Int
+    /// Seconds.
+    public var ttl: Int
+    /// Unix seconds.
+    public var since: Int
+    public var expires: Int
+    public var queue: Int
+    /// Decided in monitor mode: not in the kernel.
+    public var monitorOnly: Bool
+}
+
+/// What `sipwarden unban` removed.
+public struct UnbanResult: Codable, Equatable, Sendable {
+    public var target: String
+    /// Bans the daemon was reporting that overlap the target.
+    public var bans: Int
+    /// Source and prefix entries the engines lifted.
+    public var engineEntries: Int
+    /// Kernel sets an entry was deleted from.
+    public var kernelSets: [String]
+}
+
+/// Everything `sipwarden stats` shows.
+public struct DaemonStats: Codable, Equatable, Sendable {
+    public struct Queue: Codable, Equatable, Sendable {
+        public var queue: Int
+        public var packets: Int
+        public var inbound: Int
+        public var outbound: Int
+        /// From /proc/net/netfilter/nfnetlink_queue: waiting now, dropped for a full queue, dropped for a
+        /// full socket buffer. Nil when the kernel does not list the queue.
+        public var waiting: Int?
+        public var queueDropped: Int?
+        public var userDropped: Int?
+    }
+
+    public struct Verdict: Codable, Equatable, Sendable {
+        public var verdict: String
+        public var reason: String
+        public var count: Int
+    }
+
+    public struct Table: Codable, Equatable, Sendable {
+        public var name: String
+        public var entries: Int
+        public var capacity: Int
+    }
+
+    public struct Source: Codable, Equatable, Sendable {
+        public var address: String
+        public var score: Double
+        public var packets: Int
+        public var banned: Bool
+    }
+
+    public var mode: String
+    public var uptimeSeconds: Int
+    public var packets: Int
+    public var queues: [Queue]
+    public var verdicts: [Verdict]
+    /// SIP messages by method ("response" for responses).
+    public var messages: [String: Int]
+    public var tables: [Table]
+    public var activeBans: Int
+    public var bansIssued: Int
+    public var topSources: [Source]
+}

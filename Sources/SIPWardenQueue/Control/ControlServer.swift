@@ -1,0 +1,129 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The daemon's control socket: a Unix stream socket, mode 0600, answering one JSON request line per
+/// connection on its own thread (never on a queue's).
+public final class ControlServer: Sendable {
+    let listener: SocketDescriptor
+    let path: String
+    let handler: @Sendable (ControlRequest) -> ControlResponse
+    let logger: Logger
+    let stopping = Atomic<Bool>(false)
+    let finished = DispatchSemaphore(value: 0)
+
+    /// Listens on `path`, replacing a stale socket file left by a daemon that died; fails when another
+    /// daemon answers there.
+    public init(
+        path: String, logger: Logger, handler: @escaping @Sendable (ControlRequest) -> ControlResponse
+    ) throws(SystemCallError) {
+        self.path = path
+        self.handler = handler
+        self.logger = logger
+        if ControlClient(path: path).isAnswering {
+            throw SystemCallError("control socket \(path) is in use by a running daemon", .addressInUse)
+        }
+        unlink(path)
+        let directory = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        listener = try SocketDescriptor.stream(AF_UNIX)
+        // The socket file is created 0600: only root may ask for bans, unbans and stats.
+        let previous = umask(0o177)
+        let bound = try SocketDescriptor.withUnixAddress(path) { bind(listener.fd, $0, $1) }
+        umask(previous)
+        guard bound == 0 else { throw .last("bind control socket \(path)") }
+        guard listen(listener.fd, 16) == 0 else { throw .last("listen on control socket \(path)") }
+        listener.setTimeout(seconds: 0.25)
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                guard let client = listener.accept() else { continue }
+                client.setTimeout(seconds: 5)
+                serve(client)
+            }
+            finished.signal()
+        }
+        thread.name = "sipwarden-control"
+        thread.start()
+    }
+
+    /// Stops answering and removes the socket file.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        _ = finished.wait(timeout: .now() + 2)
+        unlink(path)
+    }
+
+    func serve(_ client: SocketDescriptor) {
+        let line = client.readLine()
+        let response: ControlResponse
+        do {
+            response = handler(try JSONDecoder().decode(ControlRequest.self, from: Data(line)))
+        } catch {
+            response = .failed("not a control request")
+        }
+        guard var reply = try? JSONEncoder().encode(response) else { return }
+        reply.append(UInt8(ascii: "\n"))
+        client.write([UInt8](reply))
+    }
+}
+
+/// Talks to a running daemon's control socket.
+public struct ControlClient: Sendable {
+    /// Why a request got no answer.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case notRunning(path: String, reason: String)
+        case badAnswer(path: String)
+
+        public var description: String {
+            switch self {
+            case .notRunning(let path, let reason):
+                return "no sipwarden daemon answers on \(path) (\(reason)); is `sipwarden run` running?"
+            case .badAnswer(let path): return "\(path): the daemon's answer could not be read"
+            }
+        }
+    }
+
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Sends `request` and waits up to `timeout` seconds for the answer.
+    public func send(_ request: ControlRequest, timeout: Double = 10) throws(Failure) -> ControlResponse {
+        let socket: SocketDescriptor
+        do throws(SystemCallError) {
+            socket = try SocketDescriptor.stream(AF_UNIX)
+            let connected = try SocketDescriptor.withUnixAddress(path) { connect(socket.fd, $0, $1) }
+            guard connected == 0 else { throw SystemCallError.last("connect") }
+        } catch {
+            throw .notRunning(path: path, reason: "\(error.errno)")
+        }
+        socket.setTimeout(seconds: timeout)
+        guard var line = try? JSONEncoder().encode(request) else { throw .badAnswer(path: path) }
+        line.append(UInt8(ascii: "\n"))
+        guard socket.write([UInt8](line)) else { throw .notRunning(path: path, reason: "connection closed") }
+        let answer = socket.readLine(limit: 16 << 20)
+        guard let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(answer)) else {
+            throw .badAnswer(path: path)
+        }
+        return response
+    }
+
+    /// Whether a daemon accepts connections on the path.
+    var isAnswering: Bool {
+        guard let socket = try? SocketDescriptor.stream(AF_UNIX),
+            let connected = try? SocketDescriptor.withUnixAddress(path, { connect(socket.fd, $0, $1) })
+        else { return false }
+        return connected == 0
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import SIPWardenCore
+import Synchronization
+
+/// `sipwarden run`: binds the configured queues, runs one worker thread per queue, answers the control
+/// socket and the metrics address, and turns signals into a reload or a graceful stop.
+///
+/// The main thread owns the lifecycle: it blocks SIGTERM, SIGINT and SIGHUP before any other thread
+/// exists and takes them with `sigtimedwait`, which also paces the systemd watchdog.
+public final class Daemon: Sendable {
+    /// How the daemon is started.
+    public struct Options: Sendable {
+        public var rules: RuleSet
+        /// `--monitor`: decide and report, accept everything, whatever `daemon.mode` says (also after a reload).
+        public var forceMonitor: Bool
+        /// Re-reads and validates the rule files (on SIGHUP).
+        public var loadRules: @Sendable () -> Result<RuleSet, RulesErrors>
+        /// The protected host's own addresses: never banned.
+        public var servers: Set<IPAddress>
+
+        public init(
+            rules: RuleSet, forceMonitor: Bool, servers: Set<IPAddress>,
+            loadRules: @escaping @Sendable () -> Result<RuleSet, RulesErrors>
+        ) {
+            self.rules = rules
+            self.forceMonitor = forceMonitor
+            self.servers = servers
+            self.loadRules = loadRules
+        }
+    }
+
+    let options: Options
+    let logger: Logger
+    let rules: Mutex<RuleSet>
+    let bans: BanRegistry
+    let started = MonotonicClock.now()
+    let workers: [QueueWorker]
+    let notifier = SystemdNotifier()
+    let signals = SignalWaiter()
+
+    /// Opens and binds every queue (throws when one cannot be bound: EPERM, EBUSY) and blocks the
+    /// signals the main thread will take. Nothing runs until `run()`.
+    public init(_ options: Options, logger: Logger) throws(SystemCallError) {
+        var rules = options.rules
+        if options.forceMonitor { rules.daemon.mode = .monitor }
+        self.options = options
+        self.logger = logger
+        self.rules = Mutex(rules)
+        bans = BanRegistry(logger: logger)
+        signals.block()
+        let shared = SharedTables(rules)
+        let queues = rules.daemon.queues
+        let share = 1 / Double(queues.count)
+        var workers: [QueueWorker] = []
+        for queue in queues {
+            let socket = try QueueSocket(queue: queue, settings: rules.daemon)
+            let startRules = rules
+            let servers = options.servers
+            workers.append(
+                QueueWorker(socket: socket, bans: bans, logger: logger) {
+                    PacketFilter(
+                        engine: Engine(
+                            rules: startRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
+                            budgetShare: share))
+                })
+        }
+        self.workers = workers
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns after every queue has been drained and unbound.
+    public func run() throws(SystemCallError) {
+        let settings = rules.withLock { $0.daemon }
+        let control = try ControlServer(path: settings.controlSocket, logger: logger) { [self] in answer($0) }
+        var metricsServer: MetricsServer?
+        if let endpoint = settings.metrics {
+            let metrics = Mutex(DaemonMetrics(queues: settings.queues))
+            metricsServer = try MetricsServer(endpoint: endpoint) { [self] in
+                let stats = statistics(top: 0)
+                return metrics.withLock { $0.render(stats) }
+            }
+        }
+        for worker in workers { worker.start() }
+        control.start()
+        metricsServer?.start()
+        logger.notice(
+            "sipwarden started",
+            metadata: [
+                "queues": "\(settings.queues.lowerBound)-\(settings.queues.upperBound)", "mode": "\(settings.mode)",
+                "control": "\(settings.controlSocket)", "metrics": "\(settings.metrics?.description ?? "off")",
+            ])
+        notifier.ready(status: status())
+        loop()
+        notifier.stopping()
+        logger.notice("sipwarden stopping")
+        control.stop()
+        metricsServer?.stop()
+        for worker in workers { worker.stop() }
+        for worker in workers where !worker.join(timeout: 5) {
+            logger.warning("queue thread did not stop in time", metadata: ["queue": "\(worker.queue)"])
+        }
+    }
+
+    /// Takes signals until a stop; sends the watchdog while every queue thread is alive.
+    func loop() {
+        let tick = min(notifier.watchdogInterval ?? 1, 1)
+        var lastStatus = MonotonicClock.now()
+        while true {
+            switch signals.wait(timeout: tick) {
+            case .stop(let signal):
+                logger.notice("stop requested", metadata: ["signal": "\(signal == SIGTERM ? "TERM" : "INT")"])
+                return
+            case .reload:
+                reload()
+            case .tick:
+                break
+            }
+            if notifier.watchdogInterval != nil, workers.allSatisfy({ $0.isAlive(within: 5) }) { notifier.watchdog() }
+            let now = MonotonicClock.now()
+            if now.nanoseconds - lastStatus.nanoseconds > 10_000_000_000 {
+                notifier.status(status())
+                lastStatus = now
+            }
+        }
+    }
+
+    /// SIGHUP: re-reads the rule files; a valid set replaces the rules in every engine without losing
+    /// state, an invalid one is logged and the running rules stay.
+    func reload() {
+        notifier.reloading()
+        switch options.loadRules() {
+        case .failure(let errors):
+            for error in errors.errors {
+                logger.error("reload rejected: keeping the running rules", metadata: ["error": "\(error)"])
+            }
+        case .success(var newRules):
+            if options.forceMonitor { newRules.daemon.mode = .monitor }
+            let running = rules.withLock { $0 }
+            if newRules.daemon.queues != running.daemon.queues
+                || newRules.daemon.controlSocket != running.daemon.controlSocket
+                || newRules.daemon.metrics != running.daemon.metrics
+            {
+                logger.warning("reload: daemon queues, control socket and metrics address apply at the next start")
+            }
+            let applied = newRules
+            let answered = workers.map { worker in worker.ask { state, _ in state.reload(applied) } != nil }
+            rules.withLock { $0 = applied }
+            logger.notice(
+                "rules reloaded",
+                metadata: ["mode": "\(applied.daemon.mode)", "queues": "\(answered.filter { $0 }.count)"])
+        }
+        notifier.ready(status: status())
+    }
+
+    func status() -> String {
+        let mode = rules.withLock { $0.daemon.mode }
+        let packets = workers.reduce(0) { $0 + $1.counters.packets }
+        return "\(mode.rawValue): \(workers.count) queues, \(packets) packets, \(bans.active().count) bans"
+    }
+
+    /// Answers one control request (on the control socket's thread).
+    func answer(_ request: ControlRequest) -> ControlResponse {
+        switch request {
+        case .bans:
+            return .bans(bans.active().map(BanEntry.init))
+        case .unban(let text):
+            guard let target = IPPrefix(text) else { return .failed("\(text): not an address or CIDR prefix") }
+            let listed = bans.remove(overlapping: target, by: "control")
+            let lifted = workers.compactMap { worker in
+                worker.ask { state, now in state.filter.engine.unban(target, now: now) }
+            }.reduce(0, +)
+            let sets = KernelBanSets(BanSets(rules.withLock { $0.bans })).remove(target)
+            return .unbanned(
+                UnbanResult(target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: sets))
+        case .stats:
+            return .stats(statistics(top: 10))
+        }
+    }
+
+    /// Totals over every queue, the kernel's queue counters, table fill and the top sources.
+    func statistics(top: Int) -> DaemonStats {
+        let kernel = KernelQueueStatistics.read()
+        let snapshots = workers.map { worker in
+            worker.ask { state, now in (state.counters, state.filter.engine.snapshot(at: now, top: top)) }
+        }
+        var total = QueueCounters()
+        var queues: [DaemonStats.Queue] = []
+        var tables: [String: DaemonStats.Table] = [:]
+        var sources: [DaemonStats.Source] = []
+        for (worker, snapshot) in zip(workers, snapshots) {
+            let counters = snapshot?.0 ?? worker.counters
+            total = total.adding(counters)
+            let k = kernel[Int(worker.queue)]
+            queues.append(
+                DaemonStats.Queue(
+                    queue: Int(worker.queue), packets: counters.packets, inbound: counters.inbound,
+                    outbound: counters.outbound, waiting: k?.waiting, queueDropped: k?.queueDropped,
+                    userDropped: k?.userDropped))
+            for table in snapshot?.1.tables ?? [] {
+                // Sources and prefixes are per queue (summed); users and nonces are shared (taken once).
+                let shared = table.name == "users" || table.name == "nonces"
+                var sum = tables[table.name] ?? DaemonStats.Table(name: table.name, entries: 0, capacity: 0)
+                sum.entries = shared ? table.entries : sum.entries + table.entries
+                sum.capacity = shared ? table.capacity : sum.capacity + table.capacity
+                tables[table.name] = sum
+            }
+            sources += (snapshot?.1.topSources ?? []).map {
+                DaemonStats.Source(
+                    address: $0.address.description, score: $0.score, packets: $0.packets, banned: $0.banned)
+            }
+        }
+        sources.sort { ($0.score, $1.address) > ($1.score, $0.address) }
+        return DaemonStats(
+            mode: rules.withLock { $0.daemon.mode.rawValue },
+            uptimeSeconds: Int((MonotonicClock.now().nanoseconds - started.nanoseconds) / 1_000_000_000),
+            packets: total.packets, queues: queues,
+            verdicts: total.verdictCounts.map {
+                DaemonStats.Verdict(verdict: $0.verdict.rawValue, reason: $0.reason.rawValue, count: $0.count)
+            },
+            messages: Dictionary(uniqueKeysWithValues: total.messageCounts.map { ($0.method, $0.count) }),
+            tables: ["sources", "prefixes", "users", "nonces"].compactMap { tables[$0] },
+            activeBans: bans.active().count, bansIssued: bans.issued, topSources: Array(sources.prefix(top)))
+    }
+}
+
+extension BanEntry {
+    init(_ entry: BanRegistry.Entry) {
+        self.init(
+            target: entry.target.text, reason: entry.reason.rawValue, score: Int(entry.score.rounded()),
+            ttl: Int(entry.ttl / 1_000_000_000), since: Int(entry.since.nanoseconds / 1_000_000_000),
+            expires: Int(entry.expires.nanoseconds / 1_000_000_000), queue: Int(entry.queue),
+            monitorOnly: entry.monitorOnly)
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import SIPWardenCore
+import SIPWardenQueue
+
+/// `--control-socket` and `--json`, shared by the commands that talk to the running daemon.
+struct ControlOptions: ParsableArguments {
+    @OptionGroup var rules: ConfigOption
+
+    @Option(help: "The daemon's control socket (default: daemon.control_socket of the rules).")
+    var controlSocket: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    /// Sends `request` to the daemon; exit 1 with a clear message when none answers.
+    func send(_ request: ControlRequest) throws -> ControlResponse {
+        let path = try controlSocket ?? rules.load().daemon.controlSocket
+        let response: ControlResponse
+        do {
+            response = try ControlClient(path: path).send(request)
+        } catch {
+            throw InputError(description: error.description)
+        }
+        if case .failed(let message) = response { throw InputError(description: message) }
+        return response
+    }
+
+    func printJSON<Value: Encodable>(_ value: Value) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+struct BansCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bans", abstract: "Show the running daemon's bans.", subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the bans in force: source or prefix, reason, since, expires.")
+
+        @OptionGroup var control: ControlOptions
+
+        func run() throws {
+            guard case .bans(let bans) = try control.send(.bans) else { throw ExitCode(1) }
+            if control.json { return try control.printJSON(bans) }
+            var rows = [["SOURCE", "REASON", "SCORE", "SINCE", "EXPIRES", "TTL", "QUEUE"]]
+            for ban in bans {
+                rows.append([
+                    ban.target + (ban.monitorOnly ? " (monitor)" : ""), ban.reason, String(ban.score),
+                    WallClock.text(ban.since), WallClock.text(ban.expires),
+                    RuleDuration.text(Int64(ban.ttl) * 1_000_000_000), String(ban.queue),
+                ])
+            }
+            print(bans.isEmpty ? "no bans in force" : table(rows))
+        }
+    }
+}
+
+struct UnbanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unban",
+        abstract: "Lift a ban: in the daemon's engines and in the kernel ban sets.",
+        discussion: "ADDR lifts that address (and a prefix ban covering it); PREFIX lifts every ban inside it.")
+
+    @OptionGroup var control: ControlOptions
+
+    @Argument(help: "An address or CIDR prefix.")
+    var target: String
+
+    func run() throws {
+        guard IPPrefix(target) != nil else { throw ValidationError("\(target): not an IP address or CIDR prefix") }
+        guard case .unbanned(let result) = try control.send(.unban(target: target)) else { throw ExitCode(1) }
+        if control.json { return try control.printJSON(result) }
+        let sets = result.kernelSets.isEmpty ? "no kernel set held it" : result.kernelSets.joined(separator: ", ")
+        print(
+            "unbanned \(result.target): \(result.bans) ban\(result.bans == 1 ? "" : "s"), "
+                + "\(result.engineEntries) engine entr\(result.engineEntries == 1 ? "y" : "ies"), kernel: \(sets)")
+    }
+}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "The running daemon's counters: packets, verdicts, queue drops, tables, top sources.")
+
+    @OptionGroup var control: ControlOptions
+
+    func run() throws {
+        guard case .stats(let stats) = try control.send(.stats) else { throw ExitCode(1) }
+        if control.json { return try control.printJSON(stats) }
+        var rows = [
+            ["mode", stats.mode], ["uptime", RuleDuration.text(Int64(max(stats.uptimeSeconds, 1)) * 1_000_000_000)],
+            ["packets", String(stats.packets)],
+            ["bans", "\(stats.activeBans) in force, \(stats.bansIssued) issued"],
+        ]
+        for queue in stats.queues {
+            let kernel =
+                queue.queueDropped.map {
+                    "queue dropped \($0), socket dropped \(queue.userDropped ?? 0), waiting \(queue.waiting ?? 0)"
+                }
+                ?? "not listed by the kernel"
+            rows.append([
+                "queue \(queue.queue)",
+                "\(queue.packets) packets (\(queue.inbound) in, \(queue.outbound) out), \(kernel)",
+            ])
+        }
+        for verdict in stats.verdicts.sorted(by: { $0.count > $1.count }) {
+            rows.append(["\(verdict.verdict) \(verdict.reason)", String(verdict.count)])
+        }
+        for table in stats.tables {
+            rows.append(["table \(table.name)", "\(table.entries) of \(table.capacity)"])
+        }
+        for source in stats.topSources {
+            rows.append([
+                "top \(source.address)",
+                "score \(Int(source.score.rounded())), \(source.packets) packets\(source.banned ? ", banned" : "")",
+            ])
+        }
+        print(table(rows))
+    }
+}
+
+/// Unix seconds as UTC text for tables.
+enum WallClock {
+    static func text(_ seconds: Int) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+}

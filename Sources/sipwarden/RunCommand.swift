@@ -1,0 +1,38 @@
+import ArgumentParser
+import Logging
+import SIPWardenCore
+import SIPWardenQueue
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Filter SIP inline: the NFQUEUE daemon.",
+        discussion: """
+            Binds the queues in daemon.queues (one thread each), judges every queued SIP packet in both \
+            directions and answers accept, drop, or ban (verdict REPEAT with the ban class's mark, so the \
+            firewall adds the source to a kernel ban set). Needs CAP_NET_ADMIN and the firewall from \
+            `sipwarden firewall` loaded. SIGHUP re-reads the rule files (a bad file keeps the running \
+            rules); SIGTERM or SIGINT stop after every queued packet has its verdict. Speaks the systemd \
+            notify protocol when NOTIFY_SOCKET is set. Logs go to stderr: one line per ban and unban.
+            """
+    )
+
+    @OptionGroup var rules: ConfigOption
+
+    @Flag(help: "Decide and report, but accept every packet (overrides daemon.mode, also across reloads).")
+    var monitor = false
+
+    func run() throws {
+        let ruleSet = try rules.load()
+        let files = rules.files
+        let logger = Logger(label: "sipwarden")
+        let options = Daemon.Options(
+            rules: ruleSet, forceMonitor: monitor, servers: LocalAddresses.current(),
+            loadRules: { files.load().map(\.rules) })
+        do {
+            try Daemon(options, logger: logger).run()
+        } catch {
+            throw InputError(description: error.description)
+        }
+    }
+}

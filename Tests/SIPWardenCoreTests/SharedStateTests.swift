@@ -1,0 +1,132 @@
+import Testing
+
+@testable import SIPWardenCore
+
+/// Two queues' engines as the daemon runs them: per-source state queue-local, users and nonces shared
+/// through `SharedTables`, global budgets split in shares.
+@Suite struct SharedStateTests {
+    static let server = "198.51.100.1"
+
+    /// Counts nothing: the tests look at outcomes.
+    struct NoObserver: PacketObserver {
+        mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {}
+        mutating func reassembled() {}
+    }
+
+    /// Two filters sharing one `SharedTables`, each with half of every global budget.
+    struct TwoQueues {
+        var queues: [PacketFilter]
+
+        init(rules: RuleSet = RuleSet()) {
+            let shared = SharedTables(rules)
+            queues = (0..<2).map { _ in
+                PacketFilter(
+                    engine: Engine(
+                        rules: rules, servers: [IPAddress(SharedStateTests.server)!], shared: shared, budgetShare: 0.5))
+            }
+        }
+
+        @discardableResult
+        mutating func send(_ text: String, from source: String, on queue: Int, at seconds: Double)
+            -> PacketFilter.Outcome
+        {
+            run(Harness.packet(text, from: source, to: server, sourcePort: 5060, destinationPort: 5060), queue, seconds)
+        }
+
+        mutating func answer(_ text: String, to client: String, on queue: Int, at seconds: Double) {
+            run(Harness.packet(text, from: server, to: client, sourcePort: 5060, destinationPort: 5060), queue, seconds)
+        }
+
+        @discardableResult
+        mutating func run(_ packet: [UInt8], _ queue: Int, _ seconds: Double) -> PacketFilter.Outcome {
+            var observer = NoObserver()
+            return packet.withUnsafeBytes {
+                queues[queue].filter(ipPacket: $0, direction: nil, at: Timestamp(seconds: seconds), observer: &observer)
+            }
+        }
+
+        /// REGISTER, 401, REGISTER with credentials, 200: the user is bound to `address`.
+        mutating func register(user: String, from address: String, on queue: Int, at seconds: Double) {
+            var t = Transaction(user: user, target: user, fromUser: user, callID: "reg-\(user)", contactHost: address)
+            send(t.request, from: address, on: queue, at: seconds)
+            answer(t.response(401, "Unauthorized", nonce: "n-\(user)"), to: address, on: queue, at: seconds + 0.01)
+            t.cseq += 1
+            t.credentials = (user, "n-\(user)", "resp-\(user)", "00000001", "c-\(user)")
+            send(t.request, from: address, on: queue, at: seconds + 0.02)
+            answer(t.response(200, "OK"), to: address, on: queue, at: seconds + 0.03)
+        }
+    }
+
+    @Test func aHijackIsSeenOnAnotherQueueThanTheRegistration() {
+        var q = TwoQueues()
+        q.register(user: "555", from: "192.0.2.55", on: 0, at: 0)
+        let t = Transaction(user: "555", target: "555", fromUser: "555", callID: "hijack", contactHost: "203.0.113.55")
+        #expect(q.send(t.request, from: "203.0.113.55", on: 1, at: 5).decision.parts[.hijack] == 15)
+    }
+
+    @Test func aDigestReplayIsSeenOnAnotherQueue() {
+        var q = TwoQueues()
+        var t = Transaction(user: "100", target: "100", fromUser: "100", callID: "orig", contactHost: "192.0.2.30")
+        t.credentials = ("100", "samenonce", "sameresponse", "00000001", "samecnonce")
+        q.send(t.request, from: "192.0.2.30", on: 0, at: 0)
+        var stolen = t
+        stolen.callID = "other"
+        let replay = q.send(stolen.request, from: "203.0.113.31", on: 1, at: 1)
+        #expect(replay.decision.parts[.digestReplay] == 40)
+    }
+
+    @Test func eachQueueHoldsItsShareOfTheUnknownSourceBudget() {
+        var rules = RuleSet()
+        rules.limits.unknownSources = Rate(perSecond: 10, burst: 10)
+        var q = TwoQueues(rules: rules)
+        var accepted = [0, 0]
+        for i in 0..<40 {
+            let queue = i % 2
+            let source = "203.0.113.\(i + 1)"
+            let t = Transaction(method: "OPTIONS", callID: "o\(i)", contactHost: source)
+            if !q.send(t.request, from: source, on: queue, at: 0).decision.drops { accepted[queue] += 1 }
+        }
+        // Together the queues accept the configured burst, not twice it.
+        #expect(accepted == [5, 5])
+    }
+
+    /// A source flooding INVITEs on queue 0 until it is banned.
+    static func flooded() -> TwoQueues {
+        var q = TwoQueues()
+        for i in 0..<200 {
+            let t = Transaction(method: "INVITE", callID: "f\(i)", contactHost: "203.0.113.66")
+            q.send(t.request, from: "203.0.113.66", on: 0, at: Double(i) * 0.001)
+        }
+        return q
+    }
+
+    @Test func banRecordsAreDrainedOnceAndTheirStorageIsBounded() {
+        var q = Self.flooded()
+        var drained: [BanRecord] = []
+        q.queues[0].engine.drainBans { drained.append($0) }
+        #expect(drained.map(\.target) == [IPPrefix("203.0.113.66/32")!])
+        #expect(q.queues[0].engine.pendingBans.isEmpty)
+        q.queues[0].engine.drainBans { drained.append($0) }
+        #expect(drained.count == 1)
+        #expect(Engine.pendingBanLimit == 4096)
+    }
+
+    @Test func unbanLiftsTheEngineBanAndTheSourceStartsAgain() {
+        var q = Self.flooded()
+        let t = Transaction(method: "OPTIONS", callID: "after", contactHost: "203.0.113.66")
+        #expect(q.send(t.request, from: "203.0.113.66", on: 0, at: 1).decision.reason == .banned)
+        #expect(q.queues[1].engine.unban(IPPrefix("203.0.113.0/24")!, now: Timestamp(seconds: 1)) == 0)
+        #expect(q.queues[0].engine.unban(IPPrefix("203.0.113.0/24")!, now: Timestamp(seconds: 1)) == 1)
+        #expect(q.send(t.request, from: "203.0.113.66", on: 0, at: 1.1).decision.verdict == .accept)
+    }
+
+    @Test func aSnapshotListsTheTopScorerAndTableFill() {
+        let q = Self.flooded()
+        let snapshot = q.queues[0].engine.snapshot(at: Timestamp(seconds: 1), top: 5)
+        #expect(snapshot.topSources.first?.address == IPAddress("203.0.113.66"))
+        #expect(snapshot.topSources.first?.banned == true)
+        #expect(snapshot.tables.first { $0.name == "sources" }?.entries == 1)
+        #expect(snapshot.tables.map(\.name) == ["sources", "prefixes", "users", "nonces"])
+        #expect(snapshot.counters.bans == 1)
+    }
+}

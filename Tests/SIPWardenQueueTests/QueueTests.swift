@@ -1,0 +1,189 @@
+import CNetfilterQueue
+import Foundation
+import Testing
+
+@testable import SIPWardenCore
+@testable import SIPWardenQueue
+
+@Suite struct VerdictBatchTests {
+    static let accept = Int32(CNFQ_ACCEPT)
+    static let drop = Int32(CNFQ_DROP)
+    static let repeatVerdict = Int32(CNFQ_REPEAT)
+
+    func batch(_ entries: [(UInt32, Int32, UInt32)]) -> VerdictBatch {
+        var batch = VerdictBatch(capacity: entries.count)
+        for (id, verdict, mark) in entries { batch.add(id: id, verdict: verdict, mark: mark) }
+        return batch
+    }
+
+    /// The entries that go as their own message.
+    func individual(_ batch: VerdictBatch) -> [UInt32] {
+        let coalesced = batch.coalesced
+        return (0..<batch.count).map { batch.entries[$0] }.filter { !VerdictBatch.isCovered($0, by: coalesced) }
+            .map(\.id)
+    }
+
+    @Test func acceptsGoAsOneBatchVerdictForTheHighestID() {
+        let b = batch((10...15).map { ($0, Self.accept, 0) })
+        #expect(b.coalesced?.id == 15)
+        #expect(b.coalesced?.verdict == Self.accept)
+        #expect(individual(b).isEmpty)
+    }
+
+    @Test func dropsAndBansAreSentOnTheirOwnBeforeTheAcceptBatch() {
+        let b = batch([
+            (1, Self.accept, 0), (2, Self.drop, 0), (3, Self.accept, 0), (4, Self.repeatVerdict, 0x5701),
+            (5, Self.accept, 0),
+        ])
+        #expect(b.coalesced?.verdict == Self.accept)
+        #expect(b.coalesced?.id == 5)
+        #expect(individual(b) == [2, 4])
+    }
+
+    @Test func underAFloodDropsAreTheBatchAndAcceptsGoAlone() {
+        let b = batch([(1, Self.drop, 0), (2, Self.drop, 0), (3, Self.accept, 0), (4, Self.drop, 0)])
+        #expect(b.coalesced?.verdict == Self.drop)
+        #expect(b.coalesced?.id == 4)
+        #expect(individual(b) == [3])
+    }
+
+    @Test func aLonePacketGetsItsOwnVerdict() {
+        let b = batch([(7, Self.accept, 0)])
+        #expect(b.coalesced == nil)
+        #expect(individual(b) == [7])
+    }
+
+    @Test func resetEmptiesTheBatchWithoutShrinkingIt() {
+        var b = batch([(1, Self.accept, 0), (2, Self.accept, 0)])
+        b.reset()
+        #expect(b.isEmpty)
+        #expect(b.entries.count == 2)
+    }
+}
+
+@Suite struct QueueCountersTests {
+    @Test func reasonPositionsFollowTheDeclarationOrder() {
+        for (offset, reason) in Decision.Reason.allCases.enumerated() {
+            #expect(QueueCounters.position(reason) == offset)
+        }
+    }
+
+    @Test func countsAddUpAcrossQueues() {
+        var a = QueueCounters()
+        a.count(Decision(.accept, .sip), direction: .inbound)
+        a.count(Decision(.ban, .scanner), direction: .inbound)
+        var b = QueueCounters()
+        b.count(Decision(.accept, .outbound), direction: .outbound)
+        let sum = a.adding(b)
+        #expect(sum.packets == 3)
+        #expect(sum.inbound == 2)
+        #expect(sum.outbound == 1)
+        #expect(sum.verdicts(.ban, .scanner) == 1)
+        #expect(sum.verdictCounts.count == 3)
+    }
+
+    @Test func hooksGiveTheDirection() {
+        #expect(QueueWorker.direction(hook: UInt16(CNFQ_HOOK_LOCAL_IN)) == .inbound)
+        #expect(QueueWorker.direction(hook: UInt16(CNFQ_HOOK_LOCAL_OUT)) == .outbound)
+        #expect(QueueWorker.direction(hook: UInt16(CNFQ_HOOK_FORWARD)) == nil)
+    }
+}
+
+@Suite struct KernelTests {
+    @Test func queueStatisticsAreParsedFromProc() {
+        let text = """
+                0  18736     3 2 65531     7     2       60  1
+                1 2736783469     0 2 65531     0     0        0  1
+            """
+        let parsed = KernelQueueStatistics.parse(text)
+        #expect(parsed.count == 2)
+        #expect(
+            parsed.first
+                == KernelQueueStatistics(
+                    queue: 0, portID: 18736, waiting: 3, copyRange: 65531, queueDropped: 7, userDropped: 2, lastID: 60))
+    }
+}
+
+@Suite struct SystemdNotifierTests {
+    @Test func messagesReachTheNotifySocket() throws {
+        let path = NSTemporaryDirectory() + "swd-notify-\(getpid()).sock"
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let bound = try SocketDescriptor.withUnixAddress(path) { bind(fd, $0, $1) }
+        #expect(bound == 0)
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"])
+        #expect(notifier.watchdogInterval == 2)
+        notifier.ready(status: "enforce: 2 queues")
+        notifier.reloading()
+        notifier.watchdog()
+        var messages: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        for _ in 0..<3 {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+        }
+        #expect(messages.first == "READY=1\nSTATUS=enforce: 2 queues")
+        #expect(messages.dropFirst().first?.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") == true)
+        #expect(messages.last == "WATCHDOG=1")
+    }
+
+    @Test func withoutNotifySocketNothingIsSent() {
+        let notifier = SystemdNotifier(environment: [:])
+        #expect(notifier.watchdogInterval == nil)
+        notifier.ready(status: "x")
+    }
+}
+
+@Suite struct ControlSocketTests {
+    @Test func aRequestIsAnsweredAndTheSocketIsPrivate() throws {
+        let path = NSTemporaryDirectory() + "swd-control-\(getpid())/control.sock"
+        let server = try ControlServer(path: path, logger: .init(label: "test")) { request in
+            request == .bans ? .bans([]) : .failed("unexpected")
+        }
+        server.start()
+        defer { server.stop() }
+        #expect(try ControlClient(path: path).send(.bans) == .bans([]))
+        #expect(try ControlClient(path: path).send(.stats) == .failed("unexpected"))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(throws: SystemCallError.self) {
+            _ = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
+        }
+    }
+
+    @Test func noDaemonIsAClearError() {
+        let path = NSTemporaryDirectory() + "swd-none-\(getpid()).sock"
+        #expect {
+            _ = try ControlClient(path: path).send(.stats)
+        } throws: { error in
+            (error as? ControlClient.Failure).map { "\($0)".contains("is `sipwarden run` running?") } ?? false
+        }
+    }
+}
+
+@Suite struct MetricsTests {
+    @Test func countersAdvanceByWhatHappenedAndNeverCarryAddresses() {
+        let metrics = DaemonMetrics(queues: 0...1)
+        var stats = DaemonStats(
+            mode: "enforce", uptimeSeconds: 1, packets: 10,
+            queues: [.init(queue: 0, packets: 10, inbound: 7, outbound: 3, waiting: 0, queueDropped: 2, userDropped: 0)],
+            verdicts: [.init(verdict: "accept", reason: "sip", count: 6), .init(verdict: "ban", reason: "scanner", count: 1)],
+            messages: ["INVITE": 7, "response": 3], tables: [.init(name: "sources", entries: 4, capacity: 1024)],
+            activeBans: 1, bansIssued: 1,
+            topSources: [.init(address: "203.0.113.9", score: 120, packets: 3, banned: true)])
+        _ = metrics.render(stats)
+        stats.verdicts[0].count = 9
+        let text = String(decoding: metrics.render(stats), as: UTF8.self)
+        #expect(text.contains("sipwarden_verdicts_total{verdict=\"accept\",reason=\"sip\"} 9"))
+        #expect(text.contains("sipwarden_verdicts_total{verdict=\"ban\",reason=\"scanner\"} 1"))
+        #expect(text.contains("sipwarden_sip_messages_total{method=\"INVITE\"} 7"))
+        #expect(text.contains("sipwarden_queue_dropped_total{queue=\"0\"} 2"))
+        #expect(text.contains("sipwarden_table_entries{table=\"sources\"} 4"))
+        #expect(text.contains("sipwarden_active_bans 1"))
+        #expect(!text.contains("203.0.113.9"))
+    }
+}
