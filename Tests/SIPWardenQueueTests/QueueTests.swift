@@ -170,8 +170,12 @@ import Testing
         let metrics = DaemonMetrics(queues: 0...1)
         var stats = DaemonStats(
             mode: "enforce", uptimeSeconds: 1, packets: 10,
-            queues: [.init(queue: 0, packets: 10, inbound: 7, outbound: 3, waiting: 0, queueDropped: 2, userDropped: 0)],
-            verdicts: [.init(verdict: "accept", reason: "sip", count: 6), .init(verdict: "ban", reason: "scanner", count: 1)],
+            queues: [
+                .init(queue: 0, packets: 10, inbound: 7, outbound: 3, waiting: 0, queueDropped: 2, userDropped: 0)
+            ],
+            verdicts: [
+                .init(verdict: "accept", reason: "sip", count: 6), .init(verdict: "ban", reason: "scanner", count: 1),
+            ],
             messages: ["INVITE": 7, "response": 3], tables: [.init(name: "sources", entries: 4, capacity: 1024)],
             activeBans: 1, bansIssued: 1,
             topSources: [.init(address: "203.0.113.9", score: 120, packets: 3, banned: true)])

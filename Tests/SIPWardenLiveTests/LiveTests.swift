@@ -1,0 +1,120 @@
+import Foundation
+import SIPWardenCore
+import Testing
+
+/// `sipwarden run` inline between real SIP peers: sipp as UAS on the server host, sipp calls, an INVITE
+/// flood and SIPVicious from the client host, the ban sets in the kernel. Root only; CI runs them.
+@Suite(.serialized, .enabled(if: TestNetwork.isAvailable, "needs root, ip, iptables, ipset and sipp"))
+struct LiveTests {
+    static let rules = RuleSet()
+    static var banSets: BanSets { BanSets(rules.bans) }
+    static let flooder = "10.78.0.3"
+
+    /// A server host with the firewall, sipp's UAS and the daemon.
+    static func serverWithDaemon(_ name: String, rules text: String = "", arguments: [String] = []) throws -> (
+        TestNetwork, LiveDaemon
+    ) {
+        let network = try TestNetwork(name)
+        try TestFirewall.install(rules, on: network)
+        try network.startServerUAS()
+        return (network, try LiveDaemon(on: network, rules: text, arguments: arguments))
+    }
+
+    @Test func legitCallsCompleteWhileAFloodIsBannedInTheKernelThenUnbanned() throws {
+        let (network, daemon) = try Self.serverWithDaemon("flood")
+        defer { network.tearDown() }
+        #expect(try network.legitimateCalls(10))
+        try network.inviteFlood(from: Self.flooder)
+        #expect(try network.bannedInKernel(Self.banSets).contains(Self.flooder))
+        #expect(try daemon.bans() == [Self.flooder])
+        #expect(daemon.log.contains("sipwarden ban src=\(Self.flooder)"))
+        #expect(try network.legitimateCalls(10, port: 5072))
+
+        // Later packets of the banned source never reach the daemon.
+        let before = try daemon.packets()
+        try network.inviteFlood(from: Self.flooder, count: 300, rate: 300, port: 5073)
+        #expect(try daemon.packets() == before)
+
+        // Stats and metrics count what happened.
+        #expect(try daemon.verdicts("ban", "rate-limit") == 1)
+        #expect(try daemon.verdicts("accept", "sip") >= 40)
+        #expect(try daemon.verdicts("accept", "outbound") >= 40)
+        let metrics = try daemon.metrics()
+        #expect(metrics.contains("sipwarden_verdicts_total{verdict=\"ban\",reason=\"rate-limit\"} 1"))
+        #expect(metrics.contains("sipwarden_active_bans 1"))
+        #expect(!metrics.contains(Self.flooder))
+
+        // Unban lifts it in the engine and in the kernel set.
+        let unban = try daemon.cli(["unban", Self.flooder])
+        #expect(unban.contains("sipwarden-v4-c1"))
+        #expect(try !network.bannedInKernel(Self.banSets).contains(Self.flooder))
+        #expect(try daemon.bans().isEmpty)
+        #expect(daemon.log.contains("sipwarden unban src=\(Self.flooder)"))
+        #expect(try network.legitimateCalls(3, from: Self.flooder, port: 5074))
+    }
+
+    @Test(arguments: [
+        ("10.78.0.4", ["sipvicious_svmap", "-b", "10.78.0.4", "-p", "5060", "10.78.0.1"]),
+        ("10.78.0.5", ["sipvicious_svwar", "-b", "10.78.0.5", "-e", "100-400", "-m", "INVITE", "10.78.0.1"]),
+        ("10.78.0.6", ["sipvicious_svcrack", "-b", "10.78.0.6", "-u", "100", "-r", "1000-1400", "10.78.0.1"]),
+    ])
+    func sipviciousIsBannedInTheKernel(attacker: String, command: [String]) throws {
+        let (network, daemon) = try Self.serverWithDaemon("sipvicious")
+        defer { network.tearDown() }
+        try network.client(from: attacker, ["timeout", "6"] + command, timeout: 10)
+        #expect(try network.bannedInKernel(Self.banSets).contains(attacker))
+        #expect(try daemon.bans().contains(attacker))
+        #expect(try network.legitimateCalls(5))
+    }
+
+    @Test func monitorModePassesEverythingAndReportsTheBan() throws {
+        let (network, daemon) = try Self.serverWithDaemon("monitor", arguments: ["--monitor"])
+        defer { network.tearDown() }
+        let flood = try network.inviteFlood(from: Self.flooder, count: 500, rate: 500)
+        #expect(flood.status == 0, "every flood call completes: \(flood.stderr)")
+        #expect(try network.bannedInKernel(Self.banSets).isEmpty)
+        #expect(try daemon.bans() == [Self.flooder])
+        #expect(try daemon.verdicts("drop", "rate-limit") == 0)
+        #expect(try daemon.stats()["mode"] as? String == "monitor")
+        #expect(daemon.log.contains("mode=monitor"))
+    }
+
+    @Test func sipKeepsFlowingAfterTheDaemonIsKilled() throws {
+        let (network, daemon) = try Self.serverWithDaemon("kill")
+        defer { network.tearDown() }
+        daemon.process.signal(SIGKILL)
+        #expect(daemon.process.wait(timeout: 5) != nil)
+        #expect(try network.legitimateCalls(10))
+    }
+
+    @Test func aBrokenReloadKeepsTheOldRulesAndAValidOneAppliesWithoutLosingBans() throws {
+        let (network, daemon) = try Self.serverWithDaemon("reload")
+        defer { network.tearDown() }
+        try daemon.reload(with: "[score]\nban_at = \"lots\"\n")
+        #expect(daemon.log.contains("reload rejected: keeping the running rules"))
+        #expect(daemon.log.contains("score.ban_at"))
+        try network.inviteFlood(from: Self.flooder)
+        #expect(try network.bannedInKernel(Self.banSets).contains(Self.flooder))
+
+        // New rules: 10.78.0.4 becomes trusted; the earlier ban stays.
+        try daemon.reload(with: "[trust]\nallow = [\"10.78.0.4/32\"]\n")
+        #expect(daemon.log.contains("rules reloaded"))
+        try network.inviteFlood(from: "10.78.0.4", count: 600, rate: 600, port: 5075)
+        #expect(try !network.bannedInKernel(Self.banSets).contains("10.78.0.4"))
+        #expect(try daemon.verdicts("accept", "trusted") > 100)
+        #expect(try daemon.bans() == [Self.flooder])
+    }
+
+    @Test func stopIsGracefulAndLeavesSIPFlowing() throws {
+        let (network, daemon) = try Self.serverWithDaemon("stop")
+        defer { network.tearDown() }
+        #expect(try network.legitimateCalls(5))
+        daemon.process.signal(SIGTERM)
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        #expect(daemon.log.contains("sipwarden stopping"))
+        let queues = try network.server(["cat", "/proc/net/netfilter/nfnetlink_queue"])
+        #expect(queues.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "queues unbound: \(queues)")
+        #expect(!FileManager.default.fileExists(atPath: network.directory.appendingPathComponent("control.sock").path))
+        #expect(try network.legitimateCalls(5))
+    }
+}

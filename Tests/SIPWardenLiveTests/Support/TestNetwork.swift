@@ -1,0 +1,145 @@
+import Foundation
+import SIPWardenCore
+
+/// Two test hosts in private network namespaces joined by a veth pair: the server (10.78.0.1, where the
+/// daemon, the firewall and sipp's UAS run) and the client (10.78.0.2–.9, legitimate phones and
+/// attackers). Nothing leaves the namespaces. Names are unique per process and test (`swd-` + PID).
+final class TestNetwork {
+    static let server = "10.78.0.1"
+    static let phone = "10.78.0.2"
+    static let clients = (2...9).map { "10.78.0.\($0)" }
+    nonisolated(unsafe) static var counter = 0
+
+    let serverNamespace: String
+    let clientNamespace: String
+    let directory: URL
+    let clientLink: String
+    var background: [Background] = []
+
+    /// Whether live tests can run here: root, and the tools they drive.
+    static var isAvailable: Bool {
+        guard getuid() == 0 else { return false }
+        return ["/usr/sbin/ip", "/usr/sbin/iptables", "/usr/sbin/ipset", "/usr/bin/sipp"].allSatisfy {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    init(_ name: String) throws {
+        Self.counter += 1
+        let tag = "\(getpid())\(Self.counter)"
+        serverNamespace = "swd-s\(tag)"
+        clientNamespace = "swd-c\(tag)"
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("swd-\(tag)-\(name)")
+        try? FileManager.default.removeItem(at: directory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let serverLink = "swd\(tag)a"
+        clientLink = "swd\(tag)b"
+        do {
+            try Command.check(["ip", "netns", "add", serverNamespace])
+            try Command.check(["ip", "netns", "add", clientNamespace])
+            try Command.check([
+                "ip", "link", "add", serverLink, "netns", serverNamespace, "type", "veth", "peer", "name", clientLink,
+                "netns", clientNamespace,
+            ])
+            try server(["ip", "link", "set", "lo", "up"])
+            try client(["ip", "link", "set", "lo", "up"])
+            try server(["ip", "addr", "add", "\(Self.server)/24", "dev", serverLink])
+            try server(["ip", "link", "set", serverLink, "up"])
+            for address in Self.clients { try client(["ip", "addr", "add", "\(address)/24", "dev", clientLink]) }
+            try client(["ip", "link", "set", clientLink, "up"])
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    /// Runs a command on the server host.
+    @discardableResult
+    func server(_ arguments: [String], timeout: Double = 30) throws -> String {
+        try Command.check(["ip", "netns", "exec", serverNamespace] + arguments, timeout: timeout)
+    }
+
+    /// Runs a command on the client host (exit status is the caller's to judge).
+    @discardableResult
+    func client(_ arguments: [String], timeout: Double = 30) throws -> Command.Result {
+        try Command.run(
+            ["ip", "netns", "exec", clientNamespace] + arguments, timeout: timeout,
+            environment: ["HOME": directory.path])
+    }
+
+    /// Runs a tool that cannot choose its source address (SIPVicious binds, but sends from the route's
+    /// preferred source) from `address`, then gives the route back to the phone.
+    @discardableResult
+    func client(from address: String, _ arguments: [String], timeout: Double) throws -> Command.Result {
+        let subnet = "10.78.0.0/24"
+        _ = try client(["ip", "route", "replace", subnet, "dev", clientLink, "src", address])
+        defer { _ = try? client(["ip", "route", "replace", subnet, "dev", clientLink, "src", Self.phone]) }
+        return try client(arguments, timeout: timeout)
+    }
+
+    /// Starts a program on the server host in the background; stopped at tear-down.
+    @discardableResult
+    func startOnServer(_ arguments: [String], log name: String, environment: [String: String] = [:]) throws
+        -> Background
+    {
+        let program = try Background(
+            ["ip", "netns", "exec", serverNamespace] + arguments, log: directory.appendingPathComponent(name),
+            environment: environment)
+        background.append(program)
+        return program
+    }
+
+    /// sipp's UAS on the server's SIP port.
+    func startServerUAS() throws {
+        try startOnServer(
+            ["sipp", "-sn", "uas", "-i", Self.server, "-p", "5060", "-nostdin", "-timeout", "120s"], log: "uas.log")
+        usleep(300_000)
+    }
+
+    /// Legitimate sipp calls from `address`: returns whether every call completed.
+    func legitimateCalls(_ count: Int, from address: String = TestNetwork.phone, port: Int = 5070) throws -> Bool {
+        let result = try client(
+            [
+                "sipp", "-sn", "uac", "\(Self.server):5060", "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
+                "10", "-l", "10", "-d", "100", "-nostdin", "-timeout", "20s", "-recv_timeout", "5000",
+            ], timeout: 30)
+        return result.status == 0
+    }
+
+    /// An INVITE flood from `address`: `count` calls at `rate` per second, bounded in time.
+    @discardableResult
+    func inviteFlood(from address: String, count: Int = 2000, rate: Int = 1000, port: Int = 5071) throws
+        -> Command.Result
+    {
+        try client(
+            [
+                "sipp", "-sn", "uac", "\(Self.server):5060", "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
+                "\(rate)", "-l", "\(count)", "-nostdin", "-timeout", "6s", "-recv_timeout", "1000",
+            ], timeout: 15)
+    }
+
+    /// Members of a kernel ban set on the server.
+    func banSetMembers(_ name: String) throws -> [String] {
+        let text = try server(["ipset", "list", name])
+        guard let members = text.range(of: "Members:\n") else { return [] }
+        return text[members.upperBound...].split(separator: "\n").compactMap { $0.split(separator: " ").first }
+            .map(String.init)
+    }
+
+    /// Every address in any of the rules' ban sets.
+    func bannedInKernel(_ sets: BanSets) throws -> Set<String> {
+        var all = Set<String>()
+        for set in sets.sets where set.family == .v4 { all.formUnion(try banSetMembers(set.name)) }
+        return all
+    }
+
+    /// Stops what the test started (by PID) and deletes the namespaces, whatever happened.
+    func tearDown() {
+        for program in background.reversed() { program.stop() }
+        background.removeAll()
+        _ = try? Command.run(["ip", "netns", "del", serverNamespace])
+        _ = try? Command.run(["ip", "netns", "del", clientNamespace])
+    }
+
+    deinit { tearDown() }
+}
