@@ -99,12 +99,15 @@ public final class Daemon: Sendable {
         for worker in workers where !worker.join(timeout: 5) {
             logger.warning("queue thread did not stop in time", metadata: ["queue": "\(worker.queue)"])
         }
+        logger.notice("sipwarden stopped", metadata: ["packets": "\(workers.reduce(0) { $0 + $1.counters.packets })"])
     }
 
-    /// Takes signals until a stop; sends the watchdog while every queue thread is alive.
+    /// Takes signals until a stop; sends WATCHDOG=1 every half `WATCHDOG_USEC` while every queue thread
+    /// is alive (a stuck queue lets systemd restart the daemon).
     func loop() {
         let tick = min(notifier.watchdogInterval ?? 1, 1)
         var lastStatus = MonotonicClock.now()
+        var lastWatchdog = MonotonicClock.now()
         while true {
             switch signals.wait(timeout: tick) {
             case .stop(let signal):
@@ -115,8 +118,14 @@ public final class Daemon: Sendable {
             case .tick:
                 break
             }
-            if notifier.watchdogInterval != nil, workers.allSatisfy({ $0.isAlive(within: 5) }) { notifier.watchdog() }
             let now = MonotonicClock.now()
+            if let interval = notifier.watchdogInterval,
+                Double(now.nanoseconds - lastWatchdog.nanoseconds) >= interval * 1e9 * 0.95,
+                workers.allSatisfy({ $0.isAlive(within: 5) })
+            {
+                notifier.watchdog()
+                lastWatchdog = now
+            }
             if now.nanoseconds - lastStatus.nanoseconds > 10_000_000_000 {
                 notifier.status(status())
                 lastStatus = now
