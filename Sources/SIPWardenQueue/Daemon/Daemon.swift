@@ -52,10 +52,15 @@ public final class Daemon: Sendable {
         let shared = SharedTables(rules)
         let queues = rules.daemon.queues
         let share = 1 / Double(queues.count)
+        // The kernel spreads sources over the queues, so each engine's source and prefix tables hold
+        // their share: together they stay within tables.sources and tables.prefixes.
+        var queueRules = rules
+        queueRules.tables.sources = max(1024, rules.tables.sources / queues.count)
+        queueRules.tables.prefixes = max(1024, rules.tables.prefixes / queues.count)
         var workers: [QueueWorker] = []
         for queue in queues {
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
-            let startRules = rules
+            let startRules = queueRules
             let servers = options.servers
             workers.append(
                 QueueWorker(socket: socket, bans: bans, logger: logger) {

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The inline benchmark's baseline: the least a userspace NFQUEUE consumer can do. One libmnl socket
+// bound to one queue, recvmmsg batches, and one coalesced batch verdict (ACCEPT up to the highest id)
+// per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw.
+//
+// Usage: accept-all QUEUE [BATCH]
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+enum { COPY_RANGE = 65535, MESSAGE_SIZE = COPY_RANGE + 1024, MAX_BATCH = 1024 };
+
+static volatile sig_atomic_t stopping;
+static void stop(int signal) { (void)signal; stopping = 1; }
+
+static void fail(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s QUEUE [BATCH]\n", argv[0]);
+        return 2;
+    }
+    uint16_t queue = (uint16_t)atoi(argv[1]);
+    unsigned batch = argc > 2 ? (unsigned)atoi(argv[2]) : 64;
+    if (batch < 1 || batch > MAX_BATCH) batch = 64;
+    signal(SIGINT, stop);
+    signal(SIGTERM, stop);
+
+    struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+    if (nl == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) fail("netlink socket");
+    int on = 1;
+    mnl_socket_setsockopt(nl, NETLINK_NO_ENOBUFS, &on, sizeof on);
+    int fd = mnl_socket_get_fd(nl);
+    int size = 16 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+    struct timeval timeout = {.tv_sec = 0, .tv_usec = 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+
+    char config[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *nlh = nfq_nlmsg_put(config, NFQNL_MSG_CONFIG, queue);
+    nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+    nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
+    nfq_nlmsg_cfg_put_qmaxlen(nlh, 4096);
+    mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
+    mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
+    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("bind queue");
+
+    uint8_t *buffers = malloc((size_t)MESSAGE_SIZE * batch);
+    struct mmsghdr messages[MAX_BATCH];
+    struct iovec vectors[MAX_BATCH];
+    char verdict[MNL_SOCKET_BUFFER_SIZE];
+    unsigned long long packets = 0;
+    while (!stopping) {
+        memset(messages, 0, sizeof(messages[0]) * batch);
+        for (unsigned i = 0; i < batch; i++) {
+            vectors[i].iov_base = buffers + (size_t)i * MESSAGE_SIZE;
+            vectors[i].iov_len = MESSAGE_SIZE;
+            messages[i].msg_hdr.msg_iov = &vectors[i];
+            messages[i].msg_hdr.msg_iovlen = 1;
+        }
+        int count = recvmmsg(fd, messages, batch, MSG_WAITFORONE, NULL);
+        if (count < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+            fail("recvmmsg");
+        }
+        uint32_t last = 0;
+        int seen = 0;
+        for (int i = 0; i < count; i++) {
+            const struct nlmsghdr *message = vectors[i].iov_base;
+            if (!mnl_nlmsg_ok(message, (int)messages[i].msg_len)) continue;
+            if ((message->nlmsg_type & 0xff) != NFQNL_MSG_PACKET) continue;
+            struct nlattr *attributes[NFQA_MAX + 1] = {0};
+            if (nfq_nlmsg_parse(message, attributes) < 0 || attributes[NFQA_PACKET_HDR] == NULL) continue;
+            const struct nfqnl_msg_packet_hdr *header = mnl_attr_get_payload(attributes[NFQA_PACKET_HDR]);
+            uint32_t id = ntohl(header->packet_id);
+            if (id > last) last = id;
+            seen++;
+        }
+        if (seen == 0) continue;
+        packets += (unsigned long long)seen;
+        nlh = nfq_nlmsg_put(verdict, NFQNL_MSG_VERDICT_BATCH, queue);
+        nfq_nlmsg_verdict_put(nlh, (int)last, NF_ACCEPT);
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("verdict");
+    }
+    printf("%llu\n", packets);
+    mnl_socket_close(nl);
+    return 0;
+}
