@@ -23,8 +23,11 @@ struct LiveTests {
     @Test func legitCallsCompleteWhileAFloodIsBannedInTheKernelThenUnbanned() throws {
         let (network, daemon) = try Self.serverWithDaemon("flood")
         defer { network.tearDown() }
-        #expect(try network.legitimateCalls(10))
+        // A phone calls at a steady rate while the flood runs.
+        let phone = try network.startOnClient(
+            TestNetwork.callArguments(30, from: TestNetwork.phone, port: 5070, rate: 5), log: "phone.log")
         try network.inviteFlood(from: Self.flooder)
+        #expect(phone.wait(timeout: 25) == 0, "every call of the phone completes: \(phone.output.suffix(400))")
         #expect(try network.bannedInKernel(Self.banSets).contains(Self.flooder))
         #expect(try daemon.bans() == [Self.flooder])
         #expect(daemon.log.contains("sipwarden ban src=\(Self.flooder)"))

@@ -89,6 +89,15 @@ final class TestNetwork {
         return program
     }
 
+    /// Starts a program on the client host in the background; stopped at tear-down.
+    func startOnClient(_ arguments: [String], log name: String) throws -> Background {
+        let program = try Background(
+            ["ip", "netns", "exec", clientNamespace] + arguments, log: directory.appendingPathComponent(name),
+            environment: ["HOME": directory.path])
+        background.append(program)
+        return program
+    }
+
     /// sipp's UAS on the server's SIP port.
     func startServerUAS() throws {
         try startOnServer(
@@ -96,14 +105,17 @@ final class TestNetwork {
         usleep(300_000)
     }
 
+    /// sipp calls from `address`, `rate` per second, each held 100 ms: sipp exits 0 when all completed.
+    static func callArguments(_ count: Int, from address: String, port: Int, rate: Int = 10) -> [String] {
+        [
+            "sipp", "-sn", "uac", "\(server):5060", "-i", address, "-p", "\(port)", "-m", "\(count)", "-r", "\(rate)",
+            "-l", "10", "-d", "100", "-nostdin", "-timeout", "20s", "-recv_timeout", "5000",
+        ]
+    }
+
     /// Legitimate sipp calls from `address`: returns whether every call completed.
     func legitimateCalls(_ count: Int, from address: String = TestNetwork.phone, port: Int = 5070) throws -> Bool {
-        let result = try client(
-            [
-                "sipp", "-sn", "uac", "\(Self.server):5060", "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
-                "10", "-l", "10", "-d", "100", "-nostdin", "-timeout", "20s", "-recv_timeout", "5000",
-            ], timeout: 30)
-        return result.status == 0
+        try client(Self.callArguments(count, from: address, port: port), timeout: 30).status == 0
     }
 
     /// An INVITE flood from `address`: `count` calls at `rate` per second, bounded in time.
