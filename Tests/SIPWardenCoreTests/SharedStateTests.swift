@@ -129,4 +129,21 @@ import Testing
         #expect(snapshot.tables.map(\.name) == ["sources", "prefixes", "users", "nonces"])
         #expect(snapshot.counters.bans == 1)
     }
+
+    @Test func anyBytesGetAVerdictAndNeverACrash() {
+        var q = TwoQueues()
+        var random = SystemRandomNumberGenerator()
+        let valid = Harness.packet(
+            Transaction(method: "OPTIONS").request, from: "203.0.113.7", to: SharedStateTests.server, sourcePort: 5060,
+            destinationPort: 5060)
+        for length in [0, 1, 19, 20, 27, 28, valid.count - 1] {
+            #expect(q.run(Array(valid.prefix(length)), 0, 1).decision.verdict == .accept)
+        }
+        for _ in 0..<2000 {
+            var bytes = valid
+            for _ in 0..<4 { bytes[Int.random(in: 0..<bytes.count, using: &random)] = .random(in: 0...255, using: &random) }
+            _ = q.run(bytes, 1, 2)
+        }
+        #expect(q.run(valid, 0, 3).messages == 1)
+    }
 }

@@ -112,6 +112,13 @@ struct LiveTests {
         let (network, daemon) = try Self.serverWithDaemon("stop")
         defer { network.tearDown() }
         #expect(try network.legitimateCalls(5))
+        // Garbage on the SIP port is a verdict (drop, not SIP), never a crash.
+        let garbage = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.78.0.7', 0))\n"
+            + "for n in range(50): s.sendto(bytes([n, 255, 0, 13, 10]) * 40, ('10.78.0.1', 5060))"
+        try network.client(["python3", "-c", garbage], timeout: 10)
+        usleep(300_000)
+        #expect(try daemon.verdicts("drop", "not-sip") + daemon.verdicts("ban", "not-sip") >= 1)
+        #expect(daemon.process.isRunning)
         daemon.process.signal(SIGTERM)
         #expect(daemon.process.wait(timeout: 10) == 0)
         #expect(daemon.log.contains("sipwarden stopping"))

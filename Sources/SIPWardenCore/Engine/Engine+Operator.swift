@@ -33,7 +33,8 @@ extension Engine {
     public func snapshot(at now: Timestamp, top count: Int) -> EngineSnapshot {
         let halfLife = rules.score.halfLife
         var top: [EngineSnapshot.Source] = []
-        for slot in sources.occupiedSlots {
+        // With no top list wanted (a metrics scrape), the table walk is skipped.
+        for slot in count > 0 ? sources.occupiedSlots : [] {
             let state = sources.values[slot]
             let score = state.score(at: now, halfLife: halfLife)
             guard score > 0 || state.bannedUntil > now.nanoseconds else { continue }
