@@ -27,14 +27,9 @@ extension MessageBytes {
     @inline(__always)
     func nextControlByte(from start: Int) -> Int {
         var k = start
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         while k + 8 <= count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self))
-            let below20 = (word &- ones &* 0x20) & ~word & highs
-            let del = word ^ (ones &* 0x7F)
-            let isDel = (del &- ones) & ~del & highs
-            let hits = below20 | isDel
+            let word = self.word(at: k)
+            let hits = (word &- Self.ones &* 0x20) & ~word & Self.highs | Self.zeroBytes(word ^ Self.ones &* 0x7F)
             if hits != 0 { return k + hits.trailingZeroBitCount / 8 }
             k += 8
         }
@@ -45,6 +40,38 @@ extension MessageBytes {
         return count
     }
 
+    /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`; eight bytes at a time.
+    @inline(__always)
+    func firstIndex(of a: UInt8, _ b: UInt8, _ c: UInt8, from start: Int, to end: Int) -> Int {
+        var k = start
+        let (wordA, wordB, wordC) = (Self.ones &* UInt64(a), Self.ones &* UInt64(b), Self.ones &* UInt64(c))
+        while k + 8 <= end {
+            let word = self.word(at: k)
+            let hits = Self.zeroBytes(word ^ wordA) | Self.zeroBytes(word ^ wordB) | Self.zeroBytes(word ^ wordC)
+            if hits != 0 { return k + hits.trailingZeroBitCount / 8 }
+            k += 8
+        }
+        while k < end, p[k] != a, p[k] != b, p[k] != c { k += 1 }
+        return k
+    }
+
+    /// The index of the first `byte` in `start..<end`, or `end`.
+    @inline(__always)
+    func firstIndex(of byte: UInt8, from start: Int, to end: Int) -> Int {
+        firstIndex(of: byte, byte, byte, from: start, to: end)
+    }
+
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The eight bytes at `k`, first byte lowest.
+    @inline(__always)
+    func word(at k: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self)) }
+
+    /// The high bit of each zero byte of `word` set: exact up to the lowest one, which is all callers use.
+    @inline(__always)
+    static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+
     func isSDPOrMultipart(_ type: ByteRange) -> Bool {
         guard !type.isEmpty else { return false }
         let start = Int(type.lowerBound)
@@ -53,24 +80,54 @@ extension MessageBytes {
             || (end - start >= 10 && equalsIgnoringCase(start, start + 10, "multipart/"))
     }
 
-    /// Whether an SDP line `a=crypto:` in the body carries an `inline:` key (RFC 4568 SDES).
+    /// Whether an SDP line `a=crypto:` in the body carries an `inline:` key (RFC 4568 SDES). The search
+    /// runs on the "y" of "crypto", a rare byte in SDP, so a body without keys costs about one word per 8 bytes.
     func hasInlineCryptoKey(_ start: Int, _ end: Int) -> Bool {
-        var k = start
-        while let found = find("a=crypto:", k, end) {
-            let lineEnd = find("\n", found, end) ?? end
-            if found == start || p[found - 1] == ByteClass.lf, find("inline:", found, lineEnd) != nil { return true }
-            k = found + 9
+        let prefix: StaticString = "a=crypto:"
+        var y = firstIndex(of: UInt8(ascii: "y"), from: start + 4, to: end)
+        while y < end {
+            let line = y - 4
+            if line + prefix.utf8CodeUnitCount <= end, line == start || p[line - 1] == ByteClass.lf,
+                memcmp(p + line, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0,
+                find("inline:", line, firstIndex(of: ByteClass.lf, from: line, to: end)) != nil
+            {
+                return true
+            }
+            y = firstIndex(of: UInt8(ascii: "y"), from: y + 1, to: end)
         }
         return false
     }
 
     /// Whether bytes `start..<end` equal `lowercased` ignoring ASCII case (`lowercased` is lower case).
+    /// Eight bytes at a time, case-folded as words; a short tail is read as a word too when the buffer allows.
     @inline(__always)
     func equalsIgnoringCase(_ start: Int, _ end: Int, _ lowercased: StaticString) -> Bool {
-        guard end - start == lowercased.utf8CodeUnitCount else { return false }
+        let length = lowercased.utf8CodeUnitCount
+        guard end - start == length else { return false }
         let expected = lowercased.utf8Start
-        for k in 0..<(end - start) where ByteClass.lower(p[start + k]) != expected[k] { return false }
-        return true
+        var k = 0
+        while k + 8 <= length {
+            let want = UInt64(littleEndian: UnsafeRawPointer(expected + k).loadUnaligned(as: UInt64.self))
+            if Self.lowercased(word(at: start + k)) != want { return false }
+            k += 8
+        }
+        guard k < length else { return true }
+        guard start + k + 8 <= count else {
+            for i in k..<length where ByteClass.lower(p[start + i]) != expected[i] { return false }
+            return true
+        }
+        var want: UInt64 = 0
+        for i in k..<length { want |= UInt64(expected[i]) << (8 * (i - k)) }
+        let tail = (1 << (8 * (length - k))) &- 1 as UInt64
+        return Self.lowercased(word(at: start + k)) & tail == want
+    }
+
+    /// `word` with each ASCII upper-case letter turned lower case.
+    @inline(__always)
+    static func lowercased(_ word: UInt64) -> UInt64 {
+        let heptets = word & ~highs
+        let upper = (heptets &+ ones &* (0x80 - 0x41)) & ~(heptets &+ ones &* (0x80 - 0x5B)) & ~word & highs
+        return word | upper >> 2
     }
 
     func equalBytes(_ a: ByteRange, _ b: ByteRange) -> Bool {
@@ -129,16 +186,12 @@ extension MessageBytes {
         return value <= 65535 ? UInt16(value) : 0
     }
 
-    /// The index of the `"` closing the quoted string that opens at `start`, honouring `\` escapes.
+    /// The index of the `"` closing the quoted string that opens at `start`, honouring `\\` escapes.
     func closingQuote(_ start: Int, _ end: Int) -> Int? {
-        var k = start + 1
+        var k = firstIndex(of: ByteClass.quote, ByteClass.backslash, ByteClass.backslash, from: start + 1, to: end)
         while k < end {
-            if p[k] == ByteClass.backslash {
-                k += 2
-                continue
-            }
             if p[k] == ByteClass.quote { return k }
-            k += 1
+            k = firstIndex(of: ByteClass.quote, ByteClass.backslash, ByteClass.backslash, from: k + 2, to: end)
         }
         return nil
     }
@@ -173,8 +226,7 @@ extension MessageBytes {
         }
         // userinfo ends at the first "@" (an "@" inside it must be escaped); the user ends at ":".
         let userStart = k
-        var at = k
-        while at < end, p[at] != UInt8(ascii: "@") { at += 1 }
+        let at = firstIndex(of: UInt8(ascii: "@"), from: k, to: end)
         if at < end {
             var userEnd = userStart
             while userEnd < at, p[userEnd] != UInt8(ascii: ":") { userEnd += 1 }
@@ -186,15 +238,11 @@ extension MessageBytes {
             while k < end, p[k] != UInt8(ascii: "]") { k += 1 }
             k = min(k + 1, end)
         } else {
-            while k < end, p[k] != UInt8(ascii: ":"), p[k] != UInt8(ascii: ";"), p[k] != UInt8(ascii: "?") { k += 1 }
+            k = firstIndex(of: UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "?"), from: k, to: end)
         }
         uri.host = ByteRange(hostStart, k)
         uri.port = port(&k, end)
-        var hasHeaders = false
-        while k < end {
-            if p[k] == UInt8(ascii: "?") { hasHeaders = true }
-            k += 1
-        }
+        let hasHeaders = firstIndex(of: UInt8(ascii: "?"), from: k, to: end) < end
         return (uri, !uri.host.isEmpty, hasHeaders)
     }
 

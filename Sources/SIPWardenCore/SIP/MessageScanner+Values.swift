@@ -81,7 +81,7 @@ extension MessageScanner {
         if message.via.count == 0 { topVia(start, end) }
         // Count the comma-separated values; an empty one is an empty parameter.
         var values: UInt16 = 1
-        var k = start
+        var k = text.firstIndex(of: ByteClass.quote, UInt8(ascii: ","), UInt8(ascii: ";"), from: start, to: end)
         var elementStart = start
         while k < end {
             switch p[k] {
@@ -99,7 +99,7 @@ extension MessageScanner {
                 }
             default: break
             }
-            k += 1
+            k = text.firstIndex(of: ByteClass.quote, UInt8(ascii: ","), UInt8(ascii: ";"), from: k + 1, to: end)
         }
         if text.skipWhitespace(elementStart, end) == end { flag(.emptyParameter) }
         message.via.count &+= values
@@ -233,8 +233,8 @@ extension MessageScanner {
             }
             angle = k
         } else {
-            var j = k
-            while j < end, p[j] != UInt8(ascii: "<"), !(isContact && p[j] == UInt8(ascii: ",")) { j += 1 }
+            let separator = isContact ? UInt8(ascii: ",") : UInt8(ascii: "<")
+            let j = text.firstIndex(of: UInt8(ascii: "<"), separator, separator, from: k, to: end)
             if j < end, p[j] == UInt8(ascii: "<") {
                 angle = j
                 result.displayName = text.trimmed(k, j)
@@ -248,8 +248,7 @@ extension MessageScanner {
         var uriHasHeaders: Bool
         if angle >= 0 {
             let uriStart = angle + 1
-            var close = uriStart
-            while close < end, p[close] != UInt8(ascii: ">") { close += 1 }
+            let close = text.firstIndex(of: UInt8(ascii: ">"), from: uriStart, to: end)
             guard close < end else {
                 flag(.badNameAddress)
                 return result
