@@ -15,17 +15,18 @@ struct FirewallCommand: ParsableCommand {
             only the ports the role needs, everything else dropped (or rejected: firewall.default).
 
             Roles (--role, or firewall.role):
-              proxy    proxy or registrar: SIP from anywhere, through the filter; no media
-              pbx      the same, plus the RTP range (firewall.media_ports) from firewall.media_peers or anywhere
-              gateway  PSTN gateway: SIP and RTP only from firewall.proxies (required), nothing else
-              media    media relay: the RTP range only, from firewall.media_peers or anywhere
+              proxy    proxy or registrar: SIP from anywhere, through the filter
+              pbx      the same, plus RTP (firewall.media_ports) from media_peers
+              gateway  PSTN gateway: SIP and RTP only from firewall.proxies
+              media    media relay: RTP only (from media_peers, or anywhere)
 
-            Formats and how to load them (as root; review the file first):
-              iptables   IPv4, replaces the filter table:   iptables-restore < FILE
-              ip6tables  IPv6, replaces the filter table:   ip6tables-restore < FILE
-              ipset      the ban sets the two above need, loaded before them:   ipset restore -exist < FILE
-              nft        table inet sipwarden, sets included, IPv4 and IPv6:   nft -f FILE
-            Check without loading: iptables-restore --test, ip6tables-restore --test, nft -c -f.
+            Formats, and how to load them as root once reviewed:
+              ipset      the ban sets (iptables flavour, first):  ipset restore -exist < F
+              iptables   IPv4, replaces the filter table:  iptables-restore < F
+              ip6tables  IPv6, replaces the filter table:  ip6tables-restore < F
+              nft        table inet sipwarden, IPv4 and IPv6, sets included:  nft -f F
+            To check without loading: iptables-restore --test, ip6tables-restore \
+            --test, nft -c -f.
 
             Fail-open (firewall.fail_open = true, the default): the queue rules carry bypass, so while no \
             daemon listens SIP is accepted unfiltered; the service keeps running, unprotected. Fail-closed \
