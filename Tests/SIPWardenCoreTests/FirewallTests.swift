@@ -113,7 +113,7 @@ import Testing
                 .v6,
                 [
                     .ports(.tcp, .destination, [5061...5061]), .state([.new]),
-                    .perSourceOver(Rate(perSecond: 0.5, burst: 4)),
+                    .perSourceOver(Rate(perSecond: 0.5, burst: 4), family: .v6),
                 ],
                 .drop),
             iptables: nil,

@@ -39,9 +39,9 @@ public struct FirewallRule: Equatable, Sendable {
         case sourceInSet(BanSets.Set)
         /// Under this rate, for all packets together (a token bucket).
         case limit(Rate)
-        /// Over this rate from one source address (a token bucket per source): iptables hashlimit, nft
-        /// dynamic set. The rule must name a family.
-        case perSourceOver(Rate)
+        /// Over this rate from one source address of `family` (a token bucket per source): iptables
+        /// hashlimit, an nft dynamic set per family.
+        case perSourceOver(Rate, family: IPAddress.Family)
     }
 
     /// What happens to a matching packet.

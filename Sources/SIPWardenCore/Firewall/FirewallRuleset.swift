@@ -51,8 +51,9 @@ public struct FirewallRuleset: Equatable, Sendable {
         chains.contains { chain in
             chain.sections.contains { section in
                 section.rules.contains { rule in
-                    rule.family == family
-                        && rule.matches.contains { if case .perSourceOver = $0 { true } else { false } }
+                    rule.matches.contains {
+                        if case .perSourceOver(_, family) = $0 { true } else { false }
+                    }
                 }
             }
         }

@@ -66,7 +66,7 @@ public struct IPTablesRenderer: Sendable {
             return ["-m mark \(negated ? "! " : "")--mark \(Self.hex(value))/\(Self.hex(mask))"]
         case .sourceInSet(let set): return ["-m set --match-set \(set.name) src"]
         case .limit(let rate): return ["-m limit --limit \(Self.text(rate)) --limit-burst \(rate.firewallBurst)"]
-        case .perSourceOver(let rate):
+        case .perSourceOver(let rate, _):
             return [
                 "-m hashlimit --hashlimit-above \(Self.text(rate)) --hashlimit-burst \(rate.firewallBurst) "
                     + "--hashlimit-mode srcip --hashlimit-name \(Self.connectionLimitName)"

@@ -20,8 +20,11 @@ public struct NFTablesRenderer: Sendable {
             lines += declaration(
                 set.name, type: set.family, flags: "dynamic,timeout", timeout: "\(set.banClass.ttlSeconds)s")
         }
-        for family in [IPAddress.Family.v4, .v6] where ruleset.limitsConnections(family) {
+        let limited = [IPAddress.Family.v4, .v6].filter(ruleset.limitsConnections)
+        if !limited.isEmpty {
             lines.append("\t# New-connection buckets per source (firewall.tcp_connections), forgotten when idle.")
+        }
+        for family in limited {
             lines += declaration(Self.connectionSet(family), type: family, flags: "dynamic,timeout", timeout: "1m")
         }
         for chain in ruleset.chains {
@@ -68,7 +71,7 @@ public struct NFTablesRenderer: Sendable {
         if let family = rule.family, !rule.matches.contains(where: Self.impliesFamily) {
             words.append("meta nfproto \(family == .v4 ? "ipv4" : "ipv6")")
         }
-        words += rule.matches.map { text($0, family: rule.family, in: hook) }
+        words += rule.matches.map { text($0, in: hook) }
         words.append(action(rule))
         return words.joined(separator: " ")
     }
@@ -81,7 +84,7 @@ public struct NFTablesRenderer: Sendable {
         }
     }
 
-    func text(_ match: FirewallRule.Match, family: IPAddress.Family?, in hook: FirewallRuleset.Hook) -> String {
+    func text(_ match: FirewallRule.Match, in hook: FirewallRuleset.Hook) -> String {
         switch match {
         case .loopback: return hook == .output ? "oif \"lo\"" : "iif \"lo\""
         case .state(let states): return "ct state " + states.map(\.rawValue).joined(separator: ",")
@@ -99,8 +102,7 @@ public struct NFTablesRenderer: Sendable {
             return "meta mark & \(Self.hex(mask)) \(negated ? "!=" : "==") \(Self.hex(value))"
         case .sourceInSet(let set): return "\(Self.sourceKey(set.family, set.prefixLength)) @\(set.name)"
         case .limit(let rate): return "limit rate \(Self.text(rate))"
-        case .perSourceOver(let rate):
-            let family = family ?? .v4
+        case .perSourceOver(let rate, let family):
             return
                 "update @\(Self.connectionSet(family)) { \(Self.sourceKey(family, nil)) limit rate over \(Self.text(rate)) }"
         }
