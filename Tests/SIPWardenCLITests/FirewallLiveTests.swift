@@ -3,7 +3,7 @@ import Testing
 
 /// The generated firewall (ipset + iptables-restore + ip6tables-restore) loaded on a test server in a
 /// private network namespace, probed from a client namespace over a veth link. No daemon listens on the
-/// queues: SIP gets through only by bypass (fail-open).
+/// queues: SIP gets through by bypass (fail-open), or through a minimal consumer (`QueueConsumer`).
 @Suite(.serialized, .enabled(if: isRoot)) struct FirewallLiveTests {
     /// Client address 1 is an ordinary source, 2 a proxy (or the one banned), 3 the admin.
     static let config = """
@@ -130,6 +130,40 @@ import Testing
             try host.must(["ipset", "-exist", "del", "sipwarden-v6-p1", "fd77::"])
             try host.must(["ipset", "-exist", "del", "sipwarden-v6-p2", "fd77::"])
             for v6 in [false, true] { #expect(host.answers("udp", 5060, from: 1, v6: v6), "unbanned (v6: \(v6))") }
+        }
+    }
+
+    @Test func aConsumerAcceptsAndBansThroughTheQueueAsTheDaemonWill() throws {
+        try withFirewall("fail_open = false\n") { host in
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-queue-\(UUID()).log")
+            defer { try? FileManager.default.removeItem(at: log) }
+            let consumer = try host.link.server.start([
+                "python3", "-c", QueueConsumer.script, "0,1", "10.77.0.3,fd77::3", "0x5701", log.path,
+            ])
+            defer { NetworkNamespace.stop(consumer) }
+            // Fail-closed: SIP now gets through only by the consumer's verdicts.
+            var bound = false
+            for _ in 0..<30 where !bound {
+                bound = host.answers("udp", 5060, from: 1, v6: false)
+                if !bound { usleep(100_000) }
+            }
+            #expect(bound, "the consumer accepts SIP")
+            #expect(host.answers("udp", 5060, from: 1, v6: true))
+            for v6 in [false, true] {
+                #expect(!host.answers("udp", 5060, from: 2, v6: v6), "REPEAT with a ban mark (v6: \(v6))")
+                #expect(!host.answers("udp", 5060, from: 2, v6: v6), "banned in the kernel (v6: \(v6))")
+            }
+            let addressBanned = try host.holds("sipwarden-v4-c1", "10.77.0.3")
+            let v6Banned = try host.holds("sipwarden-v6-c1", "fd77::3")
+            #expect(addressBanned)
+            #expect(v6Banned)
+            let seen = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+            // The banning packet is the last one of the source to reach the consumer; the server's answers
+            // (on OUTPUT) reach it too.
+            #expect(seen.filter { $0 == "10.77.0.3" }.count == 1, "\(seen)")
+            #expect(seen.filter { $0 == "fd77::3" }.count == 1, "\(seen)")
+            #expect(seen.contains("10.77.0.1"))
+            #expect(seen.contains("fd77::1"))
         }
     }
 
