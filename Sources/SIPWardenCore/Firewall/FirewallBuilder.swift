@@ -60,7 +60,7 @@ struct FirewallBuilder {
 
     var ruleset: FirewallRuleset {
         FirewallRuleset(
-            role: role, summary: summary, banSets: banSets,
+            summary: summary, banSets: banSets,
             chains: [
                 .init(hook: .input, policy: .drop, sections: input),
                 .init(hook: .forward, policy: .drop, sections: [forward]),

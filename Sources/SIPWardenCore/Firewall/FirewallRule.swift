@@ -85,7 +85,7 @@ public struct FirewallRule: Equatable, Sendable {
 }
 
 /// The ICMP and ICMPv6 messages a host firewall lets in.
-public enum ICMPType: Equatable, Sendable, CaseIterable {
+public enum ICMPType: Equatable, Sendable {
     case destinationUnreachable, timeExceeded, parameterProblem, echoRequest
     case v6DestinationUnreachable, packetTooBig, v6TimeExceeded, v6ParameterProblem, v6EchoRequest
     case routerAdvertisement, neighbourSolicitation, neighbourAdvertisement, listenerQuery

@@ -25,7 +25,6 @@ public struct FirewallRuleset: Equatable, Sendable {
         public var sections: [Section]
     }
 
-    public var role: RuleSet.Firewall.Role
     /// Lines that say what this firewall does, printed at the top of every rendering.
     public var summary: [String]
     public var banSets: BanSets
