@@ -44,8 +44,11 @@ import Testing
     }
 
     /// Sets up the link and a server answering on UDP 5060, 5070 and TCP 22, 5060, 8080, checks every
-    /// port answers, loads the firewall generated from `extra` (after `config`), and runs `body`.
-    func withFirewall(_ extra: String = "", role: String? = nil, _ body: (Host) throws -> Void) throws {
+    /// port answers, loads the firewall generated from `extra` (after `config`), and runs `body`. The nft
+    /// flavour is loaded with its queue statements swapped for `accept` (this kernel has no nft queue).
+    func withFirewall(
+        _ extra: String = "", role: String? = nil, nft: Bool = false, _ body: (Host) throws -> Void
+    ) throws {
         let link = try TestLink.create()
         defer { link.delete() }
         let server = try link.server.start(["python3", "-c", SocketPeers.server, "5060,5070", "22,5060,8080"])
@@ -63,15 +66,19 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-live-\(UUID()).toml")
         try Data((Self.config + extra).utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let loaders = [
-            ("ipset", ["ipset", "restore", "-exist"]), ("iptables", ["iptables-restore"]),
-            ("ip6tables", ["ip6tables-restore"]),
-        ]
+        let loaders =
+            nft
+            ? [("nft", ["nft", "-f", "-"])]
+            : [
+                ("ipset", ["ipset", "restore", "-exist"]), ("iptables", ["iptables-restore"]),
+                ("ip6tables", ["ip6tables-restore"]),
+            ]
         for (format, loader) in loaders {
             let generated = try CLITests.run(
                 ["firewall", "--config", file.path, "--format", format] + (role.map { ["--role", $0] } ?? []))
             try #require(generated.status == 0, "\(generated.stderr)")
-            try link.server.must(loader, input: generated.stdout)
+            try link.server.must(
+                loader, input: nft ? FirewallCLITests.withoutQueue(generated.stdout) : generated.stdout)
         }
         try body(host)
     }
@@ -190,6 +197,35 @@ import Testing
             // The set holds the ban once the marks stop.
             try host.must(["iptables", "-t", "mangle", "-F", "PREROUTING"])
             #expect(!host.answers("udp", 5060, from: 2, v6: false))
+        }
+    }
+
+    @Test func theNFTFlavourBansByMarkAndDropsBannedSources() throws {
+        try withFirewall(nft: true) { host in
+            for v6 in [false, true] {
+                #expect(host.answers("udp", 5060, from: 1, v6: v6), "SIP (queue swapped for accept, v6: \(v6))")
+                #expect(!host.answers("tcp", 8080, from: 1, v6: v6), "a port not listed (v6: \(v6))")
+                #expect(host.answers("tcp", 22, from: 3, v6: v6), "SSH from the admin (v6: \(v6))")
+                #expect(!host.answers("tcp", 22, from: 1, v6: v6), "SSH from elsewhere (v6: \(v6))")
+            }
+            try host.must([
+                "iptables", "-t", "mangle", "-A", "PREROUTING", "-s", "10.77.0.3", "-j", "MARK", "--set-mark", "0x5781",
+            ])
+            try host.must([
+                "ip6tables", "-t", "mangle", "-A", "PREROUTING", "-s", "fd77::3", "-j", "MARK", "--set-mark", "0x5703",
+            ])
+            for v6 in [false, true] { #expect(!host.answers("udp", 5060, from: 2, v6: v6), "marked (v6: \(v6))") }
+            let prefixes = try host.must(["nft", "list", "set", "inet", "sipwarden", "sipwarden-v4-p1"]).stdout
+            let addresses = try host.must(["nft", "list", "set", "inet", "sipwarden", "sipwarden-v6-c3"]).stdout
+            #expect(prefixes.contains("elements = { 10.77.0.0 "), "\(prefixes)")
+            #expect(addresses.contains("elements = { fd77::3 "), "\(addresses)")
+            // The v4 ban is of the /24, the v6 ban of the address alone.
+            #expect(!host.answers("udp", 5060, from: 1, v6: false))
+            #expect(host.answers("udp", 5060, from: 1, v6: true))
+            // Unban as `sipwarden unban` does (BanSets.unbanCommands).
+            try host.must(["iptables", "-t", "mangle", "-F", "PREROUTING"])
+            try host.must(["nft", "delete", "element", "inet", "sipwarden", "sipwarden-v4-p1", "{ 10.77.0.0 }"])
+            #expect(host.answers("udp", 5060, from: 1, v6: false), "unbanned")
         }
     }
 }
