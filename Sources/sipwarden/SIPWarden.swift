@@ -12,7 +12,7 @@ struct SIPWarden: ParsableCommand {
 
             Exit codes: 0 success, 1 invalid input or configuration, 2 usage.
             """,
-        subcommands: [CheckCommand.self, ClassifyCommand.self, ReplayCommand.self]
+        subcommands: [CheckCommand.self, ClassifyCommand.self, FirewallCommand.self, ReplayCommand.self]
     )
 
     /// Runs the command line with the project's exit codes: 1 for bad input or configuration

@@ -185,24 +185,38 @@ extension RuleSet {
                 "proxies", "websocket_ports", "media_ports", "media_peers", "tcp_connections", "tcp_connections_burst",
                 "outbound",
             ])
-            if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) { firewall.role = value }
+            if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) {
+                firewall.role = value
+            }
             if let value = reader.choice(k["default"], at: "firewall.default", as: Firewall.Default.self) {
                 firewall.defaultAction = value
             }
             if let value = reader.bool(k["fail_open"], at: "firewall.fail_open") { firewall.failOpen = value }
-            if let value = reader.bool(k["queue_trusted"], at: "firewall.queue_trusted") { firewall.queueTrusted = value }
+            if let value = reader.bool(k["queue_trusted"], at: "firewall.queue_trusted") {
+                firewall.queueTrusted = value
+            }
             if let value = reader.prefixes(k["admin_networks"], at: "firewall.admin_networks") {
                 firewall.adminNetworks = value
             }
             if let value = reader.ports(k["admin_ports"], at: "firewall.admin_ports") { firewall.adminPorts = value }
-            if let value = reader.bool(k["allow_no_admin"], at: "firewall.allow_no_admin") { firewall.allowNoAdmin = value }
+            if let value = reader.bool(k["allow_no_admin"], at: "firewall.allow_no_admin") {
+                firewall.allowNoAdmin = value
+            }
             if let value = reader.prefixes(k["proxies"], at: "firewall.proxies") { firewall.proxies = value }
             if let value = reader.ports(k["websocket_ports"], at: "firewall.websocket_ports") {
                 firewall.websocketPorts = value
             }
-            if let value = reader.portRange(k["media_ports"], at: "firewall.media_ports") { firewall.mediaPorts = value }
+            if let value = reader.portRange(k["media_ports"], at: "firewall.media_ports") {
+                firewall.mediaPorts = value
+            }
             if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
             read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
+            if firewall.tcpConnections.perSecond == 0, let value = k["tcp_connections"]?.string {
+                reader.errors.append(
+                    .badValue(
+                        file: reader.file, key: "firewall.tcp_connections", value: "\"\(value)\"",
+                        expected: "a rate above zero"))
+            }
             if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {
                 firewall.outbound = value
             }
