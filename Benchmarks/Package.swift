@@ -51,6 +51,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Engine",
+            dependencies: [
+                "SIPTraffic",
+                .product(name: "SIPWardenCore", package: "SIPWarden"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/Engine",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Replay",
             dependencies: [
                 "SIPTraffic",

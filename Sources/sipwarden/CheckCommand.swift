@@ -55,6 +55,13 @@ struct RulesSummary: CustomStringConvertible {
                 "source \(limits.source), prefix \(limits.prefix), global \(limits.global)",
             ])
         }
+        let wall = r.firewall
+        let admin = wall.adminNetworks.map(\.description).joined(separator: " ")
+        rows.append([
+            "firewall",
+            "\(wall.role.rawValue), \(wall.failOpen ? "fail-open" : "fail-closed"), default \(wall.defaultAction.rawValue), "
+                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin)",
+        ])
         rows.append([
             "tables", "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users",
         ])

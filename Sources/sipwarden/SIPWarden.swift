@@ -16,7 +16,7 @@ struct SIPWarden: ParsableCommand {
             """,
         subcommands: [
             RunCommand.self, BansCommand.self, UnbanCommand.self, StatsCommand.self, CheckCommand.self,
-            ClassifyCommand.self, ReplayCommand.self,
+            ClassifyCommand.self, FirewallCommand.self, ReplayCommand.self,
         ]
     )
 

@@ -3,12 +3,6 @@ import Testing
 
 /// Runs the built `sipwarden` binary: exit codes, messages on stderr, and output formats.
 @Suite struct CLITests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     static let repository: URL = {
         var url = URL(fileURLWithPath: #filePath)
         while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
@@ -28,22 +22,9 @@ import Testing
         return folder.appendingPathComponent("sipwarden")
     }()
 
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    /// Runs the binary from the repository's root.
+    static func run(_ arguments: [String], input: String? = nil) throws -> ProcessResult {
+        try Subprocess.run(binary.path, arguments, input: input, in: repository)
     }
 
     static func json(_ line: Substring) throws -> [String: Any] {

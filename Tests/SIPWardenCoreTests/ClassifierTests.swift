@@ -151,6 +151,8 @@ import Testing
         ("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n", true),
         ("a=crypto:1 AES_CM_128_HMAC_SHA1_80 dtls-keying\r\na=note inline:x\r\n", false),
         ("a=fingerprint:sha-256 AB:CD\r\n", false),
+        ("s=my party\r\na=x-crypto:1 inline:k\r\na=crypto:2 AES_256_CM_HMAC_SHA1_80 inline:abc\r\n", true),
+        ("s=my party\r\na=x-crypto:1 AES_CM_128_HMAC_SHA1_80 inline:k\r\n", false),
     ])
     func sdesKeysInClearAreSeen(line: String, expected: Bool) {
         let body = "v=0\r\nm=audio 4000 RTP/SAVP 0\r\n" + line

@@ -85,6 +85,84 @@ import Testing
             ])
     }
 
+    @Test func firewallKeysAreRead() throws {
+        let rules = try RuleSet(
+            toml: """
+                [firewall]
+                role = "gateway"
+                default = "reject"
+                fail_open = false
+                queue_trusted = true
+                admin_networks = ["198.51.100.0/28"]
+                admin_ports = [22, 2222]
+                allow_no_admin = true
+                proxies = ["192.0.2.10", "2001:db8::10"]
+                websocket_ports = [8088]
+                media_ports = "30000-40000"
+                media_peers = ["192.0.2.0/24"]
+                tcp_connections = "300/min"
+                tcp_connections_burst = 10
+                outbound = "restrict"
+                """, file: "site.toml")
+        let firewall = rules.firewall
+        #expect(firewall.role == .gateway)
+        #expect(firewall.defaultAction == .reject)
+        #expect(!firewall.failOpen)
+        #expect(firewall.queueTrusted)
+        #expect(firewall.adminNetworks == [IPPrefix("198.51.100.0/28")!])
+        #expect(firewall.adminPorts == [22, 2222])
+        #expect(firewall.allowNoAdmin)
+        #expect(firewall.proxies == [IPPrefix("192.0.2.10")!, IPPrefix("2001:db8::10")!])
+        #expect(firewall.websocketPorts == [8088])
+        #expect(firewall.mediaPorts == 30000...40000)
+        #expect(firewall.mediaPeers == [IPPrefix("192.0.2.0/24")!])
+        #expect(firewall.tcpConnections == Rate(perSecond: 5, burst: 10))
+        #expect(firewall.outbound == .restrict)
+        #expect(RuleSet().firewall.adminNetworks == [IPPrefix("0.0.0.0/0")!, IPPrefix("::/0")!])
+    }
+
+    @Test func badFirewallValuesNameTheirKeyPath() {
+        let found = errors(
+            """
+            [firewall]
+            role = "router"
+            default = "ignore"
+            fail_open = "yes"
+            admin_networks = ["10.0.0.0/8", "admins"]
+            admin_ports = [22, 0]
+            proxies = "192.0.2.10"
+            media_ports = "20000-10000"
+            tcp_connections = "0/s"
+            outbound = "none"
+            admin_network = []
+            """)
+        let expected: [RulesError] = [
+            .unknownKey(file: "test.toml", key: "firewall.admin_network", suggestion: "firewall.admin_networks"),
+            .badValue(
+                file: "test.toml", key: "firewall.role", value: "\"router\"",
+                expected: "\"proxy\" or \"pbx\" or \"gateway\" or \"media\""),
+            .badValue(
+                file: "test.toml", key: "firewall.default", value: "\"ignore\"", expected: "\"drop\" or \"reject\""),
+            .badValue(file: "test.toml", key: "firewall.fail_open", value: "\"yes\"", expected: "true or false"),
+            .badValue(
+                file: "test.toml", key: "firewall.admin_networks[1]", value: "\"admins\"",
+                expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""),
+            .badValue(
+                file: "test.toml", key: "firewall.admin_ports[1]", value: "0", expected: "a port from 1 to 65535"),
+            .badValue(
+                file: "test.toml", key: "firewall.proxies", value: "\"192.0.2.10\"",
+                expected: "an array of CIDR strings"),
+            .badValue(
+                file: "test.toml", key: "firewall.media_ports", value: "\"20000-10000\"",
+                expected: "a port range like \"10000-20000\""),
+            .badValue(
+                file: "test.toml", key: "firewall.tcp_connections", value: "\"0/s\"", expected: "a rate above zero"),
+            .badValue(
+                file: "test.toml", key: "firewall.outbound", value: "\"none\"", expected: "\"accept\" or \"restrict\""),
+        ]
+        #expect(found == expected)
+    }
+
     @Test func unknownSectionsWithoutAnyCloseName() {
         #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestion: nil)])
     }

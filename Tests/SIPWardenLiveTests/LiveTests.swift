@@ -10,14 +10,14 @@ struct LiveTests {
     static var banSets: BanSets { BanSets(rules.bans) }
     static let flooder = "10.78.0.3"
 
-    /// A server host with the firewall, sipp's UAS and the daemon.
+    /// A server host with the generated firewall, the daemon and sipp's UAS.
     static func serverWithDaemon(_ name: String, rules text: String = "", arguments: [String] = []) throws -> (
         TestNetwork, LiveDaemon
     ) {
         let network = try TestNetwork(name)
-        try TestFirewall.install(rules, on: network)
+        let daemon = try LiveDaemon(on: network, rules: text, arguments: arguments)
         try network.startServerUAS()
-        return (network, try LiveDaemon(on: network, rules: text, arguments: arguments))
+        return (network, daemon)
     }
 
     @Test func legitCallsCompleteWhileAFloodIsBannedInTheKernelThenUnbanned() throws {
@@ -113,7 +113,8 @@ struct LiveTests {
         defer { network.tearDown() }
         #expect(try network.legitimateCalls(5))
         // Garbage on the SIP port is a verdict (drop, not SIP), never a crash.
-        let garbage = "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.78.0.7', 0))\n"
+        let garbage =
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.78.0.7', 0))\n"
             + "for n in range(50): s.sendto(bytes([n, 255, 0, 13, 10]) * 40, ('10.78.0.1', 5060))"
         try network.client(["python3", "-c", garbage], timeout: 10)
         usleep(300_000)

@@ -1,8 +1,8 @@
 /// Joins header lines with CRLF and appends a Content-Length that matches the body.
-enum SIPText {
+public enum SIPText {
     /// A whole message: the lines (start line and headers), a Content-Length header, the empty line, the body.
     /// `contentLength` replaces the computed value, to build messages that lie about it.
-    static func message(_ lines: [String], body: String = "", compact: Bool = false, contentLength: String? = nil)
+    public static func message(_ lines: [String], body: String = "", compact: Bool = false, contentLength: String? = nil)
         -> [UInt8]
     {
         let lengthName = compact ? "l" : "Content-Length"
@@ -12,7 +12,7 @@ enum SIPText {
     }
 
     /// SDP lines joined with CRLF, ending in CRLF.
-    static func sdp(_ lines: [String]) -> String {
+    public static func sdp(_ lines: [String]) -> String {
         lines.joined(separator: "\r\n") + "\r\n"
     }
 }

@@ -9,11 +9,17 @@ public struct BanSets: Equatable, Sendable {
     public static let verdictMask: UInt32 = 0xFF00
     /// Bit 7 says the ban covers the source's prefix; bits 0–6 hold the class (1-based).
     public static let prefixFlag: UInt32 = 0x80
+    /// The nftables table (family `inet`) that holds the sets and chains of the nft flavour.
+    public static let nftTable = "sipwarden"
+    /// Entries each set holds at most (ipset `maxelem`, nft `size`); a full set drops without adding.
+    public static let capacity = 65536
 
     /// One ban class: its number and TTL.
     public struct Class: Equatable, Sendable {
         public var number: Int
         public var ttl: Int64
+        /// The TTL in whole seconds (at least one), as ipset and nft timeouts take it.
+        public var ttlSeconds: Int64 { max(1, ttl / 1_000_000_000) }
     }
 
     /// One kernel set.
@@ -23,8 +29,16 @@ public struct BanSets: Equatable, Sendable {
         public var banClass: Class
         /// Whether it holds prefixes (/24 for IPv4, /64 for IPv6) rather than addresses.
         public var holdsPrefixes: Bool
-        public var prefixLength: Int { holdsPrefixes ? (family == .v4 ? 24 : 64) : (family == .v4 ? 32 : 128) }
+        public var prefixLength: Int { BanSets.prefixLength(family, prefix: holdsPrefixes) }
         public var mark: UInt32 { BanSets.mark(class: banClass.number, prefix: holdsPrefixes) }
+    }
+
+    /// The kernel tool a firewall flavour keeps its sets in.
+    public enum Backend: Sendable {
+        /// `ipset`, for the iptables and ip6tables flavours.
+        case ipset
+        /// nft sets in table `inet sipwarden`.
+        case nft
     }
 
     public let classes: [Class]
@@ -37,12 +51,23 @@ public struct BanSets: Equatable, Sendable {
         verdictMark | (prefix ? prefixFlag : 0) | UInt32(number & 0x7F)
     }
 
+    /// The length of what a set of `family` holds: the address alone, or its /24 or /64.
+    public static func prefixLength(_ family: IPAddress.Family, prefix: Bool) -> Int {
+        switch (family, prefix) {
+        case (.v4, false): return 32
+        case (.v4, true): return 24
+        case (.v6, false): return 128
+        case (.v6, true): return 64
+        }
+    }
+
     /// The class a source's `offence`-th ban falls in (the last class repeats).
     public func banClass(offence: Int) -> Class { classes[min(max(offence, 1), classes.count) - 1] }
 
     /// The mark the daemon puts on a packet whose decision is `ban`.
     public func mark(for ban: Decision.Ban) -> UInt32 {
-        Self.mark(class: banClass(offence: ban.offence).number, prefix: ban.prefixLength < 32 || (ban.prefixLength < 128 && ban.prefixLength != 32))
+        Self.mark(
+            class: banClass(offence: ban.offence).number, prefix: ban.prefixLength != 32 && ban.prefixLength != 128)
     }
 
     /// Every set, addresses before prefixes, IPv4 before IPv6.
@@ -56,5 +81,21 @@ public struct BanSets: Equatable, Sendable {
                 }
             }
         }
+    }
+
+    /// The commands (argument vectors) that lift a ban of `target` — an address, or a /24 or /64 — from
+    /// every class's set, for `sipwarden unban`. Run each one: the ban is in at most one class, and a
+    /// failure of `nft delete element` for an element not in its set is harmless (`ipset -exist del`
+    /// does not fail).
+    public func unbanCommands(for target: IPPrefix, backend: Backend) -> [[String]] {
+        let full = Self.prefixLength(target.address.family, prefix: false)
+        return sets.filter { $0.family == target.address.family && $0.holdsPrefixes == (target.length < full) }
+            .map { set in
+                let entry = IPPrefix.masked(target.address, to: set.prefixLength).description
+                switch backend {
+                case .ipset: return ["ipset", "-exist", "del", set.name, entry]
+                case .nft: return ["nft", "delete", "element", "inet", Self.nftTable, set.name, "{ \(entry) }"]
+                }
+            }
     }
 }

@@ -26,6 +26,9 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         candidate.family == address.family && IPPrefix.masked(candidate, to: length) == address
     }
 
+    /// Whether every address of `other` lies inside this block.
+    public func covers(_ other: IPPrefix) -> Bool { length <= other.length && contains(other.address) }
+
     public var description: String { "\(address)/\(length)" }
 
     /// `address` with every bit after the first `length` cleared.

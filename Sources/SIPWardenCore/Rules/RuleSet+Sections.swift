@@ -187,8 +187,9 @@ extension RuleSet {
         /// Whether `trust.allow` sources go through the filter too (they are never limited or banned
         /// either way; not queueing them saves the round trip).
         public var queueTrusted = false
-        /// Networks allowed to reach `adminPorts`; nobody else reaches them.
-        public var adminNetworks: [IPPrefix] = []
+        /// Networks allowed to reach `adminPorts`; nobody else reaches them. The default, anywhere, never
+        /// locks out whoever loads the shipped firewall; sites narrow it to their admin networks.
+        public var adminNetworks: [IPPrefix] = [IPPrefix("0.0.0.0/0")!, IPPrefix("::/0")!]
         public var adminPorts: [UInt16] = [22]
         /// Accept a default-drop firewall whose admin ports no network can reach (console access only).
         public var allowNoAdmin = false

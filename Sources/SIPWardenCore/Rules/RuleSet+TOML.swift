@@ -231,6 +231,12 @@ extension RuleSet {
             }
             if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
             read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
+            if firewall.tcpConnections.perSecond == 0, let value = k["tcp_connections"]?.string {
+                reader.errors.append(
+                    .badValue(
+                        file: reader.file, key: "firewall.tcp_connections", value: "\"\(value)\"",
+                        expected: "a rate above zero"))
+            }
             if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {
                 firewall.outbound = value
             }

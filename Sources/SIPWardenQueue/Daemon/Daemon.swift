@@ -183,7 +183,9 @@ public final class Daemon: Sendable {
             let lifted = workers.compactMap { worker in
                 worker.ask { state, now in state.filter.engine.unban(target, now: now) }
             }.reduce(0, +)
-            let sets = KernelBanSets(BanSets(rules.withLock { $0.bans })).remove(target)
+            // The target itself, and every ban in force it overlaps (an address inside a banned prefix,
+            // the members of a block): each is deleted as the exact entry the kernel holds.
+            let sets = KernelBanSets(BanSets(rules.withLock { $0.bans })).remove([target] + listed.map(\.target))
             return .unbanned(
                 UnbanResult(target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: sets))
         case .stats:

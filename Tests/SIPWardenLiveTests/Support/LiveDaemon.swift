@@ -18,11 +18,13 @@ final class LiveDaemon {
     let config: URL
     let process: Background
 
-    /// Writes `rules` (TOML, the daemon section's socket added) and starts the daemon.
+    /// Writes `rules` (TOML, the daemon section's socket added), loads the firewall generated from
+    /// them and starts the daemon.
     init(on network: TestNetwork, rules text: String = "", arguments: [String] = []) throws {
         self.network = network
         config = network.directory.appendingPathComponent("sipwarden.toml")
         try Self.write(text, to: config, network: network)
+        try TestFirewall.install(on: network, config: config)
         process = try network.startOnServer(
             [Self.binary, "run", "--config", config.path] + arguments, log: "daemon.log")
         try waitUntilAnswering()

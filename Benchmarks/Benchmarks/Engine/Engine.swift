@@ -1,0 +1,150 @@
+import Benchmark
+import SIPTraffic
+import SIPWardenCore
+
+/// The engine's budgets: the decision for an accepted packet (decoding and classification included, as
+/// the daemon does them per queued packet), and the memory a flood from a million spoofed sources costs.
+
+let server = Endpoint(.v4(0xCB00_7105), 5060)  // 203.0.113.5
+let serverAddress = IPAddress("203.0.113.5")!
+let phones = 1000
+
+/// Phone `n`: 10.n/16 . n%256 . 1, each in a /24 of its own.
+func phoneAddress(_ n: Int) -> UInt32 { 0x0A00_0001 | UInt32(n >> 8) << 16 | UInt32(n & 0xFF) << 8 }
+
+func udp(_ message: [UInt8], from address: UInt32, inbound: Bool = true) -> [UInt8] {
+    let client = Endpoint(.v4(address), 5060)
+    return inbound
+        ? FrameBuilder.udp(from: client, to: server, payload: message)
+        : FrameBuilder.udp(from: server, to: client, payload: message)
+}
+
+func register(_ n: Int, cseq: Int, credentials: Bool) -> [UInt8] {
+    let host = NetworkAddress.v4(phoneAddress(n)).text
+    var lines = [
+        "REGISTER sip:pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport",
+        "Max-Forwards: 70", "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)",
+        "To: <sip:\(1000 + n)@pbx.example.com>", "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER",
+        "Contact: <sip:\(1000 + n)@\(host):5060>", "User-Agent: DeskPhone/4.2.1", "Expires: 3600",
+    ]
+    if credentials {
+        lines.append(
+            "Authorization: Digest username=\"\(1000 + n)\", realm=\"pbx.example.com\", nonce=\"n\(n)\", "
+                + "uri=\"sip:pbx.example.com\", response=\"0c5e1f8a9b3d27e4a6f0c1d2e3b4a596\", algorithm=MD5, "
+                + "cnonce=\"c\(n)\", qop=auth, nc=\(String(cseq, radix: 16))")
+    }
+    return SIPText.message(lines)
+}
+
+func ok(_ n: Int, cseq: Int) -> [UInt8] {
+    let host = NetworkAddress.v4(phoneAddress(n)).text
+    return SIPText.message([
+        "SIP/2.0 200 OK", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport=5060",
+        "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)", "To: <sip:\(1000 + n)@pbx.example.com>;tag=s\(n)",
+        "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER", "Contact: <sip:\(1000 + n)@\(host):5060>;expires=3600",
+    ])
+}
+
+func invite(from address: UInt32, callID: String) -> [UInt8] {
+    let host = NetworkAddress.v4(address).text
+    return SIPText.message([
+        "INVITE sip:2087@pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bK\(callID);rport",
+        "Max-Forwards: 70", "From: <sip:1042@pbx.example.com>;tag=f\(callID)", "To: <sip:2087@pbx.example.com>",
+        "Call-ID: \(callID)@\(host)", "CSeq: 1 INVITE", "Contact: <sip:1042@\(host):5060>",
+        "User-Agent: DeskPhone/4.2.1",
+    ])
+}
+
+/// Decodes, classifies and decides one frame, the work the daemon does for each queued packet.
+@inline(__always)
+func decide(
+    _ engine: inout Engine, _ classifier: SIPClassifier, _ frame: [UInt8], _ direction: Direction, at nanoseconds: Int64
+) -> Decision {
+    frame.withUnsafeBytes { bytes in
+        guard case .success(let packet) = PacketDecoder.decode(frame: bytes, linkType: .ethernet) else {
+            preconditionFailure("the benchmark's frames decode")
+        }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[packet.payload])
+        let inspected = InspectedPacket(packet: packet, message: classifier.classify(payload), bytes: payload)
+        return engine.decide(inspected, direction: direction, now: Timestamp(nanoseconds: nanoseconds))
+    }
+}
+
+/// An engine that has seen every phone register (REGISTER answered 200 OK by the server): good history.
+func engineWithRegisteredPhones(_ rules: RuleSet, _ classifier: SIPClassifier) -> Engine {
+    var engine = Engine(rules: rules, servers: [serverAddress])
+    for n in 0..<phones {
+        let at = Int64(n) * 1_000_000
+        _ = decide(&engine, classifier, udp(register(n, cseq: 1, credentials: true), from: phoneAddress(n)), .inbound, at: at)
+        _ = decide(&engine, classifier, udp(ok(n, cseq: 1), from: phoneAddress(n), inbound: false), .outbound, at: at)
+    }
+    return engine
+}
+
+/// The registered phones' engine and their refreshes, built once and carried from iteration to iteration
+/// (the clock goes on), so that iterations measure the steady state and not the set-up.
+final class RefreshRun: @unchecked Sendable {
+    var engine: Engine
+    let frames: [[UInt8]]
+    var clock = Int64(10_000_000_000)
+
+    init() {
+        let rules = RuleSet()
+        engine = engineWithRegisteredPhones(rules, SIPClassifier(limits: rules.classifierLimits))
+        frames = (0..<phones).map { udp(register($0, cseq: 2, credentials: true), from: phoneAddress($0)) }
+    }
+}
+
+let refreshing = RefreshRun()
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident],
+        timeUnits: .nanoseconds,
+        maxDuration: .seconds(10),
+        maxIterations: 1000
+    )
+
+    let rules = RuleSet()
+    let classifier = SIPClassifier(limits: rules.classifierLimits)
+
+    // Each registered phone refreshes its registration once a second: 1000 packets per iteration.
+    Benchmark(
+        "decide an accepted REGISTER refresh from a registered phone (decode and classify included)",
+        configuration: .init(scalingFactor: .kilo)
+    ) { benchmark in
+        var drops = 0
+        benchmark.startMeasurement()
+        for n in 0..<phones {
+            refreshing.clock += 1_000_000
+            if decide(&refreshing.engine, classifier, refreshing.frames[n], .inbound, at: refreshing.clock).drops {
+                drops += 1
+            }
+        }
+        benchmark.stopMeasurement()
+        precondition(drops == 0, "\(drops) refreshes from registered phones were dropped")
+    }
+
+    // A flood of INVITEs from a million distinct addresses at 100,000/s, while the phones keep calling.
+    Benchmark(
+        "spoofed flood: 1M INVITEs from 1M distinct sources, 1000 registered phones calling",
+        configuration: .init(scalingFactor: .mega, maxDuration: .seconds(30), maxIterations: 3)
+    ) { benchmark in
+        var engine = engineWithRegisteredPhones(rules, classifier)
+        var flood = udp(invite(from: 0x0B00_0000, callID: "spoofed"), from: 0x0B00_0000)
+        let calls = (0..<phones).map { udp(invite(from: phoneAddress($0), callID: "c\($0)"), from: phoneAddress($0)) }
+        let sourceOffset = 14 + 12  // Ethernet header, then the IPv4 source address
+        var clock = Int64(10_000_000_000)
+        var phoneDrops = 0
+        benchmark.startMeasurement()
+        for i in 0..<1_000_000 {
+            let address = 0x0B00_0000 | UInt32(i)
+            for k in 0..<4 { flood[sourceOffset + k] = UInt8(truncatingIfNeeded: address >> (24 - 8 * k)) }
+            clock += 10_000
+            blackHole(decide(&engine, classifier, flood, .inbound, at: clock))
+            if i % 1000 == 0, decide(&engine, classifier, calls[i / 1000], .inbound, at: clock).drops { phoneDrops += 1 }
+        }
+        benchmark.stopMeasurement()
+        precondition(phoneDrops == 0, "\(phoneDrops) calls from registered phones were dropped during the flood")
+    }
+}

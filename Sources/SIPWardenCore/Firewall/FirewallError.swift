@@ -1,0 +1,24 @@
+/// A firewall the generator refuses to write.
+public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Default drop with the admin ports open to no network: loading it over SSH locks the admin out.
+    case noAdminNetworks(ports: [UInt16])
+    /// No admin port at all: the same lock-out.
+    case noAdminPorts
+    /// The gateway role accepts SIP only from its proxies, and none is configured.
+    case gatewayWithoutProxies
+
+    public var description: String {
+        switch self {
+        case .noAdminNetworks(let ports):
+            let list = ports.map(String.init).joined(separator: ", ")
+            return "firewall.admin_networks is empty: admin port\(ports.count == 1 ? "" : "s") \(list) would be "
+                + "reachable from nowhere and loading this firewall would lock you out; list your admin networks, "
+                + "or set firewall.allow_no_admin = true for console-only hosts"
+        case .noAdminPorts:
+            return "firewall.admin_ports is empty: no remote management would be reachable and loading this "
+                + "firewall would lock you out; list them, or set firewall.allow_no_admin = true for console-only hosts"
+        case .gatewayWithoutProxies:
+            return "role gateway accepts SIP only from firewall.proxies, and it is empty: list your proxies"
+        }
+    }
+}

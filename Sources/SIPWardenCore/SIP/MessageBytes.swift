@@ -1,0 +1,270 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The bytes of one message and the read-only questions the scanner asks of them.
+///
+/// Kept apart from `MessageScanner` so that calling a helper copies two words, not the message being filled.
+struct MessageBytes {
+    let p: UnsafePointer<UInt8>
+    let count: Int
+}
+
+extension MessageBytes {
+    /// A NAT keep-alive: any payload of at most 8 bytes (RFC 5626 CRLF pings, and the NULs, spaces or
+    /// "hello" some phones send; no SIP message is that short), or a STUN message (RFC 5389).
+    func isKeepAlive() -> Bool {
+        if count <= 8 { return true }
+        // STUN (RFC 5389): two zero bits, a length that fits, and the magic cookie 0x2112A442.
+        guard count >= 20, p[0] & 0xC0 == 0 else { return false }
+        let length = Int(p[2]) << 8 | Int(p[3])
+        return p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xA4 && p[7] == 0x42 && length + 20 == count
+    }
+
+    /// The index of the next byte below 0x20 or equal to 0x7F, or `count`; eight bytes at a time.
+    @inline(__always)
+    func nextControlByte(from start: Int) -> Int {
+        var k = start
+        while k + 8 <= count {
+            let word = self.word(at: k)
+            let hits = (word &- Self.ones &* 0x20) & ~word & Self.highs | Self.zeroBytes(word ^ Self.ones &* 0x7F)
+            if hits != 0 { return k + hits.trailingZeroBitCount / 8 }
+            k += 8
+        }
+        while k < count {
+            if p[k] < 0x20 || p[k] == 0x7F { return k }
+            k += 1
+        }
+        return count
+    }
+
+    /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`; eight bytes at a time.
+    @inline(__always)
+    func firstIndex(of a: UInt8, _ b: UInt8, _ c: UInt8, from start: Int, to end: Int) -> Int {
+        var k = start
+        let (wordA, wordB, wordC) = (Self.ones &* UInt64(a), Self.ones &* UInt64(b), Self.ones &* UInt64(c))
+        while k + 8 <= end {
+            let word = self.word(at: k)
+            let hits = Self.zeroBytes(word ^ wordA) | Self.zeroBytes(word ^ wordB) | Self.zeroBytes(word ^ wordC)
+            if hits != 0 { return k + hits.trailingZeroBitCount / 8 }
+            k += 8
+        }
+        while k < end, p[k] != a, p[k] != b, p[k] != c { k += 1 }
+        return k
+    }
+
+    /// The index of the first `byte` in `start..<end`, or `end`.
+    @inline(__always)
+    func firstIndex(of byte: UInt8, from start: Int, to end: Int) -> Int {
+        firstIndex(of: byte, byte, byte, from: start, to: end)
+    }
+
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The eight bytes at `k`, first byte lowest.
+    @inline(__always)
+    func word(at k: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self)) }
+
+    /// The high bit of each zero byte of `word` set: exact up to the lowest one, which is all callers use.
+    @inline(__always)
+    static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+
+    func isSDPOrMultipart(_ type: ByteRange) -> Bool {
+        guard !type.isEmpty else { return false }
+        let start = Int(type.lowerBound)
+        let end = Int(type.upperBound)
+        return (end - start >= 15 && equalsIgnoringCase(start, start + 15, "application/sdp"))
+            || (end - start >= 10 && equalsIgnoringCase(start, start + 10, "multipart/"))
+    }
+
+    /// Whether an SDP line `a=crypto:` in the body carries an `inline:` key (RFC 4568 SDES). The search
+    /// runs on the "y" of "crypto", a rare byte in SDP, so a body without keys costs about one word per 8 bytes.
+    func hasInlineCryptoKey(_ start: Int, _ end: Int) -> Bool {
+        let prefix: StaticString = "a=crypto:"
+        var y = firstIndex(of: UInt8(ascii: "y"), from: start + 4, to: end)
+        while y < end {
+            let line = y - 4
+            if line + prefix.utf8CodeUnitCount <= end, line == start || p[line - 1] == ByteClass.lf,
+                memcmp(p + line, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0,
+                find("inline:", line, firstIndex(of: ByteClass.lf, from: line, to: end)) != nil
+            {
+                return true
+            }
+            y = firstIndex(of: UInt8(ascii: "y"), from: y + 1, to: end)
+        }
+        return false
+    }
+
+    /// Whether bytes `start..<end` equal `lowercased` ignoring ASCII case (`lowercased` is lower case).
+    /// Eight bytes at a time, case-folded as words; a short tail is read as a word too when the buffer allows.
+    @inline(__always)
+    func equalsIgnoringCase(_ start: Int, _ end: Int, _ lowercased: StaticString) -> Bool {
+        let length = lowercased.utf8CodeUnitCount
+        guard end - start == length else { return false }
+        let expected = lowercased.utf8Start
+        var k = 0
+        while k + 8 <= length {
+            let want = UInt64(littleEndian: UnsafeRawPointer(expected + k).loadUnaligned(as: UInt64.self))
+            if Self.lowercased(word(at: start + k)) != want { return false }
+            k += 8
+        }
+        guard k < length else { return true }
+        guard start + k + 8 <= count else {
+            for i in k..<length where ByteClass.lower(p[start + i]) != expected[i] { return false }
+            return true
+        }
+        var want: UInt64 = 0
+        for i in k..<length { want |= UInt64(expected[i]) << (8 * (i - k)) }
+        let tail = (1 << (8 * (length - k))) &- 1 as UInt64
+        return Self.lowercased(word(at: start + k)) & tail == want
+    }
+
+    /// `word` with each ASCII upper-case letter turned lower case.
+    @inline(__always)
+    static func lowercased(_ word: UInt64) -> UInt64 {
+        let heptets = word & ~highs
+        let upper = (heptets &+ ones &* (0x80 - 0x41)) & ~(heptets &+ ones &* (0x80 - 0x5B)) & ~word & highs
+        return word | upper >> 2
+    }
+
+    func equalBytes(_ a: ByteRange, _ b: ByteRange) -> Bool {
+        a.count == b.count && memcmp(p + Int(a.lowerBound), p + Int(b.lowerBound), a.count) == 0
+    }
+
+    /// The offset of `needle` in `start..<end`, or nil (memchr for the first byte, then memcmp).
+    func find(_ needle: StaticString, _ start: Int, _ end: Int) -> Int? {
+        let length = needle.utf8CodeUnitCount
+        var k = start
+        while end - k >= length {
+            guard let hit = memchr(p + k, Int32(needle.utf8Start[0]), end - k - length + 1) else { return nil }
+            let found = p.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(p + found, needle.utf8Start, length) == 0 { return found }
+            k = found + 1
+        }
+        return nil
+    }
+
+    @inline(__always)
+    func skipWhitespace(_ start: Int, _ end: Int) -> Int {
+        var k = start
+        while k < end, ByteClass.isWhitespace(p[k]) { k += 1 }
+        return k
+    }
+
+    /// `start..<end` without leading and trailing white space.
+    @inline(__always)
+    func trimmed(_ start: Int, _ end: Int) -> ByteRange {
+        let first = skipWhitespace(start, end)
+        var last = end
+        while last > first, ByteClass.isWhitespace(p[last - 1]) { last -= 1 }
+        return ByteRange(first, last)
+    }
+
+    /// Digits only (leading zeros allowed), saturating above 2^63; nil for anything else.
+    func wholeNumber(_ range: ByteRange) -> UInt64? {
+        guard !range.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for k in range.range {
+            guard ByteClass.isDigit(p[k]) else { return nil }
+            value = value > UInt64(Int64.max) / 10 ? UInt64(Int64.max) : value * 10 + UInt64(p[k] &- 0x30)
+        }
+        return value
+    }
+
+    /// `:port` at `k`, or 0 when there is none.
+    func port(_ k: inout Int, _ end: Int) -> UInt16 {
+        guard k < end, p[k] == UInt8(ascii: ":") else { return 0 }
+        k += 1
+        var value = 0
+        while k < end, ByteClass.isDigit(p[k]) {
+            value = min(value * 10 + Int(p[k] &- 0x30), 65536)
+            k += 1
+        }
+        return value <= 65535 ? UInt16(value) : 0
+    }
+
+    /// The index of the `"` closing the quoted string that opens at `start`, honouring `\\` escapes.
+    func closingQuote(_ start: Int, _ end: Int) -> Int? {
+        var k = firstIndex(of: ByteClass.quote, ByteClass.backslash, ByteClass.backslash, from: start + 1, to: end)
+        while k < end {
+            if p[k] == ByteClass.quote { return k }
+            k = firstIndex(of: ByteClass.quote, ByteClass.backslash, ByteClass.backslash, from: k + 2, to: end)
+        }
+        return nil
+    }
+
+    /// Whether `start..<end` begins with `scheme:`.
+    func hasScheme(_ start: Int, _ end: Int) -> Bool {
+        var k = start
+        while k < end, ByteClass.isSchemeCharacter(p[k]) { k += 1 }
+        return k > start && k < end && p[k] == UInt8(ascii: ":")
+    }
+
+    /// Splits a URI into scheme, user, host and port. `valid` is false without a scheme;
+    /// `hasHeaders` is true when a `?headers` part follows the host.
+    func parseURI(_ start: Int, _ end: Int) -> (uri: SIPURI, valid: Bool, hasHeaders: Bool) {
+        var uri = SIPURI()
+        uri.whole = ByteRange(start, end)
+        guard hasScheme(start, end) else { return (uri, false, false) }
+        var k = start
+        while p[k] != UInt8(ascii: ":") { k += 1 }
+        uri.scheme = ByteRange(start, k)
+        k += 1
+        let isSIP =
+            equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sip")
+            || equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sips")
+        guard isSIP else {
+            if equalsIgnoringCase(start, Int(uri.scheme.upperBound), "tel") {
+                let userStart = k
+                while k < end, p[k] != UInt8(ascii: ";") { k += 1 }
+                uri.user = ByteRange(userStart, k)
+            }
+            return (uri, true, false)
+        }
+        // userinfo ends at the first "@" (an "@" inside it must be escaped); the user ends at ":".
+        let userStart = k
+        let at = firstIndex(of: UInt8(ascii: "@"), from: k, to: end)
+        if at < end {
+            var userEnd = userStart
+            while userEnd < at, p[userEnd] != UInt8(ascii: ":") { userEnd += 1 }
+            uri.user = ByteRange(userStart, userEnd)
+            k = at + 1
+        }
+        let hostStart = k
+        if k < end, p[k] == UInt8(ascii: "[") {
+            while k < end, p[k] != UInt8(ascii: "]") { k += 1 }
+            k = min(k + 1, end)
+        } else {
+            k = firstIndex(of: UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "?"), from: k, to: end)
+        }
+        uri.host = ByteRange(hostStart, k)
+        uri.port = port(&k, end)
+        let hasHeaders = firstIndex(of: UInt8(ascii: "?"), from: k, to: end) < end
+        return (uri, !uri.host.isEmpty, hasHeaders)
+    }
+
+    func assign(_ value: ByteRange, toDigestParameter start: Int, _ end: Int, in fields: inout DigestFields) {
+        switch end - start {
+        case 2:
+            if equalsIgnoringCase(start, end, "nc") { fields.nc = value }
+        case 3:
+            if equalsIgnoringCase(start, end, "uri") { fields.uri = value }
+            if equalsIgnoringCase(start, end, "qop") { fields.qop = value }
+        case 5:
+            if equalsIgnoringCase(start, end, "realm") { fields.realm = value }
+            if equalsIgnoringCase(start, end, "nonce") { fields.nonce = value }
+        case 6:
+            if equalsIgnoringCase(start, end, "cnonce") { fields.cnonce = value }
+            if equalsIgnoringCase(start, end, "opaque") { fields.opaque = value }
+        case 8:
+            if equalsIgnoringCase(start, end, "username") { fields.username = value }
+            if equalsIgnoringCase(start, end, "response") { fields.response = value }
+        case 9:
+            if equalsIgnoringCase(start, end, "algorithm") { fields.algorithm = value }
+        default: break
+        }
+    }
+}

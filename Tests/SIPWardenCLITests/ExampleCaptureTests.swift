@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// The README's quick start replays `Examples/mixed.pcap` with the shipped rules: what it promises there.
+@Suite struct ExampleCaptureTests {
+    static let arguments = [
+        "replay", "--config", "Rules/sipwarden.toml", "--server", "203.0.113.5", "--server", "2001:db8::5",
+    ]
+
+    @Test func theBundledCaptureBansItsScannersAndNeverDropsTheServer() throws {
+        let run = try CLITests.run(Self.arguments + ["--json", "Examples/mixed.pcap"])
+        #expect(run.status == 0)
+        let summary = try CLITests.json(Substring(run.stdout))
+        #expect(summary["packets"] as? Int == 3000)
+        let bans = try #require(summary["bans"] as? [[String: Any]])
+        #expect(bans.map { $0["source"] as? String } == ["192.0.2.116/32", "203.0.113.56/32"])
+        #expect(bans.allSatisfy { $0["reason"] as? String == "scanner" && $0["ttl"] as? String == "10m" })
+        let sources = try #require(summary["top_sources"] as? [[String: Any]])
+        let server = try #require(sources.first { $0["source"] as? String == "203.0.113.5" })
+        #expect(server["drops"] as? Int == 0)
+        let reasons = try #require(summary["reasons"] as? [String: Int])
+        #expect(reasons["outbound"] == 1536)
+        // The calls to +49 numbers from addresses that never registered in the capture are held.
+        #expect(reasons["toll-fraud"] == 57)
+    }
+
+    @Test func everyDropInTheBundledCaptureHasAReason() throws {
+        let verdicts = FileManager.default.temporaryDirectory.appendingPathComponent("example-\(getpid()).jsonl")
+        defer { try? FileManager.default.removeItem(at: verdicts) }
+        let run = try CLITests.run(Self.arguments + ["--verdicts", verdicts.path, "Examples/mixed.pcap"])
+        #expect(run.status == 0)
+        let lines = try String(contentsOf: verdicts, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3000)
+        var dropReasons: Set<String> = []
+        for line in lines {
+            let verdict = try CLITests.json(line)
+            if verdict["verdict"] as? String == "drop" { dropReasons.insert(verdict["reason"] as? String ?? "") }
+            if verdict["direction"] as? String == "outbound" { #expect(verdict["verdict"] as? String == "accept") }
+        }
+        #expect(dropReasons == ["scanner", "banned", "toll-fraud", "not-sip"])
+    }
+}
