@@ -141,7 +141,9 @@ import Testing
         }
         for _ in 0..<2000 {
             var bytes = valid
-            for _ in 0..<4 { bytes[Int.random(in: 0..<bytes.count, using: &random)] = .random(in: 0...255, using: &random) }
+            for _ in 0..<4 {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] = .random(in: 0...255, using: &random)
+            }
             _ = q.run(bytes, 1, 2)
         }
         #expect(q.run(valid, 0, 3).messages == 1)
