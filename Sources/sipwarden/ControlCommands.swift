@@ -114,9 +114,9 @@ struct StatsCommand: ParsableCommand {
             rows.append(["table \(table.name)", "\(table.entries) of \(table.capacity)"])
         }
         for source in stats.topSources {
+            let notes = (source.banned ? ", banned" : "") + (source.good ? ", good history" : "")
             rows.append([
-                "top \(source.address)",
-                "score \(Int(source.score.rounded())), \(source.packets) packets\(source.banned ? ", banned" : "")",
+                "top \(source.address)", "score \(Int(source.score.rounded())), \(source.packets) packets\(notes)",
             ])
         }
         print(table(rows))

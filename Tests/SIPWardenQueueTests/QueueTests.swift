@@ -178,7 +178,7 @@ import Testing
             ],
             messages: ["INVITE": 7, "response": 3], tables: [.init(name: "sources", entries: 4, capacity: 1024)],
             activeBans: 1, bansIssued: 1,
-            topSources: [.init(address: "203.0.113.9", score: 120, packets: 3, banned: true)])
+            topSources: [.init(address: "203.0.113.9", score: 120, packets: 3, banned: true, good: false)])
         _ = metrics.render(stats)
         stats.verdicts[0].count = 9
         let text = String(decoding: metrics.render(stats), as: UTF8.self)

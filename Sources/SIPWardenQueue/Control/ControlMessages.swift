@@ -71,6 +71,8 @@ public struct DaemonStats: Codable, Equatable, Sendable {
         public var score: Double
         public var packets: Int
         public var banned: Bool
+        /// A REGISTER or INVITE of it succeeded: limits are relaxed and it is never evicted.
+        public var good: Bool
     }
 
     public var mode: String

@@ -68,6 +68,7 @@ public final class ControlServer: Sendable {
         do {
             response = handler(try JSONDecoder().decode(ControlRequest.self, from: Data(line)))
         } catch {
+            logger.warning("control request not understood", metadata: ["bytes": "\(line.count)"])
             response = .failed("not a control request")
         }
         guard var reply = try? JSONEncoder().encode(response) else { return }

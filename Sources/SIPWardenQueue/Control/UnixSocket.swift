@@ -47,18 +47,6 @@ final class SocketDescriptor: @unchecked Sendable {
         return data
     }
 
-    /// Reads until end of input, `limit` bytes or a timeout.
-    func readAll(limit: Int = 16 << 20) -> [UInt8] {
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while data.count < limit {
-            let count = retryingInterrupts { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
-            if count <= 0 { break }
-            data += buffer[0..<count]
-        }
-        return data
-    }
-
     /// Writes all of `bytes`; false when the peer went away or timed out.
     @discardableResult
     func write(_ bytes: [UInt8]) -> Bool {

@@ -222,7 +222,8 @@ public final class Daemon: Sendable {
             }
             sources += (snapshot?.1.topSources ?? []).map {
                 DaemonStats.Source(
-                    address: $0.address.description, score: $0.score, packets: $0.packets, banned: $0.banned)
+                    address: $0.address.description, score: $0.score, packets: $0.packets, banned: $0.banned,
+                    good: $0.good)
             }
         }
         sources.sort { ($0.score, $1.address) > ($1.score, $0.address) }
