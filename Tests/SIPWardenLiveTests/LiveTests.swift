@@ -56,6 +56,17 @@ struct LiveTests {
         #expect(try network.legitimateCalls(3, from: Self.flooder, port: 5074))
     }
 
+    @Test func anIPv6FloodIsBannedInTheIPv6SetWhileAnIPv6PhoneCalls() throws {
+        let (network, daemon) = try Self.serverWithDaemon("ipv6")
+        defer { network.tearDown() }
+        let flooder = "fd78::3"
+        try network.inviteFlood(from: flooder)
+        #expect(try network.banSetMembers("sipwarden-v6-c1").contains(flooder))
+        #expect(try daemon.bans() == [flooder])
+        #expect(try network.legitimateCalls(5, from: "fd78::2", port: 5076))
+        #expect(try network.legitimateCalls(5))
+    }
+
     @Test(arguments: [
         ("10.78.0.4", ["sipvicious_svmap", "-b", "10.78.0.4", "-p", "5060", "10.78.0.1"]),
         ("10.78.0.5", ["sipvicious_svwar", "-b", "10.78.0.5", "-e", "100-400", "-m", "INVITE", "10.78.0.1"]),

@@ -8,6 +8,9 @@ final class TestNetwork {
     static let server = "10.78.0.1"
     static let phone = "10.78.0.2"
     static let clients = (2...9).map { "10.78.0.\($0)" }
+    /// The same hosts over IPv6 (fd78::/64, unique local: never routed anywhere).
+    static let serverV6 = "fd78::1"
+    static let clientsV6 = (2...9).map { "fd78::\($0)" }
     nonisolated(unsafe) static var counter = 0
 
     let serverNamespace: String
@@ -46,6 +49,11 @@ final class TestNetwork {
             try server(["ip", "addr", "add", "\(Self.server)/24", "dev", serverLink])
             try server(["ip", "link", "set", serverLink, "up"])
             for address in Self.clients { try client(["ip", "addr", "add", "\(address)/24", "dev", clientLink]) }
+            // No duplicate address detection: the addresses are usable at once.
+            try server(["ip", "-6", "addr", "add", "\(Self.serverV6)/64", "dev", serverLink, "nodad"])
+            for address in Self.clientsV6 {
+                try client(["ip", "-6", "addr", "add", "\(address)/64", "dev", clientLink, "nodad"])
+            }
             try client(["ip", "link", "set", clientLink, "up"])
         } catch {
             tearDown()
@@ -98,17 +106,23 @@ final class TestNetwork {
         return program
     }
 
-    /// sipp's UAS on the server's SIP port.
+    /// sipp's UAS on the server's SIP port, over IPv4 and over IPv6.
     func startServerUAS() throws {
-        try startOnServer(
-            ["sipp", "-sn", "uas", "-i", Self.server, "-p", "5060", "-nostdin", "-timeout", "120s"], log: "uas.log")
+        for (address, log) in [(Self.server, "uas.log"), (Self.serverV6, "uas6.log")] {
+            try startOnServer(
+                ["sipp", "-sn", "uas", "-i", address, "-p", "5060", "-nostdin", "-timeout", "120s"], log: log)
+        }
         usleep(300_000)
     }
+
+    /// The server's address in the family of `client`, as sipp's remote host.
+    static func remote(for client: String) -> String { client.contains(":") ? "[\(serverV6)]:5060" : "\(server):5060" }
 
     /// sipp calls from `address`, `rate` per second, each held 100 ms: sipp exits 0 when all completed.
     static func callArguments(_ count: Int, from address: String, port: Int, rate: Int = 10) -> [String] {
         [
-            "sipp", "-sn", "uac", "\(server):5060", "-i", address, "-p", "\(port)", "-m", "\(count)", "-r", "\(rate)",
+            "sipp", "-sn", "uac", remote(for: address), "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
+            "\(rate)",
             "-l", "10", "-d", "100", "-nostdin", "-timeout", "20s", "-recv_timeout", "5000",
         ]
     }
@@ -125,7 +139,7 @@ final class TestNetwork {
     {
         try client(
             [
-                "sipp", "-sn", "uac", "\(Self.server):5060", "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
+                "sipp", "-sn", "uac", Self.remote(for: address), "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
                 "\(rate)", "-l", "\(count)", "-nostdin", "-timeout", "6s", "-recv_timeout", "1000",
             ], timeout: 15)
     }
@@ -138,10 +152,10 @@ final class TestNetwork {
             .map(String.init)
     }
 
-    /// Every address in any of the rules' ban sets.
+    /// Every address in any of the rules' ban sets, IPv4 and IPv6.
     func bannedInKernel(_ sets: BanSets) throws -> Set<String> {
         var all = Set<String>()
-        for set in sets.sets where set.family == .v4 { all.formUnion(try banSetMembers(set.name)) }
+        for set in sets.sets { all.formUnion(try banSetMembers(set.name)) }
         return all
     }
 
