@@ -96,6 +96,13 @@ struct LiveTests {
     @Test func sipKeepsFlowingAfterTheDaemonIsKilled() throws {
         let (network, daemon) = try Self.serverWithDaemon("kill")
         defer { network.tearDown() }
+        // A second daemon cannot take the queues: one clear line, exit 1, and the first goes on.
+        let second = try Command.run(
+            ["ip", "netns", "exec", network.serverNamespace, LiveDaemon.binary, "run", "--config", daemon.config.path],
+            timeout: 10)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("bind NFQUEUE 0"))
+        #expect(try network.legitimateCalls(3))
         daemon.process.signal(SIGKILL)
         #expect(daemon.process.wait(timeout: 5) != nil)
         #expect(try network.legitimateCalls(10))

@@ -23,10 +23,9 @@ public final class QueueSocket: @unchecked Sendable {
         self.handle = handle
         self.queue = queue
         batch = settings.batch
+        // Every stored property is set: from here a throw runs `deinit`, which closes the socket.
         guard cnfq_bind(handle) == 0 else {
-            let error = SystemCallError.last("bind NFQUEUE \(queue)")
-            cnfq_close(handle)
-            throw error
+            throw .last("bind NFQUEUE \(queue) (another process holding it, or no CAP_NET_ADMIN?)")
         }
         bound = true
     }
