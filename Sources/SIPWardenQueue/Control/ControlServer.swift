@@ -1,7 +1,5 @@
-import Dispatch
 import Foundation
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,12 +8,10 @@ import Synchronization
 /// The daemon's control socket: a Unix stream socket, mode 0600, answering one JSON request line per
 /// connection on its own thread (never on a queue's).
 public final class ControlServer: Sendable {
-    let listener: SocketDescriptor
+    let loop: AcceptLoop
     let path: String
     let handler: @Sendable (ControlRequest) -> ControlResponse
     let logger: Logger
-    let stopping = Atomic<Bool>(false)
-    let finished = DispatchSemaphore(value: 0)
 
     /// Listens on `path`, replacing a stale socket file left by a daemon that died; fails when another
     /// daemon answers there.
@@ -32,33 +28,23 @@ public final class ControlServer: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        listener = try SocketDescriptor.stream(AF_UNIX)
+        let listener = try SocketDescriptor.stream(AF_UNIX)
         // The socket file is created 0600: only root may ask for bans, unbans and stats.
         let previous = umask(0o177)
         let bound = try SocketDescriptor.withUnixAddress(path) { bind(listener.fd, $0, $1) }
         umask(previous)
         guard bound == 0 else { throw .last("bind control socket \(path)") }
         guard listen(listener.fd, 16) == 0 else { throw .last("listen on control socket \(path)") }
-        listener.setTimeout(seconds: 0.25)
+        loop = AcceptLoop(listener)
     }
 
     public func start() {
-        let thread = Thread { [self] in
-            while !stopping.load(ordering: .relaxed) {
-                guard let client = listener.accept() else { continue }
-                client.setTimeout(seconds: 5)
-                serve(client)
-            }
-            finished.signal()
-        }
-        thread.name = "sipwarden-control"
-        thread.start()
+        loop.start(name: "sipwarden-control") { [self] in serve($0) }
     }
 
     /// Stops answering and removes the socket file.
     public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        _ = finished.wait(timeout: .now() + 2)
+        loop.stop()
         unlink(path)
     }
 

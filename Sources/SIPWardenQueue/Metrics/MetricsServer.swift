@@ -1,7 +1,5 @@
-import Dispatch
 import Foundation
 import SIPWardenCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,17 +8,15 @@ import Synchronization
 /// A tiny HTTP/1.0 responder on a loopback address: `GET /metrics` answers the Prometheus text, on its
 /// own thread, one connection at a time (a scraper is one client every few seconds).
 public final class MetricsServer: Sendable {
-    let listener: SocketDescriptor
+    let loop: AcceptLoop
     public let endpoint: RuleSet.Endpoint
     let render: @Sendable () -> [UInt8]
-    let stopping = Atomic<Bool>(false)
-    let finished = DispatchSemaphore(value: 0)
 
     public init(endpoint: RuleSet.Endpoint, render: @escaping @Sendable () -> [UInt8]) throws(SystemCallError) {
         self.endpoint = endpoint
         self.render = render
         let family = endpoint.address.family == .v4 ? AF_INET : AF_INET6
-        listener = try SocketDescriptor.stream(family)
+        let listener = try SocketDescriptor.stream(family)
         var on: Int32 = 1
         setsockopt(listener.fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         let bound: Int32
@@ -50,25 +46,15 @@ public final class MetricsServer: Sendable {
         }
         guard bound == 0 else { throw .last("bind metrics address \(endpoint)") }
         guard listen(listener.fd, 16) == 0 else { throw .last("listen on metrics address \(endpoint)") }
-        listener.setTimeout(seconds: 0.25)
+        loop = AcceptLoop(listener)
     }
 
     public func start() {
-        let thread = Thread { [self] in
-            while !stopping.load(ordering: .relaxed) {
-                guard let client = listener.accept() else { continue }
-                client.setTimeout(seconds: 5)
-                answer(client)
-            }
-            finished.signal()
-        }
-        thread.name = "sipwarden-metrics"
-        thread.start()
+        loop.start(name: "sipwarden-metrics") { [self] in answer($0) }
     }
 
     public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        _ = finished.wait(timeout: .now() + 2)
+        loop.stop()
     }
 
     func answer(_ client: SocketDescriptor) {

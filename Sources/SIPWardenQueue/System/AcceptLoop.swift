@@ -1,0 +1,37 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A listening socket served on a thread of its own, one connection at a time, until `stop()`: the
+/// control socket and the metrics responder each run one, never on a queue's thread.
+final class AcceptLoop: Sendable {
+    let listener: SocketDescriptor
+    let stopping = Atomic<Bool>(false)
+    let finished = DispatchSemaphore(value: 0)
+
+    /// `listener` is bound and listening; its receive timeout bounds how long `stop()` takes.
+    init(_ listener: SocketDescriptor) {
+        listener.setTimeout(seconds: 0.25)
+        self.listener = listener
+    }
+
+    /// Starts the thread `name`, handing each accepted connection (with a 5 s timeout) to `serve`.
+    func start(name: String, serve: @escaping @Sendable (SocketDescriptor) -> Void) {
+        let thread = Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                guard let client = listener.accept() else { continue }
+                client.setTimeout(seconds: 5)
+                serve(client)
+            }
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Stops accepting and waits (at most 2 s) for the thread to end.
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        _ = finished.wait(timeout: .now() + 2)
+    }
+}
