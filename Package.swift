@@ -65,10 +65,12 @@ let package = Package(
             dependencies: ["SIPWardenCapture", "SIPWardenCore"]
         ),
         .testTarget(name: "SIPWardenQueueTests", dependencies: ["SIPWardenQueue", "SIPWardenCore"]),
+        // Time-bounded runs of real programs, for the tests that drive the binary and system tools.
+        .target(name: "SIPWardenTestSupport", path: "Tests/SIPWardenTestSupport"),
         // Runs the built binary; `swift build` must have built it first.
-        .testTarget(name: "SIPWardenCLITests"),
+        .testTarget(name: "SIPWardenCLITests", dependencies: ["SIPWardenTestSupport"]),
         // Root only: network namespaces, iptables, sipp and SIPVicious against `sipwarden run`.
-        .testTarget(name: "SIPWardenLiveTests", dependencies: ["SIPWardenCore"]),
+        .testTarget(name: "SIPWardenLiveTests", dependencies: ["SIPWardenCore", "SIPWardenTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

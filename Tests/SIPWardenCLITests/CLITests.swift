@@ -1,4 +1,5 @@
 import Foundation
+import SIPWardenTestSupport
 import Testing
 
 /// Runs the built `sipwarden` binary: exit codes, messages on stderr, and output formats.

@@ -1,4 +1,5 @@
 import Foundation
+import SIPWardenTestSupport
 import Testing
 
 /// The generated firewall (ipset + iptables-restore + ip6tables-restore) loaded on a test server in a

@@ -1,5 +1,6 @@
 import Foundation
 import SIPWardenCore
+import SIPWardenTestSupport
 import Testing
 
 /// `sipwarden run` inline between real SIP peers: sipp as UAS on the server host, sipp calls, an INVITE
@@ -75,7 +76,7 @@ struct LiveTests {
     func sipviciousIsBannedInTheKernel(attacker: String, command: [String]) throws {
         let (network, daemon) = try Self.serverWithDaemon("sipvicious")
         defer { network.tearDown() }
-        try network.client(from: attacker, ["timeout", "6"] + command, timeout: 10)
+        try network.client(from: attacker, ["timeout", "-k", "2", "6"] + command, timeout: 10)
         #expect(try network.bannedInKernel(Self.banSets).contains(attacker))
         #expect(try daemon.bans().contains(attacker))
         #expect(try network.legitimateCalls(5))
@@ -97,8 +98,8 @@ struct LiveTests {
         let (network, daemon) = try Self.serverWithDaemon("kill")
         defer { network.tearDown() }
         // A second daemon cannot take the queues: one clear line, exit 1, and the first goes on.
-        let second = try Command.run(
-            ["ip", "netns", "exec", network.serverNamespace, LiveDaemon.binary, "run", "--config", daemon.config.path],
+        let second = try Subprocess.run(
+            "ip", ["netns", "exec", network.serverNamespace, LiveDaemon.binary, "run", "--config", daemon.config.path],
             timeout: 10)
         #expect(second.status == 1)
         #expect(second.stderr.contains("bind NFQUEUE 0"))

@@ -1,4 +1,5 @@
 import Foundation
+import SIPWardenTestSupport
 import Testing
 
 /// The README's quick start runs `scripts/try-inline`: what it shows must stay true.
@@ -11,7 +12,7 @@ struct TryInlineTests {
     }()
 
     @Test func theDemoBansTheFlooderInTheKernelWhileThePhoneKeepsCalling() throws {
-        let result = try Command.run([Self.script], timeout: 90, environment: ["SIPWARDEN": LiveDaemon.binary])
+        let result = try Subprocess.run(Self.script, [], environment: ["SIPWARDEN": LiveDaemon.binary], timeout: 90)
         #expect(result.status == 0, "\(result.stderr.suffix(600))")
         let output = result.stdout
         #expect(output.contains("sipwarden ban src=10.79.0.66 mode=enforce"))

@@ -1,4 +1,5 @@
 import Foundation
+import SIPWardenTestSupport
 import Synchronization
 
 /// Whether the tests run as root: live tests (namespaces, netfilter) need it.
@@ -38,7 +39,7 @@ struct NetworkNamespace {
 
     /// Starts a long-running command inside the namespace; stop it with `stop(_:)`.
     func start(_ command: [String]) throws -> Process {
-        let process = try Subprocess.start("ip", ["netns", "exec", name] + command)
+        let process = Subprocess.start("ip", ["netns", "exec", name] + command)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -1,5 +1,6 @@
 import Foundation
 import SIPWardenCore
+import SIPWardenTestSupport
 
 /// `sipwarden run` on the server host, with a rule file of the test's own, and its CLI beside it.
 final class LiveDaemon {
@@ -49,8 +50,8 @@ final class LiveDaemon {
             guard process.isRunning else { break }
             usleep(50_000)
         }
-        throw CommandFailure(
-            command: "sipwarden run", result: .init(status: -1, stdout: "", stderr: process.output))
+        throw Subprocess.Failure(
+            command: "sipwarden run", result: ProcessResult(status: -1, stdout: "", stderr: process.output))
     }
 
     /// Runs a `sipwarden` command against this daemon on the server host.

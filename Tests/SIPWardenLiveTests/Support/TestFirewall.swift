@@ -1,4 +1,5 @@
 import Foundation
+import SIPWardenTestSupport
 
 /// Loads the firewall `sipwarden firewall` generates on the server host, as `load-firewall` does on a
 /// real one: the ipset ban sets, then the iptables and ip6tables rules (SIP queued in both directions, ban marks into
@@ -11,7 +12,7 @@ enum TestFirewall {
         ]
         for (format, loader) in loaders {
             let ruleset = network.directory.appendingPathComponent("firewall.\(format)")
-            try Command.check([LiveDaemon.binary, "firewall", "--config", config.path, "--format", format])
+            try Subprocess.check(LiveDaemon.binary, ["firewall", "--config", config.path, "--format", format])
                 .write(to: ruleset, atomically: true, encoding: .utf8)
             try network.server(["sh", "-c", "\(loader.joined(separator: " ")) < \(ruleset.path)"])
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SIPWardenCore
+import SIPWardenTestSupport
 
 /// Two test hosts in private network namespaces joined by a veth pair: the server (10.78.0.1, where the
 /// daemon, the firewall and sipp's UAS run) and the client (10.78.0.2–.9, legitimate phones and
@@ -38,12 +39,14 @@ final class TestNetwork {
         let serverLink = "swd\(tag)a"
         clientLink = "swd\(tag)b"
         do {
-            try Command.check(["ip", "netns", "add", serverNamespace])
-            try Command.check(["ip", "netns", "add", clientNamespace])
-            try Command.check([
-                "ip", "link", "add", serverLink, "netns", serverNamespace, "type", "veth", "peer", "name", clientLink,
-                "netns", clientNamespace,
-            ])
+            try Subprocess.check("ip", ["netns", "add", serverNamespace])
+            try Subprocess.check("ip", ["netns", "add", clientNamespace])
+            try Subprocess.check(
+                "ip",
+                [
+                    "link", "add", serverLink, "netns", serverNamespace, "type", "veth", "peer", "name", clientLink,
+                    "netns", clientNamespace,
+                ])
             try server(["ip", "link", "set", "lo", "up"])
             try client(["ip", "link", "set", "lo", "up"])
             try server(["ip", "addr", "add", "\(Self.server)/24", "dev", serverLink])
@@ -64,21 +67,21 @@ final class TestNetwork {
     /// Runs a command on the server host.
     @discardableResult
     func server(_ arguments: [String], timeout: Double = 30) throws -> String {
-        try Command.check(["ip", "netns", "exec", serverNamespace] + arguments, timeout: timeout)
+        try Subprocess.check("ip", ["netns", "exec", serverNamespace] + arguments, timeout: timeout)
     }
 
     /// Runs a command on the client host (exit status is the caller's to judge).
     @discardableResult
-    func client(_ arguments: [String], timeout: Double = 30) throws -> Command.Result {
-        try Command.run(
-            ["ip", "netns", "exec", clientNamespace] + arguments, timeout: timeout,
-            environment: ["HOME": directory.path])
+    func client(_ arguments: [String], timeout: Double = 30) throws -> ProcessResult {
+        try Subprocess.run(
+            "ip", ["netns", "exec", clientNamespace] + arguments, environment: ["HOME": directory.path],
+            timeout: timeout)
     }
 
     /// Runs a tool that cannot choose its source address (SIPVicious binds, but sends from the route's
     /// preferred source) from `address`, then gives the route back to the phone.
     @discardableResult
-    func client(from address: String, _ arguments: [String], timeout: Double) throws -> Command.Result {
+    func client(from address: String, _ arguments: [String], timeout: Double) throws -> ProcessResult {
         let subnet = "10.78.0.0/24"
         _ = try client(["ip", "route", "replace", subnet, "dev", clientLink, "src", address])
         defer { _ = try? client(["ip", "route", "replace", subnet, "dev", clientLink, "src", Self.phone]) }
@@ -135,7 +138,7 @@ final class TestNetwork {
     /// An INVITE flood from `address`: `count` calls at `rate` per second, bounded in time.
     @discardableResult
     func inviteFlood(from address: String, count: Int = 2000, rate: Int = 1000, port: Int = 5071) throws
-        -> Command.Result
+        -> ProcessResult
     {
         try client(
             [
@@ -163,8 +166,8 @@ final class TestNetwork {
     func tearDown() {
         for program in background.reversed() { program.stop() }
         background.removeAll()
-        _ = try? Command.run(["ip", "netns", "del", serverNamespace])
-        _ = try? Command.run(["ip", "netns", "del", clientNamespace])
+        _ = try? Subprocess.run("ip", ["netns", "del", serverNamespace])
+        _ = try? Subprocess.run("ip", ["netns", "del", clientNamespace])
     }
 
     deinit { tearDown() }
