@@ -64,7 +64,10 @@ let package = Package(
             name: "SIPWardenCaptureTests",
             dependencies: ["SIPWardenCapture", "SIPWardenCore"]
         ),
-        .testTarget(name: "SIPWardenQueueTests", dependencies: ["SIPWardenQueue", "SIPWardenCore"]),
+        .testTarget(
+            name: "SIPWardenQueueTests",
+            dependencies: ["SIPWardenQueue", "SIPWardenCore", .product(name: "Logging", package: "swift-log")]
+        ),
         // Time-bounded runs of real programs, for the tests that drive the binary and system tools.
         .target(name: "SIPWardenTestSupport", path: "Tests/SIPWardenTestSupport"),
         // Runs the built binary; `swift build` must have built it first.

@@ -62,7 +62,9 @@ cnfq_queue *cnfq_open(const cnfq_config *config) {
         queue->messages[i].msg_hdr.msg_iovlen = 1;
     }
 
-    queue->socket = mnl_socket_open(NETLINK_NETFILTER);
+    // Close-on-exec: the ipset and nft processes started for an unban must not inherit the queue socket
+    // (a leftover copy would keep the queue bound, with nobody reading, after the daemon died).
+    queue->socket = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (queue->socket == NULL) goto fail;
     if (mnl_socket_bind(queue->socket, 0, MNL_SOCKET_AUTOPID) < 0) goto fail;
     int on = 1;

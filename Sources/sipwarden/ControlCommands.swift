@@ -94,7 +94,7 @@ struct StatsCommand: ParsableCommand {
         var rows = [
             ["mode", stats.mode], ["uptime", RuleDuration.text(Int64(max(stats.uptimeSeconds, 1)) * 1_000_000_000)],
             ["packets", String(stats.packets)],
-            ["bans", "\(stats.activeBans) in force, \(stats.bansIssued) issued"],
+            ["bans", "\(stats.activeBans) in force, \(stats.bansIssued) issued, \(stats.bansUnlisted) not listed"],
         ]
         for queue in stats.queues {
             let kernel =

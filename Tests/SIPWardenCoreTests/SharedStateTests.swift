@@ -130,6 +130,18 @@ import Testing
         #expect(snapshot.counters.bans == 1)
     }
 
+    @Test func aTCPSegmentWhoseFirstMessageBansKeepsTheBanOverTheNextMessagesDrop() {
+        var q = TwoQueues()
+        let scan = Transaction(method: "OPTIONS", userAgent: "friendly-scanner").request
+        let segment = PacketBuilder.ipv4(
+            source: "203.0.113.9", destination: SharedStateTests.server, protocol: 6,
+            payload: PacketBuilder.tcp(payload: Array((scan + scan).utf8)))
+        let outcome = q.run(segment, 0, 1)
+        #expect(outcome.messages == 2)
+        #expect(outcome.decision.verdict == .ban, "the kernel must get the ban mark: \(outcome.decision)")
+        #expect(outcome.decision.reason == .scanner)
+    }
+
     @Test func anyBytesGetAVerdictAndNeverACrash() {
         var q = TwoQueues()
         var random = SystemRandomNumberGenerator()

@@ -1,5 +1,6 @@
 import CNetfilterQueue
 import Foundation
+import Logging
 import Testing
 
 @testable import SIPWardenCore
@@ -45,6 +46,16 @@ import Testing
         #expect(b.coalesced?.verdict == Self.drop)
         #expect(b.coalesced?.id == 4)
         #expect(individual(b) == [3])
+    }
+
+    @Test func aBatchAcrossTheIDWrapEndsAtTheLastIDReceived() {
+        // The kernel numbers packets modulo 2^32: 0 and 1 come after 0xFFFFFFFF, and a batch verdict for
+        // 0xFFFFFFFF would leave them without one.
+        let b = batch([
+            (0xFFFF_FFFE, Self.accept, 0), (0xFFFF_FFFF, Self.accept, 0), (0, Self.accept, 0), (1, Self.accept, 0),
+        ])
+        #expect(b.coalesced?.id == 1)
+        #expect(individual(b).isEmpty)
     }
 
     @Test func aLonePacketGetsItsOwnVerdict() {
@@ -177,7 +188,7 @@ import Testing
                 .init(verdict: "accept", reason: "sip", count: 6), .init(verdict: "ban", reason: "scanner", count: 1),
             ],
             messages: ["INVITE": 7, "response": 3], tables: [.init(name: "sources", entries: 4, capacity: 1024)],
-            activeBans: 1, bansIssued: 1,
+            activeBans: 1, bansIssued: 1, bansUnlisted: 0,
             topSources: [.init(address: "203.0.113.9", score: 120, packets: 3, banned: true, good: false)])
         _ = metrics.render(stats)
         stats.verdicts[0].count = 9
@@ -189,5 +200,25 @@ import Testing
         #expect(text.contains("sipwarden_table_entries{table=\"sources\"} 4"))
         #expect(text.contains("sipwarden_active_bans 1"))
         #expect(!text.contains("203.0.113.9"))
+    }
+}
+
+@Suite struct BanRegistryTests {
+    static func ban(_ n: Int, at time: Timestamp) -> BanRecord {
+        BanRecord(
+            time: time, target: IPPrefix(address: IPAddress(v4: 0x0A00_0000 | UInt32(n)), length: 32),
+            reason: .scanner, ttl: 600_000_000_000, score: 100)
+    }
+
+    @Test func theListingIsBoundedAndCountsWhatItLeavesOut() {
+        let registry = BanRegistry(logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, capacity: 100)
+        let now = MonotonicClock.now()
+        for n in 0..<110 { registry.record(Self.ban(n, at: now), queue: 0, mode: .enforce) }
+        #expect(registry.issued == 110)
+        #expect(registry.unlisted == 10)
+        let active = registry.active()
+        #expect(active.count == 100)
+        #expect(Set(active.map(\.target.address)) == Set((0..<100).map { IPAddress(v4: 0x0A00_0000 | UInt32($0)) }))
+        #expect(zip(active, active.dropFirst()).allSatisfy { $0.since.nanoseconds <= $1.since.nanoseconds })
     }
 }

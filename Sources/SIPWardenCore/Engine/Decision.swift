@@ -4,6 +4,14 @@ public struct Decision: Equatable, Sendable {
         case accept, drop
         /// Drop this packet and have the kernel drop the source (or its prefix) for `ban.ttl`.
         case ban
+
+        var rank: Int {
+            switch self {
+            case .accept: return 0
+            case .drop: return 1
+            case .ban: return 2
+            }
+        }
     }
 
     /// Why: a stable name that logs, metrics and `--verdicts` lines carry.
@@ -82,6 +90,10 @@ public struct Decision: Equatable, Sendable {
 
     /// Whether the packet is dropped (a ban drops too).
     public var drops: Bool { verdict != .accept }
+
+    /// Whether this decision wins over `other` for a packet carrying both messages: a ban over a drop over
+    /// an accept, the later of two equal ones (so a ban is never lost to the next message's drop).
+    public func outranks(_ other: Decision) -> Bool { verdict.rank >= other.verdict.rank }
 }
 
 /// Points per detector for one packet: a fixed-size value (no allocation on the hot path).

@@ -86,7 +86,7 @@ public struct PacketFilter {
             for message in messages {
                 message.withUnsafeBytes { bytes in
                     let judged = judge(classifier.classify(bytes), bytes, packet, direction, at: time, &observer)
-                    if judged.decision.drops || !result.decision.drops { result.decision = judged.decision }
+                    if judged.decision.outranks(result.decision) { result.decision = judged.decision }
                     result.direction = judged.direction
                 }
             }

@@ -85,5 +85,7 @@ public struct DaemonStats: Codable, Equatable, Sendable {
     public var tables: [Table]
     public var activeBans: Int
     public var bansIssued: Int
+    /// Bans applied in the kernel but left out of `bans list` while it was full.
+    public var bansUnlisted: Int
     public var topSources: [Source]
 }

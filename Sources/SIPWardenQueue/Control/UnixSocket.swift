@@ -29,10 +29,13 @@ final class SocketDescriptor: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Accepts a connection; nil on timeout.
+    /// Accepts a connection, close-on-exec like every descriptor of the daemon (`accept4` is not visible
+    /// to Swift); nil on timeout.
     func accept() -> SocketDescriptor? {
         let client = retryingInterrupts { Glibc.accept(fd, nil, nil) }
-        return client >= 0 ? SocketDescriptor(client) : nil
+        guard client >= 0 else { return nil }
+        _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+        return SocketDescriptor(client)
     }
 
     /// Reads until a newline, end of input, `limit` bytes or a timeout.

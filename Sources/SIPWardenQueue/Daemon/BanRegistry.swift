@@ -19,16 +19,31 @@ public final class BanRegistry: Sendable {
         public var monitorOnly: Bool
     }
 
-    let entries = Mutex<[IPPrefix: Entry]>([:])
+    /// The listing: bans by target, and when expired ones were last swept out of a full listing.
+    struct Listing {
+        var entries: [IPPrefix: Entry] = [:]
+        var lastSweep = Timestamp(nanoseconds: 0)
+    }
+
+    /// At most this many bans are listed (by default as many as one kernel set holds); bans beyond are
+    /// applied in the kernel all the same and counted in `unlisted`.
+    let capacity: Int
+
+    let listing = Mutex(Listing())
     let total = Atomic<Int>(0)
+    let unlistedCount = Atomic<Int>(0)
     let logger: Logger
 
-    public init(logger: Logger) {
+    public init(logger: Logger, capacity: Int = BanSets.capacity) {
         self.logger = logger
+        self.capacity = capacity
     }
 
     /// Bans issued since the daemon started.
     public var issued: Int { total.load(ordering: .relaxed) }
+
+    /// Bans applied while the listing was full of bans still in force.
+    public var unlisted: Int { unlistedCount.load(ordering: .relaxed) }
 
     /// Records a ban an engine issued and logs it.
     func record(_ ban: BanRecord, queue: UInt16, mode: RuleSet.Mode) {
@@ -36,8 +51,20 @@ public final class BanRegistry: Sendable {
         let entry = Entry(
             target: ban.target, reason: ban.reason, score: ban.score, ttl: ban.ttl, since: since,
             expires: Timestamp(nanoseconds: since.nanoseconds + ban.ttl), queue: queue, monitorOnly: mode == .monitor)
-        entries.withLock { $0[ban.target] = entry }
+        // Queue threads wait here: a full listing is swept at most once a second, never per ban.
+        let listed = listing.withLock { listing in
+            if listing.entries.count >= capacity, listing.entries[ban.target] == nil,
+                since.nanoseconds - listing.lastSweep.nanoseconds > 1_000_000_000
+            {
+                listing.entries = listing.entries.filter { $0.value.expires > since }
+                listing.lastSweep = since
+            }
+            guard listing.entries.count < capacity || listing.entries[ban.target] != nil else { return false }
+            listing.entries[ban.target] = entry
+            return true
+        }
         total.add(1, ordering: .relaxed)
+        if !listed { unlistedCount.add(1, ordering: .relaxed) }
         logger.notice(
             "sipwarden ban",
             metadata: [
@@ -48,18 +75,24 @@ public final class BanRegistry: Sendable {
     }
 
     /// The bans still in force at `now` (wall clock), soonest to expire last; expired ones are forgotten.
+    /// Sorted after the lock is released, so queue threads recording bans never wait for a sort.
     public func active(at now: Timestamp = MonotonicClock.wallNow()) -> [Entry] {
-        entries.withLock { entries in
-            entries = entries.filter { $0.value.expires > now }
-            return entries.values.sorted { ($0.since, $0.target.description) < ($1.since, $1.target.description) }
+        let entries = listing.withLock { listing in
+            listing.entries = listing.entries.filter { $0.value.expires > now }
+            listing.lastSweep = now
+            return Array(listing.entries.values)
+        }
+        return entries.sorted {
+            ($0.since.nanoseconds, $0.target.address, $0.target.length)
+                < ($1.since.nanoseconds, $1.target.address, $1.target.length)
         }
     }
 
     /// Forgets the bans overlapping `target` and logs the unban; returns them.
     func remove(overlapping target: IPPrefix, by who: String) -> [Entry] {
-        let removed = entries.withLock { entries in
-            let matching = entries.values.filter { $0.target.overlaps(target) }
-            for entry in matching { entries.removeValue(forKey: entry.target) }
+        let removed = listing.withLock { listing in
+            let matching = listing.entries.values.filter { $0.target.overlaps(target) }
+            for entry in matching { listing.entries.removeValue(forKey: entry.target) }
             return matching
         }
         logger.notice(

@@ -236,7 +236,8 @@ public final class Daemon: Sendable {
             },
             messages: Dictionary(uniqueKeysWithValues: total.messageCounts.map { ($0.method, $0.count) }),
             tables: ["sources", "prefixes", "users", "nonces"].compactMap { tables[$0] },
-            activeBans: bans.active().count, bansIssued: bans.issued, topSources: Array(sources.prefix(top)))
+            activeBans: bans.active().count, bansIssued: bans.issued, bansUnlisted: bans.unlisted,
+            topSources: Array(sources.prefix(top)))
     }
 }
 

@@ -33,8 +33,10 @@ struct VerdictBatch {
 
     mutating func reset() { count = 0 }
 
-    /// The verdict that goes as one batch verdict, and the highest id it covers; nil when no plain
-    /// verdict is shared by two packets (then each gets its own).
+    /// The verdict that goes as one batch verdict, and the id of the last packet it covers; nil when no
+    /// plain verdict is shared by two packets (then each gets its own). Packet ids grow in receive order
+    /// and wrap at 2^32; the kernel compares them the same way, so the last covered id is the one received
+    /// last, not the largest number.
     var coalesced: (id: UInt32, verdict: Int32)? {
         var accepts = 0
         var drops = 0
@@ -44,10 +46,10 @@ struct VerdictBatch {
             let entry = entries[index]
             if entry.kernelVerdict == Int32(CNFQ_ACCEPT) {
                 accepts += 1
-                lastAccept = max(lastAccept, entry.id)
+                lastAccept = entry.id
             } else if entry.kernelVerdict == Int32(CNFQ_DROP) {
                 drops += 1
-                lastDrop = max(lastDrop, entry.id)
+                lastDrop = entry.id
             }
         }
         if max(accepts, drops) < 2 { return nil }

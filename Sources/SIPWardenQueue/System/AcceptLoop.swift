@@ -2,6 +2,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A listening socket served on a thread of its own, one connection at a time, until `stop()`: the
 /// control socket and the metrics responder each run one, never on a queue's thread.
 final class AcceptLoop: Sendable {
@@ -19,7 +23,11 @@ final class AcceptLoop: Sendable {
     func start(name: String, serve: @escaping @Sendable (SocketDescriptor) -> Void) {
         let thread = Thread { [self] in
             while !stopping.load(ordering: .relaxed) {
-                guard let client = listener.accept() else { continue }
+                guard let client = listener.accept() else {
+                    // A timeout comes back as EAGAIN; anything else (EMFILE, say) would spin: pause.
+                    if errno != EAGAIN { usleep(100_000) }
+                    continue
+                }
                 client.setTimeout(seconds: 5)
                 serve(client)
             }
