@@ -118,8 +118,12 @@ public final class QueueWorker: Sendable {
                 usleep(10_000)
             }
         }
-        // Pending packets still get verdicts before the queue goes.
-        while case .success(let count) = socket.receive(wait: false), count > 0 {
+        // Pending packets still get verdicts before the queue goes, for at most 200 ms: under a flood the
+        // queue never empties, and a stop must finish well within systemd's TimeoutStopSec.
+        let drainDeadline = MonotonicClock.now().nanoseconds + 200_000_000
+        while MonotonicClock.now().nanoseconds < drainDeadline, case .success(let count) = socket.receive(wait: false),
+            count > 0
+        {
             handle(count, &state, &verdicts, &warnings)
         }
         socket.unbind()
