@@ -142,6 +142,29 @@ import Testing
         #expect(outcome.decision.reason == .scanner)
     }
 
+    @Test func aDroppedTCPSegmentIsDroppedAgainWhenRetransmitted() {
+        var q = TwoQueues()
+        // CSeq names another method than the request line: malformed, dropped by policy.
+        let malformed = Transaction(method: "INVITE").request.replacingOccurrences(
+            of: "CSeq: 1 INVITE", with: "CSeq: 1 BYE")
+        let valid = Transaction(method: "OPTIONS", callID: "next").request
+        func segment(_ text: String, sequence: UInt32) -> [UInt8] {
+            PacketBuilder.ipv4(
+                source: "203.0.113.20", destination: SharedStateTests.server, protocol: 6,
+                payload: PacketBuilder.tcp(sequence: sequence, payload: Array(text.utf8)))
+        }
+        let first = q.run(segment(malformed, sequence: 1000), 0, 1)
+        #expect(first.decision.verdict == .drop)
+        #expect(first.decision.reason == .malformed)
+        // The sender retransmits what the kernel dropped: the stream cannot judge those bytes again.
+        let retransmission = q.run(segment(malformed, sequence: 1000), 0, 1.2)
+        #expect(retransmission.decision.verdict == .drop)
+        #expect(retransmission.decision.reason == .malformed)
+        let next = q.run(segment(valid, sequence: 1000 + UInt32(malformed.utf8.count)), 0, 1.4)
+        #expect(next.messages == 1)
+        #expect(next.decision.verdict == .accept)
+    }
+
     @Test func anyBytesGetAVerdictAndNeverACrash() {
         var q = TwoQueues()
         var random = SystemRandomNumberGenerator()

@@ -78,6 +78,9 @@ public struct PacketFilter {
         case .udp:
             return judge(classifier.classify(payload), payload, packet, direction, at: time, &observer)
         case .tcp:
+            if let reason = streams.refusal(of: packet, payloadCount: payload.count) {
+                return outcome(packet, Decision(.drop, reason), messages: 0, direction ?? .inbound)
+            }
             let messages = streams.add(packet, payload: payload, at: time)
             let ports = engine.rules.ports
             let onSIPPort = ports.isSIP(.tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
@@ -91,6 +94,9 @@ public struct PacketFilter {
                 }
             }
             result.messages = messages.count
+            if result.decision.drops {
+                streams.refuse(packet, payloadCount: payload.count, reason: result.decision.reason)
+            }
             return result
         case .other:
             return outcome(packet, Decision(.accept, .notSIPPort), messages: 0, direction ?? .inbound)

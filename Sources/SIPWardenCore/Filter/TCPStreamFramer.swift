@@ -14,6 +14,9 @@ public struct TCPStreamFramer {
         var buffer: [UInt8] = []
         var nextSequence: UInt32
         var lastSeen: Timestamp
+        /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
+        /// dropped too, since bytes of a stream cannot be judged twice.
+        var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
     }
 
     public var capacity: Int
@@ -30,9 +33,7 @@ public struct TCPStreamFramer {
     /// Adds a segment's payload; returns the complete messages it finishes (maybe none), in order.
     public mutating func add(_ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp) -> [[UInt8]] {
         guard let segment = packet.tcp else { return [] }
-        let flow = Flow(
-            source: packet.source, destination: packet.destination, sourcePort: packet.sourcePort,
-            destinationPort: packet.destinationPort)
+        let flow = Self.flow(of: packet)
         if segment.isReset {
             streams[flow] = nil
             return []
@@ -59,6 +60,31 @@ public struct TCPStreamFramer {
             streams[flow] = stream
         }
         return messages
+    }
+
+    /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
+    /// retransmission). Nil for anything else.
+    public func refusal(of packet: DecodedPacket, payloadCount: Int) -> Decision.Reason? {
+        guard payloadCount > 0, let segment = packet.tcp, let refused = streams[Self.flow(of: packet)]?.refused
+        else { return nil }
+        let start = segment.sequence &+ (segment.isSyn ? 1 : 0)
+        let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
+        let overlaps = Int32(bitPattern: start &- refused.until) < 0 && Int32(bitPattern: end &- refused.from) > 0
+        return overlaps ? refused.reason : nil
+    }
+
+    /// Records that `packet`, just added, was dropped for `reason`: its retransmissions will be too.
+    public mutating func refuse(_ packet: DecodedPacket, payloadCount: Int, reason: Decision.Reason) {
+        let flow = Self.flow(of: packet)
+        guard let segment = packet.tcp, streams[flow] != nil else { return }
+        let start = segment.sequence &+ (segment.isSyn ? 1 : 0)
+        streams[flow]?.refused = (start, start &+ UInt32(truncatingIfNeeded: payloadCount), reason)
+    }
+
+    static func flow(of packet: DecodedPacket) -> Flow {
+        Flow(
+            source: packet.source, destination: packet.destination, sourcePort: packet.sourcePort,
+            destinationPort: packet.destinationPort)
     }
 
     /// Removes every complete message from the front of `buffer`.
