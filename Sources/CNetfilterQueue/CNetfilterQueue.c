@@ -97,15 +97,23 @@ void cnfq_close(cnfq_queue *queue) {
 
 int cnfq_fd(const cnfq_queue *queue) { return mnl_socket_get_fd(queue->socket); }
 
-/// Sends one configuration message with NLM_F_ACK and waits for the kernel's answer to it. A packet
-/// queued meanwhile gets ACCEPT at once, so none is left without a verdict.
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/// Sends one configuration message with NLM_F_ACK and waits (at most 2 s) for the kernel's answer to
+/// it. A packet queued meanwhile gets ACCEPT at once, so none is left without a verdict; under load
+/// many arrive before the answer, hence a time budget rather than a count of messages.
 static int send_config(cnfq_queue *queue, struct nlmsghdr *message) {
     uint32_t sequence = (uint32_t)time(NULL);
     message->nlmsg_flags |= NLM_F_ACK;
     message->nlmsg_seq = sequence;
     if (mnl_socket_sendto(queue->socket, message, message->nlmsg_len) < 0) return -1;
     uint8_t *buffer = queue->receive_buffers;
-    for (int attempts = 0; attempts < 50; attempts++) {
+    double deadline = monotonic_seconds() + 2.0;
+    while (monotonic_seconds() < deadline) {
         ssize_t length = mnl_socket_recvfrom(queue->socket, buffer, queue->message_size);
         if (length < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
@@ -223,6 +231,7 @@ int cnfq_verdicts_add_batch(cnfq_queue *queue, uint32_t id, int verdict) {
 int cnfq_verdicts_send(cnfq_queue *queue) {
     if (queue->verdicts_used == 0) return 0;
     ssize_t sent = mnl_socket_sendto(queue->socket, queue->verdicts, queue->verdicts_used);
+    if (sent < 0) return -1;  // kept, so that a retry (after EINTR) sends them again
     queue->verdicts_used = 0;
-    return sent < 0 ? -1 : 0;
+    return 0;
 }

@@ -103,7 +103,7 @@ int cnfq_verdicts_add(cnfq_queue *queue, uint32_t id, int verdict, int set_mark,
 int cnfq_verdicts_add_batch(cnfq_queue *queue, uint32_t id, int verdict);
 
 /// Sends every verdict added since the last reset in one `sendto` (`mnl_socket_sendto`), then resets.
-/// Returns 0 or -1 with errno.
+/// Returns 0, or -1 with errno and the verdicts kept for a retry.
 int cnfq_verdicts_send(cnfq_queue *queue);
 
 #endif
