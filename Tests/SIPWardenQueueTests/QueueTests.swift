@@ -218,6 +218,7 @@ import Testing
         #expect(registry.unlisted == 10)
         let active = registry.active()
         #expect(active.count == 100)
+        #expect(registry.activeCount() == 100)
         #expect(Set(active.map(\.target.address)) == Set((0..<100).map { IPAddress(v4: 0x0A00_0000 | UInt32($0)) }))
         #expect(zip(active, active.dropFirst()).allSatisfy { $0.since.nanoseconds <= $1.since.nanoseconds })
     }

@@ -82,8 +82,8 @@ public struct PacketFilter {
                 return outcome(packet, Decision(.drop, reason), messages: 0, direction ?? .inbound)
             }
             let messages = streams.add(packet, payload: payload, at: time)
-            let ports = engine.rules.ports
-            let onSIPPort = ports.isSIP(.tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
+            let onSIPPort = engine.rules.ports.isSIP(
+                .tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
             var result = outcome(
                 packet, Decision(.accept, onSIPPort ? .partial : .notSIPPort), messages: 0, direction ?? .inbound)
             for message in messages {
@@ -111,8 +111,9 @@ public struct PacketFilter {
         observer.observe(message, in: payload)
         let direction = known ?? direction(of: packet, message)
         let messages = message.kind == .unknown ? 0 : 1
-        let ports = engine.rules.ports
-        guard ports.isSIP(packet.transport, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
+        guard
+            engine.rules.ports.isSIP(
+                packet.transport, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
         else {
             return outcome(packet, Decision(.accept, .notSIPPort), messages: messages, direction)
         }

@@ -38,7 +38,7 @@ public struct TCPStreamFramer {
             streams[flow] = nil
             return []
         }
-        let dataSequence = segment.sequence &+ (segment.isSyn ? 1 : 0)
+        let dataSequence = segment.dataSequence
         var stream = streams[flow] ?? Stream(nextSequence: dataSequence, lastSeen: now)
         stream.lastSeen = now
         var data = payload[...]
@@ -67,7 +67,7 @@ public struct TCPStreamFramer {
     public func refusal(of packet: DecodedPacket, payloadCount: Int) -> Decision.Reason? {
         guard payloadCount > 0, let segment = packet.tcp, let refused = streams[Self.flow(of: packet)]?.refused
         else { return nil }
-        let start = segment.sequence &+ (segment.isSyn ? 1 : 0)
+        let start = segment.dataSequence
         let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
         let overlaps = Int32(bitPattern: start &- refused.until) < 0 && Int32(bitPattern: end &- refused.from) > 0
         return overlaps ? refused.reason : nil
@@ -77,7 +77,7 @@ public struct TCPStreamFramer {
     public mutating func refuse(_ packet: DecodedPacket, payloadCount: Int, reason: Decision.Reason) {
         let flow = Self.flow(of: packet)
         guard let segment = packet.tcp, streams[flow] != nil else { return }
-        let start = segment.sequence &+ (segment.isSyn ? 1 : 0)
+        let start = segment.dataSequence
         streams[flow]?.refused = (start, start &+ UInt32(truncatingIfNeeded: payloadCount), reason)
     }
 

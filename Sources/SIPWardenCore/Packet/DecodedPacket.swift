@@ -22,6 +22,8 @@ public struct DecodedPacket: Sendable, Equatable {
         public var sequence: UInt32
         public var flags: UInt8
         public var isSyn: Bool { flags & 0x02 != 0 }
+        /// The sequence number of the segment's first data byte (a SYN takes up one number).
+        public var dataSequence: UInt32 { sequence &+ (isSyn ? 1 : 0) }
         public var isFin: Bool { flags & 0x01 != 0 }
         public var isReset: Bool { flags & 0x04 != 0 }
     }

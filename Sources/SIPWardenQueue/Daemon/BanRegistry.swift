@@ -23,6 +23,12 @@ public final class BanRegistry: Sendable {
     struct Listing {
         var entries: [IPPrefix: Entry] = [:]
         var lastSweep = Timestamp(nanoseconds: 0)
+
+        /// Forgets the bans expired at `now`.
+        mutating func sweep(at now: Timestamp) {
+            entries = entries.filter { $0.value.expires > now }
+            lastSweep = now
+        }
     }
 
     /// At most this many bans are listed (by default as many as one kernel set holds); bans beyond are
@@ -56,8 +62,7 @@ public final class BanRegistry: Sendable {
             if listing.entries.count >= capacity, listing.entries[ban.target] == nil,
                 since.nanoseconds - listing.lastSweep.nanoseconds > 1_000_000_000
             {
-                listing.entries = listing.entries.filter { $0.value.expires > since }
-                listing.lastSweep = since
+                listing.sweep(at: since)
             }
             guard listing.entries.count < capacity || listing.entries[ban.target] != nil else { return false }
             listing.entries[ban.target] = entry
@@ -74,17 +79,24 @@ public final class BanRegistry: Sendable {
             ])
     }
 
-    /// The bans still in force at `now` (wall clock), soonest to expire last; expired ones are forgotten.
+    /// The bans still in force at `now` (wall clock), oldest first; expired ones are forgotten.
     /// Sorted after the lock is released, so queue threads recording bans never wait for a sort.
     public func active(at now: Timestamp = MonotonicClock.wallNow()) -> [Entry] {
         let entries = listing.withLock { listing in
-            listing.entries = listing.entries.filter { $0.value.expires > now }
-            listing.lastSweep = now
+            listing.sweep(at: now)
             return Array(listing.entries.values)
         }
         return entries.sorted {
             ($0.since.nanoseconds, $0.target.address, $0.target.length)
                 < ($1.since.nanoseconds, $1.target.address, $1.target.length)
+        }
+    }
+
+    /// How many bans are in force at `now` (for status lines and stats: nothing is copied or sorted).
+    public func activeCount(at now: Timestamp = MonotonicClock.wallNow()) -> Int {
+        listing.withLock { listing in
+            listing.sweep(at: now)
+            return listing.entries.count
         }
     }
 

@@ -169,7 +169,7 @@ public final class Daemon: Sendable {
     func status() -> String {
         let mode = rules.withLock { $0.daemon.mode }
         let packets = workers.reduce(0) { $0 + $1.counters.packets }
-        return "\(mode.rawValue): \(workers.count) queues, \(packets) packets, \(bans.active().count) bans"
+        return "\(mode.rawValue): \(workers.count) queues, \(packets) packets, \(bans.activeCount()) bans"
     }
 
     /// Answers one control request (on the control socket's thread).
@@ -236,7 +236,7 @@ public final class Daemon: Sendable {
             },
             messages: Dictionary(uniqueKeysWithValues: total.messageCounts.map { ($0.method, $0.count) }),
             tables: ["sources", "prefixes", "users", "nonces"].compactMap { tables[$0] },
-            activeBans: bans.active().count, bansIssued: bans.issued, bansUnlisted: bans.unlisted,
+            activeBans: bans.activeCount(), bansIssued: bans.issued, bansUnlisted: bans.unlisted,
             topSources: Array(sources.prefix(top)))
     }
 }
