@@ -23,15 +23,15 @@ extension MessageBytes {
         return p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xA4 && p[7] == 0x42 && length + 20 == count
     }
 
-    /// The index of the next byte below 0x20 or equal to 0x7F, or `count`; eight bytes at a time.
+    /// The index of the next byte below 0x20 or equal to 0x7F, or `count`; sixteen bytes at a time.
     @inline(__always)
     func nextControlByte(from start: Int) -> Int {
+        let (spaces, deletes) = (Block(repeating: 0x20), Block(repeating: 0x7F))
         var k = start
-        while k + 8 <= count {
-            let word = self.word(at: k)
-            let hits = (word &- Self.ones &* 0x20) & ~word & Self.highs | Self.zeroBytes(word ^ Self.ones &* 0x7F)
-            if hits != 0 { return k + hits.trailingZeroBitCount / 8 }
-            k += 8
+        while k &+ Block.scalarCount <= count {
+            let block = self.block(at: k)
+            if let lane = Self.firstLane(block .< spaces .| block .== deletes) { return k + lane }
+            k &+= Block.scalarCount
         }
         while k < count {
             if p[k] < 0x20 || p[k] == 0x7F { return k }
@@ -40,19 +40,21 @@ extension MessageBytes {
         return count
     }
 
-    /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`; eight bytes at a time.
+    /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`. Sixteen bytes at a
+    /// time, reading past `end` (never past the message) and ignoring what lies there.
     @inline(__always)
     func firstIndex(of a: UInt8, _ b: UInt8, _ c: UInt8, from start: Int, to end: Int) -> Int {
+        let (blockA, blockB, blockC) = (Block(repeating: a), Block(repeating: b), Block(repeating: c))
         var k = start
-        let (wordA, wordB, wordC) = (Self.ones &* UInt64(a), Self.ones &* UInt64(b), Self.ones &* UInt64(c))
-        while k + 8 <= end {
-            let word = self.word(at: k)
-            let hits = Self.zeroBytes(word ^ wordA) | Self.zeroBytes(word ^ wordB) | Self.zeroBytes(word ^ wordC)
-            if hits != 0 { return k + hits.trailingZeroBitCount / 8 }
-            k += 8
+        while k < end, k &+ Block.scalarCount <= count {
+            let block = self.block(at: k)
+            if let lane = Self.firstLane(block .== blockA .| block .== blockB .| block .== blockC) {
+                return min(k + lane, end)
+            }
+            k &+= Block.scalarCount
         }
         while k < end, p[k] != a, p[k] != b, p[k] != c { k += 1 }
-        return k
+        return min(k, end)
     }
 
     /// The index of the first `byte` in `start..<end`, or `end`.
@@ -61,16 +63,20 @@ extension MessageBytes {
         firstIndex(of: byte, byte, byte, from: start, to: end)
     }
 
-    static let ones: UInt64 = 0x0101_0101_0101_0101
-    static let highs: UInt64 = 0x8080_8080_8080_8080
+    /// Sixteen message bytes, compared lane by lane in one SSE instruction.
+    typealias Block = SIMD16<UInt8>
 
-    /// The eight bytes at `k`, first byte lowest.
+    /// The sixteen bytes at `k`; `k + 16` must not pass `count`.
     @inline(__always)
-    func word(at k: Int) -> UInt64 { UInt64(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self)) }
+    func block(at k: Int) -> Block { UnsafeRawPointer(p + k).loadUnaligned(as: Block.self) }
 
-    /// The high bit of each zero byte of `word` set: exact up to the lowest one, which is all callers use.
+    /// The first lane set in `mask`, or nil: each half of the mask read as one 64-bit word.
     @inline(__always)
-    static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
+    static func firstLane(_ mask: SIMDMask<SIMD16<Int8>>) -> Int? {
+        let halves = unsafeBitCast(mask, to: SIMD2<UInt64>.self)
+        guard halves[0] | halves[1] != 0 else { return nil }
+        return halves[0] != 0 ? halves[0].trailingZeroBitCount / 8 : 8 + halves[1].trailingZeroBitCount / 8
+    }
 
     func isSDPOrMultipart(_ type: ByteRange) -> Bool {
         guard !type.isEmpty else { return false }
@@ -99,27 +105,42 @@ extension MessageBytes {
     }
 
     /// Whether bytes `start..<end` equal `lowercased` ignoring ASCII case (`lowercased` is lower case).
-    /// Eight bytes at a time, case-folded as words; a short tail is read as a word too when the buffer allows.
+    /// Compares whole words, as memcmp does: the first and last word of the run cover it, overlapping, so
+    /// nothing is read outside either side and no loop runs for names up to 16 bytes.
     @inline(__always)
     func equalsIgnoringCase(_ start: Int, _ end: Int, _ lowercased: StaticString) -> Bool {
         let length = lowercased.utf8CodeUnitCount
         guard end - start == length else { return false }
-        let expected = lowercased.utf8Start
-        var k = 0
-        while k + 8 <= length {
-            let want = UInt64(littleEndian: UnsafeRawPointer(expected + k).loadUnaligned(as: UInt64.self))
-            if Self.lowercased(word(at: start + k)) != want { return false }
-            k += 8
+        let actual = UnsafeRawPointer(p + start)
+        let expected = UnsafeRawPointer(lowercased.utf8Start)
+        switch length {
+        case 0: return true
+        case 1: return ByteClass.lower(actual.load(as: UInt8.self)) == expected.load(as: UInt8.self)
+        case 2..<4: return Self.ends(of: actual, expected, length, match: UInt16.self)
+        case 4..<8: return Self.ends(of: actual, expected, length, match: UInt32.self)
+        case 8...16: return Self.ends(of: actual, expected, length, match: UInt64.self)
+        default:
+            var k = 0
+            while k < length - 16 {
+                guard Self.ends(of: actual + k, expected + k, 8, match: UInt64.self) else { return false }
+                k += 8
+            }
+            return Self.ends(of: actual + k, expected + k, length - k, match: UInt64.self)
         }
-        guard k < length else { return true }
-        guard start + k + 8 <= count else {
-            for i in k..<length where ByteClass.lower(p[start + i]) != expected[i] { return false }
-            return true
+    }
+
+    /// Whether the first and the last `Word` of two runs of `length` bytes agree, `actual` case-folded;
+    /// `length` is between one and two words.
+    @inline(__always)
+    static func ends<Word: FixedWidthInteger & UnsignedInteger>(
+        of actual: UnsafeRawPointer, _ expected: UnsafeRawPointer, _ length: Int, match _: Word.Type
+    ) -> Bool {
+        let last = length - MemoryLayout<Word>.size
+        func word(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+            UInt64(base.loadUnaligned(fromByteOffset: offset, as: Word.self))
         }
-        var want: UInt64 = 0
-        for i in k..<length { want |= UInt64(expected[i]) << (8 * (i - k)) }
-        let tail = (1 << (8 * (length - k))) &- 1 as UInt64
-        return Self.lowercased(word(at: start + k)) & tail == want
+        return Self.lowercased(word(actual, 0)) == word(expected, 0)
+            && Self.lowercased(word(actual, last)) == word(expected, last)
     }
 
     /// `word` with each ASCII upper-case letter turned lower case.
@@ -129,6 +150,9 @@ extension MessageBytes {
         let upper = (heptets &+ ones &* (0x80 - 0x41)) & ~(heptets &+ ones &* (0x80 - 0x5B)) & ~word & highs
         return word | upper >> 2
     }
+
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
 
     func equalBytes(_ a: ByteRange, _ b: ByteRange) -> Bool {
         a.count == b.count && memcmp(p + Int(a.lowerBound), p + Int(b.lowerBound), a.count) == 0
