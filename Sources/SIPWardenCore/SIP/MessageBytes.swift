@@ -221,10 +221,15 @@ extension MessageBytes {
     }
 
     /// Whether `start..<end` begins with `scheme:`.
-    func hasScheme(_ start: Int, _ end: Int) -> Bool {
+    func hasScheme(_ start: Int, _ end: Int) -> Bool { schemeEnd(start, end) != nil }
+
+    /// Where the `scheme` of `scheme:…` at `start` ends (the index of its colon), or nil.
+    @inline(__always)
+    func schemeEnd(_ start: Int, _ end: Int) -> Int? {
+        if end - start > 4, equalsIgnoringCase(start, start + 4, "sip:") { return start + 3 }
         var k = start
         while k < end, ByteClass.isSchemeCharacter(p[k]) { k += 1 }
-        return k > start && k < end && p[k] == UInt8(ascii: ":")
+        return k > start && k < end && p[k] == UInt8(ascii: ":") ? k : nil
     }
 
     /// Splits a URI into scheme, user, host and port. `valid` is false without a scheme;
@@ -232,9 +237,7 @@ extension MessageBytes {
     func parseURI(_ start: Int, _ end: Int) -> (uri: SIPURI, valid: Bool, hasHeaders: Bool) {
         var uri = SIPURI()
         uri.whole = ByteRange(start, end)
-        guard hasScheme(start, end) else { return (uri, false, false) }
-        var k = start
-        while p[k] != UInt8(ascii: ":") { k += 1 }
+        guard var k = schemeEnd(start, end) else { return (uri, false, false) }
         uri.scheme = ByteRange(start, k)
         k += 1
         let isSIP =
@@ -252,9 +255,7 @@ extension MessageBytes {
         let userStart = k
         let at = firstIndex(of: UInt8(ascii: "@"), from: k, to: end)
         if at < end {
-            var userEnd = userStart
-            while userEnd < at, p[userEnd] != UInt8(ascii: ":") { userEnd += 1 }
-            uri.user = ByteRange(userStart, userEnd)
+            uri.user = ByteRange(userStart, firstIndex(of: UInt8(ascii: ":"), from: userStart, to: at))
             k = at + 1
         }
         let hostStart = k

@@ -154,9 +154,8 @@ struct MessageScanner {
         message.methodToken = ByteRange(start, methodEnd)
         message.method = SIPMethod.recognise(p, start, methodEnd)
 
-        for j in uriStart..<uriEnd where p[j] == ByteClass.space || p[j] == ByteClass.tab {
+        if text.firstIndex(of: ByteClass.space, ByteClass.tab, ByteClass.tab, from: uriStart, to: uriEnd) < uriEnd {
             flag(.badRequestURI)
-            break
         }
         if uriStart < uriEnd, p[uriStart] == UInt8(ascii: "<") || p[uriEnd - 1] == UInt8(ascii: ">") {
             flag(.badRequestURI)
@@ -192,13 +191,20 @@ struct MessageScanner {
     }
 
     mutating func header(_ start: Int, _ end: Int) {
-        var k = start
-        while k < end, ByteClass.isToken(p[k]) { k += 1 }
-        let nameEnd = k
-        while k < end, p[k] == ByteClass.space || p[k] == ByteClass.tab { k += 1 }
-        guard nameEnd > start, k < end, p[k] == UInt8(ascii: ":") else { return flag(.badHeaderLine) }
+        let colon = text.firstIndex(of: UInt8(ascii: ":"), from: start, to: end)
+        var nameEnd = colon
+        while nameEnd > start, p[nameEnd - 1] == ByteClass.space || p[nameEnd - 1] == ByteClass.tab { nameEnd -= 1 }
+        guard colon < end, nameEnd > start else { return flag(.badHeaderLine) }
+        let value = colon + 1
+        // A known name is a token by definition; any other name is checked byte by byte.
+        if !knownHeader(start, nameEnd, value, end) {
+            for k in start..<nameEnd where !ByteClass.isToken(p[k]) { return flag(.badHeaderLine) }
+        }
         message.headerCount &+= 1
-        let value = k + 1
+    }
+
+    /// Reads the header if its name is one the later stages need; returns false for any other name.
+    mutating func knownHeader(_ start: Int, _ nameEnd: Int, _ value: Int, _ end: Int) -> Bool {
         let first = ByteClass.lower(p[start])
         switch nameEnd - start {
         case 1:
@@ -210,7 +216,7 @@ struct MessageScanner {
             case UInt8(ascii: "m"): contact(value, end)
             case UInt8(ascii: "l"): contentLength(value, end)
             case UInt8(ascii: "c"): contentType(value, end)
-            default: break
+            default: return false
             }
         case 2 where text.equalsIgnoringCase(start, nameEnd, "to"): to(value, end)
         case 3 where text.equalsIgnoringCase(start, nameEnd, "via"): via(value, end)
@@ -219,12 +225,10 @@ struct MessageScanner {
         case 4 where first == UInt8(ascii: "d") && text.equalsIgnoringCase(start, nameEnd, "date"): date(value, end)
         case 6 where text.equalsIgnoringCase(start, nameEnd, "server"):
             if message.kind == .response { userAgent(value, end) }
-        case 7 where first == UInt8(ascii: "c"):
-            if text.equalsIgnoringCase(start, nameEnd, "call-id") {
-                callID(value, end)
-            } else if text.equalsIgnoringCase(start, nameEnd, "contact") {
-                contact(value, end)
-            }
+        case 7 where first == UInt8(ascii: "c") && text.equalsIgnoringCase(start, nameEnd, "call-id"):
+            callID(value, end)
+        case 7 where first == UInt8(ascii: "c") && text.equalsIgnoringCase(start, nameEnd, "contact"):
+            contact(value, end)
         case 7 where first == UInt8(ascii: "e") && text.equalsIgnoringCase(start, nameEnd, "expires"):
             expires(value, end)
         case 10 where text.equalsIgnoringCase(start, nameEnd, "user-agent"):
@@ -241,8 +245,9 @@ struct MessageScanner {
             challenge(value, end, isProxy: true)
         case 19 where text.equalsIgnoringCase(start, nameEnd, "proxy-authorization"):
             credentials(value, end, isProxy: true)
-        default: break
+        default: return false
         }
+        return true
     }
 
     /// Marks a single-value header as seen; returns false (and flags it) when it was seen before.
