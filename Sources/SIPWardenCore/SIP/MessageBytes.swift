@@ -40,20 +40,45 @@ extension MessageBytes {
         return count
     }
 
-    /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`. Sixteen bytes at a
-    /// time, reading past `end` (never past the message) and ignoring what lies there.
+    /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`.
     @inline(__always)
     func firstIndex(of a: UInt8, _ b: UInt8, _ c: UInt8, from start: Int, to end: Int) -> Int {
         let (blockA, blockB, blockC) = (Block(repeating: a), Block(repeating: b), Block(repeating: c))
+        return firstIndex(from: start, to: end) { $0 .== blockA .| $0 .== blockB .| $0 .== blockC } byte: {
+            $0 == a || $0 == b || $0 == c
+        }
+    }
+
+    /// Where a word ends: the index of the first white space byte (folding included) or `a`, `b` or `c`
+    /// in `start..<end`, or `end`.
+    @inline(__always)
+    func wordEnd(at a: UInt8, _ b: UInt8, _ c: UInt8, from start: Int, to end: Int) -> Int {
+        let (blockA, blockB, blockC) = (Block(repeating: a), Block(repeating: b), Block(repeating: c))
+        let (spaces, tabs, returns, feeds) = (
+            Block(repeating: ByteClass.space), Block(repeating: ByteClass.tab), Block(repeating: ByteClass.cr),
+            Block(repeating: ByteClass.lf)
+        )
+        return firstIndex(from: start, to: end) {
+            $0 .== blockA .| $0 .== blockB .| $0 .== blockC .| $0 .== spaces .| $0 .== tabs .| $0 .== returns
+                .| $0 .== feeds
+        } byte: {
+            $0 == a || $0 == b || $0 == c || ByteClass.isWhitespace($0)
+        }
+    }
+
+    /// The index of the first byte in `start..<end` that `byte` accepts, or `end`. Sixteen bytes at a time
+    /// through `lanes` (the same test on a block), reading past `end` (never past the message) and
+    /// ignoring what lies there.
+    @inline(__always)
+    func firstIndex(
+        from start: Int, to end: Int, where lanes: (Block) -> SIMDMask<SIMD16<Int8>>, byte: (UInt8) -> Bool
+    ) -> Int {
         var k = start
         while k < end, k &+ Block.scalarCount <= count {
-            let block = self.block(at: k)
-            if let lane = Self.firstLane(block .== blockA .| block .== blockB .| block .== blockC) {
-                return min(k + lane, end)
-            }
+            if let lane = Self.firstLane(lanes(block(at: k))) { return min(k + lane, end) }
             k &+= Block.scalarCount
         }
-        while k < end, p[k] != a, p[k] != b, p[k] != c { k += 1 }
+        while k < end, !byte(p[k]) { k += 1 }
         return min(k, end)
     }
 

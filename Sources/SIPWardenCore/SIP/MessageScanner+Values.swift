@@ -124,11 +124,7 @@ extension MessageScanner {
             while k < end, p[k] != UInt8(ascii: "]") { k += 1 }
             k = min(k + 1, end)
         } else {
-            while k < end, p[k] != UInt8(ascii: ":"), p[k] != UInt8(ascii: ";"), p[k] != UInt8(ascii: ","),
-                !ByteClass.isWhitespace(p[k])
-            {
-                k += 1
-            }
+            k = text.wordEnd(at: UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: ","), from: k, to: end)
         }
         message.via.host = ByteRange(sentByStart, k)
         message.via.port = text.port(&k, end)
@@ -180,9 +176,7 @@ extension MessageScanner {
                 i = close + 1
             } else {
                 let valueStart = i
-                while i < end, p[i] != UInt8(ascii: ";"), p[i] != UInt8(ascii: ","), !ByteClass.isWhitespace(p[i]) {
-                    i += 1
-                }
+                i = text.wordEnd(at: UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: ","), from: i, to: end)
                 value = ByteRange(valueStart, i)
             }
         }
@@ -262,11 +256,8 @@ extension MessageScanner {
         } else {
             // addr-spec: the URI ends at the first ";" (header parameters follow) or white space.
             let uriStart = k
-            while k < end, p[k] != UInt8(ascii: ";"), !(isContact && p[k] == UInt8(ascii: ",")),
-                !ByteClass.isWhitespace(p[k])
-            {
-                k += 1
-            }
+            let separator = isContact ? UInt8(ascii: ",") : UInt8(ascii: ";")
+            k = text.wordEnd(at: UInt8(ascii: ";"), separator, separator, from: k, to: end)
             (result.uri, uriIsValid, uriHasHeaders) = text.parseURI(uriStart, k)
             // RFC 3261 §20.10: a URI with "?", "," or ";" must be in angle brackets.
             if uriHasHeaders { flag(.badNameAddress) }
@@ -323,7 +314,7 @@ extension MessageScanner {
                 k = close + 1
             } else {
                 let valueStart = k
-                while k < end, p[k] != UInt8(ascii: ","), !ByteClass.isWhitespace(p[k]) { k += 1 }
+                k = text.wordEnd(at: UInt8(ascii: ","), UInt8(ascii: ","), UInt8(ascii: ","), from: k, to: end)
                 value = ByteRange(valueStart, k)
             }
             text.assign(value, toDigestParameter: nameStart, nameEnd, in: &fields)
