@@ -44,7 +44,9 @@ extension MessageBytes {
     @inline(__always)
     func firstIndex(of a: UInt8, _ b: UInt8, _ c: UInt8, from start: Int, to end: Int) -> Int {
         let (blockA, blockB, blockC) = (Block(repeating: a), Block(repeating: b), Block(repeating: c))
-        return firstIndex(from: start, to: end) { $0 .== blockA .| $0 .== blockB .| $0 .== blockC } byte: {
+        return firstIndex(from: start, to: end) {
+            $0 .== blockA .| $0 .== blockB .| $0 .== blockC
+        } byte: {
             $0 == a || $0 == b || $0 == c
         }
     }
