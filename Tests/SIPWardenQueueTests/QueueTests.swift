@@ -156,7 +156,10 @@ import Testing
             request == .bans ? .bans([]) : .failed("unexpected")
         }
         server.start()
-        defer { server.stop() }
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+        }
         #expect(try ControlClient(path: path).send(.bans) == .bans([]))
         #expect(try ControlClient(path: path).send(.stats) == .failed("unexpected"))
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int

@@ -168,6 +168,10 @@ final class TestNetwork {
         background.removeAll()
         _ = try? Subprocess.run("ip", ["netns", "del", serverNamespace])
         _ = try? Subprocess.run("ip", ["netns", "del", clientNamespace])
+        // The programs' logs stay for a look after a failed run only when asked for.
+        if ProcessInfo.processInfo.environment["SIPWARDEN_KEEP_TEST_FILES"] == nil {
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     deinit { tearDown() }
