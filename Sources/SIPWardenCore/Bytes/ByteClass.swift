@@ -10,17 +10,15 @@ enum ByteClass {
     /// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
     @inline(__always)
     static func isToken(_ b: UInt8) -> Bool {
-        b < 64
-            ? (0x03FF_6CA2_0000_0000 as UInt64) >> b & 1 != 0
-            : b < 128 ? (0x47FF_FFFF_87FF_FFFE as UInt64) >> (b & 63) & 1 != 0 : false
+        let mask: UInt64 = b < 64 ? 0x03FF_6CA2_0000_0000 : 0x47FF_FFFF_87FF_FFFE
+        return b < 128 && mask >> (b & 63) & 1 != 0
     }
 
     /// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     @inline(__always)
     static func isSchemeCharacter(_ b: UInt8) -> Bool {
-        b < 64
-            ? (0x03FF_6800_0000_0000 as UInt64) >> b & 1 != 0
-            : b < 128 ? (0x07FF_FFFE_07FF_FFFE as UInt64) >> (b & 63) & 1 != 0 : false
+        let mask: UInt64 = b < 64 ? 0x03FF_6800_0000_0000 : 0x07FF_FFFE_07FF_FFFE
+        return b < 128 && mask >> (b & 63) & 1 != 0
     }
 
     /// Linear white space, folding included: SP, HTAB, CR, LF.

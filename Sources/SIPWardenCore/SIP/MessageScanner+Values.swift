@@ -145,6 +145,7 @@ extension MessageScanner {
     struct Parameter {
         var name: ByteRange
         var value: ByteRange
+        @inline(__always)
         func isNamed(_ lowercased: StaticString, _ text: MessageBytes) -> Bool {
             text.equalsIgnoringCase(Int(name.lowerBound), Int(name.upperBound), lowercased)
         }
