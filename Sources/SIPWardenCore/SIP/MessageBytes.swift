@@ -279,10 +279,12 @@ extension MessageBytes {
             return (uri, true, false)
         }
         // userinfo ends at the first "@" (an "@" inside it must be escaped); the user ends at ":".
-        let userStart = k
-        let at = firstIndex(of: UInt8(ascii: "@"), from: k, to: end)
+        let userEnd = firstIndex(of: UInt8(ascii: "@"), UInt8(ascii: ":"), UInt8(ascii: ":"), from: k, to: end)
+        let at =
+            userEnd < end && p[userEnd] == UInt8(ascii: ":")
+            ? firstIndex(of: UInt8(ascii: "@"), from: userEnd, to: end) : userEnd
         if at < end {
-            uri.user = ByteRange(userStart, firstIndex(of: UInt8(ascii: ":"), from: userStart, to: at))
+            uri.user = ByteRange(k, userEnd)
             k = at + 1
         }
         let hostStart = k
