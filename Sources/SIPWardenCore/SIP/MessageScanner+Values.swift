@@ -107,8 +107,14 @@ extension MessageScanner {
 
     /// sent-protocol LWS sent-by *( SEMI via-params ), with white space allowed around "/".
     mutating func topVia(_ start: Int, _ end: Int) {
-        var k = start
-        for part in 0..<3 {
+        var k = text.skipWhitespace(start, end)
+        // Nearly every Via starts "SIP/2.0/": one comparison instead of two tokens and their slashes.
+        var firstPart = 0
+        if end - k > 8, text.equalsIgnoringCase(k, k + 8, "sip/2.0/") {
+            k += 8
+            firstPart = 2
+        }
+        for part in firstPart..<3 {
             k = text.skipWhitespace(k, end)
             let tokenStart = k
             while k < end, ByteClass.isToken(p[k]) { k += 1 }
