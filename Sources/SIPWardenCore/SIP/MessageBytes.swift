@@ -300,24 +300,21 @@ extension MessageBytes {
         return (uri, !uri.host.isEmpty, hasHeaders)
     }
 
+    /// Stores `value` in the field the Digest parameter named `start..<end` stands for, if any: the name's
+    /// length and first letter pick the one candidate to compare.
+    @inline(__always)
     func assign(_ value: ByteRange, toDigestParameter start: Int, _ end: Int, in fields: inout DigestFields) {
-        switch end - start {
-        case 2:
-            if equalsIgnoringCase(start, end, "nc") { fields.nc = value }
-        case 3:
-            if equalsIgnoringCase(start, end, "uri") { fields.uri = value }
-            if equalsIgnoringCase(start, end, "qop") { fields.qop = value }
-        case 5:
-            if equalsIgnoringCase(start, end, "realm") { fields.realm = value }
-            if equalsIgnoringCase(start, end, "nonce") { fields.nonce = value }
-        case 6:
-            if equalsIgnoringCase(start, end, "cnonce") { fields.cnonce = value }
-            if equalsIgnoringCase(start, end, "opaque") { fields.opaque = value }
-        case 8:
-            if equalsIgnoringCase(start, end, "username") { fields.username = value }
-            if equalsIgnoringCase(start, end, "response") { fields.response = value }
-        case 9:
-            if equalsIgnoringCase(start, end, "algorithm") { fields.algorithm = value }
+        switch (end - start, ByteClass.lower(p[start])) {
+        case (2, UInt8(ascii: "n")) where equalsIgnoringCase(start, end, "nc"): fields.nc = value
+        case (3, UInt8(ascii: "u")) where equalsIgnoringCase(start, end, "uri"): fields.uri = value
+        case (3, UInt8(ascii: "q")) where equalsIgnoringCase(start, end, "qop"): fields.qop = value
+        case (5, UInt8(ascii: "r")) where equalsIgnoringCase(start, end, "realm"): fields.realm = value
+        case (5, UInt8(ascii: "n")) where equalsIgnoringCase(start, end, "nonce"): fields.nonce = value
+        case (6, UInt8(ascii: "c")) where equalsIgnoringCase(start, end, "cnonce"): fields.cnonce = value
+        case (6, UInt8(ascii: "o")) where equalsIgnoringCase(start, end, "opaque"): fields.opaque = value
+        case (8, UInt8(ascii: "u")) where equalsIgnoringCase(start, end, "username"): fields.username = value
+        case (8, UInt8(ascii: "r")) where equalsIgnoringCase(start, end, "response"): fields.response = value
+        case (9, UInt8(ascii: "a")) where equalsIgnoringCase(start, end, "algorithm"): fields.algorithm = value
         default: break
         }
     }
