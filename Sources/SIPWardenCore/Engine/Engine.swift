@@ -7,7 +7,11 @@
 public struct Engine {
     public private(set) var rules: RuleSet
     /// The protected host's own addresses: never banned, whatever headers say.
-    public var servers: Set<IPAddress>
+    public var servers: Set<IPAddress> {
+        didSet { serverList = AddressList(servers) }
+    }
+    /// `servers`, for the per-packet test.
+    private(set) var serverList: AddressList
     public internal(set) var counters = EngineCounters()
     /// Bans issued since the last `drainBans`, oldest first; at most `pendingBanLimit`, newer ones
     /// beyond that are counted in `counters.unreportedBans` (the kernel still gets them as verdicts).
@@ -32,6 +36,7 @@ public struct Engine {
     ) {
         self.rules = rules
         self.servers = servers
+        serverList = AddressList(servers)
         sources = BoundedTable(
             capacity: rules.tables.sources, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
         prefixes = BoundedTable(
@@ -46,8 +51,19 @@ public struct Engine {
 
     /// Decides what to do with one message travelling in `direction` at `now`.
     public mutating func decide(_ inspected: InspectedPacket, direction: Direction, now: Timestamp) -> Decision {
+        decide(inspected.message, in: inspected.bytes, of: inspected.packet, direction: direction, now: now)
+    }
+
+    /// Decides about `message`, read from `bytes`, that came in `packet` (what `InspectedPacket` gathers,
+    /// without copying it there first).
+    mutating func decide(
+        _ message: SIPMessage, in bytes: UnsafeRawBufferPointer, of packet: DecodedPacket, direction: Direction,
+        now: Timestamp
+    ) -> Decision {
         var decision =
-            direction == .outbound ? observeOutbound(inspected, now: now) : judgeInbound(inspected, now: now)
+            direction == .outbound
+            ? observeOutbound(message, bytes, client: packet.destination, now: now)
+            : judgeInbound(message, bytes, source: packet.source, now: now)
         if rules.daemon.mode == .monitor, decision.verdict != .accept {
             decision.verdict = .accept
         }
@@ -63,11 +79,11 @@ public struct Engine {
 
     // MARK: - Inbound
 
-    mutating func judgeInbound(_ inspected: InspectedPacket, now: Timestamp) -> Decision {
-        let source = inspected.packet.source
-        let message = inspected.message
+    mutating func judgeInbound(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, now: Timestamp
+    ) -> Decision {
         if rules.trust.denies(source) { return Decision(.drop, .denied) }
-        if servers.contains(source) || rules.trust.allows(source) { return Decision(.accept, .trusted) }
+        if serverList.contains(source) || rules.trust.allows(source) { return Decision(.accept, .trusted) }
         if message.anomalies.contains(.keepAlive) { return Decision(.accept, .keepAlive) }
 
         let known = sources.find(source)
@@ -82,10 +98,10 @@ public struct Engine {
         if !isGood, !budgets.unknownSources.take(rate: budgets.scaled(rules.limits.unknownSources), at: now) {
             return Decision(.drop, .unknownSourceBudget)
         }
-        let limits = rules.limits
         guard
             let slot = known
-                ?? sources.findOrInsert(source, SourceState(at: now, limits: limits), retention: SourceState.retention)
+                ?? sources.findOrInsert(
+                    source, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
         else {
             // Every slot this address could take holds a protected source: judge it without memory.
             return stateless(message)
@@ -94,7 +110,7 @@ public struct Engine {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        var packetDrop = inspect(message, inspected, source: source, state: &state, parts: &parts, now: now)
+        var packetDrop = inspect(message, bytes, source: source, state: &state, parts: &parts, now: now)
         if packetDrop == nil, !rateLimit(message, source: source, state: &state, now: now) {
             parts[.rateLimit] += rules.score[.rateLimit]
             packetDrop = .rateLimit
@@ -107,7 +123,7 @@ public struct Engine {
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
     /// whatever the score.
     mutating func inspect(
-        _ message: SIPMessage, _ inspected: InspectedPacket, source: IPAddress, state: inout SourceState,
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, state: inout SourceState,
         parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
@@ -119,7 +135,6 @@ public struct Engine {
             parts[.malformed] += rules.score[.malformed]
             if rules.policy.malformed == .drop { packetDrop = .malformed }
         }
-        let bytes = inspected.bytes
         if !message.userAgent.isEmpty || message.kind == .request {
             let agent = ByteHash.hash(bytes, message.userAgent)
             if agent != state.checkedUserAgent || agent == 0, let found = scanner.inspect(message, bytes) {
@@ -137,7 +152,7 @@ public struct Engine {
             authUser: message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0)
         state.recent.remember(memo)
         enumeration(message, memo, bytes, state: &state, parts: &parts, now: now)
-        if let reason = users(message, memo, inspected, source: source, state: &state, parts: &parts, now: now) {
+        if let reason = users(message, memo, bytes, source: source, state: &state, parts: &parts, now: now) {
             packetDrop = packetDrop ?? reason
         }
         if message.method == .invite, !state.good,
@@ -194,10 +209,11 @@ public struct Engine {
         now: Timestamp
     ) -> Decision {
         let halfLife = rules.score.halfLife
-        if let strongest = parts.strongest { state.lastReason = strongest }
+        let strongest = parts.strongest
+        if let strongest { state.lastReason = strongest }
         state.add(parts.total, at: now, halfLife: halfLife)
         let score = state.score(at: now, halfLife: halfLife)
-        let scoreReason = Decision.Reason(parts.strongest ?? state.lastReason ?? .rateLimit)
+        let scoreReason = Decision.Reason(strongest ?? state.lastReason ?? .rateLimit)
         var decision: Decision
         if score >= rules.score.banAt {
             decision = ban(&state, source: source, reason: scoreReason, score: score, now: now)
@@ -301,7 +317,7 @@ struct PrefixAggregates: Sequence, IteratorProtocol {
 
 extension PrefixState {
     init(at now: Timestamp, limits: RuleSet.Limits) {
-        buckets = ClassBuckets(limits, at: now, scope: \.prefix)
+        buckets = ClassBuckets(limits.classes.map { $0.prefix }, at: now)
         lastSeen = now.nanoseconds
     }
 }

@@ -115,14 +115,26 @@ enum ByteHash {
             h = mix(h ^ bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self))
             k += 8
         }
+        return mix(h ^ tail(bytes, from: k, to: end)) | 1
+    }
+
+    /// The last `end - start` (< 8) bytes as a little-endian word: one load of the eight bytes that end
+    /// at `end` when the buffer has them, else byte by byte.
+    @inline(__always)
+    static func tail(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt64 {
+        let count = end - start
+        guard count > 0 else { return 0 }
+        if end >= 8 {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self))
+            return word >> (64 - 8 * UInt64(count))
+        }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while k < end {
+        for k in start..<end {
             tail |= UInt64(bytes[k]) << shift
             shift += 8
-            k += 1
         }
-        return mix(h ^ tail) | 1
+        return tail
     }
 }
 

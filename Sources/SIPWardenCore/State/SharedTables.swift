@@ -132,9 +132,7 @@ struct GlobalBudgets {
         self.share = share
         unknownSources = TokenBucket(
             share == 1 ? limits.unknownSources : Self.scale(limits.unknownSources, by: share), at: now)
-        for methodClass in RuleSet.MethodClass.allCases {
-            global[methodClass] = TokenBucket(scaled(limits[methodClass].global), at: now)
-        }
+        global = ClassBuckets(limits.classes.map { Self.scale($0.global, by: share) }, at: now)
     }
 
     /// `rate` cut to this engine's share.
