@@ -90,8 +90,8 @@ public struct Engine {
         if let known, sources.values[known].bannedUntil > now.nanoseconds {
             return Decision(.drop, .banned)
         }
-        let narrow = PrefixKey(narrowestOf: source)
-        if let prefix = prefixes.find(narrow), prefixes.values[prefix].bannedUntil > now.nanoseconds {
+        let narrowPrefix = prefixes.find(PrefixKey(narrowestOf: source))
+        if let narrowPrefix, prefixes.values[narrowPrefix].bannedUntil > now.nanoseconds {
             return Decision(.drop, .banned)
         }
         let isGood = known.map { sources.values[$0].good } ?? false
@@ -106,18 +106,32 @@ public struct Engine {
             // Every slot this address could take holds a protected source: judge it without memory.
             return stateless(message)
         }
-        var state = sources.values[slot]
+        // The entry is judged where it lies: the table is moved out of `self` while the detectors run
+        // (none of them reads `sources`), so the entry is neither copied out and back nor looked up again.
+        var table = BoundedTable.take(&sources)
+        let decision = judge(
+            message, bytes, source: source, state: &table.values[slot], narrowPrefix: narrowPrefix, now: now)
+        sources = table
+        return decision
+    }
+
+    /// Runs the detectors and the rate limits on a message from a source with a table entry, and turns
+    /// the points into a verdict. `narrowPrefix` is the slot of the source's /24 or /64 when it has one.
+    mutating func judge(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, state: inout SourceState,
+        narrowPrefix: Int?, now: Timestamp
+    ) -> Decision {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
         var packetDrop = inspect(message, bytes, source: source, state: &state, parts: &parts, now: now)
-        if packetDrop == nil, !rateLimit(message, source: source, state: &state, now: now) {
+        if packetDrop == nil,
+            !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
+        {
             parts[.rateLimit] += rules.score[.rateLimit]
             packetDrop = .rateLimit
         }
-        let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
-        sources.values[slot] = state
-        return decision
+        return verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
@@ -175,20 +189,24 @@ public struct Engine {
     }
 
     /// Spends a token from the source's, its prefixes' and the global bucket of the message's class.
-    mutating func rateLimit(_ message: SIPMessage, source: IPAddress, state: inout SourceState, now: Timestamp) -> Bool
-    {
+    /// `narrowPrefix` is the slot of the source's /24 or /64 (the first of its aggregates) when known.
+    mutating func rateLimit(
+        _ message: SIPMessage, source: IPAddress, state: inout SourceState, narrowPrefix: Int?, now: Timestamp
+    ) -> Bool {
         let methodClass = RuleSet.MethodClass(message)
         let limits = rules.limits[methodClass]
         let factor = state.good ? rules.limits.goodSourceFactor : 1
         let sourceRate = Rate(perSecond: limits.source.perSecond * factor, burst: limits.source.burst * factor)
         var conforms = state.buckets[methodClass].take(rate: sourceRate, at: now)
+        var known = narrowPrefix
         for key in PrefixKey.aggregates(of: source) {
+            defer { known = nil }
             guard
-                let slot = prefixes.findOrInsert(
-                    key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
+                let slot = known
+                    ?? prefixes.findOrInsert(
+                        key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
             else { continue }
-            prefixes.values[slot].lastSeen = now.nanoseconds
-            conforms = prefixes.values[slot].buckets[methodClass].take(rate: limits.prefix, at: now) && conforms
+            conforms = prefixes.values[slot].spend(methodClass, rate: limits.prefix, at: now) && conforms
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
         return (budgets.global[methodClass].take(rate: budgets.scaled(limits.global), at: now) || state.good)
@@ -319,6 +337,12 @@ extension PrefixState {
     init(at now: Timestamp, limits: RuleSet.Limits) {
         buckets = ClassBuckets(limits.classes.map { $0.prefix }, at: now)
         lastSeen = now.nanoseconds
+    }
+
+    /// Marks the prefix seen and takes a token from its bucket for `methodClass`; whether it conforms.
+    mutating func spend(_ methodClass: RuleSet.MethodClass, rate: Rate, at now: Timestamp) -> Bool {
+        lastSeen = now.nanoseconds
+        return buckets[methodClass].take(rate: rate, at: now)
     }
 }
 

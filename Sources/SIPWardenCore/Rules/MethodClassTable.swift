@@ -42,15 +42,16 @@ extension RuleSet {
                 case .other: return other
                 }
             }
-            @inline(__always) set {
+            // In place: spending from one bucket of a table does not copy it out and back.
+            @inline(__always) _modify {
                 switch methodClass {
-                case .invite: invite = newValue
-                case .register: register = newValue
-                case .options: options = newValue
-                case .presence: presence = newValue
-                case .dialog: dialog = newValue
-                case .responses: responses = newValue
-                case .other: other = newValue
+                case .invite: yield &invite
+                case .register: yield &register
+                case .options: yield &options
+                case .presence: yield &presence
+                case .dialog: yield &dialog
+                case .responses: yield &responses
+                case .other: yield &other
                 }
             }
         }

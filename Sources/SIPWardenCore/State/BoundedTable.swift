@@ -30,6 +30,22 @@ struct BoundedTable<Key: TableKey, Value> {
         mask = size - 1
     }
 
+    /// A table of no capacity, holding no storage: what `take` leaves behind.
+    private init() {
+        keys = []
+        occupied = []
+        values = []
+        mask = 0
+    }
+
+    /// Moves `table` out of where it is kept, leaving an empty stand-in there (which allocates nothing),
+    /// so that an entry can be mutated in place while its owner's other state is mutated too.
+    static func take(_ table: inout BoundedTable) -> BoundedTable {
+        var taken = BoundedTable()
+        swap(&taken, &table)
+        return taken
+    }
+
     var capacity: Int { keys.count }
 
     /// The slot holding `key`, or nil.
@@ -46,19 +62,22 @@ struct BoundedTable<Key: TableKey, Value> {
     /// The slot for `key`, inserting `value` if it is new; nil when every candidate slot is protected.
     @inline(__always)
     mutating func findOrInsert(_ key: Key, _ value: @autoclosure () -> Value, retention: (Value) -> Int64) -> Int? {
+        if let slot = find(key) { return slot }
+        return insert(key, value(), retention: retention)
+    }
+
+    /// Stores `key`, which is not in the table, in the first free slot of its window, else in place of
+    /// the entry with the lowest retention; nil when every slot of the window is protected.
+    mutating func insert(_ key: Key, _ value: Value, retention: (Value) -> Int64) -> Int? {
         let start = Int(truncatingIfNeeded: key.tableHash) & mask
         var victim = -1
         var victimRetention = Int64.max
         for step in 0..<Self.window {
             let slot = (start + step) & mask
             guard occupied[slot] else {
-                if victimRetention != Int64.min {
-                    victim = slot
-                    victimRetention = Int64.min
-                }
-                continue
+                victim = slot
+                break
             }
-            if keys[slot] == key { return slot }
             let kept = retention(values[slot])
             if kept < victimRetention {
                 victim = slot
@@ -76,7 +95,7 @@ struct BoundedTable<Key: TableKey, Value> {
             occupied[victim] = true
         }
         keys[victim] = key
-        values[victim] = value()
+        values[victim] = value
         return victim
     }
 
