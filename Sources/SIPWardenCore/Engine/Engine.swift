@@ -22,6 +22,8 @@ public struct Engine {
     let shared: SharedTables
     /// This engine's share of the global budgets.
     var budgets: GlobalBudgets
+    /// The rules' limits as the buckets spend them.
+    var refills: LimitRefills
     var scanner: ScannerDetector
     var tollFraud: TollFraudDetector
 
@@ -44,6 +46,7 @@ public struct Engine {
             emptyValue: PrefixState())
         self.shared = shared ?? SharedTables(rules)
         budgets = GlobalBudgets(rules.limits, share: min(max(budgetShare, 0.001), 1), at: start)
+        refills = LimitRefills(rules.limits, budgets: budgets)
         pendingBans.reserveCapacity(64)
         scanner = ScannerDetector(rules.signatures)
         tollFraud = TollFraudDetector(rules.tollFraud)
@@ -73,6 +76,7 @@ public struct Engine {
     /// Replaces the rules (a reload) and keeps what is known about sources, users and bans.
     public mutating func reload(_ newRules: RuleSet) {
         rules = newRules
+        refills = LimitRefills(newRules.limits, budgets: budgets)
         scanner = ScannerDetector(newRules.signatures)
         tollFraud = TollFraudDetector(newRules.tollFraud)
     }
@@ -95,7 +99,7 @@ public struct Engine {
             return Decision(.drop, .banned)
         }
         let isGood = known.map { sources.values[$0].good } ?? false
-        if !isGood, !budgets.unknownSources.take(rate: budgets.scaled(rules.limits.unknownSources), at: now) {
+        if !isGood, !budgets.unknownSources.take(refill: refills.unknownSources, at: now) {
             return Decision(.drop, .unknownSourceBudget)
         }
         guard
@@ -194,10 +198,9 @@ public struct Engine {
         _ message: SIPMessage, source: IPAddress, state: inout SourceState, narrowPrefix: Int?, now: Timestamp
     ) -> Bool {
         let methodClass = RuleSet.MethodClass(message)
-        let limits = rules.limits[methodClass]
-        let factor = state.good ? rules.limits.goodSourceFactor : 1
-        let sourceRate = Rate(perSecond: limits.source.perSecond * factor, burst: limits.source.burst * factor)
-        var conforms = state.buckets[methodClass].take(rate: sourceRate, at: now)
+        let sourceRefill = state.good ? refills.goodSource[methodClass] : refills.source[methodClass]
+        var conforms = state.buckets[methodClass].take(refill: sourceRefill, at: now)
+        let prefixRefill = refills.prefix[methodClass]
         var known = narrowPrefix
         for key in PrefixKey.aggregates(of: source) {
             defer { known = nil }
@@ -206,10 +209,10 @@ public struct Engine {
                     ?? prefixes.findOrInsert(
                         key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
             else { continue }
-            conforms = prefixes.values[slot].spend(methodClass, rate: limits.prefix, at: now) && conforms
+            conforms = prefixes.values[slot].spend(methodClass, refill: prefixRefill, at: now) && conforms
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
-        return (budgets.global[methodClass].take(rate: budgets.scaled(limits.global), at: now) || state.good)
+        return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
             && conforms
     }
 
@@ -340,9 +343,9 @@ extension PrefixState {
     }
 
     /// Marks the prefix seen and takes a token from its bucket for `methodClass`; whether it conforms.
-    mutating func spend(_ methodClass: RuleSet.MethodClass, rate: Rate, at now: Timestamp) -> Bool {
+    mutating func spend(_ methodClass: RuleSet.MethodClass, refill: TokenBucket.Refill, at now: Timestamp) -> Bool {
         lastSeen = now.nanoseconds
-        return buckets[methodClass].take(rate: rate, at: now)
+        return buckets[methodClass].take(refill: refill, at: now)
     }
 }
 
