@@ -1,6 +1,6 @@
-/// A key for `BoundedTable`: equatable, with a well-mixed hash.
+/// A key for `BoundedTable`: equatable, with a well-mixed hash under the table's seed.
 protocol TableKey: Equatable {
-    var tableHash: UInt64 { get }
+    func tableHash(seed: UInt64) -> UInt64
 }
 
 /// A fixed-capacity hash table: no allocation after creation, O(1) lookup over a short probe window.
@@ -8,11 +8,16 @@ protocol TableKey: Equatable {
 /// When the window a new key hashes to is full, the entry with the lowest `retention` gives way;
 /// entries whose retention is `Int64.max` (trusted, good history) are never pushed out, and a new key
 /// that finds only such entries is not stored at all.
+///
+/// Keys are often chosen by an attacker (spoofed sources, user names, nonces), so each table hashes
+/// them under a random seed of its own: nobody outside can compute which keys share a window and
+/// flood one with crafted keys to push out an entry.
 struct BoundedTable<Key: TableKey, Value> {
     private(set) var keys: [Key]
     private(set) var occupied: [Bool]
     var values: [Value]
     let mask: Int
+    let seed: UInt64
     private(set) var count = 0
     private(set) var evictions = 0
     private(set) var refusals = 0
@@ -21,13 +26,14 @@ struct BoundedTable<Key: TableKey, Value> {
     static var window: Int { 8 }
 
     /// A table of `capacity` slots (rounded up to a power of two, at least the probe window).
-    init(capacity: Int, emptyKey: Key, emptyValue: Value) {
+    init(capacity: Int, emptyKey: Key, emptyValue: Value, seed: UInt64 = .random(in: .min ... .max)) {
         var size = Self.window
         while size < capacity { size <<= 1 }
         keys = [Key](repeating: emptyKey, count: size)
         occupied = [Bool](repeating: false, count: size)
         values = [Value](repeating: emptyValue, count: size)
         mask = size - 1
+        self.seed = seed
     }
 
     /// A table of no capacity, holding no storage: what `take` leaves behind.
@@ -36,6 +42,7 @@ struct BoundedTable<Key: TableKey, Value> {
         occupied = []
         values = []
         mask = 0
+        seed = 0
     }
 
     /// Moves `table` out of where it is kept, leaving an empty stand-in there (which allocates nothing),
@@ -51,7 +58,7 @@ struct BoundedTable<Key: TableKey, Value> {
     /// The slot holding `key`, or nil.
     @inline(__always)
     func find(_ key: Key) -> Int? {
-        let start = Int(truncatingIfNeeded: key.tableHash) & mask
+        let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         for step in 0..<Self.window {
             let slot = (start + step) & mask
             if occupied[slot], keys[slot] == key { return slot }
@@ -69,7 +76,7 @@ struct BoundedTable<Key: TableKey, Value> {
     /// Stores `key`, which is not in the table, in the first free slot of its window, else in place of
     /// the entry with the lowest retention; nil when every slot of the window is protected.
     mutating func insert(_ key: Key, _ value: Value, retention: (Value) -> Int64) -> Int? {
-        let start = Int(truncatingIfNeeded: key.tableHash) & mask
+        let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         var victim = -1
         var victimRetention = Int64.max
         for step in 0..<Self.window {
@@ -109,11 +116,18 @@ struct BoundedTable<Key: TableKey, Value> {
 }
 
 extension IPAddress: TableKey {
-    var tableHash: UInt64 { ByteHash.mix(high &* 0x9E37_79B9_7F4A_7C15 ^ low ^ UInt64(family.rawValue) << 56) }
+    @inline(__always)
+    func tableHash(seed: UInt64) -> UInt64 {
+        ByteHash.mix(high &* 0x9E37_79B9_7F4A_7C15 ^ low ^ UInt64(family.rawValue) << 56 ^ seed)
+    }
+
+    /// The address in 64 well-mixed bits, the same in every table and process: a compact identity for
+    /// a source (which source used a nonce, which sources failed against a user).
+    var tableHash: UInt64 { tableHash(seed: 0) }
 }
 
-/// Fast 64-bit hashing of byte ranges and words (not cryptographic; keys are attacker-chosen only in
-/// part, and a table window that fills evicts by retention, never by hash order).
+/// Fast 64-bit hashing of byte ranges and words (not cryptographic: tables mix their own random seed
+/// into where a key goes, and a table window that fills evicts by retention, never by hash order).
 enum ByteHash {
     @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {
