@@ -141,12 +141,13 @@ enum ByteHash {
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer, _ range: ByteRange, seed: UInt64 = 0) -> UInt64 {
         guard !range.isEmpty, Int(range.upperBound) <= bytes.count else { return 0 }
+        // Offsets are within the buffer (checked above), so the arithmetic below cannot overflow.
         var k = Int(range.lowerBound)
         let end = Int(range.upperBound)
-        var h = seed ^ UInt64(end - k) &* 0xFF51_AFD7_ED55_8CCD
-        while k + 8 <= end {
+        var h = seed ^ UInt64(truncatingIfNeeded: end &- k) &* 0xFF51_AFD7_ED55_8CCD
+        while k &+ 8 <= end {
             h = mix(h ^ bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self))
-            k += 8
+            k &+= 8
         }
         return mix(h ^ tail(bytes, from: k, to: end)) | 1
     }
@@ -155,11 +156,11 @@ enum ByteHash {
     /// at `end` when the buffer has them, else byte by byte.
     @inline(__always)
     static func tail(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt64 {
-        let count = end - start
+        let count = end &- start
         guard count > 0 else { return 0 }
         if end >= 8 {
-            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self))
-            return word >> (64 - 8 * UInt64(count))
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self))
+            return word &>> (64 &- 8 &* UInt64(truncatingIfNeeded: count))
         }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
