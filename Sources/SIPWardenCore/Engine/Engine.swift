@@ -110,12 +110,14 @@ public struct Engine {
             // Every slot this address could take holds a protected source: judge it without memory.
             return stateless(message)
         }
-        // The entry is judged where it lies: the table is moved out of `self` while the detectors run
-        // (none of them reads `sources`), so the entry is neither copied out and back nor looked up again.
-        var table = BoundedTable.take(&sources)
+        // The entry is judged where it lies: the table's values are moved out of `self` while the
+        // detectors run (none of them reads `sources`), so the entry is neither copied out and back nor
+        // looked up again. An empty array holds no storage: the two swaps allocate and copy nothing.
+        var values: [SourceState] = []
+        swap(&values, &sources.values)
         let decision = judge(
-            message, bytes, source: source, state: &table.values[slot], narrowPrefix: narrowPrefix, now: now)
-        sources = table
+            message, bytes, source: source, state: &values[slot], narrowPrefix: narrowPrefix, now: now)
+        swap(&values, &sources.values)
         return decision
     }
 

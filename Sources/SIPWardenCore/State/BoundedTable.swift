@@ -36,23 +36,6 @@ struct BoundedTable<Key: TableKey, Value> {
         self.seed = seed
     }
 
-    /// A table of no capacity, holding no storage: what `take` leaves behind.
-    private init() {
-        keys = []
-        occupied = []
-        values = []
-        mask = 0
-        seed = 0
-    }
-
-    /// Moves `table` out of where it is kept, leaving an empty stand-in there (which allocates nothing),
-    /// so that an entry can be mutated in place while its owner's other state is mutated too.
-    static func take(_ table: inout BoundedTable) -> BoundedTable {
-        var taken = BoundedTable()
-        swap(&taken, &table)
-        return taken
-    }
-
     var capacity: Int { keys.count }
 
     /// The slot holding `key`, or nil.
