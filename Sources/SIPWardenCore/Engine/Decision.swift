@@ -99,24 +99,35 @@ public struct Decision: Equatable, Sendable {
 /// Points per detector for one packet: a fixed-size value (no allocation on the hot path).
 public struct ScoreParts: Equatable, Sendable {
     var points = SIMD16<Float>()
+    /// One bit per detector lane whose points are not zero, so an empty packet costs one comparison.
+    var scored: UInt16 = 0
 
     public init() {}
 
     public subscript(_ detector: RuleSet.Detector) -> Double {
-        get { Double(points[Self.index(detector)]) }
-        set { points[Self.index(detector)] = Float(newValue) }
+        get { Double(points[detector.lane]) }
+        set {
+            let lane = detector.lane
+            points[lane] = Float(newValue)
+            if points[lane] != 0 { scored |= 1 << lane } else { scored &= ~(1 << lane) }
+        }
     }
 
-    public var total: Double { Double(points.sum()) }
-    public var isEmpty: Bool { points == SIMD16() }
+    public var total: Double { isEmpty ? 0 : Double(points.sum()) }
+    public var isEmpty: Bool { scored == 0 }
 
-    /// The detector with the most points, if any has points.
+    /// The detector with the most points (the first in declaration order on a tie), if any has points.
     public var strongest: RuleSet.Detector? {
         var best: RuleSet.Detector?
         var bestPoints: Float = 0
-        for detector in RuleSet.Detector.allCases where points[Self.index(detector)] > bestPoints {
-            best = detector
-            bestPoints = points[Self.index(detector)]
+        var lanes = scored
+        while lanes != 0 {
+            let lane = lanes.trailingZeroBitCount
+            lanes &= lanes - 1
+            if points[lane] > bestPoints {
+                best = RuleSet.Detector.allCases[lane]
+                bestPoints = points[lane]
+            }
         }
         return best
     }
@@ -124,23 +135,5 @@ public struct ScoreParts: Equatable, Sendable {
     /// The non-zero parts, by detector name (for reports).
     public var named: [(String, Double)] {
         RuleSet.Detector.allCases.filter { self[$0] != 0 }.map { ($0.rawValue, self[$0]) }
-    }
-
-    @inline(__always)
-    static func index(_ detector: RuleSet.Detector) -> Int {
-        switch detector {
-        case .scannerUserAgent: return 0
-        case .scannerMarks: return 1
-        case .malformed: return 2
-        case .notSIP: return 3
-        case .rateLimit: return 4
-        case .enumeration: return 5
-        case .passwordGuessing: return 6
-        case .distributedGuessing: return 7
-        case .tollFraud: return 8
-        case .hijack: return 9
-        case .digestReplay: return 10
-        case .cleartextKeys: return 11
-        }
     }
 }

@@ -1,12 +1,12 @@
 /// The server's answers, matched to the requests they answer by Call-ID and CSeq.
 extension Engine {
-    mutating func observeOutbound(_ inspected: InspectedPacket, now: Timestamp) -> Decision {
-        let message = inspected.message
-        let client = inspected.packet.destination
+    mutating func observeOutbound(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
+    ) -> Decision {
         var decision = Decision(.accept, .outbound)
         guard message.kind == .response, let slot = sources.find(client) else { return decision }
         var state = sources.values[slot]
-        let callID = ByteHash.hash(inspected.bytes, message.callID)
+        let callID = ByteHash.hash(bytes, message.callID)
         guard let request = state.recent.find(callID: callID, cseq: message.cseq.number) else { return decision }
         var parts = ScoreParts()
         switch message.status {

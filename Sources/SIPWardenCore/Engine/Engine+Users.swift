@@ -3,17 +3,21 @@ extension Engine {
     /// Hijack and caller-ID spoofing, distributed guessing containment and per-user call rates.
     /// Returns a reason when this packet must be dropped.
     mutating func users(
-        _ message: SIPMessage, _ memo: RequestMemo, _ inspected: InspectedPacket, source: IPAddress,
+        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
         state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         guard message.method == .register || message.method == .invite else { return nil }
-        let bytes = inspected.bytes
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
+        let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
+        // The lock is taken only when one of the three checks below can apply: a source with good history
+        // refreshing its registration does not touch the shared tables here.
+        let checksUser = !state.good && (attempted != 0 || (claimed != 0 && memo.authUser == 0))
+        let countsCall = message.method == .invite && claimed != 0 && memo.authUser != 0
+        guard checksUser || countsCall else { return nil }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
             var drop: Decision.Reason?
             // Distributed guessing: while a user is under attack, only its bound source may try it.
-            let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
             if attempted != 0, !state.good, let slot = tables.users.find(UserKey(hash: attempted)) {
                 let user = tables.users.values[slot]
                 if user.underAttackUntil > now.nanoseconds, user.boundSource != source {

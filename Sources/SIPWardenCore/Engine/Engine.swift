@@ -7,7 +7,11 @@
 public struct Engine {
     public private(set) var rules: RuleSet
     /// The protected host's own addresses: never banned, whatever headers say.
-    public var servers: Set<IPAddress>
+    public var servers: Set<IPAddress> {
+        didSet { serverList = AddressList(servers) }
+    }
+    /// `servers`, for the per-packet test.
+    private(set) var serverList: AddressList
     public internal(set) var counters = EngineCounters()
     /// Bans issued since the last `drainBans`, oldest first; at most `pendingBanLimit`, newer ones
     /// beyond that are counted in `counters.unreportedBans` (the kernel still gets them as verdicts).
@@ -18,6 +22,8 @@ public struct Engine {
     let shared: SharedTables
     /// This engine's share of the global budgets.
     var budgets: GlobalBudgets
+    /// The rules' limits as the buckets spend them.
+    var refills: LimitRefills
     var scanner: ScannerDetector
     var tollFraud: TollFraudDetector
 
@@ -32,6 +38,7 @@ public struct Engine {
     ) {
         self.rules = rules
         self.servers = servers
+        serverList = AddressList(servers)
         sources = BoundedTable(
             capacity: rules.tables.sources, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
         prefixes = BoundedTable(
@@ -39,6 +46,7 @@ public struct Engine {
             emptyValue: PrefixState())
         self.shared = shared ?? SharedTables(rules)
         budgets = GlobalBudgets(rules.limits, share: min(max(budgetShare, 0.001), 1), at: start)
+        refills = LimitRefills(rules.limits, budgets: budgets)
         pendingBans.reserveCapacity(64)
         scanner = ScannerDetector(rules.signatures)
         tollFraud = TollFraudDetector(rules.tollFraud)
@@ -46,8 +54,19 @@ public struct Engine {
 
     /// Decides what to do with one message travelling in `direction` at `now`.
     public mutating func decide(_ inspected: InspectedPacket, direction: Direction, now: Timestamp) -> Decision {
+        decide(inspected.message, in: inspected.bytes, of: inspected.packet, direction: direction, now: now)
+    }
+
+    /// Decides about `message`, read from `bytes`, that came in `packet` (what `InspectedPacket` gathers,
+    /// without copying it there first).
+    mutating func decide(
+        _ message: SIPMessage, in bytes: UnsafeRawBufferPointer, of packet: DecodedPacket, direction: Direction,
+        now: Timestamp
+    ) -> Decision {
         var decision =
-            direction == .outbound ? observeOutbound(inspected, now: now) : judgeInbound(inspected, now: now)
+            direction == .outbound
+            ? observeOutbound(message, bytes, client: packet.destination, now: now)
+            : judgeInbound(message, bytes, source: packet.source, now: now)
         if rules.daemon.mode == .monitor, decision.verdict != .accept {
             decision.verdict = .accept
         }
@@ -57,57 +76,74 @@ public struct Engine {
     /// Replaces the rules (a reload) and keeps what is known about sources, users and bans.
     public mutating func reload(_ newRules: RuleSet) {
         rules = newRules
+        refills = LimitRefills(newRules.limits, budgets: budgets)
         scanner = ScannerDetector(newRules.signatures)
         tollFraud = TollFraudDetector(newRules.tollFraud)
     }
 
     // MARK: - Inbound
 
-    mutating func judgeInbound(_ inspected: InspectedPacket, now: Timestamp) -> Decision {
-        let source = inspected.packet.source
-        let message = inspected.message
+    mutating func judgeInbound(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, now: Timestamp
+    ) -> Decision {
         if rules.trust.denies(source) { return Decision(.drop, .denied) }
-        if servers.contains(source) || rules.trust.allows(source) { return Decision(.accept, .trusted) }
+        if serverList.contains(source) || rules.trust.allows(source) { return Decision(.accept, .trusted) }
         if message.anomalies.contains(.keepAlive) { return Decision(.accept, .keepAlive) }
 
         let known = sources.find(source)
         if let known, sources.values[known].bannedUntil > now.nanoseconds {
             return Decision(.drop, .banned)
         }
-        let narrow = PrefixKey(narrowestOf: source)
-        if let prefix = prefixes.find(narrow), prefixes.values[prefix].bannedUntil > now.nanoseconds {
+        let narrowPrefix = prefixes.find(PrefixKey(narrowestOf: source))
+        if let narrowPrefix, prefixes.values[narrowPrefix].bannedUntil > now.nanoseconds {
             return Decision(.drop, .banned)
         }
         let isGood = known.map { sources.values[$0].good } ?? false
-        if !isGood, !budgets.unknownSources.take(rate: budgets.scaled(rules.limits.unknownSources), at: now) {
+        if !isGood, !budgets.unknownSources.take(refill: refills.unknownSources, at: now) {
             return Decision(.drop, .unknownSourceBudget)
         }
-        let limits = rules.limits
         guard
             let slot = known
-                ?? sources.findOrInsert(source, SourceState(at: now, limits: limits), retention: SourceState.retention)
+                ?? sources.findOrInsert(
+                    source, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
         else {
             // Every slot this address could take holds a protected source: judge it without memory.
             return stateless(message)
         }
-        var state = sources.values[slot]
+        // The entry is judged where it lies: the table's values are moved out of `self` while the
+        // detectors run (none of them reads `sources`), so the entry is neither copied out and back nor
+        // looked up again. An empty array holds no storage: the two swaps allocate and copy nothing.
+        var values: [SourceState] = []
+        swap(&values, &sources.values)
+        let decision = judge(
+            message, bytes, source: source, state: &values[slot], narrowPrefix: narrowPrefix, now: now)
+        swap(&values, &sources.values)
+        return decision
+    }
+
+    /// Runs the detectors and the rate limits on a message from a source with a table entry, and turns
+    /// the points into a verdict. `narrowPrefix` is the slot of the source's /24 or /64 when it has one.
+    mutating func judge(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, state: inout SourceState,
+        narrowPrefix: Int?, now: Timestamp
+    ) -> Decision {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        var packetDrop = inspect(message, inspected, source: source, state: &state, parts: &parts, now: now)
-        if packetDrop == nil, !rateLimit(message, source: source, state: &state, now: now) {
+        var packetDrop = inspect(message, bytes, source: source, state: &state, parts: &parts, now: now)
+        if packetDrop == nil,
+            !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
+        {
             parts[.rateLimit] += rules.score[.rateLimit]
             packetDrop = .rateLimit
         }
-        let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
-        sources.values[slot] = state
-        return decision
+        return verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
     /// whatever the score.
     mutating func inspect(
-        _ message: SIPMessage, _ inspected: InspectedPacket, source: IPAddress, state: inout SourceState,
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, state: inout SourceState,
         parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
@@ -119,7 +155,6 @@ public struct Engine {
             parts[.malformed] += rules.score[.malformed]
             if rules.policy.malformed == .drop { packetDrop = .malformed }
         }
-        let bytes = inspected.bytes
         if !message.userAgent.isEmpty || message.kind == .request {
             let agent = ByteHash.hash(bytes, message.userAgent)
             if agent != state.checkedUserAgent || agent == 0, let found = scanner.inspect(message, bytes) {
@@ -137,7 +172,7 @@ public struct Engine {
             authUser: message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0)
         state.recent.remember(memo)
         enumeration(message, memo, bytes, state: &state, parts: &parts, now: now)
-        if let reason = users(message, memo, inspected, source: source, state: &state, parts: &parts, now: now) {
+        if let reason = users(message, memo, bytes, source: source, state: &state, parts: &parts, now: now) {
             packetDrop = packetDrop ?? reason
         }
         if message.method == .invite, !state.good,
@@ -160,23 +195,26 @@ public struct Engine {
     }
 
     /// Spends a token from the source's, its prefixes' and the global bucket of the message's class.
-    mutating func rateLimit(_ message: SIPMessage, source: IPAddress, state: inout SourceState, now: Timestamp) -> Bool
-    {
+    /// `narrowPrefix` is the slot of the source's /24 or /64 (the first of its aggregates) when known.
+    mutating func rateLimit(
+        _ message: SIPMessage, source: IPAddress, state: inout SourceState, narrowPrefix: Int?, now: Timestamp
+    ) -> Bool {
         let methodClass = RuleSet.MethodClass(message)
-        let limits = rules.limits[methodClass]
-        let factor = state.good ? rules.limits.goodSourceFactor : 1
-        let sourceRate = Rate(perSecond: limits.source.perSecond * factor, burst: limits.source.burst * factor)
-        var conforms = state.buckets[methodClass].take(rate: sourceRate, at: now)
+        let sourceRefill = state.good ? refills.goodSource[methodClass] : refills.source[methodClass]
+        var conforms = state.buckets[methodClass].take(refill: sourceRefill, at: now)
+        let prefixRefill = refills.prefix[methodClass]
+        var known = narrowPrefix
         for key in PrefixKey.aggregates(of: source) {
+            defer { known = nil }
             guard
-                let slot = prefixes.findOrInsert(
-                    key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
+                let slot = known
+                    ?? prefixes.findOrInsert(
+                        key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
             else { continue }
-            prefixes.values[slot].lastSeen = now.nanoseconds
-            conforms = prefixes.values[slot].buckets[methodClass].take(rate: limits.prefix, at: now) && conforms
+            conforms = prefixes.values[slot].spend(methodClass, refill: prefixRefill, at: now) && conforms
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
-        return (budgets.global[methodClass].take(rate: budgets.scaled(limits.global), at: now) || state.good)
+        return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
             && conforms
     }
 
@@ -194,10 +232,11 @@ public struct Engine {
         now: Timestamp
     ) -> Decision {
         let halfLife = rules.score.halfLife
-        if let strongest = parts.strongest { state.lastReason = strongest }
+        let strongest = parts.strongest
+        if let strongest { state.lastReason = strongest }
         state.add(parts.total, at: now, halfLife: halfLife)
         let score = state.score(at: now, halfLife: halfLife)
-        let scoreReason = Decision.Reason(parts.strongest ?? state.lastReason ?? .rateLimit)
+        let scoreReason = Decision.Reason(strongest ?? state.lastReason ?? .rateLimit)
         var decision: Decision
         if score >= rules.score.banAt {
             decision = ban(&state, source: source, reason: scoreReason, score: score, now: now)
@@ -301,8 +340,14 @@ struct PrefixAggregates: Sequence, IteratorProtocol {
 
 extension PrefixState {
     init(at now: Timestamp, limits: RuleSet.Limits) {
-        buckets = ClassBuckets(limits, at: now, scope: \.prefix)
+        buckets = ClassBuckets(limits.classes.map { $0.prefix }, at: now)
         lastSeen = now.nanoseconds
+    }
+
+    /// Marks the prefix seen and takes a token from its bucket for `methodClass`; whether it conforms.
+    mutating func spend(_ methodClass: RuleSet.MethodClass, refill: TokenBucket.Refill, at now: Timestamp) -> Bool {
+        lastSeen = now.nanoseconds
+        return buckets[methodClass].take(refill: refill, at: now)
     }
 }
 

@@ -15,6 +15,8 @@ public struct PacketFilter {
     public var engine: Engine
     /// The protected host's own addresses: packets from them are outbound when the caller cannot tell.
     public let servers: Set<IPAddress>
+    /// `servers`, for the per-packet test.
+    let serverList: AddressList
     var classifier: SIPClassifier
     var fragments = FragmentReassembler()
     var streams: TCPStreamFramer
@@ -22,6 +24,7 @@ public struct PacketFilter {
     public init(engine: Engine) {
         self.engine = engine
         servers = engine.servers
+        serverList = engine.serverList
         classifier = SIPClassifier(limits: engine.rules.classifierLimits)
         streams = TCPStreamFramer(classifier: classifier)
     }
@@ -117,15 +120,14 @@ public struct PacketFilter {
         else {
             return outcome(packet, Decision(.accept, .notSIPPort), messages: messages, direction)
         }
-        let inspected = InspectedPacket(packet: packet, message: message, bytes: payload)
-        let decision = engine.decide(inspected, direction: direction, now: time)
+        let decision = engine.decide(message, in: payload, of: packet, direction: direction, now: time)
         return outcome(packet, decision, messages: messages, direction)
     }
 
     /// Outbound when sent by one of the servers; without servers, responses count as outbound.
     func direction(of packet: DecodedPacket, _ message: SIPMessage) -> Direction {
-        if servers.isEmpty { return message.isResponse ? .outbound : .inbound }
-        return servers.contains(packet.source) ? .outbound : .inbound
+        if serverList.isEmpty { return message.isResponse ? .outbound : .inbound }
+        return serverList.contains(packet.source) ? .outbound : .inbound
     }
 
     func outcome(_ packet: DecodedPacket, _ decision: Decision, messages: Int, _ direction: Direction) -> Outcome {

@@ -9,9 +9,26 @@ public struct TokenBucket: Equatable, Sendable {
 
     static let scale: Int64 = 1 << 16
 
+    /// A rate in the bucket's units, worked out once so that spending needs no division: the capacity
+    /// and the refill per nanosecond, in tokens × 2^16.
+    struct Refill: Equatable, Sendable {
+        let capacity: Int64
+        let perNanosecond: Double
+
+        init(_ rate: Rate) {
+            capacity = Int64(rate.burst * Double(TokenBucket.scale))
+            perNanosecond = rate.perSecond * Double(TokenBucket.scale) / 1e9
+        }
+    }
+
     /// A full bucket.
     public init(_ rate: Rate, at now: Timestamp) {
-        level = Int64(rate.burst * Double(Self.scale))
+        self.init(Refill(rate), at: now)
+    }
+
+    /// A full bucket.
+    init(_ refill: Refill, at now: Timestamp) {
+        level = refill.capacity
         filledAt = now.nanoseconds
     }
 
@@ -19,7 +36,13 @@ public struct TokenBucket: Equatable, Sendable {
     /// Returns whether the event conforms to the rate.
     @inline(__always)
     public mutating func take(_ cost: Int64 = 1, rate: Rate, at now: Timestamp) -> Bool {
-        refill(rate: rate, at: now)
+        take(cost, refill: Refill(rate), at: now)
+    }
+
+    /// `take(_:rate:at:)` with the rate worked out already.
+    @inline(__always)
+    mutating func take(_ cost: Int64 = 1, refill: Refill, at now: Timestamp) -> Bool {
+        self.refill(refill, at: now)
         let price = cost * Self.scale
         guard level >= price else { return false }
         level -= price
@@ -29,16 +52,16 @@ public struct TokenBucket: Equatable, Sendable {
     /// The tokens left now (for stats and tests).
     public func tokens(rate: Rate, at now: Timestamp) -> Double {
         var copy = self
-        copy.refill(rate: rate, at: now)
+        copy.refill(Refill(rate), at: now)
         return Double(copy.level) / Double(Self.scale)
     }
 
     @inline(__always)
-    mutating func refill(rate: Rate, at now: Timestamp) {
+    mutating func refill(_ refill: Refill, at now: Timestamp) {
         let elapsed = now.nanoseconds - filledAt
         guard elapsed > 0 else { return }
-        let capacity = Int64(rate.burst * Double(Self.scale))
-        let perNanosecond = rate.perSecond * Double(Self.scale) / 1e9
+        let capacity = refill.capacity
+        let perNanosecond = refill.perNanosecond
         let added = Int64(Double(elapsed) * perNanosecond)
         if level >= capacity - added {
             level = capacity

@@ -37,29 +37,28 @@ extension RuleSet {
 
     /// `[limits]`
     public struct Limits: Equatable, Sendable {
-        public var classes: [MethodClass: ClassLimits] = [
-            .invite: .init(
+        public var classes = MethodClassTable(
+            invite: ClassLimits(
                 source: .init(perSecond: 5, burst: 20), prefix: .init(perSecond: 20, burst: 60),
                 global: .init(perSecond: 300, burst: 600)),
-            .register: .init(
+            register: ClassLimits(
                 source: .init(perSecond: 20, burst: 150), prefix: .init(perSecond: 40, burst: 300),
                 global: .init(perSecond: 1000, burst: 2000)),
-            .options: .init(
+            options: ClassLimits(
                 source: .init(perSecond: 5, burst: 30), prefix: .init(perSecond: 20, burst: 100),
                 global: .init(perSecond: 500, burst: 1000)),
-            .presence: .init(
+            presence: ClassLimits(
                 source: .init(perSecond: 50, burst: 600), prefix: .init(perSecond: 100, burst: 1200),
                 global: .init(perSecond: 2000, burst: 4000)),
-            .dialog: .init(
+            dialog: ClassLimits(
                 source: .init(perSecond: 50, burst: 200), prefix: .init(perSecond: 100, burst: 400),
                 global: .init(perSecond: 3000, burst: 6000)),
-            .responses: .init(
+            responses: ClassLimits(
                 source: .init(perSecond: 100, burst: 400), prefix: .init(perSecond: 200, burst: 800),
                 global: .init(perSecond: 5000, burst: 10000)),
-            .other: .init(
+            other: ClassLimits(
                 source: .init(perSecond: 2, burst: 10), prefix: .init(perSecond: 5, burst: 20),
-                global: .init(perSecond: 50, burst: 100)),
-        ]
+                global: .init(perSecond: 50, burst: 100)))
         /// Packets per second, all classes together, from sources with no good history: what contains a
         /// flood from millions of spoofed addresses while known phones and trunks keep their service.
         public var unknownSources = Rate(perSecond: 1000, burst: 2000)
@@ -67,7 +66,7 @@ extension RuleSet {
         /// bursts multiplied by this.
         public var goodSourceFactor: Double = 4
 
-        public subscript(_ methodClass: MethodClass) -> ClassLimits { classes[methodClass]! }
+        public subscript(_ methodClass: MethodClass) -> ClassLimits { classes[methodClass] }
     }
 
     /// `[score]`: points decay with a half-life; thresholds turn a source's score into verdicts.
@@ -78,12 +77,12 @@ extension RuleSet {
         /// At or above this score, the source is banned in the kernel.
         public var banAt: Double = 100
         /// Points per event, by detector.
-        public var points: [Detector: Double] = [
+        public var points: DetectorPoints = [
             .scannerUserAgent: 100, .scannerMarks: 100, .malformed: 10, .notSIP: 20, .rateLimit: 2,
             .enumeration: 50, .passwordGuessing: 8, .distributedGuessing: 20, .tollFraud: 30, .hijack: 15,
             .digestReplay: 40, .cleartextKeys: 0,
         ]
-        public subscript(_ detector: Detector) -> Double { points[detector] ?? 0 }
+        public subscript(_ detector: Detector) -> Double { points[detector] }
     }
 
     /// `[bans]`

@@ -1,6 +1,6 @@
-/// A key for `BoundedTable`: equatable, with a well-mixed hash.
+/// A key for `BoundedTable`: equatable, with a well-mixed hash under the table's seed.
 protocol TableKey: Equatable {
-    var tableHash: UInt64 { get }
+    func tableHash(seed: UInt64) -> UInt64
 }
 
 /// A fixed-capacity hash table: no allocation after creation, O(1) lookup over a short probe window.
@@ -8,11 +8,16 @@ protocol TableKey: Equatable {
 /// When the window a new key hashes to is full, the entry with the lowest `retention` gives way;
 /// entries whose retention is `Int64.max` (trusted, good history) are never pushed out, and a new key
 /// that finds only such entries is not stored at all.
+///
+/// Keys are often chosen by an attacker (spoofed sources, user names, nonces), so each table hashes
+/// them under a random seed of its own: nobody outside can compute which keys share a window and
+/// flood one with crafted keys to push out an entry.
 struct BoundedTable<Key: TableKey, Value> {
     private(set) var keys: [Key]
     private(set) var occupied: [Bool]
     var values: [Value]
     let mask: Int
+    let seed: UInt64
     private(set) var count = 0
     private(set) var evictions = 0
     private(set) var refusals = 0
@@ -21,13 +26,14 @@ struct BoundedTable<Key: TableKey, Value> {
     static var window: Int { 8 }
 
     /// A table of `capacity` slots (rounded up to a power of two, at least the probe window).
-    init(capacity: Int, emptyKey: Key, emptyValue: Value) {
+    init(capacity: Int, emptyKey: Key, emptyValue: Value, seed: UInt64 = .random(in: .min ... .max)) {
         var size = Self.window
         while size < capacity { size <<= 1 }
         keys = [Key](repeating: emptyKey, count: size)
         occupied = [Bool](repeating: false, count: size)
         values = [Value](repeating: emptyValue, count: size)
         mask = size - 1
+        self.seed = seed
     }
 
     var capacity: Int { keys.count }
@@ -35,7 +41,7 @@ struct BoundedTable<Key: TableKey, Value> {
     /// The slot holding `key`, or nil.
     @inline(__always)
     func find(_ key: Key) -> Int? {
-        let start = Int(truncatingIfNeeded: key.tableHash) & mask
+        let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         for step in 0..<Self.window {
             let slot = (start + step) & mask
             if occupied[slot], keys[slot] == key { return slot }
@@ -46,19 +52,22 @@ struct BoundedTable<Key: TableKey, Value> {
     /// The slot for `key`, inserting `value` if it is new; nil when every candidate slot is protected.
     @inline(__always)
     mutating func findOrInsert(_ key: Key, _ value: @autoclosure () -> Value, retention: (Value) -> Int64) -> Int? {
-        let start = Int(truncatingIfNeeded: key.tableHash) & mask
+        if let slot = find(key) { return slot }
+        return insert(key, value(), retention: retention)
+    }
+
+    /// Stores `key`, which is not in the table, in the first free slot of its window, else in place of
+    /// the entry with the lowest retention; nil when every slot of the window is protected.
+    mutating func insert(_ key: Key, _ value: Value, retention: (Value) -> Int64) -> Int? {
+        let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         var victim = -1
         var victimRetention = Int64.max
         for step in 0..<Self.window {
             let slot = (start + step) & mask
             guard occupied[slot] else {
-                if victimRetention != Int64.min {
-                    victim = slot
-                    victimRetention = Int64.min
-                }
-                continue
+                victim = slot
+                break
             }
-            if keys[slot] == key { return slot }
             let kept = retention(values[slot])
             if kept < victimRetention {
                 victim = slot
@@ -76,7 +85,7 @@ struct BoundedTable<Key: TableKey, Value> {
             occupied[victim] = true
         }
         keys[victim] = key
-        values[victim] = value()
+        values[victim] = value
         return victim
     }
 
@@ -90,11 +99,18 @@ struct BoundedTable<Key: TableKey, Value> {
 }
 
 extension IPAddress: TableKey {
-    var tableHash: UInt64 { ByteHash.mix(high &* 0x9E37_79B9_7F4A_7C15 ^ low ^ UInt64(family.rawValue) << 56) }
+    @inline(__always)
+    func tableHash(seed: UInt64) -> UInt64 {
+        ByteHash.mix(high &* 0x9E37_79B9_7F4A_7C15 ^ low ^ UInt64(family.rawValue) << 56 ^ seed)
+    }
+
+    /// The address in 64 well-mixed bits, the same in every table and process: a compact identity for
+    /// a source (which source used a nonce, which sources failed against a user).
+    var tableHash: UInt64 { tableHash(seed: 0) }
 }
 
-/// Fast 64-bit hashing of byte ranges and words (not cryptographic; keys are attacker-chosen only in
-/// part, and a table window that fills evicts by retention, never by hash order).
+/// Fast 64-bit hashing of byte ranges and words (not cryptographic: tables mix their own random seed
+/// into where a key goes, and a table window that fills evicts by retention, never by hash order).
 enum ByteHash {
     @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {
@@ -108,21 +124,34 @@ enum ByteHash {
     @inline(__always)
     static func hash(_ bytes: UnsafeRawBufferPointer, _ range: ByteRange, seed: UInt64 = 0) -> UInt64 {
         guard !range.isEmpty, Int(range.upperBound) <= bytes.count else { return 0 }
+        // Offsets are within the buffer (checked above), so the arithmetic below cannot overflow.
         var k = Int(range.lowerBound)
         let end = Int(range.upperBound)
-        var h = seed ^ UInt64(end - k) &* 0xFF51_AFD7_ED55_8CCD
-        while k + 8 <= end {
+        var h = seed ^ UInt64(truncatingIfNeeded: end &- k) &* 0xFF51_AFD7_ED55_8CCD
+        while k &+ 8 <= end {
             h = mix(h ^ bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self))
-            k += 8
+            k &+= 8
+        }
+        return mix(h ^ tail(bytes, from: k, to: end)) | 1
+    }
+
+    /// The last `end - start` (< 8) bytes as a little-endian word: one load of the eight bytes that end
+    /// at `end` when the buffer has them, else byte by byte.
+    @inline(__always)
+    static func tail(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> UInt64 {
+        let count = end &- start
+        guard count > 0 else { return 0 }
+        if end >= 8 {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self))
+            return word &>> (64 &- 8 &* UInt64(truncatingIfNeeded: count))
         }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while k < end {
+        for k in start..<end {
             tail |= UInt64(bytes[k]) << shift
             shift += 8
-            k += 1
         }
-        return mix(h ^ tail) | 1
+        return tail
     }
 }
 

@@ -22,7 +22,7 @@ struct PrefixKey: TableKey {
     var address: IPAddress
     var length: UInt8
 
-    var tableHash: UInt64 { ByteHash.mix(address.tableHash ^ UInt64(length)) }
+    func tableHash(seed: UInt64) -> UInt64 { ByteHash.mix(address.tableHash(seed: seed) ^ UInt64(length)) }
 }
 
 /// What the engine remembers about one target user (an extension or account), shared by all queues.
@@ -65,7 +65,7 @@ struct UserState {
 /// A user as a table key: the hash of the user part's bytes.
 struct UserKey: TableKey {
     var hash: UInt64
-    var tableHash: UInt64 { hash }
+    func tableHash(seed: UInt64) -> UInt64 { ByteHash.mix(hash ^ seed) }
 }
 
 /// A digest response seen before: which source and dialog used the (nonce, nc, cnonce).
@@ -132,9 +132,7 @@ struct GlobalBudgets {
         self.share = share
         unknownSources = TokenBucket(
             share == 1 ? limits.unknownSources : Self.scale(limits.unknownSources, by: share), at: now)
-        for methodClass in RuleSet.MethodClass.allCases {
-            global[methodClass] = TokenBucket(scaled(limits[methodClass].global), at: now)
-        }
+        global = ClassBuckets(limits.classes.map { Self.scale($0.global, by: share) }, at: now)
     }
 
     /// `rate` cut to this engine's share.

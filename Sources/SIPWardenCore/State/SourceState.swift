@@ -36,7 +36,7 @@ struct SourceState {
         firstSeen = now.nanoseconds
         lastSeen = now.nanoseconds
         scoredAt = now.nanoseconds
-        buckets = ClassBuckets(limits, at: now, scope: \.source)
+        buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
     /// The score decayed to `now`.
@@ -62,46 +62,15 @@ struct SourceState {
 }
 
 /// One token bucket per method class.
-struct ClassBuckets {
-    var invite = TokenBucket.empty
-    var register = TokenBucket.empty
-    var options = TokenBucket.empty
-    var presence = TokenBucket.empty
-    var dialog = TokenBucket.empty
-    var responses = TokenBucket.empty
-    var other = TokenBucket.empty
+typealias ClassBuckets = RuleSet.MethodClassTable<TokenBucket>
 
-    init() {}
+extension RuleSet.MethodClassTable where Value == TokenBucket {
+    /// Empty buckets, to be filled by `init(_:at:)` when an entry is created.
+    init() { self.init(repeating: .empty) }
 
-    init(_ limits: RuleSet.Limits, at now: Timestamp, scope: KeyPath<RuleSet.ClassLimits, Rate>) {
-        for methodClass in RuleSet.MethodClass.allCases {
-            self[methodClass] = TokenBucket(limits[methodClass][keyPath: scope], at: now)
-        }
-    }
-
-    subscript(_ methodClass: RuleSet.MethodClass) -> TokenBucket {
-        get {
-            switch methodClass {
-            case .invite: return invite
-            case .register: return register
-            case .options: return options
-            case .presence: return presence
-            case .dialog: return dialog
-            case .responses: return responses
-            case .other: return other
-            }
-        }
-        set {
-            switch methodClass {
-            case .invite: invite = newValue
-            case .register: register = newValue
-            case .options: options = newValue
-            case .presence: presence = newValue
-            case .dialog: dialog = newValue
-            case .responses: responses = newValue
-            case .other: other = newValue
-            }
-        }
+    /// Full buckets at the rates `rates` gives per class.
+    init(_ rates: RuleSet.MethodClassTable<Rate>, at now: Timestamp) {
+        self = rates.map { TokenBucket($0, at: now) }
     }
 }
 
