@@ -97,6 +97,22 @@ import Testing
         }
     }
 
+    @Test func aDatagramFromOutsideClaimingTheServersOwnAddressIsDropped() throws {
+        try withFirewall { host in
+            func spoofedDrops() throws -> Int {
+                let listing = try host.must(["ip6tables", "-L", "INPUT", "-v", "-x", "-n"]).stdout
+                let line = try #require(listing.split(separator: "\n").first { $0.contains("src-type LOCAL") })
+                return try #require(Int(line.split(separator: " ")[0]))
+            }
+            #expect(try spoofedDrops() == 0)
+            let spoof = try host.link.client.run(
+                ["python3", "-c", SocketPeers.spoof, TestLink.serverV6, "5060"], timeout: 10)
+            try #require(spoof.status == 0, "\(spoof.stderr)")
+            #expect(try spoofedDrops() == 1, "the spoofed datagram meets the drop before the queue")
+            #expect(host.answers("udp", 5060, from: 1, v6: true), "real SIP still gets through")
+        }
+    }
+
     @Test func failClosedDropsSIPWhileNoDaemonListens() throws {
         try withFirewall("fail_open = false\n") { host in
             for v6 in [false, true] {

@@ -132,6 +132,10 @@ import Testing
             name: "loopback out", rule: FirewallRule([.loopback], .accept), hook: .output,
             iptables: ["-A OUTPUT -o lo -j ACCEPT"], ip6tables: ["-A OUTPUT -o lo -j ACCEPT"], nft: "oif \"lo\" accept"),
         Golden(
+            name: "spoofed own address", rule: FirewallRule([.localSource], .drop),
+            iptables: ["-A INPUT -m addrtype --src-type LOCAL -j DROP"],
+            ip6tables: ["-A INPUT -m addrtype --src-type LOCAL -j DROP"], nft: "fib saddr type local drop"),
+        Golden(
             name: "echo, limited",
             rule: FirewallRule(.v4, [.icmp(.echoRequest), .limit(Rate(perSecond: 5, burst: 10))], .accept),
             iptables: ["-A INPUT -p icmp --icmp-type echo-request -m limit --limit 5/sec --limit-burst 10 -j ACCEPT"],
@@ -209,7 +213,8 @@ import Testing
         let ruleset = try FirewallRuleset(rules: rules)
         #expect(
             titles(ruleset, .input) == [
-                "Banned sources ", "Ban marks", "trust.deny", "Loopback", "Packets that belong to no valid connection.",
+                "Banned sources ", "Ban marks", "trust.deny", "Loopback", "From outside",
+                "Packets that belong to no valid connection.",
                 "Trusted peers ", "New SIP connections over TCP", "SIP requests to the filter",
                 "SIP over TLS and WebSocket",
                 "Replies and related packets ", "ICMP and ICMPv6", "Management ", "Everything else",

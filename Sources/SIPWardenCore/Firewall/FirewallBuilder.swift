@@ -107,6 +107,10 @@ struct FirewallBuilder {
         sections += [
             Section(title: "Loopback: the host talking to itself.", rules: [FirewallRule([.loopback], .accept)]),
             Section(
+                title: "From outside, yet from one of the host's own addresses: spoofed. The kernel drops these "
+                    + "itself for IPv4 (martians), not for IPv6; the filter would trust them as the server's own.",
+                rules: [FirewallRule([.localSource], .drop)]),
+            Section(
                 title: "Packets that belong to no valid connection.",
                 rules: [FirewallRule([.state([.invalid])], .drop)]),
         ]

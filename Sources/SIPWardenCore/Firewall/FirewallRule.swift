@@ -21,6 +21,8 @@ public struct FirewallRule: Equatable, Sendable {
     public enum Match: Equatable, Sendable {
         /// Arriving on (input) or leaving by (output) the loopback interface.
         case loopback
+        /// Source address is one of the host's own (on any interface).
+        case localSource
         case state([ConnectionState])
         /// Source address inside one of these blocks (all of one family).
         case source([IPPrefix])

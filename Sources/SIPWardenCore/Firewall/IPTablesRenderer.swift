@@ -50,6 +50,7 @@ public struct IPTablesRenderer: Sendable {
     func texts(_ match: FirewallRule.Match, in hook: FirewallRuleset.Hook) -> [String] {
         switch match {
         case .loopback: return [hook == .output ? "-o lo" : "-i lo"]
+        case .localSource: return ["-m addrtype --src-type LOCAL"]
         case .state(let states):
             return ["-m conntrack --ctstate " + states.map { $0.rawValue.uppercased() }.joined(separator: ",")]
         case .source(let blocks): return ["-s " + blocks.map(\.firewallText).joined(separator: ",")]

@@ -87,6 +87,7 @@ public struct NFTablesRenderer: Sendable {
     func text(_ match: FirewallRule.Match, in hook: FirewallRuleset.Hook) -> String {
         switch match {
         case .loopback: return hook == .output ? "oif \"lo\"" : "iif \"lo\""
+        case .localSource: return "fib saddr type local"
         case .state(let states): return "ct state " + states.map(\.rawValue).joined(separator: ",")
         case .source(let blocks):
             return "\(Self.ip(blocks[0].address.family)) saddr \(Self.list(blocks.map(\.firewallText)))"

@@ -49,4 +49,24 @@ enum SocketPeers {
         except OSError:
             sys.exit(1)
         """
+
+    /// `python3 -c SPOOF ADDRESS PORT`: sends one UDP datagram to ADDRESS (IPv6) that claims to come from
+    /// ADDRESS itself, through a raw socket, as an attacker would spoof the server's own address.
+    static let spoof = """
+        import socket, struct, sys
+        address, port = socket.inet_pton(socket.AF_INET6, sys.argv[1]), int(sys.argv[2])
+        payload = b"OPTIONS sip:spoofed@test SIP/2.0\\r\\n\\r\\n"
+        length = 8 + len(payload)
+        def checksum(data):
+            total = sum(struct.unpack("!%dH" % (len(data) // 2), data + b"\\0" * (len(data) % 2)))
+            while total >> 16:
+                total = (total & 0xFFFF) + (total >> 16)
+            return ~total & 0xFFFF or 0xFFFF
+        datagram = struct.pack("!HHHH", 40000, port, length, 0) + payload
+        pseudo = address + address + struct.pack("!I3xB", length, socket.IPPROTO_UDP)
+        datagram = datagram[:6] + struct.pack("!H", checksum(pseudo + datagram)) + datagram[8:]
+        header = struct.pack("!IHBB", 6 << 28, length, socket.IPPROTO_UDP, 64) + address + address
+        s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        s.sendto(header + datagram, (sys.argv[1], 0))
+        """
 }
