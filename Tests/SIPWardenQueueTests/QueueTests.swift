@@ -73,11 +73,6 @@ import Testing
 }
 
 @Suite struct QueueCountersTests {
-    @Test func reasonPositionsFollowTheDeclarationOrder() {
-        for (offset, reason) in Decision.Reason.allCases.enumerated() {
-            #expect(QueueCounters.position(reason) == offset)
-        }
-    }
 
     @Test func countsAddUpAcrossQueues() {
         var a = QueueCounters()

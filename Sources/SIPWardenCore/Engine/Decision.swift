@@ -1,10 +1,11 @@
 /// What to do with one packet, why, and the score behind it.
 public struct Decision: Equatable, Sendable {
-    public enum Verdict: String, Sendable {
+    public enum Verdict: String, Sendable, CaseIterable {
         case accept, drop
         /// Drop this packet and have the kernel drop the source (or its prefix) for `ban.ttl`.
         case ban
 
+        /// Severity, which is also the declaration order (`DecisionCounts` indexes by it).
         var rank: Int {
             switch self {
             case .accept: return 0

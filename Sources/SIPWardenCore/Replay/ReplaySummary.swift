@@ -9,14 +9,27 @@ public struct ReplaySummary: Sendable, PacketObserver {
     public var otherMethods: [String: Int] = [:]
     /// SIP responses per status code (100–699; anything else counts under 0).
     public var responses = [Int](repeating: 0, count: 700)
-    public var verdicts: [Decision.Verdict: Int] = [:]
-    public var reasons: [Decision.Reason: Int] = [:]
+    public var decisions = DecisionCounts()
     /// Packets and drops per source address.
-    public var sources: [IPAddress: (packets: Int, drops: Int)] = [:]
+    public var sources: [IPAddress: SourceCount] = [:]
     public var first: Timestamp?
     public var last: Timestamp?
 
     public init() {}
+
+    /// One source's packets, and how many of them were dropped.
+    public struct SourceCount: Sendable, Equatable {
+        public var packets = 0
+        public var drops = 0
+
+        mutating func count(_ decision: Decision) {
+            packets += 1
+            if decision.drops { drops += 1 }
+        }
+    }
+
+    public var verdicts: [Decision.Verdict: Int] { decisions.byVerdict }
+    public var reasons: [Decision.Reason: Int] { decisions.byReason }
 
     public mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {
         switch message.kind {
@@ -41,12 +54,8 @@ public struct ReplaySummary: Sendable, PacketObserver {
     }
 
     mutating func count(_ decision: Decision, source: IPAddress?) {
-        verdicts[decision.verdict, default: 0] += 1
-        reasons[decision.reason, default: 0] += 1
-        if let source {
-            sources[source, default: (0, 0)].packets += 1
-            if decision.drops { sources[source, default: (0, 0)].drops += 1 }
-        }
+        decisions.count(decision)
+        if let source { sources[source, default: SourceCount()].count(decision) }
     }
 
     /// Requests by method token (known methods by name), only those seen.

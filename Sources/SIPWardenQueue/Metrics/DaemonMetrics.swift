@@ -25,7 +25,7 @@ final class DaemonMetrics: @unchecked Sendable {
     init(queues: ClosedRange<UInt16>) {
         let factory = PrometheusMetricsFactory(registry: registry)
         var verdicts: [String: CoreMetrics.Counter] = [:]
-        for verdict in QueueCounters.verdicts {
+        for verdict in Decision.Verdict.allCases {
             for reason in Decision.Reason.allCases {
                 verdicts["\(verdict.rawValue)/\(reason.rawValue)"] = CoreMetrics.Counter(
                     label: "sipwarden_verdicts_total",
