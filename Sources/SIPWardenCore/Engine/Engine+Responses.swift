@@ -3,11 +3,24 @@ extension Engine {
     mutating func observeOutbound(
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
     ) -> Decision {
+        guard message.kind == .response, let slot = sources.find(client),
+            let request = sources.values[slot].recent.find(
+                callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
+        else { return Decision(.accept, .outbound) }
+        // The client's entry is updated where it lies, as a request's is (see `judgeInbound`).
+        var values: [SourceState] = []
+        swap(&values, &sources.values)
+        let decision = answer(message, to: request, client: client, state: &values[slot], now: now)
+        swap(&values, &sources.values)
+        return decision
+    }
+
+    /// What the server's answer to `request` tells about the client: good history, a failed
+    /// authentication or a 404 of an extension scan.
+    mutating func answer(
+        _ message: SIPMessage, to request: RequestMemo, client: IPAddress, state: inout SourceState, now: Timestamp
+    ) -> Decision {
         var decision = Decision(.accept, .outbound)
-        guard message.kind == .response, let slot = sources.find(client) else { return decision }
-        var state = sources.values[slot]
-        let callID = ByteHash.hash(bytes, message.callID)
-        guard let request = state.recent.find(callID: callID, cseq: message.cseq.number) else { return decision }
         var parts = ScoreParts()
         switch message.status {
         case 200..<300 where request.method == .register || request.method == .invite:
@@ -39,7 +52,6 @@ extension Engine {
         }
         decision.parts = parts
         decision.score = state.score(at: now, halfLife: rules.score.halfLife)
-        sources.values[slot] = state
         return decision
     }
 

@@ -88,7 +88,9 @@ public struct RuleSet: Equatable, Sendable {
         /// Always dropped.
         public var deny: [IPPrefix] = []
 
+        @inline(__always)
         public func allows(_ address: IPAddress) -> Bool { allow.contains { $0.contains(address) } }
+        @inline(__always)
         public func denies(_ address: IPAddress) -> Bool { deny.contains { $0.contains(address) } }
     }
 

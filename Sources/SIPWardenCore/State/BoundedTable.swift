@@ -38,36 +38,45 @@ struct BoundedTable<Key: TableKey, Value> {
 
     var capacity: Int { keys.count }
 
-    /// The slot holding `key`, or nil.
+    /// The slot holding `key`, or nil. Entries are only ever added or replaced, never removed, so a key
+    /// lies before the first free slot of its window: the search stops there.
     @inline(__always)
     func find(_ key: Key) -> Int? {
         let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         for step in 0..<Self.window {
             let slot = (start + step) & mask
-            if occupied[slot], keys[slot] == key { return slot }
+            guard occupied[slot] else { return nil }
+            if keys[slot] == key { return slot }
         }
         return nil
     }
 
-    /// The slot for `key`, inserting `value` if it is new; nil when every candidate slot is protected.
+    /// The slot for `key`, inserting `value` if it is new: in the first free slot of its window, else in
+    /// place of the entry with the lowest retention; nil when every slot of the window is protected.
     @inline(__always)
     mutating func findOrInsert(_ key: Key, _ value: @autoclosure () -> Value, retention: (Value) -> Int64) -> Int? {
-        if let slot = find(key) { return slot }
-        return insert(key, value(), retention: retention)
+        let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
+        for step in 0..<Self.window {
+            let slot = (start + step) & mask
+            guard occupied[slot] else {
+                occupied[slot] = true
+                count += 1
+                keys[slot] = key
+                values[slot] = value()
+                return slot
+            }
+            if keys[slot] == key { return slot }
+        }
+        return evict(for: key, value(), from: start, retention: retention)
     }
 
-    /// Stores `key`, which is not in the table, in the first free slot of its window, else in place of
-    /// the entry with the lowest retention; nil when every slot of the window is protected.
-    mutating func insert(_ key: Key, _ value: Value, retention: (Value) -> Int64) -> Int? {
-        let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
+    /// Stores `key` in place of the entry with the lowest retention in the full window at `start`; nil
+    /// when every entry there is protected.
+    mutating func evict(for key: Key, _ value: Value, from start: Int, retention: (Value) -> Int64) -> Int? {
         var victim = -1
         var victimRetention = Int64.max
         for step in 0..<Self.window {
             let slot = (start + step) & mask
-            guard occupied[slot] else {
-                victim = slot
-                break
-            }
             let kept = retention(values[slot])
             if kept < victimRetention {
                 victim = slot
@@ -78,12 +87,7 @@ struct BoundedTable<Key: TableKey, Value> {
             refusals += 1
             return nil
         }
-        if occupied[victim] {
-            evictions += 1
-        } else {
-            count += 1
-            occupied[victim] = true
-        }
+        evictions += 1
         keys[victim] = key
         values[victim] = value
         return victim
