@@ -12,19 +12,15 @@ public struct PacketFilter {
         public var messages: Int
     }
 
+    /// The engine; its `servers` (the protected host's own addresses) also tell the direction of a
+    /// packet when the caller cannot.
     public var engine: Engine
-    /// The protected host's own addresses: packets from them are outbound when the caller cannot tell.
-    public let servers: Set<IPAddress>
-    /// `servers`, for the per-packet test.
-    let serverList: AddressList
     var classifier: SIPClassifier
     var fragments = FragmentReassembler()
     var streams: TCPStreamFramer
 
     public init(engine: Engine) {
         self.engine = engine
-        servers = engine.servers
-        serverList = engine.serverList
         classifier = SIPClassifier(limits: engine.rules.classifierLimits)
         streams = TCPStreamFramer(classifier: classifier)
     }
@@ -126,8 +122,8 @@ public struct PacketFilter {
 
     /// Outbound when sent by one of the servers; without servers, responses count as outbound.
     func direction(of packet: DecodedPacket, _ message: SIPMessage) -> Direction {
-        if serverList.isEmpty { return message.isResponse ? .outbound : .inbound }
-        return serverList.contains(packet.source) ? .outbound : .inbound
+        if engine.serverList.isEmpty { return message.isResponse ? .outbound : .inbound }
+        return engine.serverList.contains(packet.source) ? .outbound : .inbound
     }
 
     func outcome(_ packet: DecodedPacket, _ decision: Decision, messages: Int, _ direction: Direction) -> Outcome {
