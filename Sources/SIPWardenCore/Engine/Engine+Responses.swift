@@ -7,12 +7,7 @@ extension Engine {
             let request = sources.values[slot].recent.find(
                 callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
         else { return Decision(.accept, .outbound) }
-        // The client's entry is updated where it lies, as a request's is (see `judgeInbound`).
-        var values: [SourceState] = []
-        swap(&values, &sources.values)
-        let decision = answer(message, to: request, client: client, state: &values[slot], now: now)
-        swap(&values, &sources.values)
-        return decision
+        return inPlace(source: slot) { $0.answer(message, to: request, client: client, state: &$1, now: now) }
     }
 
     /// What the server's answer to `request` tells about the client: good history, a failed

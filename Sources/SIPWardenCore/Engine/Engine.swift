@@ -110,15 +110,20 @@ public struct Engine {
             // Every slot this address could take holds a protected source: judge it without memory.
             return stateless(message)
         }
-        // The entry is judged where it lies: the table's values are moved out of `self` while the
-        // detectors run (none of them reads `sources`), so the entry is neither copied out and back nor
-        // looked up again. An empty array holds no storage: the two swaps allocate and copy nothing.
+        return inPlace(source: slot) {
+            $0.judge(message, bytes, source: source, state: &$1, narrowPrefix: narrowPrefix, now: now)
+        }
+    }
+
+    /// Runs `body` on the source entry at `slot` where it lies, so that it is neither copied out and back
+    /// nor looked up again: the table's values are moved out of `self` meanwhile, and `body` must not read
+    /// `sources` (the detectors do not). An empty array holds no storage: the swaps allocate nothing.
+    @inline(__always)
+    mutating func inPlace<Result>(source slot: Int, _ body: (inout Engine, inout SourceState) -> Result) -> Result {
         var values: [SourceState] = []
         swap(&values, &sources.values)
-        let decision = judge(
-            message, bytes, source: source, state: &values[slot], narrowPrefix: narrowPrefix, now: now)
-        swap(&values, &sources.values)
-        return decision
+        defer { swap(&values, &sources.values) }
+        return body(&self, &values[slot])
     }
 
     /// Runs the detectors and the rate limits on a message from a source with a table entry, and turns
