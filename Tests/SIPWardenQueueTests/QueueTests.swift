@@ -84,8 +84,8 @@ import Testing
         #expect(sum.packets == 3)
         #expect(sum.inbound == 2)
         #expect(sum.outbound == 1)
-        #expect(sum.verdicts(.ban, .scanner) == 1)
-        #expect(sum.verdictCounts.count == 3)
+        #expect(sum.decisions.count(.ban, .scanner) == 1)
+        #expect(sum.decisions.nonZero.count == 3)
     }
 
     @Test func hooksGiveTheDirection() {

@@ -231,7 +231,7 @@ public final class Daemon: Sendable {
             mode: rules.withLock { $0.daemon.mode.rawValue },
             uptimeSeconds: Int((MonotonicClock.now().nanoseconds - started.nanoseconds) / 1_000_000_000),
             packets: total.packets, queues: queues,
-            verdicts: total.verdictCounts.map {
+            verdicts: total.decisions.nonZero.map {
                 DaemonStats.Verdict(verdict: $0.verdict.rawValue, reason: $0.reason.rawValue, count: $0.count)
             },
             messages: Dictionary(uniqueKeysWithValues: total.messageCounts.map { ($0.method, $0.count) }),

@@ -33,14 +33,6 @@ public struct QueueCounters: Sendable, Equatable, PacketObserver {
 
     public mutating func reassembled() { reassembledDatagrams &+= 1 }
 
-    /// How many packets got `verdict` for `reason`.
-    public func verdicts(_ verdict: Decision.Verdict, _ reason: Decision.Reason) -> Int {
-        decisions.count(verdict, reason)
-    }
-
-    /// Every non-zero (verdict, reason, count).
-    public var verdictCounts: [(verdict: Decision.Verdict, reason: Decision.Reason, count: Int)] { decisions.nonZero }
-
     /// Every method (by name, "response" for responses) with its message count, zeros included.
     public var messageCounts: [(method: String, count: Int)] {
         SIPMethod.allCases.filter { $0 != .none }.map { ($0.description, messages[Int($0.rawValue)]) } + [
