@@ -80,21 +80,22 @@ public struct PacketFilter {
             if let reason = streams.refusal(of: packet, payloadCount: payload.count) {
                 return outcome(packet, Decision(.drop, reason), messages: 0, direction ?? .inbound)
             }
-            let messages = streams.add(packet, payload: payload, at: time)
             let onSIPPort = engine.rules.ports.isSIP(
                 .tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
             var result = outcome(
                 packet, Decision(.accept, onSIPPort ? .partial : .notSIPPort), messages: 0, direction ?? .inbound)
-            for message in messages {
-                message.withUnsafeBytes { bytes in
-                    let judged = judge(classifier.classify(bytes), bytes, packet, direction, at: time, &observer)
-                    if judged.decision.outranks(result.decision) { result.decision = judged.decision }
-                    result.direction = judged.direction
-                }
+            // The framer is moved out while it runs, so that judging a message (which changes the
+            // engine) does not overlap its access to `self`.
+            var framer = TCPStreamFramer(classifier: classifier)
+            swap(&framer, &streams)
+            defer { swap(&framer, &streams) }
+            result.messages = framer.add(packet, payload: payload, at: time) { message, bytes in
+                let judged = judge(message, bytes, packet, direction, at: time, &observer)
+                if judged.decision.outranks(result.decision) { result.decision = judged.decision }
+                result.direction = judged.direction
             }
-            result.messages = messages.count
             if result.decision.drops {
-                streams.refuse(packet, payloadCount: payload.count, reason: result.decision.reason)
+                framer.refuse(packet, payloadCount: payload.count, reason: result.decision.reason, at: time)
             }
             return result
         case .other:

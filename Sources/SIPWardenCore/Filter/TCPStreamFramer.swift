@@ -1,7 +1,10 @@
 /// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message).
 ///
-/// Keeps at most `capacity` streams and `bufferLimit` bytes per stream; a stream that breaks those
-/// bounds or carries something other than SIP is dropped.
+/// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied
+/// and nothing is kept. Only a stream that has the start of a message waiting for its end, or a dropped
+/// segment whose retransmissions must be dropped too, has an entry: at most `capacity` of them (the
+/// oldest eighth goes when the table is full) and at most `bufferLimit` waiting bytes each. A stream
+/// that breaks those bounds or carries something other than SIP is forgotten.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -11,7 +14,8 @@ public struct TCPStreamFramer {
     }
 
     struct Stream {
-        var buffer: [UInt8] = []
+        /// The start of a message whose end has not arrived yet.
+        var waiting: [UInt8] = []
         var nextSequence: UInt32
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
@@ -30,42 +34,56 @@ public struct TCPStreamFramer {
         self.bufferLimit = bufferLimit
     }
 
-    /// Adds a segment's payload; returns the complete messages it finishes (maybe none), in order.
-    public mutating func add(_ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp) -> [[UInt8]] {
-        guard let segment = packet.tcp else { return [] }
+    /// Adds a segment's payload and hands each message it completes, with its classification, to `judge`
+    /// in stream order (the bytes are valid during the call only). Returns how many messages there were.
+    public mutating func add(
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp,
+        judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
+    ) -> Int {
+        guard let segment = packet.tcp else { return 0 }
         let flow = Self.flow(of: packet)
-        if segment.isReset {
-            streams[flow] = nil
-            return []
+        var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
+        guard !segment.isReset else { return 0 }
+        var data = payload
+        if let known = stream {
+            let ahead = Int32(bitPattern: segment.dataSequence &- known.nextSequence)
+            if ahead < 0 {
+                // A retransmission: keep only what was not seen before.
+                data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(Int(-ahead)))
+            } else if ahead > 0 {
+                // A gap: what was missed cannot be framed, so start over here.
+                stream?.waiting.removeAll()
+            }
         }
-        let dataSequence = segment.dataSequence
-        var stream = streams[flow] ?? Stream(nextSequence: dataSequence, lastSeen: now)
-        stream.lastSeen = now
-        var data = payload[...]
-        let ahead = Int32(bitPattern: dataSequence &- stream.nextSequence)
-        if ahead < 0 {
-            // A retransmission: keep only what was not seen before.
-            data = data.dropFirst(Int(-ahead))
-        } else if ahead > 0 {
-            // A gap: what was missed cannot be framed, so start over here.
-            stream.buffer.removeAll()
-        }
-        stream.buffer.append(contentsOf: data)
-        stream.nextSequence = dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
-        let messages = cut(&stream.buffer)
-        if segment.isFin || stream.buffer.count > bufferLimit {
-            streams[flow] = nil
+        let messages: Int
+        var leftover = UnsafeRawBufferPointer(start: nil, count: 0)
+        if var waiting = stream?.waiting, !waiting.isEmpty {
+            stream?.waiting = []
+            waiting.append(contentsOf: data)
+            let (used, count) = waiting.withUnsafeBytes { frame($0, judge) }
+            waiting.removeFirst(used)
+            stream?.waiting = waiting
+            messages = count
         } else {
-            if streams[flow] == nil, streams.count >= capacity { evictOldest() }
-            streams[flow] = stream
+            let (used, count) = frame(data, judge)
+            leftover = UnsafeRawBufferPointer(rebasing: data[used...])
+            messages = count
         }
+        let next = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
+        guard !segment.isFin, stream != nil || !leftover.isEmpty else { return messages }
+        var kept = stream ?? Stream(nextSequence: next, lastSeen: now)
+        kept.waiting.append(contentsOf: leftover)
+        kept.nextSequence = next
+        kept.lastSeen = now
+        if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil { keep(kept, for: flow) }
         return messages
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
     /// retransmission). Nil for anything else.
     public func refusal(of packet: DecodedPacket, payloadCount: Int) -> Decision.Reason? {
-        guard payloadCount > 0, let segment = packet.tcp, let refused = streams[Self.flow(of: packet)]?.refused
+        guard payloadCount > 0, !streams.isEmpty, let segment = packet.tcp,
+            let refused = streams[Self.flow(of: packet)]?.refused
         else { return nil }
         let start = segment.dataSequence
         let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
@@ -74,11 +92,15 @@ public struct TCPStreamFramer {
     }
 
     /// Records that `packet`, just added, was dropped for `reason`: its retransmissions will be too.
-    public mutating func refuse(_ packet: DecodedPacket, payloadCount: Int, reason: Decision.Reason) {
+    public mutating func refuse(_ packet: DecodedPacket, payloadCount: Int, reason: Decision.Reason, at now: Timestamp)
+    {
+        guard let segment = packet.tcp, !segment.isFin, !segment.isReset else { return }
         let flow = Self.flow(of: packet)
-        guard let segment = packet.tcp, streams[flow] != nil else { return }
         let start = segment.dataSequence
-        streams[flow]?.refused = (start, start &+ UInt32(truncatingIfNeeded: payloadCount), reason)
+        let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
+        var stream = streams.removeValue(forKey: flow) ?? Stream(nextSequence: end, lastSeen: now)
+        stream.refused = (start, end, reason)
+        keep(stream, for: flow)
     }
 
     static func flow(of packet: DecodedPacket) -> Flow {
@@ -87,36 +109,41 @@ public struct TCPStreamFramer {
             destinationPort: packet.destinationPort)
     }
 
-    /// Removes every complete message from the front of `buffer`.
-    func cut(_ buffer: inout [UInt8]) -> [[UInt8]] {
-        var messages: [[UInt8]] = []
+    /// Hands each complete message at the front of `bytes` to `judge`. Returns how many bytes are used
+    /// up (the messages and the CRLFs around them, or all of them when what comes next is not SIP) and
+    /// how many messages there were.
+    func frame(
+        _ bytes: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
+    ) -> (used: Int, messages: Int) {
+        var start = 0
+        var messages = 0
         while true {
             // RFC 3261 §7.5: CRLFs between messages (keep-alives included) are skipped.
-            buffer.removeFirst(buffer.prefix { $0 == 13 || $0 == 10 }.count)
-            guard !buffer.isEmpty else { return messages }
-            let end: Int? = buffer.withUnsafeBytes { bytes in
-                let message = classifier.classify(bytes)
-                if message.anomalies.contains(.notSIP) { return 0 }
-                if message.anomalies.contains(.keepAlive) { return nil }
-                if message.anomalies.contains(.unterminatedHeaders)
-                    || message.anomalies.contains(.contentLengthExceedsPayload)
-                {
-                    return nil
-                }
-                // Over a stream a missing Content-Length means an empty body.
-                return message.contentLength == nil ? Int(message.body.lowerBound) : Int(message.end)
+            while start < bytes.count, bytes[start] == ByteClass.cr || bytes[start] == ByteClass.lf { start += 1 }
+            guard start < bytes.count else { return (start, messages) }
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+            let message = classifier.classify(rest)
+            if message.anomalies.contains(.notSIP) { return (bytes.count, messages) }
+            if !message.anomalies.isDisjoint(with: [.keepAlive, .unterminatedHeaders, .contentLengthExceedsPayload]) {
+                return (start, messages)
             }
-            guard let end else { return messages }
-            if end == 0 {
-                buffer.removeAll()
-                return messages
-            }
-            messages.append(Array(buffer[..<end]))
-            buffer.removeFirst(end)
+            // Over a stream a missing Content-Length means an empty body.
+            let length = message.contentLength == nil ? Int(message.body.lowerBound) : Int(message.end)
+            let whole = UnsafeRawBufferPointer(rebasing: rest[..<length])
+            // Bytes after the message (the next one) are no anomaly of it: those messages are read again alone.
+            judge(length == rest.count ? message : classifier.classify(whole), whole)
+            messages += 1
+            start += length
         }
     }
 
-    mutating func evictOldest() {
-        if let oldest = streams.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key { streams[oldest] = nil }
+    /// Stores `stream`, first making room by forgetting the least recently seen eighth of the table when
+    /// it is full (one sort per `capacity / 8` new streams, not a scan per stream).
+    mutating func keep(_ stream: Stream, for flow: Flow) {
+        if streams.count >= capacity {
+            let oldest = streams.values.map(\.lastSeen).sorted()[max(streams.count / 8, 1) - 1]
+            streams = streams.filter { $0.value.lastSeen > oldest }
+        }
+        streams[flow] = stream
     }
 }
