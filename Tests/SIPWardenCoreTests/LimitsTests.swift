@@ -61,7 +61,7 @@ import Testing
 
     @Test func tableEvictsIdleEntriesButNeverProtectedOnes() {
         var table = BoundedTable<IPAddress, SourceState>(
-            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
+            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(), seed: 1)
         var good = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
         good.good = true
         for i in 0..<8 { _ = table.findOrInsert(IPAddress(v4: UInt32(i + 1)), good, retention: SourceState.retention) }
@@ -76,7 +76,7 @@ import Testing
 
     @Test func tableEvictsTheLeastValuableEntry() {
         var table = BoundedTable<IPAddress, SourceState>(
-            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
+            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(), seed: 1)
         for i in 0..<8 {
             var state = SourceState(at: Timestamp(seconds: Double(i)), limits: RuleSet.Limits())
             state.packets = 50

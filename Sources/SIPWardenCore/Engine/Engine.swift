@@ -31,20 +31,22 @@ public struct Engine {
     public static let pendingBanLimit = 4096
 
     /// An engine that shares `shared` with other engines (a new one of its own by default) and holds
-    /// `budgetShare` of every global budget (1 for a single engine, 1/N for one of N queues).
+    /// `budgetShare` of every global budget (1 for a single engine, 1/N for one of N queues); its
+    /// tables (and a new `shared`) hash under seeds from `seeding`.
     public init(
         rules: RuleSet, servers: Set<IPAddress> = [], startingAt start: Timestamp = Timestamp(nanoseconds: 0),
-        shared: SharedTables? = nil, budgetShare: Double = 1
+        shared: SharedTables? = nil, budgetShare: Double = 1, seeding: TableSeeding = .random
     ) {
         self.rules = rules
         self.servers = servers
         serverList = AddressList(servers)
         sources = BoundedTable(
-            capacity: rules.tables.sources, emptyKey: IPAddress(v4: 0), emptyValue: SourceState())
+            capacity: rules.tables.sources, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(),
+            seed: seeding.seed(1))
         prefixes = BoundedTable(
             capacity: rules.tables.prefixes, emptyKey: PrefixKey(address: IPAddress(v4: 0), length: 0),
-            emptyValue: PrefixState())
-        self.shared = shared ?? SharedTables(rules)
+            emptyValue: PrefixState(), seed: seeding.seed(2))
+        self.shared = shared ?? SharedTables(rules, seeding: seeding)
         budgets = GlobalBudgets(rules.limits, share: min(max(budgetShare, 0.001), 1), at: start)
         refills = LimitRefills(rules.limits, budgets: budgets)
         pendingBans.reserveCapacity(64)

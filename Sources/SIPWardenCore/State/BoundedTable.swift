@@ -3,6 +3,21 @@ protocol TableKey: Equatable {
     func tableHash(seed: UInt64) -> UInt64
 }
 
+/// Where the tables' seeds come from: the daemon draws each at random; a replay fixes them, so that the
+/// same capture gives the same verdicts on every run, even where full tables push entries out.
+public enum TableSeeding: Sendable {
+    case random
+    case fixed(UInt64)
+
+    /// The seed of the table numbered `table`.
+    func seed(_ table: UInt64) -> UInt64 {
+        switch self {
+        case .random: .random(in: .min ... .max)
+        case .fixed(let base): ByteHash.mix(base ^ table)
+        }
+    }
+}
+
 /// A fixed-capacity hash table: no allocation after creation, O(1) lookup over a short probe window.
 ///
 /// When the window a new key hashes to is full, the entry with the lowest `retention` gives way;
@@ -10,7 +25,7 @@ protocol TableKey: Equatable {
 /// that finds only such entries is not stored at all.
 ///
 /// Keys are often chosen by an attacker (spoofed sources, user names, nonces), so each table hashes
-/// them under a random seed of its own: nobody outside can compute which keys share a window and
+/// them under a seed of its own, random in the daemon: nobody outside can compute which keys share a window and
 /// flood one with crafted keys to push out an entry.
 struct BoundedTable<Key: TableKey, Value> {
     private(set) var keys: [Key]
@@ -26,7 +41,7 @@ struct BoundedTable<Key: TableKey, Value> {
     static var window: Int { 8 }
 
     /// A table of `capacity` slots (rounded up to a power of two, at least the probe window).
-    init(capacity: Int, emptyKey: Key, emptyValue: Value, seed: UInt64 = .random(in: .min ... .max)) {
+    init(capacity: Int, emptyKey: Key, emptyValue: Value, seed: UInt64) {
         var size = Self.window
         while size < capacity { size <<= 1 }
         keys = [Key](repeating: emptyKey, count: size)

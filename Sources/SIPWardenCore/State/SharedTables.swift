@@ -89,8 +89,8 @@ public final class SharedTables: Sendable {
     public let userCapacity: Int
     public let nonceCapacity: Int
 
-    public init(_ rules: RuleSet) {
-        let tables = UserTables(rules)
+    public init(_ rules: RuleSet, seeding: TableSeeding = .random) {
+        let tables = UserTables(rules, seeding: seeding)
         userCapacity = tables.users.capacity
         nonceCapacity = tables.nonces.capacity
         self.tables = Mutex(tables)
@@ -111,9 +111,11 @@ struct UserTables: Sendable {
     var users: BoundedTable<UserKey, UserState>
     var nonces: BoundedTable<UserKey, NonceUse>
 
-    init(_ rules: RuleSet) {
-        users = BoundedTable(capacity: rules.tables.users, emptyKey: UserKey(hash: 0), emptyValue: UserState())
-        nonces = BoundedTable(capacity: rules.tables.nonces, emptyKey: UserKey(hash: 0), emptyValue: NonceUse())
+    init(_ rules: RuleSet, seeding: TableSeeding) {
+        users = BoundedTable(
+            capacity: rules.tables.users, emptyKey: UserKey(hash: 0), emptyValue: UserState(), seed: seeding.seed(3))
+        nonces = BoundedTable(
+            capacity: rules.tables.nonces, emptyKey: UserKey(hash: 0), emptyValue: NonceUse(), seed: seeding.seed(4))
     }
 }
 
