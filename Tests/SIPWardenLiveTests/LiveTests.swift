@@ -11,13 +11,13 @@ struct LiveTests {
     static var banSets: BanSets { BanSets(rules.bans) }
     static let flooder = "10.78.0.3"
 
-    /// A server host with the generated firewall, the daemon and sipp's UAS.
-    static func serverWithDaemon(_ name: String, rules text: String = "", arguments: [String] = []) throws -> (
-        TestNetwork, LiveDaemon
-    ) {
+    /// A server host with the generated firewall, the daemon and sipp's UAS (also over TCP with `tcp`).
+    static func serverWithDaemon(
+        _ name: String, rules text: String = "", arguments: [String] = [], tcp: Bool = false
+    ) throws -> (TestNetwork, LiveDaemon) {
         let network = try TestNetwork(name)
         let daemon = try LiveDaemon(on: network, rules: text, arguments: arguments)
-        try network.startServerUAS()
+        try network.startServerUAS(tcp: tcp)
         return (network, daemon)
     }
 
@@ -55,6 +55,32 @@ struct LiveTests {
         #expect(try daemon.bans().isEmpty)
         #expect(daemon.log.contains("sipwarden unban src=\(Self.flooder)"))
         #expect(try network.legitimateCalls(3, from: Self.flooder, port: 5074))
+    }
+
+    /// SIP over TCP as the kernel delivers it: segments of one or several messages, each judged whole.
+    @Test func sipOverTCPIsJudgedInlineFloodsAreHeldAndScannersBannedInTheKernel() throws {
+        let (network, daemon) = try Self.serverWithDaemon("tcp", tcp: true)
+        defer { network.tearDown() }
+        let phone = try network.startOnClient(
+            TestNetwork.callArguments(30, from: TestNetwork.phone, port: 5070, rate: 5, tcp: true), log: "phone.log")
+        // A flood over one connection stalls at its first dropped segment (TCP resends it, and the
+        // resends are dropped too): it gets no more calls through than the source's INVITE limit.
+        let flood = try network.inviteFlood(from: Self.flooder, tcp: true)
+        #expect(phone.wait(timeout: 25) == 0, "every TCP call of the phone completes: \(phone.output.suffix(400))")
+        let completed = try #require(TestNetwork.successfulCalls(flood.stdout))
+        #expect(completed < 300, "the flood completed \(completed) of 2000 calls")
+        #expect(try daemon.verdicts("drop", "rate-limit") > 0)
+
+        // A scanner's OPTIONS over TCP bans it in the kernel: its next connection never reaches the daemon.
+        let scanner = "10.78.0.4"
+        #expect(try network.tcpOptions(from: scanner, userAgent: "friendly-scanner"))
+        usleep(300_000)
+        #expect(try network.bannedInKernel(Self.banSets).contains(scanner))
+        let before = try daemon.packets()
+        #expect(try !network.tcpOptions(from: scanner, userAgent: "friendly-scanner"))
+        #expect(try daemon.packets() == before)
+        #expect(try network.legitimateCalls(10, port: 5072, tcp: true))
+        #expect(daemon.process.isRunning)
     }
 
     @Test func anIPv6FloodIsBannedInTheIPv6SetWhileAnIPv6PhoneCalls() throws {

@@ -109,11 +109,15 @@ final class TestNetwork {
         return program
     }
 
-    /// sipp's UAS on the server's SIP port, over IPv4 and over IPv6.
-    func startServerUAS() throws {
-        for (address, log) in [(Self.server, "uas.log"), (Self.serverV6, "uas6.log")] {
+    /// sipp's UAS on the server's SIP port, over IPv4 and over IPv6 (UDP), and with `tcp` also over TCP
+    /// on IPv4 (its media on other ports than the UDP one's).
+    func startServerUAS(tcp: Bool = false) throws {
+        var servers = [(Self.server, "uas.log", [String]()), (Self.serverV6, "uas6.log", [])]
+        if tcp { servers.append((Self.server, "uas-tcp.log", ["-t", "t1", "-mp", "6100"])) }
+        for (address, log, transport) in servers {
             try startOnServer(
-                ["sipp", "-sn", "uas", "-i", address, "-p", "5060", "-nostdin", "-timeout", "120s"], log: log)
+                ["sipp", "-sn", "uas", "-i", address, "-p", "5060", "-nostdin", "-timeout", "120s"] + transport,
+                log: log)
         }
         usleep(300_000)
     }
@@ -121,30 +125,61 @@ final class TestNetwork {
     /// The server's address in the family of `client`, as sipp's remote host.
     static func remote(for client: String) -> String { client.contains(":") ? "[\(serverV6)]:5060" : "\(server):5060" }
 
+    /// sipp's transport option: UDP, or all calls over one TCP connection.
+    static func transport(tcp: Bool) -> [String] { tcp ? ["-t", "t1"] : [] }
+
     /// sipp calls from `address`, `rate` per second, each held 100 ms: sipp exits 0 when all completed.
-    static func callArguments(_ count: Int, from address: String, port: Int, rate: Int = 10) -> [String] {
+    static func callArguments(_ count: Int, from address: String, port: Int, rate: Int = 10, tcp: Bool = false)
+        -> [String]
+    {
         [
             "sipp", "-sn", "uac", remote(for: address), "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
             "\(rate)",
             "-l", "10", "-d", "100", "-nostdin", "-timeout", "20s", "-recv_timeout", "5000",
-        ]
+        ] + transport(tcp: tcp)
     }
 
     /// Legitimate sipp calls from `address`: returns whether every call completed.
-    func legitimateCalls(_ count: Int, from address: String = TestNetwork.phone, port: Int = 5070) throws -> Bool {
-        try client(Self.callArguments(count, from: address, port: port), timeout: 30).status == 0
+    func legitimateCalls(_ count: Int, from address: String = TestNetwork.phone, port: Int = 5070, tcp: Bool = false)
+        throws -> Bool
+    {
+        try client(Self.callArguments(count, from: address, port: port, tcp: tcp), timeout: 30).status == 0
     }
 
     /// An INVITE flood from `address`: `count` calls at `rate` per second, bounded in time.
     @discardableResult
-    func inviteFlood(from address: String, count: Int = 2000, rate: Int = 1000, port: Int = 5071) throws
-        -> ProcessResult
+    func inviteFlood(from address: String, count: Int = 2000, rate: Int = 1000, port: Int = 5071, tcp: Bool = false)
+        throws -> ProcessResult
     {
         try client(
             [
                 "sipp", "-sn", "uac", Self.remote(for: address), "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
                 "\(rate)", "-l", "\(count)", "-nostdin", "-timeout", "6s", "-recv_timeout", "1000",
-            ], timeout: 15)
+            ] + Self.transport(tcp: tcp), timeout: 15)
+    }
+
+    /// The calls sipp reports completed in its final statistics.
+    static func successfulCalls(_ output: String) -> Int? {
+        output.split(separator: "\n").last { $0.contains("Successful call") }?.split(separator: " ").last
+            .flatMap { Int($0) }
+    }
+
+    /// Opens a TCP connection from `address` to the server's SIP port and sends one OPTIONS with
+    /// `userAgent`: whether the connection was made (a banned source's is not).
+    func tcpOptions(from address: String, userAgent: String) throws -> Bool {
+        let script = """
+            import socket, sys
+            try:
+                s = socket.create_connection(("\(Self.server)", 5060), timeout=2, source_address=("\(address)", 0))
+            except OSError:
+                sys.exit(1)
+            s.sendall(("OPTIONS sip:100@\(Self.server) SIP/2.0\\r\\n"
+                "Via: SIP/2.0/TCP \(address):5090;branch=z9hG4bK-tcp-scan\\r\\n"
+                "From: <sip:100@\(address)>;tag=scan\\r\\nTo: <sip:100@\(Self.server)>\\r\\n"
+                "Call-ID: tcp-scan@\(address)\\r\\nCSeq: 1 OPTIONS\\r\\nMax-Forwards: 70\\r\\n"
+                "User-Agent: \(userAgent)\\r\\nContent-Length: 0\\r\\n\\r\\n").encode())
+            """
+        return try client(["python3", "-c", script], timeout: 10).status == 0
     }
 
     /// Members of a kernel ban set on the server.
