@@ -154,7 +154,7 @@ import Testing
         }
         let bans = replayer.bans.filter { $0.target.contains(try! #require(IPAddress(attacker))) }
         #expect(bans.first?.reason == reason)
-        #expect(replayer.summary.sources[IPAddress(attacker)!]!.drops > 0)
+        #expect(replayer.summary.count(of: IPAddress(attacker)!)!.drops > 0)
     }
 
     @Test func svmapScanIsStoppedAtEveryScannerFirstPacket() throws {

@@ -39,6 +39,33 @@ import Testing
         summary.count(Decision(.accept, .outbound), source: nil)
         #expect(summary.verdicts == [.accept: 2, .drop: 1])
         #expect(summary.reasons == [.sip: 1, .rateLimit: 1, .outbound: 1])
-        #expect(summary.sources == [source: ReplaySummary.SourceCount(packets: 2, drops: 1)])
+        #expect(summary.count(of: source) == ReplaySummary.SourceCount(packets: 2, drops: 1))
+        #expect(summary.sources.count == 1)
+    }
+
+    /// Far more sources than the summary counts one by one: the busiest are kept, with exact counts.
+    @Test func summaryKeepsTheBusiestSourcesWhenTheyOverflowItsTable() {
+        var summary = ReplaySummary()
+        let busy = (1...5).map { IPAddress(v4: 0xC000_0200 + UInt32($0)) }
+        for i in 0..<(4 * ReplaySummary.sourceCapacity) {
+            summary.count(Decision(.drop, .unknownSourceBudget), source: IPAddress(v4: 0x0A00_0000 + UInt32(i)))
+            if i % 1000 == 0 {
+                for (rank, address) in busy.enumerated() where i / 1000 % (rank + 1) == 0 {
+                    summary.count(Decision(.accept, .sip), source: address)
+                }
+            }
+        }
+        #expect(summary.sources.count <= ReplaySummary.sourceCapacity)
+        let expected = busy.enumerated().map { rank, address in
+            (
+                address,
+                (0..<(4 * ReplaySummary.sourceCapacity)).filter { $0 % 1000 == 0 && $0 / 1000 % (rank + 1) == 0 }
+                    .count
+            )
+        }
+        let top = summary.topSources(5)
+        #expect(top.map(\.address) == expected.map(\.0))
+        #expect(top.map(\.packets) == expected.map(\.1))
+        #expect(top.allSatisfy { $0.drops == 0 })
     }
 }

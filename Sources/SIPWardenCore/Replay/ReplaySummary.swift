@@ -10,10 +10,17 @@ public struct ReplaySummary: Sendable, PacketObserver {
     /// SIP responses per status code (100–699; anything else counts under 0).
     public var responses = [Int](repeating: 0, count: 700)
     public var decisions = DecisionCounts()
-    /// Packets and drops per source address.
-    public var sources: [IPAddress: SourceCount] = [:]
+    /// Packets and drops per source address, for the top sources, in a table of fixed size: a capture
+    /// with more sources than it holds keeps the busiest (a newcomer takes the place of the entry with
+    /// the fewest packets among those it could take), so memory stays bounded and the busiest stay.
+    var sources = BoundedTable(
+        capacity: ReplaySummary.sourceCapacity, emptyKey: IPAddress(v4: 0), emptyValue: SourceCount(),
+        seed: TableSeeding.fixed(0x70_5043_4F55_4E54).seed(0))
     public var first: Timestamp?
     public var last: Timestamp?
+
+    /// Sources counted one by one.
+    public static let sourceCapacity = 65_536
 
     public init() {}
 
@@ -55,8 +62,13 @@ public struct ReplaySummary: Sendable, PacketObserver {
 
     mutating func count(_ decision: Decision, source: IPAddress?) {
         decisions.count(decision)
-        if let source { sources[source, default: SourceCount()].count(decision) }
+        if let source, let slot = sources.findOrInsert(source, SourceCount(), retention: { Int64($0.packets) }) {
+            sources.values[slot].count(decision)
+        }
     }
+
+    /// The packets and drops of `source`, if it is among the sources counted.
+    public func count(of source: IPAddress) -> SourceCount? { sources.find(source).map { sources.values[$0] } }
 
     /// Requests by method token (known methods by name), only those seen.
     public var requestsByMethod: [String: Int] {
@@ -78,7 +90,7 @@ public struct ReplaySummary: Sendable, PacketObserver {
 
     /// The sources with the most packets (ties by address), at most `limit`.
     public func topSources(_ limit: Int = 10) -> [(address: IPAddress, packets: Int, drops: Int)] {
-        sources.map { (address: $0.key, packets: $0.value.packets, drops: $0.value.drops) }
+        sources.entries.map { (address: $0.key, packets: $0.value.packets, drops: $0.value.drops) }
             .sorted { ($1.packets, $0.address) < ($0.packets, $1.address) }
             .prefix(limit).map { $0 }
     }
