@@ -210,6 +210,30 @@ import Testing
         #expect(owner.allSatisfy { $0.decision.parts[.hijack] == 0 })
     }
 
+    /// An open PBX or IVR answers anyone's call: that answer is good history, not authentication, so
+    /// the caller claiming a registered user without credentials still scores as a spoofer.
+    @Test func anAnsweredCallWithoutCredentialsDoesNotLicenseCallerIDSpoofing() {
+        var h = Harness()
+        _ = h.register(user: "556", from: "192.0.2.56", at: 0)
+        let caller = "203.0.113.77"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "open-1", contactHost: caller)
+        #expect(h.send(call.request, from: caller, at: 1).decision.parts[.hijack] == 0)
+        h.answer(call.response(200, "OK"), to: caller, at: 1.5)
+        #expect(h.engine.sources.find(IPAddress(caller)!).map { h.engine.sources.values[$0].good } == true)
+        call.callID = "open-2"
+        call.fromUser = "556"
+        #expect(h.send(call.request, from: caller, at: 5).decision.parts[.hijack] == 15)
+        // A call with credentials answered 2xx authenticates it: its later claims are its own business.
+        call.callID = "open-3"
+        call.credentials = ("anon", "n-open", "r-open", "00000001", "c-open")
+        #expect(!h.send(call.request, from: caller, at: 6).decision.drops)
+        h.answer(call.response(200, "OK"), to: caller, at: 6.5)
+        call.callID = "open-4"
+        call.credentials = nil
+        #expect(h.send(call.request, from: caller, at: 7).decision.parts[.hijack] == 0)
+    }
+
     @Test func cleartextSRTPKeysAreFlaggedOrDroppedByPolicy() {
         var t = Transaction(
             method: "INVITE", user: "100", target: "200", fromUser: "100", callID: "sdes", contactHost: "192.0.2.40")

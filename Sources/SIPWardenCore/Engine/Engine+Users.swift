@@ -9,16 +9,17 @@ extension Engine {
         guard message.method == .register || message.method == .invite else { return nil }
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
-        // The lock is taken only when one of the three checks below can apply: a source with good history
+        // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.
-        let checksUser = !state.good && (attempted != 0 || (claimed != 0 && memo.authUser == 0))
+        let checksGuessing = !state.good && attempted != 0
+        let checksClaim = !state.authenticated && claimed != 0 && memo.authUser == 0
         let countsCall = message.method == .invite && claimed != 0 && memo.authUser != 0
-        guard checksUser || countsCall else { return nil }
+        guard checksGuessing || checksClaim || countsCall else { return nil }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
             var drop: Decision.Reason?
             // Distributed guessing: while a user is under attack, only its bound source may try it.
-            if attempted != 0, !state.good, let slot = tables.users.find(UserKey(hash: attempted)) {
+            if checksGuessing, let slot = tables.users.find(UserKey(hash: attempted)) {
                 let user = tables.users.values[slot]
                 if user.underAttackUntil > now.nanoseconds, user.boundSource != source {
                     parts[.distributedGuessing] += rules.score[.distributedGuessing]
@@ -27,15 +28,15 @@ extension Engine {
                 }
             }
             // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
-            // without credentials, from a source with no good history.
-            if claimed != 0, memo.authUser == 0, !state.good, let slot = tables.users.find(UserKey(hash: claimed)),
+            // without credentials, from a source that never authenticated.
+            if checksClaim, let slot = tables.users.find(UserKey(hash: claimed)),
                 let bound = tables.users.values[slot].boundSource, bound != source
             {
                 parts[.hijack] += rules.score[.hijack]
                 count(.hijack)
             }
             // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).
-            if message.method == .invite, claimed != 0, memo.authUser != 0,
+            if countsCall,
                 let slot = tables.users.findOrInsert(
                     UserKey(hash: claimed), UserState(), retention: UserState.retention)
             {

@@ -16,6 +16,9 @@ struct SourceState {
     var banCount: UInt8 = 0
     /// A REGISTER or INVITE of this source succeeded (the server said 2xx).
     var good = false
+    /// It proved who it is: a REGISTER, or a request carrying credentials, of it succeeded. A call
+    /// answered without credentials (an open PBX or IVR answers anyone) gives good history, not this.
+    var authenticated = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
     var lastReason: RuleSet.Detector?
     /// The User-Agent last checked against the scanner list (its hash), so a phone is checked once.
