@@ -161,6 +161,32 @@ import Testing
         #expect(h.bans.first?.reason == .tollFraud)
     }
 
+    /// A phone the filter does not know yet (it registered before a restart) calls abroad: its INVITE
+    /// is refused, and its timers' resends are refused again without costing it more points.
+    @Test func resendsOfARefusedRequestAreNotScoredAgain() {
+        var h = Harness()
+        let phone = "192.0.2.130"
+        let t = Transaction(
+            method: "INVITE", user: "130", target: "0097225551234", fromUser: "130", callID: "abroad-1",
+            contactHost: phone)
+        // Timer A: the first send and six resends, 0.5 s doubling, within Timer B's 32 s.
+        let sends = [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5].map { h.send(t.request, from: phone, at: 1 + $0) }
+        #expect(sends.allSatisfy { $0.decision.reason == .tollFraud })
+        #expect(sends.dropFirst().allSatisfy { $0.decision.parts.isEmpty })
+        #expect(h.bans.isEmpty)
+        // It re-registers, and calls abroad.
+        #expect(h.register(user: "130", from: phone, at: 40).allSatisfy { !$0.decision.drops })
+        #expect(
+            h.call(from: "130", at: phone, to: "0097225551234", at: 41, id: "abroad-2").allSatisfy {
+                !$0.decision.drops
+            })
+        // More resends than a client's timers send are scored again.
+        var flood = t
+        flood.callID = "abroad-flood"
+        for i in 0..<20 { h.send(flood.request, from: "203.0.113.131", at: 50 + Double(i) * 0.01) }
+        #expect(h.bans.map(\.target.address) == [IPAddress("203.0.113.131")!])
+    }
+
     @Test func registeredPhonesMayCallAbroad() {
         var h = Harness()
         _ = h.register(user: "120", from: "192.0.2.120", at: 0)

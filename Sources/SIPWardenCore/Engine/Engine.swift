@@ -137,21 +137,36 @@ public struct Engine {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        var packetDrop = inspect(message, bytes, source: source, state: &state, parts: &parts, now: now)
+        var memo = message.kind == .request ? RequestMemo(message, bytes) : nil
+        // A client resends a request that got no answer: a resend of one a detector refused is refused
+        // again for the same reason, without its points again (a phone is not banned for its timers).
+        if var request = memo {
+            if let refused = state.recent.resendOfRefused(&request) {
+                return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
+            }
+            state.recent.remember(request)
+            memo = request
+        }
+        var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
         if packetDrop == nil,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
             parts[.rateLimit] += rules.score[.rateLimit]
             packetDrop = .rateLimit
         }
-        return verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
+        let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
+        // A rate-limited request is judged afresh when resent: by then the bucket may have refilled.
+        if memo != nil, decision.drops, let packetDrop, packetDrop != .rateLimit {
+            state.recent.refuseNewest(packetDrop)
+        }
+        return decision
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
     /// whatever the score.
     mutating func inspect(
-        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, state: inout SourceState,
-        parts: inout ScoreParts, now: Timestamp
+        _ message: SIPMessage, _ memo: RequestMemo?, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
+        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
             parts[.notSIP] += rules.score[.notSIP]
@@ -171,13 +186,7 @@ public struct Engine {
                 state.checkedUserAgent = agent
             }
         }
-        guard message.kind == .request else { return packetDrop }
-
-        let memo = RequestMemo(
-            callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, method: message.method,
-            target: ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user),
-            authUser: message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0)
-        state.recent.remember(memo)
+        guard let memo else { return packetDrop }
         enumeration(message, memo, bytes, state: &state, parts: &parts, now: now)
         if let reason = users(message, memo, bytes, source: source, state: &state, parts: &parts, now: now) {
             packetDrop = packetDrop ?? reason

@@ -90,6 +90,24 @@ struct RequestMemo {
     var target: UInt64 = 0
     /// The Authorization username, 0 when the request carried no credentials.
     var authUser: UInt64 = 0
+    /// Why a detector refused the request, if one did; and how many resends of it were refused since.
+    var refused: Decision.Reason?
+    var resends: UInt8 = 0
+
+    /// Resends of a refused request refused without new points: a client's timers resend one at most
+    /// 10 times (RFC 3261 Timers A and E within Timer B's or F's 32 s); every later one is scored again.
+    static let freeResends: UInt8 = 10
+
+    init() {}
+
+    /// The request `message` (whose bytes are `bytes`).
+    init(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) {
+        callID = ByteHash.hash(bytes, message.callID)
+        cseq = message.cseq.number
+        method = message.method
+        target = ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user)
+        authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
+    }
 }
 
 /// The last four requests of a source, oldest overwritten first.
@@ -98,30 +116,59 @@ struct RecentRequests {
     var next: UInt8 = 0
 
     mutating func remember(_ memo: RequestMemo) {
-        switch next & 3 {
-        case 0: slots.0 = memo
-        case 1: slots.1 = memo
-        case 2: slots.2 = memo
-        default: slots.3 = memo
-        }
+        self[next] = memo
         next &+= 1
     }
 
     /// The most recent request with this Call-ID and CSeq number.
     func find(callID: UInt64, cseq: UInt32) -> RequestMemo? {
-        @inline(__always) func matches(_ memo: RequestMemo) -> Bool { memo.callID == callID && memo.cseq == cseq }
-        let newest = (next &- 1) & 3
-        for age in 0..<UInt8(4) {
-            let memo: RequestMemo
-            switch (newest &- age) & 3 {
-            case 0: memo = slots.0
-            case 1: memo = slots.1
-            case 2: memo = slots.2
-            default: memo = slots.3
-            }
-            if matches(memo) { return memo }
+        slot { $0.callID == callID && $0.cseq == cseq }.map { self[$0] }
+    }
+
+    /// The reason a detector refused the request `memo` resends, while its resends are within
+    /// `RequestMemo.freeResends` (counting this one); nil for anything else, and past them `memo` takes
+    /// the spent count, so that every later resend is judged (and scored) afresh.
+    mutating func resendOfRefused(_ memo: inout RequestMemo) -> Decision.Reason? {
+        guard
+            let index = slot(where: {
+                $0.callID == memo.callID && $0.cseq == memo.cseq && $0.method == memo.method && $0.refused != nil
+            })
+        else { return nil }
+        guard self[index].resends < RequestMemo.freeResends else {
+            memo.resends = self[index].resends
+            return nil
         }
+        self[index].resends += 1
+        return self[index].refused
+    }
+
+    /// Records that a detector refused the request remembered last.
+    mutating func refuseNewest(_ reason: Decision.Reason) { self[(next &- 1) & 3].refused = reason }
+
+    /// The slot of the most recent request matching `matches`.
+    func slot(where matches: (RequestMemo) -> Bool) -> UInt8? {
+        let newest = (next &- 1) & 3
+        for age in 0..<UInt8(4) where matches(self[(newest &- age) & 3]) { return (newest &- age) & 3 }
         return nil
+    }
+
+    subscript(slot: UInt8) -> RequestMemo {
+        get {
+            switch slot & 3 {
+            case 0: slots.0
+            case 1: slots.1
+            case 2: slots.2
+            default: slots.3
+            }
+        }
+        set {
+            switch slot & 3 {
+            case 0: slots.0 = newValue
+            case 1: slots.1 = newValue
+            case 2: slots.2 = newValue
+            default: slots.3 = newValue
+            }
+        }
     }
 }
 
