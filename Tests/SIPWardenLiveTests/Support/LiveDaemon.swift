@@ -69,6 +69,14 @@ final class LiveDaemon {
     /// Packets that reached the daemon so far.
     func packets() throws -> Int { try stats()["packets"] as? Int ?? -1 }
 
+    /// Inbound packets (INPUT) that reached the daemon so far, once the queue threads have published
+    /// their counts (each does every second).
+    func inboundPackets() throws -> Int {
+        usleep(1_200_000)
+        let queues = try stats()["queues"] as? [[String: Any]] ?? []
+        return queues.reduce(0) { $0 + ($1["inbound"] as? Int ?? 0) }
+    }
+
     /// How many packets got `verdict` for `reason`.
     func verdicts(_ verdict: String, _ reason: String) throws -> Int {
         let list = try stats()["verdicts"] as? [[String: Any]] ?? []
