@@ -68,4 +68,23 @@ import Testing
         #expect(top.map(\.packets) == expected.map(\.1))
         #expect(top.allSatisfy { $0.drops == 0 })
     }
+
+    /// A steady source that starts once the table is full of one-packet addresses, and sends one packet
+    /// while thousands of new addresses push entries out (so more often than not one lands on its entry
+    /// between two of its packets), still keeps an entry and builds up its count.
+    @Test func aSteadySourceArrivingAmidAFloodIsCounted() {
+        var summary = ReplaySummary()
+        let steady = IPAddress(v4: 0xC000_0263)
+        var sent = 0
+        for i in 0..<(8 * ReplaySummary.sourceCapacity) {
+            summary.count(Decision(.drop, .unknownSourceBudget), source: IPAddress(v4: 0x0A00_0000 + UInt32(i)))
+            if i >= ReplaySummary.sourceCapacity, i % 5000 == 0 {
+                summary.count(Decision(.accept, .sip), source: steady)
+                sent += 1
+            }
+        }
+        let counted = summary.count(of: steady)?.packets ?? 0
+        #expect(counted > sent * 9 / 10, "counted \(counted) of \(sent)")
+        #expect(summary.topSources(1).first?.address == steady)
+    }
 }

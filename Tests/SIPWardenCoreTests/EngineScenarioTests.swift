@@ -174,8 +174,11 @@ import Testing
         #expect(sends.allSatisfy { $0.decision.reason == .tollFraud })
         #expect(sends.dropFirst().allSatisfy { $0.decision.parts.isEmpty })
         #expect(h.bans.isEmpty)
+        // Once a REGISTER of it succeeds, a late resend of that INVITE is judged afresh, and passes.
+        _ = h.register(user: "130", from: phone, at: 33)
+        #expect(!h.send(t.request, from: phone, at: 34).decision.drops)
         // It re-registers, and calls abroad.
-        #expect(h.register(user: "130", from: phone, at: 40).allSatisfy { !$0.decision.drops })
+        #expect(h.register(user: "130", from: phone, at: 40, tag: "again").allSatisfy { !$0.decision.drops })
         #expect(
             h.call(from: "130", at: phone, to: "0097225551234", at: 41, id: "abroad-2").allSatisfy {
                 !$0.decision.drops

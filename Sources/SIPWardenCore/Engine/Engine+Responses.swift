@@ -21,6 +21,8 @@ extension Engine {
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
             if request.method == .register || request.authUser != 0 { state.authenticated = true }
+            // What the detectors refused was judged without this history: resends are judged afresh.
+            state.recent.forgetRefusals()
             if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }
         case 401 where request.authUser != 0, 407 where request.authUser != 0:
             authenticationFailed(request.authUser, client, state: &state, parts: &parts, now: now)

@@ -145,6 +145,11 @@ struct RecentRequests {
     /// Records that a detector refused the request remembered last.
     mutating func refuseNewest(_ reason: Decision.Reason) { self[(next &- 1) & 3].refused = reason }
 
+    /// Forgets every refusal, so that resends are judged again.
+    mutating func forgetRefusals() {
+        for slot in 0..<UInt8(4) { self[slot].refused = nil }
+    }
+
     /// The slot of the most recent request matching `matches`.
     func slot(where matches: (RequestMemo) -> Bool) -> UInt8? {
         let newest = (next &- 1) & 3
