@@ -137,15 +137,11 @@ public struct Engine {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        var memo = message.kind == .request ? RequestMemo(message, bytes) : nil
+        let memo = message.kind == .request ? RequestMemo(message, bytes) : nil
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
-        if var request = memo {
-            if let refused = state.recent.resendOfRefused(&request) {
-                return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
-            }
-            state.recent.remember(request)
-            memo = request
+        if let memo, let refused = state.recent.admit(memo) {
+            return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
         }
         var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
         if packetDrop == nil,

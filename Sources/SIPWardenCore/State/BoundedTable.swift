@@ -25,8 +25,8 @@ public enum TableSeeding: Sendable {
 /// that finds only such entries is not stored at all.
 ///
 /// Keys are often chosen by an attacker (spoofed sources, user names, nonces), so each table hashes
-/// them under a seed of its own, random in the daemon: nobody outside can compute which keys share a window and
-/// flood one with crafted keys to push out an entry.
+/// them under a seed of its own, random in the daemon: nobody outside can compute which keys share a
+/// window and flood one with crafted keys to push out an entry.
 struct BoundedTable<Key: TableKey, Value> {
     private(set) var keys: [Key]
     private(set) var occupied: [Bool]

@@ -125,21 +125,23 @@ struct RecentRequests {
         slot { $0.callID == callID && $0.cseq == cseq }.map { self[$0] }
     }
 
-    /// The reason a detector refused the request `memo` resends, while its resends are within
-    /// `RequestMemo.freeResends` (counting this one); nil for anything else, and past them `memo` takes
-    /// the spent count, so that every later resend is judged (and scored) afresh.
-    mutating func resendOfRefused(_ memo: inout RequestMemo) -> Decision.Reason? {
-        guard
-            let index = slot(where: {
-                $0.callID == memo.callID && $0.cseq == memo.cseq && $0.method == memo.method && $0.refused != nil
-            })
-        else { return nil }
-        guard self[index].resends < RequestMemo.freeResends else {
+    /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
+    /// (counting this one), returns the refusal's reason; anything else is remembered (past the free
+    /// resends with their count spent, so that every later resend is judged and scored afresh) and
+    /// returns nil.
+    mutating func admit(_ memo: RequestMemo) -> Decision.Reason? {
+        var memo = memo
+        if let index = slot(where: {
+            $0.callID == memo.callID && $0.cseq == memo.cseq && $0.method == memo.method && $0.refused != nil
+        }) {
+            guard self[index].resends >= RequestMemo.freeResends else {
+                self[index].resends += 1
+                return self[index].refused
+            }
             memo.resends = self[index].resends
-            return nil
         }
-        self[index].resends += 1
-        return self[index].refused
+        remember(memo)
+        return nil
     }
 
     /// Records that a detector refused the request remembered last.
