@@ -70,8 +70,8 @@ import Testing
     }
 
     /// A steady source that starts once the table is full of one-packet addresses, and sends one packet
-    /// while thousands of new addresses push entries out (so more often than not one lands on its entry
-    /// between two of its packets), still keeps an entry and builds up its count.
+    /// for every 5,000 new addresses pushing entries out around it, still keeps an entry and builds up
+    /// its count.
     @Test func aSteadySourceArrivingAmidAFloodIsCounted() {
         var summary = ReplaySummary()
         let steady = IPAddress(v4: 0xC000_0263)
