@@ -249,4 +249,23 @@ import Testing
         #expect(c.message.anomalies.contains(.oversizeMessage))
         #expect(c.message.method == .invite)
     }
+
+    /// A control byte inside a word is flagged but does not end the word: only white space, `;` and `,` do.
+    @Test func aControlByteInsideAParameterValueStaysInTheValue() {
+        let headers = Self.base.replacingOccurrences(of: "branch=z9hG4bK-1;", with: "branch=z9hG4bK\u{01}-1;")
+        let c = Classified(Self.message(headers))
+        #expect(c.text(c.message.via.branch) == "z9hG4bK\u{01}-1")
+        #expect(c.message.via.hasRport)
+        #expect(c.message.anomalies.contains(.controlCharacters))
+    }
+
+    /// Header names are tokens: letters and digits, and the punctuation RFC 3261 allows in a token.
+    @Test(arguments: [
+        ("X-Trace.Id!%*_+`'~9", true), ("X-Trace[1]", false), ("X-Trace/1", false), ("X-Trace\"1", false),
+        ("Allow-Events", true), ("X@Trace", false),
+    ])
+    func headerNamesMustBeTokens(name: String, isToken: Bool) {
+        let c = Classified(Self.message(Self.base + "\n\(name): 1"))
+        #expect(c.message.anomalies.contains(.badHeaderLine) == !isToken)
+    }
 }

@@ -3,12 +3,21 @@
 struct ScannerDetector {
     /// Signatures as lower-case bytes.
     let userAgents: [[UInt8]]
+    /// One bit per lower-cased byte pair that opens a signature (65,536 bits), so that nearly every
+    /// position of a User-Agent is passed over after one bit test.
+    let openingPairs: [UInt64]
     let structuralMarks: Bool
     private(set) var userAgentHits = 0
     private(set) var markHits = 0
 
     init(_ signatures: RuleSet.Signatures) {
         userAgents = signatures.userAgents.map { Array($0.lowercased().utf8) }
+        var pairs = [UInt64](repeating: 0, count: 1024)
+        for signature in userAgents where signature.count >= 2 {
+            let pair = Self.pair(signature[0], signature[1])
+            pairs[pair >> 6] |= 1 << (pair & 63)
+        }
+        openingPairs = pairs
         structuralMarks = signatures.structuralMarks
     }
 
@@ -28,15 +37,31 @@ struct ScannerDetector {
     func containsSignature(_ range: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let start = Int(range.lowerBound)
         let end = Int(range.upperBound)
-        for signature in userAgents where signature.count <= end - start {
-            var i = start
-            while i + signature.count <= end {
-                var k = 0
-                while k < signature.count, ByteClass.lower(bytes[i + k]) == signature[k] { k += 1 }
-                if k == signature.count { return true }
-                i += 1
+        // Signatures of fewer than two bytes have no opening pair; a rule file rarely has one.
+        for signature in userAgents where signature.count < 2 && signature.count <= end - start {
+            if signature.isEmpty || (start..<end).contains(where: { ByteClass.lower(bytes[$0]) == signature[0] }) {
+                return true
             }
+        }
+        var i = start
+        while i + 1 < end {
+            let pair = Self.pair(ByteClass.lower(bytes[i]), ByteClass.lower(bytes[i + 1]))
+            if openingPairs[pair >> 6] >> (pair & 63) & 1 != 0, signatureStarts(at: i, end, bytes) { return true }
+            i += 1
         }
         return false
     }
+
+    /// Whether a signature of two bytes or more starts at `i` and ends by `end`.
+    func signatureStarts(at i: Int, _ end: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        for signature in userAgents where signature.count >= 2 && i + signature.count <= end {
+            var k = 0
+            while k < signature.count, ByteClass.lower(bytes[i + k]) == signature[k] { k += 1 }
+            if k == signature.count { return true }
+        }
+        return false
+    }
+
+    @inline(__always)
+    static func pair(_ first: UInt8, _ second: UInt8) -> Int { Int(first) << 8 | Int(second) }
 }

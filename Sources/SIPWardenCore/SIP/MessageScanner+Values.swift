@@ -69,7 +69,7 @@ extension MessageScanner {
         message.cseq.number = UInt32(value)
         k = text.skipWhitespace(k, end)
         let methodStart = k
-        while k < end, ByteClass.isToken(p[k]) { k += 1 }
+        k = text.tokenEnd(from: k, to: end)
         guard k > methodStart, text.skipWhitespace(k, end) == end else { return flag(.badCSeq) }
         message.cseq.methodToken = ByteRange(methodStart, k)
         message.cseq.method = SIPMethod.recognise(p, methodStart, k)
@@ -117,7 +117,7 @@ extension MessageScanner {
         for part in firstPart..<3 {
             k = text.skipWhitespace(k, end)
             let tokenStart = k
-            while k < end, ByteClass.isToken(p[k]) { k += 1 }
+            k = text.tokenEnd(from: k, to: end)
             if part == 2 { message.via.transport = ByteRange(tokenStart, k) }
             k = text.skipWhitespace(k, end)
             if part < 2 {
@@ -166,7 +166,7 @@ extension MessageScanner {
         }
         i = text.skipWhitespace(i + 1, end)
         let nameStart = i
-        while i < end, ByteClass.isToken(p[i]) { i += 1 }
+        i = text.tokenEnd(from: i, to: end)
         let name = ByteRange(nameStart, i)
         if name.isEmpty { flag(.emptyParameter) }
         i = text.skipWhitespace(i, end)
@@ -301,12 +301,12 @@ extension MessageScanner {
         fields.isPresent = true
         var k = text.skipWhitespace(start, end)
         let schemeStart = k
-        while k < end, ByteClass.isToken(p[k]) { k += 1 }
+        k = text.tokenEnd(from: k, to: end)
         fields.scheme = ByteRange(schemeStart, k)
         while k < end {
             k = text.skipWhitespace(k, end)
             let nameStart = k
-            while k < end, ByteClass.isToken(p[k]) { k += 1 }
+            k = text.tokenEnd(from: k, to: end)
             let nameEnd = k
             k = text.skipWhitespace(k, end)
             guard k < end, p[k] == UInt8(ascii: "=") else { break }

@@ -2,13 +2,20 @@
 struct MessageScanner {
     let text: MessageBytes
     let limits: ClassifierLimits
-    var message = SIPMessage()
+    /// The result being filled, in the caller's storage: no copy of it is made.
+    let result: UnsafeMutablePointer<SIPMessage>
     /// Single-value headers seen so far, to flag duplicates.
     var seen: SeenHeaders = []
 
-    init(p: UnsafePointer<UInt8>, count: Int, limits: ClassifierLimits) {
+    init(p: UnsafePointer<UInt8>, count: Int, limits: ClassifierLimits, into result: UnsafeMutablePointer<SIPMessage>) {
         text = MessageBytes(p: p, count: count)
         self.limits = limits
+        self.result = result
+    }
+
+    var message: SIPMessage {
+        get { result.pointee }
+        nonmutating _modify { yield &result.pointee }
     }
 
     struct SeenHeaders: OptionSet {
@@ -116,7 +123,7 @@ struct MessageScanner {
 
     mutating func requestLine(_ start: Int, _ end: Int) {
         var k = start
-        while k < end, ByteClass.isToken(p[k]) { k += 1 }
+        k = text.tokenEnd(from: k, to: end)
         let methodEnd = k
         guard methodEnd > start, k < end, p[k] == ByteClass.space else { return flag(.notSIP) }
         let rest = methodEnd + 1
@@ -196,9 +203,9 @@ struct MessageScanner {
         while nameEnd > start, p[nameEnd - 1] == ByteClass.space || p[nameEnd - 1] == ByteClass.tab { nameEnd -= 1 }
         guard colon < end, nameEnd > start else { return flag(.badHeaderLine) }
         let value = colon + 1
-        // A known name is a token by definition; any other name is checked byte by byte.
-        if !knownHeader(start, nameEnd, value, end) {
-            for k in start..<nameEnd where !ByteClass.isToken(p[k]) { return flag(.badHeaderLine) }
+        // A known name is a token by definition; any other name is checked.
+        if !knownHeader(start, nameEnd, value, end), text.tokenEnd(from: start, to: nameEnd) < nameEnd {
+            return flag(.badHeaderLine)
         }
         message.headerCount &+= 1
     }

@@ -10,14 +10,17 @@ public struct SIPClassifier: Sendable {
     }
 
     public func classify(_ bytes: UnsafeRawBufferPointer) -> SIPMessage {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else {
-            var message = SIPMessage()
+        var message = SIPMessage()
+        // One result for every path, filled in place: returning it then copies it once, as a block.
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            withUnsafeMutablePointer(to: &message) { result in
+                var scanner = MessageScanner(
+                    p: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits, into: result)
+                scanner.scan()
+            }
+        } else {
             message.anomalies = .notSIP
-            return message
         }
-        var scanner = MessageScanner(
-            p: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, limits: limits)
-        scanner.scan()
-        return scanner.message
+        return message
     }
 }
