@@ -13,6 +13,7 @@ struct MessageScanner {
         self.result = result
     }
 
+    /// The message being filled, read and changed where it lies.
     var message: SIPMessage {
         get { result.pointee }
         nonmutating _modify { yield &result.pointee }
