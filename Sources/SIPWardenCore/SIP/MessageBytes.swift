@@ -1,3 +1,7 @@
+#if arch(x86_64)
+    // SSE2's pmovmskb, which Swift's SIMD types do not reach: a mask's lanes read as 16 bits in one instruction.
+    import _Builtin_intrinsics.intel
+#endif
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -120,12 +124,26 @@ extension MessageBytes {
     @inline(__always)
     func block(at k: Int) -> Block { UnsafeRawPointer(p + k).loadUnaligned(as: Block.self) }
 
-    /// The first lane set in `mask`, or nil: each half of the mask read as one 64-bit word.
+    /// The first lane set in `mask`, or nil.
     @inline(__always)
     static func firstLane(_ mask: SIMDMask<SIMD16<Int8>>) -> Int? {
-        let halves = unsafeBitCast(mask, to: SIMD2<UInt64>.self)
-        guard halves[0] | halves[1] != 0 else { return nil }
-        return halves[0] != 0 ? halves[0].trailingZeroBitCount / 8 : 8 + halves[1].trailingZeroBitCount / 8
+        let lanes = laneBits(mask)
+        return lanes == 0 ? nil : lanes.trailingZeroBitCount
+    }
+
+    /// One bit per lane of `mask`, lane 0 in bit 0: pmovmskb on x86-64; elsewhere each half's lanes
+    /// gathered into a byte by a multiply.
+    @inline(__always)
+    static func laneBits(_ mask: SIMDMask<SIMD16<Int8>>) -> UInt32 {
+        #if arch(x86_64)
+            return UInt32(truncatingIfNeeded: _mm_movemask_epi8(unsafeBitCast(mask, to: SIMD2<Int64>.self)))
+        #else
+            let halves = unsafeBitCast(mask, to: SIMD2<UInt64>.self)
+            let gather: UInt64 = 0x0002_0408_1020_4081
+            let low = (halves[0] & highs) &* gather &>> 56
+            let high = (halves[1] & highs) &* gather &>> 56
+            return UInt32(truncatingIfNeeded: low | high &<< 8)
+        #endif
     }
 
     func isSDPOrMultipart(_ type: ByteRange) -> Bool {
@@ -190,16 +208,18 @@ extension MessageBytes {
         func word(_ base: UnsafeRawPointer, _ offset: Int) -> UInt64 {
             UInt64(base.loadUnaligned(fromByteOffset: offset, as: Word.self))
         }
-        return Self.lowercased(word(actual, 0)) == word(expected, 0)
-            && Self.lowercased(word(actual, last)) == word(expected, last)
+        let (first, final) = (word(expected, 0), word(expected, last))
+        return word(actual, 0) | caseBits(first) == first && word(actual, last) | caseBits(final) == final
     }
 
-    /// `word` with each ASCII upper-case letter turned lower case.
+    /// The case bit (0x20) of each lower-case ASCII letter in `word`. OR-ed into a message byte, it makes
+    /// that byte equal the letter exactly when the byte is the letter in either case; other bytes must
+    /// match as they are. `word` comes from a literal, so this folds into a constant.
     @inline(__always)
-    static func lowercased(_ word: UInt64) -> UInt64 {
+    static func caseBits(_ word: UInt64) -> UInt64 {
         let heptets = word & ~highs
-        let upper = (heptets &+ ones &* (0x80 - 0x41)) & ~(heptets &+ ones &* (0x80 - 0x5B)) & ~word & highs
-        return word | upper >> 2
+        let lower = (heptets &+ ones &* (0x80 - 0x61)) & ~(heptets &+ ones &* (0x80 - 0x7B)) & ~word & highs
+        return lower >> 2
     }
 
     static let ones: UInt64 = 0x0101_0101_0101_0101
