@@ -42,4 +42,27 @@ import Testing
         #expect(!Self.detects("Mozilla/5.0", signatures: ["q"]))
         #expect(Self.detects("anything", signatures: [""]))
     }
+
+    /// A clean User-Agent is searched once and then remembered; a scanner's is found every time, also
+    /// when a clean one shares its slot.
+    @Test func cleanUserAgentsAreRememberedAndScannersAreNot() {
+        var detector = ScannerDetector(RuleSet.Signatures())
+        let text = Array("Yealink SIP-T46S 66.86.0.15friendly-scanner".utf8)
+        let phone = ByteRange(0, 27)
+        let scanner = ByteRange(27, text.count)
+        text.withUnsafeBytes { bytes in
+            let phoneHash = ByteHash.hash(bytes, phone)
+            let scannerHash = ByteHash.hash(bytes, scanner)
+            let first = detector.hasSignature(phone, phoneHash, bytes)
+            #expect(!first && detector.cleanUserAgents.contains(phoneHash))
+            let again = detector.hasSignature(phone, phoneHash, bytes)
+            #expect(!again)
+            let scannerFound = (0..<2).map { _ in detector.hasSignature(scanner, scannerHash, bytes) }
+            #expect(scannerFound == [true, true] && !detector.cleanUserAgents.contains(scannerHash))
+            // The phone's hash in the scanner's slot does not let the scanner pass.
+            let sharedSlot = scannerHash & ~0xFF | phoneHash & 0xFF
+            let stillFound = detector.hasSignature(scanner, sharedSlot, bytes)
+            #expect(stillFound)
+        }
+    }
 }

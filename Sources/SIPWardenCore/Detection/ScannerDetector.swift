@@ -7,6 +7,9 @@ struct ScannerDetector {
     /// position of a User-Agent is passed over after one bit test.
     let openingPairs: [UInt64]
     let structuralMarks: Bool
+    /// Hashes of User-Agents lately found free of signatures, one slot per hash's low bits: most
+    /// requests come from a few phone models, whose User-Agents are then searched once, not once per source.
+    private(set) var cleanUserAgents = [UInt64](repeating: 0, count: 256)
     private(set) var userAgentHits = 0
     private(set) var markHits = 0
 
@@ -21,9 +24,12 @@ struct ScannerDetector {
         structuralMarks = signatures.structuralMarks
     }
 
-    /// Which scanner evidence the message carries, if any.
-    mutating func inspect(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) -> RuleSet.Detector? {
-        if !message.userAgent.isEmpty, containsSignature(message.userAgent, bytes) {
+    /// Which scanner evidence the message carries, if any. `userAgentHash` is the `ByteHash` of its
+    /// User-Agent (0 when it has none).
+    mutating func inspect(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, userAgentHash: UInt64
+    ) -> RuleSet.Detector? {
+        if !message.userAgent.isEmpty, hasSignature(message.userAgent, userAgentHash, bytes) {
             userAgentHits += 1
             return .scannerUserAgent
         }
@@ -32,6 +38,15 @@ struct ScannerDetector {
             return .scannerMarks
         }
         return nil
+    }
+
+    /// `containsSignature`, skipped for a User-Agent lately found clean (`hash` is its `ByteHash`).
+    mutating func hasSignature(_ range: ByteRange, _ hash: UInt64, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let slot = Int(truncatingIfNeeded: hash) & (cleanUserAgents.count - 1)
+        if cleanUserAgents[slot] == hash { return false }
+        if containsSignature(range, bytes) { return true }
+        cleanUserAgents[slot] = hash
+        return false
     }
 
     func containsSignature(_ range: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -175,7 +175,9 @@ public struct Engine {
         }
         if !message.userAgent.isEmpty || message.kind == .request {
             let agent = ByteHash.hash(bytes, message.userAgent)
-            if agent != state.checkedUserAgent || agent == 0, let found = scanner.inspect(message, bytes) {
+            if agent != state.checkedUserAgent || agent == 0,
+                let found = scanner.inspect(message, bytes, userAgentHash: agent)
+            {
                 parts[found] += rules.score[found]
                 count(found)
             } else {
