@@ -62,9 +62,11 @@ import Testing
     @Test func tableEvictsIdleEntriesButNeverProtectedOnes() {
         var table = BoundedTable<IPAddress, SourceState>(
             capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(), seed: 1)
-        var good = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
-        good.good = true
-        for i in 0..<8 { _ = table.findOrInsert(IPAddress(v4: UInt32(i + 1)), good, retention: SourceState.retention) }
+        var authenticated = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
+        (authenticated.good, authenticated.authenticated) = (true, true)
+        for i in 0..<8 {
+            _ = table.findOrInsert(IPAddress(v4: UInt32(i + 1)), authenticated, retention: SourceState.retention)
+        }
         #expect(table.count == 8)
         // Every slot is protected: a newcomer is refused, nobody is evicted.
         let stranger = SourceState(at: Timestamp(seconds: 10), limits: RuleSet.Limits())
@@ -89,5 +91,19 @@ import Testing
         #expect(table.find(IPAddress(v4: 4)) == nil)
         #expect(table.find(IPAddress(v4: 99)) != nil)
         #expect(table.evictions == 1)
+    }
+
+    /// Good history without authentication (one call an open PBX answered) outlasts newcomers for a
+    /// day after its last packet, not for ever.
+    @Test func goodHistoryWithoutAuthenticationOutlastsNewcomersForADay() {
+        var good = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
+        good.good = true
+        func newcomer(after seconds: Double) -> Int64 {
+            SourceState.retention(SourceState(at: Timestamp(seconds: seconds), limits: RuleSet.Limits()))
+        }
+        #expect(SourceState.retention(good) > newcomer(after: 23 * 3600))
+        #expect(SourceState.retention(good) < newcomer(after: 25 * 3600))
+        good.authenticated = true
+        #expect(SourceState.retention(good) == .max)
     }
 }

@@ -53,15 +53,21 @@ struct SourceState {
         scoredAt = max(scoredAt, now.nanoseconds)
     }
 
-    /// How much the entry is worth keeping: good history and active bans are never evicted; otherwise
-    /// recent, busy and suspicious sources outlast idle one-packet ones.
+    /// How much the entry is worth keeping: an authenticated source is never evicted. Otherwise recent,
+    /// busy and suspicious sources outlast idle one-packet ones, a banned one by an hour more, and one
+    /// with good history by `goodHistoryRetention` more: an attacker who gets one anonymous call
+    /// answered (an open PBX or IVR answers anyone) from many addresses cannot make them all permanent.
     static func retention(_ state: SourceState) -> Int64 {
-        if state.good { return .max }
+        if state.authenticated { return .max }
         let busy = Int64(min(state.packets, 100)) * 1_000_000_000
         let suspicious = Int64(min(state.score, 1000) * 10) * 1_000_000_000
         let banned: Int64 = state.bannedUntil > state.lastSeen ? 3600 * 1_000_000_000 : 0
-        return state.lastSeen &+ busy &+ suspicious &+ banned
+        let good = state.good ? goodHistoryRetention : 0
+        return state.lastSeen &+ busy &+ suspicious &+ banned &+ good
     }
+
+    /// How much longer than a newcomer a source with good history but no authentication stays: a day.
+    static let goodHistoryRetention: Int64 = 86_400 * 1_000_000_000
 }
 
 /// One token bucket per method class.
