@@ -197,6 +197,52 @@ import Testing
         #expect(outcomes.allSatisfy { !$0.decision.drops })
     }
 
+    /// An open PBX or IVR answers an anonymous call: good history, not authentication. The same
+    /// source's call abroad without credentials is still toll fraud.
+    @Test func anAnsweredCallWithoutCredentialsDoesNotLicenseTollFraud() {
+        var h = Harness()
+        let attacker = "203.0.113.78"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "ivr-1", contactHost: attacker)
+        #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
+        h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+        #expect(h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0].good } == true)
+        call.callID = "ivr-2"
+        call.target = "0097225551234"
+        let abroad = h.send(call.request, from: attacker, at: 5)
+        #expect(abroad.decision.drops)
+        #expect(abroad.decision.reason == .tollFraud)
+        #expect(abroad.decision.parts[.tollFraud] == 30)
+    }
+
+    /// A registered phone has authenticated: its INVITE abroad passes before any challenge.
+    @Test func aRegisteredPhoneDialsAbroadWithoutCredentials() {
+        var h = Harness()
+        let phone = "192.0.2.121"
+        _ = h.register(user: "121", from: phone, at: 0)
+        let t = Transaction(
+            method: "INVITE", user: "121", target: "0097225551234", fromUser: "121", callID: "abroad-121",
+            contactHost: phone)
+        let outcome = h.send(t.request, from: phone, at: 5)
+        #expect(!outcome.decision.drops)
+        #expect(outcome.decision.parts[.tollFraud] == 0)
+    }
+
+    /// A phone the filter does not know yet sends its INVITE abroad with credentials: the server checks
+    /// them itself (a wrong password is a 401/407/403 the guessing detectors count), so it passes.
+    @Test func anUnknownSourceDialsAbroadWithCredentials() {
+        var h = Harness()
+        let phone = "192.0.2.122"
+        var t = Transaction(
+            method: "INVITE", user: "122", target: "+97225551234", fromUser: "122", callID: "abroad-122",
+            contactHost: phone)
+        t.credentials = ("122", "n-122", "r-122", "00000001", "c-122")
+        let outcome = h.send(t.request, from: phone, at: 1)
+        #expect(!outcome.decision.drops)
+        #expect(outcome.decision.parts[.tollFraud] == 0)
+        #expect(h.engine.counters.detectors[.tollFraud] == nil)
+    }
+
     @Test func scannersAreBannedByUserAgentAndByFromTag() {
         var h = Harness()
         var svmap = Transaction(

@@ -187,7 +187,11 @@ public struct Engine {
         if let reason = users(message, memo, bytes, source: source, state: &state, parts: &parts, now: now) {
             packetDrop = packetDrop ?? reason
         }
-        if message.method == .invite, !state.good,
+        // Toll fraud: a call to a high-risk number without credentials, from a source that never
+        // authenticated (good history is not enough: an open PBX or IVR answers anyone's call). A call
+        // with credentials is checked by the server itself: a wrong password is a 401/407/403 that the
+        // guessing detectors count, and cracked accounts meet the calls-per-user limit.
+        if message.method == .invite, !state.authenticated, !message.authorization.isPresent,
             tollFraud.isHighRisk(message.requestURI.user, bytes)
         {
             parts[.tollFraud] += rules.score[.tollFraud]
