@@ -21,7 +21,8 @@ import Testing
         let reasons = try #require(summary["reasons"] as? [String: Int])
         #expect(reasons["outbound"] == 1536)
         // The INVITEs without credentials to +49 numbers from addresses that never authenticated in the
-        // capture are held, one per call; a challenged call's resend with credentials passes.
+        // capture are held, one per call; a challenged call's resend, whose credentials answer the 407's
+        // nonce, passes.
         #expect(reasons["toll-fraud"] == 36)
     }
 

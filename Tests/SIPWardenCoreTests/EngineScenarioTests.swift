@@ -228,19 +228,92 @@ import Testing
         #expect(outcome.decision.parts[.tollFraud] == 0)
     }
 
-    /// A phone the filter does not know yet sends its INVITE abroad with credentials: the server checks
-    /// them itself (a wrong password is a 401/407/403 the guessing detectors count), so it passes.
-    @Test func anUnknownSourceDialsAbroadWithCredentials() {
+    /// A phone the filter does not know yet sends its INVITE abroad with credentials: they count once
+    /// they answer the server's own challenge to this source, since the server then checks them (a wrong
+    /// password is a 401/407/403 the guessing detectors count).
+    @Test func anUnknownSourceDialsAbroadWithCredentialsAnsweringTheServersChallenge() {
         var h = Harness()
         let phone = "192.0.2.122"
-        var t = Transaction(
+        var abroad = Transaction(
             method: "INVITE", user: "122", target: "+97225551234", fromUser: "122", callID: "abroad-122",
             contactHost: phone)
-        t.credentials = ("122", "n-122", "r-122", "00000001", "c-122")
-        let outcome = h.send(t.request, from: phone, at: 1)
+        // Before the server challenged it, its credentials (a nonce from before a restart) count for nothing.
+        abroad.credentials = ("122", "old-122", "r-122", "00000003", "c-122")
+        #expect(h.send(abroad.request, from: phone, at: 1).decision.reason == .tollFraud)
+        // Its call to a local number is challenged: 407 with the nonce p-122.
+        let local = Transaction(
+            method: "INVITE", user: "122", target: "300", fromUser: "122", callID: "local-122", contactHost: phone)
+        #expect(!h.send(local.request, from: phone, at: 2).decision.drops)
+        h.answer(local.response(407, "Proxy Authentication Required", nonce: "p-122"), to: phone, at: 2.01)
+        // Its next call abroad answers that challenge.
+        abroad.callID = "abroad-122-again"
+        abroad.credentials = ("122", "p-122", "r-122-again", "00000001", "c-122-again")
+        let outcome = h.send(abroad.request, from: phone, at: 3)
         #expect(!outcome.decision.drops)
         #expect(outcome.decision.parts[.tollFraud] == 0)
-        #expect(h.engine.counters.detectors[.tollFraud] == nil)
+        #expect(h.engine.counters.detectors[.tollFraud] == 1)
+    }
+
+    /// Credentials that answer no challenge of the server's.
+    enum Forgery: String, CaseIterable, Sendable {
+        /// Well-formed, with a nonce the server never issued.
+        case madeUpNonce
+        /// `Proxy-Authorization: Digest` and nothing else.
+        case bareHeader
+    }
+
+    /// An open PBX never challenges, so never checks credentials: made-up ones, from an unknown source
+    /// or from a caller whose anonymous call it answered, do not license a call abroad.
+    @Test(arguments: Forgery.allCases, [false, true])
+    func forgedCredentialsDoNotLicenseTollFraud(_ forgery: Forgery, afterAnsweredCall: Bool) {
+        var h = Harness()
+        let attacker = "203.0.113.79"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "ivr-1", contactHost: attacker)
+        if afterAnsweredCall {
+            #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
+            h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+            #expect(h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0].good } == true)
+        }
+        call.callID = "ivr-2"
+        call.target = "0097225551234"
+        switch forgery {
+        case .madeUpNonce: call.credentials = ("anon", "made-up", "0123456789abcdef", "00000001", "c-anon")
+        case .bareHeader: call.headers = ["Proxy-Authorization: Digest"]
+        }
+        let abroad = h.send(call.request, from: attacker, at: 5)
+        #expect(abroad.decision.drops)
+        #expect(abroad.decision.reason == .tollFraud)
+        #expect(abroad.decision.parts[.tollFraud] == 30)
+    }
+
+    /// A nonce the server issued to another address answers no challenge to this one.
+    @Test func credentialsWithAnotherSourcesNonceDoNotLicenseTollFraud() {
+        var h = Harness()
+        let phone = "192.0.2.123"
+        let attacker = "203.0.113.80"
+        // The server challenges the phone's call with the nonce p-123, and the attacker's with p-80.
+        let challenged = [(phone, "123", "p-123"), (attacker, "80", "p-80")]
+        for (address, user, nonce) in challenged {
+            let local = Transaction(
+                method: "INVITE", user: user, target: "300", fromUser: user, callID: "local-\(user)",
+                contactHost: address)
+            #expect(!h.send(local.request, from: address, at: 1).decision.drops)
+            h.answer(local.response(407, "Proxy Authentication Required", nonce: nonce), to: address, at: 1.01)
+        }
+        // The attacker dials abroad with the phone's nonce: dropped.
+        var stolen = Transaction(
+            method: "INVITE", user: "123", target: "+97225551234", fromUser: "123", callID: "abroad-80",
+            contactHost: attacker)
+        stolen.credentials = ("123", "p-123", "r-123", "00000001", "c-123")
+        let outcome = h.send(stolen.request, from: attacker, at: 2)
+        #expect(outcome.decision.drops)
+        #expect(outcome.decision.reason == .tollFraud)
+        // The phone's own call with that nonce answers its challenge: it passes.
+        stolen.callID = "abroad-123"
+        stolen.contactHost = phone
+        stolen.credentials = ("123", "p-123", "r-123-own", "00000001", "c-123-own")
+        #expect(!h.send(stolen.request, from: phone, at: 3).decision.drops)
     }
 
     @Test func scannersAreBannedByUserAgentAndByFromTag() {
