@@ -372,14 +372,49 @@ import Testing
         call.callID = "open-2"
         call.fromUser = "556"
         #expect(h.send(call.request, from: caller, at: 5).decision.parts[.hijack] == 15)
-        // A call with credentials answered 2xx authenticates it: its later claims are its own business.
+        // Credentials the server never challenged for, answered 2xx, do not authenticate it.
         call.callID = "open-3"
-        call.credentials = ("anon", "n-open", "r-open", "00000001", "c-open")
+        call.credentials = ("anon", "made-up", "r-made-up", "00000001", "c-made-up")
         #expect(!h.send(call.request, from: caller, at: 6).decision.drops)
         h.answer(call.response(200, "OK"), to: caller, at: 6.5)
         call.callID = "open-4"
         call.credentials = nil
-        #expect(h.send(call.request, from: caller, at: 7).decision.parts[.hijack] == 0)
+        #expect(h.send(call.request, from: caller, at: 7).decision.parts[.hijack] == 15)
+        // A call whose credentials answer the server's challenge, answered 2xx, authenticates it: its
+        // later claims are its own business.
+        var challenged = call
+        challenged.callID = "open-5"
+        challenged.fromUser = "anon"
+        #expect(!h.send(challenged.request, from: caller, at: 7.5).decision.drops)
+        h.answer(challenged.response(407, "Proxy Authentication Required", nonce: "n-open"), to: caller, at: 7.51)
+        challenged.cseq += 1
+        challenged.credentials = ("anon", "n-open", "r-open", "00000001", "c-open")
+        #expect(!h.send(challenged.request, from: caller, at: 7.52).decision.drops)
+        h.answer(challenged.response(200, "OK"), to: caller, at: 8)
+        call.callID = "open-6"
+        #expect(h.send(call.request, from: caller, at: 9).decision.parts[.hijack] == 0)
+    }
+
+    /// An open PBX answers a call with made-up credentials as it answers anyone's: that 200 gives good
+    /// history, not authentication, and the caller is still held when it dials abroad.
+    @Test func anAnsweredCallWithForgedCredentialsDoesNotLicenseTollFraud() {
+        var h = Harness()
+        let attacker = "203.0.113.81"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "forged-1",
+            contactHost: attacker)
+        call.credentials = ("anon", "made-up", "0123456789abcdef", "00000001", "c-anon")
+        #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
+        h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+        let state = h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0] }
+        #expect(state?.good == true)
+        #expect(state?.authenticated == false)
+        call.callID = "forged-2"
+        call.target = "0097225551234"
+        call.credentials = nil
+        let abroad = h.send(call.request, from: attacker, at: 5)
+        #expect(abroad.decision.drops)
+        #expect(abroad.decision.reason == .tollFraud)
     }
 
     @Test func cleartextSRTPKeysAreFlaggedOrDroppedByPolicy() {

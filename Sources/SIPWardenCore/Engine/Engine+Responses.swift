@@ -25,7 +25,9 @@ extension Engine {
         switch message.status {
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
-            if request.method == .register || request.authUser != 0 { state.authenticated = true }
+            // Credentials authenticate only when they answered the server's challenge: an open PBX
+            // answers a call with made-up ones as it answers anyone's.
+            if request.method == .register || request.answersChallenge { state.authenticated = true }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
             if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }

@@ -16,8 +16,9 @@ struct SourceState {
     var banCount: UInt8 = 0
     /// A REGISTER or INVITE of this source succeeded (the server said 2xx).
     var good = false
-    /// It proved who it is: a REGISTER, or a request carrying credentials, of it succeeded. A call
-    /// answered without credentials (an open PBX or IVR answers anyone) gives good history, not this.
+    /// It proved who it is: a REGISTER, or a request whose credentials answer the server's challenge
+    /// (`issuedNonce`), of it succeeded. A call answered without such credentials (an open PBX or IVR
+    /// answers anyone, whatever header the call carries) gives good history, not this.
     var authenticated = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
     var lastReason: RuleSet.Detector?
