@@ -197,6 +197,125 @@ import Testing
         #expect(outcomes.allSatisfy { !$0.decision.drops })
     }
 
+    /// An open PBX or IVR answers an anonymous call: good history, not authentication. The same
+    /// source's call abroad without credentials is still toll fraud.
+    @Test func anAnsweredCallWithoutCredentialsDoesNotLicenseTollFraud() {
+        var h = Harness()
+        let attacker = "203.0.113.78"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "ivr-1", contactHost: attacker)
+        #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
+        h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+        #expect(h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0].good } == true)
+        call.callID = "ivr-2"
+        call.target = "0097225551234"
+        let abroad = h.send(call.request, from: attacker, at: 5)
+        #expect(abroad.decision.drops)
+        #expect(abroad.decision.reason == .tollFraud)
+        #expect(abroad.decision.parts[.tollFraud] == 30)
+    }
+
+    /// A registered phone has authenticated: its INVITE abroad passes before any challenge.
+    @Test func aRegisteredPhoneDialsAbroadWithoutCredentials() {
+        var h = Harness()
+        let phone = "192.0.2.121"
+        _ = h.register(user: "121", from: phone, at: 0)
+        let t = Transaction(
+            method: "INVITE", user: "121", target: "0097225551234", fromUser: "121", callID: "abroad-121",
+            contactHost: phone)
+        let outcome = h.send(t.request, from: phone, at: 5)
+        #expect(!outcome.decision.drops)
+        #expect(outcome.decision.parts[.tollFraud] == 0)
+    }
+
+    /// A phone the filter does not know yet sends its INVITE abroad with credentials: they count once
+    /// they answer the server's own challenge to this source, since the server then checks them (a wrong
+    /// password is a 401/407/403 the guessing detectors count).
+    @Test func anUnknownSourceDialsAbroadWithCredentialsAnsweringTheServersChallenge() {
+        var h = Harness()
+        let phone = "192.0.2.122"
+        var abroad = Transaction(
+            method: "INVITE", user: "122", target: "+97225551234", fromUser: "122", callID: "abroad-122",
+            contactHost: phone)
+        // Before the server challenged it, its credentials (a nonce from before a restart) count for nothing.
+        abroad.credentials = ("122", "old-122", "r-122", "00000003", "c-122")
+        #expect(h.send(abroad.request, from: phone, at: 1).decision.reason == .tollFraud)
+        // Its call to a local number is challenged: 407 with the nonce p-122.
+        let local = Transaction(
+            method: "INVITE", user: "122", target: "300", fromUser: "122", callID: "local-122", contactHost: phone)
+        #expect(!h.send(local.request, from: phone, at: 2).decision.drops)
+        h.answer(local.response(407, "Proxy Authentication Required", nonce: "p-122"), to: phone, at: 2.01)
+        // Its next call abroad answers that challenge.
+        abroad.callID = "abroad-122-again"
+        abroad.credentials = ("122", "p-122", "r-122-again", "00000001", "c-122-again")
+        let outcome = h.send(abroad.request, from: phone, at: 3)
+        #expect(!outcome.decision.drops)
+        #expect(outcome.decision.parts[.tollFraud] == 0)
+        #expect(h.engine.counters.detectors[.tollFraud] == 1)
+    }
+
+    /// Credentials that answer no challenge of the server's.
+    enum Forgery: String, CaseIterable, Sendable {
+        /// Well-formed, with a nonce the server never issued.
+        case madeUpNonce
+        /// `Proxy-Authorization: Digest` and nothing else.
+        case bareHeader
+    }
+
+    /// An open PBX never challenges, so never checks credentials: made-up ones, from an unknown source
+    /// or from a caller whose anonymous call it answered, do not license a call abroad.
+    @Test(arguments: Forgery.allCases, [false, true])
+    func forgedCredentialsDoNotLicenseTollFraud(_ forgery: Forgery, afterAnsweredCall: Bool) {
+        var h = Harness()
+        let attacker = "203.0.113.79"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "ivr-1", contactHost: attacker)
+        if afterAnsweredCall {
+            #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
+            h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+            #expect(h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0].good } == true)
+        }
+        call.callID = "ivr-2"
+        call.target = "0097225551234"
+        switch forgery {
+        case .madeUpNonce: call.credentials = ("anon", "made-up", "0123456789abcdef", "00000001", "c-anon")
+        case .bareHeader: call.headers = ["Proxy-Authorization: Digest"]
+        }
+        let abroad = h.send(call.request, from: attacker, at: 5)
+        #expect(abroad.decision.drops)
+        #expect(abroad.decision.reason == .tollFraud)
+        #expect(abroad.decision.parts[.tollFraud] == 30)
+    }
+
+    /// A nonce the server issued to another address answers no challenge to this one.
+    @Test func credentialsWithAnotherSourcesNonceDoNotLicenseTollFraud() {
+        var h = Harness()
+        let phone = "192.0.2.123"
+        let attacker = "203.0.113.80"
+        // The server challenges the phone's call with the nonce p-123, and the attacker's with p-80.
+        let challenged = [(phone, "123", "p-123"), (attacker, "80", "p-80")]
+        for (address, user, nonce) in challenged {
+            let local = Transaction(
+                method: "INVITE", user: user, target: "300", fromUser: user, callID: "local-\(user)",
+                contactHost: address)
+            #expect(!h.send(local.request, from: address, at: 1).decision.drops)
+            h.answer(local.response(407, "Proxy Authentication Required", nonce: nonce), to: address, at: 1.01)
+        }
+        // The attacker dials abroad with the phone's nonce: dropped.
+        var stolen = Transaction(
+            method: "INVITE", user: "123", target: "+97225551234", fromUser: "123", callID: "abroad-80",
+            contactHost: attacker)
+        stolen.credentials = ("123", "p-123", "r-123", "00000001", "c-123")
+        let outcome = h.send(stolen.request, from: attacker, at: 2)
+        #expect(outcome.decision.drops)
+        #expect(outcome.decision.reason == .tollFraud)
+        // The phone's own call with that nonce answers its challenge: it passes.
+        stolen.callID = "abroad-123"
+        stolen.contactHost = phone
+        stolen.credentials = ("123", "p-123", "r-123-own", "00000001", "c-123-own")
+        #expect(!h.send(stolen.request, from: phone, at: 3).decision.drops)
+    }
+
     @Test func scannersAreBannedByUserAgentAndByFromTag() {
         var h = Harness()
         var svmap = Transaction(
@@ -253,14 +372,49 @@ import Testing
         call.callID = "open-2"
         call.fromUser = "556"
         #expect(h.send(call.request, from: caller, at: 5).decision.parts[.hijack] == 15)
-        // A call with credentials answered 2xx authenticates it: its later claims are its own business.
+        // Credentials the server never challenged for, answered 2xx, do not authenticate it.
         call.callID = "open-3"
-        call.credentials = ("anon", "n-open", "r-open", "00000001", "c-open")
+        call.credentials = ("anon", "made-up", "r-made-up", "00000001", "c-made-up")
         #expect(!h.send(call.request, from: caller, at: 6).decision.drops)
         h.answer(call.response(200, "OK"), to: caller, at: 6.5)
         call.callID = "open-4"
         call.credentials = nil
-        #expect(h.send(call.request, from: caller, at: 7).decision.parts[.hijack] == 0)
+        #expect(h.send(call.request, from: caller, at: 7).decision.parts[.hijack] == 15)
+        // A call whose credentials answer the server's challenge, answered 2xx, authenticates it: its
+        // later claims are its own business.
+        var challenged = call
+        challenged.callID = "open-5"
+        challenged.fromUser = "anon"
+        #expect(!h.send(challenged.request, from: caller, at: 7.5).decision.drops)
+        h.answer(challenged.response(407, "Proxy Authentication Required", nonce: "n-open"), to: caller, at: 7.51)
+        challenged.cseq += 1
+        challenged.credentials = ("anon", "n-open", "r-open", "00000001", "c-open")
+        #expect(!h.send(challenged.request, from: caller, at: 7.52).decision.drops)
+        h.answer(challenged.response(200, "OK"), to: caller, at: 8)
+        call.callID = "open-6"
+        #expect(h.send(call.request, from: caller, at: 9).decision.parts[.hijack] == 0)
+    }
+
+    /// An open PBX answers a call with made-up credentials as it answers anyone's: that 200 gives good
+    /// history, not authentication, and the caller is still held when it dials abroad.
+    @Test func anAnsweredCallWithForgedCredentialsDoesNotLicenseTollFraud() {
+        var h = Harness()
+        let attacker = "203.0.113.81"
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "forged-1",
+            contactHost: attacker)
+        call.credentials = ("anon", "made-up", "0123456789abcdef", "00000001", "c-anon")
+        #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
+        h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+        let state = h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0] }
+        #expect(state?.good == true)
+        #expect(state?.authenticated == false)
+        call.callID = "forged-2"
+        call.target = "0097225551234"
+        call.credentials = nil
+        let abroad = h.send(call.request, from: attacker, at: 5)
+        #expect(abroad.decision.drops)
+        #expect(abroad.decision.reason == .tollFraud)
     }
 
     @Test func cleartextSRTPKeysAreFlaggedOrDroppedByPolicy() {

@@ -7,20 +7,27 @@ extension Engine {
             let request = sources.values[slot].recent.find(
                 callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
         else { return Decision(.accept, .outbound) }
-        return inPlace(source: slot) { $0.answer(message, to: request, client: client, state: &$1, now: now) }
+        return inPlace(source: slot) { $0.answer(message, bytes, to: request, client: client, state: &$1, now: now) }
     }
 
-    /// What the server's answer to `request` tells about the client: good history, a failed
-    /// authentication or a 404 of an extension scan.
+    /// What the server's answer to `request` tells about the client: good history, a challenge, a
+    /// failed authentication or a 404 of an extension scan.
     mutating func answer(
-        _ message: SIPMessage, to request: RequestMemo, client: IPAddress, state: inout SourceState, now: Timestamp
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, to request: RequestMemo, client: IPAddress,
+        state: inout SourceState, now: Timestamp
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
+        // A challenge: the nonce the client's credentials must answer for them to count.
+        if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
+            state.issuedNonce = ByteHash.hash(bytes, message.challenge.nonce)
+        }
         switch message.status {
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
-            if request.method == .register || request.authUser != 0 { state.authenticated = true }
+            // Credentials authenticate only when they answered the server's challenge: an open PBX
+            // answers a call with made-up ones as it answers anyone's.
+            if request.method == .register || request.answersChallenge { state.authenticated = true }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
             if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }

@@ -137,7 +137,7 @@ public struct Engine {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        let memo = message.kind == .request ? RequestMemo(message, bytes) : nil
+        let memo = message.kind == .request ? RequestMemo(message, bytes, issuedNonce: state.issuedNonce) : nil
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
         if let memo, let refused = state.recent.admit(memo) {
@@ -189,7 +189,13 @@ public struct Engine {
         if let reason = users(message, memo, bytes, source: source, state: &state, parts: &parts, now: now) {
             packetDrop = packetDrop ?? reason
         }
-        if message.method == .invite, !state.good,
+        // Toll fraud: a call to a high-risk number from a source that never authenticated (good history
+        // is not enough: an open PBX or IVR answers anyone's call), unless its credentials answer the
+        // challenge the server issued to this source: a server that challenges checks them (a wrong
+        // password is a 401/407/403 that the guessing detectors count, and cracked accounts meet the
+        // calls-per-user limit). Any other credentials (a bare header, a made-up or another address's
+        // nonce) count for nothing: an open PBX never challenges, so never checks them.
+        if message.method == .invite, !state.authenticated, !memo.answersChallenge,
             tollFraud.isHighRisk(message.requestURI.user, bytes)
         {
             parts[.tollFraud] += rules.score[.tollFraud]

@@ -16,8 +16,9 @@ struct SourceState {
     var banCount: UInt8 = 0
     /// A REGISTER or INVITE of this source succeeded (the server said 2xx).
     var good = false
-    /// It proved who it is: a REGISTER, or a request carrying credentials, of it succeeded. A call
-    /// answered without credentials (an open PBX or IVR answers anyone) gives good history, not this.
+    /// It proved who it is: a REGISTER, or a request whose credentials answer the server's challenge
+    /// (`issuedNonce`), of it succeeded. A call answered without such credentials (an open PBX or IVR
+    /// answers anyone, whatever header the call carries) gives good history, not this.
     var authenticated = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
     var lastReason: RuleSet.Detector?
@@ -32,6 +33,10 @@ struct SourceState {
     var authWindowStart: Int64 = 0
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
+    /// The nonce (its hash) of the latest 401/407 challenge the server sent this source, 0 before any:
+    /// credentials count only when they answer it (an open PBX never challenges, so never checks them).
+    /// Last, since before `dialled` it would cost 8 more bytes of padding.
+    var issuedNonce: UInt64 = 0
 
     init() {}
 
@@ -96,6 +101,9 @@ struct RequestMemo {
     var target: UInt64 = 0
     /// The Authorization username, 0 when the request carried no credentials.
     var authUser: UInt64 = 0
+    /// Its credentials answer the latest challenge the server issued to its source: they carry that
+    /// nonce. A bare header, or a nonce made up or issued to another address, does not.
+    var answersChallenge = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
     var resends: UInt8 = 0
@@ -106,13 +114,17 @@ struct RequestMemo {
 
     init() {}
 
-    /// The request `message` (whose bytes are `bytes`).
-    init(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) {
+    /// The request `message` (whose bytes are `bytes`), from a source the server last challenged with
+    /// the nonce whose hash is `issuedNonce` (0: never).
+    init(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, issuedNonce: UInt64) {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
         target = ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user)
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
+        answersChallenge =
+            message.authorization.isPresent && issuedNonce != 0
+            && ByteHash.hash(bytes, message.authorization.nonce) == issuedNonce
     }
 }
 

@@ -14,6 +14,8 @@ struct Transaction {
     var contactHost = "192.0.2.10"
     /// Digest credentials: (username, nonce, response, nc, cnonce); nc/cnonce nil for RFC 2069 style.
     var credentials: (username: String, nonce: String, response: String, nc: String?, cnonce: String?)?
+    /// Further header lines, as written.
+    var headers: [String] = []
     var body = ""
 
     static let domain = "pbx.example.com"
@@ -39,6 +41,7 @@ struct Transaction {
             if let nc = c.nc, let cnonce = c.cnonce { value += ", qop=auth, nc=\(nc), cnonce=\"\(cnonce)\"" }
             lines.append((method == "REGISTER" ? "Authorization: " : "Proxy-Authorization: ") + value)
         }
+        lines += headers
         if !body.isEmpty { lines.append("Content-Type: application/sdp") }
         lines.append("Content-Length: \(body.utf8.count)")
         return lines.joined(separator: "\r\n") + "\r\n\r\n" + body
