@@ -12,7 +12,7 @@ extension Engine {
         // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.
         let checksGuessing = !state.good && attempted != 0
-        let checksClaim = !state.authenticated && claimed != 0 && memo.authUser == 0
+        let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
         let countsCall = message.method == .invite && claimed != 0 && memo.authUser != 0
         guard checksGuessing || checksClaim || countsCall else { return nil }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
@@ -28,7 +28,8 @@ extension Engine {
                 }
             }
             // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
-            // without credentials, from a source that never authenticated.
+            // without credentials that answer the server's challenge (a made-up header counts for
+            // nothing), from a source that never authenticated.
             if checksClaim, let slot = tables.users.find(UserKey(hash: claimed)),
                 let bound = tables.users.values[slot].boundSource, bound != source
             {
