@@ -187,6 +187,7 @@ import Testing
                 receive_buffer_mib = 4
                 control_socket = "/tmp/swd/control.sock"
                 metrics = "[::1]:9100"
+                state_file = "/tmp/swd/sources"
                 """, file: "site.toml")
         #expect(rules.daemon.copyRange == 2048)
         #expect(rules.daemon.queueLength == 1024)
@@ -196,6 +197,12 @@ import Testing
         #expect(rules.daemon.controlSocket == "/tmp/swd/control.sock")
         #expect(rules.daemon.metrics == RuleSet.Endpoint(address: IPAddress("::1")!, port: 9100))
         #expect(rules.daemon.metrics?.description == "[::1]:9100")
+        #expect(rules.daemon.stateFile == "/tmp/swd/sources")
+    }
+
+    @Test func anEmptyStateFileKeepsNothing() throws {
+        #expect(try RuleSet(toml: "[daemon]\nstate_file = \"\"\n", file: "site.toml").daemon.stateFile == nil)
+        #expect(RuleSet().daemon.stateFile == "/var/lib/sipwarden/sources")
     }
 
     @Test func anEmptyMetricsAddressDisablesMetrics() throws {
@@ -212,6 +219,7 @@ import Testing
             batch = 0
             control_socket = "run/control.sock"
             metrics = "0.0.0.0:9595"
+            state_file = "var/lib/sipwarden/sources"
             """)
         #expect(
             found == [
@@ -229,6 +237,9 @@ import Testing
                 .badValue(
                     file: "test.toml", key: "daemon.metrics", value: "\"0.0.0.0:9595\"",
                     expected: "a loopback address and port like \"127.0.0.1:9595\" or \"[::1]:9595\", or \"\" for none"),
+                .badValue(
+                    file: "test.toml", key: "daemon.state_file", value: "\"var/lib/sipwarden/sources\"",
+                    expected: "an absolute file path, or \"\" for none"),
             ])
     }
 }

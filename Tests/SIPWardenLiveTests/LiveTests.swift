@@ -175,4 +175,25 @@ struct LiveTests {
         #expect(!FileManager.default.fileExists(atPath: network.directory.appendingPathComponent("control.sock").path))
         #expect(try network.legitimateCalls(5))
     }
+
+    /// A graceful stop writes the sources with good history (the phone's calls were answered) to the
+    /// state file; the next start restores them into every queue's engine, and a stop writes them again
+    /// though they sent nothing meanwhile.
+    @Test func provenSourcesSurviveAGracefulRestart() throws {
+        let (network, daemon) = try Self.serverWithDaemon("restart")
+        defer { network.tearDown() }
+        #expect(try network.legitimateCalls(3))
+        #expect(daemon.savedSources.isEmpty)
+        daemon.process.signal(SIGTERM)
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        #expect(daemon.log.contains("proven sources saved"))
+        #expect(daemon.savedSources == ["\(TestNetwork.phone) good"])
+
+        try daemon.restart(log: "daemon-restarted.log")
+        #expect(daemon.log.contains("proven sources read"))
+        #expect(daemon.log.contains("sources=1"))
+        daemon.process.signal(SIGTERM)
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        #expect(daemon.savedSources == ["\(TestNetwork.phone) good"])
+    }
 }

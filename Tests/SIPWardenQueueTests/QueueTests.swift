@@ -221,3 +221,40 @@ import Testing
         #expect(zip(active, active.dropFirst()).allSatisfy { $0.since.nanoseconds <= $1.since.nanoseconds })
     }
 }
+
+@Suite struct StateFileTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    func folder() throws -> String {
+        let path = NSTemporaryDirectory() + "swd-state-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Written whole (the temporary file renamed away, mode 0600), read back; no file reads as nil.
+    @Test func aWrittenFileIsReadBackAndNoFileIsNothing() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/state/sources"
+        #expect(try StateFile.read(path) == nil)
+        try StateFile.write("192.0.2.1 good 100\n", to: path)
+        #expect(try StateFile.read(path) == "192.0.2.1 good 100\n")
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(Daemon.readProvenSources(folder + "/none", logger: Self.logger).isEmpty)
+    }
+
+    /// A damaged file gives what it can, its times moved from the wall clock onto the monotonic one.
+    @Test func aDamagedFileGivesItsReadableLines() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let wall = MonotonicClock.wallNow().nanoseconds / 1_000_000_000
+        try StateFile.write("\u{1}garbage\n192.0.2.1 good \(wall)\nhalf a li", to: folder + "/sources")
+        let read = Daemon.readProvenSources(folder + "/sources", logger: Self.logger)
+        #expect(read.map(\.address) == [IPAddress("192.0.2.1")!])
+        let age = MonotonicClock.now().nanoseconds - (read.first?.lastSeen.nanoseconds ?? 0)
+        #expect(age >= 0 && age < 5_000_000_000)
+        #expect(Daemon.readProvenSources(folder, logger: Self.logger).isEmpty)
+    }
+}

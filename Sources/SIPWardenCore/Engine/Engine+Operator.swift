@@ -1,4 +1,5 @@
-/// What the daemon asks of an engine between packets: ban records, unbans and a look at its tables.
+/// What the daemon asks of an engine between packets: ban records, unbans, a look at its tables, and
+/// the proven sources kept across a restart.
 extension Engine {
     /// Hands every pending ban record to `body`, oldest first, and forgets them (keeping the storage,
     /// so draining after every batch allocates nothing).
@@ -27,6 +28,41 @@ extension Engine {
             lifted += 1
         }
         return lifted
+    }
+
+    /// The sources that proved themselves (good history or authentication), with their last packet on
+    /// the engine's clock: what a restart should not forget. Walks the table: not for the hot path.
+    public func provenSources() -> [ProvenSource] {
+        sources.occupiedSlots.compactMap { slot in
+            let state = sources.values[slot]
+            guard state.good || state.authenticated else { return nil }
+            return ProvenSource(
+                address: sources.keys[slot], good: state.good, authenticated: state.authenticated,
+                lastSeen: Timestamp(nanoseconds: state.lastSeen))
+        }
+    }
+
+    /// Takes back sources proven before a restart (their `lastSeen` on this engine's clock): each is
+    /// added, or joined to the entry the engine already has, which keeps its own proofs and gains these.
+    /// An entry last seen more than `maxAge` before `now`, or with neither flag, is skipped; one whose
+    /// table window is full of protected entries is not stored, as for any new source. Returns how many
+    /// were taken in.
+    public mutating func restore(
+        _ proven: [ProvenSource], now: Timestamp, maxAge: Int64 = ProvenSource.maxAge
+    ) -> Int {
+        var restored = 0
+        for source in proven where source.good || source.authenticated {
+            let lastSeen = min(source.lastSeen, now)
+            guard now.nanoseconds - lastSeen.nanoseconds <= maxAge,
+                let slot = sources.findOrInsert(
+                    source.address, SourceState(at: lastSeen, limits: rules.limits), retention: SourceState.retention)
+            else { continue }
+            sources.values[slot].good = sources.values[slot].good || source.good
+            sources.values[slot].authenticated = sources.values[slot].authenticated || source.authenticated
+            sources.values[slot].lastSeen = max(sources.values[slot].lastSeen, lastSeen.nanoseconds)
+            restored += 1
+        }
+        return restored
     }
 
     /// How full the engine's tables are and which sources score highest, at `now`.

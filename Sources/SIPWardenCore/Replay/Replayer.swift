@@ -1,7 +1,7 @@
 /// Runs captured frames through what the inline filter does (`PacketFilter`) with the packets' own
 /// timestamps as the clock, and counts what happened.
 public struct Replayer {
-    public private(set) var filter: PacketFilter
+    public internal(set) var filter: PacketFilter
     public private(set) var summary = ReplaySummary()
     /// Every ban the engine issued during the replay, in order.
     public private(set) var bans: [BanRecord] = []

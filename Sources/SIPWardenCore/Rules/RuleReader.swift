@@ -101,6 +101,19 @@ struct RuleReader {
         return text
     }
 
+    /// An absolute path, or `""` for none: `.some(nil)` disables.
+    mutating func optionalAbsolutePath(_ value: TOMLValueConvertible?, at path: String) -> String?? {
+        guard let text = string(value, at: path) else { return nil }
+        if text.isEmpty { return .some(nil) }
+        guard text.hasPrefix("/"), !text.hasSuffix("/") else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: "\"\(text)\"", expected: "an absolute file path, or \"\" for none"))
+            return nil
+        }
+        return text
+    }
+
     /// `"127.0.0.1:PORT"` or `"[::1]:PORT"` (loopback only), or `""` for none: `.some(nil)` disables.
     mutating func endpoint(_ value: TOMLValueConvertible?, at path: String) -> RuleSet.Endpoint?? {
         guard let text = string(value, at: path) else { return nil }

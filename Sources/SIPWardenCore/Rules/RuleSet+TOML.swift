@@ -53,7 +53,7 @@ extension RuleSet {
         case "daemon":
             let k = keys([
                 "queues", "mode", "copy_range", "queue_length", "queue_full", "batch", "receive_buffer_mib",
-                "control_socket", "metrics",
+                "control_socket", "metrics", "state_file",
             ])
             if let value = reader.queueRange(k["queues"], at: "daemon.queues") { daemon.queues = value }
             if let value = reader.choice(k["mode"], at: "daemon.mode", as: Mode.self) { daemon.mode = value }
@@ -74,6 +74,9 @@ extension RuleSet {
                 daemon.controlSocket = value
             }
             if let value = reader.endpoint(k["metrics"], at: "daemon.metrics") { daemon.metrics = value }
+            if let value = reader.optionalAbsolutePath(k["state_file"], at: "daemon.state_file") {
+                daemon.stateFile = value
+            }
         case "ports":
             let k = keys(["sip_udp", "sip_tcp", "sip_tls"])
             if let value = reader.ports(k["sip_udp"], at: "ports.sip_udp") { ports.sipUDP = value }

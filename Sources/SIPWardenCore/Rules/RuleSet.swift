@@ -62,6 +62,9 @@ public struct RuleSet: Equatable, Sendable {
         public var controlSocket = "/run/sipwarden/control.sock"
         /// Where Prometheus metrics are served; nil disables them.
         public var metrics: Endpoint? = Endpoint(address: IPAddress(v4: 0x7F00_0001), port: 9595)
+        /// Where the proven sources are kept across a restart (written on a graceful stop, read at the
+        /// start); nil disables.
+        public var stateFile: String? = "/var/lib/sipwarden/sources"
     }
 
     /// `[ports]`: what the host serves. Only these reach the filter; the firewall opens only these.

@@ -57,6 +57,9 @@ public final class Daemon: Sendable {
         var queueRules = rules
         queueRules.tables.sources = max(1024, rules.tables.sources / queues.count)
         queueRules.tables.prefixes = max(1024, rules.tables.prefixes / queues.count)
+        // The kernel's queue balancing hash is seeded at random: any queue may own a source, so every
+        // engine takes in every restored one.
+        let restored = Self.readProvenSources(rules.daemon.stateFile, logger: logger)
         var workers: [QueueWorker] = []
         for queue in queues {
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
@@ -64,10 +67,11 @@ public final class Daemon: Sendable {
             let servers = options.servers
             workers.append(
                 QueueWorker(socket: socket, bans: bans, logger: logger) {
-                    PacketFilter(
-                        engine: Engine(
-                            rules: startRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
-                            budgetShare: share))
+                    var engine = Engine(
+                        rules: startRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
+                        budgetShare: share)
+                    if !restored.isEmpty { _ = engine.restore(restored, now: MonotonicClock.now()) }
+                    return PacketFilter(engine: engine)
                 })
         }
         self.workers = workers
@@ -104,7 +108,56 @@ public final class Daemon: Sendable {
         for worker in workers where !worker.join(timeout: 5) {
             logger.warning("queue thread did not stop in time", metadata: ["queue": "\(worker.queue)"])
         }
+        if let path = rules.withLock({ $0.daemon.stateFile }) {
+            saveProvenSources(to: path)
+        }
         logger.notice("sipwarden stopped", metadata: ["packets": "\(workers.reduce(0) { $0 + $1.counters.packets })"])
+    }
+
+    /// Reads the proven sources kept at the last graceful stop, their times moved onto the monotonic
+    /// clock. No file (or none configured): nothing, silently. An unreadable or damaged file: a warning,
+    /// and whatever lines could be read.
+    static func readProvenSources(_ path: String?, logger: Logger) -> [ProvenSource] {
+        guard let path else { return [] }
+        let text: String?
+        do {
+            text = try StateFile.read(path)
+        } catch {
+            logger.warning("state file unreadable: starting without it", metadata: ["error": "\(error)"])
+            return []
+        }
+        guard let text else { return [] }
+        let parsed = ProvenSource.parse(text)
+        if parsed.badLines > 0 {
+            logger.warning(
+                "state file damaged: its unreadable lines are skipped",
+                metadata: ["state.file": "\(path)", "lines.skipped": "\(parsed.badLines)"])
+        }
+        let wallOffset = MonotonicClock.wallNow().nanoseconds - MonotonicClock.now().nanoseconds
+        let sources = parsed.sources.map {
+            var source = $0
+            source.lastSeen.nanoseconds -= wallOffset
+            return source
+        }
+        logger.notice("proven sources read", metadata: ["state.file": "\(path)", "sources": "\(sources.count)"])
+        return sources
+    }
+
+    /// Writes every queue's proven sources (one entry per address, times on the wall clock) to `path`,
+    /// after the queue threads finished.
+    func saveProvenSources(to path: String) {
+        let wallOffset = MonotonicClock.wallNow().nanoseconds - MonotonicClock.now().nanoseconds
+        let proven = ProvenSource.merged(workers.flatMap(\.provenSourcesAtStop)).map {
+            var source = $0
+            source.lastSeen.nanoseconds += wallOffset
+            return source
+        }
+        do {
+            try StateFile.write(ProvenSource.render(proven), to: path)
+            logger.notice("proven sources saved", metadata: ["state.file": "\(path)", "sources": "\(proven.count)"])
+        } catch {
+            logger.warning("proven sources not saved", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Takes signals until a stop; sends WATCHDOG=1 every half `WATCHDOG_USEC` while every queue thread

@@ -42,6 +42,8 @@ public final class QueueWorker: Sendable {
     let finished = DispatchSemaphore(value: 0)
     /// The counters as of the last publication (at most a second old).
     let published = Mutex(QueueCounters())
+    /// The engine's proven sources as the thread finished (on the engine's clock), for the state file.
+    let provenAtStop = Mutex<[ProvenSource]>([])
     let makeFilter: @Sendable () -> PacketFilter
 
     /// A worker for the bound `socket`; `makeFilter` builds its filter on the worker's own thread.
@@ -129,7 +131,12 @@ public final class QueueWorker: Sendable {
         socket.unbind()
         runJobs(&state, MonotonicClock.now())
         published.withLock { $0 = state.counters }
+        let proven = state.filter.engine.provenSources()
+        provenAtStop.withLock { $0 = proven }
     }
+
+    /// The engine's proven sources as its thread finished (empty before, or if it never finished).
+    public var provenSourcesAtStop: [ProvenSource] { provenAtStop.withLock { $0 } }
 
     /// Judges one received batch and sends its verdicts.
     @inline(__always)

@@ -17,9 +17,9 @@ final class LiveDaemon {
 
     let network: TestNetwork
     let config: URL
-    let process: Background
+    private(set) var process: Background
 
-    /// Writes `rules` (TOML, the daemon section's socket added), loads the firewall generated from
+    /// Writes `rules` (TOML, the daemon section's socket and state file added), loads the firewall generated from
     /// them and starts the daemon.
     init(on network: TestNetwork, rules text: String = "", arguments: [String] = []) throws {
         self.network = network
@@ -31,9 +31,27 @@ final class LiveDaemon {
         try waitUntilAnswering()
     }
 
+    /// Starts the daemon again (after it stopped) on the same rule file and firewall, logging to `log`.
+    func restart(log: String) throws {
+        process = try network.startOnServer([Self.binary, "run", "--config", config.path], log: log)
+        try waitUntilAnswering()
+    }
+
+    /// The proven sources in the state file, as `ADDRESS FLAG...` (their times left out); empty when
+    /// there is no file.
+    var savedSources: [String] {
+        let file = network.directory.appendingPathComponent("sources")
+        let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map {
+            $0.split(separator: " ").dropLast().joined(separator: " ")
+        }
+    }
+
     static func write(_ text: String, to config: URL, network: TestNetwork) throws {
         let socket = network.directory.appendingPathComponent("control.sock").path
-        let daemon = "[daemon]\ncontrol_socket = \"\(socket)\"\nmetrics = \"127.0.0.1:9595\"\n"
+        let state = network.directory.appendingPathComponent("sources").path
+        let daemon =
+            "[daemon]\ncontrol_socket = \"\(socket)\"\nmetrics = \"127.0.0.1:9595\"\nstate_file = \"\(state)\"\n"
         try (daemon + text).write(to: config, atomically: true, encoding: .utf8)
     }
 

@@ -1,0 +1,39 @@
+/// A source that proved itself to the server, as kept across a restart: what `Engine.provenSources`
+/// exports and `Engine.restore` takes back.
+public struct ProvenSource: Equatable, Sendable {
+    public var address: IPAddress
+    /// A REGISTER or INVITE of it succeeded (`SourceState.good`).
+    public var good: Bool
+    /// A REGISTER of it, or a request whose credentials answer the server's challenge, succeeded.
+    public var authenticated: Bool
+    /// Its last packet, on the clock of whoever holds the value (the engine's, or the state file's
+    /// wall clock).
+    public var lastSeen: Timestamp
+
+    public init(address: IPAddress, good: Bool, authenticated: Bool, lastSeen: Timestamp) {
+        self.address = address
+        self.good = good
+        self.authenticated = authenticated
+        self.lastSeen = lastSeen
+    }
+
+    /// How old an entry may be and still be restored: a day.
+    public static let maxAge: Int64 = 86_400 * 1_000_000_000
+
+    /// One entry per address, in address order: the flags of an address held by several engines are
+    /// joined and its latest `lastSeen` kept.
+    public static func merged(_ sources: [ProvenSource]) -> [ProvenSource] {
+        var byAddress: [IPAddress: ProvenSource] = [:]
+        for source in sources {
+            guard var known = byAddress[source.address] else {
+                byAddress[source.address] = source
+                continue
+            }
+            known.good = known.good || source.good
+            known.authenticated = known.authenticated || source.authenticated
+            known.lastSeen = max(known.lastSeen, source.lastSeen)
+            byAddress[source.address] = known
+        }
+        return byAddress.values.sorted { $0.address < $1.address }
+    }
+}

@@ -1,0 +1,125 @@
+import Testing
+
+@testable import SIPWardenCore
+
+/// What a restart keeps: proven sources exported, written, read back and restored into a new engine.
+@Suite struct ProvenSourceTests {
+    static let phone = "192.0.2.140"
+    static let abroad = Transaction(
+        method: "INVITE", user: "140", target: "0097225551234", fromUser: "140", callID: "abroad-140",
+        contactHost: phone)
+
+    /// The state file's entries of an engine in which the phone registered at 0 s.
+    static func keptAfterRegistering() -> ProvenSource.Parsed {
+        var before = Harness()
+        _ = before.register(user: "140", from: phone, at: 0)
+        return ProvenSource.parse(ProvenSource.render(before.engine.provenSources()))
+    }
+
+    /// A phone registered before the restart calls abroad, without credentials, before it registers
+    /// again: the restored engine knows it authenticated; a new engine without the file holds the call.
+    @Test func aPhoneRegisteredBeforeARestartCallsAbroadAfterIt() {
+        let kept = Self.keptAfterRegistering()
+        #expect(kept.badLines == 0)
+        #expect(
+            kept.sources == [
+                ProvenSource(
+                    address: IPAddress(Self.phone)!, good: true, authenticated: true,
+                    lastSeen: Timestamp(nanoseconds: 0))
+            ])
+
+        var restarted = Harness()
+        #expect(restarted.replayer.filter.engine.restore(kept.sources, now: Timestamp(seconds: 600)) == 1)
+        let call = restarted.send(Self.abroad.request, from: Self.phone, at: 601)
+        #expect(!call.decision.drops)
+        #expect(call.decision.parts[.tollFraud] == 0)
+
+        var forgotten = Harness()
+        #expect(forgotten.send(Self.abroad.request, from: Self.phone, at: 601).decision.reason == .tollFraud)
+    }
+
+    /// An entry last seen more than a day before the start is not restored.
+    @Test func entriesOlderThanTheMaxAgeAreSkipped() {
+        let kept = Self.keptAfterRegistering().sources
+        let dayLater = Timestamp(nanoseconds: ProvenSource.maxAge)
+        var justInTime = Harness()
+        #expect(justInTime.replayer.filter.engine.restore(kept, now: dayLater) == 1)
+
+        var tooLate = Harness()
+        let later = Timestamp(nanoseconds: dayLater.nanoseconds + 1_000_000_000)
+        #expect(tooLate.replayer.filter.engine.restore(kept, now: later) == 0)
+        #expect(tooLate.engine.provenSources().isEmpty)
+        #expect(
+            tooLate.send(Self.abroad.request, from: Self.phone, at: later.seconds + 1).decision.reason == .tollFraud)
+    }
+
+    /// Restoring never takes a proof away from a source the engine knows, nor moves its last packet back.
+    @Test func restoringNeverUnprovesAKnownSource() {
+        var h = Harness()
+        _ = h.register(user: "140", from: Self.phone, at: 100)
+        let stale = ProvenSource(
+            address: IPAddress(Self.phone)!, good: false, authenticated: false, lastSeen: Timestamp(seconds: 50))
+        let onlyGood = ProvenSource(
+            address: IPAddress(Self.phone)!, good: true, authenticated: false, lastSeen: Timestamp(seconds: 50))
+        #expect(h.replayer.filter.engine.restore([stale, onlyGood], now: Timestamp(seconds: 101)) == 1)
+        #expect(
+            h.engine.provenSources() == [
+                ProvenSource(
+                    address: IPAddress(Self.phone)!, good: true, authenticated: true,
+                    lastSeen: Timestamp(seconds: 100.02))
+            ])
+    }
+
+    /// Queues hold the same address after a restore into all of them: the file gets it once, with
+    /// every proof and the latest packet.
+    @Test func anAddressFromSeveralEnginesIsWrittenOnce() {
+        let address = IPAddress("2001:db8::7")!
+        let merged = ProvenSource.merged([
+            ProvenSource(address: address, good: true, authenticated: false, lastSeen: Timestamp(seconds: 30)),
+            ProvenSource(
+                address: IPAddress("192.0.2.9")!, good: true, authenticated: false, lastSeen: .init(seconds: 5)),
+            ProvenSource(address: address, good: false, authenticated: true, lastSeen: Timestamp(seconds: 20)),
+        ])
+        #expect(
+            ProvenSource.render(merged).split(separator: "\n").dropFirst() == [
+                "192.0.2.9 good 5", "2001:db8::7 good authenticated 30",
+            ])
+    }
+
+    /// A damaged file: each unreadable line is skipped and counted; the rest are read.
+    @Test func garbageLinesAreSkippedAndCounted() {
+        let text = """
+            # a comment
+
+            198.51.100.23 good authenticated 1733212345
+            198.51.100.24 good 1733212345
+            2001:db8::1 authenticated 1733212346
+            198.51.100.300 good 1733212345
+            198.51.100.25 1733212345
+            198.51.100.26 good good 1733212345
+            198.51.100.27 trusted 1733212345
+            198.51.100.28 good yesterday
+            198.51.100.29 good -5
+            198.51.100.30 good authenticated 17 extra
+            \u{0}\u{FFFD}binary junk
+            198.51.100.31 good authenticated 99999999999999999999
+            198.51.100.
+            """
+        let parsed = ProvenSource.parse(text)
+        #expect(parsed.badLines == 10)
+        #expect(
+            parsed.sources == [
+                ProvenSource(
+                    address: IPAddress("198.51.100.23")!, good: true, authenticated: true,
+                    lastSeen: Timestamp(seconds: 1_733_212_345)),
+                ProvenSource(
+                    address: IPAddress("198.51.100.24")!, good: true, authenticated: false,
+                    lastSeen: Timestamp(seconds: 1_733_212_345)),
+                ProvenSource(
+                    address: IPAddress("2001:db8::1")!, good: false, authenticated: true,
+                    lastSeen: Timestamp(seconds: 1_733_212_346)),
+            ])
+        #expect(ProvenSource.parse("").sources.isEmpty)
+        #expect(ProvenSource.render(parsed.sources).hasSuffix("2001:db8::1 authenticated 1733212346\n"))
+    }
+}
