@@ -8,9 +8,7 @@ import Testing
         var h = Harness()
         _ = h.register(user: "201", from: "192.0.2.20", at: 0)
         for i in 0..<1000 {
-            let t = Transaction(
-                method: "INVITE", user: "x", target: "100", fromUser: "x", callID: "flood-\(i)",
-                contactHost: "203.0.113.66")
+            let t = Transaction.invite(from: "x", at: "203.0.113.66", to: "100", callID: "flood-\(i)")
             h.send(t.request, from: "203.0.113.66", at: 1 + Double(i) * 0.005)
             if i % 100 == 0 {
                 _ = h.call(from: "201", at: "192.0.2.20", to: "300", at: 1 + Double(i) * 0.005, id: "legit-\(i)")
@@ -151,9 +149,7 @@ import Testing
         let prefixes = ["00", "000", "9011", "011", "+", "90011", "800"]
         var dropped = 0
         for (i, prefix) in prefixes.enumerated() {
-            var t = Transaction(
-                method: "INVITE", user: "100", target: "\(prefix)972595551234", fromUser: "100", callID: "tf-\(i)",
-                contactHost: prober)
+            var t = Transaction.invite(from: "100", at: prober, to: "\(prefix)972595551234", callID: "tf-\(i)")
             t.userAgent = "Asterisk PBX"
             if h.send(t.request, from: prober, at: Double(i)).decision.drops { dropped += 1 }
         }
@@ -166,9 +162,7 @@ import Testing
     @Test func resendsOfARefusedRequestAreNotScoredAgain() {
         var h = Harness()
         let phone = "192.0.2.130"
-        let t = Transaction(
-            method: "INVITE", user: "130", target: "0097225551234", fromUser: "130", callID: "abroad-1",
-            contactHost: phone)
+        let t = Transaction.invite(from: "130", at: phone, to: "0097225551234", callID: "abroad-1")
         // Timer A: the first send and six resends, 0.5 s doubling, within Timer B's 32 s.
         let sends = [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5].map { h.send(t.request, from: phone, at: 1 + $0) }
         #expect(sends.allSatisfy { $0.decision.reason == .tollFraud })
@@ -202,9 +196,7 @@ import Testing
         var h = Harness()
         let phone = "192.0.2.121"
         _ = h.register(user: "121", from: phone, at: 0)
-        let t = Transaction(
-            method: "INVITE", user: "121", target: "0097225551234", fromUser: "121", callID: "abroad-121",
-            contactHost: phone)
+        let t = Transaction.invite(from: "121", at: phone, to: "0097225551234", callID: "abroad-121")
         let outcome = h.send(t.request, from: phone, at: 5)
         #expect(!outcome.decision.drops)
         #expect(outcome.decision.parts[.tollFraud] == 0)
@@ -216,15 +208,12 @@ import Testing
     @Test func anUnknownSourceDialsAbroadWithCredentialsAnsweringTheServersChallenge() {
         var h = Harness()
         let phone = "192.0.2.122"
-        var abroad = Transaction(
-            method: "INVITE", user: "122", target: "+97225551234", fromUser: "122", callID: "abroad-122",
-            contactHost: phone)
+        var abroad = Transaction.invite(from: "122", at: phone, to: "+97225551234", callID: "abroad-122")
         // Before the server challenged it, its credentials (a nonce from before a restart) count for nothing.
         abroad.credentials = ("122", "old-122", "r-122", "00000003", "c-122")
         #expect(h.send(abroad.request, from: phone, at: 1).decision.reason == .tollFraud)
         // Its call to a local number is challenged: 407 with the nonce p-122.
-        let local = Transaction(
-            method: "INVITE", user: "122", target: "300", fromUser: "122", callID: "local-122", contactHost: phone)
+        let local = Transaction.invite(from: "122", at: phone, to: "300", callID: "local-122")
         #expect(!h.send(local.request, from: phone, at: 2).decision.drops)
         h.answer(local.response(407, "Proxy Authentication Required", nonce: "p-122"), to: phone, at: 2.01)
         // Its next call abroad answers that challenge.
@@ -253,8 +242,7 @@ import Testing
     func forgedCredentialsDoNotLicenseTollFraud(_ forgery: Forgery, afterAnsweredCall: Bool) {
         var h = Harness()
         let attacker = "203.0.113.79"
-        var call = Transaction(
-            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "ivr-1", contactHost: attacker)
+        var call = Transaction.invite(from: "anon", at: attacker, to: "100", callID: "ivr-1")
         switch forgery {
         case .none: break
         case .madeUpNonce: call.credentials = ("anon", "made-up", "0123456789abcdef", "00000001", "c-anon")
@@ -292,9 +280,7 @@ import Testing
             h.answer(local.response(407, "Proxy Authentication Required", nonce: nonce), to: address, at: 1.01)
         }
         // The attacker dials abroad with the phone's nonce: dropped.
-        var stolen = Transaction(
-            method: "INVITE", user: "123", target: "+97225551234", fromUser: "123", callID: "abroad-80",
-            contactHost: attacker)
+        var stolen = Transaction.invite(from: "123", at: attacker, to: "+97225551234", callID: "abroad-80")
         stolen.credentials = ("123", "p-123", "r-123", "00000001", "c-123")
         let outcome = h.send(stolen.request, from: attacker, at: 2)
         #expect(outcome.decision.drops)
@@ -354,8 +340,7 @@ import Testing
         var h = Harness()
         _ = h.register(user: "556", from: "192.0.2.56", at: 0)
         let caller = "203.0.113.77"
-        var call = Transaction(
-            method: "INVITE", user: "anon", target: "100", fromUser: "anon", callID: "open-1", contactHost: caller)
+        var call = Transaction.invite(from: "anon", at: caller, to: "100", callID: "open-1")
         #expect(h.send(call.request, from: caller, at: 1).decision.parts[.hijack] == 0)
         h.answer(call.response(200, "OK"), to: caller, at: 1.5)
         #expect(h.engine.sources.find(IPAddress(caller)!).map { h.engine.sources.values[$0].good } == true)
@@ -389,8 +374,7 @@ import Testing
     }
 
     @Test func cleartextSRTPKeysAreFlaggedOrDroppedByPolicy() {
-        var t = Transaction(
-            method: "INVITE", user: "100", target: "200", fromUser: "100", callID: "sdes", contactHost: "192.0.2.40")
+        var t = Transaction.invite(from: "100", at: "192.0.2.40", to: "200", callID: "sdes")
         t.body =
             "v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
         var flag = Harness()
@@ -473,8 +457,7 @@ import Testing
         var spoofedAccepted = 0
         for i in 0..<200_000 {
             let address = "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"
-            let t = Transaction(
-                method: "INVITE", user: "x", target: "100", fromUser: "x", callID: "sp\(i)", contactHost: address)
+            let t = Transaction.invite(from: "x", at: address, to: "100", callID: "sp\(i)")
             if !h.send(t.request, from: address, at: 1 + Double(i) / 20_000).decision.drops { spoofedAccepted += 1 }
             if i % 10_000 == 0 {
                 let phone = i / 10_000
@@ -502,9 +485,7 @@ import Testing
             for round in 0..<30 {
                 for source in 0..<256 {
                     let address = "10.\(source).0.1"
-                    let t = Transaction(
-                        method: "INVITE", user: "x", target: "100", fromUser: "x", callID: "o\(round)-\(source)",
-                        contactHost: address)
+                    let t = Transaction.invite(from: "x", at: address, to: "100", callID: "o\(round)-\(source)")
                     h.send(t.request, from: address, at: Double(round * 256 + source) / 500)
                 }
             }

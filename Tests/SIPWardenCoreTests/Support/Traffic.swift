@@ -20,6 +20,11 @@ struct Transaction {
 
     static let domain = "pbx.example.com"
 
+    /// An INVITE from `user` at `host` (its Contact and Via) to `target`.
+    static func invite(from user: String, at host: String, to target: String, callID: String) -> Transaction {
+        Transaction(method: "INVITE", user: user, target: target, fromUser: user, callID: callID, contactHost: host)
+    }
+
     var request: String {
         let uri = method == "REGISTER" ? "sip:\(Self.domain)" : "sip:\(target)@\(Self.domain)"
         let to = method == "REGISTER" ? "<sip:\(user)@\(Self.domain)>" : "<sip:\(target)@\(Self.domain)>"
