@@ -288,6 +288,7 @@ extension MessageBytes {
     }
 
     /// The index of the `"` closing the quoted string that opens at `start`, honouring `\\` escapes.
+    @inline(__always)
     func closingQuote(_ start: Int, _ end: Int) -> Int? {
         var k = firstIndex(of: ByteClass.quote, ByteClass.backslash, ByteClass.backslash, from: start + 1, to: end)
         while k < end {
