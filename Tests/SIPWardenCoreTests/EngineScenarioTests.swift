@@ -265,6 +265,25 @@ import Testing
         #expect(abroad.decision.parts[.tollFraud] == 30)
     }
 
+    /// A PBX may challenge REGISTERs and still answer guests' calls without checking them: the nonce of
+    /// a REGISTER's challenge does not make a call's credentials count, before or after such an answer.
+    @Test func aRegistersNonceDoesNotLicenseTollFraud() {
+        var h = Harness()
+        let attacker = "203.0.113.82"
+        var register = Transaction(user: "82", target: "82", fromUser: "82", callID: "reg-82", contactHost: attacker)
+        #expect(!h.send(register.request, from: attacker, at: 1).decision.drops)
+        h.answer(register.response(401, "Unauthorized", nonce: "n-reg-82"), to: attacker, at: 1.01)
+        register.cseq += 1
+        var call = Transaction.invite(from: "82", at: attacker, to: "300", callID: "guest-82")
+        call.credentials = ("82", "n-reg-82", "junk", "00000001", "c-82")
+        #expect(!h.send(call.request, from: attacker, at: 2).decision.drops)
+        h.answer(call.response(200, "OK"), to: attacker, at: 2.5)
+        #expect(h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0].authenticated } == false)
+        var abroad = Transaction.invite(from: "82", at: attacker, to: "0097225551234", callID: "abroad-82")
+        abroad.credentials = ("82", "n-reg-82", "junk-2", "00000002", "c-82-2")
+        #expect(h.send(abroad.request, from: attacker, at: 3).decision.reason == .tollFraud)
+    }
+
     /// A nonce the server issued to another address answers no challenge to this one.
     @Test func credentialsWithAnotherSourcesNonceDoNotLicenseTollFraud() {
         var h = Harness()

@@ -63,7 +63,7 @@ import Testing
         var table = BoundedTable<IPAddress, SourceState>(
             capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(), seed: 1)
         var authenticated = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
-        (authenticated.good, authenticated.authenticated) = (true, true)
+        (authenticated.good, authenticated.authenticated, authenticated.packets) = (true, true, 1)
         for i in 0..<8 {
             _ = table.findOrInsert(IPAddress(v4: UInt32(i + 1)), authenticated, retention: SourceState.retention)
         }
@@ -103,7 +103,7 @@ import Testing
         }
         #expect(SourceState.retention(good) > newcomer(after: 23 * 3600))
         #expect(SourceState.retention(good) < newcomer(after: 25 * 3600))
-        good.authenticated = true
+        (good.authenticated, good.packets) = (true, 1)
         #expect(SourceState.retention(good) == .max)
     }
 }

@@ -122,4 +122,33 @@ import Testing
         #expect(ProvenSource.parse("").sources.isEmpty)
         #expect(ProvenSource.render(parsed.sources).hasSuffix("2001:db8::1 authenticated 1733212346\n"))
     }
+
+    /// A restored good source protects its /24 from a prefix ban, as before the restart.
+    @Test func aRestoredGoodSourceStillKeepsItsPrefixFromBeingBannedWhole() {
+        var h = Harness()
+        let office = ProvenSource(
+            address: IPAddress("203.0.113.200")!, good: true, authenticated: true, lastSeen: Timestamp(seconds: 0))
+        #expect(h.replayer.filter.engine.restore([office], now: Timestamp(seconds: 1)) == 1)
+        for host in 1...6 {
+            var t = Transaction(method: "OPTIONS", callID: "r\(host)", contactHost: "203.0.113.\(host)")
+            t.userAgent = "friendly-scanner"
+            h.send(t.request, from: "203.0.113.\(host)", at: 1 + Double(host))
+        }
+        #expect(h.bans.count == 6)
+        #expect(h.bans.allSatisfy { $0.target.length == 32 })
+    }
+
+    /// Restored into every queue's engine, an authenticated entry is kept for ever only by the engine
+    /// it sends to; elsewhere it is kept like good history, a day past its last packet.
+    @Test func aRestoredEntryIsProtectedForEverOnlyOnceItIsSeen() {
+        var restored = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
+        (restored.good, restored.authenticated) = (true, true)
+        let newcomer = { (seconds: Double) in
+            SourceState.retention(SourceState(at: Timestamp(seconds: seconds), limits: RuleSet.Limits()))
+        }
+        #expect(SourceState.retention(restored) > newcomer(23 * 3600))
+        #expect(SourceState.retention(restored) < newcomer(25 * 3600))
+        restored.packets = 1
+        #expect(SourceState.retention(restored) == .max)
+    }
 }

@@ -57,9 +57,12 @@ extension Engine {
                 let slot = sources.findOrInsert(
                     source.address, SourceState(at: lastSeen, limits: rules.limits), retention: SourceState.retention)
             else { continue }
-            sources.values[slot].good = sources.values[slot].good || source.good
-            sources.values[slot].authenticated = sources.values[slot].authenticated || source.authenticated
-            sources.values[slot].lastSeen = max(sources.values[slot].lastSeen, lastSeen.nanoseconds)
+            inPlace(source: slot) { engine, state in
+                // Through `becomeGood`, so that its /24 or /64 is again protected from a prefix ban.
+                if source.good { engine.becomeGood(&state, source.address, now: now) }
+                state.authenticated = state.authenticated || source.authenticated
+                state.lastSeen = max(state.lastSeen, lastSeen.nanoseconds)
+            }
             restored += 1
         }
         return restored

@@ -18,8 +18,11 @@ extension Engine {
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
-        // A challenge: the nonce the client's credentials must answer for them to count.
-        if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
+        // A challenge to a call: the nonce the client's credentials must answer for them to count. Only a
+        // call's: a PBX may challenge REGISTERs and still answer guests' calls without checking theirs.
+        if message.status == 401 || message.status == 407, request.method == .invite,
+            !message.challenge.nonce.isEmpty
+        {
             state.issuedNonce = ByteHash.hash(bytes, message.challenge.nonce)
         }
         switch message.status {

@@ -33,7 +33,8 @@ struct SourceState {
     var authWindowStart: Int64 = 0
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
-    /// The nonce (its hash) of the latest 401/407 challenge the server sent this source, 0 before any:
+    /// The nonce (its hash) of the latest 401/407 challenge to an INVITE the server sent this source, 0
+    /// before any:
     /// credentials count only when they answer it (an open PBX never challenges, so never checks them).
     /// Last, since before `dialled` it would cost 8 more bytes of padding.
     var issuedNonce: UInt64 = 0
@@ -58,16 +59,18 @@ struct SourceState {
         scoredAt = max(scoredAt, now.nanoseconds)
     }
 
-    /// How much the entry is worth keeping: an authenticated source is never evicted. Otherwise recent,
-    /// busy and suspicious sources outlast idle one-packet ones, a banned one by an hour more, and one
-    /// with good history by `goodHistoryRetention` more: an attacker who gets one anonymous call
-    /// answered (an open PBX or IVR answers anyone) from many addresses cannot make them all permanent.
+    /// How much the entry is worth keeping: an authenticated source is never evicted once it sent this
+    /// engine a packet (an entry restored from the state file into every queue's engine has not, where
+    /// another queue owns it). Otherwise recent, busy and suspicious sources outlast idle one-packet ones,
+    /// a banned one by an hour more, and one with good history (or restored) by `goodHistoryRetention`
+    /// more: an attacker who gets one anonymous call answered (an open PBX or IVR answers anyone) from
+    /// many addresses cannot make them all permanent.
     static func retention(_ state: SourceState) -> Int64 {
-        if state.authenticated { return .max }
+        if state.authenticated, state.packets > 0 { return .max }
         let busy = Int64(min(state.packets, 100)) * 1_000_000_000
         let suspicious = Int64(min(state.score, 1000) * 10) * 1_000_000_000
         let banned: Int64 = state.bannedUntil > state.lastSeen ? 3600 * 1_000_000_000 : 0
-        let good = state.good ? goodHistoryRetention : 0
+        let good = state.good || state.authenticated ? goodHistoryRetention : 0
         return state.lastSeen &+ busy &+ suspicious &+ banned &+ good
     }
 

@@ -105,11 +105,18 @@ public final class Daemon: Sendable {
         control.stop()
         metricsServer?.stop()
         for worker in workers { worker.stop() }
+        var allStopped = true
         for worker in workers where !worker.join(timeout: 5) {
             logger.warning("queue thread did not stop in time", metadata: ["queue": "\(worker.queue)"])
+            allStopped = false
         }
+        // A queue that did not stop has not handed over its sources: the last stop's file is kept.
         if let path = rules.withLock({ $0.daemon.stateFile }) {
-            saveProvenSources(to: path)
+            if allStopped {
+                saveProvenSources(to: path)
+            } else {
+                logger.warning("proven sources not saved: a queue did not stop", metadata: ["state.file": "\(path)"])
+            }
         }
         logger.notice("sipwarden stopped", metadata: ["packets": "\(workers.reduce(0) { $0 + $1.counters.packets })"])
     }
