@@ -34,9 +34,8 @@ struct SourceState {
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
     /// The nonce (its hash) of the latest 401/407 challenge to an INVITE the server sent this source, 0
-    /// before any:
-    /// credentials count only when they answer it (an open PBX never challenges, so never checks them).
-    /// Last, since before `dialled` it would cost 8 more bytes of padding.
+    /// before any: credentials count only when they answer it (an open PBX never challenges, so never
+    /// checks them). Last, since before `dialled` it would cost 8 more bytes of padding.
     var issuedNonce: UInt64 = 0
 
     init() {}
@@ -74,7 +73,8 @@ struct SourceState {
         return state.lastSeen &+ busy &+ suspicious &+ banned &+ good
     }
 
-    /// How much longer than a newcomer a source with good history but no authentication stays: a day.
+    /// How much longer than a newcomer a source with good history but no authentication (or a restored
+    /// one this engine has not seen) stays: a day.
     static let goodHistoryRetention: Int64 = 86_400 * 1_000_000_000
 }
 
@@ -104,8 +104,8 @@ struct RequestMemo {
     var target: UInt64 = 0
     /// The Authorization username, 0 when the request carried no credentials.
     var authUser: UInt64 = 0
-    /// Its credentials answer the latest challenge the server issued to its source: they carry that
-    /// nonce. A bare header, or a nonce made up or issued to another address, does not.
+    /// Its credentials answer the latest challenge to a call the server issued to its source: they carry
+    /// that nonce. A bare header, or a nonce made up, issued to another address or to a REGISTER, does not.
     var answersChallenge = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?

@@ -140,10 +140,9 @@ public final class Daemon: Sendable {
                 "state file damaged: its unreadable lines are skipped",
                 metadata: ["state.file": "\(path)", "lines.skipped": "\(parsed.badLines)"])
         }
-        let wallOffset = MonotonicClock.wallNow().nanoseconds - MonotonicClock.now().nanoseconds
         let sources = parsed.sources.map {
             var source = $0
-            source.lastSeen.nanoseconds -= wallOffset
+            source.lastSeen = MonotonicClock.monotonic(source.lastSeen)
             return source
         }
         logger.notice("proven sources read", metadata: ["state.file": "\(path)", "sources": "\(sources.count)"])
@@ -153,10 +152,9 @@ public final class Daemon: Sendable {
     /// Writes every queue's proven sources (one entry per address, times on the wall clock) to `path`,
     /// after the queue threads finished.
     func saveProvenSources(to path: String) {
-        let wallOffset = MonotonicClock.wallNow().nanoseconds - MonotonicClock.now().nanoseconds
         let proven = ProvenSource.merged(workers.flatMap(\.provenSourcesAtStop)).map {
             var source = $0
-            source.lastSeen.nanoseconds += wallOffset
+            source.lastSeen = MonotonicClock.wall(source.lastSeen)
             return source
         }
         do {

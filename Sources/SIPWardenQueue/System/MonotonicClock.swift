@@ -19,6 +19,11 @@ public enum MonotonicClock {
         Timestamp(nanoseconds: wallNow().nanoseconds - (now().nanoseconds - monotonic.nanoseconds))
     }
 
+    /// The monotonic time of a wall-clock timestamp (one written before a restart, say).
+    public static func monotonic(_ wall: Timestamp) -> Timestamp {
+        Timestamp(nanoseconds: now().nanoseconds - (wallNow().nanoseconds - wall.nanoseconds))
+    }
+
     static func read(_ clock: clockid_t) -> Timestamp {
         var value = timespec()
         clock_gettime(clock, &value)
