@@ -97,6 +97,56 @@ void cnfq_close(cnfq_queue *queue) {
 
 int cnfq_fd(const cnfq_queue *queue) { return mnl_socket_get_fd(queue->socket); }
 
+/// The attribute's payload as a 32-bit big-endian number, or `otherwise` when it is too short for one.
+static uint32_t attribute_u32(const struct nlattr *attribute, uint32_t otherwise) {
+    if (attribute->nla_len < NLA_HDRLEN + sizeof(uint32_t)) return otherwise;
+    uint32_t value;
+    memcpy(&value, (const uint8_t *)attribute + NLA_HDRLEN, sizeof value);
+    return ntohl(value);
+}
+
+int cnfq_parse_packet(const void *bytes, size_t length, cnfq_packet *packet) {
+    const struct nlmsghdr *message = bytes;
+    if (length > INT32_MAX || !mnl_nlmsg_ok(message, (int)length)) return -1;
+    if (message->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) return 0;
+    // The attributes are walked here rather than by nfq_nlmsg_parse, whose validating callback per
+    // attribute cost more than the rest of a packet's way through the queue thread but classification;
+    // each attribute that is read is checked for its length instead.
+    const uint8_t *end = (const uint8_t *)message + message->nlmsg_len;
+    const uint8_t *cursor = (const uint8_t *)mnl_nlmsg_get_payload(message) + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+    if (cursor > end) return -1;
+    const struct nfqnl_msg_packet_hdr *header = NULL;
+    packet->mark = 0;
+    packet->payload = NULL;
+    packet->payload_length = 0;
+    uint32_t captured = UINT32_MAX;
+    while (end - cursor >= (ptrdiff_t)NLA_HDRLEN) {
+        const struct nlattr *attribute = (const struct nlattr *)cursor;
+        if (attribute->nla_len < NLA_HDRLEN || attribute->nla_len > end - cursor) return -1;
+        const uint8_t *payload = cursor + NLA_HDRLEN;
+        uint32_t payload_length = attribute->nla_len - NLA_HDRLEN;
+        switch (attribute->nla_type & NLA_TYPE_MASK) {
+        case NFQA_PACKET_HDR:
+            if (payload_length >= sizeof *header) header = (const struct nfqnl_msg_packet_hdr *)payload;
+            break;
+        case NFQA_MARK: packet->mark = attribute_u32(attribute, 0); break;
+        case NFQA_PAYLOAD:
+            packet->payload = payload;
+            packet->payload_length = payload_length;
+            break;
+        case NFQA_CAP_LEN: captured = attribute_u32(attribute, UINT32_MAX); break;
+        default: break;
+        }
+        cursor += NLA_ALIGN(attribute->nla_len);
+    }
+    if (header == NULL) return -1;
+    packet->id = ntohl(header->packet_id);
+    packet->hook = header->hook;
+    packet->hw_protocol = ntohs(header->hw_protocol);
+    packet->original_length = captured == UINT32_MAX ? packet->payload_length : captured;
+    return 1;
+}
+
 static double monotonic_seconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -128,14 +178,11 @@ static int send_config(cnfq_queue *queue, struct nlmsghdr *message) {
                 errno = -error->error;
                 return -1;
             }
-            if ((reply->nlmsg_type & 0xff) == NFQNL_MSG_PACKET) {
-                struct nlattr *attributes[NFQA_MAX + 1] = {0};
-                if (nfq_nlmsg_parse(reply, attributes) >= 0 && attributes[NFQA_PACKET_HDR] != NULL) {
-                    const struct nfqnl_msg_packet_hdr *header = mnl_attr_get_payload(attributes[NFQA_PACKET_HDR]);
-                    cnfq_verdicts_reset(queue);
-                    cnfq_verdicts_add(queue, ntohl(header->packet_id), CNFQ_ACCEPT, 0, 0);
-                    cnfq_verdicts_send(queue);
-                }
+            cnfq_packet packet;
+            if (cnfq_parse_packet(reply, (size_t)remaining, &packet) == 1) {
+                cnfq_verdicts_reset(queue);
+                cnfq_verdicts_add(queue, packet.id, CNFQ_ACCEPT, 0, 0);
+                cnfq_verdicts_send(queue);
             }
         }
     }
@@ -163,13 +210,8 @@ int cnfq_unbind(cnfq_queue *queue) {
 }
 
 int cnfq_receive(cnfq_queue *queue, int dont_wait) {
-    for (unsigned i = 0; i < queue->config.batch; i++) {
-        queue->messages[i].msg_hdr.msg_name = NULL;
-        queue->messages[i].msg_hdr.msg_namelen = 0;
-        queue->messages[i].msg_hdr.msg_control = NULL;
-        queue->messages[i].msg_hdr.msg_controllen = 0;
-        queue->messages[i].msg_len = 0;
-    }
+    // The vector was filled once by cnfq_open; recvmmsg writes back only msg_len, msg_flags and the
+    // (zero) name and control lengths, so nothing needs resetting between calls.
     int count = recvmmsg(
         mnl_socket_get_fd(queue->socket), queue->messages, queue->config.batch,
         dont_wait ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
@@ -179,27 +221,7 @@ int cnfq_receive(cnfq_queue *queue, int dont_wait) {
 
 int cnfq_packet_at(const cnfq_queue *queue, unsigned index, cnfq_packet *packet) {
     if (index >= queue->config.batch) return -1;
-    const struct nlmsghdr *message = queue->vectors[index].iov_base;
-    int length = (int)queue->messages[index].msg_len;
-    if (!mnl_nlmsg_ok(message, length)) return -1;
-    if (message->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) return 0;
-    struct nlattr *attributes[NFQA_MAX + 1] = {0};
-    if (nfq_nlmsg_parse(message, attributes) < 0 || attributes[NFQA_PACKET_HDR] == NULL) return -1;
-    const struct nfqnl_msg_packet_hdr *header = mnl_attr_get_payload(attributes[NFQA_PACKET_HDR]);
-    packet->id = ntohl(header->packet_id);
-    packet->hook = header->hook;
-    packet->hw_protocol = ntohs(header->hw_protocol);
-    packet->mark = attributes[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attributes[NFQA_MARK])) : 0;
-    if (attributes[NFQA_PAYLOAD] != NULL) {
-        packet->payload = mnl_attr_get_payload(attributes[NFQA_PAYLOAD]);
-        packet->payload_length = mnl_attr_get_payload_len(attributes[NFQA_PAYLOAD]);
-    } else {
-        packet->payload = NULL;
-        packet->payload_length = 0;
-    }
-    packet->original_length =
-        attributes[NFQA_CAP_LEN] ? ntohl(mnl_attr_get_u32(attributes[NFQA_CAP_LEN])) : packet->payload_length;
-    return 1;
+    return cnfq_parse_packet(queue->vectors[index].iov_base, queue->messages[index].msg_len, packet);
 }
 
 void cnfq_verdicts_reset(cnfq_queue *queue) { queue->verdicts_used = 0; }

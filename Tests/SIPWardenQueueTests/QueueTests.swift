@@ -258,3 +258,79 @@ import Testing
         #expect(Daemon.readProvenSources(folder, logger: Self.logger).isEmpty)
     }
 }
+
+@Suite struct PacketMessageTests {
+    /// A netlink attribute: type, then `payload`, padded to four bytes.
+    static func attribute(_ type: Int, _ payload: [UInt8]) -> [UInt8] {
+        let length = 4 + payload.count
+        var bytes = [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(type & 0xFF), UInt8(type >> 8)] + payload
+        while bytes.count % 4 != 0 { bytes.append(0) }
+        return bytes
+    }
+
+    static func bigEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+
+    // The attribute numbers of <linux/netfilter/nfnetlink_queue.h>.
+    static let (packetHeader, mark, payload, capturedLength) = (1, 3, 10, 13)
+
+    /// NFQA_PACKET_HDR: id, hw_protocol (big-endian), hook.
+    static func header(id: UInt32, hook: UInt8) -> [UInt8] { attribute(packetHeader, bigEndian(id) + [0x08, 0x00, hook]) }
+
+    /// A netlink message (nlmsghdr, nfgenmsg) of `type` carrying `attributes`.
+    static func message(type: UInt16 = 3 << 8 | 0, _ attributes: [UInt8]...) -> [UInt8] {
+        let body: [UInt8] = [2, 0, 0, 0] + attributes.flatMap { $0 }
+        var bytes: [UInt8] = withUnsafeBytes(of: UInt32(16 + body.count).littleEndian) { Array($0) }
+        bytes += withUnsafeBytes(of: type.littleEndian) { Array($0) }
+        bytes += [UInt8](repeating: 0, count: 10)  // flags, sequence, port id
+        return bytes + body
+    }
+
+    func parse(_ bytes: [UInt8], length: Int? = nil) -> (Int32, cnfq_packet, [UInt8]) {
+        var packet = cnfq_packet()
+        var payload: [UInt8] = []
+        let result = bytes.withUnsafeBytes { raw in
+            let result = cnfq_parse_packet(raw.baseAddress, length ?? raw.count, &packet)
+            if result == 1, let start = packet.payload {
+                payload = Array(UnsafeBufferPointer(start: start, count: Int(packet.payload_length)))
+            }
+            return result
+        }
+        return (result, packet, payload)
+    }
+
+    @Test func aQueuedPacketIsReadInWhateverOrderItsAttributesCome() {
+        let ip: [UInt8] = [0x45, 0, 0, 20, 1, 2, 3]
+        let (result, packet, payload) = parse(
+            Self.message(
+                Self.attribute(Self.payload, ip), Self.attribute(99, [1, 2, 3, 4, 5]),
+                Self.attribute(Self.mark, Self.bigEndian(0x5A00)), Self.header(id: 70_001, hook: 3),
+                Self.attribute(Self.capturedLength, Self.bigEndian(1500))))
+        #expect(result == 1)
+        #expect(packet.id == 70_001)
+        #expect(packet.hook == 3)
+        #expect(packet.hw_protocol == 0x0800)
+        #expect(packet.mark == 0x5A00)
+        #expect(payload == ip)
+        #expect(packet.original_length == 1500)
+    }
+
+    @Test func withoutCapturedLengthTheWholePacketArrivedAndWithoutMarkItIsZero() {
+        let (result, packet, _) = parse(Self.message(Self.header(id: 1, hook: 1), Self.attribute(Self.payload, [1, 2, 3])))
+        #expect(result == 1)
+        #expect(packet.original_length == 3)
+        #expect(packet.mark == 0)
+    }
+
+    @Test func otherMessagesAreNotPacketsAndBrokenOnesAreErrors() {
+        let good = Self.message(Self.header(id: 1, hook: 1), Self.attribute(Self.payload, [1, 2, 3]))
+        #expect(parse(Self.message(type: 2, Self.header(id: 1, hook: 1))).0 == 0)
+        #expect(parse(Self.message(Self.attribute(Self.payload, [1, 2, 3]))).0 == -1, "no packet header")
+        #expect(parse(Self.message(Self.attribute(Self.packetHeader, [0, 0, 0, 1]))).0 == -1, "a short header")
+        var overlong = good
+        overlong[20] = 200  // the first attribute claims more bytes than the message has
+        #expect(parse(overlong).0 == -1)
+        #expect(parse(good, length: good.count - 1).0 == -1, "the message claims more than arrived")
+        #expect(parse(Array(good.prefix(16)), length: 16).0 == -1, "no room for the netfilter header")
+        for cut in 0..<good.count { _ = parse(good, length: cut) }
+    }
+}

@@ -86,10 +86,13 @@ int cnfq_fd(const cnfq_queue *queue);
 /// Returns the number of messages, 0 on timeout, or -1 with errno (EINTR is the caller's to retry).
 int cnfq_receive(cnfq_queue *queue, int dont_wait);
 
-/// Parses received message `index` (`nfq_nlmsg_parse`: NFQA_PACKET_HDR, NFQA_PAYLOAD, NFQA_MARK,
-/// NFQA_CAP_LEN). Returns 1 with `packet` filled, 0 for a message that is not a queued packet, -1 for a
-/// malformed one.
+/// Parses received message `index` with `cnfq_parse_packet`.
 int cnfq_packet_at(const cnfq_queue *queue, unsigned index, cnfq_packet *packet);
+/// Parses one netlink message of `length` bytes: its attributes NFQA_PACKET_HDR, NFQA_PAYLOAD, NFQA_MARK
+/// and NFQA_CAP_LEN, each checked for its length (others are skipped). Returns 1 with `packet` filled
+/// (`payload` points into `bytes`), 0 for a message that is not a queued packet, -1 for a malformed one
+/// (truncated, an attribute running past the message, or no packet header).
+int cnfq_parse_packet(const void *bytes, size_t length, cnfq_packet *packet);
 
 /// Starts a new verdict message buffer (forgets what was added and not sent).
 void cnfq_verdicts_reset(cnfq_queue *queue);

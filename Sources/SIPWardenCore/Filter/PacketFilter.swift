@@ -109,7 +109,9 @@ public struct PacketFilter {
         at time: Timestamp, _ observer: inout Observer
     ) -> Outcome {
         observer.observe(message, in: payload)
-        let direction = known ?? direction(of: packet, message)
+        // Neither `known ?? direction(…)` nor a method on self: either copies the whole filter per packet.
+        let direction: Direction
+        if let known { direction = known } else { direction = Self.direction(of: packet, message, engine.serverList) }
         let messages = message.kind == .unknown ? 0 : 1
         guard
             engine.rules.ports.isSIP(
@@ -122,9 +124,9 @@ public struct PacketFilter {
     }
 
     /// Outbound when sent by one of the servers; without servers, responses count as outbound.
-    func direction(of packet: DecodedPacket, _ message: SIPMessage) -> Direction {
-        if engine.serverList.isEmpty { return message.isResponse ? .outbound : .inbound }
-        return engine.serverList.contains(packet.source) ? .outbound : .inbound
+    static func direction(of packet: DecodedPacket, _ message: SIPMessage, _ servers: AddressList) -> Direction {
+        if servers.isEmpty { return message.isResponse ? .outbound : .inbound }
+        return servers.contains(packet.source) ? .outbound : .inbound
     }
 
     func outcome(_ packet: DecodedPacket, _ decision: Decision, messages: Int, _ direction: Direction) -> Outcome {
