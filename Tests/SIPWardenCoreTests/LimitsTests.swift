@@ -61,7 +61,7 @@ import Testing
 
     @Test func tableEvictsIdleEntriesButNeverProtectedOnes() {
         var table = BoundedTable<IPAddress, SourceState>(
-            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(), seed: 1)
+            capacity: 8, emptyValue: SourceState(), seed: 1)
         var authenticated = SourceState(at: Timestamp(seconds: 0), limits: RuleSet.Limits())
         (authenticated.good, authenticated.authenticated, authenticated.packets) = (true, true, 1)
         for i in 0..<8 {
@@ -76,9 +76,20 @@ import Testing
         for i in 0..<8 { #expect(table.find(IPAddress(v4: UInt32(i + 1))) != nil) }
     }
 
+    @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
+        var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
+        #expect(table.find(IPAddress(v4: 0)) == nil)
+        let slot = table.findOrInsert(IPAddress(v4: 0), 7, retention: { Int64($0) })
+        #expect(slot != nil && table.find(IPAddress(v4: 0)) == slot)
+        #expect(table.findOrInsert(IPAddress(v4: 0), 9, retention: { Int64($0) }) == slot, "found, not inserted again")
+        #expect(table.count == 1)
+        #expect(table.storedKeys.map(\.key) == [IPAddress(v4: 0)])
+        #expect(table.entries.map(\.value) == [7])
+    }
+
     @Test func tableEvictsTheLeastValuableEntry() {
         var table = BoundedTable<IPAddress, SourceState>(
-            capacity: 8, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(), seed: 1)
+            capacity: 8, emptyValue: SourceState(), seed: 1)
         for i in 0..<8 {
             var state = SourceState(at: Timestamp(seconds: Double(i)), limits: RuleSet.Limits())
             state.packets = 50

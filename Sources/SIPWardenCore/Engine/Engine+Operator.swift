@@ -14,14 +14,13 @@ extension Engine {
     /// ban's TTL) stays. Returns how many entries were lifted. Walks the tables: not for the hot path.
     public mutating func unban(_ target: IPPrefix, now: Timestamp) -> Int {
         var lifted = 0
-        for slot in sources.occupiedSlots
-        where target.contains(sources.keys[slot]) && sources.values[slot].bannedUntil > now.nanoseconds {
+        for (slot, address) in sources.storedKeys
+        where target.contains(address) && sources.values[slot].bannedUntil > now.nanoseconds {
             sources.values[slot].bannedUntil = 0
             sources.values[slot].score = 0
             lifted += 1
         }
-        for slot in prefixes.occupiedSlots where prefixes.values[slot].bannedUntil > now.nanoseconds {
-            let key = prefixes.keys[slot]
+        for (slot, key) in prefixes.storedKeys where prefixes.values[slot].bannedUntil > now.nanoseconds {
             guard IPPrefix(address: key.address, length: Int(key.length)).overlaps(target) else { continue }
             prefixes.values[slot].bannedUntil = 0
             prefixes.values[slot].bannedMembers = 0
@@ -33,11 +32,11 @@ extension Engine {
     /// The sources that proved themselves (good history or authentication), with their last packet on
     /// the engine's clock: what a restart should not forget. Walks the table: not for the hot path.
     public func provenSources() -> [ProvenSource] {
-        sources.occupiedSlots.compactMap { slot in
+        sources.storedKeys.compactMap { slot, address in
             let state = sources.values[slot]
             guard state.good || state.authenticated else { return nil }
             return ProvenSource(
-                address: sources.keys[slot], good: state.good, authenticated: state.authenticated,
+                address: address, good: state.good, authenticated: state.authenticated,
                 lastSeen: Timestamp(nanoseconds: state.lastSeen))
         }
     }
@@ -73,12 +72,12 @@ extension Engine {
         let halfLife = rules.score.halfLife
         var top: [EngineSnapshot.Source] = []
         // With no top list wanted (a metrics scrape), the table walk is skipped.
-        for slot in count > 0 ? sources.occupiedSlots : [] {
+        for (slot, address) in count > 0 ? sources.storedKeys : [] {
             let state = sources.values[slot]
             let score = state.score(at: now, halfLife: halfLife)
             guard score > 0 || state.bannedUntil > now.nanoseconds else { continue }
             let entry = EngineSnapshot.Source(
-                address: sources.keys[slot], score: score, packets: Int(state.packets),
+                address: address, score: score, packets: Int(state.packets),
                 banned: state.bannedUntil > now.nanoseconds, good: state.good)
             if top.count < count {
                 top.append(entry)

@@ -41,11 +41,10 @@ public struct Engine {
         self.servers = servers
         serverList = AddressList(servers)
         sources = BoundedTable(
-            capacity: rules.tables.sources, emptyKey: IPAddress(v4: 0), emptyValue: SourceState(),
+            capacity: rules.tables.sources, emptyValue: SourceState(),
             seed: seeding.seed(1))
         prefixes = BoundedTable(
-            capacity: rules.tables.prefixes, emptyKey: PrefixKey(address: IPAddress(v4: 0), length: 0),
-            emptyValue: PrefixState(), seed: seeding.seed(2))
+            capacity: rules.tables.prefixes, emptyValue: PrefixState(), seed: seeding.seed(2))
         self.shared = shared ?? SharedTables(rules, seeding: seeding)
         budgets = GlobalBudgets(rules.limits, share: min(max(budgetShare, 0.001), 1), at: start)
         refills = LimitRefills(rules.limits, budgets: budgets)

@@ -13,8 +13,8 @@ public struct ReplaySummary: Sendable, PacketObserver {
     /// Packets and drops per source address, for the top sources, in a table of fixed size: a capture
     /// with more sources than it holds keeps the busiest (a newcomer takes the place of the entry with
     /// the fewest packets among those it could take), so memory stays bounded and the busiest stay.
-    var sources = BoundedTable(
-        capacity: ReplaySummary.sourceCapacity, emptyKey: IPAddress(v4: 0), emptyValue: SourceCount(),
+    var sources = BoundedTable<IPAddress, SourceCount>(
+        capacity: ReplaySummary.sourceCapacity, emptyValue: SourceCount(),
         seed: TableSeeding.fixed(0x70_5043_4F55_4E54).seed(0))
     public var first: Timestamp?
     public var last: Timestamp?

@@ -28,8 +28,9 @@ public enum TableSeeding: Sendable {
 /// them under a seed of its own, random in the daemon: nobody outside can compute which keys share a
 /// window and flood one with crafted keys to push out an entry.
 struct BoundedTable<Key: TableKey, Value> {
-    private(set) var keys: [Key]
-    private(set) var occupied: [Bool]
+    /// The key in each slot, nil where the slot is free: occupancy costs no array (and no cache line) of
+    /// its own, since an optional key takes no more room than the key where the key has spare bits.
+    private var keys: [Key?]
     var values: [Value]
     let mask: Int
     let seed: UInt64
@@ -41,11 +42,10 @@ struct BoundedTable<Key: TableKey, Value> {
     static var window: Int { 8 }
 
     /// A table of `capacity` slots (rounded up to a power of two, at least the probe window).
-    init(capacity: Int, emptyKey: Key, emptyValue: Value, seed: UInt64) {
+    init(capacity: Int, emptyValue: Value, seed: UInt64) {
         var size = Self.window
         while size < capacity { size <<= 1 }
-        keys = [Key](repeating: emptyKey, count: size)
-        occupied = [Bool](repeating: false, count: size)
+        keys = [Key?](repeating: nil, count: size)
         values = [Value](repeating: emptyValue, count: size)
         mask = size - 1
         self.seed = seed
@@ -60,8 +60,8 @@ struct BoundedTable<Key: TableKey, Value> {
         let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         for step in 0..<Self.window {
             let slot = (start + step) & mask
-            guard occupied[slot] else { return nil }
-            if keys[slot] == key { return slot }
+            guard let stored = keys[slot] else { return nil }
+            if stored == key { return slot }
         }
         return nil
     }
@@ -73,14 +73,13 @@ struct BoundedTable<Key: TableKey, Value> {
         let start = Int(truncatingIfNeeded: key.tableHash(seed: seed)) & mask
         for step in 0..<Self.window {
             let slot = (start + step) & mask
-            guard occupied[slot] else {
-                occupied[slot] = true
+            guard let stored = keys[slot] else {
                 count += 1
                 keys[slot] = key
                 values[slot] = value()
                 return slot
             }
-            if keys[slot] == key { return slot }
+            if stored == key { return slot }
         }
         return evict(for: key, value(), from: start, retention: retention)
     }
@@ -108,13 +107,11 @@ struct BoundedTable<Key: TableKey, Value> {
         return victim
     }
 
-    /// The slots holding an entry, for walks over the whole table (not for the hot path).
-    var occupiedSlots: [Int] { occupied.indices.filter { occupied[$0] } }
+    /// The slots holding an entry and their keys, for walks over the whole table (not for the hot path).
+    var storedKeys: [(slot: Int, key: Key)] { keys.indices.compactMap { slot in keys[slot].map { (slot, $0) } } }
 
     /// Every stored entry, for snapshots (not for the hot path).
-    var entries: [(key: Key, value: Value)] {
-        occupied.indices.filter { occupied[$0] }.map { (keys[$0], values[$0]) }
-    }
+    var entries: [(key: Key, value: Value)] { storedKeys.map { ($0.key, values[$0.slot]) } }
 }
 
 extension IPAddress: TableKey {

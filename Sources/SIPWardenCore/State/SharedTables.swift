@@ -113,9 +113,9 @@ struct UserTables: Sendable {
 
     init(_ rules: RuleSet, seeding: TableSeeding) {
         users = BoundedTable(
-            capacity: rules.tables.users, emptyKey: UserKey(hash: 0), emptyValue: UserState(), seed: seeding.seed(3))
+            capacity: rules.tables.users, emptyValue: UserState(), seed: seeding.seed(3))
         nonces = BoundedTable(
-            capacity: rules.tables.nonces, emptyKey: UserKey(hash: 0), emptyValue: NonceUse(), seed: seeding.seed(4))
+            capacity: rules.tables.nonces, emptyValue: NonceUse(), seed: seeding.seed(4))
     }
 }
 
