@@ -34,12 +34,12 @@ enum StateFile {
     }
 
     /// Replaces the file with `text` (mode 0600): written to `PATH.tmp`, flushed to disk, then renamed
-    /// over the old one, so a crash midway leaves the old file or the new one, never half of one. A
-    /// missing parent folder is made (mode 0700), as systemd's `StateDirectory` does under the unit.
+    /// over the old one and the folder flushed too, so a crash or power loss midway leaves the old file
+    /// or the new one, never half of one nor none. A missing parent folder is made (mode 0700), as
+    /// systemd's `StateDirectory` does under the unit.
     static func write(_ text: String, to path: String) throws(SystemCallError) {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            mkdir(String(path[..<slash]), 0o700)
-        }
+        let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        mkdir(folder, 0o700)
         let temporary = path + ".tmp"
         do {
             let file = try FileDescriptor.open(
@@ -57,6 +57,15 @@ enum StateFile {
             let failure = SystemCallError.last("rename \(temporary)")
             unlink(temporary)
             throw failure
+        }
+        // The rename is durable once the folder's entry is on disk.
+        do {
+            let directory = try FileDescriptor.open(folder, .readOnly, options: [.directory, .closeOnExec])
+            try directory.closeAfter {
+                guard fsync(directory.rawValue) == 0 else { throw Errno(rawValue: errno) }
+            }
+        } catch {
+            throw SystemCallError("sync \(folder)", error as? Errno ?? .ioError)
         }
     }
 }
