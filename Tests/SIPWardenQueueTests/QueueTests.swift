@@ -274,7 +274,9 @@ import Testing
     static let (packetHeader, mark, payload, capturedLength) = (1, 3, 10, 13)
 
     /// NFQA_PACKET_HDR: id, hw_protocol (big-endian), hook.
-    static func header(id: UInt32, hook: UInt8) -> [UInt8] { attribute(packetHeader, bigEndian(id) + [0x08, 0x00, hook]) }
+    static func header(id: UInt32, hook: UInt8) -> [UInt8] {
+        attribute(packetHeader, bigEndian(id) + [0x08, 0x00, hook])
+    }
 
     /// A netlink message (nlmsghdr, nfgenmsg) of `type` carrying `attributes`.
     static func message(type: UInt16 = 3 << 8 | 0, _ attributes: [UInt8]...) -> [UInt8] {
@@ -285,17 +287,26 @@ import Testing
         return bytes + body
     }
 
-    func parse(_ bytes: [UInt8], length: Int? = nil) -> (Int32, cnfq_packet, [UInt8]) {
+    /// Parses `bytes` from a buffer of exactly their size (so a read past them is one past the buffer).
+    func parse(_ bytes: [UInt8]) -> (Int32, cnfq_packet, [UInt8]) {
         var packet = cnfq_packet()
         var payload: [UInt8] = []
-        let result = bytes.withUnsafeBytes { raw in
-            let result = cnfq_parse_packet(raw.baseAddress, length ?? raw.count, &packet)
-            if result == 1, let start = packet.payload {
-                payload = Array(UnsafeBufferPointer(start: start, count: Int(packet.payload_length)))
-            }
-            return result
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        defer { buffer.deallocate() }
+        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        let result = cnfq_parse_packet(buffer.baseAddress, bytes.count, &packet)
+        if result == 1, let start = packet.payload {
+            payload = Array(UnsafeBufferPointer(start: start, count: Int(packet.payload_length)))
         }
         return (result, packet, payload)
+    }
+
+    /// `message` with its nlmsg_len set to `length` (unchanged when too short to hold one).
+    static func claiming(_ length: Int, _ message: [UInt8]) -> [UInt8] {
+        var bytes = message
+        guard bytes.count >= 4 else { return bytes }
+        withUnsafeBytes(of: UInt32(length).littleEndian) { bytes.replaceSubrange(0..<4, with: $0) }
+        return bytes
     }
 
     @Test func aQueuedPacketIsReadInWhateverOrderItsAttributesCome() {
@@ -315,7 +326,8 @@ import Testing
     }
 
     @Test func withoutCapturedLengthTheWholePacketArrivedAndWithoutMarkItIsZero() {
-        let (result, packet, _) = parse(Self.message(Self.header(id: 1, hook: 1), Self.attribute(Self.payload, [1, 2, 3])))
+        let (result, packet, _) = parse(
+            Self.message(Self.header(id: 1, hook: 1), Self.attribute(Self.payload, [1, 2, 3])))
         #expect(result == 1)
         #expect(packet.original_length == 3)
         #expect(packet.mark == 0)
@@ -323,14 +335,40 @@ import Testing
 
     @Test func otherMessagesAreNotPacketsAndBrokenOnesAreErrors() {
         let good = Self.message(Self.header(id: 1, hook: 1), Self.attribute(Self.payload, [1, 2, 3]))
+        #expect(parse(good).0 == 1)
         #expect(parse(Self.message(type: 2, Self.header(id: 1, hook: 1))).0 == 0)
         #expect(parse(Self.message(Self.attribute(Self.payload, [1, 2, 3]))).0 == -1, "no packet header")
         #expect(parse(Self.message(Self.attribute(Self.packetHeader, [0, 0, 0, 1]))).0 == -1, "a short header")
         var overlong = good
         overlong[20] = 200  // the first attribute claims more bytes than the message has
         #expect(parse(overlong).0 == -1)
-        #expect(parse(good, length: good.count - 1).0 == -1, "the message claims more than arrived")
-        #expect(parse(Array(good.prefix(16)), length: 16).0 == -1, "no room for the netfilter header")
-        for cut in 0..<good.count { _ = parse(good, length: cut) }
+        #expect(parse(Self.claiming(good.count + 1, good)).0 == -1, "the message claims more than arrived")
+        #expect(parse(Self.claiming(0x8000_0000, good)).0 == -1, "a length that is negative as an Int32")
+        for length in 16..<20 {
+            #expect(
+                parse(Self.claiming(length, Array(good.prefix(length)))).0 == -1, "no room for the netfilter header")
+        }
+        // Cut anywhere, with its length saying so: an error or a packet read within the bytes, never more.
+        for cut in 0..<good.count {
+            let (result, packet, payload) = parse(Self.claiming(cut, Array(good.prefix(cut))))
+            #expect(result == -1 || (result == 1 && payload.count <= cut && packet.id == 1), "cut at \(cut)")
+        }
+    }
+
+    @Test(arguments: [0, 1, 3])
+    func anAttributeShorterThanItsOwnHeaderIsAnError(length: Int) {
+        var attribute = Self.attribute(99, [9, 9, 9, 9])
+        attribute[0] = UInt8(length)
+        #expect(parse(Self.message(Self.header(id: 1, hook: 1), attribute)).0 == -1)
+    }
+
+    @Test func aShortMarkOrCapturedLengthIsIgnored() {
+        let (result, packet, _) = parse(
+            Self.message(
+                Self.header(id: 5, hook: 1), Self.attribute(Self.mark, [1, 2]),
+                Self.attribute(Self.capturedLength, [5, 0]), Self.attribute(Self.payload, [1, 2, 3])))
+        #expect(result == 1)
+        #expect(packet.mark == 0)
+        #expect(packet.original_length == 3)
     }
 }

@@ -28,8 +28,9 @@ public enum TableSeeding: Sendable {
 /// them under a seed of its own, random in the daemon: nobody outside can compute which keys share a
 /// window and flood one with crafted keys to push out an entry.
 struct BoundedTable<Key: TableKey, Value> {
-    /// The key in each slot, nil where the slot is free: occupancy costs no array (and no cache line) of
-    /// its own, since an optional key takes no more room than the key where the key has spare bits.
+    /// The key in each slot, nil where the slot is free: occupancy needs no array (and no cache line) of
+    /// its own. An address key holds nil in its spare bits at no cost; a 64-bit hash key (users, nonces)
+    /// takes 16 bytes a slot instead of 9.
     private var keys: [Key?]
     var values: [Value]
     let mask: Int

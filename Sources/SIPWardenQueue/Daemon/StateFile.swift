@@ -34,8 +34,8 @@ enum StateFile {
     }
 
     /// Replaces the file with `text` (mode 0600): written to `PATH.tmp`, flushed to disk, then renamed
-    /// over the old one and the folder flushed too, so a crash or power loss midway leaves the old file
-    /// or the new one, never half of one nor none. A missing parent folder is made (mode 0700), as
+    /// over the old one and the folder flushed too (where the file system allows it), so a crash or
+    /// power loss midway leaves the old file or the new one, never half of one. A missing parent folder is made (mode 0700), as
     /// systemd's `StateDirectory` does under the unit.
     static func write(_ text: String, to path: String) throws(SystemCallError) {
         let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -58,14 +58,15 @@ enum StateFile {
             unlink(temporary)
             throw failure
         }
-        // The rename is durable once the folder's entry is on disk.
-        do {
-            let directory = try FileDescriptor.open(folder, .readOnly, options: [.directory, .closeOnExec])
-            try directory.closeAfter {
-                guard fsync(directory.rawValue) == 0 else { throw Errno(rawValue: errno) }
-            }
-        } catch {
-            throw SystemCallError("sync \(folder)", error as? Errno ?? .ioError)
-        }
+        syncFolder(folder)
+    }
+
+    /// Flushes the folder's entries, which makes a rename in it durable. Best effort: the new file is in
+    /// place either way, and some file systems cannot sync a folder.
+    static func syncFolder(_ folder: String) {
+        guard let directory = try? FileDescriptor.open(folder, .readOnly, options: [.directory, .closeOnExec])
+        else { return }
+        fsync(directory.rawValue)
+        try? directory.close()
     }
 }
