@@ -67,6 +67,13 @@ struct ReplayCommand: ParsableCommand {
                     capture: capture, linkType: file.linkType, summary: replayer.summary, bans: replayer.bans
                 ).description)
         }
+        // Without --server the protected host's own requests (OPTIONS pings, BYEs) are judged as a
+        // client's: a server banned in a replay is most often one that was not named.
+        if serverAddresses.isEmpty, !replayer.bans.isEmpty {
+            printError(
+                "note: no --server given, so requests the protected host sent were judged as inbound; "
+                    + "if a banned address is your server's, replay with --server ADDR")
+        }
     }
 }
 

@@ -26,6 +26,16 @@ import Testing
         #expect(reasons["toll-fraud"] == 36)
     }
 
+    @Test func withoutServerAReplayThatBansSaysServersShouldBeNamed() throws {
+        let unnamed = try CLITests.run(["replay", "--config", "Rules/sipwarden.toml", "Examples/mixed.pcap"])
+        #expect(unnamed.status == 0)
+        #expect(unnamed.stdout.contains("203.0.113.5/32 rate-limit"), "the unnamed server's own requests")
+        #expect(unnamed.stderr.contains("no --server given"))
+        let named = try CLITests.run(Self.arguments + ["Examples/mixed.pcap"])
+        #expect(named.status == 0)
+        #expect(named.stderr.isEmpty)
+    }
+
     @Test func everyDropInTheBundledCaptureHasAReason() throws {
         let verdicts = FileManager.default.temporaryDirectory.appendingPathComponent("example-\(getpid()).jsonl")
         defer { try? FileManager.default.removeItem(at: verdicts) }
