@@ -259,6 +259,33 @@ import Testing
         #expect(c.message.anomalies.contains(.controlCharacters))
     }
 
+    /// The version is the request line's last word however it is spaced or spelt: the common " SIP/2.0"
+    /// ending is found by one comparison, every other shape by the scan back.
+    @Test(arguments: [
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "sip:100@pbx.example.com", SIPAnomalies()),
+        ("INVITE sip:100@pbx.example.com sip/2.0", "sip:100@pbx.example.com", SIPAnomalies()),
+        ("INVITE sip:100@pbx.example.com  SIP/2.0", "sip:100@pbx.example.com", .badStartLine),
+        ("INVITE sip:100@pbx.example.com\tSIP/2.0", "sip:100@pbx.example.com", SIPAnomalies()),
+        ("INVITE sip:100@pbx.example.com SIP/2.0 ", "sip:100@pbx.example.com", .badStartLine),
+        ("INVITE sip:100@pbx.example.com SIP/2.1", "sip:100@pbx.example.com", .badVersion),
+        ("INVITE sip:100@pbx.example.com XSIP/2.0", "", .notSIP),
+        ("INVITE  SIP/2.0", "", .badRequestURI),
+    ])
+    func requestLineVersionIsTheLastWord(startLine: String, uri: String, anomalies: SIPAnomalies) {
+        let c = Classified(Self.message(Self.base, startLine: startLine))
+        #expect(c.text(c.message.requestURI.whole) == uri)
+        #expect(c.message.anomalies.intersection([.badStartLine, .badVersion, .notSIP, .badRequestURI]) == anomalies)
+    }
+
+    /// White space just inside a name-addr's angle brackets is flagged, and the URI is read without it.
+    @Test(arguments: ["<sip:alice@example.com>", "< sip:alice@example.com>", "<sip:alice@example.com\t>"])
+    func nameAddressURIIsReadWithoutSurroundingWhiteSpace(value: String) {
+        let c = Classified(Self.message(Self.base.replacingOccurrences(of: "<sip:alice@example.com>", with: value)))
+        #expect(c.text(c.message.from.uri.whole) == "sip:alice@example.com")
+        #expect(c.text(c.message.from.uri.user) == "alice")
+        #expect(c.message.anomalies.contains(.badNameAddress) == (value != "<sip:alice@example.com>"))
+    }
+
     /// Header names are tokens: letters and digits, and the punctuation RFC 3261 allows in a token.
     @Test(arguments: [
         ("X-Trace.Id!%*_+`'~9", true), ("X-Trace[1]", false), ("X-Trace/1", false), ("X-Trace\"1", false),

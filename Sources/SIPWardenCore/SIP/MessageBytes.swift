@@ -276,6 +276,7 @@ extension MessageBytes {
     }
 
     /// `:port` at `k`, or 0 when there is none.
+    @inline(__always)
     func port(_ k: inout Int, _ end: Int) -> UInt16 {
         guard k < end, p[k] == UInt8(ascii: ":") else { return 0 }
         k += 1

@@ -254,11 +254,12 @@ extension MessageScanner {
                 flag(.badNameAddress)
                 return result
             }
+            var uri = ByteRange(uriStart, close)
             if uriStart < close, ByteClass.isWhitespace(p[uriStart]) || ByteClass.isWhitespace(p[close - 1]) {
                 flag(.badNameAddress)
+                uri = text.trimmed(uriStart, close)
             }
-            (result.uri, uriIsValid, _) = text.parseURI(
-                text.skipWhitespace(uriStart, close), text.trimmed(uriStart, close).range.upperBound)
+            (result.uri, uriIsValid, _) = text.parseURI(Int(uri.lowerBound), Int(uri.upperBound))
             k = close + 1
         } else {
             // addr-spec: the URI ends at the first ";" (header parameters follow) or white space.

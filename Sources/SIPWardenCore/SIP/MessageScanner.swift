@@ -129,14 +129,18 @@ struct MessageScanner {
         guard methodEnd > start, k < end, p[k] == ByteClass.space else { return flag(.notSIP) }
         let rest = methodEnd + 1
 
-        // The version is the last word; spaces after it or around the URI are extra.
+        // The version is the last word; spaces after it or around the URI are extra. Nearly every request
+        // line ends in " SIP/2.0": one comparison finds it without the scans back.
         var versionEnd = end
-        while versionEnd > rest, p[versionEnd - 1] == ByteClass.space || p[versionEnd - 1] == ByteClass.tab {
-            versionEnd -= 1
-        }
-        var versionStart = versionEnd
-        while versionStart > rest, p[versionStart - 1] != ByteClass.space, p[versionStart - 1] != ByteClass.tab {
-            versionStart -= 1
+        var versionStart = end - 7
+        if end - rest < 8 || p[end - 8] != ByteClass.space || !text.equalsIgnoringCase(versionStart, end, "sip/2.0") {
+            while versionEnd > rest, p[versionEnd - 1] == ByteClass.space || p[versionEnd - 1] == ByteClass.tab {
+                versionEnd -= 1
+            }
+            versionStart = versionEnd
+            while versionStart > rest, p[versionStart - 1] != ByteClass.space, p[versionStart - 1] != ByteClass.tab {
+                versionStart -= 1
+            }
         }
         var uriStart = rest
         var uriEnd = versionEnd
