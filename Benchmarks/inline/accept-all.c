@@ -21,15 +21,9 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "batch-receive.h"
+
 enum { COPY_RANGE = 65535, MESSAGE_SIZE = COPY_RANGE + 1024, MAX_BATCH = 1024 };
-
-static volatile sig_atomic_t stopping;
-static void stop(int signal) { (void)signal; stopping = 1; }
-
-static void fail(const char *what) {
-    perror(what);
-    exit(1);
-}
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -39,8 +33,7 @@ int main(int argc, char **argv) {
     uint16_t queue = (uint16_t)atoi(argv[1]);
     unsigned batch = argc > 2 ? (unsigned)atoi(argv[2]) : 64;
     if (batch < 1 || batch > MAX_BATCH) batch = 64;
-    signal(SIGINT, stop);
-    signal(SIGTERM, stop);
+    stop_on_signals();
 
     struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
     if (nl == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) fail("netlink socket");
@@ -67,13 +60,7 @@ int main(int argc, char **argv) {
     char verdict[MNL_SOCKET_BUFFER_SIZE];
     unsigned long long packets = 0;
     while (!stopping) {
-        memset(messages, 0, sizeof(messages[0]) * batch);
-        for (unsigned i = 0; i < batch; i++) {
-            vectors[i].iov_base = buffers + (size_t)i * MESSAGE_SIZE;
-            vectors[i].iov_len = MESSAGE_SIZE;
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
-        }
+        point_at_buffers(messages, vectors, buffers, batch, MESSAGE_SIZE);
         int count = recvmmsg(fd, messages, batch, MSG_WAITFORONE, NULL);
         if (count < 0) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;

@@ -16,24 +16,16 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "batch-receive.h"
+
 enum { BATCH = 64, DATAGRAM_SIZE = 2048 };
-
-static volatile sig_atomic_t stopping;
-static void stop(int signal) { (void)signal; stopping = 1; }
-
-static void fail(const char *what) {
-    perror(what);
-    exit(1);
-}
 
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s ADDR\n", argv[0]);
         return 2;
     }
-    struct sigaction action = {.sa_handler = stop};
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    stop_on_signals();
 
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0) fail("socket");
@@ -45,17 +37,12 @@ int main(int argc, char **argv) {
     struct timeval timeout = {.tv_sec = 0, .tv_usec = 200000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 
-    static char buffers[BATCH][DATAGRAM_SIZE];
+    static uint8_t buffers[BATCH][DATAGRAM_SIZE];
     struct mmsghdr messages[BATCH];
     struct iovec vectors[BATCH];
     unsigned long long datagrams = 0;
     while (!stopping) {
-        memset(messages, 0, sizeof messages);
-        for (int i = 0; i < BATCH; i++) {
-            vectors[i] = (struct iovec){.iov_base = buffers[i], .iov_len = DATAGRAM_SIZE};
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
-        }
+        point_at_buffers(messages, vectors, &buffers[0][0], BATCH, DATAGRAM_SIZE);
         int count = recvmmsg(fd, messages, BATCH, MSG_WAITFORONE, NULL);
         if (count < 0) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
