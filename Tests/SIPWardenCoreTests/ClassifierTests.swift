@@ -286,6 +286,33 @@ import Testing
         #expect(c.message.anomalies.contains(.badNameAddress) == (value != "<sip:alice@example.com>"))
     }
 
+    /// Via values are counted and their parameters checked in the top value and every later one, with
+    /// quoted strings (where a comma or semicolon is text) in either.
+    @Test(arguments: [
+        ("SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-1;rport", 1, SIPAnomalies()),
+        ("SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-1, SIP/2.0/TCP proxy.example.com;branch=z9hG4bK-2", 2, SIPAnomalies()),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1,SIP/2.0/UDP b;branch=2 , SIP/2.0/UDP c;branch=3", 3, SIPAnomalies()),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;;rport", 1, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;", 1, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1; ,SIP/2.0/UDP b", 2, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1, SIP/2.0/UDP b;;x", 2, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1,,SIP/2.0/UDP b", 3, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1,", 2, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=\"a,b;c\";rport", 1, SIPAnomalies()),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=a\"b,c\";rport", 1, SIPAnomalies()),
+        ("SIP/2.0/UDP \"192.0.2.10;branch=1,2\", SIP/2.0/UDP b", 2, SIPAnomalies()),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=\"a,b", 0, .unbalancedQuotes),
+        ("SIP/2.0/UDP 192.0.2.10;branch=1, SIP/2.0/UDP b;x=\"c", 0, .unbalancedQuotes),
+        ("SIP/2.0 UDP 192.0.2.10;;branch=1", 1, .emptyParameter),
+        ("SIP/2.0/UDP 192.0.2.10 junk;;branch=1", 1, .emptyParameter),
+    ])
+    func viaValuesAndParameters(value: String, count: Int, anomalies: SIPAnomalies) {
+        let headers = Self.base.replacingOccurrences(of: "SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bK-1;rport", with: value)
+        let c = Classified(Self.message(headers))
+        #expect(c.message.via.count == count)
+        #expect(c.message.anomalies.intersection([.emptyParameter, .unbalancedQuotes]) == anomalies)
+    }
+
     /// Header names are tokens: letters and digits, and the punctuation RFC 3261 allows in a token.
     @Test(arguments: [
         ("X-Trace.Id!%*_+`'~9", true), ("X-Trace[1]", false), ("X-Trace/1", false), ("X-Trace\"1", false),

@@ -78,10 +78,12 @@ extension MessageScanner {
     // MARK: - Via
 
     mutating func via(_ start: Int, _ end: Int) {
-        if message.via.count == 0 { topVia(start, end) }
-        // Count the comma-separated values; an empty one is an empty parameter.
+        // Count the comma-separated values; an empty one is an empty parameter. The top value's
+        // parameters were checked as it was read: the count goes on from where that ended, if it could.
+        var counted = start
+        if message.via.count == 0, let topEnd = topVia(start, end) { counted = topEnd }
         var values: UInt16 = 1
-        var k = text.firstIndex(of: ByteClass.quote, UInt8(ascii: ","), UInt8(ascii: ";"), from: start, to: end)
+        var k = text.firstIndex(of: ByteClass.quote, UInt8(ascii: ","), UInt8(ascii: ";"), from: counted, to: end)
         var elementStart = start
         while k < end {
             switch p[k] {
@@ -105,8 +107,10 @@ extension MessageScanner {
         message.via.count &+= values
     }
 
-    /// sent-protocol LWS sent-by *( SEMI via-params ), with white space allowed around "/".
-    mutating func topVia(_ start: Int, _ end: Int) {
+    /// sent-protocol LWS sent-by *( SEMI via-params ), with white space allowed around "/". Returns where
+    /// the value ended (its end, or the comma before the next value) when it was read whole and holds no
+    /// quote, so that every semicolon in it was checked here; nil when the caller must look again.
+    mutating func topVia(_ start: Int, _ end: Int) -> Int? {
         var k = text.skipWhitespace(start, end)
         // Nearly every Via starts "SIP/2.0/": one comparison instead of two tokens and their slashes.
         var firstPart = 0
@@ -121,7 +125,7 @@ extension MessageScanner {
             if part == 2 { message.via.transport = ByteRange(tokenStart, k) }
             k = text.skipWhitespace(k, end)
             if part < 2 {
-                guard k < end, p[k] == UInt8(ascii: "/") else { return }
+                guard k < end, p[k] == UInt8(ascii: "/") else { return nil }
                 k += 1
             }
         }
@@ -144,6 +148,9 @@ extension MessageScanner {
                 message.via.received = parameter.value
             }
         }
+        guard k == end || p[k] == UInt8(ascii: ","), text.firstIndex(of: ByteClass.quote, from: start, to: k) == k
+        else { return nil }
+        return k
     }
 
     // MARK: - Parameters and quoted strings
