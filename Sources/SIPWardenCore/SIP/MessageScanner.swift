@@ -186,7 +186,7 @@ struct MessageScanner {
     mutating func headers(from start: Int) -> Int {
         var i = start
         while i < count {
-            let (lineEnd, next) = nextLine(from: i)
+            let (colon, lineEnd, next) = headerLine(from: i)
             if lineEnd == i { return next }
             var valueEnd = lineEnd
             var following = next
@@ -195,18 +195,37 @@ struct MessageScanner {
                 (valueEnd, following) = nextLine(from: following)
             }
             if valueEnd - i > limits.headerLength { flag(.oversizeMessage) }
-            header(i, valueEnd)
+            header(i, valueEnd, colon: colon)
             i = following
         }
         flag(.unterminatedHeaders)
         return count
     }
 
-    /// Reads the header line `start..<end`: its name up to the colon, then its value when the name is
-    /// one the later stages need. Inlined into the header loop: one call less per line.
+    /// Reads a header line as `nextLine` does, and where its colon is when that comes before any control
+    /// byte: within the line's first sixteen bytes, where nearly every name ends, one load finds both.
     @inline(__always)
-    mutating func header(_ start: Int, _ end: Int) {
-        let colon = text.firstIndex(of: UInt8(ascii: ":"), from: start, to: end)
+    mutating func headerLine(from start: Int) -> (colon: Int?, contentEnd: Int, next: Int) {
+        guard start &+ MessageBytes.Block.scalarCount <= count else {
+            let (contentEnd, next) = nextLine(from: start)
+            return (nil, contentEnd, next)
+        }
+        let block = text.block(at: start)
+        let controls = MessageBytes.laneBits(
+            block .< MessageBytes.Block(repeating: ByteClass.space) .| block .== MessageBytes.Block(repeating: 0x7F))
+        let colons = MessageBytes.laneBits(block .== MessageBytes.Block(repeating: UInt8(ascii: ":")))
+        let colonLane = colons.trailingZeroBitCount
+        let controlLane = controls.trailingZeroBitCount
+        let (contentEnd, next) = nextLine(from: start &+ min(controlLane, MessageBytes.Block.scalarCount))
+        return (colonLane < controlLane ? start &+ colonLane : nil, contentEnd, next)
+    }
+
+    /// Reads the header line `start..<end`: its name up to the colon (`knownColon` when the line's reading
+    /// found it), then its value when the name is one the later stages need. Inlined into the header loop:
+    /// one call less per line.
+    @inline(__always)
+    mutating func header(_ start: Int, _ end: Int, colon knownColon: Int?) {
+        let colon = knownColon ?? text.firstIndex(of: UInt8(ascii: ":"), from: start, to: end)
         var nameEnd = colon
         while nameEnd > start, p[nameEnd - 1] == ByteClass.space || p[nameEnd - 1] == ByteClass.tab { nameEnd -= 1 }
         guard colon < end, nameEnd > start else { return flag(.badHeaderLine) }
