@@ -316,6 +316,24 @@ import Testing
         #expect(c.message.anomalies.intersection([.emptyParameter, .unbalancedQuotes]) == anomalies)
     }
 
+    /// CSeq's method is read for requests and responses alike; a request's must be its own.
+    @Test(arguments: [
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "1 INVITE", SIPMethod.invite, false),
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "1 BYE", .bye, true),
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "1 invite", .unknown, true),
+        ("FOO sip:100@pbx.example.com SIP/2.0", "1 FOO", .unknown, false),
+        ("SIP/2.0 200 OK", "1 INVITE", .invite, false),
+        ("SIP/2.0 200 OK", "1 BYE", .bye, false),
+    ])
+    func cseqMethod(startLine: String, cseq: String, method: SIPMethod, mismatch: Bool) {
+        let c = Classified(
+            Self.message(
+                Self.base.replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: " + cseq),
+                startLine: startLine))
+        #expect(c.message.cseq.method == method)
+        #expect(c.message.anomalies.contains(.methodMismatch) == mismatch)
+    }
+
     /// Header names are tokens: letters and digits, and the punctuation RFC 3261 allows in a token.
     @Test(arguments: [
         ("X-Trace.Id!%*_+`'~9", true), ("X-Trace[1]", false), ("X-Trace/1", false), ("X-Trace\"1", false),

@@ -71,8 +71,15 @@ extension MessageScanner {
         let methodStart = k
         k = text.tokenEnd(from: k, to: end)
         guard k > methodStart, text.skipWhitespace(k, end) == end else { return flag(.badCSeq) }
-        message.cseq.methodToken = ByteRange(methodStart, k)
-        message.cseq.method = SIPMethod.recognise(p, methodStart, k)
+        let token = ByteRange(methodStart, k)
+        message.cseq.methodToken = token
+        // A request's CSeq names its own method (the start line was read first): known without reading again.
+        if message.kind == .request, text.equalBytes(message.methodToken, token) {
+            message.cseq.method = message.method
+        } else {
+            if message.kind == .request { flag(.methodMismatch) }
+            message.cseq.method = SIPMethod.recognise(p, methodStart, k)
+        }
     }
 
     // MARK: - Via

@@ -321,11 +321,6 @@ struct MessageScanner {
         {
             flag(.missingHeader)
         }
-        if message.kind == .request, !message.cseq.methodToken.isEmpty,
-            !text.equalBytes(message.methodToken, message.cseq.methodToken)
-        {
-            flag(.methodMismatch)
-        }
     }
 
     // MARK: - Byte helpers
