@@ -303,8 +303,8 @@ import Testing
         ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=\"a,b;c\";rport", 1, SIPAnomalies()),
         ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=a\"b,c\";rport", 1, SIPAnomalies()),
         ("SIP/2.0/UDP \"192.0.2.10;branch=1,2\", SIP/2.0/UDP b", 2, SIPAnomalies()),
-        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=\"a,b", 0, .unbalancedQuotes),
-        ("SIP/2.0/UDP 192.0.2.10;branch=1, SIP/2.0/UDP b;x=\"c", 0, .unbalancedQuotes),
+        ("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-1;x=\"a,b", 1, .unbalancedQuotes),
+        ("SIP/2.0/UDP 192.0.2.10;branch=1, SIP/2.0/UDP b;x=\"c", 2, .unbalancedQuotes),
         ("SIP/2.0 UDP 192.0.2.10;;branch=1", 1, .emptyParameter),
         ("SIP/2.0/UDP 192.0.2.10 junk;;branch=1", 1, .emptyParameter),
     ])
@@ -314,6 +314,18 @@ import Testing
         let c = Classified(Self.message(headers))
         #expect(c.message.via.count == count)
         #expect(c.message.anomalies.intersection([.emptyParameter, .unbalancedQuotes]) == anomalies)
+    }
+
+    /// A Via header with an unbalanced quote still counts, so the next Via header does not become the top one.
+    @Test func viaAfterAnUnbalancedQuoteIsNotTheTopOne() {
+        let headers = Self.base.replacingOccurrences(
+            of: "branch=z9hG4bK-1;rport", with: "branch=z9hG4bK-1;x=\"c\nVia: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bK-2"
+        )
+        let c = Classified(Self.message(headers))
+        #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
+        #expect(c.text(c.message.via.host) == "192.0.2.10")
+        #expect(c.message.via.count == 2)
+        #expect(c.message.anomalies.contains(.unbalancedQuotes))
     }
 
     /// CSeq's method is read for requests and responses alike; a request's must be its own.

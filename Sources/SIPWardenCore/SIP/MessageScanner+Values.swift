@@ -95,7 +95,11 @@ extension MessageScanner {
         while k < end {
             switch p[k] {
             case ByteClass.quote:
-                guard let close = text.closingQuote(k, end) else { return flag(.unbalancedQuotes) }
+                guard let close = text.closingQuote(k, end) else {
+                    // The values read so far still count: a later Via header must not become the top one.
+                    message.via.count &+= values
+                    return flag(.unbalancedQuotes)
+                }
                 k = close
             case UInt8(ascii: ","):
                 if text.skipWhitespace(elementStart, k) == k { flag(.emptyParameter) }
