@@ -2,8 +2,10 @@
 // The inline benchmark's baseline: the least a userspace NFQUEUE consumer can do. One libmnl socket
 // bound to one queue, recvmmsg batches, and one coalesced batch verdict (ACCEPT up to the highest id)
 // per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw.
+// WAIT_US, when given, pauses that long after a batch that did not fill, as `sipwarden run` does by
+// default (daemon.batch_wait_us): the same loop, compared like with like.
 //
-// Usage: accept-all QUEUE [BATCH]
+// Usage: accept-all QUEUE [BATCH [WAIT_US]]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -33,6 +36,7 @@ int main(int argc, char **argv) {
     uint16_t queue = (uint16_t)atoi(argv[1]);
     unsigned batch = argc > 2 ? (unsigned)atoi(argv[2]) : 64;
     if (batch < 1 || batch > MAX_BATCH) batch = 64;
+    unsigned wait = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
     stop_on_signals();
 
     struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
         nlh = nfq_nlmsg_put(verdict, NFQNL_MSG_VERDICT_BATCH, queue);
         nfq_nlmsg_verdict_put(nlh, (int)last, NF_ACCEPT);
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("verdict");
+        if (wait > 0 && (unsigned)count < batch) usleep(wait);
     }
     printf("%llu\n", packets);
     mnl_socket_close(nl);

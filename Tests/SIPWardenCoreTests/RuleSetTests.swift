@@ -184,6 +184,7 @@ import Testing
                 queue_length = 1024
                 queue_full = "drop"
                 batch = 32
+                batch_wait_us = 0
                 receive_buffer_mib = 4
                 control_socket = "/tmp/swd/control.sock"
                 metrics = "[::1]:9100"
@@ -193,11 +194,18 @@ import Testing
         #expect(rules.daemon.queueLength == 1024)
         #expect(rules.daemon.queueFull == .drop)
         #expect(rules.daemon.batch == 32)
+        #expect(rules.daemon.batchWaitMicroseconds == 0)
         #expect(rules.daemon.receiveBufferMiB == 4)
         #expect(rules.daemon.controlSocket == "/tmp/swd/control.sock")
         #expect(rules.daemon.metrics == RuleSet.Endpoint(address: IPAddress("::1")!, port: 9100))
         #expect(rules.daemon.metrics?.description == "[::1]:9100")
         #expect(rules.daemon.stateFile == "/tmp/swd/sources")
+    }
+
+    @Test func theBatchWaitIsAHundredMicrosecondsUnlessSet() throws {
+        #expect(RuleSet().daemon.batchWaitMicroseconds == 100)
+        #expect(
+            try RuleSet(toml: "[daemon]\nbatch_wait_us = 250\n", file: "site.toml").daemon.batchWaitMicroseconds == 250)
     }
 
     @Test func anEmptyStateFileKeepsNothing() throws {
@@ -217,6 +225,7 @@ import Testing
             copy_range = 64
             queue_full = "maybe"
             batch = 0
+            batch_wait_us = 20000
             control_socket = "run/control.sock"
             metrics = "0.0.0.0:9595"
             state_file = "var/lib/sipwarden/sources"
@@ -231,6 +240,9 @@ import Testing
                     expected: "\"accept\" or \"drop\""),
                 .badValue(
                     file: "test.toml", key: "daemon.batch", value: "0", expected: "a whole number from 1 to 1024"),
+                .badValue(
+                    file: "test.toml", key: "daemon.batch_wait_us", value: "20000",
+                    expected: "a whole number from 0 to 10000"),
                 .badValue(
                     file: "test.toml", key: "daemon.control_socket", value: "\"run/control.sock\"",
                     expected: "an absolute path shorter than 108 bytes"),

@@ -52,8 +52,8 @@ extension RuleSet {
         switch section {
         case "daemon":
             let k = keys([
-                "queues", "mode", "copy_range", "queue_length", "queue_full", "batch", "receive_buffer_mib",
-                "control_socket", "metrics", "state_file",
+                "queues", "mode", "copy_range", "queue_length", "queue_full", "batch", "batch_wait_us",
+                "receive_buffer_mib", "control_socket", "metrics", "state_file",
             ])
             if let value = reader.queueRange(k["queues"], at: "daemon.queues") { daemon.queues = value }
             if let value = reader.choice(k["mode"], at: "daemon.mode", as: Mode.self) { daemon.mode = value }
@@ -67,6 +67,9 @@ extension RuleSet {
                 daemon.queueFull = value
             }
             if let value = reader.integer(k["batch"], at: "daemon.batch", in: 1...1024) { daemon.batch = value }
+            if let value = reader.integer(k["batch_wait_us"], at: "daemon.batch_wait_us", in: 0...10_000) {
+                daemon.batchWaitMicroseconds = value
+            }
             if let value = reader.integer(k["receive_buffer_mib"], at: "daemon.receive_buffer_mib", in: 1...1024) {
                 daemon.receiveBufferMiB = value
             }

@@ -8,6 +8,8 @@ public final class QueueSocket: @unchecked Sendable {
     let handle: OpaquePointer
     public let queue: UInt16
     public let batch: Int
+    /// `daemon.batch_wait_us`: the pause after a batch that did not fill.
+    public let batchWaitMicroseconds: Int
     var bound = false
 
     /// Opens a socket for `queue` with the daemon settings and binds the queue.
@@ -23,6 +25,7 @@ public final class QueueSocket: @unchecked Sendable {
         self.handle = handle
         self.queue = queue
         batch = settings.batch
+        batchWaitMicroseconds = settings.batchWaitMicroseconds
         // Every stored property is set: from here a throw runs `deinit`, which closes the socket.
         guard cnfq_bind(handle) == 0 else {
             throw .last("bind NFQUEUE \(queue) (another process holding it, or no CAP_NET_ADMIN?)")

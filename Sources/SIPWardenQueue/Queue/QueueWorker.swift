@@ -115,6 +115,11 @@ public final class QueueWorker: Sendable {
                 continue
             case .success(let count):
                 handle(count, &state, &verdicts, &warnings)
+                // A batch that did not fill emptied the queue: a short pause lets the next packets arrive
+                // together, for one wake-up, one receive and one verdict send (daemon.batch_wait_us).
+                if count < socket.batch, socket.batchWaitMicroseconds > 0 {
+                    usleep(UInt32(socket.batchWaitMicroseconds))
+                }
             case .failure(let error):
                 warnings.warn("receive failed", error, queue: queue)
                 usleep(10_000)
