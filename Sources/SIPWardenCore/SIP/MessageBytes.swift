@@ -30,11 +30,9 @@ extension MessageBytes {
     /// The index of the next byte below 0x20 or equal to 0x7F, or `count`; sixteen bytes at a time.
     @inline(__always)
     func nextControlByte(from start: Int) -> Int {
-        let (spaces, deletes) = (Block(repeating: 0x20), Block(repeating: 0x7F))
         var k = start
         while k &+ Block.scalarCount <= count {
-            let block = self.block(at: k)
-            if let lane = Self.firstLane(block .< spaces .| block .== deletes) { return k + lane }
+            if let lane = Self.firstLane(Self.controlBytes(in: block(at: k))) { return k + lane }
             k &+= Block.scalarCount
         }
         while k < count {
@@ -42,6 +40,24 @@ extension MessageBytes {
             k += 1
         }
         return count
+    }
+
+    /// The lanes of `block` that hold a byte below 0x20 or equal to 0x7F.
+    @inline(__always)
+    static func controlBytes(in block: Block) -> SIMDMask<SIMD16<Int8>> {
+        block .< Block(repeating: 0x20) .| block .== Block(repeating: 0x7F)
+    }
+
+    /// In the sixteen bytes at `k` (`k + 16` must not pass `count`): the lane of the first control byte
+    /// and of the first colon, 32 where there is none.
+    @inline(__always)
+    func firstControlByteAndColon(at k: Int) -> (control: Int, colon: Int) {
+        let block = self.block(at: k)
+        let colons = block .== Block(repeating: UInt8(ascii: ":"))
+        return (
+            Self.laneBits(Self.controlBytes(in: block)).trailingZeroBitCount,
+            Self.laneBits(colons).trailingZeroBitCount
+        )
     }
 
     /// The index of the first byte in `start..<end` equal to `a`, `b` or `c`, or `end`.

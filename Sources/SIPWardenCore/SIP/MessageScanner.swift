@@ -132,8 +132,10 @@ struct MessageScanner {
         // The version is the last word; spaces after it or around the URI are extra. Nearly every request
         // line ends in " SIP/2.0": one comparison finds it without the scans back.
         var versionEnd = end
-        var versionStart = end - 7
-        if end - rest < 8 || p[end - 8] != ByteClass.space || !text.equalsIgnoringCase(versionStart, end, "sip/2.0") {
+        var versionStart: Int
+        if end - rest >= 8, p[end - 8] == ByteClass.space, text.equalsIgnoringCase(end - 7, end, "sip/2.0") {
+            versionStart = end - 7
+        } else {
             while versionEnd > rest, p[versionEnd - 1] == ByteClass.space || p[versionEnd - 1] == ByteClass.tab {
                 versionEnd -= 1
             }
@@ -210,12 +212,7 @@ struct MessageScanner {
             let (contentEnd, next) = nextLine(from: start)
             return (nil, contentEnd, next)
         }
-        let block = text.block(at: start)
-        let controls = MessageBytes.laneBits(
-            block .< MessageBytes.Block(repeating: ByteClass.space) .| block .== MessageBytes.Block(repeating: 0x7F))
-        let colons = MessageBytes.laneBits(block .== MessageBytes.Block(repeating: UInt8(ascii: ":")))
-        let colonLane = colons.trailingZeroBitCount
-        let controlLane = controls.trailingZeroBitCount
+        let (controlLane, colonLane) = text.firstControlByteAndColon(at: start)
         let (contentEnd, next) = nextLine(from: start &+ min(controlLane, MessageBytes.Block.scalarCount))
         return (colonLane < controlLane ? start &+ colonLane : nil, contentEnd, next)
     }
