@@ -2,8 +2,8 @@
 // The inline benchmark's baseline: the least a userspace NFQUEUE consumer can do. One libmnl socket
 // bound to one queue, recvmmsg batches, and one coalesced batch verdict (ACCEPT up to the highest id)
 // per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw.
-// WAIT_US, when given, pauses that long after a batch that did not fill, as `sipwarden run` does by
-// default (daemon.batch_wait_us): the same loop, compared like with like.
+// WAIT_US, when given, pauses that long after a batch of more than one packet that did not fill, as
+// `sipwarden run` does by default (daemon.batch_wait_us): the same loop, compared like with like.
 //
 // Usage: accept-all QUEUE [BATCH [WAIT_US]]
 #define _GNU_SOURCE
@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
         nlh = nfq_nlmsg_put(verdict, NFQNL_MSG_VERDICT_BATCH, queue);
         nfq_nlmsg_verdict_put(nlh, (int)last, NF_ACCEPT);
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("verdict");
-        if (wait > 0 && (unsigned)count < batch) usleep(wait);
+        if (wait > 0 && count > 1 && (unsigned)count < batch) usleep(wait);
     }
     printf("%llu\n", packets);
     mnl_socket_close(nl);

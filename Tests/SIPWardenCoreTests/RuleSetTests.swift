@@ -208,6 +208,19 @@ import Testing
             try RuleSet(toml: "[daemon]\nbatch_wait_us = 250\n", file: "site.toml").daemon.batchWaitMicroseconds == 250)
     }
 
+    /// The queue's thread waits only after a batch of more than one packet that did not fill: a lone
+    /// packet (light traffic) and a full batch (more already waiting) are followed by the next receive
+    /// at once, and `batch_wait_us = 0` never waits.
+    @Test(arguments: [
+        (1, false), (2, true), (63, true), (64, false),
+    ])
+    func theBatchWaitFollowsOnlyBatchesThatGatheredPackets(count: Int, waits: Bool) {
+        #expect(RuleSet().daemon.waitsAfter(batchOf: count) == waits)
+        var never = RuleSet().daemon
+        never.batchWaitMicroseconds = 0
+        #expect(!never.waitsAfter(batchOf: count))
+    }
+
     @Test func anEmptyStateFileKeepsNothing() throws {
         #expect(try RuleSet(toml: "[daemon]\nstate_file = \"\"\n", file: "site.toml").daemon.stateFile == nil)
         #expect(RuleSet().daemon.stateFile == "/var/lib/sipwarden/sources")

@@ -293,7 +293,7 @@ import Testing
         var payload: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
         defer { buffer.deallocate() }
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
         let result = cnfq_parse_packet(buffer.baseAddress, bytes.count, &packet)
         if result == 1, let start = packet.payload {
             payload = Array(UnsafeBufferPointer(start: start, count: Int(packet.payload_length)))

@@ -41,7 +41,7 @@ public struct DecodedPacket: Sendable, Equatable {
     public var fragment: Fragment?
     public var tcp: TCPSegment?
     /// How many IP-in-IP or IPv6-in-IP headers were unwrapped to reach this packet.
-    public var tunnelDepth: Int = 0
+    public var tunnelDepth: UInt8 = 0
     /// The IP hop limit (IPv4 TTL or IPv6 hop limit) of the innermost header.
     public var hopLimit: UInt8 = 0
 

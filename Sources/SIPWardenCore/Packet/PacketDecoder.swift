@@ -179,7 +179,7 @@ public enum PacketDecoder {
             return decodeIP(UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: start, depth: depth + 1)
                 .map { inner in
                     var inner = inner
-                    inner.tunnelDepth = depth + 1
+                    inner.tunnelDepth = UInt8(depth + 1)
                     return inner
                 }
         default:

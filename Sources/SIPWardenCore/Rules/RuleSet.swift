@@ -59,7 +59,7 @@ public struct RuleSet: Equatable, Sendable {
         /// How long a queue's thread waits, after a batch that did not fill, before it receives again: the
         /// packets that arrive meanwhile are judged together, for one wake-up, one receive and one verdict
         /// send. Adds at most this (plus the kernel's timer slack) to a packet's time in the queue, and
-        /// only under load; 0 receives again at once.
+        /// only under load (see `waitsAfter(batchOf:)`); 0 receives again at once.
         public var batchWaitMicroseconds = 100
         /// The netlink socket's receive buffer, in MiB.
         public var receiveBufferMiB = 16
@@ -70,6 +70,15 @@ public struct RuleSet: Equatable, Sendable {
         /// Where the proven sources are kept across a restart (written on a graceful stop, read at the
         /// start); nil disables.
         public var stateFile: String? = "/var/lib/sipwarden/sources"
+
+        /// Whether a queue's thread waits `batchWaitMicroseconds` before its next receive, after a batch of
+        /// `count` packets: only after a batch that held more than one packet but did not fill. More than
+        /// one means packets come faster than the thread wakes for them, and waiting gathers the next ones
+        /// into one batch; a full batch means more are already waiting; a lone packet means light traffic,
+        /// where a wait would gather nothing and cost a timer wake-up per packet.
+        public func waitsAfter(batchOf count: Int) -> Bool {
+            batchWaitMicroseconds > 0 && count > 1 && count < batch
+        }
     }
 
     /// `[ports]`: what the host serves. Only these reach the filter; the firewall opens only these.

@@ -7,9 +7,8 @@ import SystemPackage
 public final class QueueSocket: @unchecked Sendable {
     let handle: OpaquePointer
     public let queue: UInt16
-    public let batch: Int
-    /// `daemon.batch_wait_us`: the pause after a batch that did not fill.
-    public let batchWaitMicroseconds: Int
+    /// The daemon settings the socket was opened with (its batch size and the pause after a batch).
+    public let settings: RuleSet.Daemon
     var bound = false
 
     /// Opens a socket for `queue` with the daemon settings and binds the queue.
@@ -24,8 +23,7 @@ public final class QueueSocket: @unchecked Sendable {
         guard let handle = cnfq_open(&config) else { throw .last("open netlink socket for queue \(queue)") }
         self.handle = handle
         self.queue = queue
-        batch = settings.batch
-        batchWaitMicroseconds = settings.batchWaitMicroseconds
+        self.settings = settings
         // Every stored property is set: from here a throw runs `deinit`, which closes the socket.
         guard cnfq_bind(handle) == 0 else {
             throw .last("bind NFQUEUE \(queue) (another process holding it, or no CAP_NET_ADMIN?)")

@@ -99,7 +99,7 @@ public final class QueueWorker: Sendable {
 
     func run() {
         var state = QueueState(filter: makeFilter())
-        var verdicts = VerdictBatch(capacity: socket.batch)
+        var verdicts = VerdictBatch(capacity: socket.settings.batch)
         var warnings = RateLimitedWarnings(logger: logger)
         var lastPublished = MonotonicClock.now()
         while !stopping.load(ordering: .relaxed) {
@@ -115,10 +115,10 @@ public final class QueueWorker: Sendable {
                 continue
             case .success(let count):
                 handle(count, &state, &verdicts, &warnings)
-                // A batch that did not fill emptied the queue: a short pause lets the next packets arrive
-                // together, for one wake-up, one receive and one verdict send (daemon.batch_wait_us).
-                if count < socket.batch, socket.batchWaitMicroseconds > 0 {
-                    usleep(UInt32(socket.batchWaitMicroseconds))
+                // Under load a short pause lets the next packets arrive together, for one wake-up, one
+                // receive and one verdict send (daemon.batch_wait_us).
+                if socket.settings.waitsAfter(batchOf: count) {
+                    usleep(UInt32(socket.settings.batchWaitMicroseconds))
                 }
             case .failure(let error):
                 warnings.warn("receive failed", error, queue: queue)
