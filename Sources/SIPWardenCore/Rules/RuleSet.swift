@@ -56,10 +56,10 @@ public struct RuleSet: Equatable, Sendable {
         public var queueFull: QueueFull = .accept
         /// Packets received (and verdicts sent) per system call.
         public var batch = 64
-        /// How long a queue's thread waits, after a batch that did not fill, before it receives again: the
-        /// packets that arrive meanwhile are judged together, for one wake-up, one receive and one verdict
-        /// send. Adds at most this (plus the kernel's timer slack) to a packet's time in the queue, and
-        /// only under load (see `waitsAfter(batchOf:)`); 0 receives again at once.
+        /// How long a queue's thread waits, after a batch of more than one packet that did not fill, before
+        /// it receives again: the packets that arrive meanwhile are judged together, for one wake-up, one
+        /// receive and one verdict send. Adds at most this (plus the kernel's timer slack) to a packet's
+        /// time in the queue, and only under load (see `waitsAfter(batchOf:)`); 0 receives again at once.
         public var batchWaitMicroseconds = 100
         /// The netlink socket's receive buffer, in MiB.
         public var receiveBufferMiB = 16
