@@ -233,7 +233,9 @@ extension MessageScanner {
         message.contact = nameAddress(start, end, isContact: true)
     }
 
-    /// name-addr or addr-spec followed by parameters; for Contact, only the first value.
+    /// name-addr or addr-spec followed by parameters; for Contact, only the first value. Inlined into
+    /// `from`, `to` and `contact`: one call less for each.
+    @inline(__always)
     mutating func nameAddress(_ start: Int, _ end: Int, isContact: Bool) -> NameAddress {
         var result = NameAddress()
         result.isPresent = true

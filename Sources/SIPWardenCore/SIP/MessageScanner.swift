@@ -69,6 +69,8 @@ struct MessageScanner {
 
     /// Finds the end of the line starting at `start`: returns where its content ends (before CR LF)
     /// and where the next line starts. Flags control bytes on the way, except in a quoted-pair.
+    /// Inlined: it runs for every line, and so did the cost of calling it.
+    @inline(__always)
     mutating func nextLine(from start: Int) -> (contentEnd: Int, next: Int) {
         var k = start
         while true {
@@ -235,6 +237,8 @@ struct MessageScanner {
     }
 
     /// Reads the header if its name is one the later stages need; returns false for any other name.
+    /// Inlined into `header`: one call less per header line.
+    @inline(__always)
     mutating func knownHeader(_ start: Int, _ nameEnd: Int, _ value: Int, _ end: Int) -> Bool {
         let first = ByteClass.lower(p[start])
         switch nameEnd - start {
