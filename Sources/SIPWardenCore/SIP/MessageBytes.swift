@@ -319,9 +319,7 @@ extension MessageBytes {
     func hasScheme(_ start: Int, _ end: Int) -> Bool { schemeEnd(start, end) != nil }
 
     /// Where the `scheme` of `scheme:…` at `start` ends (the index of its colon), or nil.
-    @inline(__always)
     func schemeEnd(_ start: Int, _ end: Int) -> Int? {
-        if end - start > 4, equalsIgnoringCase(start, start + 4, "sip:") { return start + 3 }
         var k = start
         while k < end, ByteClass.isSchemeCharacter(p[k]) { k += 1 }
         return k > start && k < end && p[k] == UInt8(ascii: ":") ? k : nil
@@ -332,14 +330,20 @@ extension MessageBytes {
     func parseURI(_ start: Int, _ end: Int) -> (uri: SIPURI, valid: Bool, hasHeaders: Bool) {
         var uri = SIPURI()
         uri.whole = ByteRange(start, end)
-        guard var k = schemeEnd(start, end) else { return (uri, false, false) }
-        uri.scheme = ByteRange(start, k)
-        k += 1
-        let isSIP =
-            equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sip")
-            || equalsIgnoringCase(start, Int(uri.scheme.upperBound), "sips")
+        // Nearly every URI starts "sip:": one comparison finds its scheme and says that it is SIP.
+        let colon: Int
+        let isSIP: Bool
+        if end - start > 4, equalsIgnoringCase(start, start + 4, "sip:") {
+            (colon, isSIP) = (start + 3, true)
+        } else {
+            guard let found = schemeEnd(start, end) else { return (uri, false, false) }
+            colon = found
+            isSIP = equalsIgnoringCase(start, colon, "sip") || equalsIgnoringCase(start, colon, "sips")
+        }
+        uri.scheme = ByteRange(start, colon)
+        var k = colon + 1
         guard isSIP else {
-            if equalsIgnoringCase(start, Int(uri.scheme.upperBound), "tel") {
+            if equalsIgnoringCase(start, colon, "tel") {
                 let userStart = k
                 while k < end, p[k] != UInt8(ascii: ";") { k += 1 }
                 uri.user = ByteRange(userStart, k)
