@@ -279,6 +279,26 @@ import Testing
         #expect(c.message.anomalies.intersection([.badStartLine, .badVersion, .notSIP, .badRequestURI]) == anomalies)
     }
 
+    /// A URI's scheme decides how the rest is read: "sip:" in any case is found by one comparison, every
+    /// other scheme by the scan to its colon; only sip and sips have a user and a host, tel has a number.
+    @Test(arguments: [
+        ("sip:100@pbx.example.com", "sip", "100", "pbx.example.com", false),
+        ("SIP:100@pbx.example.com", "SIP", "100", "pbx.example.com", false),
+        ("sips:100@pbx.example.com:5061", "sips", "100", "pbx.example.com", false),
+        ("sipx:100@pbx.example.com", "sipx", "", "", false),
+        ("tel:+4930123;phone-context=example.com", "tel", "+4930123", "", false),
+        ("sip:", "sip", "", "", true),
+    ])
+    func requestURISchemeDecidesHowTheRestIsRead(
+        uri: String, scheme: String, user: String, host: String, isBad: Bool
+    ) {
+        let c = Classified(Self.message(Self.base, startLine: "INVITE \(uri) SIP/2.0"))
+        #expect(c.text(c.message.requestURI.scheme) == scheme)
+        #expect(c.text(c.message.requestURI.user) == user)
+        #expect(c.text(c.message.requestURI.host) == host)
+        #expect(c.message.anomalies.contains(.badRequestURI) == isBad)
+    }
+
     /// White space just inside a name-addr's angle brackets is flagged, and the URI is read without it.
     @Test(arguments: ["<sip:alice@example.com>", "< sip:alice@example.com>", "<sip:alice@example.com\t>"])
     func nameAddressURIIsReadWithoutSurroundingWhiteSpace(value: String) {
