@@ -46,8 +46,8 @@ struct BoundedTable<Key: TableKey, Value> {
     init(capacity: Int, emptyValue: Value, seed: UInt64) {
         var size = Self.window
         while size < capacity { size <<= 1 }
-        keys = [Key?](repeating: nil, count: size)
-        values = [Value](repeating: emptyValue, count: size)
+        keys = [Key?](hugePagesRepeating: nil, count: size)
+        values = [Value](hugePagesRepeating: emptyValue, count: size)
         mask = size - 1
         self.seed = seed
     }
