@@ -76,6 +76,15 @@ import Testing
         for i in 0..<8 { #expect(table.find(IPAddress(v4: UInt32(i + 1))) != nil) }
     }
 
+    /// Linear counting over 64 bits: exact while few bits are set, then above the bit count, and 266 when
+    /// every bit is set.
+    @Test(arguments: [(0, 0), (1, 1), (5, 5), (10, 11), (32, 44), (63, 266), (64, 266)])
+    func distinctUsersAreEstimatedFromTheBitsSet(bits: Int, estimate: Int) {
+        var window = EnumerationWindow()
+        window.users = bits == 64 ? ~0 : (1 << bits) - 1
+        #expect(window.distinctUsers == estimate)
+    }
+
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
         var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
         #expect(table.find(IPAddress(v4: 0)) == nil)

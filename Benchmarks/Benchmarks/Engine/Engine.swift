@@ -108,8 +108,8 @@ let setTHPDisable: Int32 = 41
 
 /// Light inline load judges each packet with cold caches: between two packets the sender, the kernel
 /// and the VM's neighbours ran. Before each decision here, 16,384 lines (1 MiB) of a 64 MiB buffer
-/// are written, one per 4 KiB page and each in the next cache set, which evicts the first- and
-/// second-level caches and the TLB. Two filters with the same registered phones judge the same
+/// are written, one per 4 KiB page and each in the next cache set, which evicts the TLB and
+/// most of the first- and second-level caches. Two filters with the same registered phones judge the same
 /// frames, one with its tables on huge pages (as the filter builds them) and one built while THP was
 /// disabled for the process, so that both meet the same neighbours; which goes first alternates, as
 /// the second runs with branch predictors the first has just trained.

@@ -212,8 +212,12 @@ struct EnumerationWindow {
     var scoredLevels: UInt8 = 0
 
     /// An estimate of the distinct users seen (exact for small counts, saturating near 64 × ln 64).
-    var distinctUsers: Int {
-        let zeros = 64 - users.nonzeroBitCount
+    var distinctUsers: Int { Self.estimates[users.nonzeroBitCount] }
+
+    /// The linear-counting estimate for each count of set bits, −64 × ln(zeros / 64), worked out once
+    /// rather than with a logarithm per request.
+    static let estimates: [Int] = (0...64).map { bits in
+        let zeros = 64 - bits
         return zeros == 0 ? 266 : Int((-64 * log(Double(zeros) / 64)).rounded())
     }
 }
