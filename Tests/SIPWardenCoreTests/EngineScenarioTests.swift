@@ -90,6 +90,38 @@ import Testing
         #expect(h.outcomes.filter { $0.outcome.decision.reason == .banned }.count > 100)
     }
 
+    /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth.
+    @Test func sixConsecutiveNumericUsersScoreEnumeration() {
+        var h = Harness()
+        let scanner = "203.0.113.10"
+        let points = (500..<506).map { ext in
+            var t = Transaction(
+                user: "\(ext)", target: "\(ext)", fromUser: "guest", callID: "seq-\(ext)", contactHost: scanner)
+            t.userAgent = "Zoiper rv2.10"
+            return h.send(t.request, from: scanner, at: Double(ext - 500)).decision.parts[.enumeration]
+        }
+        #expect(points == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
+    }
+
+    /// `enumeration.distinct_users = 20`: about the 20th distinct user scores, about the 40th scores again
+    /// (the count is a 64-bit linear-counting estimate, so give or take a few).
+    @Test func distinctUsersScoreNearEachMultipleOfTheThreshold() {
+        var h = Harness()
+        let scanner = "203.0.113.11"
+        var scoredAt: [Int] = []
+        for n in 1...60 {
+            var t = Transaction(
+                user: "name\(n)x", target: "name\(n)x", fromUser: "guest", callID: "names-\(n)", contactHost: scanner)
+            t.userAgent = "Zoiper rv2.10"
+            if h.send(t.request, from: scanner, at: Double(n) * 0.5).decision.parts[.enumeration] > 0 {
+                scoredAt.append(n)
+            }
+        }
+        #expect(scoredAt.count >= 2, "\(scoredAt)")
+        #expect(scoredAt.first.map { (16...24).contains($0) } == true, "\(scoredAt)")
+        #expect(scoredAt.dropFirst().first.map { (34...46).contains($0) } == true, "\(scoredAt)")
+    }
+
     @Test func passwordGuessingFromOneAddressIsBanned() {
         var h = Harness()
         let guesser = "203.0.113.77"

@@ -85,6 +85,21 @@ import Testing
         #expect(window.distinctUsers == estimate)
     }
 
+    /// User hashes reach every one of the 64 positions, so 20 distinct users are estimated near 20.
+    @Test func distinctUsersAreCountedOverAllSixtyFourPositions() {
+        var window = EnumerationWindow()
+        func add(_ users: Range<Int>) {
+            for n in users {
+                let name = Array("user\(n)".utf8)
+                window.add(user: name.withUnsafeBytes { ByteHash.hash($0, ByteRange(0, name.count)) })
+            }
+        }
+        add(0..<20)
+        #expect((16...24).contains(window.distinctUsers), "\(window.distinctUsers)")
+        add(20..<1000)
+        #expect(window.users == ~0)
+    }
+
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
         var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
         #expect(table.find(IPAddress(v4: 0)) == nil)

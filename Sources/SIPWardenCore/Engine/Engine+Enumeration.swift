@@ -8,11 +8,12 @@ extension Engine {
         var window = state.enumeration
         let settings = rules.enumeration
         if now.nanoseconds - window.start > settings.window { window = EnumerationWindow(start: now.nanoseconds) }
-        window.users |= 1 << (memo.target & 63)
+        window.add(user: memo.target)
         let user = message.method == .register ? message.to.uri.user : message.requestURI.user
         if let number = Self.number(user, bytes) {
+            // The length of the run of consecutive numbers this one ends: 1 when it continues none.
             window.sequential =
-                number == window.lastNumber &+ 1 || number == window.lastNumber &- 1 ? window.sequential &+ 1 : 0
+                number == window.lastNumber &+ 1 || number == window.lastNumber &- 1 ? window.sequential &+ 1 : 1
             window.lastNumber = number
         }
         // Each multiple of a threshold crossed scores once: a long scan keeps adding points.

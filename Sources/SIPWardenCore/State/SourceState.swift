@@ -211,7 +211,13 @@ struct EnumerationWindow {
     /// How many thresholds this window has crossed and scored already (each crossing scores once).
     var scoredLevels: UInt8 = 0
 
-    /// An estimate of the distinct users seen (exact for small counts, saturating near 64 × ln 64).
+    /// Counts the user whose hash is `target` (`RequestMemo.target`). Its position is the hash's top six
+    /// bits: the lowest bit of a hash is always set (to tell a hash from "none"), so the low six would
+    /// reach only half the positions.
+    mutating func add(user target: UInt64) { users |= 1 << (target >> 58) }
+
+    /// An estimate of the distinct users seen (near the true count while few bits are set, saturating
+    /// near 64 × ln 64).
     var distinctUsers: Int { Self.estimates[users.nonzeroBitCount] }
 
     /// The linear-counting estimate for each count of set bits, −64 × ln(zeros / 64), worked out once
