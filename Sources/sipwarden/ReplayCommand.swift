@@ -26,7 +26,7 @@ struct ReplayCommand: ParsableCommand {
             discussion: "Without --server, responses count as outbound and requests as inbound."))
     var servers: [String] = []
 
-    @Option(help: "Write one JSON object per packet (src, dst, verdict, reason, …) to this file.")
+    @Option(help: "Write one JSON object per packet (src, dst, verdict, reason, score, points, …) to this file.")
     var verdicts: String?
 
     @Flag(help: "Print the summary as one JSON object.")
@@ -101,8 +101,21 @@ struct VerdictLog {
         pending += outcome.decision.drops ? "drop" : "accept"
         pending +=
             "\",\"action\":\"\(outcome.decision.verdict.rawValue)\",\"reason\":\"\(outcome.decision.reason.rawValue)\""
-        pending += ",\"messages\":\(outcome.messages)}\n"
+        pending += ",\"score\":\(Self.tenths(outcome.decision.score)),\"points\":{"
+        let parts = outcome.decision.parts
+        if !parts.isEmpty {
+            let scored = RuleSet.Detector.allCases.filter { parts[$0] != 0 }
+            pending += scored.map { "\"\($0.rawValue)\":\(Self.tenths(parts[$0]))" }.joined(separator: ",")
+        }
+        pending += "},\"messages\":\(outcome.messages)}\n"
         if pending.utf8.count >= 1 << 20 { flush() }
+    }
+
+    /// `value` to one decimal, as a JSON number: `50`, `102.5`.
+    static func tenths(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        guard rounded.isFinite else { return "null" }
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
     }
 
     mutating func flush() {

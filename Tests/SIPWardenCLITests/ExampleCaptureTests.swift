@@ -46,11 +46,20 @@ import Testing
         let lines = try String(contentsOf: verdicts, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3000)
         var dropReasons: Set<String> = []
+        var banPoints: [[String: Double]] = []
         for line in lines {
             let verdict = try CLITests.json(line)
             if verdict["verdict"] as? String == "drop" { dropReasons.insert(verdict["reason"] as? String ?? "") }
             if verdict["direction"] as? String == "outbound" { #expect(verdict["verdict"] as? String == "accept") }
+            let points = try #require(verdict["points"] as? [String: Double])
+            if verdict["action"] as? String == "ban" {
+                banPoints.append(points)
+                #expect(verdict["score"] as? Double == 100)
+            }
+            if verdict["reason"] as? String == "toll-fraud" { #expect(points["toll-fraud"] ?? 0 > 0) }
         }
         #expect(dropReasons == ["scanner", "banned", "toll-fraud", "not-sip"])
+        // The points behind each ban: the two scanners' User-Agents.
+        #expect(banPoints == [["scanner-user-agent": 100], ["scanner-user-agent": 100]])
     }
 }
