@@ -42,6 +42,23 @@ import Testing
         #expect(rules.trust.allow == [IPPrefix("192.0.2.0/24")!, IPPrefix("2001:db8::/48")!])
     }
 
+    /// What a reload cannot apply is named, key by key; what it applies (the mode, limits) is not.
+    @Test func reloadNamesTheKeysThatWaitForTheNextStart() throws {
+        let reloaded = try RuleSet(
+            toml: """
+                [daemon]
+                mode = "monitor"
+                batch = 32
+                metrics = ""
+                [tables]
+                sources = 1024
+                [limits.invite]
+                source = "5/s"
+                """, file: "site.toml")
+        #expect(RuleSet().startOnlyKeys(changedIn: reloaded) == ["daemon.batch", "daemon.metrics", "tables.sources"])
+        #expect(RuleSet().startOnlyKeys(changedIn: RuleSet()) == [])
+    }
+
     @Test func syntaxErrorsCarryLineAndColumn() {
         let found = errors("[daemon]\nqueues = \"0-1\"\nmode = enforce\n")
         #expect(found.count == 1)

@@ -128,3 +128,29 @@ public struct RuleSet: Equatable, Sendable {
 
     public init() {}
 }
+
+extension RuleSet {
+    /// The keys, in rule-file notation, whose values differ in `other` but which a running daemon takes
+    /// only at its next start: they are fixed when its queues, sockets and tables are set up. Everything
+    /// else, `daemon.mode` included, a reload applies.
+    public func startOnlyKeys(changedIn other: RuleSet) -> [String] {
+        var keys: [String] = []
+        func compare<Value: Equatable>(_ key: String, _ path: KeyPath<RuleSet, Value>) {
+            if self[keyPath: path] != other[keyPath: path] { keys.append(key) }
+        }
+        compare("daemon.queues", \.daemon.queues)
+        compare("daemon.copy_range", \.daemon.copyRange)
+        compare("daemon.queue_length", \.daemon.queueLength)
+        compare("daemon.queue_full", \.daemon.queueFull)
+        compare("daemon.batch", \.daemon.batch)
+        compare("daemon.batch_wait_us", \.daemon.batchWaitMicroseconds)
+        compare("daemon.receive_buffer_mib", \.daemon.receiveBufferMiB)
+        compare("daemon.control_socket", \.daemon.controlSocket)
+        compare("daemon.metrics", \.daemon.metrics)
+        compare("tables.sources", \.tables.sources)
+        compare("tables.prefixes", \.tables.prefixes)
+        compare("tables.users", \.tables.users)
+        compare("tables.nonces", \.tables.nonces)
+        return keys
+    }
+}

@@ -208,11 +208,11 @@ public final class Daemon: Sendable {
         case .success(var newRules):
             if options.forceMonitor { newRules.daemon.mode = .monitor }
             let running = rules.withLock { $0 }
-            if newRules.daemon.queues != running.daemon.queues
-                || newRules.daemon.controlSocket != running.daemon.controlSocket
-                || newRules.daemon.metrics != running.daemon.metrics
-            {
-                logger.warning("reload: daemon queues, control socket and metrics address apply at the next start")
+            let atNextStart = running.startOnlyKeys(changedIn: newRules)
+            if !atNextStart.isEmpty {
+                logger.warning(
+                    "reload: these keys apply at the next start",
+                    metadata: ["keys": "\(atNextStart.joined(separator: ","))"])
             }
             let applied = newRules
             let answered = workers.map { worker in worker.ask { state, _ in state.reload(applied) } != nil }
