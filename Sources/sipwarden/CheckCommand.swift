@@ -4,7 +4,7 @@ import SIPWardenCore
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the rule files and print the effective rules.",
+        abstract: "Validate the rule files and print a summary of the effective rules.",
         discussion: """
             Reads the rule file, its includes and conf.d/*.toml, and reports every problem at once: syntax \
             errors as FILE:LINE:COL, others with the key path and the bad value. Exit 0 when all is well, \

@@ -39,7 +39,7 @@ struct BansCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "List the bans in force: source or prefix, reason, since, expires.")
+            commandName: "list", abstract: "List the bans in force: source or prefix, reason, score, since, expires.")
 
         @OptionGroup var control: ControlOptions
 
