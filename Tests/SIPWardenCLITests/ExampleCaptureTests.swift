@@ -26,6 +26,15 @@ import Testing
         #expect(reasons["toll-fraud"] == 36)
     }
 
+    /// The quick start shows the replay's summary as the binary prints it.
+    @Test func theReadmeShowsTheReplaysOutput() throws {
+        let run = try CLITests.run(Self.arguments + ["Examples/mixed.pcap"])
+        #expect(run.status == 0)
+        let readme = try String(contentsOf: CLITests.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let shown = readme.contains("```\n" + run.stdout + "```\n")
+        #expect(shown, "the quick start should show this output:\n\(run.stdout)")
+    }
+
     @Test func withoutServerAReplayThatBansSaysServersShouldBeNamed() throws {
         let unnamed = try CLITests.run(["replay", "--config", "Rules/sipwarden.toml", "Examples/mixed.pcap"])
         #expect(unnamed.status == 0)
