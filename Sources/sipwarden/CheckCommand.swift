@@ -63,7 +63,9 @@ struct RulesSummary: CustomStringConvertible {
                 + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin)",
         ])
         rows.append([
-            "tables", "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users",
+            "tables",
+            "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users, "
+                + "\(r.tables.nonces) nonces",
         ])
         return table(rows)
     }
