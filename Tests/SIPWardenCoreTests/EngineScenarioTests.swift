@@ -40,6 +40,31 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
+    /// After an outage the office comes back on a new public address and its 12 phones re-register
+    /// within 0.1 s, every first REGISTER claiming a user bound to the old address before any 200 OK.
+    @Test func natOfficeOnANewAddressIsNeverDropped() {
+        var h = Harness()
+        let users = (0..<12).map { "desk\($0)" }
+        for (n, user) in users.enumerated() { _ = h.register(user: user, from: "192.0.2.60", at: Double(n) * 0.1) }
+        var phones = users.map { user in
+            Transaction(user: user, target: user, fromUser: user, callID: "moved-\(user)", contactHost: "192.0.2.61")
+        }
+        for n in phones.indices { h.send(phones[n].request, from: "192.0.2.61", at: 100 + Double(n) * 0.008) }
+        for n in phones.indices {
+            h.answer(
+                phones[n].response(401, "Unauthorized", nonce: "m\(n)"), to: "192.0.2.61", at: 100.1 + Double(n) * 0.001
+            )
+        }
+        for n in phones.indices {
+            phones[n].cseq += 1
+            phones[n].credentials = (users[n], "m\(n)", "r\(n)", "00000001", "c\(n)")
+            h.send(phones[n].request, from: "192.0.2.61", at: 100.2 + Double(n) * 0.008)
+            h.answer(phones[n].response(200, "OK"), to: "192.0.2.61", at: 100.21 + Double(n) * 0.008)
+        }
+        #expect(h.drops(from: "192.0.2.61") == 0)
+        #expect(h.bans.isEmpty)
+    }
+
     @Test func trustedTrunkAtTwentyFiveCallsPerSecondIsNeverLimited() throws {
         var rules = RuleSet()
         rules.trust.allow = [try #require(IPPrefix("198.51.100.128/28"))]
@@ -173,6 +198,14 @@ import Testing
         // The real phone re-registers in the middle of the attack and is accepted.
         let phone = h.register(user: "100", from: "192.0.2.100", at: 20, tag: "again")
         #expect(phone.allSatisfy { !$0.decision.drops })
+        // Good history without authentication (one anonymous call an open PBX answered) exempts no one.
+        let caller = "198.51.100.77"
+        let call = Transaction.invite(from: "guest", at: caller, to: "200", callID: "anonymous")
+        h.send(call.request, from: caller, at: 5)
+        h.answer(call.response(200, "OK"), to: caller, at: 5.5)
+        var guess = Transaction(user: "100", target: "100", fromUser: "100", callID: "d-good", contactHost: caller)
+        guess.credentials = ("100", "n-good", "g-good", "00000001", "c-good")
+        #expect(h.send(guess.request, from: caller, at: 25).decision.reason == .distributedGuessing)
     }
 
     @Test func tollFraudProbesAreDroppedAndBanned() {
@@ -372,6 +405,21 @@ import Testing
         let replay = h.send(stolen.request, from: "203.0.113.31", at: 1)
         #expect(replay.decision.parts[.digestReplay] == 40)
         #expect(h.engine.counters.detectors[.digestReplay] == 1)
+    }
+
+    /// Without qop a client may reuse its nonce for a new request: only another address counts as a
+    /// replay, and such credentials are counted as weak in the replay's summary.
+    @Test func credentialsWithoutQopAreWeakAndReplayedOnlyFromAnotherAddress() {
+        var h = Harness()
+        var t = Transaction(user: "100", target: "100", fromUser: "100", callID: "old", contactHost: "192.0.2.31")
+        t.credentials = ("100", "reused", "response", nil, nil)
+        h.send(t.request, from: "192.0.2.31", at: 0)
+        var again = t
+        again.callID = "new"
+        #expect(h.send(again.request, from: "192.0.2.31", at: 1).decision.parts[.digestReplay] == 0)
+        #expect(h.send(again.request, from: "203.0.113.32", at: 2).decision.parts[.digestReplay] == 40)
+        #expect(h.engine.counters.weakDigest == 3)
+        #expect(h.replayer.summary.json(counters: h.engine.counters).rendered.contains("\"weak_digest\":3"))
     }
 
     @Test func registrationHijackWithoutCredentialsScores() {

@@ -11,7 +11,7 @@ extension Engine {
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
         // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.
-        let checksGuessing = !state.good && attempted != 0
+        let checksGuessing = !state.authenticated && attempted != 0
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
         let countsCall = message.method == .invite && claimed != 0 && memo.authUser != 0
         guard checksGuessing || checksClaim || countsCall else { return nil }
@@ -29,11 +29,16 @@ extension Engine {
             }
             // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
             // without credentials that answer the server's challenge (a made-up header counts for
-            // nothing), from a source that never authenticated.
+            // nothing), from a source that never authenticated. Claims alone never take a source to the
+            // drop threshold: a NAT office whose public address changed claims every phone's user at once,
+            // before the first 200 OK proves its new address.
             if checksClaim, let slot = tables.users.find(UserKey(hash: claimed)),
                 let bound = tables.users.values[slot].boundSource, bound != source
             {
-                parts[.hijack] += rules.score[.hijack]
+                let points = rules.score[.hijack]
+                if state.score(at: now, halfLife: rules.score.halfLife) + parts.total + points < rules.score.dropAt {
+                    parts[.hijack] += points
+                }
                 count(.hijack)
             }
             // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).

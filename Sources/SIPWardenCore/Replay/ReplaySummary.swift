@@ -118,6 +118,7 @@ public struct ReplaySummary: Sendable, PacketObserver {
             ("verdicts", counts(verdicts) { $0.rawValue }),
             ("reasons", counts(reasons) { $0.rawValue }),
             ("detectors", counts(counters.detectors) { $0.rawValue }),
+            ("weak_digest", .int(counters.weakDigest)),
             (
                 "bans",
                 .array(
