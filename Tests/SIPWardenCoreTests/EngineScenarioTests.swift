@@ -147,6 +147,27 @@ import Testing
         #expect(scoredAt.dropFirst().first.map { (34...46).contains($0) } == true, "\(scoredAt)")
     }
 
+    /// Inline the server answers only the guesses the filter lets through: a guess dropped unanswered
+    /// still counts as a failure, so a guesser that waits for each answer is banned, not held at the
+    /// drop threshold.
+    @Test func aGuesserThatWaitsForEachAnswerIsBanned() {
+        var h = Harness()
+        let guesser = "203.0.113.78"
+        for attempt in 0..<40 {
+            var t = Transaction(
+                user: "100", target: "100", fromUser: "100", callID: "wait-\(attempt)", contactHost: guesser)
+            t.credentials = ("100", "n\(attempt)", "g\(attempt)", "00000001", "c\(attempt)")
+            t.userAgent = "Linphone/5.0"
+            let at = Double(attempt) * 0.5
+            if !h.send(t.request, from: guesser, at: at).decision.drops {
+                h.answer(t.response(401, "Unauthorized"), to: guesser, at: at + 0.01)
+            }
+        }
+        let ban = h.bans.first { $0.target.address == IPAddress(guesser) }
+        #expect(ban?.reason == .passwordGuessing)
+        #expect(ban.map { $0.time.seconds < 10 } == true, "banned within the first 20 guesses")
+    }
+
     @Test func passwordGuessingFromOneAddressIsBanned() {
         var h = Harness()
         let guesser = "203.0.113.77"

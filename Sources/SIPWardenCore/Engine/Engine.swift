@@ -143,6 +143,11 @@ public struct Engine {
             return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
         }
         var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
+        if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
+            parts[.passwordGuessing] += rules.score[.passwordGuessing]
+            count(.passwordGuessing)
+            packetDrop = .passwordGuessing
+        }
         if packetDrop == nil,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
@@ -155,6 +160,16 @@ public struct Engine {
             state.recent.refuseNewest(packetDrop)
         }
         return decision
+    }
+
+    /// Whether `memo` is a guess the filter will drop unanswered: credentials from a source without good
+    /// history whose failed authentications (the server's 401/407/403) already took it to the drop
+    /// threshold. Points come with the server's answers, and a dropped request gets none, so counting
+    /// such a guess as a failure is what bans a guesser that waits for each answer instead of holding it
+    /// at the threshold. Its resends are refused without points again, as any refused request's.
+    func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
+        memo.authUser != 0 && !state.good && state.lastReason == .passwordGuessing
+            && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
