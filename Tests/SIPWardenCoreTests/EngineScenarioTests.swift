@@ -65,6 +65,45 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
+    /// A larger office on a new address: 60 phones send their first REGISTER 5 ms apart, and the server
+    /// (20 ms away) answers only what the filter lets through. More transactions are in flight than a
+    /// source's entry remembers, yet the first 200 OK proves the address; and consecutive extensions,
+    /// all registered from the old address, do not look like a scan.
+    @Test(arguments: [false, true])
+    func largeNatOfficeOnANewAddressIsNeverBanned(consecutiveExtensions: Bool) {
+        var h = Harness()
+        let users = (0..<60).map { consecutiveExtensions ? "\(600 + $0)" : "desk-\($0 * 7 % 60)-\($0)" }
+        for (n, user) in users.enumerated() { _ = h.register(user: user, from: "192.0.2.70", at: Double(n) * 0.1) }
+        var phones = users.map { user in
+            Transaction(user: user, target: user, fromUser: user, callID: "big-\(user)", contactHost: "192.0.2.71")
+        }
+        // (time, phone, step): 0 first REGISTER, 1 the 401, 2 the REGISTER with credentials, 3 the 200.
+        var events = phones.indices.map { (100 + Double($0) * 0.005, $0, 0) }
+        var registered = 0
+        while let next = events.min(by: { $0.0 < $1.0 }) {
+            events.removeAll { $0 == next }
+            let (at, n, step) = next
+            switch step {
+            case 0, 2:
+                if step == 2 {
+                    phones[n].cseq += 1
+                    phones[n].credentials = (users[n], "b\(n)", "r\(n)", "00000001", "c\(n)")
+                }
+                if !h.send(phones[n].request, from: "192.0.2.71", at: at).decision.drops {
+                    events.append((at + 0.02, n, step + 1))
+                }
+            case 1:
+                h.answer(phones[n].response(401, "Unauthorized", nonce: "b\(n)"), to: "192.0.2.71", at: at)
+                events.append((at + 0.02, n, 2))
+            default:
+                h.answer(phones[n].response(200, "OK"), to: "192.0.2.71", at: at)
+                registered += 1
+            }
+        }
+        #expect(h.bans.isEmpty)
+        #expect(registered == 60)
+    }
+
     @Test func trustedTrunkAtTwentyFiveCallsPerSecondIsNeverLimited() throws {
         var rules = RuleSet()
         rules.trust.allow = [try #require(IPPrefix("198.51.100.128/28"))]

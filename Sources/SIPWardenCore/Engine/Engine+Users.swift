@@ -1,12 +1,20 @@
+/// What the per-user checks found about a request.
+struct UserCheck {
+    /// Why the packet must be dropped, if it must.
+    var drop: Decision.Reason?
+    /// A REGISTER claims a user registered from another address: a phone that moved (or a hijack,
+    /// which is scored as such), not a sign of an extension scan.
+    var claimsRegisteredUser = false
+}
+
 /// Detectors that need the shared per-user tables and the digest nonce table.
 extension Engine {
     /// Hijack and caller-ID spoofing, distributed guessing containment and per-user call rates.
-    /// Returns a reason when this packet must be dropped.
     mutating func users(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
         state: inout SourceState, parts: inout ScoreParts, now: Timestamp
-    ) -> Decision.Reason? {
-        guard message.method == .register || message.method == .invite else { return nil }
+    ) -> UserCheck {
+        guard message.method == .register || message.method == .invite else { return UserCheck() }
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
         // The lock is taken only when one of the three checks below can apply: an authenticated source
@@ -14,17 +22,17 @@ extension Engine {
         let checksGuessing = !state.authenticated && attempted != 0
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
         let countsCall = message.method == .invite && claimed != 0 && memo.authUser != 0
-        guard checksGuessing || checksClaim || countsCall else { return nil }
+        guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
-            var drop: Decision.Reason?
+            var check = UserCheck()
             // Distributed guessing: while a user is under attack, only its bound source may try it.
             if checksGuessing, let slot = tables.users.find(UserKey(hash: attempted)) {
                 let user = tables.users.values[slot]
                 if user.underAttackUntil > now.nanoseconds, user.boundSource != source {
                     parts[.distributedGuessing] += rules.score[.distributedGuessing]
                     count(.distributedGuessing)
-                    drop = .distributedGuessing
+                    check.drop = .distributedGuessing
                 }
             }
             // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
@@ -40,6 +48,7 @@ extension Engine {
                     parts[.hijack] += points
                 }
                 count(.hijack)
+                check.claimsRegisteredUser = message.method == .register
             }
             // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).
             if countsCall,
@@ -52,11 +61,11 @@ extension Engine {
                 if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
                     parts[.tollFraud] += rules.score[.tollFraud]
                     count(.tollFraud)
-                    drop = drop ?? .tollFraud
+                    check.drop = check.drop ?? .tollFraud
                 }
                 tables.users.values[slot] = user
             }
-            return drop
+            return check
         }
     }
 
