@@ -140,9 +140,7 @@ import Testing
         var h = Harness()
         let scanner = "203.0.113.9"
         for ext in 100..<300 {
-            var t = Transaction(
-                user: "\(ext)", target: "\(ext)", fromUser: "\(ext)", callID: "scan-\(ext)", contactHost: scanner)
-            t.userAgent = "Zoiper rv2.10"
+            let t = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "scan-\(ext)")
             h.send(t.request, from: scanner, at: Double(ext - 100) * 0.02)
             h.answer(
                 t.response(ext % 10 == 0 ? 401 : 404, ext % 10 == 0 ? "Unauthorized" : "Not Found"), to: scanner,
@@ -159,9 +157,7 @@ import Testing
         var h = Harness()
         let scanner = "203.0.113.10"
         let points = (500..<506).map { ext in
-            var t = Transaction(
-                user: "\(ext)", target: "\(ext)", fromUser: "guest", callID: "seq-\(ext)", contactHost: scanner)
-            t.userAgent = "Zoiper rv2.10"
+            let t = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "seq-\(ext)")
             return h.send(t.request, from: scanner, at: Double(ext - 500)).decision.parts[.enumeration]
         }
         #expect(points == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
@@ -174,9 +170,7 @@ import Testing
         let scanner = "203.0.113.11"
         var scoredAt: [Int] = []
         for n in 1...60 {
-            var t = Transaction(
-                user: "name\(n)x", target: "name\(n)x", fromUser: "guest", callID: "names-\(n)", contactHost: scanner)
-            t.userAgent = "Zoiper rv2.10"
+            let t = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "names-\(n)")
             if h.send(t.request, from: scanner, at: Double(n) * 0.5).decision.parts[.enumeration] > 0 {
                 scoredAt.append(n)
             }
@@ -193,10 +187,8 @@ import Testing
         var h = Harness()
         let guesser = "203.0.113.78"
         for attempt in 0..<40 {
-            var t = Transaction(
-                user: "100", target: "100", fromUser: "100", callID: "wait-\(attempt)", contactHost: guesser)
+            var t = Transaction.softphoneRegister("100", at: guesser, callID: "wait-\(attempt)")
             t.credentials = ("100", "n\(attempt)", "g\(attempt)", "00000001", "c\(attempt)")
-            t.userAgent = "Linphone/5.0"
             let at = Double(attempt) * 0.5
             if !h.send(t.request, from: guesser, at: at).decision.drops {
                 h.answer(t.response(401, "Unauthorized"), to: guesser, at: at + 0.01)

@@ -20,6 +20,13 @@ struct Transaction {
 
     static let domain = "pbx.example.com"
 
+    /// A REGISTER for `user` from `host` by a softphone (a User-Agent no scanner list names).
+    static func softphoneRegister(_ user: String, at host: String, callID: String) -> Transaction {
+        var t = Transaction(user: user, target: user, fromUser: user, callID: callID, contactHost: host)
+        t.userAgent = "Zoiper rv2.10"
+        return t
+    }
+
     /// An INVITE from `user` at `host` (its Contact and Via) to `target`.
     static func invite(from user: String, at host: String, to target: String, callID: String) -> Transaction {
         Transaction(method: "INVITE", user: user, target: target, fromUser: user, callID: callID, contactHost: host)
