@@ -167,6 +167,8 @@ public struct Engine {
     /// threshold. Points come with the server's answers, and a dropped request gets none, so counting
     /// such a guess as a failure is what bans a guesser that waits for each answer instead of holding it
     /// at the threshold. Its resends are refused without points again, as any refused request's.
+    /// Inlined: called with the source's entry, which a call would copy whole (464 bytes) for each request.
+    @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && !state.good && state.lastReason == .passwordGuessing
             && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt

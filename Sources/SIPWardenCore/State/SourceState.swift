@@ -47,7 +47,9 @@ struct SourceState {
         buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
-    /// The score decayed to `now`.
+    /// The score decayed to `now`. Inlined: a call would copy the whole entry (464 bytes) to read two
+    /// fields.
+    @inline(__always)
     func score(at now: Timestamp, halfLife: Int64) -> Double {
         guard score > 0, now.nanoseconds > scoredAt else { return score }
         return score * exp2(-Double(now.nanoseconds - scoredAt) / Double(halfLife))
