@@ -3,26 +3,23 @@ extension Engine {
     mutating func observeOutbound(
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
     ) -> Decision {
-        guard message.kind == .response, let slot = sources.find(client) else { return Decision(.accept, .outbound) }
-        if let request = sources.values[slot].recent.find(
-            callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
-        {
-            return inPlace(source: slot) {
-                $0.answer(message, bytes, to: request, client: client, state: &$1, now: now)
-            }
-        }
-        // More requests in flight than a source's entry remembers (a NAT office re-registering all its
-        // phones at once): the server's 2xx to a REGISTER proves the address all the same, and its To
-        // names the registered user.
-        guard (200..<300).contains(message.status), message.cseq.method == .register else {
-            return Decision(.accept, .outbound)
-        }
+        guard message.kind == .response, let slot = sources.find(client),
+            let request = sources.values[slot].recent.find(
+                callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
+                ?? Self.registration(answeredBy: message, bytes)
+        else { return Decision(.accept, .outbound) }
+        return inPlace(source: slot) { $0.answer(message, bytes, to: request, client: client, state: &$1, now: now) }
+    }
+
+    /// The REGISTER a 2xx answered, read from the answer itself, for when the source's entry no longer
+    /// remembers it (more requests in flight than it holds: a NAT office re-registering all its phones at
+    /// once). The server's 2xx proves the address all the same, and its To names the registered user.
+    static func registration(answeredBy message: SIPMessage, _ bytes: UnsafeRawBufferPointer) -> RequestMemo? {
+        guard (200..<300).contains(message.status), message.cseq.method == .register else { return nil }
         var registration = RequestMemo()
         registration.method = .register
         registration.target = ByteHash.hash(bytes, message.to.uri.user)
-        return inPlace(source: slot) {
-            $0.answer(message, bytes, to: registration, client: client, state: &$1, now: now)
-        }
+        return registration
     }
 
     /// What the server's answer to `request` tells about the client: good history, a challenge, a
