@@ -194,6 +194,20 @@ import Testing
         #expect(response.text(response.message.userAgent) == "PBX/2")
     }
 
+    /// `stale` (RFC 7616: the credentials were right, their nonce expired) in any case, quoted or not.
+    @Test(arguments: [
+        ("stale=TRUE", true), ("stale=true", true), ("Stale=\"true\"", true), ("stale=FALSE", false),
+        ("stale=truer", false), ("opaque=\"true\"", false),
+    ])
+    func aStaleChallengeIsRecognised(parameter: String, isStale: Bool) {
+        let response = Classified(
+            Self.message(
+                Self.base + "\nWWW-Authenticate: Digest realm=\"pbx\", nonce=\"xyz\", \(parameter), qop=\"auth\"",
+                startLine: "SIP/2.0 401 Unauthorized"))
+        #expect(response.message.challenge.isStale == isStale)
+        #expect(response.text(response.message.challenge.qop) == "auth")
+    }
+
     @Test(arguments: [
         "GET / HTTP/1.1\r\nHost: pbx\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\n",
         "\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\u{03}\u{03}", "SSH-2.0-OpenSSH_9.2\r\n",

@@ -229,6 +229,88 @@ import Testing
         #expect(h.drops(from: "192.0.2.150") == 0)
     }
 
+    /// Behind NAT, 40 phones refresh every 2 minutes with credentials for the nonce of their last
+    /// challenge. The server's nonces last 30 s, so every refresh meets a 401 marked stale (the password
+    /// was right, the nonce expired) and is sent again for the fresh nonce: half an hour of it is not
+    /// one failed authentication.
+    @Test func natOfficeWhoseRefreshesMeetStaleNoncesIsNeverDropped() {
+        var h = Harness()
+        let office = "192.0.2.80"
+        let users = (0..<40).map { "\(400 + $0)" }
+        for (n, user) in users.enumerated() { _ = h.register(user: user, from: office, at: Double(n) * 0.1) }
+        for round in 1...15 {
+            for (n, user) in users.enumerated() {
+                let at = Double(round) * 120 + Double(n) * 3
+                var t = Transaction(
+                    user: user, target: user, fromUser: user, callID: "reg-\(user)-\(office)-r", contactHost: office)
+                t.cseq = 2 * round + 1
+                let lastNonce = round == 1 ? "n-\(user)-r" : "n-\(user)-\(round - 1)"
+                t.credentials = (user, lastNonce, "right-\(round)", "00000002", "c-\(user)-\(round)")
+                h.send(t.request, from: office, at: at)
+                h.answer(
+                    t.response(401, "Unauthorized", nonce: "n-\(user)-\(round)", stale: true), to: office, at: at + 0.01
+                )
+                t.cseq += 1
+                t.credentials = (user, "n-\(user)-\(round)", "right-\(round)", "00000001", "c-\(user)-\(round)")
+                h.send(t.request, from: office, at: at + 0.02)
+                h.answer(t.response(200, "OK"), to: office, at: at + 0.03)
+            }
+        }
+        #expect(h.drops(from: office) == 0)
+        #expect(h.bans.isEmpty)
+        #expect((h.engine.counters.detectors[.passwordGuessing] ?? 0) == 0)
+    }
+
+    /// The server's passwords changed and 8 of an office's 40 registered phones still have the old
+    /// ones, while 3 new phones were given a mistyped one: each retries every 30 s for an hour. The
+    /// office's other phones keep registering and calling.
+    @Test func natOfficeWithPhonesWhosePasswordsAreWrongKeepsItsService() {
+        var h = Harness()
+        let office = "192.0.2.81"
+        let users = (0..<40).map { "\(500 + $0)" }
+        for (n, user) in users.enumerated() { _ = h.register(user: user, from: office, at: Double(n) * 0.1) }
+        let failing = Array(users.prefix(8)) + ["new-1", "new-2", "new-3"]
+        for attempt in 0..<120 {
+            for (n, user) in failing.enumerated() {
+                let at = 60 + Double(attempt) * 30 + Double(n) * 0.7
+                var t = Transaction(
+                    user: user, target: user, fromUser: user, callID: "wrong-\(user)-\(attempt)", contactHost: office)
+                h.send(t.request, from: office, at: at)
+                h.answer(t.response(401, "Unauthorized", nonce: "w-\(user)-\(attempt)"), to: office, at: at + 0.01)
+                t.cseq += 1
+                t.credentials = (user, "w-\(user)-\(attempt)", "wrong", "00000001", "c-\(attempt)")
+                h.send(t.request, from: office, at: at + 0.02)
+                h.answer(t.response(401, "Unauthorized", nonce: "x-\(user)-\(attempt)"), to: office, at: at + 0.03)
+            }
+            if attempt % 4 == 0 {
+                let caller = users[8 + attempt / 4 % 32]
+                _ = h.call(
+                    from: caller, at: office, to: "2\(attempt)", at: 75 + Double(attempt) * 30, id: "o-\(attempt)")
+            }
+        }
+        #expect(h.drops(from: office) == 0)
+        #expect(h.bans.isEmpty)
+    }
+
+    /// A guesser that cracked one account registers with it, then guesses another user's password: having
+    /// authenticated does not let it guess on.
+    @Test func aGuesserThatAuthenticatedWithOneAccountIsBannedGuessingAnother() {
+        var h = Harness()
+        let guesser = "203.0.113.79"
+        _ = h.register(user: "cracked", from: guesser, at: 0)
+        for attempt in 0..<200 {
+            var t = Transaction.softphoneRegister("200", at: guesser, callID: "lateral-\(attempt)")
+            t.credentials = ("200", "l\(attempt)", "g\(attempt)", "00000001", "c\(attempt)")
+            let at = 1 + Double(attempt) * 0.2
+            if !h.send(t.request, from: guesser, at: at).decision.drops {
+                h.answer(t.response(401, "Unauthorized"), to: guesser, at: at + 0.01)
+            }
+        }
+        let ban = h.bans.first { $0.target.address == IPAddress(guesser) }
+        #expect(ban?.reason == .passwordGuessing)
+        #expect(ban.map { $0.time.seconds < 12 } == true, "banned within 10 s of its first guess")
+    }
+
     @Test func distributedGuessingIsContainedWithoutLockingOutTheUser() {
         var h = Harness()
         _ = h.register(user: "100", from: "192.0.2.100", at: 0)

@@ -46,7 +46,9 @@ extension Engine {
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
             if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }
-        case 401 where request.authUser != 0, 407 where request.authUser != 0:
+        // A challenge marked stale answers right credentials with an expired nonce: no failure.
+        case 401 where request.authUser != 0 && !message.challenge.isStale,
+            407 where request.authUser != 0 && !message.challenge.isStale:
             authenticationFailed(request.authUser, client, state: &state, parts: &parts, now: now)
         case 403:
             authenticationFailed(
@@ -98,24 +100,26 @@ extension Engine {
         }
     }
 
-    /// A wrong password (or a refused user): points for the source, and a failure against the user
-    /// that, from enough sources, puts the user under distributed attack.
+    /// A wrong password (or a refused user): a failure against the user that, from enough sources,
+    /// puts the user under distributed attack, and points for the source, unless the user is registered
+    /// from this very address: that is its own phone, whose password changed (the server keeps refusing
+    /// it; the phone's other users behind the same NAT keep their service).
     mutating func authenticationFailed(
         _ user: UInt64, _ client: IPAddress, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) {
-        let guessing = rules.guessing
-        if now.nanoseconds - state.authWindowStart > guessing.window {
-            state.authWindowStart = now.nanoseconds
-            state.authFailures = 0
-        }
-        state.authFailures &+= 1
-        parts[.passwordGuessing] += rules.score[.passwordGuessing]
         count(.passwordGuessing)
-        guard user != 0 else { return }
-        shared.withLock { tables in
+        let ownPhone = user != 0 && countFailure(against: user, from: client, now: now)
+        if !ownPhone { parts[.passwordGuessing] += failurePoints(state) }
+    }
+
+    /// Counts a failure against `user` from `client` in the user's window, putting the user under
+    /// distributed attack when enough sources failed; returns whether `user` is registered from `client`.
+    func countFailure(against user: UInt64, from client: IPAddress, now: Timestamp) -> Bool {
+        let guessing = rules.guessing
+        return shared.withLock { tables in
             guard
                 let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            else { return }
+            else { return false }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {
                 record.windowStart = now.nanoseconds
@@ -128,6 +132,13 @@ extension Engine {
                 record.underAttackUntil = now.nanoseconds + guessing.window
             }
             tables.users.values[slot] = record
+            return record.boundSource == client
         }
+    }
+
+    /// What one failed authentication scores: from an address that has authenticated (a NAT office whose
+    /// new phone has a mistyped password) a `limits.good_source_factor`th of the points.
+    func failurePoints(_ state: SourceState) -> Double {
+        rules.score[.passwordGuessing] / (state.authenticated ? rules.limits.goodSourceFactor : 1)
     }
 }

@@ -144,7 +144,7 @@ public struct Engine {
         }
         var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
         if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
-            parts[.passwordGuessing] += rules.score[.passwordGuessing]
+            parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
@@ -162,15 +162,16 @@ public struct Engine {
         return decision
     }
 
-    /// Whether `memo` is a guess the filter will drop unanswered: credentials from a source without good
-    /// history whose failed authentications (the server's 401/407/403) already took it to the drop
-    /// threshold. Points come with the server's answers, and a dropped request gets none, so counting
-    /// such a guess as a failure is what bans a guesser that waits for each answer instead of holding it
-    /// at the threshold. Its resends are refused without points again, as any refused request's.
+    /// Whether `memo` is a guess the filter will drop unanswered: credentials from a source whose failed
+    /// authentications (the server's 401/407/403) already took it to the drop threshold. Points come with
+    /// the server's answers, and a dropped request gets none, so counting such a guess as a failure is
+    /// what bans a guesser that waits for each answer instead of holding it at the threshold, even one
+    /// that authenticated with another, cracked account. Its resends are refused without points again,
+    /// as any refused request's.
     /// Inlined: called with the source's entry, which a call would copy whole (464 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
-        memo.authUser != 0 && !state.good && state.lastReason == .passwordGuessing
+        memo.authUser != 0 && state.lastReason == .passwordGuessing
             && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
     }
 

@@ -382,6 +382,8 @@ extension MessageBytes {
         case (3, UInt8(ascii: "q")) where equalsIgnoringCase(start, end, "qop"): fields.qop = value
         case (5, UInt8(ascii: "r")) where equalsIgnoringCase(start, end, "realm"): fields.realm = value
         case (5, UInt8(ascii: "n")) where equalsIgnoringCase(start, end, "nonce"): fields.nonce = value
+        case (5, UInt8(ascii: "s")) where equalsIgnoringCase(start, end, "stale"):
+            fields.isStale = equalsIgnoringCase(Int(value.lowerBound), Int(value.upperBound), "true")
         case (6, UInt8(ascii: "c")) where equalsIgnoringCase(start, end, "cnonce"): fields.cnonce = value
         case (6, UInt8(ascii: "o")) where equalsIgnoringCase(start, end, "opaque"): fields.opaque = value
         case (8, UInt8(ascii: "u")) where equalsIgnoringCase(start, end, "username"): fields.username = value

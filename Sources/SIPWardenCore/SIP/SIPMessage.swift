@@ -105,6 +105,8 @@ public struct DigestFields: Sendable, Equatable {
     public var cnonce: ByteRange = .absent
     public var algorithm: ByteRange = .absent
     public var opaque: ByteRange = .absent
+    /// A challenge's `stale=true`: the credentials it answers were right, only their nonce had expired.
+    public var isStale = false
     public init() {}
 }
 

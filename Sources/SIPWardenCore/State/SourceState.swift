@@ -28,9 +28,6 @@ struct SourceState {
     /// The last few requests, to match the server's responses to them.
     var recent = RecentRequests()
     var enumeration = EnumerationWindow()
-    /// Failed authentications (401/407 to a request with credentials, or 403) in the guessing window.
-    var authFailures: UInt16 = 0
-    var authWindowStart: Int64 = 0
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
     /// The nonce (its hash) of the latest 401/407 challenge to an INVITE the server sent this source, 0

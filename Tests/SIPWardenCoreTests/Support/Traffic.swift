@@ -59,8 +59,9 @@ struct Transaction {
         return lines.joined(separator: "\r\n") + "\r\n\r\n" + body
     }
 
-    /// The server's answer to `request`.
-    func response(_ status: Int, _ reason: String, nonce: String = "srvnonce") -> String {
+    /// The server's answer to `request`; a 401 or 407 challenges with `nonce`, marked stale when the
+    /// request's credentials were right but answered an expired nonce.
+    func response(_ status: Int, _ reason: String, nonce: String = "srvnonce", stale: Bool = false) -> String {
         let to = method == "REGISTER" ? "<sip:\(user)@\(Self.domain)>" : "<sip:\(target)@\(Self.domain)>"
         var lines = [
             "SIP/2.0 \(status) \(reason)",
@@ -71,12 +72,10 @@ struct Transaction {
             "CSeq: \(cseq) \(method)",
             "Server: TestPBX",
         ]
-        if status == 401 {
-            lines.append("WWW-Authenticate: Digest realm=\"\(Self.domain)\", nonce=\"\(nonce)\", qop=\"auth\"")
-        }
-        if status == 407 {
-            lines.append("Proxy-Authenticate: Digest realm=\"\(Self.domain)\", nonce=\"\(nonce)\", qop=\"auth\"")
-        }
+        let challenge =
+            "Digest realm=\"\(Self.domain)\", nonce=\"\(nonce)\", qop=\"auth\"" + (stale ? ", stale=TRUE" : "")
+        if status == 401 { lines.append("WWW-Authenticate: \(challenge)") }
+        if status == 407 { lines.append("Proxy-Authenticate: \(challenge)") }
         lines.append("Content-Length: 0")
         return lines.joined(separator: "\r\n") + "\r\n\r\n"
     }
