@@ -4,18 +4,6 @@ import Testing
 
 /// 100,000 random mutations of corpus messages: every one classifies, and every range stays in bounds.
 @Suite struct ClassifierMutationTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed from its seed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func ranges(of m: SIPMessage) -> [ByteRange] {
         let uris = [m.requestURI, m.from.uri, m.to.uri, m.contact.uri].flatMap {
             [$0.whole, $0.scheme, $0.user, $0.host]

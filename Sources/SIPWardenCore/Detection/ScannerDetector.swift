@@ -24,12 +24,13 @@ struct ScannerDetector {
         structuralMarks = signatures.structuralMarks
     }
 
-    /// Which scanner evidence the message carries, if any. `userAgentHash` is the `ByteHash` of its
-    /// User-Agent (0 when it has none).
+    /// Which scanner evidence the message carries, if any. Its User-Agent (whose `ByteHash` is
+    /// `userAgentHash`, 0 when it has none) is searched only when `newUserAgent`: a source's is searched
+    /// once. Its marks are looked at always: a tool that probed with a User-Agent may scan with it too.
     mutating func inspect(
-        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, userAgentHash: UInt64
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, userAgentHash: UInt64, newUserAgent: Bool
     ) -> RuleSet.Detector? {
-        if !message.userAgent.isEmpty, hasSignature(message.userAgent, userAgentHash, bytes) {
+        if newUserAgent, !message.userAgent.isEmpty, hasSignature(message.userAgent, userAgentHash, bytes) {
             userAgentHits += 1
             return .scannerUserAgent
         }

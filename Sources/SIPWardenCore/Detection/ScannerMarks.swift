@@ -6,12 +6,17 @@ enum ScannerMarks {
         return sipviciousTag(message.from.tag, bytes)
     }
 
-    /// SIPVicious builds its From tag as the hex encoding of some text, a 0x01 byte, then digits,
-    /// so it can match answers to its probes: e.g. hex("100" + "\u{1}" + "1234567890").
+    /// SIPVicious builds its From tag as the hex encoding of some text, a 0x01 byte, then a random
+    /// 32-bit number in decimal, so it can match answers to its probes: e.g. hex("100" + "\u{1}" +
+    /// "2894731605"). The number must look like one: 8 to 10 digits, no leading zero, below 2^32 (a
+    /// number under 10^7, one draw in 430, goes unrecognised; the scan's next probe does not). Shorter
+    /// runs of digits are what decimal tags of phones decode to now and then: Yealink's 3549400133 reads
+    /// "5I@", 0x01, "3".
     static func sipviciousTag(_ tag: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard tag.count >= 8, tag.count % 2 == 0 else { return false }
+        guard tag.count >= 2 * (1 + minimumDigits), tag.count % 2 == 0 else { return false }
         var sawSeparator = false
-        var digitsAfter = 0
+        var digits = 0
+        var number: UInt64 = 0
         var k = Int(tag.lowerBound)
         while k < Int(tag.upperBound) {
             guard let high = hexValue(bytes[k]), let low = hexValue(bytes[k + 1]) else { return false }
@@ -20,15 +25,22 @@ enum ScannerMarks {
                 if sawSeparator { return false }
                 sawSeparator = true
             } else if sawSeparator {
-                guard ByteClass.isDigit(byte) else { return false }
-                digitsAfter += 1
+                guard ByteClass.isDigit(byte), digits < maximumDigits, digits > 0 || byte != UInt8(ascii: "0") else {
+                    return false
+                }
+                digits += 1
+                number = number * 10 + UInt64(byte - UInt8(ascii: "0"))
             } else if byte < 0x20 || byte > 0x7E {
                 return false
             }
             k += 2
         }
-        return sawSeparator && digitsAfter > 0
+        return digits >= minimumDigits && number <= UInt64(UInt32.max)
     }
+
+    /// How many digits the random number after the separator has: 2^32 has ten.
+    static let minimumDigits = 8
+    static let maximumDigits = 10
 
     static func hexValue(_ b: UInt8) -> UInt8? {
         switch b {

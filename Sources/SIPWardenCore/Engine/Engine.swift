@@ -192,12 +192,11 @@ public struct Engine {
         }
         if !message.userAgent.isEmpty || message.kind == .request {
             let agent = ByteHash.hash(bytes, message.userAgent)
-            if agent != state.checkedUserAgent || agent == 0,
-                let found = scanner.inspect(message, bytes, userAgentHash: agent)
-            {
+            let newAgent = agent != state.checkedUserAgent || agent == 0
+            if let found = scanner.inspect(message, bytes, userAgentHash: agent, newUserAgent: newAgent) {
                 parts[found] += rules.score[found]
                 count(found)
-            } else {
+            } else if newAgent {
                 state.checkedUserAgent = agent
             }
         }
