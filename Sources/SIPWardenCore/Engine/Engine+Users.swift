@@ -10,9 +10,10 @@ struct UserCheck {
 /// Detectors that need the shared per-user tables and the digest nonce table.
 extension Engine {
     /// Hijack and caller-ID spoofing, distributed guessing containment and per-user call rates.
+    /// `newHighRiskCall`: the request is an INVITE to a high-risk number, not a resend.
     mutating func users(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        newHighRiskCall: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> UserCheck {
         guard message.method == .register || message.method == .invite else { return UserCheck() }
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
@@ -21,7 +22,7 @@ extension Engine {
         // refreshing its registration does not touch the shared tables here.
         let checksGuessing = !state.authenticated && attempted != 0
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
-        let countsCall = message.method == .invite && claimed != 0 && memo.authUser != 0
+        let countsCall = newHighRiskCall && memo.authUser != 0
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
@@ -50,16 +51,19 @@ extension Engine {
                 count(.hijack)
                 check.claimsRegisteredUser = message.method == .register
             }
-            // Calls per user: a cracked account dialling out as fast as it can (calls carry credentials).
+            // Calls per user: a cracked account dialling abroad as fast as it can. Counted per account
+            // (the credentials' username: the From user is the caller's to choose), for new calls only
+            // (not their resends). A call over the limit is dropped; an authenticated source (a PBX
+            // registered as one account) loses only that call, a source that never authenticated scores.
             if countsCall,
                 let slot = tables.users.findOrInsert(
-                    UserKey(hash: claimed), UserState(), retention: UserState.retention)
+                    UserKey(hash: memo.authUser), UserState(), retention: UserState.retention)
             {
                 var user = tables.users.values[slot]
                 if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
                 user.lastSeen = now.nanoseconds
                 if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
-                    parts[.tollFraud] += rules.score[.tollFraud]
+                    if !state.authenticated { parts[.tollFraud] += rules.score[.tollFraud] }
                     count(.tollFraud)
                     check.drop = check.drop ?? .tollFraud
                 }

@@ -139,10 +139,12 @@ public struct Engine {
         let memo = message.kind == .request ? RequestMemo(message, bytes, issuedNonce: state.issuedNonce) : nil
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
-        if let memo, let refused = state.recent.admit(memo) {
-            return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
+        let admission = memo.map { state.recent.admit($0) }
+        if case .refused(let reason) = admission {
+            return verdict(for: &state, source: source, parts: parts, packetDrop: reason, now: now)
         }
-        var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
+        var packetDrop = inspect(
+            message, memo, bytes, source: source, resend: admission == .resend, state: &state, parts: &parts, now: now)
         if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
             parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
@@ -151,7 +153,9 @@ public struct Engine {
         if packetDrop == nil,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
-            parts[.rateLimit] += rules.score[.rateLimit]
+            // An authenticated source (a NAT office whose phones all boot at once) loses the packets
+            // over its limits, never its service: it scores nothing for them.
+            if !state.authenticated { parts[.rateLimit] += rules.score[.rateLimit] }
             packetDrop = .rateLimit
         }
         let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
@@ -177,9 +181,10 @@ public struct Engine {
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
     /// whatever the score.
+    /// `resend` tells a request resent by its client's timers, which starts no new call.
     mutating func inspect(
         _ message: SIPMessage, _ memo: RequestMemo?, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        resend: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
             parts[.notSIP] += rules.score[.notSIP]
@@ -201,7 +206,10 @@ public struct Engine {
             }
         }
         guard let memo else { return packetDrop }
-        let userCheck = users(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
+        let highRisk = message.method == .invite && tollFraud.isHighRisk(message.requestURI.user, bytes)
+        let userCheck = users(
+            message, memo, bytes, source: source, newHighRiskCall: highRisk && !resend, state: &state, parts: &parts,
+            now: now)
         if let reason = userCheck.drop { packetDrop = packetDrop ?? reason }
         // An office that comes back on a new address registers all its (often consecutive) extensions
         // at once: registered users are not what a scan looks for.
@@ -212,9 +220,7 @@ public struct Engine {
         // password is a 401/407/403 that the guessing detectors count, and cracked accounts meet the
         // calls-per-user limit). Any other credentials (a bare header, a made-up or another address's
         // nonce) count for nothing: an open PBX never challenges, so never checks them.
-        if message.method == .invite, !state.authenticated, !memo.answersChallenge,
-            tollFraud.isHighRisk(message.requestURI.user, bytes)
-        {
+        if highRisk, !state.authenticated, !memo.answersChallenge {
             parts[.tollFraud] += rules.score[.tollFraud]
             if tollFraud.prefixVariants(message.requestURI.user, bytes, in: &state.dialled) {
                 parts[.tollFraud] += rules.score[.tollFraud]
@@ -239,9 +245,11 @@ public struct Engine {
         let methodClass = RuleSet.MethodClass(message)
         let sourceRefill = state.good ? refills.goodSource[methodClass] : refills.source[methodClass]
         var conforms = state.buckets[methodClass].take(refill: sourceRefill, at: now)
+        // A source with good history is held by its own limits only: its prefix's buckets are for the
+        // unproven addresses around it (an IPv6 neighbour rotating privacy addresses in its /64).
         let prefixRefill = refills.prefix[methodClass]
         var known = narrowPrefix
-        for key in PrefixKey.aggregates(of: source) {
+        for key in PrefixKey.aggregates(of: source) where !state.good {
             defer { known = nil }
             guard
                 let slot = known

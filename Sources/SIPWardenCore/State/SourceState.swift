@@ -110,6 +110,11 @@ struct RequestMemo {
     var refused: Decision.Reason?
     var resends: UInt8 = 0
 
+    /// Whether `other` is this request resent: the same Call-ID, CSeq, method and target.
+    func isSameRequest(as other: RequestMemo) -> Bool {
+        callID == other.callID && cseq == other.cseq && method == other.method && target == other.target
+    }
+
     /// Resends of a refused request refused without new points: a client's timers resend one at most
     /// 10 times (RFC 3261 Timers A and E within Timer B's or F's 32 s); every later one is scored again.
     static let freeResends: UInt8 = 10
@@ -130,6 +135,16 @@ struct RequestMemo {
     }
 }
 
+/// How a request relates to the ones its source sent lately.
+enum Admission: Equatable {
+    /// Not one of them.
+    case new
+    /// A resend of one (a client's timers: the same Call-ID, CSeq, method and target), judged again.
+    case resend
+    /// A resend of one a detector refused: refused again for that reason, without points again.
+    case refused(Decision.Reason)
+}
+
 /// The last four requests of a source, oldest overwritten first.
 struct RecentRequests {
     var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
@@ -145,23 +160,25 @@ struct RecentRequests {
         slot { $0.callID == callID && $0.cseq == cseq }.map { self[$0] }
     }
 
-    /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
-    /// (counting this one), returns the refusal's reason; anything else is remembered (past the free
-    /// resends with their count spent, so that every later resend is judged and scored afresh) and
-    /// returns nil.
-    mutating func admit(_ memo: RequestMemo) -> Decision.Reason? {
+    /// Takes in a request and remembers it, unless it is a resend of one a detector refused within
+    /// `RequestMemo.freeResends` (counting this one): that is refused again for the same reason. Past
+    /// the free resends it is remembered with their count spent, so that every later resend is judged
+    /// and scored afresh.
+    mutating func admit(_ memo: RequestMemo) -> Admission {
+        guard let index = slot(where: { $0.isSameRequest(as: memo) }) else {
+            remember(memo)
+            return .new
+        }
         var memo = memo
-        if let index = slot(where: {
-            $0.callID == memo.callID && $0.cseq == memo.cseq && $0.method == memo.method && $0.refused != nil
-        }) {
+        if let refused = self[index].refused {
             guard self[index].resends >= RequestMemo.freeResends else {
                 self[index].resends += 1
-                return self[index].refused
+                return .refused(refused)
             }
             memo.resends = self[index].resends
         }
         remember(memo)
-        return nil
+        return .resend
     }
 
     /// Records that a detector refused the request remembered last.

@@ -1,0 +1,147 @@
+import Testing
+
+@testable import SIPWardenCore
+
+/// Legitimate sites busier than one phone keep their service: a NAT office whose phones boot at once,
+/// IPv6 phones beside a neighbour rotating its addresses, a PBX registered as one account.
+@Suite struct BusySiteTests {
+    static let office = "192.0.2.70"
+
+    /// 60 phones behind one address, registered; then each subscribes to `subscriptions` busy lamps
+    /// within 10 s (a boot after a power cut), each SUBSCRIBE challenged and sent again with credentials.
+    static func bootedOffice(subscriptions: Int) -> Harness {
+        var h = Harness()
+        for phone in 0..<60 { _ = h.register(user: "\(400 + phone)", from: office, at: Double(phone) * 0.05) }
+        let packets = 60 * subscriptions * 2
+        var sent = 0
+        for lamp in 0..<subscriptions {
+            for phone in 0..<60 {
+                let user = "\(400 + phone)"
+                var subscribe = Transaction(
+                    method: "SUBSCRIBE", user: user, target: "\(400 + lamp % 60)", fromUser: user,
+                    callID: "blf-\(phone)-\(lamp)", contactHost: office)
+                let at = 10 + 10 * Double(sent) / Double(packets)
+                h.send(subscribe.request, from: office, at: at)
+                h.answer(
+                    subscribe.response(401, "Unauthorized", nonce: "b\(phone)-\(lamp)"), to: office, at: at + 0.001)
+                subscribe.cseq += 1
+                subscribe.credentials = (user, "b\(phone)-\(lamp)", "r\(phone)-\(lamp)", "00000001", "c\(phone)")
+                h.send(subscribe.request, from: office, at: at + 0.002)
+                sent += 2
+            }
+        }
+        return h
+    }
+
+    /// 3,600 SUBSCRIBEs in 10 s fit the office's own presence bucket (50/s burst 600, times 4 for good
+    /// history): its /24's bucket (100/s burst 1200, 2,200 in 10 s) is for the addresses around it.
+    @Test func natOfficeWhosePhonesBootAtOnceLosesNothing() {
+        var h = Self.bootedOffice(subscriptions: 30)
+        #expect(h.drops(from: Self.office) == 0)
+        #expect(!h.call(from: "400", at: Self.office, to: "401", at: 21, id: "after").contains { $0.decision.drops })
+    }
+
+    /// 7,200 in 10 s are more than its own bucket holds (2,400 + 2,000): the excess is dropped packet by
+    /// packet (the phones resend), but the office scores nothing for it and its calls go through.
+    @Test func natOfficeOverItsOwnLimitLosesOnlyTheExcess() {
+        var h = Self.bootedOffice(subscriptions: 60)
+        let drops = h.outcomes.filter { $0.source == Self.office && $0.outcome.decision.drops }
+        #expect((2700...2900).contains(drops.count))
+        #expect(drops.allSatisfy { $0.outcome.decision.reason == .rateLimit && $0.outcome.decision.score == 0 })
+        #expect(h.bans.isEmpty)
+        #expect(!h.call(from: "400", at: Self.office, to: "401", at: 21, id: "after").contains { $0.decision.drops })
+    }
+
+    /// Ten registered IPv6 phones call every 2 s while a neighbour in their /64 floods INVITEs from a
+    /// new privacy address each time, emptying the /64's and /48's buckets: the phones lose nothing.
+    @Test func ipv6PhonesKeepCallingBesideANeighbourRotatingItsAddresses() {
+        var h = Harness()
+        let phones = (1...10).map { "2001:db8:5:1::\($0)" }
+        for (n, phone) in phones.enumerated() { _ = h.register(user: "\(600 + n)", from: phone, at: Double(n) * 0.1) }
+        for i in 0..<4000 {
+            let neighbour = "2001:db8:5:1::\(String(0x1000 + i, radix: 16))"
+            let flood = Transaction.invite(from: "x", at: neighbour, to: "700", callID: "n-\(i)")
+            h.send(flood.request, from: neighbour, at: 5 + Double(i) * 0.005)
+            if i % 40 == 0 {
+                let n = i / 40 % phones.count
+                _ = h.call(from: "\(600 + n)", at: phones[n], to: "701", at: 5 + Double(i) * 0.005, id: "v6-\(i)")
+            }
+        }
+        for phone in phones { #expect(h.drops(from: phone) == 0, "\(phone)") }
+        let flooded = h.outcomes.filter { !phones.contains($0.source) && $0.outcome.decision.drops }.count
+        #expect(flooded > 3000)
+    }
+
+    /// A PBX registered as one account places 18 calls a minute for 5 minutes, 8 of them abroad, and
+    /// every INVITE with credentials is resent once (a lossy link): calls_per_user (10/min, burst 10)
+    /// counts its new calls abroad only, 8 a minute, and none is dropped.
+    @Test func aPBXRegisteredAsOneAccountKeepsCalling() {
+        var h = Harness()
+        let pbx = "192.0.2.80"
+        _ = h.register(user: "pbx", from: pbx, at: 0)
+        for call in 0..<(5 * 18) {
+            let at = 1 + Double(call) * 60 / 18
+            let number = call % 18 < 8 ? "+4420\(7946_0000 + call)" : "2\(100 + call)"
+            var invite = Transaction.invite(from: "pbx", at: pbx, to: number, callID: "pbx-\(call)")
+            invite.fromUser = "caller\(call % 7)"
+            h.send(invite.request, from: pbx, at: at)
+            h.answer(invite.response(407, "Proxy Authentication Required", nonce: "q\(call)"), to: pbx, at: at + 0.01)
+            invite.cseq += 1
+            invite.credentials = ("pbx", "q\(call)", "r\(call)", "00000001", "c\(call)")
+            h.send(invite.request, from: pbx, at: at + 0.02)
+            h.send(invite.request, from: pbx, at: at + 0.52)
+            h.answer(invite.response(200, "OK"), to: pbx, at: at + 0.6)
+            var bye = invite
+            bye.method = "BYE"
+            bye.cseq += 1
+            bye.credentials = nil
+            h.send(bye.request, from: pbx, at: at + 20)
+        }
+        #expect(h.drops(from: pbx) == 0)
+        // A busier minute: 20 calls abroad 1 s apart. Those over the account's limit are dropped, one
+        // by one; its other calls and in-dialog requests are not, and it is never banned.
+        let before = h.outcomes.count
+        for call in 0..<20 {
+            let at = 400 + Double(call)
+            _ = h.call(from: "pbx", at: pbx, to: "+3120\(5550_000 + call)", at: at, id: "busy-\(call)")
+            _ = h.call(from: "pbx", at: pbx, to: "3\(100 + call)", at: at + 0.5, id: "local-\(call)")
+        }
+        let dropped = h.outcomes[before...].filter { $0.outcome.decision.drops }
+        #expect((5...8).contains(dropped.count))
+        #expect(dropped.allSatisfy { $0.outcome.decision.reason == .tollFraud && $0.outcome.decision.score == 0 })
+        #expect(h.bans.isEmpty)
+    }
+
+    /// An attacker with one cracked account, at an address that never registered: a call to a local
+    /// number draws the server's challenge, whose answer with the account's credentials licenses a call
+    /// abroad (the server checks them, and they are right); then it dials abroad every half second with a
+    /// new From user each time. Counted per account, it places the burst of 10 and the 1 to 2 the rate
+    /// refills in 15 s, not 30.
+    @Test func aCrackedAccountDiallingAbroadIsHeldWhateverItsFromUser() {
+        var h = Harness()
+        let attacker = "203.0.113.90"
+        let probe = Transaction.invite(from: "u", at: attacker, to: "100", callID: "tf-probe")
+        h.send(probe.request, from: attacker, at: 0.5)
+        h.answer(probe.response(407, "Proxy Authentication Required", nonce: "t-probe"), to: attacker, at: 0.51)
+        var placed = 0
+        for call in 0..<30 {
+            let at = 1 + Double(call) * 0.5
+            var invite = Transaction.invite(
+                from: "u\(call)", at: attacker, to: "+88216\(1000 + call)", callID: "tf-\(call)")
+            if call > 0 {
+                h.send(invite.request, from: attacker, at: at)
+                h.answer(
+                    invite.response(407, "Proxy Authentication Required", nonce: "t\(call)"), to: attacker,
+                    at: at + 0.01)
+            }
+            invite.cseq += 1
+            invite.credentials = ("105", call == 0 ? "t-probe" : "t\(call)", "r\(call)", "00000001", "c\(call)")
+            if !h.send(invite.request, from: attacker, at: at + 0.02).decision.drops {
+                placed += 1
+                h.answer(invite.response(200, "OK"), to: attacker, at: at + 0.3)
+            }
+        }
+        #expect((10...13).contains(placed), "placed \(placed) calls")
+        #expect(h.engine.counters.detectors[.tollFraud, default: 0] >= 15)
+    }
+}
