@@ -535,6 +535,23 @@ import Testing
         #expect(h.engine.counters.detectors[.scannerMarks] == 2)
     }
 
+    /// One softphone of a registered office is built on an SDK whose User-Agent scanners use: its
+    /// requests are dropped, the office is not banned, and its other phones keep their service.
+    @Test func anOfficeWithASoftphoneNamedLikeAScannerKeepsItsService() {
+        var h = Harness()
+        let office = "198.51.100.61"
+        _ = h.register(user: "210", from: office, at: 0)
+        var softphone = Transaction(
+            method: "OPTIONS", user: "211", target: "211", fromUser: "211", callID: "sdk", contactHost: office)
+        softphone.userAgent = "PortSIP VoIP SDK 11.2"
+        let outcome = h.send(softphone.request, from: office, at: 1)
+        #expect(outcome.decision.verdict == .drop && outcome.decision.reason == .scanner)
+        #expect(outcome.decision.score == 0)
+        #expect(!h.call(from: "210", at: office, to: "300", at: 2, id: "desk").contains { $0.decision.drops })
+        #expect(h.bans.isEmpty)
+        #expect(h.engine.counters.detectors[.scannerUserAgent] == 1)
+    }
+
     /// Yealink phones tag with ten decimal digits, and one such tag in about 4,000 reads as hex text,
     /// 0x01 and a digit or two: never taken for SIPVicious' tag, whose number after 0x01 has 8 to 10.
     @Test func phonesWhoseDecimalTagsDecodeLikeAScannersAreNotBanned() {

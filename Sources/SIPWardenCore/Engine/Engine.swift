@@ -199,8 +199,14 @@ public struct Engine {
             let agent = ByteHash.hash(bytes, message.userAgent)
             let newAgent = agent != state.checkedUserAgent || agent == 0
             if let found = scanner.inspect(message, bytes, userAgentHash: agent, newUserAgent: newAgent) {
-                parts[found] += rules.score[found]
                 count(found)
+                // An address that authenticated (a NAT office, one of whose softphones is built on an SDK
+                // scanners use, or whose admin runs sipsak) loses the packets, not its service.
+                if state.authenticated {
+                    packetDrop = Decision.Reason(found)
+                } else {
+                    parts[found] += rules.score[found]
+                }
             } else if newAgent {
                 state.checkedUserAgent = agent
             }
