@@ -144,4 +144,39 @@ import Testing
         #expect((10...13).contains(placed), "placed \(placed) calls")
         #expect(h.engine.counters.detectors[.tollFraud, default: 0] >= 15)
     }
+    /// Anyone can send UDP in a registered office's name: a scanner's OPTIONS, garbage, malformed
+    /// SIP, and digest credentials the forger first used from its own address (a "replay"). Each such
+    /// packet is dropped; the office scores nothing for them and its phones keep their service.
+    @Test func packetsForgedInAnOfficesNameCostItNothing() {
+        var h = Harness()
+        let forger = "203.0.113.95"
+        _ = h.register(user: "450", from: Self.office, at: 0)
+        var forged: [PacketFilter.Outcome] = []
+        for n in 0..<5 {
+            var options = Transaction(
+                method: "OPTIONS", user: "1\(n)", target: "1\(n)", fromUser: "1\(n)", callID: "svmap-\(n)",
+                contactHost: Self.office)
+            options.userAgent = "friendly-scanner"
+            forged.append(h.send(options.request, from: Self.office, at: 1 + Double(n)))
+            forged.append(h.send("GET / HTTP/1.1\r\nHost: pbx\r\n\r\n", from: Self.office, at: 1.1 + Double(n)))
+            var noCallID = Transaction(
+                user: "450", target: "450", fromUser: "450", callID: "", contactHost: Self.office)
+            noCallID.cseq = 10 + n
+            forged.append(h.send(noCallID.request, from: Self.office, at: 1.2 + Double(n)))
+            var own = Transaction.softphoneRegister("46\(n)", at: forger, callID: "own-\(n)")
+            own.credentials = ("46\(n)", "f\(n)", "fr\(n)", "00000001", "fc\(n)")
+            h.send(own.request, from: forger, at: 1.3 + Double(n))
+            own.callID = "forged-\(n)"
+            forged.append(h.send(own.request, from: Self.office, at: 1.4 + Double(n)))
+        }
+        let reasons = forged.map(\.decision.reason)
+        #expect(
+            reasons
+                == Array(repeating: [Decision.Reason.scanner, .notSIP, .malformed, .digestReplay], count: 5).flatMap {
+                    $0
+                })
+        #expect(forged.allSatisfy { $0.decision.verdict == .drop && $0.decision.score == 0 })
+        #expect(h.bans.isEmpty)
+        #expect(!h.call(from: "450", at: Self.office, to: "451", at: 7, id: "after").contains { $0.decision.drops })
+    }
 }

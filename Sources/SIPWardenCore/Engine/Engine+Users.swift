@@ -53,8 +53,7 @@ extension Engine {
             }
             // Calls per user: a cracked account dialling abroad as fast as it can. Counted per account
             // (the credentials' username: the From user is the caller's to choose), for new calls only
-            // (not their resends). A call over the limit is dropped; an authenticated source (a PBX
-            // registered as one account) loses only that call, a source that never authenticated scores.
+            // (not their resends). A call over the limit is dropped and scores.
             if countsCall,
                 let slot = tables.users.findOrInsert(
                     UserKey(hash: memo.authUser), UserState(), retention: UserState.retention)
@@ -63,7 +62,7 @@ extension Engine {
                 if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
                 user.lastSeen = now.nanoseconds
                 if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
-                    if !state.authenticated { parts[.tollFraud] += rules.score[.tollFraud] }
+                    parts[.tollFraud] += rules.score[.tollFraud]
                     count(.tollFraud)
                     check.drop = check.drop ?? .tollFraud
                 }

@@ -145,6 +145,14 @@ public struct Engine {
         }
         var packetDrop = inspect(
             message, memo, bytes, source: source, resend: admission == .resend, state: &state, parts: &parts, now: now)
+        // An address that authenticated (a NAT office, a PBX registered as one account) scores for failed
+        // authentications only: what else a detector finds in its requests (a softphone built on an SDK
+        // scanners use, a buggy phone's malformed messages, anything one forged UDP packet in its name can
+        // carry) costs it those packets, never its service.
+        if state.authenticated, let found = parts.strongest {
+            parts = ScoreParts()
+            if packetDrop == nil, found.refusesByPointsAlone { packetDrop = Decision.Reason(found) }
+        }
         if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
             parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
@@ -153,8 +161,8 @@ public struct Engine {
         if packetDrop == nil,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
-            // An authenticated source (a NAT office whose phones all boot at once) loses the packets
-            // over its limits, never its service: it scores nothing for them.
+            // From an address that authenticated (a NAT office whose phones all boot at once), as above,
+            // without points.
             if !state.authenticated { parts[.rateLimit] += rules.score[.rateLimit] }
             packetDrop = .rateLimit
         }
@@ -199,14 +207,8 @@ public struct Engine {
             let agent = ByteHash.hash(bytes, message.userAgent)
             let newAgent = agent != state.checkedUserAgent || agent == 0
             if let found = scanner.inspect(message, bytes, userAgentHash: agent, newUserAgent: newAgent) {
+                parts[found] += rules.score[found]
                 count(found)
-                // An address that authenticated (a NAT office, one of whose softphones is built on an SDK
-                // scanners use, or whose admin runs sipsak) loses the packets, not its service.
-                if state.authenticated {
-                    packetDrop = Decision.Reason(found)
-                } else {
-                    parts[found] += rules.score[found]
-                }
             } else if newAgent {
                 state.checkedUserAgent = agent
             }

@@ -219,5 +219,15 @@ extension RuleSet {
         case hijack
         case digestReplay = "digest-replay"
         case cleartextKeys = "cleartext-keys"
+
+        /// Whether the detector refuses a request by its points alone, with no drop of the packet of its
+        /// own: a scanning tool, an extension scan, a replayed nonce. From an address that authenticated,
+        /// which scores no points for it, the packet is dropped instead.
+        var refusesByPointsAlone: Bool {
+            switch self {
+            case .scannerUserAgent, .scannerMarks, .enumeration, .digestReplay: true
+            default: false
+            }
+        }
     }
 }
