@@ -10,10 +10,10 @@ struct UserCheck {
 /// Detectors that need the shared per-user tables and the digest nonce table.
 extension Engine {
     /// Hijack and caller-ID spoofing, distributed guessing containment and per-user call rates.
-    /// `newHighRiskCall`: the request is an INVITE to a high-risk number, not a resend.
+    /// `highRiskCall`: the request is an INVITE to a high-risk number.
     mutating func users(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        newHighRiskCall: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        highRiskCall: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> UserCheck {
         guard message.method == .register || message.method == .invite else { return UserCheck() }
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
@@ -22,7 +22,7 @@ extension Engine {
         // refreshing its registration does not touch the shared tables here.
         let checksGuessing = !state.authenticated && attempted != 0
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
-        let countsCall = newHighRiskCall && memo.authUser != 0
+        let countsCall = highRiskCall && memo.authUser != 0
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
@@ -52,8 +52,10 @@ extension Engine {
                 check.claimsRegisteredUser = message.method == .register
             }
             // Calls per user: a cracked account dialling abroad as fast as it can. Counted per account
-            // (the credentials' username: the From user is the caller's to choose), for new calls only
-            // (not their resends). A call over the limit is dropped and scores.
+            // (the credentials' username: the From user is the caller's to choose). Resends count too:
+            // which request starts a new call is the caller's to disguise (a Call-ID, CSeq and branch
+            // used again), and a client resends only what got no answer, where a server answers 100
+            // Trying at once. A call over the limit is dropped and scores; its resends are refused.
             if countsCall,
                 let slot = tables.users.findOrInsert(
                     UserKey(hash: memo.authUser), UserState(), retention: UserState.retention)

@@ -139,12 +139,10 @@ public struct Engine {
         let memo = message.kind == .request ? RequestMemo(message, bytes, issuedNonce: state.issuedNonce) : nil
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
-        let admission = memo.map { state.recent.admit($0) }
-        if case .refused(let reason) = admission {
-            return verdict(for: &state, source: source, parts: parts, packetDrop: reason, now: now)
+        if let memo, let refused = state.recent.admit(memo) {
+            return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
         }
-        var packetDrop = inspect(
-            message, memo, bytes, source: source, resend: admission == .resend, state: &state, parts: &parts, now: now)
+        var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
         // An address that authenticated (a NAT office, a PBX registered as one account) scores for failed
         // authentications only: what else a detector finds in its requests (a softphone built on an SDK
         // scanners use, a buggy phone's malformed messages, anything one forged UDP packet in its name can
@@ -161,9 +159,7 @@ public struct Engine {
         if packetDrop == nil,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
-            // From an address that authenticated (a NAT office whose phones all boot at once), as above,
-            // without points.
-            if !state.authenticated { parts[.rateLimit] += rules.score[.rateLimit] }
+            parts[.rateLimit] += excessPoints(message, state)
             packetDrop = .rateLimit
         }
         let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
@@ -189,10 +185,9 @@ public struct Engine {
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
     /// whatever the score.
-    /// `resend` tells a request resent by its client's timers, which starts no new call.
     mutating func inspect(
         _ message: SIPMessage, _ memo: RequestMemo?, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        resend: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
             parts[.notSIP] += rules.score[.notSIP]
@@ -216,8 +211,7 @@ public struct Engine {
         guard let memo else { return packetDrop }
         let highRisk = message.method == .invite && tollFraud.isHighRisk(message.requestURI.user, bytes)
         let userCheck = users(
-            message, memo, bytes, source: source, newHighRiskCall: highRisk && !resend, state: &state, parts: &parts,
-            now: now)
+            message, memo, bytes, source: source, highRiskCall: highRisk, state: &state, parts: &parts, now: now)
         if let reason = userCheck.drop { packetDrop = packetDrop ?? reason }
         // An office that comes back on a new address registers all its (often consecutive) extensions
         // at once: registered users are not what a scan looks for.
@@ -253,11 +247,12 @@ public struct Engine {
         let methodClass = RuleSet.MethodClass(message)
         let sourceRefill = state.good ? refills.goodSource[methodClass] : refills.source[methodClass]
         var conforms = state.buckets[methodClass].take(refill: sourceRefill, at: now)
-        // A source with good history is held by its own limits only: its prefix's buckets are for the
-        // unproven addresses around it (an IPv6 neighbour rotating privacy addresses in its /64).
+        // A source that authenticated is held by its own limits only: its prefix's buckets are for the
+        // unproven addresses around it (an IPv6 neighbour rotating privacy addresses in its /64). Good
+        // history is not enough: an IVR answers anyone's call, from every address of a /64.
         let prefixRefill = refills.prefix[methodClass]
         var known = narrowPrefix
-        for key in PrefixKey.aggregates(of: source) where !state.good {
+        for key in PrefixKey.aggregates(of: source) where !state.authenticated {
             defer { known = nil }
             guard
                 let slot = known
@@ -269,6 +264,16 @@ public struct Engine {
         // The global budget protects the server from the unknown; proven sources have their own limits.
         return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
             && conforms
+    }
+
+    /// What a packet over the limits scores: `rate_limit`, or, from an address that authenticated, that
+    /// divided by its burst for the message's class (times `good_source_factor`). A NAT office whose
+    /// phones all boot at once runs a few bursts over and stays far below the drop threshold; a flood
+    /// from it runs hundreds over and is banned.
+    func excessPoints(_ message: SIPMessage, _ state: SourceState) -> Double {
+        guard state.authenticated else { return rules.score[.rateLimit] }
+        let burst = Double(refills.goodSource[RuleSet.MethodClass(message)].capacity) / Double(TokenBucket.scale)
+        return rules.score[.rateLimit] / max(burst, 1)
     }
 
     /// Without a table slot: only what one message shows.

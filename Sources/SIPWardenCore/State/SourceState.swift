@@ -135,16 +135,6 @@ struct RequestMemo {
     }
 }
 
-/// How a request relates to the ones its source sent lately.
-enum Admission: Equatable {
-    /// Not one of them.
-    case new
-    /// A resend of one (a client's timers: the same Call-ID, CSeq, method and target), judged again.
-    case resend
-    /// A resend of one a detector refused: refused again for that reason, without points again.
-    case refused(Decision.Reason)
-}
-
 /// The last four requests of a source, oldest overwritten first.
 struct RecentRequests {
     var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
@@ -160,25 +150,21 @@ struct RecentRequests {
         slot { $0.callID == callID && $0.cseq == cseq }.map { self[$0] }
     }
 
-    /// Takes in a request and remembers it, unless it is a resend of one a detector refused within
-    /// `RequestMemo.freeResends` (counting this one): that is refused again for the same reason. Past
-    /// the free resends it is remembered with their count spent, so that every later resend is judged
-    /// and scored afresh.
-    mutating func admit(_ memo: RequestMemo) -> Admission {
-        guard let index = slot(where: { $0.isSameRequest(as: memo) }) else {
-            remember(memo)
-            return .new
-        }
+    /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
+    /// (counting this one), returns the refusal's reason; anything else is remembered (past the free
+    /// resends with their count spent, so that every later resend is judged and scored afresh) and
+    /// returns nil.
+    mutating func admit(_ memo: RequestMemo) -> Decision.Reason? {
         var memo = memo
-        if let refused = self[index].refused {
+        if let index = slot(where: { $0.isSameRequest(as: memo) && $0.refused != nil }) {
             guard self[index].resends >= RequestMemo.freeResends else {
                 self[index].resends += 1
-                return .refused(refused)
+                return self[index].refused
             }
             memo.resends = self[index].resends
         }
         remember(memo)
-        return .resend
+        return nil
     }
 
     /// Records that a detector refused the request remembered last.
