@@ -4,12 +4,16 @@ import Testing
 
 /// The User-Agent signature search: any case, any position, and only whole signatures.
 @Suite struct ScannerDetectorTests {
-    static func detects(_ userAgent: String, signatures: [String]? = nil) -> Bool {
+    static func signature(_ userAgent: String, signatures: [String]? = nil) -> RuleSet.Detector? {
         var rules = RuleSet.Signatures()
         if let signatures { rules.userAgents = signatures }
         let detector = ScannerDetector(rules)
         let bytes = Array(userAgent.utf8)
-        return bytes.withUnsafeBytes { detector.containsSignature(ByteRange(0, bytes.count), $0) }
+        return bytes.withUnsafeBytes { detector.signature(in: ByteRange(0, bytes.count), $0) }
+    }
+
+    static func detects(_ userAgent: String, signatures: [String]? = nil) -> Bool {
+        signature(userAgent, signatures: signatures) != nil
     }
 
     @Test(arguments: [
@@ -29,6 +33,19 @@ import Testing
     ])
     func defaultSignatures(userAgent: String, expected: Bool) {
         #expect(Self.detects(userAgent) == expected)
+    }
+
+    /// Names real products share with scanners are told apart from the tools', and a tool's name wins
+    /// wherever a value holds both.
+    @Test(arguments: [
+        ("PortSIP VoIP SDK 11.2.5", RuleSet.Detector?.some(.sharedUserAgent)),
+        ("sipsak 0.9.8", .sharedUserAgent),
+        ("PortSIP friendly-scanner", .scannerUserAgent),
+        ("friendly-scanner PortSIP", .scannerUserAgent),
+        ("Zoiper rv2.10", nil),
+    ])
+    func sharedSignatures(userAgent: String, expected: RuleSet.Detector?) {
+        #expect(Self.signature(userAgent) == expected)
     }
 
     @Test func aSignatureEndingTheValueOrOverlappingAFalseStartIsFound() {
@@ -53,15 +70,15 @@ import Testing
         text.withUnsafeBytes { bytes in
             let phoneHash = ByteHash.hash(bytes, phone)
             let scannerHash = ByteHash.hash(bytes, scanner)
-            let first = detector.hasSignature(phone, phoneHash, bytes)
+            let first = detector.signature(phone, phoneHash, bytes) != nil
             #expect(!first && detector.cleanUserAgents.contains(phoneHash))
-            let again = detector.hasSignature(phone, phoneHash, bytes)
+            let again = detector.signature(phone, phoneHash, bytes) != nil
             #expect(!again)
-            let scannerFound = (0..<2).map { _ in detector.hasSignature(scanner, scannerHash, bytes) }
+            let scannerFound = (0..<2).map { _ in detector.signature(scanner, scannerHash, bytes) != nil }
             #expect(scannerFound == [true, true] && !detector.cleanUserAgents.contains(scannerHash))
             // The phone's hash in the scanner's slot does not let the scanner pass.
             let sharedSlot = scannerHash & ~0xFF | phoneHash & 0xFF
-            let stillFound = detector.hasSignature(scanner, sharedSlot, bytes)
+            let stillFound = detector.signature(scanner, sharedSlot, bytes) != nil
             #expect(stillFound)
         }
     }

@@ -52,7 +52,7 @@ public struct Decision: Equatable, Sendable {
 
         public init(_ detector: RuleSet.Detector) {
             switch detector {
-            case .scannerUserAgent, .scannerMarks: self = .scanner
+            case .scannerUserAgent, .scannerMarks, .sharedUserAgent: self = .scanner
             case .malformed: self = .malformed
             case .notSIP: self = .notSIP
             case .rateLimit: self = .rateLimit

@@ -44,10 +44,7 @@ extension Engine {
             if checksClaim, let slot = tables.users.find(UserKey(hash: claimed)),
                 let bound = tables.users.values[slot].boundSource, bound != source
             {
-                let points = rules.score[.hijack]
-                if state.score(at: now, halfLife: rules.score.halfLife) + parts.total + points < rules.score.dropAt {
-                    parts[.hijack] += points
-                }
+                parts[.hijack] += pointsShortOfDropping(rules.score[.hijack], state, parts, now: now)
                 count(.hijack)
                 check.claimsRegisteredUser = message.method == .register
             }

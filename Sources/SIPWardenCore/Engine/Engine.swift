@@ -202,8 +202,16 @@ public struct Engine {
             let agent = ByteHash.hash(bytes, message.userAgent)
             let newAgent = agent != state.checkedUserAgent || agent == 0
             if let found = scanner.inspect(message, bytes, userAgentHash: agent, newUserAgent: newAgent) {
-                parts[found] += rules.score[found]
                 count(found)
+                if found == .sharedUserAgent {
+                    // A product's name scanners use too: the request is dropped, and its points never by
+                    // themselves take the source to the drop threshold (an office on a new address whose
+                    // softphone happens to register first).
+                    parts[found] += pointsShortOfDropping(rules.score[found], state, parts, now: now)
+                    packetDrop = packetDrop ?? .scanner
+                } else {
+                    parts[found] += rules.score[found]
+                }
             } else if newAgent {
                 state.checkedUserAgent = agent
             }
@@ -264,6 +272,12 @@ public struct Engine {
         // The global budget protects the server from the unknown; proven sources have their own limits.
         return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
             && conforms
+    }
+
+    /// `points`, or none where they would take the source to the drop threshold: for evidence that must
+    /// never by itself cost a source its service.
+    func pointsShortOfDropping(_ points: Double, _ state: SourceState, _ parts: ScoreParts, now: Timestamp) -> Double {
+        state.score(at: now, halfLife: rules.score.halfLife) + parts.total + points < rules.score.dropAt ? points : 0
     }
 
     /// What a packet over the limits scores: `rate_limit`, or, from an address that authenticated, that

@@ -32,6 +32,7 @@ extension RuleSet.Detector {
         case .hijack: return 9
         case .digestReplay: return 10
         case .cleartextKeys: return 11
+        case .sharedUserAgent: return 12
         }
     }
 }

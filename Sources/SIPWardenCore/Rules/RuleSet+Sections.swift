@@ -80,7 +80,7 @@ extension RuleSet {
         public var points: DetectorPoints = [
             .scannerUserAgent: 100, .scannerMarks: 100, .malformed: 10, .notSIP: 20, .rateLimit: 2,
             .enumeration: 50, .passwordGuessing: 8, .distributedGuessing: 20, .tollFraud: 30, .hijack: 15,
-            .digestReplay: 40, .cleartextKeys: 0,
+            .digestReplay: 40, .cleartextKeys: 0, .sharedUserAgent: 20,
         ]
         public subscript(_ detector: Detector) -> Double { points[detector] }
     }
@@ -143,8 +143,11 @@ extension RuleSet {
         /// Lower-case substrings of User-Agent (or Server) values that only scanning tools send.
         public var userAgents: [String] = [
             "friendly-scanner", "sipvicious", "sipcli", "vaxsipuseragent", "pplsip", "sundayddr", "iwar",
-            "sip-scan", "sipsak", "smap", "portsip", "sipscan", "siparmyknife", "sipptk", "voipsniff",
+            "sip-scan", "smap", "sipscan", "siparmyknife", "sipptk", "voipsniff",
         ]
+        /// Lower-case substrings of User-Agent values that scanners send and so do real products (a
+        /// softphone SDK, an admin's test tool): their requests are dropped, the source not banned.
+        public var sharedUserAgents: [String] = ["portsip", "sipsak"]
         /// Structural marks of scanning tools that survive a changed User-Agent.
         public var structuralMarks = true
     }
@@ -219,6 +222,7 @@ extension RuleSet {
         case hijack
         case digestReplay = "digest-replay"
         case cleartextKeys = "cleartext-keys"
+        case sharedUserAgent = "shared-user-agent"
 
         /// Whether the detector refuses a request by its points alone, with no drop of the packet of its
         /// own: a scanning tool, an extension scan, a replayed nonce. From an address that authenticated,

@@ -177,9 +177,12 @@ extension RuleSet {
                 policy.cleartextKeys = value
             }
         case "signatures":
-            let k = keys(["user_agents", "structural_marks"])
+            let k = keys(["user_agents", "shared_user_agents", "structural_marks"])
             if let value = reader.strings(k["user_agents"], at: "signatures.user_agents") {
                 signatures.userAgents = value.map { $0.lowercased() }
+            }
+            if let value = reader.strings(k["shared_user_agents"], at: "signatures.shared_user_agents") {
+                signatures.sharedUserAgents = value.map { $0.lowercased() }
             }
             if let value = reader.bool(k["structural_marks"], at: "signatures.structural_marks") {
                 signatures.structuralMarks = value
