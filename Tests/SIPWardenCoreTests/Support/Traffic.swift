@@ -159,6 +159,14 @@ struct Harness {
         return results
     }
 
+    /// Whether `address` keeps its service: it was never banned, and a call from `user` there at `seconds`
+    /// goes through with none of its packets dropped.
+    mutating func keepsItsService(_ address: String, user: String, at seconds: Double) -> Bool {
+        let banned = bans.contains { $0.target.contains(IPAddress(address)!) }
+        let call = call(from: user, at: address, to: "399", at: seconds, id: "service-\(address)-\(seconds)")
+        return !banned && !call.contains { $0.decision.drops }
+    }
+
     func drops(from source: String) -> Int {
         outcomes.filter { $0.source == source && $0.outcome.decision.drops }.count
     }
