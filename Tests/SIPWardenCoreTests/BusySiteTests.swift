@@ -158,7 +158,7 @@ import Testing
     @Test func aCrackedAccountDiallingAbroadIsHeldWhateverItsFromUser() {
         var h = Harness()
         let attacker = "203.0.113.90"
-        let probe = Transaction.invite(from: "u", at: attacker, to: "100", callID: "tf-probe")
+        let probe = Transaction.invite(from: "u0", at: attacker, to: "100", callID: "tf-probe")
         h.send(probe.request, from: attacker, at: 0.5)
         h.answer(probe.response(407, "Proxy Authentication Required", nonce: "t-probe"), to: attacker, at: 0.51)
         var placed = 0

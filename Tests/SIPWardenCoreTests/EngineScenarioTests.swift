@@ -510,6 +510,26 @@ import Testing
         #expect(!h.send(stolen.request, from: phone, at: 3).decision.drops)
     }
 
+    /// A PBX that challenges its peers' calls but answers guests' unchecked: the attacker draws a
+    /// challenge as peer 105, then puts its nonce in a guest's call (another From user) that the IVR
+    /// answers. That answer checked nothing: the address has not authenticated, and its call abroad
+    /// without credentials is held.
+    @Test func aChallengedNonceInAGuestsCallProvesNothing() {
+        var h = Harness()
+        let attacker = "203.0.113.98"
+        let peer = Transaction.invite(from: "105", at: attacker, to: "300", callID: "borrow")
+        #expect(!h.send(peer.request, from: attacker, at: 1).decision.drops)
+        h.answer(peer.response(407, "Proxy Authentication Required", nonce: "n1"), to: attacker, at: 1.01)
+        var guest = Transaction.invite(from: "guest", at: attacker, to: "800", callID: "ivr")
+        guest.credentials = ("105", "n1", "made-up", "00000001", "c1")
+        #expect(!h.send(guest.request, from: attacker, at: 2).decision.drops)
+        h.answer(guest.response(200, "OK"), to: attacker, at: 2.1)
+        let state = h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0] }
+        #expect(state?.good == true && state?.authenticated == false)
+        let abroad = Transaction.invite(from: "guest", at: attacker, to: "+88216000111", callID: "out")
+        #expect(h.send(abroad.request, from: attacker, at: 3).decision.reason == .tollFraud)
+    }
+
     @Test func scannersAreBannedByUserAgentAndByFromTag() {
         var h = Harness()
         var svmap = Transaction(

@@ -30,12 +30,13 @@ extension Engine {
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
-        // A challenge to a call: the nonce the client's credentials must answer for them to count. Only a
-        // call's: a PBX may challenge REGISTERs and still answer guests' calls without checking theirs.
+        // A challenge to a call: the nonce the client's credentials must answer, from the same From user
+        // (the answer carries the request's From), for them to count. Only a call's: a PBX may challenge
+        // REGISTERs and still answer guests' calls without checking theirs.
         if message.status == 401 || message.status == 407, request.method == .invite,
             !message.challenge.nonce.isEmpty
         {
-            state.issuedNonce = ByteHash.hash(bytes, message.challenge.nonce)
+            state.issuedNonce = RequestMemo.challengeKey(message.challenge.nonce, message.from.uri.user, bytes)
         }
         switch message.status {
         case 200..<300 where request.method == .register || request.method == .invite:

@@ -30,9 +30,11 @@ struct SourceState {
     var enumeration = EnumerationWindow()
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
-    /// The nonce (its hash) of the latest 401/407 challenge to an INVITE the server sent this source, 0
-    /// before any: credentials count only when they answer it (an open PBX never challenges, so never
-    /// checks them). Last, since before `dialled` it would cost 8 more bytes of padding.
+    /// The latest 401/407 challenge to an INVITE the server sent this source, 0 before any: its nonce and
+    /// the From user it challenged (`RequestMemo.challengeKey`). Credentials count only when they answer
+    /// it: an open PBX never challenges, so never checks them, and a PBX that challenges its peers' calls
+    /// may answer a guest's (another From user) unchecked, whatever nonce it carries. Last, since before
+    /// `dialled` it would cost 8 more bytes of padding.
     var issuedNonce: UInt64 = 0
 
     init() {}
@@ -104,7 +106,8 @@ struct RequestMemo {
     /// The Authorization username, 0 when the request carried no credentials.
     var authUser: UInt64 = 0
     /// Its credentials answer the latest challenge to a call the server issued to its source: they carry
-    /// that nonce. A bare header, or a nonce made up, issued to another address or to a REGISTER, does not.
+    /// that nonce, from the From user challenged. A bare header, a nonce made up, issued to another
+    /// address or to a REGISTER, or sent by another From user (a guest's call), does not.
     var answersChallenge = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
@@ -131,7 +134,12 @@ struct RequestMemo {
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         answersChallenge =
             message.authorization.isPresent && issuedNonce != 0
-            && ByteHash.hash(bytes, message.authorization.nonce) == issuedNonce
+            && Self.challengeKey(message.authorization.nonce, message.from.uri.user, bytes) == issuedNonce
+    }
+
+    /// A challenge's nonce bound to the From user it challenged, as one hash.
+    static func challengeKey(_ nonce: ByteRange, _ fromUser: ByteRange, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        ByteHash.hash(bytes, nonce) ^ ByteHash.hash(bytes, fromUser, seed: 5)
     }
 }
 
