@@ -238,4 +238,37 @@ import Testing
         }
         #expect(placed <= 20, "placed \(placed) calls in a minute")
     }
+    /// An office's 40 phones authenticate with IDs that are not their extensions (extension 300 as
+    /// a300). The registrar restarts and answers their refreshes' old nonces with a plain 401, not a
+    /// stale one: 40 failures in a few seconds, each of them a phone's own account registered from
+    /// there, none a guess. The office loses nothing.
+    @Test func anOfficeWhoseRegistrarRestartedKeepsItsService() {
+        var h = Harness()
+        let office = "192.0.2.90"
+        var phones = (0..<40).map { n in
+            let user = "\(300 + n)"
+            var t = Transaction(user: user, target: user, fromUser: user, callID: "r-\(n)", contactHost: office)
+            t.credentials = ("a\(user)", "first-\(n)", "resp-\(n)", "00000001", "c\(n)")
+            return t
+        }
+        for n in phones.indices {
+            h.send(phones[n].request, from: office, at: Double(n) * 0.1)
+            h.answer(phones[n].response(200, "OK"), to: office, at: Double(n) * 0.1 + 0.01)
+        }
+        var outcomes: [PacketFilter.Outcome] = []
+        for n in phones.indices {
+            let at = 600 + Double(n) * 0.05
+            phones[n].cseq += 1
+            outcomes.append(h.send(phones[n].request, from: office, at: at))
+            h.answer(phones[n].response(401, "Unauthorized", nonce: "second-\(n)"), to: office, at: at + 0.01)
+            phones[n].cseq += 1
+            phones[n].credentials?.nonce = "second-\(n)"
+            phones[n].credentials?.response = "resp2-\(n)"
+            outcomes.append(h.send(phones[n].request, from: office, at: at + 0.02))
+            h.answer(phones[n].response(200, "OK"), to: office, at: at + 0.03)
+        }
+        #expect(!outcomes.contains { $0.decision.drops })
+        let keepsItsService = h.keepsItsService(office, user: "300", at: 610)
+        #expect(keepsItsService)
+    }
 }

@@ -46,7 +46,9 @@ extension Engine {
             if request.method == .register || request.answersChallenge { state.authenticated = true }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
-            if request.method == .register, request.target != 0 { bind(request.target, to: client, now: now) }
+            if request.method == .register, request.target != 0 {
+                bind(request.target, alsoAs: request.authUser, to: client, now: now)
+            }
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
             407 where request.authUser != 0 && !message.challenge.isStale:
@@ -90,14 +92,22 @@ extension Engine {
         }
     }
 
-    func bind(_ user: UInt64, to client: IPAddress, now: Timestamp) {
+    /// Binds the registered user, and the username its credentials gave when that is another (an
+    /// account whose authentication ID is not its extension), to `client`: failures of either from
+    /// there are its own phone's.
+    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) {
         shared.withLock { tables in
-            guard
-                let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            else { return }
-            tables.users.values[slot].boundSource = client
-            tables.users.values[slot].boundAt = now.nanoseconds
-            tables.users.values[slot].lastSeen = now.nanoseconds
+            func bind(_ name: UInt64) {
+                guard
+                    let slot = tables.users.findOrInsert(
+                        UserKey(hash: name), UserState(), retention: UserState.retention)
+                else { return }
+                tables.users.values[slot].boundSource = client
+                tables.users.values[slot].boundAt = now.nanoseconds
+                tables.users.values[slot].lastSeen = now.nanoseconds
+            }
+            bind(user)
+            if authUser != 0, authUser != user { bind(authUser) }
         }
     }
 
