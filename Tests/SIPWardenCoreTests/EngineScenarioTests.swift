@@ -776,6 +776,31 @@ import Testing
         for phone in 0..<20 { #expect(h.engine.sources.find(IPAddress("192.0.2.\(phone + 1)")!) != nil) }
     }
 
+    /// One account registered from more addresses than the source table holds fills it with
+    /// authenticated entries, which nothing pushes out: a new address is judged without memory, and
+    /// still a scanner's request is dropped and the global budget holds a flood.
+    @Test func aTableFullOfAuthenticatedSourcesStillStopsScannersAndFloods() {
+        var rules = RuleSet()
+        rules.tables.sources = 64
+        var h = Harness(rules: rules)
+        for n in 0..<100 { _ = h.register(user: "500", from: "10.9.\(n).1", at: Double(n) * 0.01) }
+        #expect(h.engine.sources.count == 64)
+        var scan = Transaction(
+            method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "scan", contactHost: "203.0.113.99")
+        scan.userAgent = "friendly-scanner"
+        #expect(h.send(scan.request, from: "203.0.113.99", at: 2).decision.reason == .scanner)
+        var rateLimited = 0
+        for n in 0..<5000 {
+            let address = "198.18.\(n / 250).\(n % 250 + 1)"
+            let options = Transaction(
+                method: "OPTIONS", user: "1", target: "1", fromUser: "1", callID: "f\(n)", contactHost: address)
+            if h.send(options.request, from: address, at: 3 + Double(n) / 5000).decision.reason == .rateLimit {
+                rateLimited += 1
+            }
+        }
+        #expect(rateLimited > 0)
+    }
+
     /// A replay fixes its tables' seeds: a capture whose sources overflow the tables, so that which
     /// entries are pushed out decides verdicts, gives the same verdicts on every run.
     @Test func replayIsRepeatableWhenTheTablesOverflow() {

@@ -109,7 +109,7 @@ public struct Engine {
                     source, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
         else {
             // Every slot this address could take holds a protected source: judge it without memory.
-            return stateless(message)
+            return stateless(message, bytes, now: now)
         }
         return inPlace(source: slot) {
             $0.judge(message, bytes, source: source, state: &$1, narrowPrefix: narrowPrefix, now: now)
@@ -290,10 +290,21 @@ public struct Engine {
         return rules.score[.rateLimit] / max(burst, 1)
     }
 
-    /// Without a table slot: only what one message shows.
-    func stateless(_ message: SIPMessage) -> Decision {
+    /// Without a table slot (every slot the address could take holds an authenticated source): what one
+    /// message shows, a scanning tool's name or mark, and the global budget of its class.
+    mutating func stateless(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, now: Timestamp) -> Decision {
         if message.anomalies.contains(.notSIP) { return Decision(.drop, .notSIP) }
         if message.isMalformed, rules.policy.malformed == .drop { return Decision(.drop, .malformed) }
+        if message.kind == .request,
+            scanner.inspect(
+                message, bytes, userAgentHash: ByteHash.hash(bytes, message.userAgent), newUserAgent: true) != nil
+        {
+            return Decision(.drop, .scanner)
+        }
+        let methodClass = RuleSet.MethodClass(message)
+        guard budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) else {
+            return Decision(.drop, .rateLimit)
+        }
         return Decision(.accept, .sip)
     }
 
