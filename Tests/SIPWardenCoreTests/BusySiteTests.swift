@@ -54,20 +54,32 @@ import Testing
         #expect(keepsItsService)
     }
 
-    /// An address that authenticated and then floods is banned all the same: its excess scores
-    /// rate_limit per burst of its own (20,000 OPTIONS in 2 s: 2 points per 120 over).
-    @Test func anAuthenticatedAddressThatFloodsIsBanned() {
+    /// An address that authenticated and then floods over TCP (no forged source there) is banned all
+    /// the same: its excess scores rate_limit per burst of its own (20,000 OPTIONS in 2 s: 2 points per
+    /// 120 over). The same flood over UDP, which anyone can send in its name, costs it its excess only:
+    /// the office is not banned and its calls go through.
+    @Test(arguments: [false, true])
+    func anAuthenticatedAddressThatFloods(overTCP: Bool) {
         var h = Harness()
         let flooder = "203.0.113.96"
         _ = h.register(user: "470", from: flooder, at: 0)
         for i in 0..<20_000 {
             let options = Transaction(
                 method: "OPTIONS", user: "470", target: "100", fromUser: "470", callID: "o-\(i)", contactHost: flooder)
-            if h.send(options.request, from: flooder, at: 1 + Double(i) / 10_000).decision.verdict == .ban { break }
+            let at = 1 + Double(i) / 10_000
+            let outcome =
+                overTCP
+                ? h.sendOverTCP(options.request, from: flooder, at: at) : h.send(options.request, from: flooder, at: at)
+            if outcome.decision.verdict == .ban { break }
         }
         let ban = h.bans.first { $0.target.address == IPAddress(flooder) }
-        #expect(ban?.reason == .rateLimit)
-        #expect(ban.map { $0.time.seconds < 2 } == true)
+        if overTCP {
+            #expect(ban?.reason == .rateLimit)
+            #expect(ban.map { $0.time.seconds < 2 } == true)
+        } else {
+            let keepsItsService = h.keepsItsService(flooder, user: "470", at: 10)
+            #expect(keepsItsService)
+        }
     }
 
     /// Addresses whose anonymous calls an IVR answered have good history, not authentication: 50 of

@@ -67,7 +67,7 @@ public struct Engine {
         var decision =
             direction == .outbound
             ? observeOutbound(message, bytes, client: packet.destination, now: now)
-            : judgeInbound(message, bytes, source: packet.source, now: now)
+            : judgeInbound(message, bytes, source: packet.source, overUDP: packet.transport == .udp, now: now)
         if rules.daemon.mode == .monitor, decision.verdict != .accept {
             decision.verdict = .accept
         }
@@ -84,8 +84,9 @@ public struct Engine {
 
     // MARK: - Inbound
 
+    /// `overUDP`: the message came in a UDP datagram, whose source address anyone can forge.
     mutating func judgeInbound(
-        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, now: Timestamp
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, overUDP: Bool, now: Timestamp
     ) -> Decision {
         if rules.trust.denies(source) { return Decision(.drop, .denied) }
         if serverList.contains(source) || rules.trust.allows(source) { return Decision(.accept, .trusted) }
@@ -112,7 +113,8 @@ public struct Engine {
             return stateless(message, bytes, now: now)
         }
         return inPlace(source: slot) {
-            $0.judge(message, bytes, source: source, state: &$1, narrowPrefix: narrowPrefix, now: now)
+            $0.judge(
+                message, bytes, source: source, overUDP: overUDP, state: &$1, narrowPrefix: narrowPrefix, now: now)
         }
     }
 
@@ -130,8 +132,8 @@ public struct Engine {
     /// Runs the detectors and the rate limits on a message from a source with a table entry, and turns
     /// the points into a verdict. `narrowPrefix` is the slot of the source's /24 or /64 when it has one.
     mutating func judge(
-        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, state: inout SourceState,
-        narrowPrefix: Int?, now: Timestamp
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, source: IPAddress, overUDP: Bool,
+        state: inout SourceState, narrowPrefix: Int?, now: Timestamp
     ) -> Decision {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
@@ -159,7 +161,7 @@ public struct Engine {
         if packetDrop == nil,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
-            parts[.rateLimit] += excessPoints(message, state)
+            parts[.rateLimit] += excessPoints(message, state, parts, overUDP: overUDP, now: now)
             packetDrop = .rateLimit
         }
         let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
@@ -283,11 +285,15 @@ public struct Engine {
     /// What a packet over the limits scores: `rate_limit`, or, from an address that authenticated, that
     /// divided by its burst for the message's class (times `good_source_factor`). A NAT office whose
     /// phones all boot at once runs a few bursts over and stays far below the drop threshold; a flood
-    /// from it runs hundreds over and is banned.
-    func excessPoints(_ message: SIPMessage, _ state: SourceState) -> Double {
+    /// from it over TCP runs hundreds over and is banned. Over UDP anyone can send in the office's name:
+    /// there its excess never by itself takes it to the drop threshold.
+    func excessPoints(
+        _ message: SIPMessage, _ state: SourceState, _ parts: ScoreParts, overUDP: Bool, now: Timestamp
+    ) -> Double {
         guard state.authenticated else { return rules.score[.rateLimit] }
         let burst = Double(refills.goodSource[RuleSet.MethodClass(message)].capacity) / Double(TokenBucket.scale)
-        return rules.score[.rateLimit] / max(burst, 1)
+        let points = rules.score[.rateLimit] / max(burst, 1)
+        return overUDP ? pointsShortOfDropping(points, state, parts, now: now) : points
     }
 
     /// Without a table slot (every slot the address could take holds an authenticated source): what one

@@ -87,6 +87,8 @@ struct Harness {
     static let serverV6 = "2001:db8:ffff::1"
     var replayer: Replayer
     var outcomes: [(source: String, outcome: PacketFilter.Outcome)] = []
+    /// The next sequence number of each client's TCP connection to the server.
+    var tcpSequences: [String: UInt32] = [:]
 
     init(rules: RuleSet = RuleSet()) {
         replayer = Replayer(rules: rules, servers: [IPAddress(Self.server)!, IPAddress(Self.serverV6)!])
@@ -106,6 +108,21 @@ struct Harness {
     mutating func send(_ text: String, from source: String, at seconds: Double) -> PacketFilter.Outcome {
         let server = source.contains(":") ? Self.serverV6 : Self.server
         let frame = Self.packet(text, from: source, to: server, sourcePort: 5060, destinationPort: 5060)
+        return replay(frame, from: source, at: seconds)
+    }
+
+    /// A client's message to the server over its TCP connection, one segment after the other (IPv4).
+    @discardableResult
+    mutating func sendOverTCP(_ text: String, from source: String, at seconds: Double) -> PacketFilter.Outcome {
+        let sequence = tcpSequences[source, default: 1000]
+        tcpSequences[source] = sequence &+ UInt32(text.utf8.count)
+        let segment = PacketBuilder.tcp(sequence: sequence, payload: [UInt8](text.utf8))
+        return replay(
+            PacketBuilder.ipv4(source: source, destination: Self.server, protocol: 6, payload: segment), from: source,
+            at: seconds)
+    }
+
+    mutating func replay(_ frame: [UInt8], from source: String, at seconds: Double) -> PacketFilter.Outcome {
         let outcome = frame.withUnsafeBytes {
             replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds))
         }
