@@ -283,4 +283,21 @@ import Testing
         let keepsItsService = h.keepsItsService(office, user: "300", at: 610)
         #expect(keepsItsService)
     }
+    /// Four SBCs of a carrier that is not in trust.allow deliver calls to the site's own numbers in
+    /// E.164, one every 3 s. Listed in toll_fraud.own_numbers, they are not high risk and none is
+    /// dropped; without the list every call is held as toll fraud (and the SBCs are banned).
+    @Test(arguments: [true, false])
+    func carrierCallsToTheSitesOwnNumbers(listed: Bool) {
+        var rules = RuleSet()
+        if listed { rules.tollFraud.ownNumbers = ["+4420794600"] }
+        var h = Harness(rules: rules)
+        for call in 0..<24 {
+            let sbc = "198.18.7.\(1 + call % 4)"
+            let invite = Transaction.invite(
+                from: "caller", at: sbc, to: "+44207946000\(call % 10)", callID: "in-\(call)")
+            h.send(invite.request, from: sbc, at: Double(call) * 3)
+        }
+        let dropped = h.outcomes.filter { $0.outcome.decision.drops }.count
+        #expect(dropped == (listed ? 0 : 24))
+    }
 }

@@ -1,21 +1,28 @@
 /// Spots calls to expensive destinations and one number tried behind many dial prefixes.
 struct TollFraudDetector {
     let highRisk: [[UInt8]]
+    let ownNumbers: [[UInt8]]
     let numberDigits: Int
     let prefixVariants: Int
 
     init(_ rules: RuleSet.TollFraud) {
         highRisk = rules.highRiskPrefixes.map { Array($0.utf8) }
+        ownNumbers = rules.ownNumbers.map { Array($0.utf8) }
         numberDigits = rules.numberDigits
         prefixVariants = rules.prefixVariants
     }
 
-    /// Whether the dialled user part starts with a high-risk prefix (and is a number, not a name).
+    /// Whether the dialled user part starts with a high-risk prefix and not with one of the site's own
+    /// numbers (and is a number, not a name).
     func isHighRisk(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        let start = Int(user.lowerBound)
-        let end = Int(user.upperBound)
-        guard end - start >= 4, isNumber(user, bytes) else { return false }
-        for prefix in highRisk where prefix.count < end - start {
+        guard user.count >= 4, isNumber(user, bytes) else { return false }
+        return Self.starts(user, bytes, withOneOf: highRisk) && !Self.starts(user, bytes, withOneOf: ownNumbers)
+    }
+
+    /// Whether the value in `range` starts with one of `prefixes` and goes on after it.
+    static func starts(_ range: ByteRange, _ bytes: UnsafeRawBufferPointer, withOneOf prefixes: [[UInt8]]) -> Bool {
+        let start = Int(range.lowerBound)
+        for prefix in prefixes where prefix.count < range.count {
             var k = 0
             while k < prefix.count, bytes[start + k] == prefix[k] { k += 1 }
             if k == prefix.count { return true }

@@ -121,7 +121,11 @@ extension RuleSet {
         public var highRiskPrefixes: [String] = [
             "+", "00", "011", "900", "1900", "0900", "+881", "+882", "+883", "+870", "+979",
         ]
-        /// Calls (INVITEs with credentials) per minute one From user may start (trusted sources aside).
+        /// Prefixes of the site's own numbers (DIDs) as callers dial them ("+4420794600"): calls to them
+        /// come in from carriers and are never high risk, whatever `highRiskPrefixes` says.
+        public var ownNumbers: [String] = []
+        /// Calls to high-risk numbers (INVITEs with credentials) one account may start (trusted sources
+        /// aside).
         public var callsPerUser = Rate(perSecond: 10.0 / 60, burst: 10)
         /// The same number (its last digits) dialled behind this many different prefixes from one source.
         public var prefixVariants = 3
