@@ -155,9 +155,22 @@ struct FirewallBuilder {
                             family,
                             [
                                 .ports(.tcp, .destination, connectionPorts), .state([.new]),
-                                .perSourceOver(rate, family: family),
+                                .perSourceOver(rate, family: family, .connections),
                             ],
                             .drop)
+                    }))
+        }
+        // The gateway's SIP peers are its proxies: busy, and the only ones.
+        if role != .gateway, !udpPorts.isEmpty || !tcpPorts.isEmpty {
+            let rate = firewall.sipPackets
+            sections.append(
+                Section(
+                    title: "SIP packets over \(rate) per source (firewall.sip_packets): dropped before the filter, "
+                        + "so that a flood from one address, or forged in its name, costs the daemon nothing more.",
+                    rules: [IPAddress.Family.v4, .v6].flatMap { family in
+                        Self.portMatches(udpPorts, tcpPorts, .destination).map {
+                            FirewallRule(family, [$0, .perSourceOver(rate, family: family, .packets)], .drop)
+                        }
                     }))
         }
         let bypass =
