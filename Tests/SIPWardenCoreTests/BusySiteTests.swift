@@ -300,4 +300,46 @@ import Testing
         let dropped = h.outcomes.filter { $0.outcome.decision.drops }.count
         #expect(dropped == (listed ? 0 : 24))
     }
+    /// An office fails over to a new address. Its 12 phones' first REGISTERs claim users registered from
+    /// the old one (points capped at half the drop threshold), and 4 phones' passwords changed: their
+    /// failures come before any 200 OK (47 points). The first 200 proves the address and forgives what it
+    /// was suspected of, so the 4 phones retrying at once and every 30 s cost the office nothing.
+    @Test func anOfficeOnANewAddressWithWrongPasswordsKeepsItsService() {
+        var h = Harness()
+        let users = (0..<12).map { "desk\($0)" }
+        for (n, user) in users.enumerated() { _ = h.register(user: user, from: "192.0.2.62", at: Double(n) * 0.1) }
+        let moved = "192.0.2.63"
+        var phones = users.map {
+            Transaction(user: $0, target: $0, fromUser: $0, callID: "f-\($0)", contactHost: moved)
+        }
+        for n in phones.indices {
+            h.send(phones[n].request, from: moved, at: 100 + Double(n) * 0.008)
+            h.answer(phones[n].response(401, "Unauthorized", nonce: "m\(n)"), to: moved, at: 100.1 + Double(n) * 0.001)
+            phones[n].cseq += 1
+            phones[n].credentials = (users[n], "m\(n)", "r\(n)", "00000001", "c\(n)")
+        }
+        let wrong = 0..<4
+        for n in wrong where !h.send(phones[n].request, from: moved, at: 100.2 + Double(n) * 0.001).decision.drops {
+            h.answer(phones[n].response(401, "Unauthorized", nonce: "w\(n)"), to: moved, at: 100.21 + Double(n) * 0.001)
+        }
+        for n in phones.indices where !wrong.contains(n) {
+            if !h.send(phones[n].request, from: moved, at: 100.22 + Double(n) * 0.008).decision.drops {
+                h.answer(phones[n].response(200, "OK"), to: moved, at: 100.23 + Double(n) * 0.008)
+            }
+        }
+        for retry in 0..<10 {
+            for n in wrong {
+                let at = 100.4 + Double(retry) * 30 + Double(n) * 0.01
+                phones[n].cseq += 1
+                phones[n].credentials = (users[n], "w\(n)-\(retry)", "bad-\(retry)", "00000001", "c\(n)")
+                if !h.send(phones[n].request, from: moved, at: at).decision.drops {
+                    h.answer(
+                        phones[n].response(401, "Unauthorized", nonce: "w\(n)-\(retry + 1)"), to: moved, at: at + 0.01)
+                }
+            }
+        }
+        #expect(h.drops(from: moved) == 0)
+        let keepsItsService = h.keepsItsService(moved, user: "desk5", at: 500)
+        #expect(keepsItsService)
+    }
 }

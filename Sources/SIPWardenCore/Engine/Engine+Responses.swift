@@ -43,7 +43,7 @@ extension Engine {
             becomeGood(&state, client, now: now)
             // Credentials authenticate only when they answered the server's challenge: an open PBX
             // answers a call with made-up ones as it answers anyone's.
-            if request.method == .register || request.answersChallenge { state.authenticated = true }
+            if request.method == .register || request.answersChallenge { authenticate(&state, now: now) }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
             if request.method == .register, request.target != 0 {
@@ -78,6 +78,18 @@ extension Engine {
         decision.parts = parts
         decision.score = state.score(at: now, halfLife: rules.score.halfLife)
         return decision
+    }
+
+    /// The address proved who it is. What it was suspected of before is forgiven: an office that failed
+    /// over to a new address claims its users, registered from the old one, and one of its phones may
+    /// fail its password before the first 200 OK. (A guesser at the drop threshold gets no answers, so
+    /// proves nothing: only suspicion short of it is forgiven.)
+    func authenticate(_ state: inout SourceState, now: Timestamp) {
+        guard !state.authenticated else { return }
+        state.authenticated = true
+        state.score = 0
+        state.scoredAt = now.nanoseconds
+        state.lastReason = nil
     }
 
     mutating func becomeGood(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {

@@ -38,13 +38,13 @@ extension Engine {
             }
             // Hijack (REGISTER) or caller-ID spoofing (INVITE): claiming a user bound to another source,
             // without credentials that answer the server's challenge (a made-up header counts for
-            // nothing), from a source that never authenticated. Claims alone never take a source to the
-            // drop threshold: a NAT office whose public address changed claims every phone's user at once,
-            // before the first 200 OK proves its new address.
+            // nothing), from a source that never authenticated. Claims alone never take a source past
+            // half the drop threshold: a NAT office whose public address changed claims every phone's
+            // user at once, before the first 200 OK proves its new address.
             if checksClaim, let slot = tables.users.find(UserKey(hash: claimed)),
                 let bound = tables.users.values[slot].boundSource, bound != source
             {
-                parts[.hijack] += pointsShortOfDropping(rules.score[.hijack], state, parts, now: now)
+                parts[.hijack] += suspicionPoints(rules.score[.hijack], state, parts, now: now)
                 count(.hijack)
                 check.claimsRegisteredUser = message.method == .register
             }

@@ -207,9 +207,9 @@ public struct Engine {
                 count(found)
                 if found == .sharedUserAgent {
                     // A product's name scanners use too: the request is dropped, and its points never by
-                    // themselves take the source to the drop threshold (an office on a new address whose
-                    // softphone happens to register first).
-                    parts[found] += pointsShortOfDropping(rules.score[found], state, parts, now: now)
+                    // themselves take the source past half the drop threshold (an office on a new address
+                    // whose softphone happens to register first).
+                    parts[found] += suspicionPoints(rules.score[found], state, parts, now: now)
                     packetDrop = packetDrop ?? .scanner
                 } else {
                     parts[found] += rules.score[found]
@@ -276,24 +276,28 @@ public struct Engine {
             && conforms
     }
 
-    /// `points`, or none where they would take the source to the drop threshold: for evidence that must
-    /// never by itself cost a source its service.
-    func pointsShortOfDropping(_ points: Double, _ state: SourceState, _ parts: ScoreParts, now: Timestamp) -> Double {
-        state.score(at: now, halfLife: rules.score.halfLife) + parts.total + points < rules.score.dropAt ? points : 0
+    /// `points` for evidence that alone must never cost a source its service (a claim of a user
+    /// registered elsewhere, a name scanners share with real products, a UDP flood in an authenticated
+    /// address's name), or none where they would take its score past half the drop threshold: that leaves
+    /// room for a few failures of its own (an office failed over to a new address, one of whose phones
+    /// has a wrong password, before the first 200 OK proves the address and forgives them all).
+    func suspicionPoints(_ points: Double, _ state: SourceState, _ parts: ScoreParts, now: Timestamp) -> Double {
+        let score = state.score(at: now, halfLife: rules.score.halfLife) + parts.total + points
+        return score <= rules.score.dropAt / 2 ? points : 0
     }
 
     /// What a packet over the limits scores: `rate_limit`, or, from an address that authenticated, that
     /// divided by its burst for the message's class (times `good_source_factor`). A NAT office whose
     /// phones all boot at once runs a few bursts over and stays far below the drop threshold; a flood
     /// from it over TCP runs hundreds over and is banned. Over UDP anyone can send in the office's name:
-    /// there its excess never by itself takes it to the drop threshold.
+    /// there its excess scores as suspicion only.
     func excessPoints(
         _ message: SIPMessage, _ state: SourceState, _ parts: ScoreParts, overUDP: Bool, now: Timestamp
     ) -> Double {
         guard state.authenticated else { return rules.score[.rateLimit] }
         let burst = Double(refills.goodSource[RuleSet.MethodClass(message)].capacity) / Double(TokenBucket.scale)
         let points = rules.score[.rateLimit] / max(burst, 1)
-        return overUDP ? pointsShortOfDropping(points, state, parts, now: now) : points
+        return overUDP ? suspicionPoints(points, state, parts, now: now) : points
     }
 
     /// Without a table slot (every slot the address could take holds an authenticated source): what one
