@@ -342,4 +342,35 @@ import Testing
         let keepsItsService = h.keepsItsService(moved, user: "desk5", at: 500)
         #expect(keepsItsService)
     }
+    /// The host rebooted: the office comes back from the state file as authenticated, but which user is
+    /// registered from where is not kept, and the registrar, restarted too, answers the 60 phones'
+    /// refreshes (their nonces from before) with a plain 401, then registers them with fresh ones, all
+    /// within 3 s. Each failure followed by its account's 200 OK from the same address is taken back: the
+    /// office loses nothing, where 60 failures of 2 points banned it.
+    @Test func aRestoredOfficeWhoseRegistrarForgotItsNoncesKeepsItsService() {
+        var h = Harness()
+        let office = "192.0.2.95"
+        _ = h.replayer.filter.engine.restore(
+            [
+                ProvenSource(
+                    address: IPAddress(office)!, good: true, authenticated: true, lastSeen: Timestamp(seconds: 0))
+            ],
+            now: Timestamp(seconds: 1))
+        var outcomes: [PacketFilter.Outcome] = []
+        for n in 0..<60 {
+            let user = "\(700 + n)"
+            let at = 2 + Double(n) * 0.05
+            var t = Transaction(user: user, target: user, fromUser: user, callID: "boot-\(n)", contactHost: office)
+            t.credentials = (user, "before-\(n)", "r-\(n)", "00000002", "c\(n)")
+            outcomes.append(h.send(t.request, from: office, at: at))
+            h.answer(t.response(401, "Unauthorized", nonce: "after-\(n)"), to: office, at: at + 0.01)
+            t.cseq += 1
+            t.credentials = (user, "after-\(n)", "r2-\(n)", "00000001", "c\(n)")
+            outcomes.append(h.send(t.request, from: office, at: at + 0.02))
+            h.answer(t.response(200, "OK"), to: office, at: at + 0.03)
+        }
+        #expect(!outcomes.contains { $0.decision.drops })
+        let keepsItsService = h.keepsItsService(office, user: "700", at: 10)
+        #expect(keepsItsService)
+    }
 }

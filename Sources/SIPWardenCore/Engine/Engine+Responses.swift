@@ -46,8 +46,13 @@ extension Engine {
             if request.method == .register || request.answersChallenge { authenticate(&state, now: now) }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
-            if request.method == .register, request.target != 0 {
+            // A failure of this account from here just before was its phone's: a nonce the server no
+            // longer knew (a restarted registrar answers it with a plain 401, not a stale one).
+            if request.method == .register, request.target != 0,
                 bind(request.target, alsoAs: request.authUser, to: client, now: now)
+            {
+                let score = state.score(at: now, halfLife: rules.score.halfLife)
+                state.add(-min(failurePoints(state), score), at: now, halfLife: rules.score.halfLife)
             }
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
@@ -106,9 +111,12 @@ extension Engine {
 
     /// Binds the registered user, and the username its credentials gave when that is another (an
     /// account whose authentication ID is not its extension), to `client`: failures of either from
-    /// there are its own phone's.
-    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) {
-        shared.withLock { tables in
+    /// there are its own phone's. Returns whether the account (its credentials' username) had a failure
+    /// from `client` in its window, now taken back.
+    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> Bool {
+        let account = authUser != 0 ? authUser : user
+        let window = rules.guessing.window
+        return shared.withLock { tables in
             func bind(_ name: UInt64) {
                 guard
                     let slot = tables.users.findOrInsert(
@@ -120,6 +128,8 @@ extension Engine {
             }
             bind(user)
             if authUser != 0, authUser != user { bind(authUser) }
+            guard let slot = tables.users.find(UserKey(hash: account)) else { return false }
+            return tables.users.values[slot].forgiveFailure(of: client, now: now, window: window)
         }
     }
 
@@ -150,7 +160,7 @@ extension Engine {
                 record.failureSources = SIMD8()
             }
             record.lastSeen = now.nanoseconds
-            let sources = record.addFailure(from: UInt32(truncatingIfNeeded: client.tableHash) | 1)
+            let sources = record.addFailure(from: client)
             if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
                 record.underAttackUntil = now.nanoseconds + guessing.window
             }

@@ -39,8 +39,12 @@ struct UserState {
     var calls = TokenBucket.empty
     var lastSeen: Int64 = 0
 
+    /// How `failureSources` holds an address: the low 32 bits of its hash, never 0 (an empty slot).
+    static func failureKey(_ address: IPAddress) -> UInt32 { UInt32(truncatingIfNeeded: address.tableHash) | 1 }
+
     /// Adds a failing source; returns the distinct failing sources remembered (up to 8).
-    mutating func addFailure(from source: UInt32) -> Int {
+    mutating func addFailure(from address: IPAddress) -> Int {
+        let source = Self.failureKey(address)
         failures &+= 1
         var empty = -1
         for i in 0..<8 {
@@ -49,6 +53,19 @@ struct UserState {
         }
         failureSources[empty >= 0 ? empty : Int(failures) & 7] = source
         return distinctSources
+    }
+
+    /// Takes back the failure `source` had in the window at `now` (`window` long), if it had one: its
+    /// phone then registered, so that failure was a nonce the server no longer knew, not a guess.
+    mutating func forgiveFailure(of address: IPAddress, now: Timestamp, window: Int64) -> Bool {
+        guard now.nanoseconds - windowStart <= window else { return false }
+        let source = Self.failureKey(address)
+        for i in 0..<8 where failureSources[i] == source {
+            failureSources[i] = 0
+            failures = failures > 0 ? failures - 1 : 0
+            return true
+        }
+        return false
     }
 
     var distinctSources: Int {
