@@ -60,7 +60,8 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "firewall",
             "\(wall.role.rawValue), \(wall.failOpen ? "fail-open" : "fail-closed"), default \(wall.defaultAction.rawValue), "
-                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin)",
+                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin), "
+                + "SIP at most \(wall.sipPackets) per source",
         ])
         rows.append([
             "tables",
