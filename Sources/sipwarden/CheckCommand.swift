@@ -60,8 +60,7 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "firewall",
             "\(wall.role.rawValue), \(wall.failOpen ? "fail-open" : "fail-closed"), default \(wall.defaultAction.rawValue), "
-                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin), "
-                + "SIP at most \(wall.sipPackets) per source",
+                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin)",
         ])
         rows.append([
             "tables",

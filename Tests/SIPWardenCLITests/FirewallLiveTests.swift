@@ -113,18 +113,6 @@ import Testing
         }
     }
 
-    /// firewall.sip_packets: past its burst, one source's SIP is dropped in the kernel, before the
-    /// queue; another source's still gets through.
-    @Test func aSourceOverItsPacketLimitIsDroppedInTheKernel() throws {
-        try withFirewall("sip_packets = \"1/min\"\nsip_packets_burst = 3\n") { host in
-            for v6 in [false, true] {
-                let answered = (0..<5).filter { _ in host.answers("udp", 5060, from: 1, v6: v6) }.count
-                #expect(answered == 3, "the burst of 3, then nothing (v6: \(v6))")
-                #expect(host.answers("udp", 5060, from: 2, v6: v6), "another source (v6: \(v6))")
-            }
-        }
-    }
-
     @Test func failClosedDropsSIPWhileNoDaemonListens() throws {
         try withFirewall("fail_open = false\n") { host in
             for v6 in [false, true] {

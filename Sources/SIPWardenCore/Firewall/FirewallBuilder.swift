@@ -147,21 +147,18 @@ struct FirewallBuilder {
         if !connectionPorts.isEmpty {
             let rate = firewall.tcpConnections
             sections.append(
-                Self.perSource(
-                    .connections, over: rate,
+                Section(
                     title: "New SIP connections over TCP, TLS and WebSocket: over \(rate) per source "
                         + "(firewall.tcp_connections), dropped.",
-                    [[.ports(.tcp, .destination, connectionPorts), .state([.new])]]))
-        }
-        // The gateway's SIP peers are its proxies: busy, and the only ones.
-        if role != .gateway, !udpPorts.isEmpty || !tcpPorts.isEmpty {
-            let rate = firewall.sipPackets
-            sections.append(
-                Self.perSource(
-                    .packets, over: rate,
-                    title: "SIP packets over \(rate) per source (firewall.sip_packets): dropped before the filter, "
-                        + "so that a flood from one address, or forged in its name, costs the daemon nothing more.",
-                    Self.portMatches(udpPorts, tcpPorts, .destination).map { [$0] }))
+                    rules: [IPAddress.Family.v4, .v6].map { family in
+                        FirewallRule(
+                            family,
+                            [
+                                .ports(.tcp, .destination, connectionPorts), .state([.new]),
+                                .perSourceOver(rate, family: family),
+                            ],
+                            .drop)
+                    }))
         }
         let bypass =
             firewall.failOpen
@@ -182,18 +179,6 @@ struct FirewallBuilder {
                     rules: Self.rules(for: sipPeers, [.ports(.tcp, .destination, opaquePorts)], .accept)))
         }
         return sections
-    }
-
-    /// Drops, for IPv4 and IPv6, what one source sends beyond `rate` among the packets that match one of
-    /// `matches`.
-    static func perSource(
-        _ limit: FirewallRule.SourceLimit, over rate: Rate, title: String, _ matches: [[FirewallRule.Match]]
-    ) -> Section {
-        Section(
-            title: title,
-            rules: [IPAddress.Family.v4, .v6].flatMap { family in
-                matches.map { FirewallRule(family, $0 + [.perSourceOver(rate, family: family, limit)], .drop) }
-            })
     }
 
     var established: Section {

@@ -41,20 +41,9 @@ public struct FirewallRule: Equatable, Sendable {
         case sourceInSet(BanSets.Set)
         /// Under this rate, for all packets together (a token bucket).
         case limit(Rate)
-        /// Over this rate from one source address of `family` (a token bucket per source, one table of
-        /// them per `SourceLimit`): iptables hashlimit, an nft dynamic set per family.
-        case perSourceOver(Rate, family: IPAddress.Family, SourceLimit)
-    }
-
-    /// What a per-source limit counts, each in buckets of its own.
-    public enum SourceLimit: String, Equatable, Sendable, CaseIterable {
-        /// New SIP connections over TCP, TLS and WebSocket (`firewall.tcp_connections`).
-        case connections = "tcp"
-        /// SIP packets to the filter (`firewall.sip_packets`).
-        case packets = "sip"
-
-        /// The rule-file key that sets it.
-        public var key: String { self == .connections ? "firewall.tcp_connections" : "firewall.sip_packets" }
+        /// Over this rate from one source address of `family` (a token bucket per source): iptables
+        /// hashlimit, an nft dynamic set per family.
+        case perSourceOver(Rate, family: IPAddress.Family)
     }
 
     /// What happens to a matching packet.

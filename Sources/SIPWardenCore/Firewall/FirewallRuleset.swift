@@ -44,14 +44,14 @@ public struct FirewallRuleset: Equatable, Sendable {
         return lines + [prefix + line]
     }
 
-    /// Whether a rule of some chain sets `limit` per source for `family` (nft then declares the dynamic
-    /// set it needs).
-    public func limits(_ limit: FirewallRule.SourceLimit, _ family: IPAddress.Family) -> Bool {
+    /// Whether a rule of some chain limits new connections per source for `family` (nft then declares
+    /// the dynamic set it needs).
+    public func limitsConnections(_ family: IPAddress.Family) -> Bool {
         chains.contains { chain in
             chain.sections.contains { section in
                 section.rules.contains { rule in
                     rule.matches.contains {
-                        if case .perSourceOver(_, family, limit) = $0 { true } else { false }
+                        if case .perSourceOver(_, family) = $0 { true } else { false }
                     }
                 }
             }

@@ -5,8 +5,8 @@ public struct IPTablesRenderer: Sendable {
 
     public init(family: IPAddress.Family) { self.family = family }
 
-    /// `--hashlimit-name` of a per-source limit (at most 15 characters).
-    static func limitName(_ limit: FirewallRule.SourceLimit) -> String { "sipwarden-\(limit.rawValue)" }
+    /// `--hashlimit-name` of the per-source connection limit (at most 15 characters).
+    static let connectionLimitName = "sipwarden-tcp"
     /// multiport takes at most 15 ports, a range counting two.
     static let multiportSlots = 15
 
@@ -67,10 +67,10 @@ public struct IPTablesRenderer: Sendable {
             return ["-m mark \(negated ? "! " : "")--mark \(Self.hex(value))/\(Self.hex(mask))"]
         case .sourceInSet(let set): return ["-m set --match-set \(set.name) src"]
         case .limit(let rate): return ["-m limit --limit \(Self.text(rate)) --limit-burst \(rate.firewallBurst)"]
-        case .perSourceOver(let rate, _, let limit):
+        case .perSourceOver(let rate, _):
             return [
                 "-m hashlimit --hashlimit-above \(Self.text(rate)) --hashlimit-burst \(rate.firewallBurst) "
-                    + "--hashlimit-mode srcip --hashlimit-name \(Self.limitName(limit))"
+                    + "--hashlimit-mode srcip --hashlimit-name \(Self.connectionLimitName)"
             ]
         }
     }

@@ -20,13 +20,12 @@ public struct NFTablesRenderer: Sendable {
             lines += declaration(
                 set.name, type: set.family, flags: "dynamic,timeout", timeout: "\(set.banClass.ttlSeconds)s")
         }
-        for limit in FirewallRule.SourceLimit.allCases {
-            let limited = [IPAddress.Family.v4, .v6].filter { ruleset.limits(limit, $0) }
-            if !limited.isEmpty { lines.append("\t# Buckets per source (\(limit.key)), forgotten when idle.") }
-            for family in limited {
-                lines += declaration(
-                    Self.limitSet(limit, family), type: family, flags: "dynamic,timeout", timeout: "1m")
-            }
+        let limited = [IPAddress.Family.v4, .v6].filter(ruleset.limitsConnections)
+        if !limited.isEmpty {
+            lines.append("\t# New-connection buckets per source (firewall.tcp_connections), forgotten when idle.")
+        }
+        for family in limited {
+            lines += declaration(Self.connectionSet(family), type: family, flags: "dynamic,timeout", timeout: "1m")
         }
         for chain in ruleset.chains {
             lines += [
@@ -62,8 +61,8 @@ public struct NFTablesRenderer: Sendable {
         ]
     }
 
-    static func limitSet(_ limit: FirewallRule.SourceLimit, _ family: IPAddress.Family) -> String {
-        "sipwarden-\(limit.rawValue)-\(family == .v4 ? "v4" : "v6")"
+    static func connectionSet(_ family: IPAddress.Family) -> String {
+        "sipwarden-tcp-\(family == .v4 ? "v4" : "v6")"
     }
 
     /// One rule on one line.
@@ -104,9 +103,9 @@ public struct NFTablesRenderer: Sendable {
             return "meta mark & \(Self.hex(mask)) \(negated ? "!=" : "==") \(Self.hex(value))"
         case .sourceInSet(let set): return "\(Self.sourceKey(set.family, set.prefixLength)) @\(set.name)"
         case .limit(let rate): return "limit rate \(Self.text(rate))"
-        case .perSourceOver(let rate, let family, let limit):
+        case .perSourceOver(let rate, let family):
             return
-                "update @\(Self.limitSet(limit, family)) { \(Self.sourceKey(family, nil)) limit rate over \(Self.text(rate)) }"
+                "update @\(Self.connectionSet(family)) { \(Self.sourceKey(family, nil)) limit rate over \(Self.text(rate)) }"
         }
     }
 

@@ -209,9 +209,6 @@ extension RuleSet {
         public var mediaPeers: [IPPrefix] = []
         /// New SIP TCP/TLS/WebSocket connections per source address.
         public var tcpConnections = Rate(perSecond: 20, burst: 40)
-        /// SIP packets (UDP datagrams, TCP segments) per source address the kernel hands to the filter;
-        /// beyond them it drops the source's packets itself. Trusted peers are exempt.
-        public var sipPackets = Rate(perSecond: 2000, burst: 4000)
         public var outbound: Outbound = .accept
     }
 

@@ -216,7 +216,7 @@ extension RuleSet {
             let k = keys([
                 "role", "default", "fail_open", "queue_trusted", "admin_networks", "admin_ports", "allow_no_admin",
                 "proxies", "websocket_ports", "media_ports", "media_peers", "tcp_connections", "tcp_connections_burst",
-                "sip_packets", "sip_packets_burst", "outbound",
+                "outbound",
             ])
             if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) {
                 firewall.role = value
@@ -243,14 +243,12 @@ extension RuleSet {
                 firewall.mediaPorts = value
             }
             if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
-            for (rate, key) in [(\Firewall.tcpConnections, "tcp_connections"), (\.sipPackets, "sip_packets")] {
-                read(&firewall[keyPath: rate], k, key, at: "firewall", with: &reader)
-                if firewall[keyPath: rate].perSecond == 0, let value = k[key]?.string {
-                    reader.errors.append(
-                        .badValue(
-                            file: reader.file, key: "firewall.\(key)", value: "\"\(value)\"",
-                            expected: "a rate above zero"))
-                }
+            read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
+            if firewall.tcpConnections.perSecond == 0, let value = k["tcp_connections"]?.string {
+                reader.errors.append(
+                    .badValue(
+                        file: reader.file, key: "firewall.tcp_connections", value: "\"\(value)\"",
+                        expected: "a rate above zero"))
             }
             if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {
                 firewall.outbound = value
