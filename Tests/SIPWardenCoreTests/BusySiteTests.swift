@@ -289,12 +289,13 @@ import Testing
     @Test(arguments: [true, false])
     func carrierCallsToTheSitesOwnNumbers(listed: Bool) {
         var rules = RuleSet()
-        if listed { rules.tollFraud.ownNumbers = ["+4420794600"] }
+        // A prefix of the site's range, and one number listed whole.
+        if listed { rules.tollFraud.ownNumbers = ["+4420794600", "+441632960001"] }
         var h = Harness(rules: rules)
         for call in 0..<24 {
             let sbc = "198.18.7.\(1 + call % 4)"
-            let invite = Transaction.invite(
-                from: "caller", at: sbc, to: "+44207946000\(call % 10)", callID: "in-\(call)")
+            let number = call % 6 == 5 ? "+441632960001" : "+44207946000\(call % 10)"
+            let invite = Transaction.invite(from: "caller", at: sbc, to: number, callID: "in-\(call)")
             h.send(invite.request, from: sbc, at: Double(call) * 3)
         }
         let dropped = h.outcomes.filter { $0.outcome.decision.drops }.count
@@ -372,5 +373,62 @@ import Testing
         #expect(!outcomes.contains { $0.decision.drops })
         let keepsItsService = h.keepsItsService(office, user: "700", at: 10)
         #expect(keepsItsService)
+    }
+    /// A guesser with an account of its own sends each guess at another account under the Call-ID and
+    /// CSeq of a REGISTER of its own account that succeeds: the server's 200 cannot be told from the
+    /// answer to the guess, so it binds nothing, and the guesses' failures are not its own phone's,
+    /// whichever of the two it sends last (the answers are matched to the newer).
+    @Test(arguments: [false, true])
+    func guessesUnderTheCallIDOfARightRegisterAreStillGuesses(guessFirst: Bool) {
+        var h = Harness()
+        let guesser = "203.0.113.101"
+        _ = h.register(user: "777", from: guesser, at: 0)
+        for n in 0..<300 {
+            let at = 1 + Double(n) * 0.2
+            var own = Transaction.softphoneRegister("777", at: guesser, callID: "x\(n)")
+            own.credentials = ("777", "n\(n)", "right\(n)", "00000001", "c\(n)")
+            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "x\(n)")
+            guess.credentials = ("100", "n\(n)", "guess\(n)", "00000001", "d\(n)")
+            let (first, second) = guessFirst ? (guess, own) : (own, guess)
+            let firstSent = !h.send(first.request, from: guesser, at: at).decision.drops
+            let secondSent = !h.send(second.request, from: guesser, at: at + 0.01).decision.drops
+            let (ownSent, guessSent) = guessFirst ? (secondSent, firstSent) : (firstSent, secondSent)
+            if ownSent { h.answer(own.response(200, "OK"), to: guesser, at: at + 0.05) }
+            if guessSent {
+                h.answer(guess.response(401, "Unauthorized", nonce: "n\(n + 1)"), to: guesser, at: at + 0.06)
+            }
+        }
+        #expect(h.bans.first { $0.target.address == IPAddress(guesser) }?.reason == .passwordGuessing)
+        let victim = Array("100".utf8).withUnsafeBytes { ByteHash.hash($0, ByteRange(0, 3)) }
+        let boundTo = h.engine.shared.withLock { tables in
+            tables.users.find(UserKey(hash: victim)).flatMap { tables.users.values[$0].boundSource }
+        }
+        #expect(boundTo == nil, "the victim's account bound to the guesser")
+    }
+
+    /// A guesser with an account of its own fails that account (free: it is registered from there) and
+    /// then registers it, between guesses at another account: only a failure that scored is taken back.
+    @Test func failuresOfAnAccountRegisteredThereAreNotTakenBackForGuesses() {
+        var h = Harness()
+        let guesser = "203.0.113.102"
+        _ = h.register(user: "778", from: guesser, at: 0)
+        for n in 0..<300 {
+            let at = 1 + Double(n)
+            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "g\(n)")
+            guess.credentials = ("100", "n\(n)", "guess\(n)", "00000001", "d\(n)")
+            var own = Transaction.softphoneRegister("778", at: guesser, callID: "o\(n)")
+            own.credentials = ("778", "m\(n)", "wrong\(n)", "00000001", "e\(n)")
+            for (request, status) in [(guess, 401), (own, 401)] {
+                if !h.send(request.request, from: guesser, at: at).decision.drops {
+                    h.answer(request.response(status, "Unauthorized", nonce: "p\(n)"), to: guesser, at: at + 0.01)
+                }
+            }
+            own.cseq += 1
+            own.credentials = ("778", "p\(n)", "right\(n)", "00000001", "f\(n)")
+            if !h.send(own.request, from: guesser, at: at + 0.02).decision.drops {
+                h.answer(own.response(200, "OK"), to: guesser, at: at + 0.03)
+            }
+        }
+        #expect(h.bans.first { $0.target.address == IPAddress(guesser) }?.reason == .passwordGuessing)
     }
 }

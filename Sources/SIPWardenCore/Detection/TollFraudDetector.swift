@@ -16,13 +16,16 @@ struct TollFraudDetector {
     /// numbers (and is a number, not a name).
     func isHighRisk(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
         guard user.count >= 4, isNumber(user, bytes) else { return false }
-        return Self.starts(user, bytes, withOneOf: highRisk) && !Self.starts(user, bytes, withOneOf: ownNumbers)
+        return Self.starts(user, bytes, withOneOf: highRisk)
+            && !Self.starts(user, bytes, withOneOf: ownNumbers, orIs: true)
     }
 
-    /// Whether the value in `range` starts with one of `prefixes` and goes on after it.
-    static func starts(_ range: ByteRange, _ bytes: UnsafeRawBufferPointer, withOneOf prefixes: [[UInt8]]) -> Bool {
+    /// Whether the value in `range` starts with one of `prefixes` and goes on after it, or (`orIs`) is one.
+    static func starts(
+        _ range: ByteRange, _ bytes: UnsafeRawBufferPointer, withOneOf prefixes: [[UInt8]], orIs: Bool = false
+    ) -> Bool {
         let start = Int(range.lowerBound)
-        for prefix in prefixes where prefix.count < range.count {
+        for prefix in prefixes where prefix.count < range.count || (orIs && prefix.count == range.count) {
             var k = 0
             while k < prefix.count, bytes[start + k] == prefix[k] { k += 1 }
             if k == prefix.count { return true }

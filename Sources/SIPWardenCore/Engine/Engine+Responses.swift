@@ -48,7 +48,7 @@ extension Engine {
             state.recent.forgetRefusals()
             // A failure of this account from here just before was its phone's: a nonce the server no
             // longer knew (a restarted registrar answers it with a plain 401, not a stale one).
-            if request.method == .register, request.target != 0,
+            if request.method == .register, request.target != 0, !request.ambiguous,
                 bind(request.target, alsoAs: request.authUser, to: client, now: now)
             {
                 let score = state.score(at: now, halfLife: rules.score.halfLife)
@@ -57,11 +57,11 @@ extension Engine {
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
             407 where request.authUser != 0 && !message.challenge.isStale:
-            authenticationFailed(request.authUser, client, state: &state, parts: &parts, now: now)
+            authenticationFailed(request, request.authUser, client, state: &state, parts: &parts, now: now)
         case 403:
             authenticationFailed(
-                request.authUser != 0 ? request.authUser : request.target, client, state: &state, parts: &parts,
-                now: now)
+                request, request.authUser != 0 ? request.authUser : request.target, client, state: &state,
+                parts: &parts, now: now)
         case 404 where !state.good:
             var window = state.enumeration
             if now.nanoseconds - window.start > rules.enumeration.window {
@@ -112,11 +112,13 @@ extension Engine {
     /// Binds the registered user, and the username its credentials gave when that is another (an
     /// account whose authentication ID is not its extension), to `client`: failures of either from
     /// there are its own phone's. Returns whether the account (its credentials' username) had a failure
-    /// from `client` in its window, now taken back.
+    /// from `client` in its window that scored (it was not bound there yet), now taken back.
     func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> Bool {
         let account = authUser != 0 ? authUser : user
         let window = rules.guessing.window
         return shared.withLock { tables in
+            let accountSlot = tables.users.find(UserKey(hash: account))
+            let scoredFailures = accountSlot.map { tables.users.values[$0].boundSource != client } ?? false
             func bind(_ name: UInt64) {
                 guard
                     let slot = tables.users.findOrInsert(
@@ -128,7 +130,7 @@ extension Engine {
             }
             bind(user)
             if authUser != 0, authUser != user { bind(authUser) }
-            guard let slot = tables.users.find(UserKey(hash: account)) else { return false }
+            guard scoredFailures, let slot = tables.users.find(UserKey(hash: account)) else { return false }
             return tables.users.values[slot].forgiveFailure(of: client, now: now, window: window)
         }
     }
@@ -137,12 +139,15 @@ extension Engine {
     /// puts the user under distributed attack, and points for the source, unless the user is registered
     /// from this very address: that is its own phone, whose password changed (the server keeps refusing
     /// it; the phone's other users behind the same NAT keep their service).
+    /// (`request` is what the answer was matched to: when it is ambiguous, the failure may be another
+    /// user's, and is no phone's own.)
     mutating func authenticationFailed(
-        _ user: UInt64, _ client: IPAddress, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        _ request: RequestMemo, _ user: UInt64, _ client: IPAddress, state: inout SourceState,
+        parts: inout ScoreParts, now: Timestamp
     ) {
         count(.passwordGuessing)
-        let ownPhone = user != 0 && countFailure(against: user, from: client, now: now)
-        if !ownPhone { parts[.passwordGuessing] += failurePoints(state) }
+        let boundHere = user != 0 && countFailure(against: user, from: client, now: now)
+        if !boundHere || request.ambiguous { parts[.passwordGuessing] += failurePoints(state) }
     }
 
     /// Counts a failure against `user` from `client` in the user's window, putting the user under

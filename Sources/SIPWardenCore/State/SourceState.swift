@@ -109,6 +109,9 @@ struct RequestMemo {
     /// that nonce, from the From user challenged. A bare header, a nonce made up, issued to another
     /// address or to a REGISTER, or sent by another From user (a guest's call), does not.
     var answersChallenge = false
+    /// Another request the source sent lately has its Call-ID and CSeq but another target or username:
+    /// the server's answer cannot say which of the two it answers, so it binds and forgives nothing.
+    var ambiguous = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
     var resends: UInt8 = 0
@@ -171,6 +174,7 @@ struct RecentRequests {
             }
             memo.resends = self[index].resends
         }
+        memo.ambiguous = slot { $0.callID == memo.callID && $0.cseq == memo.cseq && !$0.isSameRequest(as: memo) } != nil
         remember(memo)
         return nil
     }
