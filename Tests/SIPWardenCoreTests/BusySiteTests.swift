@@ -378,8 +378,8 @@ import Testing
     /// CSeq of a REGISTER of its own account that succeeds: the server's 200 cannot be told from the
     /// answer to the guess, so it binds nothing, and the guesses' failures are not its own phone's,
     /// whichever of the two it sends last (the answers are matched to the newer).
-    @Test(arguments: [false, true])
-    func guessesUnderTheCallIDOfARightRegisterAreStillGuesses(guessFirst: Bool) {
+    @Test(arguments: [false, true], [false, true])
+    func guessesUnderTheCallIDOfARightRegisterAreStillGuesses(guessFirst: Bool, underItsOwnUser: Bool) {
         var h = Harness()
         let guesser = "203.0.113.101"
         _ = h.register(user: "777", from: guesser, at: 0)
@@ -387,7 +387,8 @@ import Testing
             let at = 1 + Double(n) * 0.2
             var own = Transaction.softphoneRegister("777", at: guesser, callID: "x\(n)")
             own.credentials = ("777", "n\(n)", "right\(n)", "00000001", "c\(n)")
-            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "x\(n)")
+            // The guess registers user 100, or its own user with 100's credentials.
+            var guess = Transaction.softphoneRegister(underItsOwnUser ? "777" : "100", at: guesser, callID: "x\(n)")
             guess.credentials = ("100", "n\(n)", "guess\(n)", "00000001", "d\(n)")
             let (first, second) = guessFirst ? (guess, own) : (own, guess)
             let firstSent = !h.send(first.request, from: guesser, at: at).decision.drops

@@ -174,7 +174,11 @@ struct RecentRequests {
             }
             memo.resends = self[index].resends
         }
-        memo.ambiguous = slot { $0.callID == memo.callID && $0.cseq == memo.cseq && !$0.isSameRequest(as: memo) } != nil
+        memo.ambiguous =
+            slot {
+                $0.callID == memo.callID && $0.cseq == memo.cseq
+                    && (!$0.isSameRequest(as: memo) || $0.authUser != memo.authUser)
+            } != nil
         remember(memo)
         return nil
     }
