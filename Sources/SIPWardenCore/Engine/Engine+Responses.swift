@@ -57,11 +57,9 @@ extension Engine {
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
             407 where request.authUser != 0 && !message.challenge.isStale:
-            authenticationFailed(request, request.authUser, client, state: &state, parts: &parts, now: now)
+            authenticationFailed(request, client, state: &state, parts: &parts, now: now)
         case 403:
-            authenticationFailed(
-                request, request.authUser != 0 ? request.authUser : request.target, client, state: &state,
-                parts: &parts, now: now)
+            authenticationFailed(request, client, state: &state, parts: &parts, now: now)
         case 404 where !state.good:
             var window = state.enumeration
             if now.nanoseconds - window.start > rules.enumeration.window {
@@ -139,13 +137,15 @@ extension Engine {
     /// puts the user under distributed attack, and points for the source, unless the user is registered
     /// from this very address: that is its own phone, whose password changed (the server keeps refusing
     /// it; the phone's other users behind the same NAT keep their service).
+    /// The user is the credentials' username, or the target of a request refused without credentials.
     /// (`request` is what the answer was matched to: when it is ambiguous, the failure may be another
     /// user's, and is no phone's own.)
     mutating func authenticationFailed(
-        _ request: RequestMemo, _ user: UInt64, _ client: IPAddress, state: inout SourceState,
-        parts: inout ScoreParts, now: Timestamp
+        _ request: RequestMemo, _ client: IPAddress, state: inout SourceState, parts: inout ScoreParts,
+        now: Timestamp
     ) {
         count(.passwordGuessing)
+        let user = request.authUser != 0 ? request.authUser : request.target
         let boundHere = user != 0 && countFailure(against: user, from: client, now: now)
         if !boundHere || request.ambiguous { parts[.passwordGuessing] += failurePoints(state) }
     }

@@ -121,8 +121,9 @@ extension RuleSet {
         public var highRiskPrefixes: [String] = [
             "+", "00", "011", "900", "1900", "0900", "+881", "+882", "+883", "+870", "+979",
         ]
-        /// Prefixes of the site's own numbers (DIDs) as callers dial them ("+4420794600"): calls to them
-        /// come in from carriers and are never high risk, whatever `highRiskPrefixes` says.
+        /// The site's own numbers (DIDs) as callers dial them, as prefixes ("+4420794600") or whole
+        /// numbers: calls to them come in from carriers and are never high risk, whatever
+        /// `highRiskPrefixes` says.
         public var ownNumbers: [String] = []
         /// Calls to high-risk numbers (INVITEs with credentials) one account may start (trusted sources
         /// aside).
