@@ -226,6 +226,46 @@ import Testing
         #expect(keepsItsService)
     }
 
+    /// A forger sends REGISTERs with made-up credentials in the name of an address with good history,
+    /// which the server answers with 401s to that address, 200 of them in 20 s: over UDP none is a failure
+    /// of the address's (none answers a challenge sent there), so the office (authenticated) or the trunk
+    /// (a call answered) keeps its service. Over TCP, which proves the sender's address, the same guesses
+    /// are the address's own: banned for password guessing.
+    @Test(arguments: [false, true], [false, true])
+    func failedLoginsForgedInAGoodAddresssNameCostItNothing(authenticated: Bool, overTCP: Bool) {
+        var h = Harness()
+        if authenticated {
+            _ = h.register(user: "451", from: Self.office, at: 0)
+        } else {
+            // A trunk's call answered unchallenged: good history, no authentication.
+            let call = Transaction(
+                method: "INVITE", user: "451", target: "399", fromUser: "451", callID: "answered",
+                contactHost: Self.office)
+            h.send(call.request, from: Self.office, at: 0)
+            h.answer(call.response(200, "OK"), to: Self.office, at: 0.5)
+        }
+        for n in 0..<200 {
+            var guess = Transaction.softphoneRegister("\(200 + n % 20)", at: Self.office, callID: "forged-\(n)")
+            guess.credentials = ("\(200 + n % 20)", "made-up-\(n)", "guess\(n)", "00000001", "g\(n)")
+            let at = 1 + Double(n) * 0.1
+            let sent =
+                overTCP
+                ? h.sendOverTCP(guess.request, from: Self.office, at: at)
+                : h.send(guess.request, from: Self.office, at: at)
+            if !sent.decision.drops {
+                h.answer(guess.response(401, "Unauthorized", nonce: "fresh-\(n)"), to: Self.office, at: at + 0.01)
+            }
+        }
+        let ban = h.bans.first { $0.target.contains(IPAddress(Self.office)!) }
+        if overTCP {
+            #expect(ban?.reason == .passwordGuessing)
+        } else {
+            #expect(ban == nil)
+            let keepsItsService = h.keepsItsService(Self.office, user: "451", at: 22)
+            #expect(keepsItsService)
+        }
+    }
+
     /// A registered account dials abroad every second with the very same request each time (Call-ID,
     /// CSeq, branch, number; only its From tag changes, so the server sees new calls), and between
     /// refused calls has one to its voicemail answered (a 200 forgives refusals): every one counts.
@@ -416,7 +456,7 @@ import Testing
         for n in 0..<300 {
             let at = 1 + Double(n)
             var guess = Transaction.softphoneRegister("100", at: guesser, callID: "g\(n)")
-            guess.credentials = ("100", "n\(n)", "guess\(n)", "00000001", "d\(n)")
+            guess.credentials = ("100", "p\(n - 1)", "guess\(n)", "00000001", "d\(n)")
             var own = Transaction.softphoneRegister("778", at: guesser, callID: "o\(n)")
             own.credentials = ("778", "m\(n)", "wrong\(n)", "00000001", "e\(n)")
             for (request, status) in [(guess, 401), (own, 401)] {

@@ -292,8 +292,8 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
-    /// A guesser that cracked one account registers with it, then guesses another user's password: having
-    /// authenticated does not let it guess on.
+    /// A guesser that cracked one account registers with it, then guesses another user's password, each
+    /// guess answering the challenge to the one before: having authenticated does not let it guess on.
     @Test func aGuesserThatAuthenticatedWithOneAccountIsBannedGuessingAnother() {
         var h = Harness()
         let guesser = "203.0.113.79"
@@ -303,7 +303,7 @@ import Testing
             t.credentials = ("200", "l\(attempt)", "g\(attempt)", "00000001", "c\(attempt)")
             let at = 1 + Double(attempt) * 0.2
             if !h.send(t.request, from: guesser, at: at).decision.drops {
-                h.answer(t.response(401, "Unauthorized"), to: guesser, at: at + 0.01)
+                h.answer(t.response(401, "Unauthorized", nonce: "l\(attempt + 1)"), to: guesser, at: at + 0.01)
             }
         }
         let ban = h.bans.first { $0.target.address == IPAddress(guesser) }

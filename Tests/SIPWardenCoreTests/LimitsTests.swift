@@ -100,6 +100,17 @@ import Testing
         #expect(window.users == ~0)
     }
 
+    /// A source's challenges: the last eight nonces are known, the ninth-newest is forgotten, and one
+    /// never sent is not known, whatever its hash (0 included, which an empty slot must not match).
+    @Test func challengesRememberTheLastEightNonces() {
+        var challenges = IssuedNonces()
+        #expect(!challenges.contains(0))
+        for nonce in UInt64(1)...12 { challenges.remember(nonce << 1) }
+        #expect((UInt64(5)...12).allSatisfy { challenges.contains($0 << 1) })
+        #expect(!(UInt64(1)...4).contains { challenges.contains($0 << 1) })
+        #expect(!challenges.contains(13 << 1))
+    }
+
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
         var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
         #expect(table.find(IPAddress(v4: 0)) == nil)

@@ -30,13 +30,14 @@ extension Engine {
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
-        // A challenge to a call: the nonce the client's credentials must answer, from the same From user
-        // (the answer carries the request's From), for them to count. Only a call's: a PBX may challenge
-        // REGISTERs and still answer guests' calls without checking theirs.
-        if message.status == 401 || message.status == 407, request.method == .invite,
-            !message.challenge.nonce.isEmpty
-        {
-            state.issuedNonce = RequestMemo.challengeKey(message.challenge.nonce, message.from.uri.user, bytes)
+        if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
+            state.challenges.remember(ByteHash.hash(bytes, message.challenge.nonce))
+            // A challenge to a call: the nonce the client's credentials must answer, from the same From
+            // user (the answer carries the request's From), for them to authenticate it. Only a call's: a
+            // PBX may challenge REGISTERs and still answer guests' calls without checking theirs.
+            if request.method == .invite {
+                state.issuedNonce = RequestMemo.challengeKey(message.challenge.nonce, message.from.uri.user, bytes)
+            }
         }
         switch message.status {
         case 200..<300 where request.method == .register || request.method == .invite:
@@ -144,6 +145,9 @@ extension Engine {
         _ request: RequestMemo, _ client: IPAddress, state: inout SourceState, parts: inout ScoreParts,
         now: Timestamp
     ) {
+        // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
+        // send in its name, so a failure counts only when its request proved where it came from.
+        guard request.provesAddress || !state.good else { return }
         count(.passwordGuessing)
         let user = request.authUser != 0 ? request.authUser : request.target
         let boundHere = user != 0 && countFailure(against: user, from: client, now: now)

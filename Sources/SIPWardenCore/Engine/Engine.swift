@@ -138,7 +138,11 @@ public struct Engine {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        let memo = message.kind == .request ? RequestMemo(message, bytes, issuedNonce: state.issuedNonce) : nil
+        let memo =
+            message.kind == .request
+            ? RequestMemo(
+                message, bytes, overUDP: overUDP, issuedNonce: state.issuedNonce, challenges: state.challenges)
+            : nil
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
         if let memo, let refused = state.recent.admit(memo) {

@@ -36,6 +36,8 @@ struct SourceState {
     /// may answer a guest's (another From user) unchecked, whatever nonce it carries. Last, since before
     /// `dialled` it would cost 8 more bytes of padding.
     var issuedNonce: UInt64 = 0
+    /// The nonces of the latest challenges the server sent this source, to any request.
+    var challenges = IssuedNonces()
 
     init() {}
 
@@ -112,6 +114,9 @@ struct RequestMemo {
     /// Another request the source sent lately has its Call-ID and CSeq but another target or username:
     /// the server's answer cannot say which of the two it answers, so it binds and forgives nothing.
     var ambiguous = false
+    /// It came over TCP, or its credentials carry the nonce of a challenge the server sent its source:
+    /// its sender reads what is sent to the address, which a forger of UDP packets in its name does not.
+    var provesAddress = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
     var resends: UInt8 = 0
@@ -127,9 +132,12 @@ struct RequestMemo {
 
     init() {}
 
-    /// The request `message` (whose bytes are `bytes`), from a source the server last challenged with
-    /// the nonce whose hash is `issuedNonce` (0: never).
-    init(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, issuedNonce: UInt64) {
+    /// The request `message` (whose bytes are `bytes`, over UDP when `overUDP`) from a source the server
+    /// last challenged with `issuedNonce` (`SourceState.issuedNonce`) and sent `challenges`.
+    init(
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, overUDP: Bool, issuedNonce: UInt64,
+        challenges: IssuedNonces
+    ) {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
@@ -138,12 +146,34 @@ struct RequestMemo {
         answersChallenge =
             message.authorization.isPresent && issuedNonce != 0
             && Self.challengeKey(message.authorization.nonce, message.from.uri.user, bytes) == issuedNonce
+        provesAddress =
+            !overUDP
+            || message.authorization.isPresent
+                && challenges.contains(ByteHash.hash(bytes, message.authorization.nonce))
     }
 
     /// A challenge's nonce bound to the From user it challenged, as one hash.
     static func challengeKey(_ nonce: ByteRange, _ fromUser: ByteRange, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
         ByteHash.hash(bytes, nonce) ^ ByteHash.hash(bytes, fromUser, seed: 5)
     }
+}
+
+/// The nonces (their hashes) of the last eight challenges the server sent a source, oldest overwritten
+/// first. A NAT office's phones answer their challenges within milliseconds, a guesser each one before
+/// its next guess: the nonce they answer is among the last eight.
+struct IssuedNonces {
+    var keys = SIMD8<UInt32>()
+    var next: UInt8 = 0
+
+    mutating func remember(_ nonce: UInt64) {
+        keys[Int(next & 7)] = Self.key(nonce)
+        next &+= 1
+    }
+
+    func contains(_ nonce: UInt64) -> Bool { any(keys .== SIMD8(repeating: Self.key(nonce))) }
+
+    /// A nonce as a slot holds it: the low 32 bits of its hash, never 0 (an empty slot).
+    static func key(_ nonce: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: nonce) | 1 }
 }
 
 /// The last four requests of a source, oldest overwritten first.
