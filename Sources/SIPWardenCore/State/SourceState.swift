@@ -48,7 +48,7 @@ struct SourceState {
         buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
-    /// The score decayed to `now`. Inlined: a call would copy the whole entry (464 bytes) to read two
+    /// The score decayed to `now`. Inlined: a call would copy the whole entry (496 bytes) to read two
     /// fields.
     @inline(__always)
     func score(at now: Timestamp, halfLife: Int64) -> Double {
@@ -158,17 +158,13 @@ struct RequestMemo {
     }
 }
 
-/// The nonces (their hashes) of the last eight challenges the server sent a source, oldest overwritten
-/// first. A NAT office's phones answer their challenges within milliseconds, a guesser each one before
-/// its next guess: the nonce they answer is among the last eight.
+/// The nonces (their hashes) of the latest challenges the server sent a source, in eight slots picked
+/// by the hash: the latest is always held, an older one until a newer one takes its slot. A NAT office's
+/// phones answer their challenges within milliseconds, a guesser each one before its next guess.
 struct IssuedNonces {
     var keys = SIMD8<UInt32>()
-    var next: UInt8 = 0
 
-    mutating func remember(_ nonce: UInt64) {
-        keys[Int(next & 7)] = Self.key(nonce)
-        next &+= 1
-    }
+    mutating func remember(_ nonce: UInt64) { keys[Int(truncatingIfNeeded: nonce >> 61)] = Self.key(nonce) }
 
     func contains(_ nonce: UInt64) -> Bool { any(keys .== SIMD8(repeating: Self.key(nonce))) }
 
