@@ -31,12 +31,13 @@ extension Engine {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
         if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
-            state.challenges.remember(ByteHash.hash(bytes, message.challenge.nonce))
+            let nonce = ByteHash.hash(bytes, message.challenge.nonce)
+            state.challenges.remember(nonce)
             // A challenge to a call: the nonce the client's credentials must answer, from the same From
             // user (the answer carries the request's From), for them to authenticate it. Only a call's: a
             // PBX may challenge REGISTERs and still answer guests' calls without checking theirs.
             if request.method == .invite {
-                state.issuedNonce = RequestMemo.challengeKey(message.challenge.nonce, message.from.uri.user, bytes)
+                state.issuedNonce = RequestMemo.challengeKey(nonce, message.from.uri.user, bytes)
             }
         }
         switch message.status {
