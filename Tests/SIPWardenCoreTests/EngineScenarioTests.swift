@@ -311,6 +311,41 @@ import Testing
         #expect(ban.map { $0.time.seconds < 12 } == true, "banned within 10 s of its first guess")
     }
 
+    /// A guesser with good history (an account of its own, or one call an IVR answered) answers one
+    /// challenge and then reuses its nonce for 100 guesses, nc counting up (svcrack --reusenonce: many
+    /// registrars accept a nonce for minutes), ignoring the fresh nonce of every 401: the nonce was sent
+    /// to its address, so the failures are its own, and it is banned for guessing. Also where the nonce
+    /// table holds only eight entries, each guess and each fresh nonce pushing out the oldest: a nonce
+    /// that is answered stays.
+    @Test(arguments: [(true, 65_536), (false, 65_536), (true, 8)])
+    func aGuesserReusingANonceSentToItIsBanned(authenticated: Bool, nonceTable: Int) {
+        var rules = RuleSet()
+        rules.tables.nonces = nonceTable
+        var h = Harness(rules: rules)
+        let guesser = "203.0.113.121"
+        if authenticated {
+            _ = h.register(user: "777", from: guesser, at: 0)
+        } else {
+            let call = Transaction.invite(from: "anonymous", at: guesser, to: "800", callID: "ivr")
+            h.send(call.request, from: guesser, at: 0)
+            h.answer(call.response(200, "OK"), to: guesser, at: 0.5)
+        }
+        let fetch = Transaction.softphoneRegister("100", at: guesser, callID: "nonce")
+        h.send(fetch.request, from: guesser, at: 0.9)
+        h.answer(fetch.response(401, "Unauthorized", nonce: "reused"), to: guesser, at: 0.91)
+        for n in 0..<100 {
+            let at = 1 + Double(n) * 0.2
+            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "svcrack-\(n)")
+            let nc = String(n + 1, radix: 16)
+            guess.credentials = ("100", "reused", "guess-\(n)", String(repeating: "0", count: 8 - nc.count) + nc, "cn")
+            if !h.send(guess.request, from: guesser, at: at).decision.drops {
+                h.answer(guess.response(401, "Unauthorized", nonce: "fresh-\(n)"), to: guesser, at: at + 0.01)
+            }
+        }
+        let ban = h.bans.first { $0.target.contains(IPAddress(guesser)!) }
+        #expect(ban?.reason == .passwordGuessing)
+    }
+
     @Test func distributedGuessingIsContainedWithoutLockingOutTheUser() {
         var h = Harness()
         _ = h.register(user: "100", from: "192.0.2.100", at: 0)
@@ -340,6 +375,39 @@ import Testing
         var guess = Transaction(user: "100", target: "100", fromUser: "100", callID: "d-good", contactHost: caller)
         guess.credentials = ("100", "n-good", "g-good", "00000001", "c-good")
         #expect(h.send(guess.request, from: caller, at: 25).decision.reason == .distributedGuessing)
+    }
+
+    /// Guessers at 20 addresses with good history (each had a call an IVR answered) try user 100 with a
+    /// nonce fetched at another address of theirs. It is no challenge sent to them, so their failures
+    /// score none of them (a forger could send the same in their names), but they count for user 100,
+    /// which is put under attack: from then on their guesses at it are dropped, and its phone keeps
+    /// its service.
+    @Test func guessersWithGoodHistoryUsingAnotherAddresssNonceAreContainedByTheUser() {
+        var h = Harness()
+        _ = h.register(user: "100", from: "192.0.2.100", at: 0)
+        let fetcher = "198.51.100.90"
+        let fetch = Transaction.softphoneRegister("100", at: fetcher, callID: "fetch")
+        h.send(fetch.request, from: fetcher, at: 1)
+        h.answer(fetch.response(401, "Unauthorized", nonce: "shared"), to: fetcher, at: 1.01)
+        let guessers = (0..<20).map { "198.51.100.\(10 + $0)" }
+        for (i, guesser) in guessers.enumerated() {
+            let call = Transaction.invite(from: "guest", at: guesser, to: "800", callID: "ivr-\(i)")
+            h.send(call.request, from: guesser, at: 2 + Double(i) * 0.1)
+            h.answer(call.response(200, "OK"), to: guesser, at: 2.05 + Double(i) * 0.1)
+        }
+        var contained = 0
+        for n in 0..<100 {
+            let guesser = guessers[n % 20]
+            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "g-\(n)")
+            guess.credentials = ("100", "shared", "guess-\(n)", "00000001", "c\(n)")
+            let at = 5 + Double(n) * 0.1
+            let outcome = h.send(guess.request, from: guesser, at: at)
+            if outcome.decision.reason == .distributedGuessing { contained += 1 }
+            if !outcome.decision.drops { h.answer(guess.response(401, "Unauthorized"), to: guesser, at: at + 0.01) }
+        }
+        #expect(contained >= 70, "\(contained) of 100 guesses contained")
+        let keepsItsService = h.keepsItsService("192.0.2.100", user: "100", at: 20)
+        #expect(keepsItsService)
     }
 
     @Test func tollFraudProbesAreDroppedAndBanned() {

@@ -100,24 +100,6 @@ import Testing
         #expect(window.users == ~0)
     }
 
-    /// A source's challenges: the latest nonce is always known, older ones while no newer one took their
-    /// slot (so, of many, one per slot), and one never sent is not known, whatever its hash (0 included,
-    /// which an empty slot must not match).
-    @Test func challengesHoldTheLatestNonceOfEachSlot() {
-        var challenges = IssuedNonces()
-        #expect(!challenges.contains(0))
-        let nonces = (UInt64(1)...100).map { ByteHash.mix($0) }
-        for n in nonces.indices {
-            challenges.remember(nonces[n])
-            for i in 0...n {
-                let overwritten = nonces[(i + 1)..<(n + 1)].contains { $0 >> 61 == nonces[i] >> 61 }
-                #expect(challenges.contains(nonces[i]) == !overwritten)
-            }
-        }
-        #expect(nonces.filter { challenges.contains($0) }.count == 8)
-        #expect(!challenges.contains(ByteHash.mix(101)))
-    }
-
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
         var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
         #expect(table.find(IPAddress(v4: 0)) == nil)

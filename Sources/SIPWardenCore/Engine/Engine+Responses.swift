@@ -3,7 +3,13 @@ extension Engine {
     mutating func observeOutbound(
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
     ) -> Decision {
-        guard message.kind == .response, let slot = sources.find(client),
+        guard message.kind == .response, let slot = sources.find(client) else { return Decision(.accept, .outbound) }
+        // Every challenge the address is sent, whether or not its request is still remembered (a NAT
+        // office has more requests in flight than its entry holds).
+        if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
+            rememberChallenge(ByteHash.hash(bytes, message.challenge.nonce), to: client, now: now)
+        }
+        guard
             let request = sources.values[slot].recent.find(
                 callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
                 ?? Self.registration(answeredBy: message, bytes)
@@ -30,15 +36,14 @@ extension Engine {
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
-        if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
-            let nonce = ByteHash.hash(bytes, message.challenge.nonce)
-            state.challenges.remember(nonce)
-            // A challenge to a call: the nonce the client's credentials must answer, from the same From
-            // user (the answer carries the request's From), for them to authenticate it. Only a call's: a
-            // PBX may challenge REGISTERs and still answer guests' calls without checking theirs.
-            if request.method == .invite {
-                state.issuedNonce = RequestMemo.challengeKey(nonce, message.from.uri.user, bytes)
-            }
+        // A challenge to a call: the nonce the client's credentials must answer, from the same From user
+        // (the answer carries the request's From), for them to authenticate it. Only a call's: a PBX may
+        // challenge REGISTERs and still answer guests' calls without checking theirs.
+        if message.status == 401 || message.status == 407, request.method == .invite,
+            !message.challenge.nonce.isEmpty
+        {
+            state.issuedNonce = RequestMemo.challengeKey(
+                ByteHash.hash(bytes, message.challenge.nonce), message.from.uri.user, bytes)
         }
         switch message.status {
         case 200..<300 where request.method == .register || request.method == .invite:
@@ -146,13 +151,14 @@ extension Engine {
         _ request: RequestMemo, _ client: IPAddress, state: inout SourceState, parts: inout ScoreParts,
         now: Timestamp
     ) {
-        // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
-        // send in its name, so a failure counts only when its request proved where it came from.
-        guard request.provesAddress || !state.good else { return }
         count(.passwordGuessing)
         let user = request.authUser != 0 ? request.authUser : request.target
         let boundHere = user != 0 && countFailure(against: user, from: client, now: now)
-        if !boundHere || request.ambiguous { parts[.passwordGuessing] += failurePoints(state) }
+        // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
+        // send in its name, so a failure scores it only when its request proved where it came from.
+        if !boundHere || request.ambiguous, request.provesAddress || !state.good {
+            parts[.passwordGuessing] += failurePoints(state)
+        }
     }
 
     /// Counts a failure against `user` from `client` in the user's window, putting the user under

@@ -71,36 +71,56 @@ extension Engine {
         }
     }
 
-    /// Digest replay: the same (nonce, nc, cnonce) from another dialog or source. Without qop a client
-    /// may reuse a nonce for its own new requests, so there only another source counts.
-    mutating func digest(
-        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        parts: inout ScoreParts, now: Timestamp
-    ) {
+    /// What a request's credentials show, in one take of the lock: whether their nonce is one the server
+    /// sent `source` in a challenge (`rememberChallenge`), and whether they replay another dialog's or
+    /// source's (the same nonce, nc and cnonce; without qop a client may reuse a nonce for its own new
+    /// requests, so there only another source counts). `callID` is the request's (`RequestMemo.callID`).
+    mutating func checkCredentials(
+        _ message: SIPMessage, callID: UInt64, _ bytes: UnsafeRawBufferPointer, source: IPAddress, now: Timestamp
+    ) -> (issuedHere: Bool, replayed: Bool) {
         let credentials = message.authorization
-        guard !credentials.nonce.isEmpty, !credentials.response.isEmpty else { return }
-        let hasQop = !credentials.qop.isEmpty && !credentials.cnonce.isEmpty
-        if !hasQop { counters.weakDigest += 1 }
+        guard !credentials.nonce.isEmpty else { return (false, false) }
         let nonce = ByteHash.hash(bytes, credentials.nonce)
+        let hasResponse = !credentials.response.isEmpty
+        let hasQop = !credentials.qop.isEmpty && !credentials.cnonce.isEmpty
+        if hasResponse, !hasQop { counters.weakDigest += 1 }
         let use =
             hasQop
             ? nonce ^ ByteHash.hash(bytes, credentials.nc, seed: 1) ^ ByteHash.hash(bytes, credentials.cnonce, seed: 2)
             : nonce ^ ByteHash.hash(bytes, credentials.response, seed: 3)
         let sourceHash = source.tableHash
-        let replayed = shared.withLock { tables -> Bool in
-            guard
+        return shared.withLock { tables in
+            // A challenge that is answered stays remembered as long as one sent later.
+            let challenge = tables.nonces.find(Self.challengeKey(nonce, to: source))
+            if let challenge { tables.nonces.values[challenge].seenAt = now.nanoseconds }
+            let issuedHere = challenge != nil
+            guard hasResponse,
                 let slot = tables.nonces.findOrInsert(
-                    UserKey(hash: use), NonceUse(source: sourceHash, callID: memo.callID, seenAt: now.nanoseconds),
+                    UserKey(hash: use), NonceUse(source: sourceHash, callID: callID, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
-            else { return false }
+            else { return (issuedHere, false) }
             let earlier = tables.nonces.values[slot]
-            if earlier.source != sourceHash || (hasQop && earlier.callID != memo.callID) { return true }
+            if earlier.source != sourceHash || (hasQop && earlier.callID != callID) { return (issuedHere, true) }
             tables.nonces.values[slot].seenAt = now.nanoseconds
-            return false
+            return (issuedHere, false)
         }
-        if replayed {
-            parts[.digestReplay] += rules.score[.digestReplay]
-            count(.digestReplay)
+    }
+
+    /// Remembers that the server sent `client` a challenge with `nonce` (its hash), for as long as the
+    /// nonce table keeps it: a phone that reuses a nonce for minutes (nc counting up), or a guesser that
+    /// reuses one for every guess, answers a challenge sent to its address all the same.
+    func rememberChallenge(_ nonce: UInt64, to client: IPAddress, now: Timestamp) {
+        let key = Self.challengeKey(nonce, to: client)
+        let sent = NonceUse(source: client.tableHash, callID: 0, seenAt: now.nanoseconds)
+        shared.withLock { tables in
+            if let slot = tables.nonces.findOrInsert(key, sent, retention: NonceUse.retention) {
+                tables.nonces.values[slot].seenAt = now.nanoseconds
+            }
         }
+    }
+
+    /// The nonce table's key for a challenge's nonce (its hash) sent to `address`.
+    static func challengeKey(_ nonce: UInt64, to address: IPAddress) -> UserKey {
+        UserKey(hash: nonce ^ ByteHash.mix(address.tableHash ^ 0x0C4A_113E_46ED))
     }
 }

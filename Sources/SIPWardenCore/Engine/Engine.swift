@@ -138,17 +138,22 @@ public struct Engine {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
         var parts = ScoreParts()
-        let memo =
+        var memo =
             message.kind == .request
-            ? RequestMemo(
-                message, bytes, overUDP: overUDP, issuedNonce: state.issuedNonce, challenges: state.challenges)
-            : nil
+            ? RequestMemo(message, bytes, overUDP: overUDP, issuedNonce: state.issuedNonce) : nil
+        var replayed = false
+        if memo != nil, message.authorization.isPresent {
+            let credentials = checkCredentials(message, callID: memo!.callID, bytes, source: source, now: now)
+            memo!.provesAddress = memo!.provesAddress || credentials.issuedHere
+            replayed = credentials.replayed
+        }
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
         if let memo, let refused = state.recent.admit(memo) {
             return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
         }
-        var packetDrop = inspect(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
+        var packetDrop = inspect(
+            message, memo, bytes, source: source, replayed: replayed, state: &state, parts: &parts, now: now)
         // An address that authenticated (a NAT office, a PBX registered as one account) scores for failed
         // authentications only: what else a detector finds in its requests (a softphone built on an SDK
         // scanners use, a buggy phone's malformed messages, anything one forged UDP packet in its name can
@@ -190,10 +195,10 @@ public struct Engine {
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
-    /// whatever the score.
+    /// whatever the score. `replayed`: its credentials replay another dialog's or source's.
     mutating func inspect(
         _ message: SIPMessage, _ memo: RequestMemo?, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        replayed: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
             parts[.notSIP] += rules.score[.notSIP]
@@ -244,7 +249,10 @@ public struct Engine {
             count(.tollFraud)
             packetDrop = packetDrop ?? .tollFraud
         }
-        if message.authorization.isPresent { digest(message, memo, bytes, source: source, parts: &parts, now: now) }
+        if replayed {
+            parts[.digestReplay] += rules.score[.digestReplay]
+            count(.digestReplay)
+        }
         if message.sdpHasInlineKey, rules.policy.cleartextKeys != .ignore {
             parts[.cleartextKeys] += rules.score[.cleartextKeys]
             count(.cleartextKeys)

@@ -85,7 +85,8 @@ struct UserKey: TableKey {
     func tableHash(seed: UInt64) -> UInt64 { ByteHash.mix(hash ^ seed) }
 }
 
-/// A digest response seen before: which source and dialog used the (nonce, nc, cnonce).
+/// A digest response seen before: which source and dialog used the (nonce, nc, cnonce). Or a challenge
+/// the server sent (`Engine.challengeKey`): to which source (`callID` 0), last answered when.
 struct NonceUse {
     var source: UInt64 = 0
     var callID: UInt64 = 0
@@ -99,8 +100,9 @@ struct NonceUse {
 /// One engine per queue owns its sources, prefixes and budgets lock-free: the kernel balances queues
 /// by address pair, so a source and the server's answers to it always meet the same engine. Users and
 /// nonces are global by nature (a distributed attack on one user, or a replayed nonce, arrives on every
-/// queue), so they live here. Only REGISTER and INVITE requests and the server's answers to them take
-/// the lock; everything else never touches it. Replay and tests give each engine its own.
+/// queue), so they live here. Only REGISTER and INVITE requests, requests with credentials, and the
+/// server's answers to them and its challenges take the lock; everything else never touches it. Replay
+/// and tests give each engine its own.
 public final class SharedTables: Sendable {
     let tables: Mutex<UserTables>
     public let userCapacity: Int

@@ -36,8 +36,6 @@ struct SourceState {
     /// may answer a guest's (another From user) unchecked, whatever nonce it carries. Last, since before
     /// `dialled` it would cost 8 more bytes of padding.
     var issuedNonce: UInt64 = 0
-    /// The nonces of the latest challenges the server sent this source, to any request.
-    var challenges = IssuedNonces()
 
     init() {}
 
@@ -48,7 +46,7 @@ struct SourceState {
         buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
-    /// The score decayed to `now`. Inlined: a call would copy the whole entry (496 bytes) to read two
+    /// The score decayed to `now`. Inlined: a call would copy the whole entry (464 bytes) to read two
     /// fields.
     @inline(__always)
     func score(at now: Timestamp, halfLife: Int64) -> Double {
@@ -114,8 +112,9 @@ struct RequestMemo {
     /// Another request the source sent lately has its Call-ID and CSeq but another target or username:
     /// the server's answer cannot say which of the two it answers, so it binds and forgives nothing.
     var ambiguous = false
-    /// It came over TCP, or its credentials carry the nonce of a challenge the server sent its source:
-    /// its sender reads what is sent to the address, which a forger of UDP packets in its name does not.
+    /// It came over TCP, or its credentials carry the nonce of a challenge the server sent its source
+    /// (`Engine.checkCredentials`): its sender reads what is sent to the address, which a forger of UDP
+    /// packets in its name does not.
     var provesAddress = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
@@ -133,14 +132,11 @@ struct RequestMemo {
     init() {}
 
     /// The request `message` (whose bytes are `bytes`, over UDP when `overUDP`) from a source the server
-    /// last challenged with `issuedNonce` (`SourceState.issuedNonce`) and sent `challenges`.
+    /// last challenged with `issuedNonce` (`SourceState.issuedNonce`).
     /// Not inlined: inlined into the engine's judging, it cost 42 more instructions per packet of the
     /// bundled capture (the optimiser then stopped inlining the walk over the source's prefixes).
     @inline(never)
-    init(
-        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, overUDP: Bool, issuedNonce: UInt64,
-        challenges: IssuedNonces
-    ) {
+    init(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, overUDP: Bool, issuedNonce: UInt64) {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
@@ -149,30 +145,13 @@ struct RequestMemo {
         let nonce = ByteHash.hash(bytes, message.authorization.nonce)
         answersChallenge =
             nonce != 0 && issuedNonce != 0 && Self.challengeKey(nonce, message.from.uri.user, bytes) == issuedNonce
-        provesAddress = !overUDP || nonce != 0 && challenges.contains(nonce)
+        provesAddress = !overUDP
     }
 
     /// A challenge's nonce (its hash) bound to the From user it challenged, as one hash.
     static func challengeKey(_ nonce: UInt64, _ fromUser: ByteRange, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
         nonce ^ ByteHash.hash(bytes, fromUser, seed: 5)
     }
-}
-
-/// The nonces (their hashes) of the latest challenges the server sent a source, in eight slots picked
-/// by the hash: the latest is always held, an older one until a newer one takes its slot. A NAT office's
-/// phones answer their challenges within milliseconds, a guesser each one before its next guess.
-struct IssuedNonces {
-    var keys = SIMD8<UInt32>()
-
-    mutating func remember(_ nonce: UInt64) { keys[Int(truncatingIfNeeded: nonce >> 61)] = Self.key(nonce) }
-
-    func contains(_ nonce: UInt64) -> Bool {
-        let key = Self.key(nonce)
-        return (0..<8).contains { keys[$0] == key }
-    }
-
-    /// A nonce as a slot holds it: the low 32 bits of its hash, never 0 (an empty slot).
-    static func key(_ nonce: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: nonce) | 1 }
 }
 
 /// The last four requests of a source, oldest overwritten first.
