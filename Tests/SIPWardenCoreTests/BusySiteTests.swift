@@ -164,36 +164,35 @@ import Testing
 
     /// An attacker with one cracked account, at an address that never registered: a call to a local
     /// number draws the server's challenge, whose answer with the account's credentials licenses a call
-    /// abroad (the server checks them, and they are right); then it dials abroad every half second with a
-    /// new From user each time. Counted per account, it places the burst of 10 and the 1 to 2 the rate
-    /// refills in 15 s, not 30.
-    @Test func aCrackedAccountDiallingAbroadIsHeldWhateverItsFromUser() {
+    /// abroad (the server checks them, and they are right); so before each call abroad it draws one
+    /// that way, with a new From user each time, every half second. Counted per account, it places the
+    /// burst of 10 and the 1 to 2 the rate refills in 15 s, not 30; also when its calls are all answered
+    /// after the last (its address never authenticates meanwhile: the credentials answering the
+    /// challenge count the call).
+    @Test(arguments: [false, true])
+    func aCrackedAccountDiallingAbroadIsHeldWhateverItsFromUser(answeredAtTheEnd: Bool) {
         var h = Harness()
         let attacker = "203.0.113.90"
-        let probe = Transaction.invite(from: "u0", at: attacker, to: "100", callID: "tf-probe")
-        h.send(probe.request, from: attacker, at: 0.5)
-        h.answer(probe.response(407, "Proxy Authentication Required", nonce: "t-probe"), to: attacker, at: 0.51)
-        var placed = 0
+        var placed: [Transaction] = []
         for call in 0..<30 {
             let at = 1 + Double(call) * 0.5
+            let probe = Transaction.invite(from: "u\(call)", at: attacker, to: "100", callID: "tf-probe-\(call)")
+            h.send(probe.request, from: attacker, at: at)
+            h.answer(
+                probe.response(407, "Proxy Authentication Required", nonce: "t\(call)"), to: attacker, at: at + 0.01)
             var invite = Transaction.invite(
                 from: "u\(call)", at: attacker, to: "+88216\(1000 + call)", callID: "tf-\(call)")
-            if call > 0 {
-                h.send(invite.request, from: attacker, at: at)
-                h.answer(
-                    invite.response(407, "Proxy Authentication Required", nonce: "t\(call)"), to: attacker,
-                    at: at + 0.01)
-            }
-            invite.cseq += 1
-            invite.credentials = ("105", call == 0 ? "t-probe" : "t\(call)", "r\(call)", "00000001", "c\(call)")
+            invite.credentials = ("105", "t\(call)", "r\(call)", "00000001", "c\(call)")
             if !h.send(invite.request, from: attacker, at: at + 0.02).decision.drops {
-                placed += 1
-                h.answer(invite.response(200, "OK"), to: attacker, at: at + 0.3)
+                placed.append(invite)
+                if !answeredAtTheEnd { h.answer(invite.response(200, "OK"), to: attacker, at: at + 0.3) }
             }
         }
-        #expect((10...13).contains(placed), "placed \(placed) calls")
-        #expect(h.engine.counters.detectors[.tollFraud, default: 0] >= 15)
+        for invite in placed where answeredAtTheEnd { h.answer(invite.response(200, "OK"), to: attacker, at: 20) }
+        #expect((10...13).contains(placed.count), "placed \(placed.count) calls")
+        #expect(h.drops(from: attacker) >= 15)
     }
+
     /// Anyone can send UDP in a registered office's name: a scanner's OPTIONS, garbage, malformed
     /// SIP, and digest credentials the forger first used from its own address (a "replay"). Each such
     /// packet is dropped; the office scores nothing for them and its phones keep their service.
@@ -264,6 +263,29 @@ import Testing
             let keepsItsService = h.keepsItsService(Self.office, user: "451", at: 22)
             #expect(keepsItsService)
         }
+    }
+
+    /// A PBX registered as one account places 8 calls abroad a minute, within calls_per_user (10 a
+    /// minute). Someone forges 20 INVITEs a minute to a satellite number, each from a new spoofed
+    /// address, with credentials naming the PBX's account and a made-up nonce: each is held as toll
+    /// fraud, and none spends the account's calls (before, the PBX lost all 24 of its calls abroad).
+    @Test func forgedCredentialsDoNotSpendAnAccountsCallsAbroad() {
+        var h = Harness()
+        let pbx = "192.0.2.80"
+        _ = h.register(user: "pbx", from: pbx, at: 0)
+        for n in 0..<60 {
+            let spoofed = "198.18.0.\(n + 1)"
+            var forged = Transaction.invite(from: "pbx", at: spoofed, to: "+88216\(5_550_000 + n)", callID: "fx-\(n)")
+            forged.credentials = ("pbx", "made-up-\(n)", "junk", "00000001", "x")
+            #expect(h.send(forged.request, from: spoofed, at: 1 + Double(n) * 3).decision.reason == .tollFraud)
+        }
+        var lost = 0
+        for call in 0..<24 {
+            let outcomes = h.call(
+                from: "pbx", at: pbx, to: "+4420\(79_460_000 + call)", at: 2 + Double(call) * 7.5, id: "pbx-\(call)")
+            if outcomes.contains(where: { $0.decision.drops }) { lost += 1 }
+        }
+        #expect(lost == 0, "the PBX lost \(lost) of 24 calls abroad")
     }
 
     /// A registered account dials abroad every second with the very same request each time (Call-ID,

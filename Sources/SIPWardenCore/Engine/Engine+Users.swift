@@ -22,7 +22,10 @@ extension Engine {
         // refreshing its registration does not touch the shared tables here.
         let checksGuessing = !state.authenticated && attempted != 0
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
-        let countsCall = highRiskCall && memo.authUser != 0
+        // A call counts against the account its credentials name when they can be its caller's: they
+        // answer the challenge to its call, or its address authenticated (any other call abroad is held
+        // as toll fraud). Anyone can write a username into a forged INVITE and spend others' calls.
+        let countsCall = highRiskCall && memo.authUser != 0 && (memo.answersChallenge || state.authenticated)
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
