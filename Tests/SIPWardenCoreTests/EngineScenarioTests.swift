@@ -346,6 +346,53 @@ import Testing
         #expect(ban?.reason == .passwordGuessing)
     }
 
+    /// A guesser that pipelines: each second 10 guesses at user 100 back to back (each its own Call-ID,
+    /// with a nonce sent to it a second before), then 4 REGISTERs without credentials to fetch fresh
+    /// nonces, all before the server's answers come back. A source's entry remembers its last 4
+    /// requests; requests without credentials no longer push out guesses still unanswered, so the 401s
+    /// to the last 4 guesses of each second count: banned within seconds (before, 600 guesses in a
+    /// minute, never dropped).
+    @Test func aPipeliningGuesserIsBanned() {
+        var h = Harness()
+        let guesser = "203.0.113.120"
+        var fetch = Transaction.softphoneRegister("100", at: guesser, callID: "fetch-0")
+        h.send(fetch.request, from: guesser, at: 0)
+        h.answer(fetch.response(401, "Unauthorized", nonce: "k-0-0"), to: guesser, at: 0.005)
+        var sentGuesses = 0
+        for second in 1...60 {
+            let at = Double(second)
+            var guesses: [Transaction] = []
+            for i in 0..<10 {
+                var guess = Transaction.softphoneRegister("100", at: guesser, callID: "g-\(second)-\(i)")
+                guess.credentials = ("100", "k-\(second - 1)-0", "guess-\(second)-\(i)", "00000001", "c\(second)-\(i)")
+                if !h.send(guess.request, from: guesser, at: at + Double(i) * 0.0002).decision.drops {
+                    guesses.append(guess)
+                    sentGuesses += 1
+                }
+            }
+            var fetches: [Transaction] = []
+            for j in 0..<4 {
+                fetch = Transaction.softphoneRegister("100", at: guesser, callID: "fetch-\(second)-\(j)")
+                if !h.send(fetch.request, from: guesser, at: at + 0.003 + Double(j) * 0.0002).decision.drops {
+                    fetches.append(fetch)
+                }
+            }
+            var answerAt = at + 0.005
+            for guess in guesses {
+                h.answer(guess.response(401, "Unauthorized", nonce: "a-\(second)"), to: guesser, at: answerAt)
+                answerAt += 0.0005
+            }
+            for (j, fetch) in fetches.enumerated() {
+                h.answer(fetch.response(401, "Unauthorized", nonce: "k-\(second)-\(j)"), to: guesser, at: answerAt)
+                answerAt += 0.0005
+            }
+        }
+        let ban = h.bans.first { $0.target.contains(IPAddress(guesser)!) }
+        #expect(ban?.reason == .passwordGuessing)
+        #expect(ban.map { $0.time.seconds < 5 } == true)
+        #expect(sentGuesses <= 40, "\(sentGuesses) guesses reached the server")
+    }
+
     @Test func distributedGuessingIsContainedWithoutLockingOutTheUser() {
         var h = Harness()
         _ = h.register(user: "100", from: "192.0.2.100", at: 0)

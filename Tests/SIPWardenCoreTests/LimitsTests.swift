@@ -100,6 +100,34 @@ import Testing
         #expect(window.users == ~0)
     }
 
+    /// A source's last four requests: one without credentials does not push out the oldest while that
+    /// carries credentials and is unanswered (a guess whose 401 is still to come); once answered, it does.
+    @Test func unansweredCredentialsAreKeptUntilAnswered() {
+        func memo(_ callID: UInt64, credentials: Bool = false) -> RequestMemo {
+            var memo = RequestMemo()
+            memo.callID = callID
+            memo.authUser = credentials ? 7 : 0
+            return memo
+        }
+        var recent = RecentRequests()
+        recent.remember(memo(1, credentials: true))
+        for callID in UInt64(2)...4 { recent.remember(memo(callID)) }
+        recent.remember(memo(5))
+        #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil, "pushed out an unanswered guess")
+        // A refusal of a request not remembered marks no other.
+        recent.refuse(memo(5), .scanner)
+        #expect(recent.admit(memo(4)) == nil, "request 4 refused for request 5")
+        #expect(recent.answer(callID: 1, cseq: 0, final: false) != nil, "a provisional answer is no answer")
+        recent.remember(memo(5))
+        #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil)
+        #expect(recent.answer(callID: 1, cseq: 0, final: true) != nil)
+        recent.remember(memo(5))
+        #expect(recent.answer(callID: 5, cseq: 0, final: true) != nil)
+        #expect(recent.answer(callID: 1, cseq: 0, final: true) == nil)
+        recent.remember(memo(6, credentials: true))
+        #expect(recent.answer(callID: 6, cseq: 0, final: true) != nil, "credentials push out the oldest")
+    }
+
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
         var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
         #expect(table.find(IPAddress(v4: 0)) == nil)

@@ -10,8 +10,8 @@ extension Engine {
             rememberChallenge(ByteHash.hash(bytes, message.challenge.nonce), to: client, now: now)
         }
         guard
-            let request = sources.values[slot].recent.find(
-                callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number)
+            let request = sources.values[slot].recent.answer(
+                callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, final: message.status >= 200)
                 ?? Self.registration(answeredBy: message, bytes)
         else { return Decision(.accept, .outbound) }
         return inPlace(source: slot) { $0.answer(message, bytes, to: request, client: client, state: &$1, now: now) }

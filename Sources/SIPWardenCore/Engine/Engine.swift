@@ -175,8 +175,8 @@ public struct Engine {
         }
         let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
         // A rate-limited request is judged afresh when resent: by then the bucket may have refilled.
-        if memo != nil, decision.drops, let packetDrop, packetDrop != .rateLimit {
-            state.recent.refuseNewest(packetDrop)
+        if let memo, decision.drops, let packetDrop, packetDrop != .rateLimit {
+            state.recent.refuse(memo, packetDrop)
         }
         return decision
     }

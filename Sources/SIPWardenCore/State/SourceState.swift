@@ -116,6 +116,8 @@ struct RequestMemo {
     /// (`Engine.checkCredentials`): its sender reads what is sent to the address, which a forger of UDP
     /// packets in its name does not.
     var provesAddress = false
+    /// The server's final answer to it came.
+    var answered = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
     var resends: UInt8 = 0
@@ -159,14 +161,21 @@ struct RecentRequests {
     var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
     var next: UInt8 = 0
 
+    /// Remembers `memo` in place of the oldest, unless that one carries credentials and is unanswered
+    /// while `memo` carries none: a guesser that sends other requests between its guesses and their
+    /// answers must not push the guesses out before their 401s come.
     mutating func remember(_ memo: RequestMemo) {
+        let oldest = self[next]
+        if memo.authUser == 0, oldest.authUser != 0, !oldest.answered { return }
         self[next] = memo
         next &+= 1
     }
 
-    /// The most recent request with this Call-ID and CSeq number.
-    func find(callID: UInt64, cseq: UInt32) -> RequestMemo? {
-        slot { $0.callID == callID && $0.cseq == cseq }.map { self[$0] }
+    /// The most recent request with this Call-ID and CSeq number, marked answered when `final`.
+    mutating func answer(callID: UInt64, cseq: UInt32, final: Bool) -> RequestMemo? {
+        guard let index = slot(where: { $0.callID == callID && $0.cseq == cseq }) else { return nil }
+        if final { self[index].answered = true }
+        return self[index]
     }
 
     /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
@@ -191,8 +200,11 @@ struct RecentRequests {
         return nil
     }
 
-    /// Records that a detector refused the request remembered last.
-    mutating func refuseNewest(_ reason: Decision.Reason) { self[(next &- 1) & 3].refused = reason }
+    /// Records that a detector refused `memo`, if it was remembered (it is then the newest).
+    mutating func refuse(_ memo: RequestMemo, _ reason: Decision.Reason) {
+        let newest = (next &- 1) & 3
+        if self[newest].isSameRequest(as: memo) { self[newest].refused = reason }
+    }
 
     /// Forgets every refusal, so that resends are judged again.
     mutating func forgetRefusals() {
