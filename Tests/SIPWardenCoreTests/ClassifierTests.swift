@@ -71,6 +71,23 @@ import Testing
         #expect(c.message.contentLength == 0)
     }
 
+    /// A REFER's transfer target (RFC 3515), long or compact, an attended transfer's `?Replaces=` header
+    /// inside the brackets; a second Refer-To is a duplicate.
+    @Test(arguments: [
+        ("Refer-To: <sip:+881655501234@pbx.example.com>", "+881655501234", false),
+        ("r: <sip:2087@pbx.example.com?Replaces=12345%40192.0.2.4%3Bto-tag%3D1>", "2087", false),
+        ("REFER-TO: \"Bob\" <sip:bob@example.com>", "bob", false),
+        ("Refer-To: <sip:200@pbx.example.com>\nRefer-To: <sip:300@pbx.example.com>", "200", true),
+    ])
+    func referTo(header: String, user: String, duplicate: Bool) {
+        let headers = Self.base.replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1 REFER") + "\n" + header
+        let c = Classified(Self.message(headers, startLine: "REFER sip:100@pbx.example.com SIP/2.0"))
+        #expect(c.message.method == .refer)
+        #expect(c.text(c.message.referTo.uri.user) == user)
+        #expect(c.message.anomalies.contains(.duplicateHeader) == duplicate)
+        #expect(c.message.isMalformed == duplicate)
+    }
+
     /// Case, compact form and white space before the colon (a tab is a control byte: the colon is then
     /// looked for after the line is read, not with it).
     @Test(arguments: ["VIA", "via", "vIa", "V", "Via ", "Via\t", "Via \t "])

@@ -457,6 +457,33 @@ import Testing
         #expect(keepsItsService)
     }
 
+    /// A caller no one knows reaches the site's open IVR (answered: good history, no authentication)
+    /// and, in that call, sends a REFER (a blind transfer) to a satellite number, which a PBX that
+    /// honours transfers dials for it: held as toll fraud, as the same number dialled directly is. A
+    /// registered phone transfers its call abroad freely.
+    @Test func aTransferToAHighRiskNumberIsHeldLikeACallToIt() {
+        var h = Harness()
+        let caller = "203.0.113.140"
+        let call = Transaction.invite(from: "anonymous", at: caller, to: "800", callID: "ivr-refer")
+        h.send(call.request, from: caller, at: 0)
+        h.answer(call.response(200, "OK"), to: caller, at: 0.5)
+        func transfer(_ call: Transaction, from address: String, at seconds: Double) -> PacketFilter.Outcome {
+            var refer = call
+            refer.method = "REFER"
+            refer.cseq = 2
+            refer.headers = ["Refer-To: <sip:+881655501234@\(Transaction.domain)>"]
+            return h.send(refer.request, from: address, at: seconds)
+        }
+        #expect(transfer(call, from: caller, at: 5).decision.reason == .tollFraud)
+        let direct = Transaction.invite(from: "anonymous", at: caller, to: "+881655501234", callID: "direct")
+        #expect(h.send(direct.request, from: caller, at: 6).decision.reason == .tollFraud)
+        let phone = "192.0.2.141"
+        _ = h.register(user: "141", from: phone, at: 10)
+        _ = h.call(from: "141", at: phone, to: "200", at: 11, id: "to-transfer")
+        let ownCall = Transaction.invite(from: "141", at: phone, to: "200", callID: "call-to-transfer")
+        #expect(!transfer(ownCall, from: phone, at: 20).decision.drops)
+    }
+
     @Test func tollFraudProbesAreDroppedAndBanned() {
         var h = Harness()
         let prober = "203.0.113.200"

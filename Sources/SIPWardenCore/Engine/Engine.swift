@@ -228,7 +228,11 @@ public struct Engine {
             }
         }
         guard let memo else { return packetDrop }
-        let highRisk = message.method == .invite && tollFraud.isHighRisk(message.requestURI.user, bytes)
+        // The number dialled: an INVITE's, or a REFER's transfer target, which a PBX that honours
+        // transfers dials on the caller's behalf.
+        let dialled = message.method == .refer ? message.referTo.uri.user : message.requestURI.user
+        let highRisk =
+            (message.method == .invite || message.method == .refer) && tollFraud.isHighRisk(dialled, bytes)
         let userCheck = users(
             message, memo, bytes, source: source, highRiskCall: highRisk, state: &state, parts: &parts, now: now)
         if let reason = userCheck.drop { packetDrop = packetDrop ?? reason }
@@ -243,7 +247,7 @@ public struct Engine {
         // nonce) count for nothing: an open PBX never challenges, so never checks them.
         if highRisk, !state.authenticated, !memo.answersChallenge {
             parts[.tollFraud] += rules.score[.tollFraud]
-            if tollFraud.prefixVariants(message.requestURI.user, bytes, in: &state.dialled) {
+            if tollFraud.prefixVariants(dialled, bytes, in: &state.dialled) {
                 parts[.tollFraud] += rules.score[.tollFraud]
             }
             count(.tollFraud)

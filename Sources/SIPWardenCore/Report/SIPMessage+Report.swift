@@ -54,6 +54,7 @@ extension SIPMessage {
             ),
             ("max_forwards", number(maxForwards)),
             ("contact", contactIsWildcard ? .string("*") : nameAddress(contact)),
+            ("refer_to", nameAddress(referTo)),
             ("user_agent", text(userAgent)),
             ("content_length", number(contentLength)),
             ("content_type", text(contentType)),

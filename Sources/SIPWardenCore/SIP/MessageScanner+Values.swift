@@ -221,6 +221,12 @@ extension MessageScanner {
         message.to = nameAddress(start, end, isContact: false)
     }
 
+    /// RFC 3515 allows one Refer-To: a second is a duplicate.
+    mutating func referTo(_ start: Int, _ end: Int) {
+        guard firstOccurrence(.referTo) else { return }
+        message.referTo = nameAddress(start, end, isContact: false)
+    }
+
     mutating func contact(_ start: Int, _ end: Int) {
         guard !seen.contains(.contact) else { return }
         seen.insert(.contact)

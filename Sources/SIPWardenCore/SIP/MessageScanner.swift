@@ -33,6 +33,7 @@ struct MessageScanner {
         static let userAgent = SeenHeaders(rawValue: 1 << 9)
         static let authorization = SeenHeaders(rawValue: 1 << 10)
         static let challenge = SeenHeaders(rawValue: 1 << 11)
+        static let referTo = SeenHeaders(rawValue: 1 << 12)
     }
 
     var p: UnsafePointer<UInt8> { text.p }
@@ -251,6 +252,7 @@ struct MessageScanner {
             case UInt8(ascii: "m"): contact(value, end)
             case UInt8(ascii: "l"): contentLength(value, end)
             case UInt8(ascii: "c"): contentType(value, end)
+            case UInt8(ascii: "r"): referTo(value, end)
             default: return false
             }
         case 2 where text.equalsIgnoringCase(start, nameEnd, "to"): to(value, end)
@@ -266,6 +268,8 @@ struct MessageScanner {
             contact(value, end)
         case 7 where first == UInt8(ascii: "e") && text.equalsIgnoringCase(start, nameEnd, "expires"):
             expires(value, end)
+        case 8 where first == UInt8(ascii: "r") && text.equalsIgnoringCase(start, nameEnd, "refer-to"):
+            referTo(value, end)
         case 10 where text.equalsIgnoringCase(start, nameEnd, "user-agent"):
             if message.kind == .request { userAgent(value, end) }
         case 12 where first == UInt8(ascii: "m") && text.equalsIgnoringCase(start, nameEnd, "max-forwards"):

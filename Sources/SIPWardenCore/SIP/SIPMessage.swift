@@ -21,6 +21,8 @@ public struct SIPMessage: Sendable {
     public var contact = NameAddress()
     /// Whether the Contact is the `*` wildcard (a REGISTER removing all bindings).
     public var contactIsWildcard = false
+    /// A REFER's transfer target (RFC 3515): the number a PBX that honours the transfer dials.
+    public var referTo = NameAddress()
     /// User-Agent in requests, Server in responses (the first one present).
     public var userAgent: ByteRange = .absent
     public var contentLength: UInt32?
