@@ -167,6 +167,7 @@ func forEachRange(in message: SIPMessage, _ body: (ByteRange, () -> String) -> V
     body(message.callID) { "callID" }
     body(message.cseq.methodToken) { "cseq.methodToken" }
     nameAddress(message.contact, "contact")
+    nameAddress(message.referTo, "referTo")
     body(message.userAgent) { "userAgent" }
     body(message.contentType) { "contentType" }
     digest(message.authorization, "authorization")

@@ -868,16 +868,35 @@ import Testing
         #expect(h.outcomes.last?.outcome.decision.reason == .banned)
     }
 
-    @Test func aPrefixWithAGoodPhoneIsNeverBannedWhole() {
+    /// A prefix holding a member with good history is never banned whole in IPv4 (a PBX or trunk hosted
+    /// in a /24 beside attackers, even one that never registers); in IPv6 only once that member
+    /// authenticated: a /64 is one site's and its addresses cost nothing, so one anonymous call an IVR
+    /// answered does not shield an attacker rotating through its own /64.
+    @Test(arguments: [
+        ("203.0.113.", false, false), ("203.0.113.", true, false), ("2001:db8:66:1::", false, false),
+        ("2001:db8:66:1::", true, true),
+    ])
+    func aPrefixWithAGoodMemberIsNeverBannedWhole(prefix: String, answeredCallOnly: Bool, bannedWhole: Bool) {
         var h = Harness()
-        _ = h.register(user: "100", from: "203.0.113.200", at: 0)
-        for host in 1...6 {
-            var t = Transaction(method: "OPTIONS", callID: "q\(host)", contactHost: "203.0.113.\(host)")
-            t.userAgent = "friendly-scanner"
-            h.send(t.request, from: "203.0.113.\(host)", at: Double(host))
+        let member = prefix + "200"
+        if answeredCallOnly {
+            let call = Transaction.invite(from: "anonymous", at: member, to: "800", callID: "ivr")
+            h.send(call.request, from: member, at: 0)
+            h.answer(call.response(200, "OK"), to: member, at: 0.5)
+        } else {
+            _ = h.register(user: "100", from: member, at: 0)
         }
-        #expect(h.bans.allSatisfy { $0.target.length == 32 })
-        #expect(h.register(user: "100", from: "203.0.113.200", at: 10, tag: "z").allSatisfy { !$0.decision.drops })
+        for host in 1...6 {
+            var t = Transaction(method: "OPTIONS", callID: "q\(host)", contactHost: prefix + "\(host)")
+            t.userAgent = "friendly-scanner"
+            h.send(t.request, from: prefix + "\(host)", at: Double(host))
+        }
+        let hostLength = prefix.contains(":") ? 128 : 32
+        #expect(h.bans.contains { $0.target.length < hostLength } == bannedWhole)
+        if !bannedWhole {
+            let keepsItsService = h.keepsItsService(member, user: "100", at: 10)
+            #expect(keepsItsService)
+        }
     }
 
     @Test func theServerAndTrustedNetworksAreNeverBanned() throws {

@@ -123,19 +123,22 @@ import Testing
         #expect(ProvenSource.render(parsed.sources).hasSuffix("2001:db8::1 authenticated 1733212346\n"))
     }
 
-    /// A restored good source protects its /24 from a prefix ban, as before the restart.
-    @Test func aRestoredGoodSourceStillKeepsItsPrefixFromBeingBannedWhole() {
+    /// A restored source protects its prefix from a prefix ban as before the restart: a good IPv4
+    /// source its /24, an authenticated IPv6 one its /64 (good history alone does not, in IPv6).
+    @Test(arguments: [("203.0.113.", true, false), ("2001:db8:77:1::", true, false), ("2001:db8:77:1::", false, true)])
+    func aRestoredSourceKeepsItsPrefixFromBeingBannedWhole(prefix: String, authenticated: Bool, bannedWhole: Bool) {
         var h = Harness()
         let office = ProvenSource(
-            address: IPAddress("203.0.113.200")!, good: true, authenticated: true, lastSeen: Timestamp(seconds: 0))
+            address: IPAddress(prefix + "200")!, good: true, authenticated: authenticated,
+            lastSeen: Timestamp(seconds: 0))
         #expect(h.replayer.filter.engine.restore([office], now: Timestamp(seconds: 1)) == 1)
         for host in 1...6 {
-            var t = Transaction(method: "OPTIONS", callID: "r\(host)", contactHost: "203.0.113.\(host)")
+            var t = Transaction(method: "OPTIONS", callID: "r\(host)", contactHost: prefix + "\(host)")
             t.userAgent = "friendly-scanner"
-            h.send(t.request, from: "203.0.113.\(host)", at: 1 + Double(host))
+            h.send(t.request, from: prefix + "\(host)", at: 1 + Double(host))
         }
-        #expect(h.bans.count == 6)
-        #expect(h.bans.allSatisfy { $0.target.length == 32 })
+        let hostLength = prefix.contains(":") ? 128 : 32
+        #expect(h.bans.contains { $0.target.length < hostLength } == bannedWhole)
     }
 
     /// Restored into every queue's engine, an authenticated entry is kept for ever only by the engine

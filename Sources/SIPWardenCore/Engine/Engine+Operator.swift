@@ -57,9 +57,12 @@ extension Engine {
                     source.address, SourceState(at: lastSeen, limits: rules.limits), retention: SourceState.retention)
             else { continue }
             inPlace(source: slot) { engine, state in
-                // Through `becomeGood`, so that its /24 or /64 is again protected from a prefix ban.
+                // Through `becomeGood`, so that its prefixes are again protected from a prefix ban.
                 if source.good { engine.becomeGood(&state, source.address, now: now) }
-                state.authenticated = state.authenticated || source.authenticated
+                if source.authenticated, !state.authenticated {
+                    state.authenticated = true
+                    if source.address.family == .v6 { engine.protectPrefixes(of: source.address, now: now) }
+                }
                 state.lastSeen = max(state.lastSeen, lastSeen.nanoseconds)
             }
             restored += 1

@@ -50,7 +50,7 @@ extension Engine {
             becomeGood(&state, client, now: now)
             // Credentials authenticate only when they answered the server's challenge: an open PBX
             // answers a call with made-up ones as it answers anyone's.
-            if request.method == .register || request.answersChallenge { authenticate(&state, now: now) }
+            if request.method == .register || request.answersChallenge { authenticate(&state, client, now: now) }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
             // A failure of this account from here just before was its phone's: a nonce the server no
@@ -94,17 +94,26 @@ extension Engine {
     /// over to a new address claims its users, registered from the old one, and one of its phones may
     /// fail its password before the first 200 OK. (A guesser at the drop threshold gets no answers, so
     /// proves nothing: only suspicion short of it is forgiven.)
-    func authenticate(_ state: inout SourceState, now: Timestamp) {
+    mutating func authenticate(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {
         guard !state.authenticated else { return }
         state.authenticated = true
         state.score = 0
         state.scoredAt = now.nanoseconds
         state.lastReason = nil
+        if client.family == .v6 { protectPrefixes(of: client, now: now) }
     }
 
     mutating func becomeGood(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {
         guard !state.good else { return }
         state.good = true
+        if client.family == .v4 { protectPrefixes(of: client, now: now) }
+    }
+
+    /// Counts `client` as a good member of its prefixes, which are then never banned whole: an IPv4
+    /// address once it has good history (a trunk or PBX hosted in a /24 beside attackers), an IPv6
+    /// one once it authenticated, since a /64 is one site's and its addresses cost nothing (one call
+    /// an IVR answered must not shield an attacker rotating through its own /64).
+    mutating func protectPrefixes(of client: IPAddress, now: Timestamp) {
         for key in PrefixKey.aggregates(of: client) {
             if let slot = prefixes.findOrInsert(
                 key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)

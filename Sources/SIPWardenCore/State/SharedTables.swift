@@ -7,7 +7,7 @@ struct PrefixState {
     /// Members banned within the current prefix-ban window.
     var bannedMembers: UInt16 = 0
     var windowStart: Int64 = 0
-    /// Members with good history: a prefix holding one is never banned as a whole.
+    /// Good members (`Engine.protectPrefixes`): a prefix holding one is never banned as a whole.
     var goodMembers: UInt16 = 0
     /// When the prefix as a whole is banned until.
     var bannedUntil: Int64 = 0
