@@ -393,6 +393,35 @@ import Testing
         #expect(sentGuesses <= 40, "\(sentGuesses) guesses reached the server")
     }
 
+    /// A slow extension scan from an unknown address: 15 REGISTERs a minute to extensions in no
+    /// consecutive order (under the distinct-user and sequential thresholds) for 10 minutes, each
+    /// answered 404, held by its not-founds (every 10th scores 50). Also when it first sends four ACKs
+    /// with credentials, which no answer follows: they do not keep its REGISTERs from being
+    /// remembered, and so matched to their 404s (before, all 150 probes went through, scoring nothing).
+    @Test(arguments: [false, true])
+    func aSlowExtensionScanIsHeldByItsNotFounds(ackFirst: Bool) {
+        var h = Harness()
+        let scanner = "203.0.113.150"
+        for n in 0..<(ackFirst ? 4 : 0) {
+            var ack = Transaction.invite(from: "100", at: scanner, to: "100", callID: "pin-\(n)")
+            ack.method = "ACK"
+            ack.credentials = ("100", "5f1e2a9\(n)b7c4", "d41d8cd9\(n)", "00000001", "a83c9d\(n)e1f0")
+            h.send(ack.request, from: scanner, at: Double(n) * 0.1)
+        }
+        var reached = 0
+        for probe in 0..<150 {
+            let user = "\(100 + (probe * 37) % 900)"
+            let at = 1 + Double(probe) * 4
+            let t = Transaction(
+                user: user, target: user, fromUser: user, callID: "svwar-\(probe)", contactHost: scanner)
+            if !h.send(t.request, from: scanner, at: at).decision.drops {
+                reached += 1
+                h.answer(t.response(404, "Not Found"), to: scanner, at: at + 0.01)
+            }
+        }
+        #expect(reached <= 100, "\(reached) of 150 extensions probed")
+    }
+
     @Test func distributedGuessingIsContainedWithoutLockingOutTheUser() {
         var h = Harness()
         _ = h.register(user: "100", from: "192.0.2.100", at: 0)

@@ -126,6 +126,16 @@ import Testing
         #expect(recent.answer(callID: 1, cseq: 0, final: true) == nil)
         recent.remember(memo(6, credentials: true))
         #expect(recent.answer(callID: 6, cseq: 0, final: true) != nil, "credentials push out the oldest")
+        // A request with credentials the filter refused gets no answer: it does not hold its slot.
+        var refused = RecentRequests()
+        for callID in UInt64(1)...4 { refused.remember(memo(callID, credentials: true)) }
+        for callID in UInt64(1)...4 {
+            _ = refused.answer(callID: callID, cseq: 0, final: callID != 1)
+        }
+        refused.remember(memo(9, credentials: true))
+        refused.refuse(memo(9, credentials: true), .tollFraud)
+        for callID in UInt64(10)...13 { refused.remember(memo(callID)) }
+        #expect(refused.answer(callID: 13, cseq: 0, final: true) != nil)
     }
 
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {

@@ -116,7 +116,7 @@ struct RequestMemo {
     /// (`Engine.checkCredentials`): its sender reads what is sent to the address, which a forger of UDP
     /// packets in its name does not.
     var provesAddress = false
-    /// The server's final answer to it came.
+    /// The server's final answer to it came, or none will: it is an ACK, or the filter dropped it.
     var answered = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
@@ -142,6 +142,7 @@ struct RequestMemo {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
+        answered = message.method == .ack
         target = ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user)
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         let nonce = ByteHash.hash(bytes, message.authorization.nonce)
@@ -203,7 +204,10 @@ struct RecentRequests {
     /// Records that a detector refused `memo`, if it was remembered (it is then the newest).
     mutating func refuse(_ memo: RequestMemo, _ reason: Decision.Reason) {
         let newest = (next &- 1) & 3
-        if self[newest].isSameRequest(as: memo) { self[newest].refused = reason }
+        if self[newest].isSameRequest(as: memo) {
+            self[newest].refused = reason
+            self[newest].answered = true
+        }
     }
 
     /// Forgets every refusal, so that resends are judged again.
