@@ -266,35 +266,137 @@ import Testing
     }
 
     /// A PBX registered as one account places 8 calls abroad a minute, within calls_per_user (10 a
-    /// minute). Someone forges 20 INVITEs a minute to a satellite number, each from a new spoofed
-    /// address, with credentials naming the PBX's account and a made-up nonce: each is held as toll
-    /// fraud, and none spends the account's calls (before, the PBX lost all 24 of its calls abroad).
-    @Test func forgedCredentialsDoNotSpendAnAccountsCallsAbroad() {
+    /// minute). Someone forges 20 INVITEs a minute to a satellite number with credentials naming the
+    /// PBX's account and a made-up nonce, each from a new spoofed address (held as toll fraud) or all in
+    /// the PBX's own name: none spends the account's calls (before, the PBX lost all 24 of its calls
+    /// abroad, or 19 of them).
+    @Test(arguments: [false, true])
+    func forgedCredentialsDoNotSpendAnAccountsCallsAbroad(inThePBXsName: Bool) {
         var h = Harness()
         let pbx = "192.0.2.80"
         _ = h.register(user: "pbx", from: pbx, at: 0)
-        for n in 0..<60 {
-            let spoofed = "198.18.0.\(n + 1)"
-            var forged = Transaction.invite(from: "pbx", at: spoofed, to: "+88216\(5_550_000 + n)", callID: "fx-\(n)")
-            forged.credentials = ("pbx", "made-up-\(n)", "junk", "00000001", "x")
-            #expect(h.send(forged.request, from: spoofed, at: 1 + Double(n) * 3).decision.reason == .tollFraud)
+        var forgedAt = 1.0
+        func forge(until seconds: Double) {
+            while forgedAt < seconds {
+                let n = Int(forgedAt)
+                let source = inThePBXsName ? pbx : "198.18.0.\(n + 1)"
+                var forged = Transaction.invite(
+                    from: "pbx", at: source, to: "+88216\(5_550_000 + n)", callID: "fx-\(n)")
+                forged.credentials = ("pbx", "made-up-\(n)", "junk", "00000001", "x\(n)")
+                let outcome = h.send(forged.request, from: source, at: forgedAt)
+                if !inThePBXsName { #expect(outcome.decision.reason == .tollFraud) }
+                if !outcome.decision.drops {
+                    h.answer(
+                        forged.response(407, "Proxy Authentication Required", nonce: "fxn\(n)"), to: source,
+                        at: forgedAt + 0.01)
+                }
+                forgedAt += 3
+            }
         }
         var lost = 0
         for call in 0..<24 {
-            let outcomes = h.call(
-                from: "pbx", at: pbx, to: "+4420\(79_460_000 + call)", at: 2 + Double(call) * 7.5, id: "pbx-\(call)")
+            let at = 2 + Double(call) * 7.5
+            forge(until: at)
+            let outcomes = h.call(from: "pbx", at: pbx, to: "+4420\(79_460_000 + call)", at: at, id: "pbx-\(call)")
             if outcomes.contains(where: { $0.decision.drops }) { lost += 1 }
         }
         #expect(lost == 0, "the PBX lost \(lost) of 24 calls abroad")
     }
 
+    /// A registrar whose nonces depend on the time only sends every client challenged in one second the
+    /// same nonce. An office of 60 phones refreshes one phone a second, each refresh challenged; a forger
+    /// fetches the nonce of the second at its own address and forges 3 REGISTERs a second in the
+    /// office's name with it, for users that are not the office's, each answered with a plain 401 to the
+    /// office. The nonce went to the office too, and to the forger: it proves neither, so the forged
+    /// failures score nothing and the office keeps its service (before, it was banned 15 s in).
+    @Test(arguments: [false, true])
+    func aNonceTheServerSentToSeveralAddressesProvesNone(sharedNonces: Bool) {
+        var h = Harness()
+        let forger = "203.0.113.66"
+        func refresh(_ phone: Int, at seconds: Double, tag: String) {
+            let user = "\(500 + phone)"
+            var t = Transaction(
+                user: user, target: user, fromUser: user, callID: "reg-\(user)", contactHost: Self.office)
+            t.cseq = Int(seconds) * 2 + 1
+            let nonce = "ts\(Int(seconds))"
+            h.send(t.request, from: Self.office, at: seconds)
+            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: Self.office, at: seconds + 0.01)
+            t.cseq += 1
+            t.credentials = (user, nonce, "ok-\(user)-\(tag)", "00000001", "c\(user)\(tag)")
+            if !h.send(t.request, from: Self.office, at: seconds + 0.02).decision.drops {
+                h.answer(t.response(200, "OK"), to: Self.office, at: seconds + 0.03)
+            }
+        }
+        for phone in 0..<60 { refresh(phone, at: Double(phone) * 0.05, tag: "boot") }
+        var forged = 0
+        for second in 60..<120 {
+            refresh(second % 60, at: Double(second), tag: "\(second)")
+            let nonce = sharedNonces ? "ts\(second)" : "fs\(second)"
+            let fetch = Transaction.softphoneRegister("100", at: forger, callID: "f-\(second)")
+            h.send(fetch.request, from: forger, at: Double(second) + 0.3)
+            h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: forger, at: Double(second) + 0.31)
+            for k in 0..<3 {
+                var guess = Transaction.softphoneRegister("9\(forged % 50)", at: Self.office, callID: "g-\(forged)")
+                guess.credentials = ("9\(forged % 50)", nonce, "bad\(forged)", "00000001", "gc\(forged)")
+                let at = Double(second) + 0.4 + Double(k) * 0.1
+                if !h.send(guess.request, from: Self.office, at: at).decision.drops {
+                    let challenge = sharedNonces ? nonce : "re\(forged)"
+                    h.answer(guess.response(401, "Unauthorized", nonce: challenge), to: Self.office, at: at + 0.01)
+                }
+                forged += 1
+            }
+        }
+        #expect(!h.bans.contains { $0.target.contains(IPAddress(Self.office)!) })
+        let keepsItsService = h.keepsItsService(Self.office, user: "500", at: 125)
+        #expect(keepsItsService)
+    }
+
+    /// An attacker with an account of its own, against a registrar whose nonces are not bound to an
+    /// address: it fetches a nonce at its own address and forges right REGISTERs for its account from
+    /// 100 spoofed addresses, each answered 200. A nonce the server sent another address proves none of
+    /// them: they get neither authentication nor good history, and their flood of 3,000 INVITEs in a
+    /// second meets the budgets for unknown sources (before, all 3,000 went through).
+    @Test func registrationsForgedWithANonceFetchedElsewhereProveNothing() {
+        var h = Harness()
+        let attacker = "203.0.113.77"
+        let spoofed = (0..<100).map { "198.19.\($0).9" }
+        for (n, address) in spoofed.enumerated() {
+            let at = Double(n) * 0.25
+            let nonce = "kn\(Int(at))"
+            var fetch = Transaction.softphoneRegister("7001", at: attacker, callID: "fetch-\(n)")
+            h.send(fetch.request, from: attacker, at: at)
+            h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: attacker, at: at + 0.01)
+            fetch.callID = "forged-\(n)"
+            fetch.contactHost = address
+            fetch.credentials = ("7001", nonce, "right-\(n)", "00000001", "cn\(n)")
+            h.send(fetch.request, from: address, at: at + 0.02)
+            h.answer(fetch.response(200, "OK"), to: address, at: at + 0.03)
+        }
+        var accepted = 0
+        for round in 0..<30 {
+            for (n, address) in spoofed.enumerated() {
+                let invite = Transaction.invite(from: "7001", at: address, to: "8000", callID: "fl-\(n)-\(round)")
+                if !h.send(invite.request, from: address, at: 30 + Double(round) / 30 + Double(n) * 0.0001).decision
+                    .drops
+                {
+                    accepted += 1
+                }
+            }
+        }
+        #expect(accepted <= 1000, "\(accepted) of 3000 INVITEs from forged sources accepted in 1 s")
+    }
+
     /// A registered account dials abroad every second with the very same request each time (Call-ID,
-    /// CSeq, branch, number; only its From tag changes, so the server sees new calls), and between
-    /// refused calls has one to its voicemail answered (a 200 forgives refusals): every one counts.
+    /// CSeq, branch, number; only its From tag changes, so the server sees new calls), reusing the nonce
+    /// of one challenge, and between refused calls has one to its voicemail answered (a 200 forgives
+    /// refusals): every one counts.
     @Test func callsDisguisedAsResendsCountAgainstTheAccount() {
         var h = Harness()
         let attacker = "203.0.113.97"
         _ = h.register(user: "480", from: attacker, at: 0)
+        let probe = Transaction.invite(from: "480", at: attacker, to: "8000", callID: "probe")
+        h.send(probe.request, from: attacker, at: 0.5)
+        h.answer(probe.response(407, "Proxy Authentication Required", nonce: "n"), to: attacker, at: 0.51)
         var placed = 0
         for call in 0..<60 {
             let at = 1 + Double(call)

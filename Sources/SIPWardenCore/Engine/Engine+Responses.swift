@@ -46,6 +46,10 @@ extension Engine {
                 ByteHash.hash(bytes, message.challenge.nonce), message.from.uri.user, bytes)
         }
         switch message.status {
+        // A REGISTER forged in this address's name with a nonce the server sent another address, and
+        // accepted (a registrar whose nonces are not bound to an address), proves nothing of it.
+        case 200..<300 where request.answersAnotherAddress:
+            break
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
             // Credentials authenticate only when they answered the server's challenge: an open PBX

@@ -23,9 +23,9 @@ extension Engine {
         let checksGuessing = !state.authenticated && attempted != 0
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
         // A call counts against the account its credentials name when they can be its caller's: they
-        // answer the challenge to its call, or its address authenticated (any other call abroad is held
-        // as toll fraud). Anyone can write a username into a forged INVITE and spend others' calls.
-        let countsCall = highRiskCall && memo.authUser != 0 && (memo.answersChallenge || state.authenticated)
+        // answer the challenge to its call, or carry a nonce the server sent its address only. Anyone
+        // can write a username into a forged INVITE, in any address's name, and spend others' calls.
+        let countsCall = highRiskCall && memo.authUser != 0 && (memo.answersChallenge || memo.provesAddress)
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
@@ -75,14 +75,15 @@ extension Engine {
     }
 
     /// What a request's credentials show, in one take of the lock: whether their nonce is one the server
-    /// sent `source` in a challenge (`rememberChallenge`), and whether they replay another dialog's or
-    /// source's (the same nonce, nc and cnonce; without qop a client may reuse a nonce for its own new
-    /// requests, so there only another source counts). `callID` is the request's (`RequestMemo.callID`).
+    /// sent in a challenge (`rememberChallenge`) to `source` only, or to one other address only, and
+    /// whether they replay another dialog's or source's (the same nonce, nc and cnonce; without qop a
+    /// client may reuse a nonce for its own new requests, so there only another source counts).
+    /// `callID` is the request's (`RequestMemo.callID`).
     mutating func checkCredentials(
         _ message: SIPMessage, callID: UInt64, _ bytes: UnsafeRawBufferPointer, source: IPAddress, now: Timestamp
-    ) -> (issuedHere: Bool, replayed: Bool) {
+    ) -> (sentHere: Bool, sentElsewhere: Bool, replayed: Bool) {
         let credentials = message.authorization
-        guard !credentials.nonce.isEmpty else { return (false, false) }
+        guard !credentials.nonce.isEmpty else { return (false, false, false) }
         let nonce = ByteHash.hash(bytes, credentials.nonce)
         let hasResponse = !credentials.response.isEmpty
         let hasQop = !credentials.qop.isEmpty && !credentials.cnonce.isEmpty
@@ -94,36 +95,42 @@ extension Engine {
         let sourceHash = source.tableHash
         return shared.withLock { tables in
             // A challenge that is answered stays remembered as long as one sent later.
-            let challenge = tables.nonces.find(Self.challengeKey(nonce, to: source))
-            if let challenge { tables.nonces.values[challenge].seenAt = now.nanoseconds }
-            let issuedHere = challenge != nil
+            var (sentHere, sentElsewhere) = (false, false)
+            if let challenge = tables.nonces.find(Self.challengeKey(nonce)) {
+                tables.nonces.values[challenge].seenAt = now.nanoseconds
+                let sent = tables.nonces.values[challenge]
+                sentHere = !sent.sentToSeveral && sent.source == sourceHash
+                sentElsewhere = !sent.sentToSeveral && sent.source != sourceHash
+            }
             guard hasResponse,
                 let slot = tables.nonces.findOrInsert(
                     UserKey(hash: use), NonceUse(source: sourceHash, callID: callID, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
-            else { return (issuedHere, false) }
+            else { return (sentHere, sentElsewhere, false) }
             let earlier = tables.nonces.values[slot]
-            if earlier.source != sourceHash || (hasQop && earlier.callID != callID) { return (issuedHere, true) }
-            tables.nonces.values[slot].seenAt = now.nanoseconds
-            return (issuedHere, false)
+            let replayed = earlier.source != sourceHash || (hasQop && earlier.callID != callID)
+            if !replayed { tables.nonces.values[slot].seenAt = now.nanoseconds }
+            return (sentHere, sentElsewhere, replayed)
         }
     }
 
     /// Remembers that the server sent `client` a challenge with `nonce` (its hash), for as long as the
     /// nonce table keeps it: a phone that reuses a nonce for minutes (nc counting up), or a guesser that
-    /// reuses one for every guess, answers a challenge sent to its address all the same.
+    /// reuses one for every guess, answers a challenge sent to its address all the same. A nonce sent to
+    /// a second address is marked so: it proves neither.
     func rememberChallenge(_ nonce: UInt64, to client: IPAddress, now: Timestamp) {
-        let key = Self.challengeKey(nonce, to: client)
-        let sent = NonceUse(source: client.tableHash, callID: 0, seenAt: now.nanoseconds)
+        let address = client.tableHash
         shared.withLock { tables in
-            if let slot = tables.nonces.findOrInsert(key, sent, retention: NonceUse.retention) {
-                tables.nonces.values[slot].seenAt = now.nanoseconds
-            }
+            guard
+                let slot = tables.nonces.findOrInsert(
+                    Self.challengeKey(nonce), NonceUse(source: address, callID: 0, seenAt: now.nanoseconds),
+                    retention: NonceUse.retention)
+            else { return }
+            if tables.nonces.values[slot].source != address { tables.nonces.values[slot].sentToSeveral = true }
+            tables.nonces.values[slot].seenAt = now.nanoseconds
         }
     }
 
-    /// The nonce table's key for a challenge's nonce (its hash) sent to `address`.
-    static func challengeKey(_ nonce: UInt64, to address: IPAddress) -> UserKey {
-        UserKey(hash: nonce ^ ByteHash.mix(address.tableHash ^ 0x0C4A_113E_46ED))
-    }
+    /// The nonce table's key for a challenge's nonce (its hash).
+    static func challengeKey(_ nonce: UInt64) -> UserKey { UserKey(hash: ByteHash.mix(nonce ^ 0x0C4A_113E_46ED)) }
 }

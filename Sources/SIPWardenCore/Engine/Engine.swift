@@ -144,7 +144,8 @@ public struct Engine {
         var replayed = false
         if memo != nil, message.authorization.isPresent {
             let credentials = checkCredentials(message, callID: memo!.callID, bytes, source: source, now: now)
-            memo!.provesAddress = memo!.provesAddress || credentials.issuedHere
+            memo!.provesAddress = memo!.provesAddress || credentials.sentHere
+            memo!.answersAnotherAddress = overUDP && credentials.sentElsewhere
             replayed = credentials.replayed
         }
         // A client resends a request that got no answer: a resend of one a detector refused is refused

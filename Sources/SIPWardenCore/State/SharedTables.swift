@@ -86,11 +86,15 @@ struct UserKey: TableKey {
 }
 
 /// A digest response seen before: which source and dialog used the (nonce, nc, cnonce). Or a challenge
-/// the server sent (`Engine.challengeKey`): to which source (`callID` 0), last answered when.
+/// the server sent (`Engine.challengeKey`): to which source first (`callID` 0), whether to another too,
+/// and when last sent or answered.
 struct NonceUse {
     var source: UInt64 = 0
     var callID: UInt64 = 0
     var seenAt: Int64 = 0
+    /// A challenge's nonce the server sent to more than one address (a registrar whose nonces depend on
+    /// the time only): it proves none of them.
+    var sentToSeveral = false
 
     static func retention(_ use: NonceUse) -> Int64 { use.seenAt }
 }

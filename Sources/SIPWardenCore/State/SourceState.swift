@@ -113,9 +113,12 @@ struct RequestMemo {
     /// the server's answer cannot say which of the two it answers, so it binds and forgives nothing.
     var ambiguous = false
     /// It came over TCP, or its credentials carry the nonce of a challenge the server sent its source
-    /// (`Engine.checkCredentials`): its sender reads what is sent to the address, which a forger of UDP
-    /// packets in its name does not.
+    /// and no other address (`Engine.checkCredentials`): its sender reads what is sent to the address,
+    /// which a forger of UDP packets in its name does not.
     var provesAddress = false
+    /// It came over UDP with the nonce of a challenge the server sent another address only: a REGISTER
+    /// forged in this address's name with a nonce fetched elsewhere, unless a phone moved in between.
+    var answersAnotherAddress = false
     /// The server's final answer to it came, or none will: it is an ACK, or the filter dropped it.
     var answered = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
