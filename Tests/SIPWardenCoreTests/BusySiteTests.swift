@@ -91,6 +91,7 @@ import Testing
             let call = Transaction.invite(from: "anon", at: address, to: "800", callID: "ivr-\(n)")
             h.send(call.request, from: address, at: Double(n) * 0.01)
             h.answer(call.response(200, "OK"), to: address, at: Double(n) * 0.01 + 0.005)
+            h.acknowledge(call, from: address, at: Double(n) * 0.01 + 0.005 + 0.05)
         }
         let before = h.outcomes.count
         for round in 0..<60 {
@@ -242,6 +243,7 @@ import Testing
                 contactHost: Self.office)
             h.send(call.request, from: Self.office, at: 0)
             h.answer(call.response(200, "OK"), to: Self.office, at: 0.5)
+            h.acknowledge(call, from: Self.office, at: 0.5 + 0.05)
         }
         for n in 0..<200 {
             var guess = Transaction.softphoneRegister("\(200 + n % 20)", at: Self.office, callID: "forged-\(n)")

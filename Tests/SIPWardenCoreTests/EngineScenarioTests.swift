@@ -329,6 +329,7 @@ import Testing
             let call = Transaction.invite(from: "anonymous", at: guesser, to: "800", callID: "ivr")
             h.send(call.request, from: guesser, at: 0)
             h.answer(call.response(200, "OK"), to: guesser, at: 0.5)
+            h.acknowledge(call, from: guesser, at: 0.5 + 0.05)
         }
         let fetch = Transaction.softphoneRegister("100", at: guesser, callID: "nonce")
         h.send(fetch.request, from: guesser, at: 0.9)
@@ -448,6 +449,7 @@ import Testing
         let call = Transaction.invite(from: "guest", at: caller, to: "200", callID: "anonymous")
         h.send(call.request, from: caller, at: 5)
         h.answer(call.response(200, "OK"), to: caller, at: 5.5)
+        h.acknowledge(call, from: caller, at: 5.5 + 0.05)
         var guess = Transaction(user: "100", target: "100", fromUser: "100", callID: "d-good", contactHost: caller)
         guess.credentials = ("100", "n-good", "g-good", "00000001", "c-good")
         #expect(h.send(guess.request, from: caller, at: 25).decision.reason == .distributedGuessing)
@@ -470,6 +472,7 @@ import Testing
             let call = Transaction.invite(from: "guest", at: guesser, to: "800", callID: "ivr-\(i)")
             h.send(call.request, from: guesser, at: 2 + Double(i) * 0.1)
             h.answer(call.response(200, "OK"), to: guesser, at: 2.05 + Double(i) * 0.1)
+            h.acknowledge(call, from: guesser, at: 2.05 + Double(i) * 0.1 + 0.05)
         }
         var contained = 0
         for n in 0..<100 {
@@ -496,6 +499,7 @@ import Testing
         let call = Transaction.invite(from: "anonymous", at: caller, to: "800", callID: "ivr-refer")
         h.send(call.request, from: caller, at: 0)
         h.answer(call.response(200, "OK"), to: caller, at: 0.5)
+        h.acknowledge(call, from: caller, at: 0.5 + 0.05)
         func transfer(_ call: Transaction, from address: String, at seconds: Double) -> PacketFilter.Outcome {
             var refer = call
             refer.method = "REFER"
@@ -621,6 +625,7 @@ import Testing
         if afterAnsweredCall {
             #expect(!h.send(call.request, from: attacker, at: 1).decision.drops)
             h.answer(call.response(200, "OK"), to: attacker, at: 1.5)
+            h.acknowledge(call, from: attacker, at: 1.5 + 0.05)
             let state = h.engine.sources.find(IPAddress(attacker)!).map { h.engine.sources.values[$0] }
             #expect(state?.good == true)
             #expect(state?.authenticated == false)
@@ -816,6 +821,7 @@ import Testing
         var call = Transaction.invite(from: "anon", at: caller, to: "100", callID: "open-1")
         #expect(h.send(call.request, from: caller, at: 1).decision.parts[.hijack] == 0)
         h.answer(call.response(200, "OK"), to: caller, at: 1.5)
+        h.acknowledge(call, from: caller, at: 1.5 + 0.05)
         #expect(h.engine.sources.find(IPAddress(caller)!).map { h.engine.sources.values[$0].good } == true)
         call.callID = "open-2"
         call.fromUser = "556"
@@ -829,6 +835,7 @@ import Testing
         #expect(!forged.decision.drops)
         #expect(h.engine.counters.detectors[.hijack] == 2)
         h.answer(call.response(200, "OK"), to: caller, at: 6.5)
+        h.acknowledge(call, from: caller, at: 6.5 + 0.05)
         call.callID = "open-4"
         call.credentials = nil
         h.send(call.request, from: caller, at: 7)
@@ -912,6 +919,7 @@ import Testing
             let call = Transaction.invite(from: "anonymous", at: member, to: "800", callID: "ivr")
             h.send(call.request, from: member, at: 0)
             h.answer(call.response(200, "OK"), to: member, at: 0.5)
+            h.acknowledge(call, from: member, at: 0.5 + 0.05)
         } else {
             _ = h.register(user: "100", from: member, at: 0)
         }
@@ -937,6 +945,37 @@ import Testing
         for i in 0..<50 { h.send(t.request, from: "192.0.2.9", at: Double(i) * 0.01) }
         #expect(h.bans.isEmpty)
         #expect(h.drops(from: "192.0.2.9") == 0)
+    }
+
+    /// The site's IVR answers anonymous calls from anywhere. A forger sends one INVITE to it from each of
+    /// 200 spoofed addresses and the IVR answers each 200 OK, to the forged address: never seeing the
+    /// 200, the forger cannot ACK it with its To tag, so no address gets good history, and a second of
+    /// 20 INVITEs from each (4,000) still meets the budgets for unknown sources (before, all 4,000 went
+    /// through). A forger that guesses the To tag gets no further than one that does not.
+    @Test func forgedCallsAnIVRAnswersGiveTheirAddressesNothing() {
+        var h = Harness()
+        let spoofed = (0..<200).map { "198.18.\($0).7" }
+        for (n, address) in spoofed.enumerated() {
+            let call = Transaction.invite(from: "anonymous", at: address, to: "8000", callID: "prime-\(n)")
+            h.send(call.request, from: address, at: Double(n) * 0.01)
+            h.answer(call.response(200, "OK"), to: address, at: Double(n) * 0.01 + 0.2)
+            var ack = call
+            ack.method = "ACK"
+            ack.toTag = "guessed"
+            h.send(ack.request, from: address, at: Double(n) * 0.01 + 0.3)
+        }
+        var accepted = 0
+        for round in 0..<20 {
+            for (n, address) in spoofed.enumerated() {
+                let invite = Transaction.invite(from: "anonymous", at: address, to: "8000", callID: "f-\(n)-\(round)")
+                if !h.send(invite.request, from: address, at: 10 + Double(round) * 0.05 + Double(n) * 0.0002).decision
+                    .drops
+                {
+                    accepted += 1
+                }
+            }
+        }
+        #expect(accepted <= 1000, "\(accepted) of 4000 INVITEs from forged sources accepted in 1 s")
     }
 
     /// 200,000 spoofed sources, one INVITE each, over ten seconds, while registered phones call.

@@ -50,6 +50,9 @@ extension Engine {
         // accepted (a registrar whose nonces are not bound to an address), proves nothing of it.
         case 200..<300 where request.answersAnotherAddress:
             break
+        // An unchallenged call answered over UDP: good history once the ACK shows its sender got the 2xx.
+        case 200..<300 where request.method == .invite && !request.answersChallenge && !request.provesAddress:
+            state.awaitedAck = Self.ackKey(message, bytes)
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
             // Credentials authenticate only when they answered the server's challenge: an open PBX
@@ -105,6 +108,12 @@ extension Engine {
         state.scoredAt = now.nanoseconds
         state.lastReason = nil
         if client.family == .v6 { protectPrefixes(of: client, now: now) }
+    }
+
+    /// How `SourceState.awaitedAck` holds the To tag of a 2xx or of the ACK to it: 32 bits of its hash,
+    /// never 0 (none awaited).
+    static func ackKey(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: ByteHash.hash(bytes, message.to.tag)) | 1
     }
 
     mutating func becomeGood(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {

@@ -137,6 +137,10 @@ public struct Engine {
     ) -> Decision {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
+        if message.method == .ack, state.awaitedAck != 0, Self.ackKey(message, bytes) == state.awaitedAck {
+            state.awaitedAck = 0
+            becomeGood(&state, source, now: now)
+        }
         var parts = ScoreParts()
         var memo =
             message.kind == .request

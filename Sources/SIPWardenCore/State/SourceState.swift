@@ -9,6 +9,11 @@ struct SourceState {
     var firstSeen: Int64 = 0
     var lastSeen: Int64 = 0
     var packets: UInt32 = 0
+    /// The To tag (its hash) of the server's 2xx to this source's latest call that proved nothing of its
+    /// address (over UDP, unchallenged: an IVR answers anyone), 0 when none: the ACK carrying it gives
+    /// good history, since a forger in the address's name never sees the 2xx. Here, where it fills the
+    /// padding after `packets`.
+    var awaitedAck: UInt32 = 0
     /// Score at `scoredAt`; it halves every `score.halfLife`.
     var score: Double = 0
     var scoredAt: Int64 = 0

@@ -11,6 +11,8 @@ struct Transaction {
     var cseq = 1
     var userAgent = "Yealink SIP-T46U 108.86.0.45"
     var fromTag = "f1a2b3"
+    /// The To tag, in requests within a dialog (an ACK to a 2xx carries the 2xx's).
+    var toTag: String?
     var contactHost = "192.0.2.10"
     /// Digest credentials: (username, nonce, response, nc, cnonce); nc/cnonce nil for RFC 2069 style.
     var credentials: (username: String, nonce: String, response: String, nc: String?, cnonce: String?)?
@@ -40,7 +42,7 @@ struct Transaction {
             "Via: SIP/2.0/UDP \(contactHost):5060;branch=z9hG4bK\(callID)\(cseq);rport",
             "Max-Forwards: 70",
             "From: <sip:\(fromUser)@\(Self.domain)>;tag=\(fromTag)",
-            "To: \(to)",
+            "To: \(to)" + (toTag.map { ";tag=\($0)" } ?? ""),
             "Call-ID: \(callID)",
             "CSeq: \(cseq) \(method)",
             "Contact: <sip:\(user)@\(contactHost):5060>",
@@ -174,6 +176,17 @@ struct Harness {
         bye.credentials = nil
         results.append(send(bye.request, from: address, at: seconds + 30))
         return results
+    }
+
+    /// The caller's ACK to the server's 200 OK to `invite`, carrying the 200's To tag: for a call answered
+    /// unchallenged (an IVR, an open PBX), what gives the caller's address good history.
+    @discardableResult
+    mutating func acknowledge(_ invite: Transaction, from address: String, at seconds: Double) -> PacketFilter.Outcome {
+        var ack = invite
+        ack.method = "ACK"
+        ack.toTag = "srv\(invite.cseq)"
+        ack.credentials = nil
+        return send(ack.request, from: address, at: seconds)
     }
 
     /// Whether `address` keeps its service: it was never banned, and a call from `user` there at `seconds`
