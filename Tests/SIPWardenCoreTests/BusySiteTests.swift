@@ -194,6 +194,34 @@ import Testing
         #expect(h.drops(from: attacker) >= 15)
     }
 
+    /// An attacker with a cracked account registers it and dials abroad through blind transfers: a call
+    /// to a local number, answered, then a REFER in that dialog to a satellite number, which the PBX
+    /// dials for it, every half second. Transfers abroad from an address count as its calls do: 10 to 13
+    /// go through in 15 s, not 30.
+    @Test func transfersAbroadCountLikeCalls() {
+        var h = Harness()
+        let attacker = "203.0.113.91"
+        _ = h.register(user: "105", from: attacker, at: 0)
+        var transferred = 0
+        for n in 0..<30 {
+            let at = 1 + Double(n) * 0.5
+            var call = Transaction.invite(from: "105", at: attacker, to: "2\(100 + n)", callID: "leg-\(n)")
+            h.send(call.request, from: attacker, at: at)
+            h.answer(call.response(407, "Proxy Authentication Required", nonce: "L\(n)"), to: attacker, at: at + 0.01)
+            call.cseq = 2
+            call.credentials = ("105", "L\(n)", "r\(n)", "00000001", "c\(n)")
+            h.send(call.request, from: attacker, at: at + 0.02)
+            h.answer(call.response(200, "OK"), to: attacker, at: at + 0.1)
+            var refer = call
+            refer.method = "REFER"
+            refer.cseq = 3
+            refer.credentials = nil
+            refer.headers = ["Refer-To: <sip:+88216\(7_000_000 + n)@\(Transaction.domain)>"]
+            if !h.send(refer.request, from: attacker, at: at + 0.2).decision.drops { transferred += 1 }
+        }
+        #expect((10...13).contains(transferred), "\(transferred) transfers abroad in 15 s")
+    }
+
     /// Anyone can send UDP in a registered office's name: a scanner's OPTIONS, garbage, malformed
     /// SIP, and digest credentials the forger first used from its own address (a "replay"). Each such
     /// packet is dropped; the office scores nothing for them and its phones keep their service.

@@ -10,11 +10,20 @@ struct UserCheck {
 /// Detectors that need the shared per-user tables and the digest nonce table.
 extension Engine {
     /// Hijack and caller-ID spoofing, distributed guessing containment and per-user call rates.
-    /// `highRiskCall`: the request is an INVITE to a high-risk number.
+    /// `highRiskCall`: the request is an INVITE to a high-risk number, or a REFER transferring to one.
     mutating func users(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
         highRiskCall: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> UserCheck {
+        if message.method == .refer {
+            // A transfer abroad from an address that authenticated (any other is held as toll fraud) is a
+            // call the PBX places for it: counted as one, against the address (a REFER in a dialog
+            // carries no credentials), so a cracked account cannot dial abroad by transfers unlimited.
+            guard highRiskCall, state.authenticated else { return UserCheck() }
+            return shared.withLock { tables in
+                UserCheck(drop: spendCall(ByteHash.mix(source.tableHash ^ Self.transfersSeed), &tables, &parts, now))
+            }
+        }
         guard message.method == .register || message.method == .invite else { return UserCheck() }
         let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
@@ -27,7 +36,7 @@ extension Engine {
         // can write a username into a forged INVITE, in any address's name, and spend others' calls.
         let countsCall = highRiskCall && memo.authUser != 0 && (memo.answersChallenge || memo.provesAddress)
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
-        // Only REGISTER and INVITE reach here: the one place requests take the shared tables' lock.
+        // Only REGISTER, INVITE and REFER reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
             var check = UserCheck()
             // Distributed guessing: while a user is under attack, only its bound source may try it.
@@ -52,27 +61,37 @@ extension Engine {
                 check.claimsRegisteredUser = message.method == .register
             }
             // Calls per user: a cracked account dialling abroad as fast as it can. Counted per account
-            // (the credentials' username: the From user is the caller's to choose). Resends count too:
-            // which request starts a new call is the caller's to disguise (a Call-ID, CSeq and branch
-            // used again), and a client resends only what got no answer, where a server answers 100
-            // Trying at once. A call over the limit is dropped and scores; its resends are refused.
-            if countsCall,
-                let slot = tables.users.findOrInsert(
-                    UserKey(hash: memo.authUser), UserState(), retention: UserState.retention)
-            {
-                var user = tables.users.values[slot]
-                if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
-                user.lastSeen = now.nanoseconds
-                if !user.calls.take(rate: rules.tollFraud.callsPerUser, at: now) {
-                    parts[.tollFraud] += rules.score[.tollFraud]
-                    count(.tollFraud)
-                    check.drop = check.drop ?? .tollFraud
-                }
-                tables.users.values[slot] = user
+            // (the credentials' username: the From user is the caller's to choose).
+            if countsCall, let refused = spendCall(memo.authUser, &tables, &parts, now) {
+                check.drop = check.drop ?? refused
             }
             return check
         }
     }
+
+    /// Spends a call abroad from the calls_per_user bucket of `account` (a user's hash, or the
+    /// transfers of an address); returns why the call is refused when the bucket is empty. Resends
+    /// count too: which request starts a new call is the caller's to disguise (a Call-ID, CSeq and
+    /// branch used again), and a client resends only what got no answer, where a server answers 100
+    /// Trying at once. A call over the limit is dropped and scores; its resends are refused.
+    mutating func spendCall(
+        _ account: UInt64, _ tables: inout UserTables, _ parts: inout ScoreParts, _ now: Timestamp
+    ) -> Decision.Reason? {
+        guard let slot = tables.users.findOrInsert(UserKey(hash: account), UserState(), retention: UserState.retention)
+        else { return nil }
+        var user = tables.users.values[slot]
+        if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
+        user.lastSeen = now.nanoseconds
+        let conforms = user.calls.take(rate: rules.tollFraud.callsPerUser, at: now)
+        tables.users.values[slot] = user
+        guard !conforms else { return nil }
+        parts[.tollFraud] += rules.score[.tollFraud]
+        count(.tollFraud)
+        return .tollFraud
+    }
+
+    /// Mixed into an address's hash to key its transfers abroad in the users table.
+    static let transfersSeed: UInt64 = 0x7EA5_FE55_0F_CA11
 
     /// What a request's credentials show, in one take of the lock: whether their nonce is one the server
     /// sent in a challenge (`rememberChallenge`) to `source` only, or to one other address only, and
