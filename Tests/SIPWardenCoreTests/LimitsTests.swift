@@ -138,6 +138,17 @@ import Testing
         #expect(refused.answer(callID: 13, cseq: 0, final: true) != nil)
     }
 
+    /// Seeds separate hashes of values that differ in their first bytes by the seeds' difference (the
+    /// digest replay key combines a nonce, nc and cnonce under seeds 0, 1 and 2).
+    @Test(arguments: [("x0", 0, "z0", 2), ("a", 1, "b", 2), ("00000001", 1, "00000002", 2)])
+    func seedsDoNotCancelDifferencesInTheBytes(first: String, firstSeed: UInt64, second: String, secondSeed: UInt64) {
+        func hash(_ text: String, _ seed: UInt64) -> UInt64 {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBytes { ByteHash.hash($0, ByteRange(0, bytes.count), seed: seed) }
+        }
+        #expect(hash(first, firstSeed) != hash(second, secondSeed))
+    }
+
     @Test func anyKeyIsStoredEvenOneThatLooksEmpty() {
         var table = BoundedTable<IPAddress, Int>(capacity: 8, emptyValue: 0, seed: 1)
         #expect(table.find(IPAddress(v4: 0)) == nil)

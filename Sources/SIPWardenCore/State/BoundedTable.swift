@@ -144,7 +144,9 @@ enum ByteHash {
         // Offsets are within the buffer (checked above), so the arithmetic below cannot overflow.
         var k = Int(range.lowerBound)
         let end = Int(range.upperBound)
-        var h = seed ^ UInt64(truncatingIfNeeded: end &- k) &* 0xFF51_AFD7_ED55_8CCD
+        // A seed is mixed first: XOR-ed as it is, it would cancel a difference in the first bytes (a
+        // nonce "x0" under seed 0 and a cnonce "z0" under seed 2 would hash alike).
+        var h = (seed == 0 ? 0 : mix(seed)) ^ UInt64(truncatingIfNeeded: end &- k) &* 0xFF51_AFD7_ED55_8CCD
         while k &+ 8 <= end {
             h = mix(h ^ bytes.loadUnaligned(fromByteOffset: k, as: UInt64.self))
             k &+= 8
