@@ -416,6 +416,94 @@ import Testing
         #expect(accepted <= 1000, "\(accepted) of 3000 INVITEs from forged sources accepted in 1 s")
     }
 
+    /// The same forger sends five right REGISTERs per spoofed address back to back (new Call-IDs, nc
+    /// counting up), before any answer: the fifth pushes the first out of the address's remembered
+    /// requests. The 200 to it then matches none, and is not read as a registration of the address
+    /// (before, all 100 spoofed addresses became authenticated and their 3,000 INVITEs went through).
+    @Test func registrationsForgedInBurstsProveNothingEither() {
+        var h = Harness()
+        let attacker = "203.0.113.77"
+        let spoofed = (0..<100).map { "198.19.\($0).9" }
+        for (n, address) in spoofed.enumerated() {
+            let at = Double(n) * 0.25
+            var fetch = Transaction.softphoneRegister("7001", at: attacker, callID: "fetch-\(n)")
+            h.send(fetch.request, from: attacker, at: at)
+            h.answer(fetch.response(401, "Unauthorized", nonce: "kn\(n)"), to: attacker, at: at + 0.01)
+            let forged = (0..<5).map { k in
+                var t = fetch
+                t.callID = "forged-\(n)-\(k)"
+                t.contactHost = address
+                t.credentials = ("7001", "kn\(n)", "right-\(n)-\(k)", "0000000\(k + 1)", "cn\(n)-\(k)")
+                return t
+            }
+            for (k, t) in forged.enumerated() { h.send(t.request, from: address, at: at + 0.02 + Double(k) * 0.00001) }
+            for (k, t) in forged.enumerated() {
+                h.answer(t.response(200, "OK"), to: address, at: at + 0.03 + Double(k) * 0.001)
+            }
+        }
+        let authenticated = spoofed.filter { address in
+            h.engine.sources.find(IPAddress(address)!).map { h.engine.sources.values[$0].authenticated } ?? false
+        }
+        #expect(authenticated.isEmpty, "\(authenticated.count) of 100 spoofed addresses authenticated")
+    }
+
+    /// A cracked account registered at its attacker's address dials abroad every half second, each call
+    /// carrying a nonce a second host of the attacker's fetched (a registrar whose nonces are not bound
+    /// to an address accepts it), so that no call answers a challenge sent to its address: such calls
+    /// count against the address, and 10 to 13 go through in 15 s, not all 30.
+    @Test func callsAbroadWithNoncesFetchedElsewhereCountAgainstTheAddress() {
+        var h = Harness()
+        let attacker = "203.0.113.90"
+        let helper = "203.0.113.190"
+        _ = h.register(user: "105", from: attacker, at: 0)
+        var placed = 0
+        for call in 0..<30 {
+            let at = 1 + Double(call) * 0.5
+            let fetch = Transaction.softphoneRegister("105", at: helper, callID: "nf-\(call)")
+            h.send(fetch.request, from: helper, at: at)
+            h.answer(fetch.response(401, "Unauthorized", nonce: "h\(call)"), to: helper, at: at + 0.01)
+            var invite = Transaction.invite(from: "105", at: attacker, to: "+88216\(1000 + call)", callID: "tf-\(call)")
+            invite.credentials = ("105", "h\(call)", "r\(call)", "00000001", "c\(call)")
+            if !h.send(invite.request, from: attacker, at: at + 0.02).decision.drops {
+                placed += 1
+                h.answer(invite.response(200, "OK"), to: attacker, at: at + 0.3)
+            }
+        }
+        #expect((10...13).contains(placed), "placed \(placed) calls abroad in 15 s")
+    }
+
+    /// A softphone's refresh on the office Wi-Fi: its 200 OK is lost as the phone leaves, and its timers
+    /// resend the very same REGISTER (0.5, 1, 2, 4 s …) from its 4G address. The first resend is a
+    /// replay of the Wi-Fi's credentials from another address and is dropped for its points; the later
+    /// ones are refused without points again, so the phone's timers do not get its 4G address banned
+    /// (before: banned 3.5 s after the move), and its new registration from there goes through.
+    @Test func aSoftphoneRoamingMidTransactionIsNotBannedForItsResends() {
+        var h = Harness()
+        let wifi = "192.0.2.150"
+        let lte = "198.51.100.77"
+        _ = h.register(user: "dana", from: wifi, at: 0)
+        var refresh = Transaction.softphoneRegister("dana", at: wifi, callID: "dana-reg")
+        refresh.cseq = 5
+        h.send(refresh.request, from: wifi, at: 300)
+        h.answer(refresh.response(401, "Unauthorized", nonce: "z300"), to: wifi, at: 300.01)
+        refresh.cseq = 6
+        refresh.credentials = ("dana", "z300", "resp-z300", "00000001", "cn-dana-6")
+        h.send(refresh.request, from: wifi, at: 300.02)
+        var interval = 0.5
+        var at = 300.02
+        for _ in 0..<10 {
+            at += interval
+            interval = min(interval * 2, 4)
+            if !h.send(refresh.request, from: lte, at: at).decision.drops {
+                h.answer(refresh.response(200, "OK"), to: lte, at: at + 0.01)
+                break
+            }
+        }
+        #expect(h.bans.isEmpty)
+        let fresh = h.register(user: "dana", from: lte, at: 340, tag: "lte")
+        #expect(!fresh.contains { $0.decision.drops })
+    }
+
     /// A registered account dials abroad every second with the very same request each time (Call-ID,
     /// CSeq, branch, number; only its From tag changes, so the server sees new calls), reusing the nonce
     /// of one challenge, and between refused calls has one to its voicemail answered (a 200 forgives

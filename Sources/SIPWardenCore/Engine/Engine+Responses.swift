@@ -9,10 +9,10 @@ extension Engine {
         if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
             rememberChallenge(ByteHash.hash(bytes, message.challenge.nonce), to: client, now: now)
         }
-        guard
-            let request = sources.values[slot].recent.answer(
-                callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, final: message.status >= 200)
-                ?? Self.registration(answeredBy: message, bytes)
+        let remembered = sources.values[slot].recent.answer(
+            callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, final: message.status >= 200)
+        let readable = !sources.values[slot].recent.lostForeignRequest
+        guard let request = remembered ?? (readable ? Self.registration(answeredBy: message, bytes) : nil)
         else { return Decision(.accept, .outbound) }
         return inPlace(source: slot) { $0.answer(message, bytes, to: request, client: client, state: &$1, now: now) }
     }

@@ -21,7 +21,7 @@ extension Engine {
             // carries no credentials), so a cracked account cannot dial abroad by transfers unlimited.
             guard highRiskCall, state.authenticated else { return UserCheck() }
             return shared.withLock { tables in
-                UserCheck(drop: spendCall(ByteHash.mix(source.tableHash ^ Self.transfersSeed), &tables, &parts, now))
+                UserCheck(drop: spendCall(Self.callsAbroad(of: source), &tables, &parts, now))
             }
         }
         guard message.method == .register || message.method == .invite else { return UserCheck() }
@@ -34,7 +34,16 @@ extension Engine {
         // A call counts against the account its credentials name when they can be its caller's: they
         // answer the challenge to its call, or carry a nonce the server sent its address only. Anyone
         // can write a username into a forged INVITE, in any address's name, and spend others' calls.
-        let countsCall = highRiskCall && memo.authUser != 0 && (memo.answersChallenge || memo.provesAddress)
+        // Other credentials from an address that authenticated (a nonce fetched at another address, which
+        // a registrar whose nonces are not bound to one accepts) count against that address, as its
+        // transfers do: its calls abroad are not unlimited, and a forger cannot spend the account's.
+        let caller: UInt64 =
+            !highRiskCall || memo.authUser == 0
+            ? 0
+            : memo.answersChallenge || memo.provesAddress
+                ? memo.authUser
+                : state.authenticated ? Self.callsAbroad(of: source) : 0
+        let countsCall = caller != 0
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // Only REGISTER, INVITE and REFER reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
@@ -62,7 +71,7 @@ extension Engine {
             }
             // Calls per user: a cracked account dialling abroad as fast as it can. Counted per account
             // (the credentials' username: the From user is the caller's to choose).
-            if countsCall, let refused = spendCall(memo.authUser, &tables, &parts, now) {
+            if countsCall, let refused = spendCall(caller, &tables, &parts, now) {
                 check.drop = check.drop ?? refused
             }
             return check
@@ -90,8 +99,9 @@ extension Engine {
         return .tollFraud
     }
 
-    /// Mixed into an address's hash to key its transfers abroad in the users table.
-    static let transfersSeed: UInt64 = 0x7EA5_FE55_0F_CA11
+    /// The users-table key of the calls abroad an address places with no account to count them against
+    /// (its transfers, and calls whose credentials do not prove they are its own).
+    static func callsAbroad(of address: IPAddress) -> UInt64 { ByteHash.mix(address.tableHash ^ 0x7EA5_FE55_0F_CA11) }
 
     /// What a request's credentials show, in one take of the lock: whether their nonce is one the server
     /// sent in a challenge (`rememberChallenge`) to `source` only, or to one other address only, and

@@ -179,9 +179,13 @@ public struct Engine {
             packetDrop = .rateLimit
         }
         let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
-        // A rate-limited request is judged afresh when resent: by then the bucket may have refilled.
-        if let memo, decision.drops, let packetDrop, packetDrop != .rateLimit {
-            state.recent.refuse(memo, packetDrop)
+        // A request refused by a detector, or dropped (not banned) for the points it scored (a replay: a
+        // phone that moved in the middle of a transaction resends it from its new address), is refused
+        // again when resent, without points. A rate-limited one is judged afresh: by then the bucket may
+        // have refilled.
+        let scoredDrop = decision.verdict == .drop ? parts.strongest.map(Decision.Reason.init) : nil
+        if let memo, decision.drops, let refusal = packetDrop ?? scoredDrop, refusal != .rateLimit {
+            state.recent.refuse(memo, refusal)
         }
         return decision
     }

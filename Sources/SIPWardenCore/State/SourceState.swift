@@ -169,6 +169,11 @@ struct RequestMemo {
 struct RecentRequests {
     var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
     var next: UInt8 = 0
+    /// A request whose credentials carry a nonce the server sent another address only was pushed out
+    /// before its answer: a 2xx matching no remembered request may be that one's, so it must not be read
+    /// as a registration of this address (`Engine.registration(answeredBy:)`). Kept for good: the
+    /// address's own remembered requests still count.
+    var lostForeignRequest = false
 
     /// Remembers `memo` in place of the oldest, unless that one carries credentials and is unanswered
     /// while `memo` carries none: a guesser that sends other requests between its guesses and their
@@ -176,6 +181,7 @@ struct RecentRequests {
     mutating func remember(_ memo: RequestMemo) {
         let oldest = self[next]
         if memo.authUser == 0, oldest.authUser != 0, !oldest.answered { return }
+        if oldest.answersAnotherAddress, !oldest.answered { lostForeignRequest = true }
         self[next] = memo
         next &+= 1
     }
