@@ -517,6 +517,50 @@ import Testing
         #expect(!transfer(ownCall, from: phone, at: 20).decision.drops)
     }
 
+    /// One guesser with good history (an account of its own registered there, or one anonymous call
+    /// an IVR answered) guesses another user's password 5 times a second for a minute, each guess with a
+    /// nonce a second host of its own fetched: its failures prove nothing, so they do not score it, but
+    /// after 20 of them the user takes only tries that prove their address from anywhere but its phone's:
+    /// about 20 guesses reach the server, not 300 (the guesser without an account of its own is banned
+    /// for the tries that follow), and the user's phone keeps its service.
+    @Test(arguments: [true, false])
+    func aGuesserWithGoodHistoryUsingNoncesFetchedElsewhereIsContained(ownAccount: Bool) {
+        var h = Harness()
+        let guesser = "203.0.113.120"
+        let helper = "203.0.113.121"
+        _ = h.register(user: "200", from: "192.0.2.20", at: 0)
+        if ownAccount {
+            _ = h.register(user: "tenant9", from: guesser, at: 0.5)
+        } else {
+            let ivr = Transaction.invite(from: "anon", at: guesser, to: "8000", callID: "ivr")
+            h.send(ivr.request, from: guesser, at: 0.5)
+            h.answer(ivr.response(200, "OK"), to: guesser, at: 0.6)
+            h.acknowledge(ivr, from: guesser, at: 0.65)
+        }
+        var reached = 0
+        for n in 0..<300 {
+            let at = 1 + Double(n) * 0.2
+            if n % 10 == 0 {
+                let fetch = Transaction.softphoneRegister("200", at: helper, callID: "nf-\(n)")
+                h.send(fetch.request, from: helper, at: at)
+                h.answer(fetch.response(401, "Unauthorized", nonce: "g\(n / 10)"), to: helper, at: at + 0.01)
+            }
+            var guess = Transaction.softphoneRegister("200", at: guesser, callID: "guess-\(n)")
+            let nc = String(n % 10 + 1, radix: 16)
+            guess.credentials = (
+                "200", "g\(n / 10)", "guess\(n)", String(repeating: "0", count: 8 - nc.count) + nc, "cn\(n)"
+            )
+            if !h.send(guess.request, from: guesser, at: at + 0.02).decision.drops {
+                reached += 1
+                h.answer(guess.response(401, "Unauthorized", nonce: "x\(n)"), to: guesser, at: at + 0.03)
+            }
+        }
+        #expect(reached <= 25, "\(reached) of 300 guesses reached the server")
+        #expect(h.bans.contains { $0.target.contains(IPAddress(guesser)!) } == !ownAccount)
+        let keepsItsService = h.keepsItsService("192.0.2.20", user: "200", at: 70)
+        #expect(keepsItsService)
+    }
+
     @Test func tollFraudProbesAreDroppedAndBanned() {
         var h = Harness()
         let prober = "203.0.113.200"

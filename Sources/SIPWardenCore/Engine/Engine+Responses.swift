@@ -175,7 +175,7 @@ extension Engine {
     ) {
         count(.passwordGuessing)
         let user = request.authUser != 0 ? request.authUser : request.target
-        let boundHere = user != 0 && countFailure(against: user, from: client, now: now)
+        let boundHere = user != 0 && countFailure(against: user, from: client, proven: request.provesAddress, now: now)
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
         if !boundHere || request.ambiguous, request.provesAddress || !state.good {
@@ -183,9 +183,11 @@ extension Engine {
         }
     }
 
-    /// Counts a failure against `user` from `client` in the user's window, putting the user under
-    /// distributed attack when enough sources failed; returns whether `user` is registered from `client`.
-    func countFailure(against user: UInt64, from client: IPAddress, now: Timestamp) -> Bool {
+    /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
+    /// proved where it came from, putting the user under distributed attack when enough sources failed,
+    /// and taking only proven tries from elsewhere when enough failures proved nothing; returns whether
+    /// `user` is registered from `client`.
+    func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> Bool {
         let guessing = rules.guessing
         return shared.withLock { tables in
             guard
@@ -195,12 +197,17 @@ extension Engine {
             if now.nanoseconds - record.windowStart > guessing.window {
                 record.windowStart = now.nanoseconds
                 record.failures = 0
+                record.unprovenFailures = 0
                 record.failureSources = SIMD8()
             }
             record.lastSeen = now.nanoseconds
             let sources = record.addFailure(from: client)
             if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
                 record.underAttackUntil = now.nanoseconds + guessing.window
+            }
+            if !proven { record.unprovenFailures &+= 1 }
+            if Int(record.unprovenFailures) >= guessing.distributedFailures {
+                record.provenOnlyUntil = now.nanoseconds + guessing.window
             }
             tables.users.values[slot] = record
             return record.boundSource == client

@@ -29,7 +29,8 @@ extension Engine {
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
         // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.
-        let checksGuessing = !state.authenticated && attempted != 0
+        let unproven = memo.authUser != 0 && !memo.provesAddress
+        let checksGuessing = attempted != 0 && (!state.authenticated || unproven)
         let checksClaim = !state.authenticated && claimed != 0 && !memo.answersChallenge
         // A call counts against the account its credentials name when they can be its caller's: they
         // answer the challenge to its call, or carry a nonce the server sent its address only. Anyone
@@ -48,10 +49,15 @@ extension Engine {
         // Only REGISTER, INVITE and REFER reach here: the one place requests take the shared tables' lock.
         return shared.withLock { tables in
             var check = UserCheck()
-            // Distributed guessing: while a user is under attack, only its bound source may try it.
+            // Distributed guessing: while a user is under attack, only its bound source may try it (and
+            // addresses that authenticated); after many failures that proved nothing, only tries that
+            // prove their address.
             if checksGuessing, let slot = tables.users.find(UserKey(hash: attempted)) {
                 let user = tables.users.values[slot]
-                if user.underAttackUntil > now.nanoseconds, user.boundSource != source {
+                let attacked =
+                    user.underAttackUntil > now.nanoseconds && !state.authenticated
+                    || user.provenOnlyUntil > now.nanoseconds && unproven
+                if attacked, user.boundSource != source {
                     parts[.distributedGuessing] += rules.score[.distributedGuessing]
                     count(.distributedGuessing)
                     check.drop = .distributedGuessing

@@ -32,10 +32,16 @@ struct UserState {
     var boundAt: Int64 = 0
     /// Failed authentications against this user in the guessing window, and from how many sources.
     var failures: UInt16 = 0
+    /// Those of them whose requests did not prove where they came from (`RequestMemo.provesAddress`).
+    var unprovenFailures: UInt16 = 0
     var failureSources = SIMD8<UInt32>()
     var windowStart: Int64 = 0
     /// Until when only the bound source may try to authenticate as this user.
     var underAttackUntil: Int64 = 0
+    /// Until when a try at this user from elsewhere than its bound source must prove its address: after
+    /// as many unproven failures as distributed guessing needs, from any number of addresses (a guesser
+    /// with good history using nonces fetched at another address of its own is not scored for them).
+    var provenOnlyUntil: Int64 = 0
     var calls = TokenBucket.empty
     var lastSeen: Int64 = 0
 
