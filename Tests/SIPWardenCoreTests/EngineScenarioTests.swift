@@ -326,10 +326,7 @@ import Testing
         if authenticated {
             _ = h.register(user: "777", from: guesser, at: 0)
         } else {
-            let call = Transaction.invite(from: "anonymous", at: guesser, to: "800", callID: "ivr")
-            h.send(call.request, from: guesser, at: 0)
-            h.answer(call.response(200, "OK"), to: guesser, at: 0.5)
-            h.acknowledge(call, from: guesser, at: 0.5 + 0.05)
+            h.answeredCall(from: "anonymous", at: guesser, to: "800", callID: "ivr", at: 0)
         }
         let fetch = Transaction.softphoneRegister("100", at: guesser, callID: "nonce")
         h.send(fetch.request, from: guesser, at: 0.9)
@@ -446,10 +443,7 @@ import Testing
         #expect(phone.allSatisfy { !$0.decision.drops })
         // Good history without authentication (one anonymous call an open PBX answered) exempts no one.
         let caller = "198.51.100.77"
-        let call = Transaction.invite(from: "guest", at: caller, to: "200", callID: "anonymous")
-        h.send(call.request, from: caller, at: 5)
-        h.answer(call.response(200, "OK"), to: caller, at: 5.5)
-        h.acknowledge(call, from: caller, at: 5.5 + 0.05)
+        h.answeredCall(from: "guest", at: caller, to: "200", callID: "anonymous", at: 5)
         var guess = Transaction(user: "100", target: "100", fromUser: "100", callID: "d-good", contactHost: caller)
         guess.credentials = ("100", "n-good", "g-good", "00000001", "c-good")
         #expect(h.send(guess.request, from: caller, at: 25).decision.reason == .distributedGuessing)
@@ -496,10 +490,7 @@ import Testing
     @Test func aTransferToAHighRiskNumberIsHeldLikeACallToIt() {
         var h = Harness()
         let caller = "203.0.113.140"
-        let call = Transaction.invite(from: "anonymous", at: caller, to: "800", callID: "ivr-refer")
-        h.send(call.request, from: caller, at: 0)
-        h.answer(call.response(200, "OK"), to: caller, at: 0.5)
-        h.acknowledge(call, from: caller, at: 0.5 + 0.05)
+        let call = h.answeredCall(from: "anonymous", at: caller, to: "800", callID: "ivr-refer", at: 0)
         func transfer(_ call: Transaction, from address: String, at seconds: Double) -> PacketFilter.Outcome {
             var refer = call
             refer.method = "REFER"
@@ -532,10 +523,7 @@ import Testing
         if ownAccount {
             _ = h.register(user: "tenant9", from: guesser, at: 0.5)
         } else {
-            let ivr = Transaction.invite(from: "anon", at: guesser, to: "8000", callID: "ivr")
-            h.send(ivr.request, from: guesser, at: 0.5)
-            h.answer(ivr.response(200, "OK"), to: guesser, at: 0.6)
-            h.acknowledge(ivr, from: guesser, at: 0.65)
+            h.answeredCall(from: "anon", at: guesser, to: "8000", callID: "ivr", at: 0.5)
         }
         var reached = 0
         for n in 0..<300 {
@@ -960,10 +948,7 @@ import Testing
         var h = Harness()
         let member = prefix + "200"
         if answeredCallOnly {
-            let call = Transaction.invite(from: "anonymous", at: member, to: "800", callID: "ivr")
-            h.send(call.request, from: member, at: 0)
-            h.answer(call.response(200, "OK"), to: member, at: 0.5)
-            h.acknowledge(call, from: member, at: 0.5 + 0.05)
+            h.answeredCall(from: "anonymous", at: member, to: "800", callID: "ivr", at: 0)
         } else {
             _ = h.register(user: "100", from: member, at: 0)
         }

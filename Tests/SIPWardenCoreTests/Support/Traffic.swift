@@ -178,6 +178,19 @@ struct Harness {
         return results
     }
 
+    /// A call the server answers unchallenged (an IVR, an open PBX): INVITE, 200 OK 0.1 s later, and the
+    /// caller's ACK with the 200's To tag, which gives its address good history.
+    @discardableResult
+    mutating func answeredCall(
+        from user: String, at address: String, to number: String, callID: String, at seconds: Double
+    ) -> Transaction {
+        let call = Transaction.invite(from: user, at: address, to: number, callID: callID)
+        send(call.request, from: address, at: seconds)
+        answer(call.response(200, "OK"), to: address, at: seconds + 0.1)
+        acknowledge(call, from: address, at: seconds + 0.15)
+        return call
+    }
+
     /// The caller's ACK to the server's 200 OK to `invite`, carrying the 200's To tag: for a call answered
     /// unchallenged (an IVR, an open PBX), what gives the caller's address good history.
     @discardableResult
