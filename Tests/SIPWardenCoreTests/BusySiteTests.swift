@@ -445,6 +445,14 @@ import Testing
             h.engine.sources.find(IPAddress(address)!).map { h.engine.sources.values[$0].authenticated } ?? false
         }
         #expect(authenticated.isEmpty, "\(authenticated.count) of 100 spoofed addresses authenticated")
+        // A phone at one of those addresses that registers the usual way proves it, and 2xx matching no
+        // remembered request read as registrations there again.
+        let lostForeignRequest = { (h: Harness) in
+            h.engine.sources.find(IPAddress(spoofed[0])!).map { h.engine.sources.values[$0].recent.lostForeignRequest }
+        }
+        #expect(lostForeignRequest(h) == true)
+        _ = h.register(user: "300", from: spoofed[0], at: 40)
+        #expect(lostForeignRequest(h) == false)
     }
 
     /// A cracked account registered at its attacker's address dials abroad every half second, each call

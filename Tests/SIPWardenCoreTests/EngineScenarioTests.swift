@@ -393,18 +393,21 @@ import Testing
 
     /// A slow extension scan from an unknown address: 15 REGISTERs a minute to extensions in no
     /// consecutive order (under the distinct-user and sequential thresholds) for 10 minutes, each
-    /// answered 404, held by its not-founds (every 10th scores 50). Also when it first sends four ACKs
-    /// with credentials, which no answer follows: they do not keep its REGISTERs from being
-    /// remembered, and so matched to their 404s (before, all 150 probes went through, scoring nothing).
-    @Test(arguments: [false, true])
-    func aSlowExtensionScanIsHeldByItsNotFounds(ackFirst: Bool) {
+    /// answered 404, held by its not-founds (every 10th scores 50). Also when it first sends requests
+    /// with credentials that no answer follows, four ACKs or a burst of INVITEs over its rate limit
+    /// (the filter drops them): they do not keep its REGISTERs from being remembered, and so matched to
+    /// their 404s (before, with the ACKs, all 150 probes went through, scoring nothing).
+    @Test(arguments: ["none", "acks", "rate-limited"])
+    func aSlowExtensionScanIsHeldByItsNotFounds(unanswered: String) {
         var h = Harness()
         let scanner = "203.0.113.150"
-        for n in 0..<(ackFirst ? 4 : 0) {
-            var ack = Transaction.invite(from: "100", at: scanner, to: "100", callID: "pin-\(n)")
-            ack.method = "ACK"
-            ack.credentials = ("100", "5f1e2a9\(n)b7c4", "d41d8cd9\(n)", "00000001", "a83c9d\(n)e1f0")
-            h.send(ack.request, from: scanner, at: Double(n) * 0.1)
+        for n in 0..<(unanswered == "none" ? 0 : unanswered == "acks" ? 4 : 24) {
+            var request = Transaction.invite(from: "100", at: scanner, to: "100", callID: "pin-\(n)")
+            request.method = unanswered == "acks" ? "ACK" : "INVITE"
+            request.credentials = ("100", "5f1e2a9\(n)b7c4", "d41d8cd9\(n)", "00000001", "a83c9d\(n)e1f0")
+            if !h.send(request.request, from: scanner, at: Double(n) * 0.001).decision.drops, unanswered != "acks" {
+                h.answer(request.response(486, "Busy Here"), to: scanner, at: Double(n) * 0.001)
+            }
         }
         var reached = 0
         for probe in 0..<150 {

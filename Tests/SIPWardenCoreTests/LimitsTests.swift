@@ -115,7 +115,7 @@ import Testing
         recent.remember(memo(5))
         #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil, "pushed out an unanswered guess")
         // A refusal of a request not remembered marks no other.
-        recent.refuse(memo(5), .scanner)
+        recent.drop(memo(5), refusal: .scanner)
         #expect(recent.admit(memo(4)) == nil, "request 4 refused for request 5")
         #expect(recent.answer(callID: 1, cseq: 0, final: false) != nil, "a provisional answer is no answer")
         recent.remember(memo(5))
@@ -133,9 +133,19 @@ import Testing
             _ = refused.answer(callID: callID, cseq: 0, final: callID != 1)
         }
         refused.remember(memo(9, credentials: true))
-        refused.refuse(memo(9, credentials: true), .tollFraud)
+        refused.drop(memo(9, credentials: true), refusal: .tollFraud)
         for callID in UInt64(10)...13 { refused.remember(memo(callID)) }
         #expect(refused.answer(callID: 13, cseq: 0, final: true) != nil)
+        // Nor does one it dropped without refusing it (over a rate limit), whose resends are judged again.
+        var limited = RecentRequests()
+        for callID in UInt64(1)...4 { limited.remember(memo(callID, credentials: true)) }
+        for callID in UInt64(2)...4 { _ = limited.answer(callID: callID, cseq: 0, final: true) }
+        limited.remember(memo(5, credentials: true))
+        limited.drop(memo(5, credentials: true), refusal: nil)
+        var resent = limited
+        #expect(resent.admit(memo(5, credentials: true)) == nil)
+        for callID in UInt64(10)...13 { limited.remember(memo(callID)) }
+        #expect(limited.answer(callID: 13, cseq: 0, final: true) != nil)
     }
 
     /// Seeds separate hashes of values that differ in their first bytes by the seeds' difference (the

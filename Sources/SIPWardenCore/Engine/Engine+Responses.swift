@@ -52,7 +52,7 @@ extension Engine {
             break
         // An unchallenged call answered over UDP: good history once the ACK shows its sender got the 2xx.
         case 200..<300 where request.method == .invite && !request.answersChallenge && !request.provesAddress:
-            state.awaitedAck = Self.ackKey(message, bytes)
+            state.awaitedAck = message.to.tag.isEmpty ? 0 : Self.ackKey(message, bytes)
         case 200..<300 where request.method == .register || request.method == .invite:
             becomeGood(&state, client, now: now)
             // Credentials authenticate only when they answered the server's challenge: an open PBX
@@ -60,6 +60,9 @@ extension Engine {
             if request.method == .register || request.answersChallenge { authenticate(&state, client, now: now) }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
+            // A request of its own proved the address: 2xx matching no remembered request read as
+            // registrations again (they were not, after a forged request was pushed out).
+            if request.provesAddress { state.recent.lostForeignRequest = false }
             // A failure of this account from here just before was its phone's: a nonce the server no
             // longer knew (a restarted registrar answers it with a plain 401, not a stale one).
             if request.method == .register, request.target != 0, !request.ambiguous,

@@ -46,7 +46,8 @@ extension Engine {
                 : state.authenticated ? Self.callsAbroad(of: source) : 0
         let countsCall = caller != 0
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
-        // Only REGISTER, INVITE and REFER reach here: the one place requests take the shared tables' lock.
+        // Only REGISTER and INVITE reach here (a REFER took the lock above; credentials took it in
+        // `checkCredentials`).
         return shared.withLock { tables in
             var check = UserCheck()
             // Distributed guessing: while a user is under attack, only its bound source may try it (and
@@ -131,7 +132,7 @@ extension Engine {
         return shared.withLock { tables in
             // A challenge that is answered stays remembered as long as one sent later.
             var (sentHere, sentElsewhere) = (false, false)
-            if let challenge = tables.nonces.find(Self.challengeKey(nonce)) {
+            if let challenge = tables.nonces.find(Self.challengeRecordKey(nonce)) {
                 tables.nonces.values[challenge].seenAt = now.nanoseconds
                 let sent = tables.nonces.values[challenge]
                 sentHere = !sent.sentToSeveral && sent.source == sourceHash
@@ -158,7 +159,7 @@ extension Engine {
         shared.withLock { tables in
             guard
                 let slot = tables.nonces.findOrInsert(
-                    Self.challengeKey(nonce), NonceUse(source: address, callID: 0, seenAt: now.nanoseconds),
+                    Self.challengeRecordKey(nonce), NonceUse(source: address, callID: 0, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
             else { return }
             if tables.nonces.values[slot].source != address { tables.nonces.values[slot].sentToSeveral = true }
@@ -167,5 +168,5 @@ extension Engine {
     }
 
     /// The nonce table's key for a challenge's nonce (its hash).
-    static func challengeKey(_ nonce: UInt64) -> UserKey { UserKey(hash: ByteHash.mix(nonce ^ 0x0C4A_113E_46ED)) }
+    static func challengeRecordKey(_ nonce: UInt64) -> UserKey { UserKey(hash: ByteHash.mix(nonce ^ 0x0C4A_113E_46ED)) }
 }

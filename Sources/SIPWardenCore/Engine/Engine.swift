@@ -140,6 +140,7 @@ public struct Engine {
         if message.method == .ack, state.awaitedAck != 0, Self.ackKey(message, bytes) == state.awaitedAck {
             state.awaitedAck = 0
             becomeGood(&state, source, now: now)
+            state.recent.forgetRefusals()
         }
         var parts = ScoreParts()
         var memo =
@@ -183,9 +184,9 @@ public struct Engine {
         // phone that moved in the middle of a transaction resends it from its new address), is refused
         // again when resent, without points. A rate-limited one is judged afresh: by then the bucket may
         // have refilled.
-        let scoredDrop = decision.verdict == .drop ? parts.strongest.map(Decision.Reason.init) : nil
-        if let memo, decision.drops, let refusal = packetDrop ?? scoredDrop, refusal != .rateLimit {
-            state.recent.refuse(memo, refusal)
+        if let memo, decision.drops {
+            let scoredDrop = decision.verdict == .drop ? parts.strongest.map(Decision.Reason.init) : nil
+            state.recent.drop(memo, refusal: (packetDrop ?? scoredDrop).flatMap { $0 == .rateLimit ? nil : $0 })
         }
         return decision
     }
@@ -196,7 +197,7 @@ public struct Engine {
     /// what bans a guesser that waits for each answer instead of holding it at the threshold, even one
     /// that authenticated with another, cracked account. Its resends are refused without points again,
     /// as any refused request's.
-    /// Inlined: called with the source's entry, which a call would copy whole (496 bytes) for each request.
+    /// Inlined: called with the source's entry, which a call would copy whole (464 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && state.lastReason == .passwordGuessing

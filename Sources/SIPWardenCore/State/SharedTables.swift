@@ -30,7 +30,7 @@ struct UserState {
     /// The source of the user's last successful REGISTER.
     var boundSource: IPAddress?
     var boundAt: Int64 = 0
-    /// Failed authentications against this user in the guessing window, and from how many sources.
+    /// Failed authentications against this user in the guessing window (`failureSources`: from where).
     var failures: UInt16 = 0
     /// Those of them whose requests did not prove where they came from (`RequestMemo.provesAddress`).
     var unprovenFailures: UInt16 = 0
@@ -92,7 +92,7 @@ struct UserKey: TableKey {
 }
 
 /// A digest response seen before: which source and dialog used the (nonce, nc, cnonce). Or a challenge
-/// the server sent (`Engine.challengeKey`): to which source first (`callID` 0), whether to another too,
+/// the server sent (`Engine.challengeRecordKey`): to which source first (`callID` 0), whether to another too,
 /// and when last sent or answered.
 struct NonceUse {
     var source: UInt64 = 0

@@ -19,11 +19,14 @@ struct SourceState {
     var scoredAt: Int64 = 0
     var bannedUntil: Int64 = 0
     var banCount: UInt8 = 0
-    /// A REGISTER or INVITE of this source succeeded (the server said 2xx).
+    /// A REGISTER or INVITE of this source succeeded (the server said 2xx; for a call answered
+    /// unchallenged over UDP, its ACK carried the 2xx's To tag), unless its credentials carried a nonce
+    /// the server sent another address only.
     var good = false
     /// It proved who it is: a REGISTER, or a request whose credentials answer the server's challenge
-    /// (`issuedNonce`), of it succeeded. A call answered without such credentials (an open PBX or IVR
-    /// answers anyone, whatever header the call carries) gives good history, not this.
+    /// (`issuedNonce`), of it succeeded, its credentials carrying no nonce sent to another address only.
+    /// A call answered without such credentials (an open PBX or IVR answers anyone, whatever header the
+    /// call carries) gives good history, not this.
     var authenticated = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
     var lastReason: RuleSet.Detector?
@@ -165,14 +168,14 @@ struct RequestMemo {
     }
 }
 
-/// The last four requests of a source, oldest overwritten first.
+/// The last four requests of a source, oldest overwritten first (but see `remember`).
 struct RecentRequests {
     var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
     var next: UInt8 = 0
     /// A request whose credentials carry a nonce the server sent another address only was pushed out
     /// before its answer: a 2xx matching no remembered request may be that one's, so it must not be read
-    /// as a registration of this address (`Engine.registration(answeredBy:)`). Kept for good: the
-    /// address's own remembered requests still count.
+    /// as a registration of this address (`Engine.registration(answeredBy:)`). Kept until a 2xx answers
+    /// a request that proves the address; its own remembered requests count meanwhile.
     var lostForeignRequest = false
 
     /// Remembers `memo` in place of the oldest, unless that one carries credentials and is unanswered
@@ -215,11 +218,12 @@ struct RecentRequests {
         return nil
     }
 
-    /// Records that a detector refused `memo`, if it was remembered (it is then the newest).
-    mutating func refuse(_ memo: RequestMemo, _ reason: Decision.Reason) {
+    /// Records that the filter dropped `memo`, if it was remembered (it is then the newest): no answer
+    /// will come; with `refusal`, its resends are refused for that reason.
+    mutating func drop(_ memo: RequestMemo, refusal: Decision.Reason?) {
         let newest = (next &- 1) & 3
         if self[newest].isSameRequest(as: memo) {
-            self[newest].refused = reason
+            self[newest].refused = refusal
             self[newest].answered = true
         }
     }
