@@ -5,16 +5,18 @@ extension Engine {
     ) -> Decision {
         guard message.kind == .response, let slot = sources.find(client) else { return Decision(.accept, .outbound) }
         // Every challenge the address is sent, whether or not its request is still remembered (a NAT
-        // office has more requests in flight than its entry holds).
-        if message.status == 401 || message.status == 407, !message.challenge.nonce.isEmpty {
-            rememberChallenge(ByteHash.hash(bytes, message.challenge.nonce), to: client, now: now)
-        }
+        // office has more requests in flight than its entry holds). Its nonce's hash, 0 for none.
+        let challenge =
+            message.status == 401 || message.status == 407 ? ByteHash.hash(bytes, message.challenge.nonce) : 0
+        if challenge != 0 { rememberChallenge(challenge, to: client, now: now) }
         let remembered = sources.values[slot].recent.answer(
             callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, final: message.status >= 200)
         let readable = !sources.values[slot].recent.lostForeignRequest
         guard let request = remembered ?? (readable ? Self.registration(answeredBy: message, bytes) : nil)
         else { return Decision(.accept, .outbound) }
-        return inPlace(source: slot) { $0.answer(message, bytes, to: request, client: client, state: &$1, now: now) }
+        return inPlace(source: slot) {
+            $0.answer(message, bytes, to: request, challenge: challenge, client: client, state: &$1, now: now)
+        }
     }
 
     /// The REGISTER a 2xx answered, read from the answer itself, for when the source's entry no longer
@@ -30,20 +32,18 @@ extension Engine {
 
     /// What the server's answer to `request` tells about the client: good history, a challenge, a
     /// failed authentication or a 404 of an extension scan.
+    /// `challenge` is the hash of the nonce of a 401/407, 0 for any other answer.
     mutating func answer(
-        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, to request: RequestMemo, client: IPAddress,
-        state: inout SourceState, now: Timestamp
+        _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, to request: RequestMemo, challenge: UInt64,
+        client: IPAddress, state: inout SourceState, now: Timestamp
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
         // A challenge to a call: the nonce the client's credentials must answer, from the same From user
         // (the answer carries the request's From), for them to authenticate it. Only a call's: a PBX may
         // challenge REGISTERs and still answer guests' calls without checking theirs.
-        if message.status == 401 || message.status == 407, request.method == .invite,
-            !message.challenge.nonce.isEmpty
-        {
-            state.issuedNonce = RequestMemo.challengeKey(
-                ByteHash.hash(bytes, message.challenge.nonce), message.from.uri.user, bytes)
+        if challenge != 0, request.method == .invite {
+            state.issuedNonce = RequestMemo.challengeKey(challenge, message.from.uri.user, bytes)
         }
         switch message.status {
         // A REGISTER forged in this address's name with a nonce the server sent another address, and

@@ -114,13 +114,12 @@ extension Engine {
     /// sent in a challenge (`rememberChallenge`) to `source` only, or to one other address only, and
     /// whether they replay another dialog's or source's (the same nonce, nc and cnonce; without qop a
     /// client may reuse a nonce for its own new requests, so there only another source counts).
-    /// `callID` is the request's (`RequestMemo.callID`).
+    /// `nonce` is the hash of their nonce, `callID` the request's (`RequestMemo.callID`).
     mutating func checkCredentials(
-        _ message: SIPMessage, callID: UInt64, _ bytes: UnsafeRawBufferPointer, source: IPAddress, now: Timestamp
+        _ message: SIPMessage, nonce: UInt64, callID: UInt64, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
+        now: Timestamp
     ) -> (sentHere: Bool, sentElsewhere: Bool, replayed: Bool) {
         let credentials = message.authorization
-        guard !credentials.nonce.isEmpty else { return (false, false, false) }
-        let nonce = ByteHash.hash(bytes, credentials.nonce)
         let hasResponse = !credentials.response.isEmpty
         let hasQop = !credentials.qop.isEmpty && !credentials.cnonce.isEmpty
         if hasResponse, !hasQop { counters.weakDigest += 1 }

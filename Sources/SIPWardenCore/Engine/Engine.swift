@@ -143,15 +143,20 @@ public struct Engine {
             state.recent.forgetRefusals()
         }
         var parts = ScoreParts()
-        var memo =
-            message.kind == .request
-            ? RequestMemo(message, bytes, overUDP: overUDP, issuedNonce: state.issuedNonce) : nil
+        var memo: RequestMemo?
         var replayed = false
-        if memo != nil, message.authorization.isPresent {
-            let credentials = checkCredentials(message, callID: memo!.callID, bytes, source: source, now: now)
-            memo!.provesAddress = memo!.provesAddress || credentials.sentHere
-            memo!.answersAnotherAddress = overUDP && credentials.sentElsewhere
-            replayed = credentials.replayed
+        if message.kind == .request {
+            // The credentials' nonce (0 without), hashed once for the memo's check and the nonce table's.
+            let nonce = ByteHash.hash(bytes, message.authorization.nonce)
+            var request = RequestMemo(message, bytes, nonce: nonce, overUDP: overUDP, issuedNonce: state.issuedNonce)
+            if nonce != 0 {
+                let credentials = checkCredentials(
+                    message, nonce: nonce, callID: request.callID, bytes, source: source, now: now)
+                request.provesAddress = request.provesAddress || credentials.sentHere
+                request.answersAnotherAddress = overUDP && credentials.sentElsewhere
+                replayed = credentials.replayed
+            }
+            memo = request
         }
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
