@@ -61,7 +61,7 @@ extension Engine {
                 if source.good { engine.becomeGood(&state, source.address, now: now) }
                 if source.authenticated, !state.authenticated {
                     state.authenticated = true
-                    if source.address.family == .v6 { engine.protectPrefixes(of: source.address, now: now) }
+                    engine.protectPrefixes(of: source.address, authenticated: true, now: now)
                 }
                 state.lastSeen = max(state.lastSeen, lastSeen.nanoseconds)
             }

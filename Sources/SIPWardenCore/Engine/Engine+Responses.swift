@@ -110,7 +110,7 @@ extension Engine {
         state.score = 0
         state.scoredAt = now.nanoseconds
         state.lastReason = nil
-        if client.family == .v6 { protectPrefixes(of: client, now: now) }
+        protectPrefixes(of: client, authenticated: true, now: now)
     }
 
     /// How `SourceState.awaitedAck` holds the To tag of a 2xx or of the ACK to it: 32 bits of its hash,
@@ -122,14 +122,16 @@ extension Engine {
     mutating func becomeGood(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {
         guard !state.good else { return }
         state.good = true
-        if client.family == .v4 { protectPrefixes(of: client, now: now) }
+        protectPrefixes(of: client, authenticated: false, now: now)
     }
 
-    /// Counts `client` as a good member of its prefixes, which are then never banned whole: an IPv4
-    /// address once it has good history (a trunk or PBX hosted in a /24 beside attackers), an IPv6
-    /// one once it authenticated, since a /64 is one site's and its addresses cost nothing (one call
-    /// an IVR answered must not shield an attacker rotating through its own /64).
-    mutating func protectPrefixes(of client: IPAddress, now: Timestamp) {
+    /// Counts `client`, which just got good history or (`authenticated`) authenticated, as a good member
+    /// of its prefixes, which are then never banned whole, when that is the proof its family needs: an
+    /// IPv4 address's good history (a trunk or PBX hosted in a /24 beside attackers), an IPv6 address's
+    /// authentication, since a /64 is one site's and its addresses cost nothing (one call an IVR answered
+    /// must not shield an attacker rotating through its own /64).
+    mutating func protectPrefixes(of client: IPAddress, authenticated: Bool, now: Timestamp) {
+        guard (client.family == .v6) == authenticated else { return }
         for key in PrefixKey.aggregates(of: client) {
             if let slot = prefixes.findOrInsert(
                 key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
