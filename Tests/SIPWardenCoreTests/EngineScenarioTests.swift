@@ -1010,6 +1010,24 @@ import Testing
         #expect(accepted <= 1000, "\(accepted) of 4000 INVITEs from forged sources accepted in 1 s")
     }
 
+    /// A 2xx without a To tag (a broken UAS) gives no To tag for an ACK to prove: an ACK without one,
+    /// which anyone can send, gives the address nothing, where one with the 2xx's tag gives good history.
+    @Test(arguments: [false, true])
+    func anAckProvesOnlyTheToTagOfThe2xx(tagged: Bool) {
+        var h = Harness()
+        let caller = "198.18.9.7"
+        let call = Transaction.invite(from: "anonymous", at: caller, to: "8000", callID: "untagged")
+        h.send(call.request, from: caller, at: 0)
+        let answer = call.response(200, "OK")
+        h.answer(tagged ? answer : answer.replacingOccurrences(of: ";tag=srv1", with: ""), to: caller, at: 0.1)
+        var ack = call
+        ack.method = "ACK"
+        ack.toTag = tagged ? "srv1" : nil
+        h.send(ack.request, from: caller, at: 0.2)
+        let good = h.engine.sources.find(IPAddress(caller)!).map { h.engine.sources.values[$0].good }
+        #expect(good == tagged)
+    }
+
     /// 200,000 spoofed sources, one INVITE each, over ten seconds, while registered phones call.
     @Test func spoofedFloodIsContainedAndKnownPhonesKeepService() {
         var rules = RuleSet()
