@@ -327,8 +327,7 @@ extension MessageBytes {
 
     /// Splits a URI into scheme, user, host and port. `valid` is false without a scheme;
     /// `hasHeaders` is true when a `?headers` part follows the host.
-    func parseURI(_ start: Int, _ end: Int) -> (uri: SIPURI, valid: Bool, hasHeaders: Bool) {
-        var uri = SIPURI()
+    func parseURI(_ start: Int, _ end: Int, into uri: inout SIPURI) -> (valid: Bool, hasHeaders: Bool) {
         uri.whole = ByteRange(start, end)
         // Nearly every URI starts "sip:": one comparison finds its scheme and says that it is SIP.
         let colon: Int
@@ -336,7 +335,7 @@ extension MessageBytes {
         if end - start > 4, equalsIgnoringCase(start, start + 4, "sip:") {
             (colon, isSIP) = (start + 3, true)
         } else {
-            guard let found = schemeEnd(start, end) else { return (uri, false, false) }
+            guard let found = schemeEnd(start, end) else { return (false, false) }
             colon = found
             isSIP = equalsIgnoringCase(start, colon, "sip") || equalsIgnoringCase(start, colon, "sips")
         }
@@ -348,7 +347,7 @@ extension MessageBytes {
                 while k < end, p[k] != UInt8(ascii: ";") { k += 1 }
                 uri.user = ByteRange(userStart, k)
             }
-            return (uri, true, false)
+            return (true, false)
         }
         // userinfo ends at the first "@" (an "@" inside it must be escaped); the user ends at ":".
         let userEnd = firstIndex(of: UInt8(ascii: "@"), UInt8(ascii: ":"), UInt8(ascii: ":"), from: k, to: end)
@@ -369,7 +368,7 @@ extension MessageBytes {
         uri.host = ByteRange(hostStart, k)
         uri.port = port(&k, end)
         let hasHeaders = firstIndex(of: UInt8(ascii: "?"), from: k, to: end) < end
-        return (uri, !uri.host.isEmpty, hasHeaders)
+        return (!uri.host.isEmpty, hasHeaders)
     }
 
     /// Stores `value` in the field the Digest parameter named `start..<end` stands for, if any: the name's

@@ -39,7 +39,7 @@ struct MessageScanner {
     var p: UnsafePointer<UInt8> { text.p }
     var count: Int { text.count }
 
-    mutating func flag(_ anomaly: SIPAnomalies) {
+    func flag(_ anomaly: SIPAnomalies) {
         message.anomalies.formUnion(anomaly)
     }
 
@@ -179,8 +179,7 @@ struct MessageScanner {
             uriStart += p[uriStart] == UInt8(ascii: "<") ? 1 : 0
             uriEnd -= p[uriEnd - 1] == UInt8(ascii: ">") ? 1 : 0
         }
-        let (uri, valid, hasHeaders) = text.parseURI(uriStart, uriEnd)
-        message.requestURI = uri
+        let (valid, hasHeaders) = text.parseURI(uriStart, uriEnd, into: &message.requestURI)
         if !valid || hasHeaders { flag(.badRequestURI) }
         if uriEnd - uriStart > limits.uriLength { flag(.oversizeField) }
     }
