@@ -566,6 +566,44 @@ import Testing
         #expect(h.bans.first?.reason == .tollFraud)
     }
 
+    /// A number is read as the PBX's dial plan reads it: escapes decoded, visual separators and
+    /// parameters left out, and so are the rules' numbers. Each of these dials 011 44 20 7946 0000
+    /// from a source that never authenticated (8 is this site's outside line), and each is held; the
+    /// site's own numbers stay reachable however they are written.
+    @Test(arguments: [
+        "011-44-20-7946-0000", "(011)%2044.20.7946.0000", "%2B442079460000", "011442079460000;isub=1",
+        "%30%31%31442079460000", "9011442079460000", "8011442079460000",
+    ])
+    func disguisedCallsAbroadAreHeld(number: String) {
+        var rules = RuleSet()
+        rules.tollFraud.highRiskPrefixes.append("8-011")
+        rules.tollFraud.ownNumbers = ["+44 20 7946 0001"]
+        var h = Harness(rules: rules)
+        let caller = "203.0.113.220"
+        let abroad = Transaction.invite(from: "100", at: caller, to: number, callID: "disguised")
+        #expect(h.send(abroad.request, from: caller, at: 1).decision.reason == .tollFraud)
+        for (i, own) in ["+44-20-7946-0001", "%2B4420.7946.0001;user=phone", "1001;isub=2", "alice"].enumerated() {
+            let carrier = "198.51.100.\(10 + i)"
+            let call = Transaction.invite(from: "100", at: carrier, to: own, callID: "own-\(i)")
+            #expect(!h.send(call.request, from: carrier, at: 2).decision.drops, "\(own)")
+        }
+    }
+
+    /// One number tried behind several dial prefixes is a probe: the call that brings its prefixes to
+    /// `prefix_variants` (3) scores toll_fraud twice. The same number and prefix written differently is
+    /// not a new variant.
+    @Test func oneNumberBehindManyPrefixesScoresTwice() {
+        var h = Harness()
+        let prober = "203.0.113.221"
+        let points = RuleSet().score[.tollFraud]
+        let numbers = ["00972595551234", "00-9725-95551234", "+972595551234", "011972595551234"]
+        let scored = numbers.enumerated().map { i, number in
+            let t = Transaction.invite(from: "100", at: prober, to: number, callID: "variant-\(i)")
+            return h.send(t.request, from: prober, at: Double(i)).decision.parts[.tollFraud]
+        }
+        #expect(scored == [points, points, points, 2 * points])
+    }
+
     /// A phone the filter does not know yet (it registered before a restart) calls abroad: its INVITE
     /// is refused, and its timers' resends are refused again without costing it more points.
     @Test func resendsOfARefusedRequestAreNotScoredAgain() {

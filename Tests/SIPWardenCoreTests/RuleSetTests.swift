@@ -102,6 +102,28 @@ import Testing
             ])
     }
 
+    /// Numbers are written as people write them (separators allowed); anything else is an error.
+    @Test func tollFraudNumbersAreChecked() throws {
+        let found = errors(
+            """
+            [toll_fraud]
+            high_risk_prefixes = ["+", "00", "9 011", "international"]
+            own_numbers = ["+44 (20) 7946-0001", "+44-20-7946-0002;isub=1"]
+            """)
+        let expected = "a number or prefix such as \"+4420794600\" or \"011\" (digits after an optional \"+\")"
+        #expect(
+            found == [
+                .badValue(
+                    file: "test.toml", key: "toll_fraud.high_risk_prefixes[3]", value: "\"international\"",
+                    expected: expected),
+                .badValue(
+                    file: "test.toml", key: "toll_fraud.own_numbers[1]", value: "\"+44-20-7946-0002;isub=1\"",
+                    expected: expected),
+            ])
+        let rules = try RuleSet(toml: "[toll_fraud]\nhigh_risk_prefixes = [\"+\", \"9 011\"]\n", file: "site.toml")
+        #expect(rules.tollFraud.highRiskPrefixes == ["+", "9 011"])
+    }
+
     @Test func firewallKeysAreRead() throws {
         let rules = try RuleSet(
             toml: """

@@ -6,50 +6,109 @@ struct TollFraudDetector {
     let prefixVariants: Int
 
     init(_ rules: RuleSet.TollFraud) {
-        highRisk = rules.highRiskPrefixes.map { Array($0.utf8) }
-        ownNumbers = rules.ownNumbers.map { Array($0.utf8) }
+        highRisk = rules.highRiskPrefixes.compactMap { DialledNumber.digits(of: $0) }
+        ownNumbers = rules.ownNumbers.compactMap { DialledNumber.digits(of: $0) }
         numberDigits = rules.numberDigits
         prefixVariants = rules.prefixVariants
     }
 
-    /// Whether the dialled user part starts with a high-risk prefix and not with one of the site's own
-    /// numbers (and is a number, not a name).
-    func isHighRisk(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard user.count >= 4, isNumber(user, bytes) else { return false }
-        return Self.starts(user, bytes, withOneOf: highRisk)
-            && !Self.starts(user, bytes, withOneOf: ownNumbers, orIs: true)
+    /// Whether the dialled user part is a number that starts with a high-risk prefix and not with one of
+    /// the site's own numbers.
+    func isHighRisk(_ number: DialledNumber?) -> Bool {
+        guard let number, number.count >= 4 else { return false }
+        return number.starts(withOneOf: highRisk) && !number.starts(withOneOf: ownNumbers, orIs: true)
     }
 
-    /// Whether the value in `range` starts with one of `prefixes` and goes on after it, or (`orIs`) is one.
-    static func starts(
-        _ range: ByteRange, _ bytes: UnsafeRawBufferPointer, withOneOf prefixes: [[UInt8]], orIs: Bool = false
-    ) -> Bool {
-        let start = Int(range.lowerBound)
-        for prefix in prefixes where prefix.count < range.count || (orIs && prefix.count == range.count) {
+    /// Records the number's last digits with the digits before them; true when that number has now
+    /// been tried behind `prefixVariants` different prefixes.
+    func prefixVariants(_ number: DialledNumber, in dialled: inout DialledNumbers) -> Bool {
+        guard number.count > numberDigits else { return false }
+        let split = number.count - numberDigits
+        return dialled.record(suffix: number.hash(split..<number.count), prefix: number.hash(0..<split))
+            >= prefixVariants
+    }
+}
+
+/// A dialled number as the PBX that routes it reads it: the user part of the Request-URI (or of a
+/// transfer's Refer-To) with its escapes decoded ("%2B" is "+"), its visual separators left out
+/// (RFC 3966's "-", ".", "(", ")", and spaces) and without its parameters (";isub=…", ";phone-context=…"). So
+/// "011-44-20.7946.0000;isub=1" is 011442079460000, as a dial plan matching `_011.` dials it.
+struct DialledNumber {
+    /// A leading "+" and digits.
+    private var digits = InlineArray<48, UInt8>(repeating: 0)
+    private(set) var count = 0
+
+    /// The number in `user`, or nil when it is not one: a name, or more than 48 digits.
+    init?(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) {
+        var k = Int(user.lowerBound)
+        let end = Int(user.upperBound)
+        while k < end {
+            var byte = bytes[k]
+            k += 1
+            if byte == UInt8(ascii: "%") {
+                guard k + 2 <= end, let high = Self.hexValue(bytes[k]), let low = Self.hexValue(bytes[k + 1]) else {
+                    return nil
+                }
+                byte = high << 4 | low
+                k += 2
+            }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                break
+            case UInt8(ascii: "+") where count == 0:
+                break
+            case _ where Self.isVisualSeparator(byte):
+                continue
+            case UInt8(ascii: ";") where count > 0:
+                return
+            default:
+                return nil
+            }
+            guard count < digits.count else { return nil }
+            digits[count] = byte
+            count += 1
+        }
+        if count == 0 { return nil }
+    }
+
+    /// Whether the number starts with one of `prefixes` and goes on after it, or (`orIs`) is one.
+    func starts(withOneOf prefixes: [[UInt8]], orIs: Bool = false) -> Bool {
+        for prefix in prefixes where prefix.count < count || (orIs && prefix.count == count) {
             var k = 0
-            while k < prefix.count, bytes[start + k] == prefix[k] { k += 1 }
+            while k < prefix.count, digits[k] == prefix[k] { k += 1 }
             if k == prefix.count { return true }
         }
         return false
     }
 
-    /// Records the number's last digits with the digits before them; true when that number has now
-    /// been tried behind `prefixVariants` different prefixes.
-    func prefixVariants(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer, in dialled: inout DialledNumbers) -> Bool {
-        guard user.count > numberDigits else { return false }
-        let split = Int(user.upperBound) - numberDigits
-        let suffix = ByteHash.hash(bytes, ByteRange(split, Int(user.upperBound)))
-        let prefix = ByteHash.hash(bytes, ByteRange(Int(user.lowerBound), split))
-        return dialled.record(suffix: suffix, prefix: prefix) >= prefixVariants
+    /// The hash of the digits at `positions`.
+    func hash(_ positions: Range<Int>) -> UInt64 {
+        withUnsafeBytes(of: digits) { ByteHash.hash($0, ByteRange(positions.lowerBound, positions.upperBound)) }
     }
 
-    /// Digits, with an optional leading "+", and visual separators.
-    func isNumber(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        for k in user.range {
-            let b = bytes[k]
-            if ByteClass.isDigit(b) || (k == Int(user.lowerBound) && b == UInt8(ascii: "+")) { continue }
-            return false
+    /// RFC 3966's visual separators and the space (escaped in a URI), which dial plans pass over.
+    static func isVisualSeparator(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "): true
+        default: false
         }
-        return true
+    }
+
+    /// A number or prefix as a rule file writes it ("+44 20 7946", "011", "+"): an optional "+" and
+    /// digits, visual separators left out; nil for anything else.
+    static func digits(of text: String) -> [UInt8]? {
+        let kept = text.utf8.filter { !isVisualSeparator($0) }
+        let digits = kept.first == UInt8(ascii: "+") ? kept.dropFirst() : kept[...]
+        guard !kept.isEmpty, digits.allSatisfy({ ByteClass.isDigit($0) }) else { return nil }
+        return kept
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

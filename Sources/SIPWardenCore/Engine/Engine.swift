@@ -245,9 +245,11 @@ public struct Engine {
         guard let memo else { return packetDrop }
         // The number dialled: an INVITE's, or a REFER's transfer target, which a PBX that honours
         // transfers dials on the caller's behalf.
-        let dialled = message.method == .refer ? message.referTo.uri.user : message.requestURI.user
-        let highRisk =
-            (message.method == .invite || message.method == .refer) && tollFraud.isHighRisk(dialled, bytes)
+        let dialled =
+            message.method == .invite
+            ? DialledNumber(message.requestURI.user, bytes)
+            : message.method == .refer ? DialledNumber(message.referTo.uri.user, bytes) : nil
+        let highRisk = tollFraud.isHighRisk(dialled)
         let userCheck = users(
             message, memo, bytes, source: source, highRiskCall: highRisk, state: &state, parts: &parts, now: now)
         if let reason = userCheck.drop { packetDrop = packetDrop ?? reason }
@@ -262,7 +264,7 @@ public struct Engine {
         // nonce) count for nothing: an open PBX never challenges, so never checks them.
         if highRisk, !state.authenticated, !memo.answersChallenge {
             parts[.tollFraud] += rules.score[.tollFraud]
-            if tollFraud.prefixVariants(dialled, bytes, in: &state.dialled) {
+            if let dialled, tollFraud.prefixVariants(dialled, in: &state.dialled) {
                 parts[.tollFraud] += rules.score[.tollFraud]
             }
             count(.tollFraud)

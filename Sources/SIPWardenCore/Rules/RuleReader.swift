@@ -83,6 +83,22 @@ struct RuleReader {
         }
     }
 
+    /// An array of telephone numbers or number prefixes: digits after an optional "+", with visual
+    /// separators (spaces, "-", ".", "(", ")") allowed; the toll-fraud detector leaves them out.
+    mutating func numbers(_ value: TOMLValueConvertible?, at path: String) -> [String]? {
+        array(value, at: path, of: "numbers") { reader, item, key in
+            guard let text = item.string, DialledNumber.digits(of: text) != nil else {
+                reader.errors.append(
+                    .badValue(
+                        file: reader.file, key: key, value: item.debugDescription,
+                        expected:
+                            "a number or prefix such as \"+4420794600\" or \"011\" (digits after an optional \"+\")"))
+                return nil
+            }
+            return text
+        }
+    }
+
     /// An array of strings.
     mutating func strings(_ value: TOMLValueConvertible?, at path: String) -> [String]? {
         array(value, at: path, of: "strings") { reader, item, key in reader.string(item, at: key) }

@@ -159,10 +159,10 @@ extension RuleSet {
                 "high_risk_prefixes", "own_numbers", "calls_per_user", "calls_per_user_burst", "prefix_variants",
                 "number_digits",
             ])
-            if let value = reader.strings(k["high_risk_prefixes"], at: "toll_fraud.high_risk_prefixes") {
+            if let value = reader.numbers(k["high_risk_prefixes"], at: "toll_fraud.high_risk_prefixes") {
                 tollFraud.highRiskPrefixes = value
             }
-            if let value = reader.strings(k["own_numbers"], at: "toll_fraud.own_numbers") {
+            if let value = reader.numbers(k["own_numbers"], at: "toll_fraud.own_numbers") {
                 tollFraud.ownNumbers = value
             }
             read(&tollFraud.callsPerUser, k, "calls_per_user", at: "toll_fraud", with: &reader)
