@@ -589,6 +589,22 @@ import Testing
         }
     }
 
+    /// "invite" is no INVITE by RFC 3261, but PJSIP and Kamailio place the call: it is malformed
+    /// (dropped by default), and where malformed messages are only flagged, it is still a call abroad.
+    @Test(arguments: ["invite", "Invite"])
+    func aCallAbroadWithTheMethodInAnotherCaseIsHeld(method: String) {
+        for policy in [RuleSet.Policy.Action.drop, .flag] {
+            var rules = RuleSet()
+            rules.policy.malformed = policy
+            var h = Harness(rules: rules)
+            let caller = "203.0.113.230"
+            var call = Transaction.invite(from: "100", at: caller, to: "011972595551234", callID: "case-\(method)")
+            call.method = method
+            let decision = h.send(call.request, from: caller, at: 1).decision
+            #expect(decision.reason == (policy == .drop ? .malformed : .tollFraud), "\(decision)")
+        }
+    }
+
     /// One number tried behind several dial prefixes is a probe: the call that brings its prefixes to
     /// `prefix_variants` (3) scores toll_fraud twice. The same number and prefix written differently is
     /// not a new variant.

@@ -78,7 +78,7 @@ extension MessageScanner {
             message.cseq.method = message.method
         } else {
             if message.kind == .request { flag(.methodMismatch) }
-            message.cseq.method = SIPMethod.recognise(p, methodStart, k)
+            message.cseq.method = recogniseMethod(methodStart, k)
         }
     }
 

@@ -169,7 +169,7 @@ struct MessageScanner {
 
         message.kind = .request
         message.methodToken = ByteRange(start, methodEnd)
-        message.method = SIPMethod.recognise(p, start, methodEnd)
+        message.method = recogniseMethod(start, methodEnd)
 
         if text.firstIndex(of: ByteClass.space, ByteClass.tab, ByteClass.tab, from: uriStart, to: uriEnd) < uriEnd {
             flag(.badRequestURI)
@@ -182,6 +182,15 @@ struct MessageScanner {
         let (valid, hasHeaders) = text.parseURI(uriStart, uriEnd, into: &message.requestURI)
         if !valid || hasHeaders { flag(.badRequestURI) }
         if uriEnd - uriStart > limits.uriLength { flag(.oversizeField) }
+    }
+
+    /// The method token at `start..<end`; a known name in another case is read as that method and flagged.
+    func recogniseMethod(_ start: Int, _ end: Int) -> SIPMethod {
+        let method = SIPMethod.recognise(p, start, end)
+        guard method == .unknown else { return method }
+        let folded = SIPMethod.recogniseIgnoringCase(p, start, end)
+        if folded != .unknown { flag(.methodCase) }
+        return folded
     }
 
     // MARK: - Headers

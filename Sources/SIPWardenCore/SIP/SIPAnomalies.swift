@@ -45,6 +45,9 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     public static let unterminatedHeaders = SIPAnomalies(rawValue: 1 << 16)
     /// The payload is not SIP: HTTP, TLS, binary or text that is no SIP start line.
     public static let notSIP = SIPAnomalies(rawValue: 1 << 17)
+    /// A method (of the request line or CSeq) that names a known one in another case ("invite"): RFC 3261
+    /// methods are case-sensitive, yet common servers act on it as the known one (toll fraud as "invite").
+    public static let methodCase = SIPAnomalies(rawValue: 1 << 18)
 
     /// A Request-URI, From/To/Contact URI or Call-ID longer than the configured limit.
     public static let oversizeField = SIPAnomalies(rawValue: 1 << 24)
@@ -62,7 +65,7 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     public static let badDate = SIPAnomalies(rawValue: 1 << 29)
 
     /// The flags that make a message malformed.
-    public static let malformedSet = SIPAnomalies(rawValue: (1 << 18) - 1)
+    public static let malformedSet = SIPAnomalies(rawValue: (1 << 19) - 1)
 
     public var isMalformed: Bool { !isDisjoint(with: .malformedSet) }
 
@@ -76,7 +79,7 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
         (.unbalancedQuotes, "unbalanced-quotes"), (.emptyParameter, "empty-parameter"),
         (.controlCharacters, "control-characters"), (.badHeaderLine, "bad-header-line"),
         (.badNameAddress, "bad-name-address"), (.badDisplayName, "bad-display-name"),
-        (.unterminatedHeaders, "unterminated-headers"), (.notSIP, "not-sip"),
+        (.unterminatedHeaders, "unterminated-headers"), (.notSIP, "not-sip"), (.methodCase, "method-case"),
         (.oversizeField, "oversize-field"), (.oversizeMessage, "oversize-message"),
         (.trailingData, "trailing-data"), (.keepAlive, "keep-alive"), (.overlargeValue, "overlarge-value"),
         (.badDate, "bad-date"),

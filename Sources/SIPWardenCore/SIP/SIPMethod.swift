@@ -1,5 +1,6 @@
 /// A SIP request method. Methods are case-sensitive: only the exact upper-case names are known ones;
-/// anything else is `.unknown` and the message keeps the token as sent.
+/// anything else is `.unknown` and the message keeps the token as sent, except a known name in another
+/// case (`recogniseIgnoringCase`).
 public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case none
     case invite, ack, bye, cancel, register, options, prack, subscribe, notify, publish
@@ -54,5 +55,16 @@ public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case UInt8(ascii: "U"): return matches("UPDATE") ? .update : .unknown
         default: return .unknown
         }
+    }
+
+    /// A known method written in another case ("invite"): by RFC 3261 no known method, but PJSIP,
+    /// Kamailio and OpenSIPS compare methods ignoring case and act on it as the method it names.
+    static func recogniseIgnoringCase(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> SIPMethod {
+        for method in allCases where method != .none && method != .unknown {
+            let name = method.description.utf8
+            guard name.count == end - start else { continue }
+            if zip(name, start..<end).allSatisfy({ ByteClass.lower($0) == ByteClass.lower(p[$1]) }) { return method }
+        }
+        return .unknown
     }
 }
