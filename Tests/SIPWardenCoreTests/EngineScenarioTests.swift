@@ -568,11 +568,13 @@ import Testing
 
     /// A number is read as the PBX's dial plan reads it: escapes decoded, visual separators and
     /// parameters left out, and so are the rules' numbers. Each of these dials 011 44 20 7946 0000
-    /// from a source that never authenticated (8 is this site's outside line), and each is held; the
-    /// site's own numbers stay reachable however they are written.
+    /// from a source that never authenticated (8 is this site's outside line; *67, *82, *31# and #31#
+    /// are feature codes a dial plan strips), and each is held; the site's own numbers stay reachable
+    /// however they are written.
     @Test(arguments: [
         "011-44-20-7946-0000", "(011)%2044.20.7946.0000", "%2B442079460000", "011442079460000;isub=1",
-        "%30%31%31442079460000", "9011442079460000", "8011442079460000",
+        "%30%31%31442079460000", "9011442079460000", "8011442079460000", "*67011442079460000",
+        "%2A82%2B442079460000", "*31#011442079460000", "#31#011-44-20-7946-0000", "*310#011442079460000",
     ])
     func disguisedCallsAbroadAreHeld(number: String) {
         var rules = RuleSet()
@@ -582,7 +584,10 @@ import Testing
         let caller = "203.0.113.220"
         let abroad = Transaction.invite(from: "100", at: caller, to: number, callID: "disguised")
         #expect(h.send(abroad.request, from: caller, at: 1).decision.reason == .tollFraud)
-        for (i, own) in ["+44-20-7946-0001", "%2B4420.7946.0001;user=phone", "1001;isub=2", "alice"].enumerated() {
+        let own = [
+            "+44-20-7946-0001", "%2B4420.7946.0001;user=phone", "*67+442079460001", "1001;isub=2", "alice", "*2*011",
+        ]
+        for (i, own) in own.enumerated() {
             let carrier = "198.51.100.\(10 + i)"
             let call = Transaction.invite(from: "100", at: carrier, to: own, callID: "own-\(i)")
             #expect(!h.send(call.request, from: carrier, at: 2).decision.drops, "\(own)")

@@ -14,9 +14,17 @@ struct TollFraudDetector {
 
     /// Whether the dialled user part is a number that starts with a high-risk prefix and not with one of
     /// the site's own numbers.
+    /// Behind a feature code ("*67"), each place the number may start is tried.
     func isHighRisk(_ number: DialledNumber?) -> Bool {
-        guard let number, number.count >= 4 else { return false }
-        return number.starts(withOneOf: highRisk) && !number.starts(withOneOf: ownNumbers, orIs: true)
+        guard let number else { return false }
+        for start in number.starts where number.count - start >= 4 {
+            if number.starts(withOneOf: highRisk, at: start)
+                && !number.starts(withOneOf: ownNumbers, at: start, orIs: true)
+            {
+                return true
+            }
+        }
+        return false
     }
 
     /// Records the number's last digits with the digits before them; true when that number has now
@@ -32,11 +40,15 @@ struct TollFraudDetector {
 /// A dialled number as the PBX that routes it reads it: the user part of the Request-URI (or of a
 /// transfer's Refer-To) with its escapes decoded ("%2B" is "+"), its visual separators left out
 /// (RFC 3966's "-", ".", "(", ")", and spaces) and without its parameters (";isub=…", ";phone-context=…"). So
-/// "011-44-20.7946.0000;isub=1" is 011442079460000, as a dial plan matching `_011.` dials it.
+/// "011-44-20.7946.0000;isub=1" is 011442079460000, as a dial plan matching `_011.` dials it. A
+/// feature code may come first ("*67" hides the caller's number, "*31#" too; dial plans strip it
+/// and dial the rest): the number then starts after its "#", or after its first one to three digits.
 struct DialledNumber {
-    /// A leading "+" and digits.
+    /// A leading "+" and digits, or a feature code and then those.
     private var digits = InlineArray<48, UInt8>(repeating: 0)
     private(set) var count = 0
+    /// Where the number itself may start: 0, or past a feature code.
+    private(set) var starts = 0..<1
 
     /// The number in `user`, or nil when it is not one: a name, or more than 48 digits.
     init?(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) {
@@ -55,8 +67,12 @@ struct DialledNumber {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 break
-            case UInt8(ascii: "+") where count == 0:
+            case UInt8(ascii: "+") where starts.contains(count):
                 break
+            case UInt8(ascii: "*") where count == 0, UInt8(ascii: "#") where count == 0:
+                starts = 2..<5
+            case UInt8(ascii: "#") where starts == 2..<5 && (2...4).contains(count):
+                starts = count + 1..<count + 2
             case _ where Self.isVisualSeparator(byte):
                 continue
             case UInt8(ascii: ";") where count > 0:
@@ -69,13 +85,16 @@ struct DialledNumber {
             count += 1
         }
         if count == 0 { return nil }
+        starts = starts.clamped(to: 0..<count)
     }
 
-    /// Whether the number starts with one of `prefixes` and goes on after it, or (`orIs`) is one.
-    func starts(withOneOf prefixes: [[UInt8]], orIs: Bool = false) -> Bool {
-        for prefix in prefixes where prefix.count < count || (orIs && prefix.count == count) {
+    /// Whether the number from `start` on starts with one of `prefixes` and goes on after it, or
+    /// (`orIs`) is one.
+    func starts(withOneOf prefixes: [[UInt8]], at start: Int = 0, orIs: Bool = false) -> Bool {
+        let length = count - start
+        for prefix in prefixes where prefix.count < length || (orIs && prefix.count == length) {
             var k = 0
-            while k < prefix.count, digits[k] == prefix[k] { k += 1 }
+            while k < prefix.count, digits[start + k] == prefix[k] { k += 1 }
             if k == prefix.count { return true }
         }
         return false

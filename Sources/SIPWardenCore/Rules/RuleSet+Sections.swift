@@ -119,7 +119,7 @@ extension RuleSet {
     public struct TollFraud: Equatable, Sendable {
         /// Dialled-number prefixes (Request-URI user, leading "+" kept) that are expensive to reach.
         public var highRiskPrefixes: [String] = [
-            "+", "00", "011", "9011", "900", "1900", "0900", "+881", "+882", "+883", "+870", "+979",
+            "+", "00", "011", "9011", "900", "1900", "91900", "0900", "+881", "+882", "+883", "+870", "+979",
         ]
         /// The site's own numbers (DIDs) as callers dial them, as prefixes ("+4420794600") or whole
         /// numbers: calls to them come in from carriers and are never high risk, whatever
