@@ -611,9 +611,9 @@ import Testing
     }
 
     /// One number tried behind several dial prefixes is a probe: the call that brings its prefixes to
-    /// `prefix_variants` (3) scores toll_fraud twice. The same number and prefix written differently is
-    /// not a new variant.
-    @Test func oneNumberBehindManyPrefixesScoresTwice() {
+    /// `prefix_variants` (3) scores toll_fraud, where a call held without credentials scores nothing.
+    /// The same number and prefix written differently is not a new variant.
+    @Test func oneNumberBehindManyPrefixesScores() {
         var h = Harness()
         let prober = "203.0.113.221"
         let points = RuleSet().score[.tollFraud]
@@ -622,7 +622,7 @@ import Testing
             let t = Transaction.invite(from: "100", at: prober, to: number, callID: "variant-\(i)")
             return h.send(t.request, from: prober, at: Double(i)).decision.parts[.tollFraud]
         }
-        #expect(scored == [points, points, points, 2 * points])
+        #expect(scored == [0, 0, 0, points])
     }
 
     /// A phone the filter does not know yet (it registered before a restart) calls abroad: its INVITE
@@ -645,10 +645,10 @@ import Testing
             h.call(from: "130", at: phone, to: "0097225551234", at: 41, id: "abroad-2").allSatisfy {
                 !$0.decision.drops
             })
-        // More resends than a client's timers send are scored again.
+        // More resends than a client's timers send meet the INVITE limits, as a flood.
         var flood = t
         flood.callID = "abroad-flood"
-        for i in 0..<20 { h.send(flood.request, from: "203.0.113.131", at: 50 + Double(i) * 0.01) }
+        for i in 0..<200 { h.send(flood.request, from: "203.0.113.131", at: 50 + Double(i) * 0.01) }
         #expect(h.bans.map(\.target.address) == [IPAddress("203.0.113.131")!])
     }
 
@@ -731,7 +731,28 @@ import Testing
         let abroad = h.send(call.request, from: attacker, at: 5)
         #expect(abroad.decision.drops)
         #expect(abroad.decision.reason == .tollFraud)
-        #expect(abroad.decision.parts[.tollFraud] == 30)
+        // Held: with forged credentials for 30 points, without any for none (see the next test).
+        #expect(abroad.decision.parts[.tollFraud] == (forgery == .none ? 0 : 30))
+    }
+
+    /// A customer PBX that authenticates each call (it never registers: Asterisk's outbound_auth
+    /// without a registration, a FreeSWITCH gateway with register=false) sends its INVITEs bare and
+    /// waits for the server's challenge. When its staff's first calls after a restart are abroad, each
+    /// is held (the server never sees it, so never challenges it) but scores nothing: its domestic
+    /// call passes, is challenged and answered, and then its calls abroad pass too.
+    @Test func aPBXThatAuthenticatesEachCallKeepsItsServiceWhenItsFirstCallsAreAbroad() {
+        var h = Harness()
+        let pbx = "192.0.2.150"
+        for staff in 0..<6 {
+            let t = Transaction.invite(from: "trunk", at: pbx, to: "+3120555\(1000 + staff)", callID: "abroad-\(staff)")
+            let held = h.send(t.request, from: pbx, at: Double(staff) * 3).decision
+            #expect(held.reason == .tollFraud && held.score == 0, "\(held)")
+        }
+        #expect(
+            h.call(from: "trunk", at: pbx, to: "02079460000", at: 20, id: "domestic").allSatisfy { !$0.decision.drops })
+        #expect(
+            h.call(from: "trunk", at: pbx, to: "+31205551000", at: 30, id: "abroad").allSatisfy { !$0.decision.drops })
+        #expect(h.bans.isEmpty)
     }
 
     /// A PBX may challenge REGISTERs and still answer guests' calls without checking them: the nonce of

@@ -178,11 +178,13 @@ public struct Engine {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
-        if packetDrop == nil,
+        // A request refused without points (a call abroad held without credentials) still spends its
+        // tokens: a flood of such requests is a flood.
+        if packetDrop == nil || parts.isEmpty,
             !rateLimit(message, source: source, state: &state, narrowPrefix: narrowPrefix, now: now)
         {
             parts[.rateLimit] += excessPoints(message, state, parts, overUDP: overUDP, now: now)
-            packetDrop = .rateLimit
+            packetDrop = packetDrop ?? .rateLimit
         }
         let decision = verdict(for: &state, source: source, parts: parts, packetDrop: packetDrop, now: now)
         // A request refused by a detector, or dropped (not banned) for the points it scored (a replay: a
@@ -262,8 +264,11 @@ public struct Engine {
         // password is a 401/407/403 that the guessing detectors count, and cracked accounts meet the
         // calls-per-user limit). Any other credentials (a bare header, a made-up or another address's
         // nonce) count for nothing: an open PBX never challenges, so never checks them.
+        // A call without credentials is held without points: a PBX that authenticates each call (it never
+        // registers) sends its first INVITE bare and waits for the server's challenge, which a held call
+        // never gets, so its staff's first calls abroad must not take it past the thresholds.
         if highRisk, !state.authenticated, !memo.answersChallenge {
-            parts[.tollFraud] += rules.score[.tollFraud]
+            if message.authorization.isPresent { parts[.tollFraud] += rules.score[.tollFraud] }
             if let dialled, tollFraud.prefixVariants(dialled, in: &state.dialled) {
                 parts[.tollFraud] += rules.score[.tollFraud]
             }
