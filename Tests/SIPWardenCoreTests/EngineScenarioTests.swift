@@ -423,7 +423,10 @@ import Testing
         #expect(reached <= 100, "\(reached) of 150 extensions probed")
     }
 
-    @Test func distributedGuessingIsContainedWithoutLockingOutTheUser() {
+    /// Any method the server challenges tries a password (SUBSCRIBE and MESSAGE as REGISTER): the
+    /// containment holds for each.
+    @Test(arguments: ["REGISTER", "SUBSCRIBE", "MESSAGE"])
+    func distributedGuessingIsContainedWithoutLockingOutTheUser(method: String) {
         var h = Harness()
         _ = h.register(user: "100", from: "192.0.2.100", at: 0)
         // 200 addresses, each trying user 100 twice: no single source crosses a threshold.
@@ -432,7 +435,9 @@ import Testing
             for bot in 0..<200 {
                 let address = "203.0.\(113 + bot / 100).\(bot % 100 + 1)"
                 var t = Transaction(
-                    user: "100", target: "100", fromUser: "100", callID: "d-\(bot)-\(round)", contactHost: address)
+                    method: method, user: "100", target: "100", fromUser: "100", callID: "d-\(bot)-\(round)",
+                    contactHost: address)
+                if method == "SUBSCRIBE" { t.headers = ["Event: presence", "Expires: 3600"] }
                 t.credentials = ("100", "n-\(attempt)", "g-\(attempt)", "00000001", "c-\(attempt)")
                 h.send(t.request, from: address, at: 10 + Double(attempt) * 0.05)
                 h.answer(t.response(401, "Unauthorized"), to: address, at: 10 + Double(attempt) * 0.05 + 0.01)
@@ -447,7 +452,8 @@ import Testing
         // Good history without authentication (one anonymous call an open PBX answered) exempts no one.
         let caller = "198.51.100.77"
         h.answeredCall(from: "guest", at: caller, to: "200", callID: "anonymous", at: 5)
-        var guess = Transaction(user: "100", target: "100", fromUser: "100", callID: "d-good", contactHost: caller)
+        var guess = Transaction(
+            method: method, user: "100", target: "100", fromUser: "100", callID: "d-good", contactHost: caller)
         guess.credentials = ("100", "n-good", "g-good", "00000001", "c-good")
         #expect(h.send(guess.request, from: caller, at: 25).decision.reason == .distributedGuessing)
     }

@@ -24,8 +24,13 @@ extension Engine {
                 UserCheck(drop: spendCall(Self.callsAbroad(of: source), &tables, &parts, now))
             }
         }
-        guard message.method == .register || message.method == .invite else { return UserCheck() }
-        let claimed = message.method == .register ? memo.target : ByteHash.hash(bytes, message.from.uri.user)
+        // Claims and calls are REGISTER's and INVITE's; any method the server challenges (SUBSCRIBE,
+        // MESSAGE, PUBLISH, …) tries a password, so distributed guessing is contained for all.
+        let registersOrCalls = message.method == .register || message.method == .invite
+        guard registersOrCalls || memo.authUser != 0 else { return UserCheck() }
+        let claimed =
+            message.method == .register
+            ? memo.target : message.method == .invite ? ByteHash.hash(bytes, message.from.uri.user) : 0
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
         // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.
@@ -46,8 +51,7 @@ extension Engine {
                 : state.authenticated ? Self.callsAbroad(of: source) : 0
         let countsCall = caller != 0
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
-        // Only REGISTER and INVITE reach here (a REFER took the lock above; credentials took it in
-        // `checkCredentials`).
+        // A REFER took the lock above; credentials took it in `checkCredentials`.
         return shared.withLock { tables in
             var check = UserCheck()
             // Distributed guessing: while a user is under attack, only its bound source may try it (and
