@@ -38,6 +38,47 @@ import Testing
         #expect(forgotten.send(Self.abroad.request, from: Self.phone, at: 601).decision.reason == .tollFraud)
     }
 
+    /// 8 of an office's 40 phones had their passwords changed on the server and 3 new ones have a
+    /// mistyped one; all retry every 30 s while the others call. The failures of the 8 are their own
+    /// phones' (each user is bound to the office's address), and the 3 new ones' alone stay under the
+    /// thresholds. After a restart the same holds only with the bindings restored from the state file:
+    /// without them the 8 phones' failures score as guesses and the working phones' calls are dropped.
+    @Test(arguments: [false, true])
+    func anOfficeWithWrongPasswordsKeepsItsServiceAcrossARestart(bindingsKept: Bool) {
+        let office = "192.0.2.181"
+        let users = (0..<40).map { "\(500 + $0)" }
+        var before = Harness()
+        for (n, user) in users.enumerated() { _ = before.register(user: user, from: office, at: Double(n) * 0.1) }
+        let kept = ProvenSource.parse(
+            ProvenSource.render(before.engine.provenSources(), bindings: before.engine.shared.bindings()))
+        #expect(kept.bindings.count == 40)
+        var h = Harness()
+        #expect(h.replayer.filter.engine.restore(kept.sources, now: Timestamp(seconds: 30)) == 1)
+        let restored = h.engine.shared.restore(bindingsKept ? kept.bindings : [], now: Timestamp(seconds: 30))
+        #expect(restored == (bindingsKept ? 40 : 0))
+        let failing = Array(users.prefix(8)) + ["new-1", "new-2", "new-3"]
+        for attempt in 0..<40 {
+            for (n, user) in failing.enumerated() {
+                let at = 60 + Double(attempt) * 30 + Double(n) * 30 / 11
+                var t = Transaction(
+                    user: user, target: user, fromUser: user, callID: "wrong-\(user)-\(attempt)", contactHost: office)
+                guard !h.send(t.request, from: office, at: at).decision.drops else { continue }
+                h.answer(t.response(401, "Unauthorized", nonce: "w-\(user)-\(attempt)"), to: office, at: at + 0.01)
+                t.cseq += 1
+                t.credentials = (user, "w-\(user)-\(attempt)", "wrong", "00000001", "c-\(attempt)")
+                guard !h.send(t.request, from: office, at: at + 0.02).decision.drops else { continue }
+                h.answer(t.response(401, "Unauthorized", nonce: "x-\(user)-\(attempt)"), to: office, at: at + 0.03)
+            }
+            if attempt % 2 == 0 {
+                _ = h.call(
+                    from: users[8 + attempt / 2], at: office, to: "2\(attempt)", at: 75 + Double(attempt) * 30,
+                    id: "o-\(attempt)")
+            }
+        }
+        #expect((h.drops(from: office) == 0) == bindingsKept)
+        #expect(h.bans.isEmpty)
+    }
+
     /// An entry last seen more than a day before the start is not restored.
     @Test func entriesOlderThanTheMaxAgeAreSkipped() {
         let kept = Self.keptAfterRegistering().sources
@@ -121,6 +162,11 @@ import Testing
             ])
         #expect(ProvenSource.parse("").sources.isEmpty)
         #expect(ProvenSource.render(parsed.sources).hasSuffix("2001:db8::1 authenticated 1733212346\n"))
+        // A binding's user hash is written in 16 hex digits, and read back.
+        let binding = UserBinding(user: 0xff, address: IPAddress("192.0.2.1")!, boundAt: Timestamp(seconds: 100))
+        let rendered = ProvenSource.render([], bindings: [binding])
+        #expect(rendered.hasSuffix("\nuser 00000000000000ff 192.0.2.1 100\n"))
+        #expect(ProvenSource.parse(rendered) == ProvenSource.Parsed(bindings: [binding]))
     }
 
     /// A restored source protects its prefix from a prefix ban as before the restart: a good IPv4

@@ -242,7 +242,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        #expect(Daemon.readProvenSources(folder + "/none", logger: Self.logger).isEmpty)
+        #expect(Daemon.readStateFile(folder + "/none", logger: Self.logger) == ProvenSource.Parsed())
     }
 
     /// A damaged file gives what it can, its times moved from the wall clock onto the monotonic one.
@@ -250,12 +250,18 @@ import Testing
         let folder = try folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let wall = MonotonicClock.wallNow().nanoseconds / 1_000_000_000
-        try StateFile.write("\u{1}garbage\n192.0.2.1 good \(wall)\nhalf a li", to: folder + "/sources")
-        let read = Daemon.readProvenSources(folder + "/sources", logger: Self.logger)
-        #expect(read.map(\.address) == [IPAddress("192.0.2.1")!])
-        let age = MonotonicClock.now().nanoseconds - (read.first?.lastSeen.nanoseconds ?? 0)
-        #expect(age >= 0 && age < 5_000_000_000)
-        #expect(Daemon.readProvenSources(folder, logger: Self.logger).isEmpty)
+        try StateFile.write(
+            "\u{1}garbage\n192.0.2.1 good \(wall)\nuser 00000000000000ff 192.0.2.1 \(wall)\nuser 1 192.0.2.1 1\nhalf a li",
+            to: folder + "/sources")
+        let read = Daemon.readStateFile(folder + "/sources", logger: Self.logger)
+        #expect(read.sources.map(\.address) == [IPAddress("192.0.2.1")!])
+        #expect(read.bindings.map(\.user) == [0xff])
+        #expect(read.badLines == 3)
+        for time in [read.sources.first?.lastSeen, read.bindings.first?.boundAt] {
+            let age = MonotonicClock.now().nanoseconds - (time?.nanoseconds ?? 0)
+            #expect(age >= 0 && age < 5_000_000_000)
+        }
+        #expect(Daemon.readStateFile(folder, logger: Self.logger) == ProvenSource.Parsed())
     }
 }
 

@@ -1,8 +1,10 @@
 /// The state file's text: one proven source a line, `ADDRESS FLAG... LASTSEEN`, where the flags are
-/// `good` and `authenticated` (at least one) and the last packet is in whole Unix seconds:
+/// `good` and `authenticated` (at least one) and the last packet is in whole Unix seconds; then one
+/// user binding a line, `user HASH ADDRESS BOUNDAT`, the user's hash in 16 hex digits:
 ///
 /// ```
 /// 198.51.100.23 good authenticated 1733212345
+/// user 5f3a9c0d12e4b786 198.51.100.23 1733210000
 /// ```
 ///
 /// Blank lines and `#` comments are ignored. Reading is tolerant: a line that does not parse is
@@ -11,28 +13,44 @@ extension ProvenSource {
     /// What `parse` read: the entries, and how many lines it skipped as unreadable.
     public struct Parsed: Equatable, Sendable {
         public var sources: [ProvenSource]
+        public var bindings: [UserBinding]
         public var badLines: Int
+
+        public init(sources: [ProvenSource] = [], bindings: [UserBinding] = [], badLines: Int = 0) {
+            self.sources = sources
+            self.bindings = bindings
+            self.badLines = badLines
+        }
     }
 
-    /// The file's text for `sources`, whose `lastSeen` is on the wall clock; a comment line first.
-    public static func render(_ sources: [ProvenSource]) -> String {
-        var text = "# sipwarden proven sources: address, good and/or authenticated, last packet (Unix seconds)\n"
+    /// The file's text for `sources` and `bindings`, their times on the wall clock; a comment line first.
+    public static func render(_ sources: [ProvenSource], bindings: [UserBinding] = []) -> String {
+        var text =
+            "# sipwarden proven sources (address, good and/or authenticated, last packet in Unix seconds),"
+            + " then bound users (user, hash, address, when bound)\n"
         for source in sources where source.good || source.authenticated {
             text += source.address.description
             if source.good { text += " good" }
             if source.authenticated { text += " authenticated" }
             text += " \(source.lastSeen.nanoseconds / 1_000_000_000)\n"
         }
+        for binding in bindings {
+            let hash = String(binding.user, radix: 16)
+            text += "user \(String(repeating: "0", count: 16 - hash.count))\(hash) \(binding.address) "
+            text += "\(binding.boundAt.nanoseconds / 1_000_000_000)\n"
+        }
         return text
     }
 
-    /// The entries of a state file's text, their `lastSeen` on the wall clock.
+    /// The entries of a state file's text, their times on the wall clock.
     public static func parse(_ text: String) -> Parsed {
-        var parsed = Parsed(sources: [], badLines: 0)
+        var parsed = Parsed()
         for line in text.split(whereSeparator: \.isNewline) {
             let words = line.split(whereSeparator: \.isWhitespace)
             guard let first = words.first, !first.hasPrefix("#") else { continue }
-            if let source = entry(words) {
+            if first == "user" {
+                if let binding = binding(words) { parsed.bindings.append(binding) } else { parsed.badLines += 1 }
+            } else if let source = entry(words) {
                 parsed.sources.append(source)
             } else {
                 parsed.badLines += 1
@@ -41,11 +59,25 @@ extension ProvenSource {
         return parsed
     }
 
+    /// A `user HASH ADDRESS SECONDS` line's words as a binding; nil when they are not.
+    static func binding(_ words: [Substring]) -> UserBinding? {
+        guard words.count == 4, words[1].count == 16, let user = UInt64(words[1], radix: 16),
+            let address = IPAddress(String(words[2])), let seconds = wholeSeconds(words[3])
+        else { return nil }
+        return UserBinding(user: user, address: address, boundAt: Timestamp(nanoseconds: seconds * 1_000_000_000))
+    }
+
+    /// Unix seconds that fit a `Timestamp`.
+    static func wholeSeconds(_ word: Substring) -> Int64? {
+        guard let seconds = Int64(word), seconds >= 0, seconds < Int64.max / 1_000_000_000 else { return nil }
+        return seconds
+    }
+
     /// One line's words as an entry; nil when they are not an address, known flags (at least one, none
     /// twice) and a time in seconds.
     static func entry(_ words: [Substring]) -> ProvenSource? {
         guard words.count >= 3, words.count <= 4, let address = IPAddress(String(words[0])),
-            let seconds = Int64(words[words.count - 1]), seconds >= 0, seconds < Int64.max / 1_000_000_000
+            let seconds = wholeSeconds(words[words.count - 1])
         else { return nil }
         let flags = words.dropFirst().dropLast()
         guard Set(flags).count == flags.count, flags.allSatisfy({ $0 == "good" || $0 == "authenticated" }) else {

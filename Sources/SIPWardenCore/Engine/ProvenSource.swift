@@ -37,3 +37,20 @@ public struct ProvenSource: Equatable, Sendable {
         return byAddress.values.sorted { $0.address < $1.address }
     }
 }
+
+/// A user bound to the address of its last successful REGISTER, as kept across a restart: failures of
+/// that user from that address are its own phone's (a password changed on the server), which the
+/// office's other phones must not pay for when the daemon restarts before they register again.
+public struct UserBinding: Equatable, Sendable {
+    /// The user's hash (`ByteHash` of its name, the same in every process): the file holds no names.
+    public var user: UInt64
+    public var address: IPAddress
+    /// When it was bound, on the clock of whoever holds the value.
+    public var boundAt: Timestamp
+
+    public init(user: UInt64, address: IPAddress, boundAt: Timestamp) {
+        self.user = user
+        self.address = address
+        self.boundAt = boundAt
+    }
+}

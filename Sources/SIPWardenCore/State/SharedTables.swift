@@ -133,6 +133,38 @@ public final class SharedTables: Sendable {
 
     /// Entries in use: (users, nonces).
     public var fill: (users: Int, nonces: Int) { tables.withLock { ($0.users.count, $0.nonces.count) } }
+
+    /// Every user bound to an address, in user order.
+    public func bindings() -> [UserBinding] {
+        withLock { tables in
+            tables.users.entries.compactMap { key, user in
+                user.boundSource.map {
+                    UserBinding(user: key.hash, address: $0, boundAt: Timestamp(nanoseconds: user.boundAt))
+                }
+            }
+        }.sorted { $0.user < $1.user }
+    }
+
+    /// Takes back bindings made before a restart (their `boundAt` on this process's clock), each unless
+    /// the user is bound already or was bound more than `maxAge` before `now`; returns how many.
+    public func restore(_ bindings: [UserBinding], now: Timestamp, maxAge: Int64 = ProvenSource.maxAge) -> Int {
+        withLock { tables in
+            var restored = 0
+            for binding in bindings {
+                let boundAt = min(binding.boundAt, now).nanoseconds
+                guard now.nanoseconds - boundAt <= maxAge,
+                    let slot = tables.users.findOrInsert(
+                        UserKey(hash: binding.user), UserState(), retention: UserState.retention),
+                    tables.users.values[slot].boundSource == nil
+                else { continue }
+                tables.users.values[slot].boundSource = binding.address
+                tables.users.values[slot].boundAt = boundAt
+                tables.users.values[slot].lastSeen = max(tables.users.values[slot].lastSeen, boundAt)
+                restored += 1
+            }
+            return restored
+        }
+    }
 }
 
 /// The tables behind `SharedTables`' lock.

@@ -36,6 +36,8 @@ public final class Daemon: Sendable {
     let bans: BanRegistry
     let started = MonotonicClock.now()
     let workers: [QueueWorker]
+    /// The users and nonces every queue's engine shares.
+    let shared: SharedTables
     let notifier = SystemdNotifier()
     let signals = SignalWaiter()
 
@@ -50,6 +52,7 @@ public final class Daemon: Sendable {
         bans = BanRegistry(logger: logger)
         signals.block()
         let shared = SharedTables(rules)
+        self.shared = shared
         let queues = rules.daemon.queues
         let share = 1 / Double(queues.count)
         // The kernel spreads sources over the queues, so each engine's source and prefix tables hold
@@ -59,7 +62,9 @@ public final class Daemon: Sendable {
         queueRules.tables.prefixes = max(1024, rules.tables.prefixes / queues.count)
         // The kernel's queue balancing hash is seeded at random: any queue may own a source, so every
         // engine takes in every restored one.
-        let restored = Self.readProvenSources(rules.daemon.stateFile, logger: logger)
+        let kept = Self.readStateFile(rules.daemon.stateFile, logger: logger)
+        let restored = kept.sources
+        _ = shared.restore(kept.bindings, now: MonotonicClock.now())
         var workers: [QueueWorker] = []
         for queue in queues {
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
@@ -121,45 +126,58 @@ public final class Daemon: Sendable {
         logger.notice("sipwarden stopped", metadata: ["packets": "\(workers.reduce(0) { $0 + $1.counters.packets })"])
     }
 
-    /// Reads the proven sources kept at the last graceful stop, their times moved onto the monotonic
-    /// clock. No file (or none configured): nothing, silently. An unreadable or damaged file: a warning,
-    /// and whatever lines could be read.
-    static func readProvenSources(_ path: String?, logger: Logger) -> [ProvenSource] {
-        guard let path else { return [] }
+    /// Reads the proven sources and user bindings kept at the last graceful stop, their times moved onto
+    /// the monotonic clock. No file (or none configured): nothing, silently. An unreadable or damaged
+    /// file: a warning, and whatever lines could be read.
+    static func readStateFile(_ path: String?, logger: Logger) -> ProvenSource.Parsed {
+        let none = ProvenSource.Parsed()
+        guard let path else { return none }
         let text: String?
         do {
             text = try StateFile.read(path)
         } catch {
             logger.warning("state file unreadable: starting without it", metadata: ["error": "\(error)"])
-            return []
+            return none
         }
-        guard let text else { return [] }
-        let parsed = ProvenSource.parse(text)
+        guard let text else { return none }
+        var parsed = ProvenSource.parse(text)
         if parsed.badLines > 0 {
             logger.warning(
                 "state file damaged: its unreadable lines are skipped",
                 metadata: ["state.file": "\(path)", "lines.skipped": "\(parsed.badLines)"])
         }
-        let sources = parsed.sources.map {
-            var source = $0
-            source.lastSeen = MonotonicClock.monotonic(source.lastSeen)
-            return source
+        for index in parsed.sources.indices {
+            parsed.sources[index].lastSeen = MonotonicClock.monotonic(parsed.sources[index].lastSeen)
         }
-        logger.notice("proven sources read", metadata: ["state.file": "\(path)", "sources": "\(sources.count)"])
-        return sources
+        for index in parsed.bindings.indices {
+            parsed.bindings[index].boundAt = MonotonicClock.monotonic(parsed.bindings[index].boundAt)
+        }
+        logger.notice(
+            "proven sources read",
+            metadata: [
+                "state.file": "\(path)", "sources": "\(parsed.sources.count)", "bindings": "\(parsed.bindings.count)",
+            ])
+        return parsed
     }
 
-    /// Writes every queue's proven sources (one entry per address, times on the wall clock) to `path`,
-    /// after the queue threads finished.
+    /// Writes every queue's proven sources (one entry per address) and the users' bindings, times on the
+    /// wall clock, to `path`, after the queue threads finished.
     func saveProvenSources(to path: String) {
         let proven = ProvenSource.merged(workers.flatMap(\.provenSourcesAtStop)).map {
             var source = $0
             source.lastSeen = MonotonicClock.wall(source.lastSeen)
             return source
         }
+        let bindings = shared.bindings().map {
+            var binding = $0
+            binding.boundAt = MonotonicClock.wall(binding.boundAt)
+            return binding
+        }
         do {
-            try StateFile.write(ProvenSource.render(proven), to: path)
-            logger.notice("proven sources saved", metadata: ["state.file": "\(path)", "sources": "\(proven.count)"])
+            try StateFile.write(ProvenSource.render(proven, bindings: bindings), to: path)
+            logger.notice(
+                "proven sources saved",
+                metadata: ["state.file": "\(path)", "sources": "\(proven.count)", "bindings": "\(bindings.count)"])
         } catch {
             logger.warning("proven sources not saved", metadata: ["error": "\(error)"])
         }
