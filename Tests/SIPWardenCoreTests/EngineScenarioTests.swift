@@ -152,6 +152,54 @@ import Testing
         #expect(h.outcomes.filter { $0.outcome.decision.reason == .banned }.count > 100)
     }
 
+    /// A scanner first places one anonymous call that an IVR answers (good history, which anyone gets),
+    /// then scans by REGISTER: good history exempts calls from the detector (a carrier delivers calls
+    /// to many numbers), not a scan. Over UDP anyone can send in a trunk's name, so the scan is refused
+    /// without points past the thresholds (here the sixth consecutive number), not scored. Calls to as
+    /// many numbers pass.
+    @Test(arguments: ["REGISTER", "INVITE"])
+    func aScanAfterOneAnsweredCallIsRefusedWhereCallsPass(method: String) {
+        var h = Harness()
+        let scanner = "203.0.113.9"
+        h.answeredCall(from: "anonymous", at: scanner, to: "8000", callID: "ivr", at: 0)
+        var reached = 0
+        for ext in 100..<300 {
+            let at = 1 + Double(ext - 100) * 0.1
+            let t =
+                method == "REGISTER"
+                ? Transaction.softphoneRegister("\(ext)", at: scanner, callID: "scan-\(ext)")
+                : Transaction.invite(from: "carrier", at: scanner, to: "\(ext)", callID: "scan-\(ext)")
+            guard !h.send(t.request, from: scanner, at: at).decision.drops else { continue }
+            reached += 1
+            h.answer(
+                t.response(ext % 10 == 0 ? 486 : 404, ext % 10 == 0 ? "Busy Here" : "Not Found"), to: scanner,
+                at: at + 0.005)
+        }
+        #expect(reached == (method == "REGISTER" ? 5 : 200), "\(reached)")
+        #expect(h.bans.isEmpty)
+    }
+
+    /// Its REGISTERs' 404s count too, after the answered call: ten names tried over and over (too few
+    /// to be many users) meet 10 404s a minute, and the names tried after them are refused.
+    @Test func notFoundAnswersAfterOneAnsweredCallEndTheScan() {
+        var h = Harness()
+        let scanner = "203.0.113.11"
+        h.answeredCall(from: "anonymous", at: scanner, to: "8000", callID: "ivr", at: 0)
+        let names = ["admin", "sales", "office", "support", "info", "test", "guest", "reception", "voip", "pbx"]
+        for round in 0..<2 {
+            for (n, name) in names.enumerated() {
+                let at = 1 + Double(round * 10 + n)
+                let t = Transaction.softphoneRegister(name, at: scanner, callID: "names-\(round)-\(n)")
+                h.send(t.request, from: scanner, at: at)
+                h.answer(t.response(404, "Not Found"), to: scanner, at: at + 0.005)
+            }
+        }
+        #expect(h.drops(from: scanner) == 10)
+        // Refused, never scored: a forger sending in a trunk's name cannot get it banned.
+        let score = h.engine.sources.find(IPAddress(scanner)!).map { h.engine.sources.values[$0].score }
+        #expect(score == 0)
+    }
+
     /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth.
     @Test func sixConsecutiveNumericUsersScoreEnumeration() {
         var h = Harness()

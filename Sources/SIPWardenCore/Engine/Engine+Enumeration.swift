@@ -1,10 +1,13 @@
 /// Extension enumeration (svwar and friends): many target users, sequential numbers, many 404s.
 extension Engine {
+    /// Scores a scan; from an address with good history (calls of its answered, never authenticated),
+    /// whose name anyone can send in over UDP, refuses it without points instead: the scan ends there
+    /// and a forger cannot get a trunk banned. Returns `.enumeration` when the request is refused.
     mutating func enumeration(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
         parts: inout ScoreParts, now: Timestamp
-    ) {
-        guard memo.target != 0, !state.good else { return }
+    ) -> Decision.Reason? {
+        guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
         var window = state.enumeration
         let settings = rules.enumeration
         if now.nanoseconds - window.start > settings.window { window = EnumerationWindow(start: now.nanoseconds) }
@@ -20,12 +23,18 @@ extension Engine {
         let levels = max(
             window.distinctUsers / max(settings.distinctUsers, 1),
             Int(window.sequential) / max(settings.sequentialUsers, 1))
+        state.enumeration = window
+        if state.good {
+            let scanning = levels > 0 || Int(window.notFound) >= settings.notFound
+            if scanning { count(.enumeration) }
+            return scanning ? .enumeration : nil
+        }
         if levels > Int(window.scoredLevels) {
             parts[.enumeration] += rules.score[.enumeration] * Double(levels - Int(window.scoredLevels))
-            window.scoredLevels = UInt8(min(levels, 255))
+            state.enumeration.scoredLevels = UInt8(min(levels, 255))
             count(.enumeration)
         }
-        state.enumeration = window
+        return nil
     }
 
     /// The user part as a number when it is all digits (at most 18), else nil.

@@ -77,13 +77,14 @@ extension Engine {
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
         case 403:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
-        case 404 where !state.good:
+        case 404 where !state.mayReachManyUsers(with: request.method):
             var window = state.enumeration
             if now.nanoseconds - window.start > rules.enumeration.window {
                 window = EnumerationWindow(start: now.nanoseconds)
             }
             window.notFound &+= 1
-            if Int(window.notFound) % max(rules.enumeration.notFound, 1) == 0 {
+            // From an address with good history the scan's requests are refused instead (`enumeration`).
+            if !state.good, Int(window.notFound) % max(rules.enumeration.notFound, 1) == 0 {
                 parts[.enumeration] += rules.score[.enumeration]
                 count(.enumeration)
             }

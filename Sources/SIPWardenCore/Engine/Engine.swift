@@ -257,7 +257,11 @@ public struct Engine {
         if let reason = userCheck.drop { packetDrop = packetDrop ?? reason }
         // An office that comes back on a new address registers all its (often consecutive) extensions
         // at once: registered users are not what a scan looks for.
-        if !userCheck.claimsRegisteredUser { enumeration(message, memo, bytes, state: &state, parts: &parts, now: now) }
+        if !userCheck.claimsRegisteredUser,
+            let refused = enumeration(message, memo, bytes, state: &state, parts: &parts, now: now)
+        {
+            packetDrop = packetDrop ?? refused
+        }
         // Toll fraud: a call to a high-risk number from a source that never authenticated (good history
         // is not enough: an open PBX or IVR answers anyone's call), unless its credentials answer the
         // challenge the server issued to this source: a server that challenges checks them (a wrong

@@ -67,6 +67,14 @@ struct SourceState {
         scoredAt = max(scoredAt, now.nanoseconds)
     }
 
+    /// Whether requests of `method` from this source may reach many users, beyond the enumeration
+    /// detector: from an address that authenticated; calls also from one with good history (a carrier
+    /// or a peer PBX delivers calls to many numbers). Good history alone does not exempt REGISTER,
+    /// OPTIONS or SUBSCRIBE: one anonymous call an IVR answers gives it to any scanner.
+    func mayReachManyUsers(with method: SIPMethod) -> Bool {
+        authenticated || good && method == .invite
+    }
+
     /// How much the entry is worth keeping: an authenticated source is never evicted once it sent this
     /// engine a packet (an entry restored from the state file into every queue's engine has not, where
     /// another queue owns it). Otherwise recent, busy and suspicious sources outlast idle one-packet ones,
