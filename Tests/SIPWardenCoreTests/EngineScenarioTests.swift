@@ -1191,6 +1191,40 @@ import Testing
         for phone in 0..<20 { #expect(h.engine.sources.find(IPAddress("192.0.2.\(phone + 1)")!) != nil) }
     }
 
+    /// The server registers with its upstream provider and places calls there (its own outbound
+    /// requests). The provider never sends it a request the server answers 2xx, so it never gets good
+    /// history; still, during a spoofed flood that empties the unknown-source budget, its answers to the
+    /// server's requests pass: a peer the server contacts is no unknown source. One it never contacted
+    /// meets the budget.
+    @Test func theUpstreamProvidersAnswersPassDuringASpoofedFlood() {
+        var h = Harness()
+        let provider = "203.0.113.200"
+        let stranger = "203.0.113.201"
+        var register = Transaction(
+            user: "acct123", target: "acct123", fromUser: "acct123", callID: "up-reg", contactHost: Harness.server)
+        h.answer(register.request, to: provider, at: 0)
+        #expect(
+            !h.send(register.response(401, "Unauthorized", nonce: "prov-n"), from: provider, at: 0.05).decision.drops)
+        register.cseq += 1
+        register.credentials = ("acct123", "prov-n", "r", "00000001", "c")
+        h.answer(register.request, to: provider, at: 0.1)
+        #expect(!h.send(register.response(200, "OK"), from: provider, at: 0.15).decision.drops)
+        for i in 0..<3000 {
+            let address = "10.9.\(i >> 8).\(i & 255)"
+            let t = Transaction.invite(from: "x", at: address, to: "100", callID: "sp\(i)")
+            h.send(t.request, from: address, at: 10 + Double(i) / 3000)
+        }
+        let call = Transaction(
+            method: "INVITE", user: "acct123", target: "02079460000", fromUser: "acct123", callID: "out-1",
+            contactHost: Harness.server)
+        h.answer(call.request, to: provider, at: 10.9)
+        for (status, reason) in [(100, "Trying"), (180, "Ringing"), (200, "OK")] {
+            let answer = h.send(call.response(status, reason), from: provider, at: 10.92)
+            #expect(!answer.decision.drops, "\(answer.decision)")
+        }
+        #expect(h.send(call.response(200, "OK"), from: stranger, at: 10.95).decision.reason == .unknownSourceBudget)
+    }
+
     /// One account registered from more addresses than the source table holds fills it with
     /// authenticated entries, which nothing pushes out: a new address is judged without memory, and
     /// still a scanner's request is dropped and the global budget holds a flood.

@@ -3,6 +3,10 @@ extension Engine {
     mutating func observeOutbound(
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
     ) -> Decision {
+        if message.kind == .request {
+            contacted(client, now: now)
+            return Decision(.accept, .outbound)
+        }
         guard message.kind == .response, let slot = sources.find(client) else { return Decision(.accept, .outbound) }
         // Every challenge the address is sent, whether or not its request is still remembered (a NAT
         // office has more requests in flight than its entry holds). Its nonce's hash, 0 for none.
@@ -17,6 +21,15 @@ extension Engine {
         return inPlace(source: slot) {
             $0.answer(message, bytes, to: request, challenge: challenge, client: client, state: &$1, now: now)
         }
+    }
+
+    /// The server sent `peer` a request: remembers it as a peer of the server's (`contactedByServer`).
+    mutating func contacted(_ peer: IPAddress, now: Timestamp) {
+        guard !serverList.contains(peer),
+            let slot = sources.findOrInsert(
+                peer, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
+        else { return }
+        sources.values[slot].contactedByServer = true
     }
 
     /// The REGISTER a 2xx answered, read from the answer itself, for when the source's entry no longer

@@ -100,8 +100,8 @@ public struct Engine {
         if let narrowPrefix, prefixes.values[narrowPrefix].bannedUntil > now.nanoseconds {
             return Decision(.drop, .banned)
         }
-        let isGood = known.map { sources.values[$0].good } ?? false
-        if !isGood, !budgets.unknownSources.take(refill: refills.unknownSources, at: now) {
+        let isKnown = known.map { sources.values[$0].good || sources.values[$0].contactedByServer } ?? false
+        if !isKnown, !budgets.unknownSources.take(refill: refills.unknownSources, at: now) {
             return Decision(.drop, .unknownSourceBudget)
         }
         guard

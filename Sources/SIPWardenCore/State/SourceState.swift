@@ -28,6 +28,10 @@ struct SourceState {
     /// A call answered without such credentials (an open PBX or IVR answers anyone, whatever header the
     /// call carries) gives good history, not this.
     var authenticated = false
+    /// The server sent it a request (it registers with it, calls it, pings it): an upstream provider or
+    /// a peer the server chose is no unknown source, and its packets are not held to the unknown-source
+    /// budget (a spoofed flood must not cut off the provider's answers to the server's REGISTER).
+    var contactedByServer = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
     var lastReason: RuleSet.Detector?
     /// The User-Agent last checked against the scanner list (its hash), so a phone is checked once.
@@ -86,7 +90,7 @@ struct SourceState {
         let busy = Int64(min(state.packets, 100)) * 1_000_000_000
         let suspicious = Int64(min(state.score, 1000) * 10) * 1_000_000_000
         let banned: Int64 = state.bannedUntil > state.lastSeen ? 3600 * 1_000_000_000 : 0
-        let good = state.good || state.authenticated ? goodHistoryRetention : 0
+        let good = state.good || state.authenticated || state.contactedByServer ? goodHistoryRetention : 0
         return state.lastSeen &+ busy &+ suspicious &+ banned &+ good
     }
 
