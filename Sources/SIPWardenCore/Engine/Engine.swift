@@ -268,11 +268,18 @@ public struct Engine {
         // password is a 401/407/403 that the guessing detectors count, and cracked accounts meet the
         // calls-per-user limit). Any other credentials (a bare header, a made-up or another address's
         // nonce) count for nothing: an open PBX never challenges, so never checks them.
-        // A call without credentials is held without points: a PBX that authenticates each call (it never
-        // registers) sends its first INVITE bare and waits for the server's challenge, which a held call
-        // never gets, so its staff's first calls abroad must not take it past the thresholds.
+        // A call without credentials scores only past the address's free held calls (`heldCalls`): a PBX
+        // that authenticates each call (it never registers) sends its first INVITE bare and waits for the
+        // server's challenge, which a held call never gets, so its staff's first calls abroad must not
+        // take it past the thresholds; a fraudster trying call after call is past them soon.
         if highRisk, !state.authenticated, !memo.answersChallenge {
-            if message.authorization.isPresent { parts[.tollFraud] += rules.score[.tollFraud] }
+            if message.authorization.isPresent
+                || !shared.withLock({
+                    takeCall(Self.heldCallsAbroad(of: source), at: rules.tollFraud.heldCalls, &$0, now)
+                })
+            {
+                parts[.tollFraud] += rules.score[.tollFraud]
+            }
             if let dialled, tollFraud.prefixVariants(dialled, in: &state.dialled) {
                 parts[.tollFraud] += rules.score[.tollFraud]
             }

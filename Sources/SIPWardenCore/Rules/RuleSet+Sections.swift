@@ -128,6 +128,10 @@ extension RuleSet {
         /// Calls to high-risk numbers (INVITEs with credentials) one account may start (trusted sources
         /// aside).
         public var callsPerUser = Rate(perSecond: 10.0 / 60, burst: 10)
+        /// Calls abroad without credentials an address that never authenticated may have held before
+        /// they score: `callsPerUser`'s burst, refilled at a sixtieth of its rate (10 an hour by default).
+        /// A PBX that authenticates each call has its first domestic call answered long before.
+        public var heldCalls: Rate { Rate(perSecond: callsPerUser.perSecond / 60, burst: callsPerUser.burst) }
         /// The same number (its last digits) dialled behind this many different prefixes from one source.
         public var prefixVariants = 3
         /// How many trailing digits identify "the same number".
