@@ -1194,8 +1194,8 @@ import Testing
     /// The server registers with its upstream provider and places calls there (its own outbound
     /// requests). The provider never sends it a request the server answers 2xx, so it never gets good
     /// history; still, during a spoofed flood that empties the unknown-source budget, its answers to the
-    /// server's requests pass: a peer the server contacts is no unknown source. One it never contacted
-    /// meets the budget.
+    /// server's requests pass: a peer the server contacts is no unknown source. One it only sent an
+    /// in-dialog request meets the budget.
     @Test func theUpstreamProvidersAnswersPassDuringASpoofedFlood() {
         var h = Harness()
         let provider = "203.0.113.200"
@@ -1222,7 +1222,13 @@ import Testing
             let answer = h.send(call.response(status, reason), from: provider, at: 10.92)
             #expect(!answer.decision.drops, "\(answer.decision)")
         }
-        #expect(h.send(call.response(200, "OK"), from: stranger, at: 10.95).decision.reason == .unknownSourceBudget)
+        // A BYE the server sends in a dialog goes to the other party's Contact, which a caller chooses:
+        // it makes no peer.
+        var bye = Transaction(
+            method: "BYE", user: "100", target: "x", fromUser: "100", callID: "ivr-call", contactHost: Harness.server)
+        bye.toTag = "caller-tag"
+        h.answer(bye.request, to: stranger, at: 10.93)
+        #expect(h.send(bye.response(200, "OK"), from: stranger, at: 10.95).decision.reason == .unknownSourceBudget)
     }
 
     /// One account registered from more addresses than the source table holds fills it with

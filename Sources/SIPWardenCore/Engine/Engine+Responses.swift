@@ -4,7 +4,9 @@ extension Engine {
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
     ) -> Decision {
         if message.kind == .request {
-            contacted(client, now: now)
+            // Out of a dialog only: where the server sends in-dialog requests (BYE, NOTIFY) is the other
+            // party's Contact, which an attacker whose call an IVR answered chooses.
+            if message.to.tag.isEmpty { contacted(client, now: now) }
             return Decision(.accept, .outbound)
         }
         guard message.kind == .response, let slot = sources.find(client) else { return Decision(.accept, .outbound) }
@@ -23,7 +25,8 @@ extension Engine {
         }
     }
 
-    /// The server sent `peer` a request: remembers it as a peer of the server's (`contactedByServer`).
+    /// The server sent `peer` a request out of a dialog: remembers it as a peer of the server's
+    /// (`contactedByServer`).
     mutating func contacted(_ peer: IPAddress, now: Timestamp) {
         guard !serverList.contains(peer),
             let slot = sources.findOrInsert(
