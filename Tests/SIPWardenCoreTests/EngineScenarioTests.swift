@@ -200,6 +200,45 @@ import Testing
         #expect(score == 0)
     }
 
+    /// A scan from address after address of one IPv6 /64 (any VPS has one) or IPv4 /24, four probes
+    /// each, extensions 100-999 in random order at 20 a second: no address reaches a threshold, but the
+    /// prefix's 404s do (30 in a minute), and from then on its unproven members' probes are refused.
+    @Test(arguments: ["2001:db8:bad:1::", "203.0.113."])
+    func aScanRotatingThroughAPrefixIsStopped(prefix: String) {
+        var h = Harness()
+        var random = SplitMix64(state: 7)
+        var extensions = Array(100..<1000)
+        extensions.shuffle(using: &random)
+        var reached = 0
+        for (n, ext) in extensions.enumerated() {
+            let host = n / 4 % 250 + 1
+            let address = prefix + (prefix.contains(":") ? String(0x100 + n / 4, radix: 16) : "\(host)")
+            let t = Transaction.softphoneRegister("\(ext)", at: address, callID: "rotating-\(ext)")
+            let at = Double(n) * 0.05
+            guard !h.send(t.request, from: address, at: at).decision.drops else { continue }
+            reached += 1
+            let exists = ext % 100 == 0
+            h.answer(t.response(exists ? 401 : 404, exists ? "Unauthorized" : "Not Found"), to: address, at: at + 0.005)
+        }
+        #expect(reached < 40, "\(reached) of 900 probes reached the server")
+    }
+
+    /// Three phones of a /24 set up with user names the server does not know retry every 20 s for ten
+    /// minutes (9 404s a minute, 90 in all): no scan, and another phone there registers.
+    @Test func misconfiguredPhonesOfOnePrefixAreNoScan() {
+        var h = Harness()
+        for round in 0..<30 {
+            for phone in 1...3 {
+                let address = "198.51.100.\(phone)"
+                let t = Transaction.softphoneRegister("typo\(phone)", at: address, callID: "typo-\(phone)-\(round)")
+                let at = Double(round) * 20 + Double(phone)
+                #expect(!h.send(t.request, from: address, at: at).decision.drops)
+                h.answer(t.response(404, "Not Found"), to: address, at: at + 0.005)
+            }
+        }
+        #expect(h.register(user: "700", from: "198.51.100.9", at: 601).allSatisfy { !$0.decision.drops })
+    }
+
     /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth.
     @Test func sixConsecutiveNumericUsersScoreEnumeration() {
         var h = Harness()

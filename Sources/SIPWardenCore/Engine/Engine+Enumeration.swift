@@ -2,12 +2,20 @@
 extension Engine {
     /// Scores a scan; from an address with good history (calls of its answered, never authenticated),
     /// whose name anyone can send in over UDP, refuses it without points instead: the scan ends there
-    /// and a forger cannot get a trunk banned. Returns `.enumeration` when the request is refused.
+    /// and a forger cannot get a trunk banned. A prefix being scanned from address after address
+    /// (`notFound(atPrefixOf:)`) has its unproven members' requests refused too. Returns
+    /// `.enumeration` when the request is refused.
     mutating func enumeration(
-        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
-        parts: inout ScoreParts, now: Timestamp
+        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
+        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
+        if let prefix = prefixes.find(PrefixKey(narrowestOf: source)),
+            prefixes.values[prefix].scanningUntil > now.nanoseconds
+        {
+            count(.enumeration)
+            return .enumeration
+        }
         var window = state.enumeration
         let settings = rules.enumeration
         if now.nanoseconds - window.start > settings.window { window = EnumerationWindow(start: now.nanoseconds) }

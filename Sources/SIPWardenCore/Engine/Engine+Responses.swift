@@ -25,6 +25,21 @@ extension Engine {
         }
     }
 
+    /// Counts a 404 to an unproven member of `client`'s narrowest prefix: past
+    /// `enumeration.prefix_not_found` in a window, the prefix is being scanned from address after address.
+    mutating func notFound(atPrefixOf client: IPAddress, now: Timestamp) {
+        guard let slot = prefixes.find(PrefixKey(narrowestOf: client)) else { return }
+        let settings = rules.enumeration
+        var prefix = prefixes.values[slot]
+        if now.nanoseconds - prefix.notFoundStart > settings.window {
+            prefix.notFoundStart = now.nanoseconds
+            prefix.notFound = 0
+        }
+        prefix.notFound &+= 1
+        if Int(prefix.notFound) >= settings.prefixNotFound { prefix.scanningUntil = now.nanoseconds + settings.window }
+        prefixes.values[slot] = prefix
+    }
+
     /// The server sent `peer` a request out of a dialog: remembers it as a peer of the server's
     /// (`contactedByServer`).
     mutating func contacted(_ peer: IPAddress, now: Timestamp) {
@@ -99,6 +114,7 @@ extension Engine {
                 window = EnumerationWindow(start: now.nanoseconds)
             }
             window.notFound &+= 1
+            notFound(atPrefixOf: client, now: now)
             // From an address with good history the scan's requests are refused instead (`enumeration`).
             if !state.good, Int(window.notFound) % max(rules.enumeration.notFound, 1) == 0 {
                 parts[.enumeration] += rules.score[.enumeration]

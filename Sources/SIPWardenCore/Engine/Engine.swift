@@ -258,7 +258,7 @@ public struct Engine {
         // An office that comes back on a new address registers all its (often consecutive) extensions
         // at once: registered users are not what a scan looks for.
         if !userCheck.claimsRegisteredUser,
-            let refused = enumeration(message, memo, bytes, state: &state, parts: &parts, now: now)
+            let refused = enumeration(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
         {
             packetDrop = packetDrop ?? refused
         }

@@ -104,6 +104,9 @@ extension RuleSet {
         public var notFound = 10
         /// Consecutive numeric target users (100, 101, 102, …).
         public var sequentialUsers = 6
+        /// 404 answers to the unproven members of one IPv4 /24 or IPv6 /64 in a window: a scan from
+        /// address after address of one prefix, each below the per-source thresholds.
+        public var prefixNotFound = 30
     }
 
     /// `[guessing]`: password guessing.

@@ -133,7 +133,7 @@ extension RuleSet {
             }
             if let value = reader.duration(k["prefix_window"], at: "bans.prefix_window") { bans.prefixWindow = value }
         case "enumeration":
-            let k = keys(["window", "distinct_users", "not_found", "sequential_users"])
+            let k = keys(["window", "distinct_users", "not_found", "sequential_users", "prefix_not_found"])
             if let value = reader.duration(k["window"], at: "enumeration.window") { enumeration.window = value }
             if let value = reader.integer(k["distinct_users"], at: "enumeration.distinct_users", in: 1...250) {
                 enumeration.distinctUsers = value
@@ -143,6 +143,9 @@ extension RuleSet {
             }
             if let value = reader.integer(k["sequential_users"], at: "enumeration.sequential_users", in: 1...250) {
                 enumeration.sequentialUsers = value
+            }
+            if let value = reader.integer(k["prefix_not_found"], at: "enumeration.prefix_not_found", in: 1...65535) {
+                enumeration.prefixNotFound = value
             }
         case "guessing":
             let k = keys(["window", "distributed_failures", "distributed_sources"])

@@ -11,6 +11,11 @@ struct PrefixState {
     var goodMembers: UInt16 = 0
     /// When the prefix as a whole is banned until.
     var bannedUntil: Int64 = 0
+    /// 404 answers to its unproven members in the window from `notFoundStart`, and until when their
+    /// scans are refused (`Engine.enumeration`).
+    var notFound: UInt16 = 0
+    var notFoundStart: Int64 = 0
+    var scanningUntil: Int64 = 0
 
     static func retention(_ state: PrefixState) -> Int64 {
         state.goodMembers > 0 ? .max : state.lastSeen &+ Int64(state.bannedMembers) * 600 * 1_000_000_000
