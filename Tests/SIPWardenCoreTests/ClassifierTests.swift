@@ -187,6 +187,21 @@ import Testing
         #expect(Classified(Self.message(headers, body: body)).message.sdpHasInlineKey == expected)
     }
 
+    /// One credentials header per realm is allowed; a second naming another username is flagged (not
+    /// malformed), and the first one's fields are kept.
+    @Test(arguments: [("alice", false), ("bob", true)])
+    func credentialsForTwoRealms(secondUsername: String, rival: Bool) {
+        let c = Classified(
+            Self.message(
+                Self.base + "\nAuthorization: Digest username=\"alice\", realm=\"a\", nonce=\"n1\", response=\"r1\""
+                    + "\nProxy-Authorization: Digest username=\"\(secondUsername)\", realm=\"b\", nonce=\"n2\", response=\"r2\""
+            ))
+        #expect(c.text(c.message.authorization.username) == "alice")
+        #expect(c.text(c.message.authorization.realm) == "a")
+        #expect(c.message.anomalies.contains(.rivalCredentials) == rival)
+        #expect(!c.message.isMalformed)
+    }
+
     @Test func digestCredentialsAndChallenges() {
         let request = Classified(
             Self.message(

@@ -379,6 +379,38 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
+    /// The same guesser puts a decoy first in each guess: credentials of its own account, registered from
+    /// here, for another realm (RFC 3261 allows one Authorization per realm; PJSIP and Kamailio check the
+    /// one for theirs), to have each failure charged to that account. Credentials naming two users are
+    /// refused: no guess reaches the server.
+    @Test func aGuesserHidingItsGuessesBehindADecoyCredentialsHeaderIsRefused() {
+        var h = Harness()
+        let guesser = "203.0.113.79"
+        _ = h.register(user: "tenant9", from: guesser, at: 0)
+        _ = h.register(user: "200", from: "192.0.2.20", at: 0)
+        var nonce = "first"
+        let fetch = Transaction.softphoneRegister("200", at: guesser, callID: "fetch")
+        h.send(fetch.request, from: guesser, at: 0.5)
+        h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: guesser, at: 0.51)
+        var reached = 0
+        for attempt in 0..<300 {
+            var t = Transaction.softphoneRegister("200", at: guesser, callID: "decoy-\(attempt)")
+            t.headers = [
+                "Authorization: Digest username=\"tenant9\", realm=\"decoy.invalid\", nonce=\"x\", "
+                    + "uri=\"sip:pbx.example.com\", response=\"00\", algorithm=MD5",
+                "Authorization: Digest username=\"200\", realm=\"\(Transaction.domain)\", nonce=\"\(nonce)\", "
+                    + "uri=\"sip:pbx.example.com\", response=\"guess\(attempt)\", algorithm=MD5, qop=auth, "
+                    + "nc=00000001, cnonce=\"c\(attempt)\"",
+            ]
+            let at = 1 + Double(attempt) * 0.2
+            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+            reached += 1
+            nonce = "n\(attempt)"
+            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: guesser, at: at + 0.01)
+        }
+        #expect(reached == 0, "\(reached) of 300 guesses reached the server")
+    }
+
     /// A guesser that cracked one account registers with it, then guesses another user's password, each
     /// guess answering the challenge to the one before: having authenticated does not let it guess on.
     @Test func aGuesserThatAuthenticatedWithOneAccountIsBannedGuessingAnother() {

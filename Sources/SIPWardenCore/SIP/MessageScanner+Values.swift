@@ -307,7 +307,12 @@ extension MessageScanner {
     // MARK: - Digest
 
     mutating func credentials(_ start: Int, _ end: Int, isProxy: Bool) {
-        guard !seen.contains(.authorization) else { return }
+        guard !seen.contains(.authorization) else {
+            if !text.equalBytes(message.authorization.username, digest(start, end).username) {
+                flag(.rivalCredentials)
+            }
+            return
+        }
         seen.insert(.authorization)
         message.authorization = digest(start, end)
         message.authorization.isProxy = isProxy

@@ -65,6 +65,12 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     public static let badDate = SIPAnomalies(rawValue: 1 << 29)
 
     /// The flags that make a message malformed.
+    /// Another Authorization or Proxy-Authorization header names another username (one per realm is
+    /// allowed, RFC 3261 §22.3): which one the server checks is its choice, so a guess can hide behind
+    /// a decoy naming the sender's own account.
+    public static let rivalCredentials = SIPAnomalies(rawValue: 1 << 19)
+
+    /// The flags that make a message malformed.
     public static let malformedSet = SIPAnomalies(rawValue: (1 << 19) - 1)
 
     public var isMalformed: Bool { !isDisjoint(with: .malformedSet) }
@@ -82,7 +88,7 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
         (.unterminatedHeaders, "unterminated-headers"), (.notSIP, "not-sip"), (.methodCase, "method-case"),
         (.oversizeField, "oversize-field"), (.oversizeMessage, "oversize-message"),
         (.trailingData, "trailing-data"), (.keepAlive, "keep-alive"), (.overlargeValue, "overlarge-value"),
-        (.badDate, "bad-date"),
+        (.badDate, "bad-date"), (.rivalCredentials, "rival-credentials"),
     ]
 
     /// The names of the flags that are set, in a stable order.
