@@ -1265,8 +1265,8 @@ import Testing
     /// The server registers with its upstream provider and places calls there (its own outbound
     /// requests). The provider never sends it a request the server answers 2xx, so it never gets good
     /// history; still, during a spoofed flood that empties the unknown-source budget, its answers to the
-    /// server's requests pass: a peer the server contacts is no unknown source. One it only sent an
-    /// in-dialog request meets the budget.
+    /// server's requests pass: the answers of a peer the server contacts are no unknown source's. One
+    /// it only sent an in-dialog request meets the budget.
     @Test func theUpstreamProvidersAnswersPassDuringASpoofedFlood() {
         var h = Harness()
         let provider = "203.0.113.200"
@@ -1293,6 +1293,10 @@ import Testing
             let answer = h.send(call.response(status, reason), from: provider, at: 10.92)
             #expect(!answer.decision.drops, "\(answer.decision)")
         }
+        // Its own requests are another matter: a PBX honouring a transfer (REFER) sends an INVITE wherever
+        // the transferor says. They meet the budget until a call of theirs is answered.
+        let inbound = Transaction.invite(from: "carrier", at: provider, to: "100", callID: "in-1")
+        #expect(h.send(inbound.request, from: provider, at: 10.94).decision.reason == .unknownSourceBudget)
         // A BYE the server sends in a dialog goes to the other party's Contact, which a caller chooses:
         // it makes no peer.
         var bye = Transaction(

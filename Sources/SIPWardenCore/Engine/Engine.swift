@@ -100,7 +100,11 @@ public struct Engine {
         if let narrowPrefix, prefixes.values[narrowPrefix].bannedUntil > now.nanoseconds {
             return Decision(.drop, .banned)
         }
-        let isKnown = known.map { sources.values[$0].good || sources.values[$0].contactedByServer } ?? false
+        // A peer the server contacted is known for its answers only: a PBX honouring a transfer (REFER)
+        // sends an INVITE wherever the transferor says.
+        let isKnown =
+            known.map { sources.values[$0].good || message.isResponse && sources.values[$0].contactedByServer }
+            ?? false
         if !isKnown, !budgets.unknownSources.take(refill: refills.unknownSources, at: now) {
             return Decision(.drop, .unknownSourceBudget)
         }

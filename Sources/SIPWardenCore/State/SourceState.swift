@@ -28,8 +28,8 @@ struct SourceState {
     /// A call answered without such credentials (an open PBX or IVR answers anyone, whatever header the
     /// call carries) gives good history, not this.
     var authenticated = false
-    /// The server sent it a request out of a dialog (it registers with it, calls it, pings it): an
-    /// upstream provider or a peer the server chose is no unknown source, and its packets are not held to the unknown-source
+    /// The server sent it a request out of a dialog (it registers with it, calls it, pings it): the
+    /// answers of an upstream provider or a peer the server chose are not held to the unknown-source
     /// budget (a spoofed flood must not cut off the provider's answers to the server's REGISTER).
     var contactedByServer = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
