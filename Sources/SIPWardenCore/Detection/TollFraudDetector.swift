@@ -50,16 +50,21 @@ struct DialledNumber {
     /// Where the number itself may start: 0, or past a feature code.
     private(set) var starts = 0..<1
 
-    /// The number in `user`, or nil when it is not one: a name, or more than 48 digits.
+    /// The number at the start of `user`, or nil when there is none (a name: a letter anywhere in it).
+    /// It ends where a dial plan stops matching: at a parameter, at any other character (a trailing
+    /// "#", the send key some phones add) or after 48 characters; feature codes may follow one another
+    /// ("*67*82").
     init?(_ user: ByteRange, _ bytes: UnsafeRawBufferPointer) {
         var k = Int(user.lowerBound)
         let end = Int(user.upperBound)
-        while k < end {
+        /// Where the latest feature code's "*" or "#" is, while its digits may still end in a "#".
+        var code: Int?
+        reading: while k < end, count < digits.count {
             var byte = bytes[k]
             k += 1
             if byte == UInt8(ascii: "%") {
                 guard k + 2 <= end, let high = Self.hexValue(bytes[k]), let low = Self.hexValue(bytes[k + 1]) else {
-                    return nil
+                    break reading
                 }
                 byte = high << 4 | low
                 k += 2
@@ -69,22 +74,28 @@ struct DialledNumber {
                 break
             case UInt8(ascii: "+") where starts.contains(count):
                 break
-            case UInt8(ascii: "*") where count == 0, UInt8(ascii: "#") where count == 0:
-                starts = 2..<5
-            case UInt8(ascii: "#") where starts == 2..<5 && (2...4).contains(count):
+            case UInt8(ascii: "#") where code.map { (($0 + 2)...($0 + 4)).contains(count) } ?? false:
+                // The "#" that ends a code of one to three digits ("*31#"): the number starts after it.
                 starts = count + 1..<count + 2
+                code = nil
+            case UInt8(ascii: "*"), UInt8(ascii: "#"):
+                // A feature code where a number could start (or right after another code's "*"): the
+                // number starts after its first one to three digits.
+                guard count == 0 || starts.contains(count) || code == count - 1 else { break reading }
+                code = count
+                starts = count + 2..<count + 5
             case _ where Self.isVisualSeparator(byte):
                 continue
-            case UInt8(ascii: ";") where count > 0:
-                return
-            default:
+            case _ where ByteClass.isAlphanumeric(byte):
+                // A letter: a name ("00a1b2c3-…" is an identifier), which no carrier takes for a number.
                 return nil
+            default:
+                break reading
             }
-            guard count < digits.count else { return nil }
             digits[count] = byte
             count += 1
         }
-        if count == 0 { return nil }
+        guard count > 0 else { return nil }
         starts = starts.clamped(to: 0..<count)
     }
 

@@ -3,15 +3,17 @@ extension Engine {
     /// Scores a scan; from an address with good history (calls of its answered, never authenticated),
     /// whose name anyone can send in over UDP, refuses it without points instead: the scan ends there
     /// and a forger cannot get a trunk banned. A prefix being scanned from address after address
-    /// (`notFound(atPrefixOf:)`) has its unproven members' requests refused too. Returns
+    /// (`notFound(atPrefixOf:)`), with no good member, has its other members' requests refused too. Returns
     /// `.enumeration` when the request is refused.
     mutating func enumeration(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
         state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
-        if let prefix = prefixes.find(PrefixKey(narrowestOf: source)),
-            prefixes.values[prefix].scanningUntil > now.nanoseconds
+        // Over UDP anyone can draw 404s in a prefix's name: a prefix holding a good member (an office
+        // whose phones registered) is never taken for scanned, nor is a member with good history refused.
+        if !state.good, let prefix = prefixes.find(PrefixKey(narrowestOf: source)),
+            prefixes.values[prefix].scanningUntil > now.nanoseconds, prefixes.values[prefix].goodMembers == 0
         {
             count(.enumeration)
             return .enumeration
@@ -32,8 +34,10 @@ extension Engine {
             window.distinctUsers / max(settings.distinctUsers, 1),
             Int(window.sequential) / max(settings.sequentialUsers, 1))
         state.enumeration = window
+        // A user it tried just before passes: forged REGISTERs in a trunk's name must not stop its OPTIONS
+        // pings to one user.
         if state.good {
-            let scanning = levels > 0 || Int(window.notFound) >= settings.notFound
+            let scanning = !state.recent.hasOther(to: memo) && (levels > 0 || Int(window.notFound) >= settings.notFound)
             if scanning { count(.enumeration) }
             return scanning ? .enumeration : nil
         }

@@ -230,13 +230,6 @@ public struct Engine {
             parts[.malformed] += rules.score[.malformed]
             if rules.policy.malformed == .drop { packetDrop = .malformed }
         }
-        // Credentials naming two users: a guess hidden behind a decoy of the sender's own account, whose
-        // failure would be charged to that account. Refused without points: a chain of proxies may ask
-        // one UA for two realms' credentials.
-        if message.anomalies.contains(.rivalCredentials) {
-            count(.passwordGuessing)
-            packetDrop = packetDrop ?? .passwordGuessing
-        }
         if !message.userAgent.isEmpty || message.kind == .request {
             let agent = ByteHash.hash(bytes, message.userAgent)
             let newAgent = agent != state.checkedUserAgent || agent == 0

@@ -188,7 +188,7 @@ struct MessageScanner {
     func recogniseMethod(_ start: Int, _ end: Int) -> SIPMethod {
         let method = SIPMethod.recognise(p, start, end)
         guard method == .unknown else { return method }
-        let folded = SIPMethod.recogniseIgnoringCase(p, start, end)
+        let folded = SIPMethod.recognise(p, start, end, ignoringCase: true)
         if folded != .unknown { flag(.methodCase) }
         return folded
     }

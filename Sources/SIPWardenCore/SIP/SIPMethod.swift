@@ -1,6 +1,6 @@
 /// A SIP request method. Methods are case-sensitive: only the exact upper-case names are known ones;
-/// anything else is `.unknown` and the message keeps the token as sent, except a known name in another
-/// case (`recogniseIgnoringCase`).
+/// anything else is `.unknown` and the message keeps the token as sent (the classifier reads a known name
+/// in another case as that method, and flags it).
 public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case none
     case invite, ack, bye, cancel, register, options, prack, subscribe, notify, publish
@@ -28,17 +28,22 @@ public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// Recognises a method token (case-sensitive, as RFC 3261 §7.1 requires).
+    /// Recognises a method token: case-sensitive, as RFC 3261 §7.1 requires, or `ignoringCase` for a known
+    /// method written in another case ("invite"), which PJSIP, Kamailio and OpenSIPS act on as the method
+    /// it names.
     @inline(__always)
-    static func recognise(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> SIPMethod {
+    static func recognise(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, ignoringCase: Bool = false)
+        -> SIPMethod
+    {
+        @inline(__always) func fold(_ byte: UInt8) -> UInt8 { ignoringCase ? ByteClass.lower(byte) &- 0x20 : byte }
         @inline(__always) func matches(_ name: StaticString) -> Bool {
             guard end - start == name.utf8CodeUnitCount else { return false }
             let expected = name.utf8Start
-            for k in 0..<(end - start) where p[start + k] != expected[k] { return false }
+            for k in 0..<(end - start) where fold(p[start + k]) != expected[k] { return false }
             return true
         }
         guard end > start else { return .none }
-        switch p[start] {
+        switch fold(p[start]) {
         case UInt8(ascii: "I"):
             return matches("INVITE") ? .invite : matches("INFO") ? .info : .unknown
         case UInt8(ascii: "A"): return matches("ACK") ? .ack : .unknown
@@ -55,16 +60,5 @@ public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case UInt8(ascii: "U"): return matches("UPDATE") ? .update : .unknown
         default: return .unknown
         }
-    }
-
-    /// A known method written in another case ("invite"): by RFC 3261 no known method, but PJSIP,
-    /// Kamailio and OpenSIPS compare methods ignoring case and act on it as the method it names.
-    static func recogniseIgnoringCase(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> SIPMethod {
-        for method in allCases where method != .none && method != .unknown {
-            let name = method.description.utf8
-            guard name.count == end - start else { continue }
-            if zip(name, start..<end).allSatisfy({ ByteClass.lower($0) == ByteClass.lower(p[$1]) }) { return method }
-        }
-        return .unknown
     }
 }

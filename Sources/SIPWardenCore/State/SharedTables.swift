@@ -85,8 +85,11 @@ struct UserState {
         return count
     }
 
+    /// A bound user is kept a day past its last use; a user under attack at least until the attack's
+    /// window ends, so that a flood of new keys (held calls, forged failures) cannot lift its protection.
     static func retention(_ state: UserState) -> Int64 {
-        state.boundSource != nil ? state.lastSeen &+ 86_400 * 1_000_000_000 : state.lastSeen
+        let kept = max(state.lastSeen, state.underAttackUntil, state.provenOnlyUntil)
+        return state.boundSource != nil ? kept &+ 86_400 * 1_000_000_000 : kept
     }
 }
 

@@ -64,7 +64,8 @@ public final class Daemon: Sendable {
         // engine takes in every restored one.
         let kept = Self.readStateFile(rules.daemon.stateFile, logger: logger)
         let restored = kept.sources
-        _ = shared.restore(kept.bindings, now: MonotonicClock.now())
+        let bindings = shared.restore(kept.bindings, now: MonotonicClock.now())
+        if bindings > 0 { logger.notice("user bindings restored", metadata: ["bindings": "\(bindings)"]) }
         var workers: [QueueWorker] = []
         for queue in queues {
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
