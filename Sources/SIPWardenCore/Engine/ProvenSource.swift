@@ -42,7 +42,7 @@ public struct ProvenSource: Equatable, Sendable {
 /// that user from that address are its own phone's (a password changed on the server), which the
 /// office's other phones must not pay for when the daemon restarts before they register again.
 public struct UserBinding: Equatable, Sendable {
-    /// The user's hash (`ByteHash` of its name, the same in every process): the file holds no names.
+    /// The user's hash (`ByteHash` of its name, the same in every process): no names in clear.
     public var user: UInt64
     public var address: IPAddress
     /// When it was bound, on the clock of whoever holds the value.
