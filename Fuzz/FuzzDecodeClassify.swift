@@ -153,6 +153,7 @@ func forEachRange(in message: SIPMessage, _ body: (ByteRange, () -> String) -> V
         body(fields.cnonce) { prefix + ".cnonce" }
         body(fields.algorithm) { prefix + ".algorithm" }
         body(fields.opaque) { prefix + ".opaque" }
+        body(fields.rivalUsername) { prefix + ".rivalUsername" }
     }
     body(message.methodToken) { "methodToken" }
     uri(message.requestURI, "requestURI")

@@ -400,6 +400,37 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
+    /// The guesser of the test below adds a decoy to each guess, first or last: credentials naming its own
+    /// account, registered from here, for another realm (RFC 3261 allows one per realm; PJSIP and
+    /// Kamailio check the one for theirs), to have each failure charged to that account. Charged to the
+    /// other name instead, its failures put user 200 in the proven-only state after 20, or (with the
+    /// nonce sent it first) score it: fewer than 30 of 300 pass.
+    @Test(arguments: [true, false])
+    func aGuesserHidingItsGuessesBehindADecoyCredentialsHeaderIsContained(decoyFirst: Bool) {
+        var h = Harness()
+        let guesser = "203.0.113.79"
+        _ = h.register(user: "tenant9", from: guesser, at: 0)
+        _ = h.register(user: "200", from: "192.0.2.20", at: 0)
+        var reached = 0
+        for attempt in 0..<300 {
+            var t = Transaction.softphoneRegister("200", at: guesser, callID: "decoy-\(attempt)")
+            let decoy =
+                "Authorization: Digest username=\"tenant9\", realm=\"decoy.invalid\", nonce=\"x\", "
+                + "uri=\"sip:pbx.example.com\", response=\"00\", algorithm=MD5"
+            let guess =
+                "Authorization: Digest username=\"200\", realm=\"\(Transaction.domain)\", nonce=\"n\(attempt)\", "
+                + "uri=\"sip:pbx.example.com\", response=\"guess\(attempt)\", algorithm=MD5"
+            t.headers = decoyFirst ? [decoy, guess] : [guess, decoy]
+            let at = 1 + Double(attempt) * 0.2
+            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+            reached += 1
+            h.answer(t.response(401, "Unauthorized", nonce: "n\(attempt + 1)"), to: guesser, at: at + 0.01)
+        }
+        #expect(reached <= 30, "\(reached) of 300 guesses reached the server")
+        let keepsItsService = h.keepsItsService("192.0.2.20", user: "200", at: 70)
+        #expect(keepsItsService)
+    }
+
     /// A phone whose outbound proxy knows it by another name sends two credentials headers, one per
     /// realm (flagged `rival-credentials`): its calls pass.
     @Test func aPhoneWithCredentialsForTwoRealmsKeepsItsService() {

@@ -103,6 +103,19 @@ extension Engine {
         return .tollFraud
     }
 
+    /// Of the two usernames of a request's credentials (`rival-credentials`), the one its failure counts
+    /// for: the other one when the first is bound to `source` (a guesser puts first a decoy naming its
+    /// own account, registered from there, to have each failure charged to it), else the first (a phone
+    /// whose outbound proxy knows it by another name).
+    func chargedAccount(_ first: UInt64, rival: UInt64, source: IPAddress) -> UInt64 {
+        shared.withLock { tables in
+            let boundHere = tables.users.find(UserKey(hash: first)).map {
+                tables.users.values[$0].boundSource == source
+            }
+            return boundHere == true ? rival : first
+        }
+    }
+
     /// Takes a call abroad from the bucket of `account`, which fills at `rate`; false when it is empty.
     func takeCall(_ account: UInt64, at rate: Rate, _ tables: inout UserTables, _ now: Timestamp) -> Bool {
         guard let slot = tables.users.findOrInsert(UserKey(hash: account), UserState(), retention: UserState.retention)

@@ -153,6 +153,10 @@ public struct Engine {
             // The credentials' nonce (0 without), hashed once for the memo's check and the nonce table's.
             let nonce = ByteHash.hash(bytes, message.authorization.nonce)
             var request = RequestMemo(message, bytes, nonce: nonce, overUDP: overUDP, issuedNonce: state.issuedNonce)
+            if !message.authorization.rivalUsername.isEmpty {
+                let rival = ByteHash.hash(bytes, message.authorization.rivalUsername)
+                request.authUser = chargedAccount(request.authUser, rival: rival, source: source)
+            }
             if nonce != 0 {
                 let credentials = checkCredentials(
                     message, nonce: nonce, callID: request.callID, bytes, source: source, now: now)

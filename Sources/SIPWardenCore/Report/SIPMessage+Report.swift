@@ -22,7 +22,7 @@ extension SIPMessage {
                 ("realm", text(fields.realm)), ("nonce", text(fields.nonce)), ("uri", text(fields.uri)),
                 ("response", text(fields.response)), ("qop", text(fields.qop)), ("nc", text(fields.nc)),
                 ("cnonce", text(fields.cnonce)), ("algorithm", text(fields.algorithm)),
-                ("stale", .bool(fields.isStale)),
+                ("stale", .bool(fields.isStale)), ("rival_username", text(fields.rivalUsername)),
             ])
         }
         func number(_ value: UInt32?) -> JSONValue { value.map { .int(Int($0)) } ?? .null }

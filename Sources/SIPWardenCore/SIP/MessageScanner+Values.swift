@@ -308,8 +308,10 @@ extension MessageScanner {
 
     mutating func credentials(_ start: Int, _ end: Int, isProxy: Bool) {
         guard !seen.contains(.authorization) else {
-            if !text.equalBytes(message.authorization.username, digest(start, end).username) {
+            let other = digest(start, end).username
+            if !text.equalBytes(message.authorization.username, other) {
                 flag(.rivalCredentials)
+                if message.authorization.rivalUsername.isEmpty { message.authorization.rivalUsername = other }
             }
             return
         }

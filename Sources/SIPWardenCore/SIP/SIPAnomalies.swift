@@ -68,7 +68,7 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     /// Another Authorization or Proxy-Authorization header names another username (one per realm is
     /// allowed, RFC 3261 §22.3, and a phone whose outbound proxy and registrar know it by different
     /// names sends two): which one the server checks is its choice, so a guess can hide behind a decoy
-    /// naming the sender's own account. Reported, not acted on.
+    /// naming the sender's own account (`Engine.chargedAccount`).
     public static let rivalCredentials = SIPAnomalies(rawValue: 1 << 19)
 
     /// The flags that make a message malformed.

@@ -109,6 +109,9 @@ public struct DigestFields: Sendable, Equatable {
     public var opaque: ByteRange = .absent
     /// A challenge's `stale=true`: the credentials it answers were right, only their nonce had expired.
     public var isStale = false
+    /// Credentials only: the username of the first other Authorization or Proxy-Authorization header
+    /// that names another user (`SIPAnomalies.rivalCredentials`), absent when none does.
+    public var rivalUsername: ByteRange = .absent
     public init() {}
 }
 
