@@ -97,7 +97,14 @@ extension Engine {
     mutating func spendCall(
         _ account: UInt64, _ tables: inout UserTables, _ parts: inout ScoreParts, _ now: Timestamp
     ) -> Decision.Reason? {
-        guard !takeCall(account, at: rules.tollFraud.callsPerUser, &tables, now) else { return nil }
+        guard let slot = tables.users.findOrInsert(UserKey(hash: account), UserState(), retention: UserState.retention)
+        else { return nil }
+        var user = tables.users.values[slot]
+        if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
+        user.lastSeen = now.nanoseconds
+        let conforms = user.calls.take(rate: rules.tollFraud.callsPerUser, at: now)
+        tables.users.values[slot] = user
+        guard !conforms else { return nil }
         parts[.tollFraud] += rules.score[.tollFraud]
         count(.tollFraud)
         return .tollFraud
@@ -116,27 +123,9 @@ extension Engine {
         }
     }
 
-    /// Takes a call abroad from the bucket of `account`, which fills at `rate`; false when it is empty.
-    func takeCall(_ account: UInt64, at rate: Rate, _ tables: inout UserTables, _ now: Timestamp) -> Bool {
-        guard let slot = tables.users.findOrInsert(UserKey(hash: account), UserState(), retention: UserState.retention)
-        else { return true }
-        var user = tables.users.values[slot]
-        if user.calls == .empty { user.calls = TokenBucket(rate, at: now) }
-        user.lastSeen = now.nanoseconds
-        let conforms = user.calls.take(rate: rate, at: now)
-        tables.users.values[slot] = user
-        return conforms
-    }
-
     /// The users-table key of the calls abroad an address places with no account to count them against
     /// (its transfers, and calls whose credentials do not prove they are its own).
     static func callsAbroad(of address: IPAddress) -> UInt64 { ByteHash.mix(address.tableHash ^ 0x7EA5_FE55_0F_CA11) }
-
-    /// The users-table key of the calls abroad held without credentials from an address that never
-    /// authenticated (`RuleSet.TollFraud.heldCalls`).
-    static func heldCallsAbroad(of address: IPAddress) -> UInt64 {
-        ByteHash.mix(address.tableHash ^ 0x4E1D_CA11_5AB0_A4D0)
-    }
 
     /// What a request's credentials show, in one take of the lock: whether their nonce is one the server
     /// sent in a challenge (`rememberChallenge`) to `source` only, or to one other address only, and

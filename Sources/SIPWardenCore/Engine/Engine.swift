@@ -212,7 +212,7 @@ public struct Engine {
     /// what bans a guesser that waits for each answer instead of holding it at the threshold, even one
     /// that authenticated with another, cracked account. Its resends are refused without points again,
     /// as any refused request's.
-    /// Inlined: called with the source's entry, which a call would copy whole (464 bytes) for each request.
+    /// Inlined: called with the source's entry, which a call would copy whole (480 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && state.lastReason == .passwordGuessing
@@ -281,11 +281,9 @@ public struct Engine {
         // server's challenge, which a held call never gets, so its staff's first calls abroad must not
         // take it past the thresholds; a fraudster trying call after call is past them soon.
         if highRisk, !state.authenticated, !memo.answersChallenge {
-            if message.authorization.isPresent
-                || !shared.withLock({
-                    takeCall(Self.heldCallsAbroad(of: source), at: rules.tollFraud.heldCalls, &$0, now)
-                })
-            {
+            let heldCalls = rules.tollFraud.heldCalls
+            if state.heldCalls == .empty { state.heldCalls = TokenBucket(heldCalls, at: now) }
+            if message.authorization.isPresent || !state.heldCalls.take(rate: heldCalls, at: now) {
                 parts[.tollFraud] += rules.score[.tollFraud]
             }
             if let dialled, tollFraud.prefixVariants(dialled, in: &state.dialled) {

@@ -42,6 +42,8 @@ struct SourceState {
     var enumeration = EnumerationWindow()
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
+    /// Calls abroad held without credentials (`RuleSet.TollFraud.heldCalls`); empty before the first.
+    var heldCalls = TokenBucket.empty
     /// The latest 401/407 challenge to an INVITE the server sent this source, 0 before any: its nonce and
     /// the From user it challenged (`RequestMemo.challengeKey`). Credentials count only when they answer
     /// it: an open PBX never challenges, so never checks them, and a PBX that challenges its peers' calls
@@ -58,7 +60,7 @@ struct SourceState {
         buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
-    /// The score decayed to `now`. Inlined: a call would copy the whole entry (464 bytes) to read two
+    /// The score decayed to `now`. Inlined: a call would copy the whole entry (480 bytes) to read two
     /// fields.
     @inline(__always)
     func score(at now: Timestamp, halfLife: Int64) -> Double {
