@@ -64,7 +64,6 @@ public struct SIPAnomalies: OptionSet, Hashable, Sendable {
     /// A Date header not in RFC 1123 form ending in "GMT" (RFC 3261 §20.17): liberal receivers tolerate it.
     public static let badDate = SIPAnomalies(rawValue: 1 << 29)
 
-    /// The flags that make a message malformed.
     /// Another Authorization or Proxy-Authorization header names another username (one per realm is
     /// allowed, RFC 3261 §22.3, and a phone whose outbound proxy and registrar know it by different
     /// names sends two): which one the server checks is its choice, so a guess can hide behind a decoy

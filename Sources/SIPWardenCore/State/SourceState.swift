@@ -247,12 +247,12 @@ struct RecentRequests {
         for slot in 0..<UInt8(4) { self[slot].refused = nil }
     }
 
-    /// The slot of the most recent request matching `matches`.
     /// Whether another of the remembered requests than `memo` went to its target.
     func hasOther(to memo: RequestMemo) -> Bool {
         slot { $0.target == memo.target && !$0.isSameRequest(as: memo) } != nil
     }
 
+    /// The slot of the most recent request matching `matches`.
     func slot(where matches: (RequestMemo) -> Bool) -> UInt8? {
         let newest = (next &- 1) & 3
         for age in 0..<UInt8(4) where matches(self[(newest &- age) & 3]) { return (newest &- age) & 3 }
