@@ -18,9 +18,8 @@ extension Engine {
             count(.enumeration)
             return .enumeration
         }
-        var window = state.enumeration
         let settings = rules.enumeration
-        if now.nanoseconds - window.start > settings.window { window = EnumerationWindow(start: now.nanoseconds) }
+        var window = state.enumeration.current(at: now, length: settings.window)
         window.add(user: memo.target)
         let user = message.method == .register ? message.to.uri.user : message.requestURI.user
         if let number = Self.number(user, bytes) {
@@ -64,5 +63,10 @@ extension Engine {
 extension EnumerationWindow {
     init(start: Int64) {
         self.start = start
+    }
+
+    /// This window, or a new one from `now` when more than `length` passed since it began.
+    func current(at now: Timestamp, length: Int64) -> EnumerationWindow {
+        now.nanoseconds - start > length ? EnumerationWindow(start: now.nanoseconds) : self
     }
 }

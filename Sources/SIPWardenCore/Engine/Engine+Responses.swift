@@ -109,10 +109,7 @@ extension Engine {
         case 403:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
         case 404 where !state.mayReachManyUsers(with: request.method):
-            var window = state.enumeration
-            if now.nanoseconds - window.start > rules.enumeration.window {
-                window = EnumerationWindow(start: now.nanoseconds)
-            }
+            var window = state.enumeration.current(at: now, length: rules.enumeration.window)
             window.notFound &+= 1
             notFound(atPrefixOf: client, now: now)
             // From an address with good history the scan's requests are refused instead (`enumeration`).

@@ -100,9 +100,8 @@ extension Engine {
         guard let slot = tables.users.findOrInsert(UserKey(hash: account), UserState(), retention: UserState.retention)
         else { return nil }
         var user = tables.users.values[slot]
-        if user.calls == .empty { user.calls = TokenBucket(rules.tollFraud.callsPerUser, at: now) }
         user.lastSeen = now.nanoseconds
-        let conforms = user.calls.take(rate: rules.tollFraud.callsPerUser, at: now)
+        let conforms = user.calls.takeStartingFull(rate: rules.tollFraud.callsPerUser, at: now)
         tables.users.values[slot] = user
         guard !conforms else { return nil }
         parts[.tollFraud] += rules.score[.tollFraud]

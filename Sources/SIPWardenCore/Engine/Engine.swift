@@ -281,9 +281,9 @@ public struct Engine {
         // server's challenge, which a held call never gets, so its staff's first calls abroad must not
         // take it past the thresholds; a fraudster trying call after call is past them soon.
         if highRisk, !state.authenticated, !memo.answersChallenge {
-            let heldCalls = rules.tollFraud.heldCalls
-            if state.heldCalls == .empty { state.heldCalls = TokenBucket(heldCalls, at: now) }
-            if message.authorization.isPresent || !state.heldCalls.take(rate: heldCalls, at: now) {
+            if message.authorization.isPresent
+                || !state.heldCalls.takeStartingFull(rate: rules.tollFraud.heldCalls, at: now)
+            {
                 parts[.tollFraud] += rules.score[.tollFraud]
             }
             if let dialled, tollFraud.prefixVariants(dialled, in: &state.dialled) {

@@ -116,6 +116,12 @@ extension RuleSet.MethodClassTable where Value == TokenBucket {
 
 extension TokenBucket {
     static let empty = TokenBucket(Rate(perSecond: 0, burst: 0), at: Timestamp(nanoseconds: 0))
+
+    /// `take(rate:at:)` on a bucket left `.empty` until its first use, when it starts full.
+    mutating func takeStartingFull(rate: Rate, at now: Timestamp) -> Bool {
+        if self == .empty { self = TokenBucket(rate, at: now) }
+        return take(rate: rate, at: now)
+    }
 }
 
 /// A request remembered so the server's answer can be matched to it (Call-ID and CSeq).
