@@ -3,17 +3,18 @@ extension Engine {
     /// Scores a scan; from an address with good history (calls of its answered, never authenticated),
     /// whose name anyone can send in over UDP, refuses it without points instead: the scan ends there
     /// and a forger cannot get a trunk banned. A prefix being scanned from address after address
-    /// (`notFound(atPrefixOf:)`), with no good member, has its other members' requests refused too. Returns
-    /// `.enumeration` when the request is refused.
+    /// (`notFound(atPrefixOf:)`), with no good member, has its other members' requests refused too
+    /// (`narrowPrefix`: the slot of the source's /24 or /64 when it has one). Returns `.enumeration` when
+    /// the request is refused.
     mutating func enumeration(
-        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
+        narrowPrefix: Int?, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
         // Over UDP anyone can draw 404s in a prefix's name: a prefix holding a good member (an office
         // whose phones registered) is never taken for scanned, nor is a member with good history refused.
-        if !state.good, let prefix = prefixes.find(PrefixKey(narrowestOf: source)),
-            prefixes.values[prefix].scanningUntil > now.nanoseconds, prefixes.values[prefix].goodMembers == 0
+        if !state.good, let prefix = narrowPrefix, prefixes.values[prefix].scanningUntil > now.nanoseconds,
+            prefixes.values[prefix].goodMembers == 0
         {
             count(.enumeration)
             return .enumeration

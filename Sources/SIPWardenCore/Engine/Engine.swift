@@ -172,7 +172,8 @@ public struct Engine {
             return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
         }
         var packetDrop = inspect(
-            message, memo, bytes, source: source, replayed: replayed, state: &state, parts: &parts, now: now)
+            message, memo, bytes, source: source, replayed: replayed, state: &state, narrowPrefix: narrowPrefix,
+            parts: &parts, now: now)
         // An address that authenticated (a NAT office, a PBX registered as one account) scores for failed
         // authentications only: what else a detector finds in its requests (a softphone built on an SDK
         // scanners use, a buggy phone's malformed messages, anything one forged UDP packet in its name can
@@ -220,10 +221,11 @@ public struct Engine {
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped
-    /// whatever the score. `replayed`: its credentials replay another dialog's or source's.
+    /// whatever the score. `replayed`: its credentials replay another dialog's or source's; `narrowPrefix`
+    /// is the slot of the source's /24 or /64 when it has one.
     mutating func inspect(
         _ message: SIPMessage, _ memo: RequestMemo?, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        replayed: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        replayed: Bool, state: inout SourceState, narrowPrefix: Int?, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         if message.anomalies.contains(.notSIP) {
             parts[.notSIP] += rules.score[.notSIP]
@@ -266,7 +268,8 @@ public struct Engine {
         // An office that comes back on a new address registers all its (often consecutive) extensions
         // at once: registered users are not what a scan looks for.
         if !userCheck.claimsRegisteredUser,
-            let refused = enumeration(message, memo, bytes, source: source, state: &state, parts: &parts, now: now)
+            let refused = enumeration(
+                message, memo, bytes, state: &state, narrowPrefix: narrowPrefix, parts: &parts, now: now)
         {
             packetDrop = packetDrop ?? refused
         }
