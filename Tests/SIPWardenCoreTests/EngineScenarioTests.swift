@@ -307,6 +307,102 @@ import Testing
         #expect(ban.map { $0.time.seconds < 10 } == true, "banned within the first 20 guesses")
     }
 
+    /// A guesser follows each guess with four requests carrying made-up credentials of their own, sent
+    /// before the guess's 401 comes, so that they push the guess out of its entry's last four requests:
+    /// ACKs (never answered) or OPTIONS (which the server answers without a challenge, after the 401).
+    /// The failure still counts: the guess pushed out is kept until its answer.
+    @Test(arguments: ["ACK", "OPTIONS"])
+    func aGuesserPushingOutItsGuessesBeforeTheirAnswersIsBanned(padding: String) {
+        var h = Harness()
+        let guesser = "203.0.113.79"
+        var reached = 0
+        for attempt in 0..<600 {
+            let at = 1 + Double(attempt) * 0.1
+            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "g-\(attempt)")
+            guess.credentials = ("100", "k0", "guess-\(attempt)", String(format: "%08x", attempt + 1), "c\(attempt)")
+            if !h.send(guess.request, from: guesser, at: at).decision.drops { reached += 1 }
+            var fillers: [Transaction] = []
+            for j in 0..<4 {
+                var filler = Transaction.invite(from: "zz", at: guesser, to: "zz", callID: "fill-\(attempt)-\(j)")
+                filler.method = padding
+                filler.credentials = ("zz", "fx", "fr\(attempt)-\(j)", "00000001", "fc\(attempt)-\(j)")
+                h.send(filler.request, from: guesser, at: at + 0.001 * Double(j + 1))
+                fillers.append(filler)
+            }
+            h.answer(guess.response(401, "Unauthorized", nonce: "k0"), to: guesser, at: at + 0.02)
+            if padding == "OPTIONS" {
+                for (j, filler) in fillers.enumerated() {
+                    h.answer(filler.response(200, "OK"), to: guesser, at: at + 0.021 + 0.001 * Double(j))
+                }
+            }
+        }
+        let ban = h.bans.first { $0.target.address == IPAddress(guesser) }
+        #expect(ban?.reason == .passwordGuessing)
+        #expect(reached < 30, "\(reached) guesses reached the server")
+    }
+
+    /// A TCP segment from `source`'s connection to the server carrying `bytes` at `sequence`.
+    static func segment(_ bytes: ArraySlice<UInt8>, from source: String, sequence: UInt32) -> [UInt8] {
+        PacketBuilder.ipv4(
+            source: source, destination: Harness.server, protocol: 6,
+            payload: PacketBuilder.tcp(sequence: sequence, payload: Array(bytes)))
+    }
+
+    /// Over TCP a scanner sends each message's tail before its head, which the server's TCP puts back
+    /// together. The tail alone starts no message: it is dropped unjudged, so its TCP sends it again
+    /// after the head, and the message is judged whole: the scanner is banned at its first.
+    @Test func aScannerSendingTailsBeforeHeadsOverTCPIsBanned() {
+        var h = Harness()
+        let scanner = "203.0.113.201"
+        var sequence: UInt32 = 5000
+        var delivered = 0
+        for i in 0..<20 {
+            var scan = Transaction(
+                method: "OPTIONS", user: "\(100 + i)", target: "\(100 + i)", fromUser: "100", callID: "scan-\(i)",
+                contactHost: scanner)
+            scan.userAgent = "friendly-scanner"
+            let bytes = Array(scan.request.utf8)
+            let cut = bytes.count / 2
+            let head = Self.segment(bytes[..<cut], from: scanner, sequence: sequence)
+            let tail = Self.segment(bytes[cut...], from: scanner, sequence: sequence &+ UInt32(cut))
+            let at = 1 + Double(i) * 0.2
+            let early = h.replay(tail, from: scanner, at: at)
+            #expect(early.decision.drops && early.messages == 0)
+            let outcomes = [h.replay(head, from: scanner, at: at + 0.001), h.replay(tail, from: scanner, at: at + 0.1)]
+            if !outcomes.contains(where: \.decision.drops) { delivered += 1 }
+            sequence &+= UInt32(bytes.count)
+        }
+        #expect(delivered == 0)
+        #expect(h.bans.first { $0.target.address == IPAddress(scanner) }?.reason == .scanner)
+    }
+
+    /// Over TCP a segment of whole messages dropped over a rate limit is judged afresh when the client's
+    /// TCP sends it again, as a resend over UDP is: a burst costs the client time, not its connection
+    /// (every later byte of which the server's TCP would hold back).
+    @Test func aSegmentOverARateLimitOverTCPIsJudgedAgainWhenSentAgain() {
+        var h = Harness()
+        let sbc = "203.0.113.150"
+        var sequence: UInt32 = 7000
+        var limited: (segment: [UInt8], at: Double)?
+        for i in 0..<100 where limited == nil {
+            let options = Transaction(
+                method: "OPTIONS", user: "100", target: "100", fromUser: "sbc", callID: "sbc-\(i)", contactHost: sbc)
+            let bytes = Array(options.request.utf8)
+            let segment = Self.segment(bytes[...], from: sbc, sequence: sequence)
+            let at = 1 + Double(i) * 0.002
+            let outcome = h.replay(segment, from: sbc, at: at)
+            if outcome.decision.verdict == .drop, outcome.decision.reason == .rateLimit { limited = (segment, at) }
+            sequence &+= UInt32(bytes.count)
+        }
+        guard let limited else {
+            Issue.record("the burst never went over the REGISTER limit")
+            return
+        }
+        let resent = h.replay(limited.segment, from: sbc, at: limited.at + 2)
+        #expect(!resent.decision.drops, "\(resent.decision)")
+        #expect(resent.messages == 1)
+    }
+
     @Test func passwordGuessingFromOneAddressIsBanned() {
         var h = Harness()
         let guesser = "203.0.113.77"

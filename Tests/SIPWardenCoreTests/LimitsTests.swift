@@ -116,7 +116,7 @@ import Testing
         #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil, "pushed out an unanswered guess")
         // A refusal of a request not remembered marks no other.
         recent.drop(memo(5), refusal: .scanner)
-        #expect(recent.admit(memo(4)) == nil, "request 4 refused for request 5")
+        #expect(recent.admit(memo(4)).refused == nil, "request 4 refused for request 5")
         #expect(recent.answer(callID: 1, cseq: 0, final: false) != nil, "a provisional answer is no answer")
         recent.remember(memo(5))
         #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil)
@@ -124,8 +124,18 @@ import Testing
         recent.remember(memo(5))
         #expect(recent.answer(callID: 5, cseq: 0, final: true) != nil)
         #expect(recent.answer(callID: 1, cseq: 0, final: true) == nil)
-        recent.remember(memo(6, credentials: true))
+        #expect(recent.remember(memo(6, credentials: true)) == nil, "the oldest was answered")
         #expect(recent.answer(callID: 6, cseq: 0, final: true) != nil, "credentials push out the oldest")
+        // Unanswered credentials pushed out by credentials are handed back, to be kept elsewhere.
+        var crowded = RecentRequests()
+        for callID in UInt64(1)...4 { crowded.remember(memo(callID, credentials: true)) }
+        #expect(crowded.remember(memo(5, credentials: true))?.callID == 1)
+        #expect(crowded.lostCredentials)
+        // An ACK gets no answer: it is not remembered, and pushes nothing out.
+        var ack = memo(6, credentials: true)
+        ack.method = .ack
+        #expect(crowded.admit(ack).lost == nil)
+        #expect(crowded.answer(callID: 2, cseq: 0, final: true) != nil)
         // A request with credentials the filter refused gets no answer: it does not hold its slot.
         var refused = RecentRequests()
         for callID in UInt64(1)...4 { refused.remember(memo(callID, credentials: true)) }
@@ -143,7 +153,7 @@ import Testing
         limited.remember(memo(5, credentials: true))
         limited.drop(memo(5, credentials: true), refusal: nil)
         var resent = limited
-        #expect(resent.admit(memo(5, credentials: true)) == nil)
+        #expect(resent.admit(memo(5, credentials: true)).refused == nil)
         for callID in UInt64(10)...13 { limited.remember(memo(callID)) }
         #expect(limited.answer(callID: 13, cseq: 0, final: true) != nil)
     }

@@ -62,6 +62,15 @@ import Testing
         #expect(decoded.payload == (40 + 24 + 8)..<(40 + 24 + 8 + sip.count))
     }
 
+    /// However many extension headers come before the UDP header (the kernel walks them all), the
+    /// datagram is found: a request hidden behind more of them than a decoder expects is still judged.
+    @Test func aLongIPv6ExtensionChainIsWalkedToItsEnd() throws {
+        let chain = Array(repeating: (type: UInt8(60), body: PacketBuilder.optionsHeader), count: 40)
+        let decoded = try decode(PacketBuilder.ipv6(extensions: chain, payload: PacketBuilder.udp(payload: sip))).get()
+        #expect(decoded.transport == .udp)
+        #expect(decoded.payload == (40 + 40 * 8 + 8)..<(40 + 40 * 8 + 8 + sip.count))
+    }
+
     @Test func ipv6FirstAndLaterFragments() throws {
         let udp = PacketBuilder.udp(payload: sip)
         let first = PacketBuilder.ipv6(

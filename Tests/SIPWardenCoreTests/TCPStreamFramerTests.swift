@@ -9,6 +9,7 @@ import Testing
     struct Framed {
         var methods: [String] = []
         var anomalies: [SIPAnomalies] = []
+        var unframed = false
     }
 
     /// A decoded TCP segment and the bytes its offsets point into.
@@ -29,10 +30,12 @@ import Testing
         var framed = Framed()
         segment.bytes.withUnsafeBytes { bytes in
             let payload = UnsafeRawBufferPointer(rebasing: bytes[segment.packet.payload])
-            _ = framer.add(segment.packet, payload: payload, at: Timestamp(seconds: seconds)) { message, bytes in
+            let framing = framer.add(segment.packet, payload: payload, at: Timestamp(seconds: seconds)) {
+                message, bytes in
                 framed.methods.append(String(decoding: bytes[message.methodToken.range], as: UTF8.self))
                 framed.anomalies.append(message.anomalies)
             }
+            framed.unframed = framing.unframed
         }
         return framed
     }
@@ -71,6 +74,67 @@ import Testing
         let whole = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer)
         #expect(whole.methods == ["OPTIONS"])
         #expect(whole.anomalies.allSatisfy { !$0.isMalformed })
+    }
+
+    /// A message's tail sent before its head (the server's TCP would put them together): the tail alone
+    /// starts no message and is unframed, to be dropped; the head waits; the tail sent again completes
+    /// the message, which is judged whole.
+    @Test func bytesWhereNoMessageStartsAreUnframedUntilSentAgainInOrder() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        let cut = options.utf8.count / 2
+        let head = Self.segment(from: "192.0.2.10", sequence: 1000, String(options.prefix(cut)))
+        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), String(options.dropFirst(cut)))
+        let early = Self.add(tail, to: &framer)
+        #expect(early.unframed && early.methods.isEmpty)
+        #expect(framer.streams.isEmpty)
+        #expect(!Self.add(head, to: &framer).unframed)
+        let whole = Self.add(tail, to: &framer)
+        #expect(whole.methods == ["OPTIONS"] && !whole.unframed)
+        #expect(whole.anomalies.allSatisfy { !$0.isMalformed })
+    }
+
+    /// Bytes past a gap in a stream (a segment lost or overtaken on the way) are unframed, and the
+    /// stream waits as it was for the bytes before them: the gap's bytes, then the rest sent again.
+    @Test func aSegmentPastAGapLeavesItsStreamWaitingForTheBytesBefore() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        let bytes = Array(options.utf8)
+        func part(_ range: Range<Int>) -> Segment {
+            Self.segment(
+                from: "192.0.2.10", sequence: 1000 + UInt32(range.lowerBound),
+                String(decoding: bytes[range], as: UTF8.self))
+        }
+        let (first, second) = (bytes.count / 3, 2 * bytes.count / 3)
+        #expect(Self.add(part(0..<first), to: &framer).methods.isEmpty)
+        let overtaking = Self.add(part(second..<bytes.count), to: &framer)
+        #expect(overtaking.unframed && overtaking.methods.isEmpty)
+        let gap = Self.add(part(first..<second), to: &framer)
+        #expect(!gap.unframed && gap.methods.isEmpty)
+        #expect(Self.add(part(second..<bytes.count), to: &framer).methods == ["OPTIONS"])
+    }
+
+    /// Waiting bytes are framed again only when they may hold a whole message: an empty line in the
+    /// bytes not searched before (one split over two segments included), or, once the headers ended, as
+    /// many bytes as the Content-Length needs. A header section sent a few bytes a segment is searched
+    /// once, not classified again for every segment.
+    @Test func waitingBytesAreFramedAgainOnlyWhenTheyMayHoldAMessage() {
+        var stream = TCPStreamFramer.Stream(nextSequence: 0, lastSeen: Timestamp(seconds: 0))
+        var waiting = Array("INVITE sip:1@x SIP/2.0\r\nVia: a\r\n".utf8)
+        var ready = stream.mayComplete(waiting)
+        #expect(!ready && stream.searched == waiting.count)
+        waiting += Array("Call-ID: 1\r\n\r".utf8)
+        ready = stream.mayComplete(waiting)
+        #expect(!ready)
+        waiting += Array("\n".utf8)
+        ready = stream.mayComplete(waiting)
+        #expect(ready)
+        var bare = TCPStreamFramer.Stream(nextSequence: 0, lastSeen: Timestamp(seconds: 0))
+        ready = bare.mayComplete(Array("OPTIONS sip:x SIP/2.0\nVia: a\n\n".utf8))
+        #expect(ready)
+        var body = TCPStreamFramer.Stream(needed: 100, nextSequence: 0, lastSeen: Timestamp(seconds: 0))
+        ready = body.mayComplete(Array(repeating: 0x41, count: 99))
+        #expect(!ready)
+        ready = body.mayComplete(Array(repeating: 0x41, count: 100))
+        #expect(ready)
     }
 
     @Test func manyWaitingStreamsStayWithinCapacityAndTheNewestIsKept() {

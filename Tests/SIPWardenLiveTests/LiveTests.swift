@@ -63,8 +63,8 @@ struct LiveTests {
         defer { network.tearDown() }
         let phone = try network.startOnClient(
             TestNetwork.callArguments(30, from: TestNetwork.phone, port: 5070, rate: 5, tcp: true), log: "phone.log")
-        // A flood over one connection stalls at its first dropped segment (TCP resends it, and the
-        // resends are dropped too): it gets no more calls through than the source's INVITE limit.
+        // A flood over one connection gets no more calls through than the source's INVITE limit: a segment
+        // dropped over it is judged afresh when TCP resends it, and the excess scores until the ban.
         let flood = try network.inviteFlood(from: Self.flooder, tcp: true)
         #expect(phone.wait(timeout: 25) == 0, "every TCP call of the phone completes: \(phone.output.suffix(400))")
         let completed = try #require(TestNetwork.successfulCalls(flood.stdout))

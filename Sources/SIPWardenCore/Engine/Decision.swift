@@ -27,7 +27,9 @@ public struct Decision: Equatable, Sendable {
         case outbound
         /// Not on a SIP port: the filter does not judge it (the firewall does).
         case notSIPPort = "not-sip-port"
-        /// A non-first IP fragment or a TCP segment that does not complete a message.
+        /// A non-first IP fragment or a TCP segment that does not complete a message; dropped when the
+        /// segment carries TCP bytes that cannot be placed in a message (past a gap in the stream, or
+        /// where no message starts), which the client's TCP sends again.
         case partial
         /// The packet's headers could not be decoded; accepted, as the kernel already checked them.
         case undecodable

@@ -15,14 +15,47 @@ extension Engine {
         let challenge =
             message.status == 401 || message.status == 407 ? ByteHash.hash(bytes, message.challenge.nonce) : 0
         if challenge != 0 { rememberChallenge(challenge, to: client, now: now) }
-        let remembered = sources.values[slot].recent.answer(
-            callID: ByteHash.hash(bytes, message.callID), cseq: message.cseq.number, final: message.status >= 200)
+        let callID = ByteHash.hash(bytes, message.callID)
+        let final = message.status >= 200
+        let remembered =
+            sources.values[slot].recent.answer(callID: callID, cseq: message.cseq.number, final: final)
+            ?? (final && sources.values[slot].recent.lostCredentials
+                ? lostRequest(callID, message.cseq.number, of: client) : nil)
         let readable = !sources.values[slot].recent.lostForeignRequest
         guard let request = remembered ?? (readable ? Self.registration(answeredBy: message, bytes) : nil)
         else { return Decision(.accept, .outbound) }
         return inPlace(source: slot) {
             $0.answer(message, bytes, to: request, challenge: challenge, client: client, state: &$1, now: now)
         }
+    }
+
+    /// Keeps `memo`, a request with credentials that `source`'s entry pushed out before its answer came
+    /// (`RecentRequests.remember`), until that answer: a guesser that sends requests with credentials
+    /// between a guess and its 401 must not see the failure lost, nor a NAT office its phones' 200s.
+    func keepLost(_ memo: RequestMemo, from source: IPAddress, now: Timestamp) {
+        let key = Self.lostRequestKey(source, memo.callID, memo.cseq)
+        shared.withLock { tables in
+            guard let slot = tables.lost.findOrInsert(key, LostRequest(), retention: LostRequest.retention)
+            else { return }
+            tables.lost.values[slot] = LostRequest(memo: memo, lostAt: now.nanoseconds)
+        }
+    }
+
+    /// The request `keepLost` kept that a final answer with `callID` and `cseq` to `client` answers,
+    /// marked answered there (an answer the server sends again counts once).
+    func lostRequest(_ callID: UInt64, _ cseq: UInt32, of client: IPAddress) -> RequestMemo? {
+        shared.withLock { tables in
+            guard let slot = tables.lost.find(Self.lostRequestKey(client, callID, cseq)),
+                !tables.lost.values[slot].memo.answered
+            else { return nil }
+            tables.lost.values[slot].memo.answered = true
+            return tables.lost.values[slot].memo
+        }
+    }
+
+    /// The lost-request table's key for a request from `source` with `callID` (its hash) and `cseq`.
+    static func lostRequestKey(_ source: IPAddress, _ callID: UInt64, _ cseq: UInt32) -> UserKey {
+        UserKey(hash: ByteHash.mix(source.tableHash ^ callID ^ UInt64(cseq) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// Counts a 404 to an unproven member of `client`'s narrowest prefix: past

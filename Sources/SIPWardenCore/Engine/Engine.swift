@@ -168,8 +168,12 @@ public struct Engine {
         }
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
-        if let memo, let refused = state.recent.admit(memo) {
-            return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
+        if let memo {
+            let admission = state.recent.admit(memo)
+            if let lost = admission.lost { keepLost(lost, from: source, now: now) }
+            if let refused = admission.refused {
+                return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
+            }
         }
         var packetDrop = inspect(
             message, memo, bytes, source: source, replayed: replayed, state: &state, narrowPrefix: narrowPrefix,

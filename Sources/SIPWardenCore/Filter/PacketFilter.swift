@@ -89,12 +89,23 @@ public struct PacketFilter {
             var framer = TCPStreamFramer(classifier: classifier)
             swap(&framer, &streams)
             defer { swap(&framer, &streams) }
-            result.messages = framer.add(packet, payload: payload, at: time) { message, bytes in
+            let framing = framer.add(packet, payload: payload, at: time) { message, bytes in
                 let judged = judge(message, bytes, packet, direction, at: time, &observer)
                 if judged.decision.outranks(result.decision) { result.decision = judged.decision }
                 result.direction = judged.direction
             }
-            if result.decision.drops {
+            result.messages = framing.messages
+            // Bytes that cannot be placed in a message are dropped without points: the client's TCP sends
+            // them again, in order, and they are judged then (a sender that puts a message's tail before
+            // its head has it judged whole, or never delivered).
+            if framing.unframed, onSIPPort, !result.decision.drops { result.decision = Decision(.drop, .partial) }
+            // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
+            // be judged twice; unless it held whole messages only and went over a rate limit: its resend
+            // is framed and judged afresh, as a resend over UDP is (by then the bucket may have refilled).
+            let judgedAgain =
+                framing.unframed && framing.messages == 0
+                || framing.selfContained && result.decision.verdict == .drop && result.decision.reason == .rateLimit
+            if result.decision.drops, !judgedAgain {
                 framer.refuse(packet, payloadCount: payload.count, reason: result.decision.reason, at: time)
             }
             return result

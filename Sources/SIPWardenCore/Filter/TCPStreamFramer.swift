@@ -16,11 +16,34 @@ public struct TCPStreamFramer {
     struct Stream {
         /// The start of a message whose end has not arrived yet.
         var waiting: [UInt8] = []
+        /// How many waiting bytes complete the message when its headers ended (its Content-Length
+        /// known); 0 while they have not: then `searched` bytes of it are known to hold no empty line.
+        /// Waiting bytes are framed again only when that may complete a message, so a header section
+        /// sent a few bytes a segment costs each byte once, not once per segment.
+        var needed = 0
+        var searched = 0
         var nextSequence: UInt32
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
+
+        /// Whether `waiting` (its bytes with a segment's added) may now hold a whole message: as many
+        /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
+        /// in the bytes not searched before.
+        mutating func mayComplete(_ waiting: [UInt8]) -> Bool {
+            if needed > 0 { return waiting.count >= needed }
+            defer { searched = waiting.count }
+            // An empty line is LF, an optional CR and LF: it may begin two bytes before the new ones.
+            var k = max(searched - 2, 0)
+            while let lf = waiting[k...].firstIndex(of: ByteClass.lf) {
+                var next = lf + 1
+                if next < waiting.count, waiting[next] == ByteClass.cr { next += 1 }
+                if next < waiting.count, waiting[next] == ByteClass.lf { return true }
+                k = lf + 1
+            }
+            return false
+        }
     }
 
     public var capacity: Int
@@ -34,49 +57,74 @@ public struct TCPStreamFramer {
         self.bufferLimit = bufferLimit
     }
 
+    /// What one segment gave.
+    public struct Framing {
+        /// The messages it completed.
+        public var messages = 0
+        /// It carries bytes that cannot be placed in a message: past a gap in its stream (a segment
+        /// before it has not arrived), or where no message starts (the rest of a message whose start the
+        /// framer never saw, or no SIP at all). They are to be dropped: the server's TCP would put them
+        /// together with bytes the filter never judged, and the client's TCP sends them again, in order.
+        public var unframed = false
+        /// Its messages were framed from its own bytes alone, none of them left waiting: sent again, it
+        /// can be framed and judged again.
+        public var selfContained = false
+    }
+
     /// Adds a segment's payload and hands each message it completes, with its classification, to `judge`
-    /// in stream order (the bytes are valid during the call only). Returns how many messages there were.
+    /// in stream order (the bytes are valid during the call only).
     public mutating func add(
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp,
         judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
-    ) -> Int {
-        guard let segment = packet.tcp else { return 0 }
+    ) -> Framing {
+        guard let segment = packet.tcp else { return Framing() }
         let flow = Self.flow(of: packet)
         var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
-        guard !segment.isReset else { return 0 }
+        guard !segment.isReset else { return Framing() }
         var data = payload
         if let known = stream {
             let ahead = Int32(bitPattern: segment.dataSequence &- known.nextSequence)
             if ahead < 0 {
                 // A retransmission: keep only what was not seen before.
                 data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(Int(-ahead)))
-            } else if ahead > 0 {
-                // A gap: what was missed cannot be framed, so start over here.
-                stream?.waiting.removeAll()
+            } else if ahead > 0, !payload.isEmpty {
+                // A gap: the bytes before these have not come. The stream waits for them as it was.
+                keep(known, for: flow)
+                return Framing(unframed: true)
             }
         }
-        let messages: Int
+        var framing = Framing()
         var leftover = UnsafeRawBufferPointer(start: nil, count: 0)
-        if var waiting = stream?.waiting, !waiting.isEmpty {
-            stream?.waiting = []
+        if var known = stream, !known.waiting.isEmpty {
+            // The waiting bytes held once only, so that adding to them copies nothing.
+            stream = nil
+            var waiting = known.waiting
+            known.waiting = []
             waiting.append(contentsOf: data)
-            let (used, count) = waiting.withUnsafeBytes { frame($0, judge) }
-            waiting.removeFirst(used)
-            stream?.waiting = waiting
-            messages = count
+            if known.mayComplete(waiting) {
+                let framed = waiting.withUnsafeBytes { frame($0, judge) }
+                waiting.removeFirst(framed.used)
+                known.needed = framed.needed
+                known.searched = 0
+                framing = Framing(messages: framed.messages, unframed: framed.unframed)
+            }
+            known.waiting = waiting
+            stream = known
         } else {
-            let (used, count) = frame(data, judge)
-            leftover = UnsafeRawBufferPointer(rebasing: data[used...])
-            messages = count
+            let framed = frame(data, judge)
+            leftover = UnsafeRawBufferPointer(rebasing: data[framed.used...])
+            framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
+            if !leftover.isEmpty { stream = stream ?? Stream(nextSequence: 0, lastSeen: now) }
+            stream?.needed = framed.needed
         }
         let next = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
-        guard !segment.isFin, stream != nil || !leftover.isEmpty else { return messages }
-        var kept = stream ?? Stream(nextSequence: next, lastSeen: now)
+        guard !segment.isFin, var kept = stream else { return framing }
+        stream = nil
         kept.waiting.append(contentsOf: leftover)
         kept.nextSequence = next
         kept.lastSeen = now
         if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil { keep(kept, for: flow) }
-        return messages
+        return framing
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
@@ -110,22 +158,26 @@ public struct TCPStreamFramer {
     }
 
     /// Hands each complete message at the front of `bytes` to `judge`. Returns how many bytes are used
-    /// up (the messages and the CRLFs around them, or all of them when what comes next is not SIP) and
-    /// how many messages there were.
+    /// up (the messages and the CRLFs around them, or all of them when what comes next is not SIP:
+    /// `unframed`), how many messages there were, and how many of the rest complete the next message when
+    /// its headers ended (0 when they have not).
     func frame(
         _ bytes: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
-    ) -> (used: Int, messages: Int) {
+    ) -> (used: Int, messages: Int, unframed: Bool, needed: Int) {
         var start = 0
         var messages = 0
         while true {
             // RFC 3261 §7.5: CRLFs between messages (keep-alives included) are skipped.
             while start < bytes.count, bytes[start] == ByteClass.cr || bytes[start] == ByteClass.lf { start += 1 }
-            guard start < bytes.count else { return (start, messages) }
+            guard start < bytes.count else { return (start, messages, false, 0) }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
             let message = classifier.classify(rest)
-            if message.anomalies.contains(.notSIP) { return (bytes.count, messages) }
-            if !message.anomalies.isDisjoint(with: [.keepAlive, .unterminatedHeaders, .contentLengthExceedsPayload]) {
-                return (start, messages)
+            if message.anomalies.contains(.notSIP) { return (bytes.count, messages, true, 0) }
+            if message.anomalies.contains(.contentLengthExceedsPayload) {
+                return (start, messages, false, Int(message.body.lowerBound) + Int(message.contentLength ?? 0))
+            }
+            if !message.anomalies.isDisjoint(with: [.keepAlive, .unterminatedHeaders]) {
+                return (start, messages, false, 0)
             }
             // Over a stream a missing Content-Length means an empty body.
             let length = message.contentLength == nil ? Int(message.body.lowerBound) : Int(message.end)

@@ -6,7 +6,7 @@ public enum DecodeError: Error, Equatable, Sendable {
     case truncated(Layer)
     /// A length field disagrees with the buffer or with itself.
     case inconsistentLength(Layer)
-    /// Something this decoder does not handle (an unknown link type, too long an IPv6 header chain).
+    /// Something this decoder does not handle (an unknown link type, an IPv6 jumbogram).
     case unsupported(Layer)
     /// The frame carries something other than IPv4 or IPv6 (ARP, LLDP, …).
     case notIP

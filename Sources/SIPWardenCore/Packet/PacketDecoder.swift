@@ -18,8 +18,6 @@ public enum PacketDecoder {
 
     /// How many IP-in-IP layers are unwrapped before giving up.
     static let maximumTunnelDepth = 2
-    /// How many IPv6 extension headers are walked before giving up.
-    static let maximumExtensionHeaders = 8
 
     /// Decodes a captured frame of the given link type.
     public static func decode(frame: UnsafeRawBufferPointer, linkType: LinkType) -> Result<DecodedPacket, DecodeError> {
@@ -103,7 +101,10 @@ public enum PacketDecoder {
         packet.hopLimit = bytes[start + 7]
         var nextHeader = bytes[start + 6]
         var cursor = start + 40
-        for _ in 0...maximumExtensionHeaders {
+        // The whole chain, as the kernel walks it: a packet that hides its UDP header behind more
+        // extension headers than a decoder expects is still judged. Each header takes 8 bytes or more,
+        // so the walk ends within the payload.
+        while true {
             switch nextHeader {
             case IPProtocol.hopByHop, IPProtocol.routing, IPProtocol.destinationOptions, IPProtocol.authentication:
                 guard cursor + 2 <= end else { return .failure(.truncated(.ipv6)) }
@@ -138,7 +139,6 @@ public enum PacketDecoder {
                 return transport(bytes, packet, protocol: nextHeader, start: cursor, end: end, depth: depth)
             }
         }
-        return .failure(.unsupported(.ipv6))
     }
 
     static func transport(

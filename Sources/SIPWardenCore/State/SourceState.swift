@@ -147,7 +147,7 @@ struct RequestMemo {
     /// It came over UDP with the nonce of a challenge the server sent another address only: a REGISTER
     /// forged in this address's name with a nonce fetched elsewhere, unless a phone moved in between.
     var answersAnotherAddress = false
-    /// The server's final answer to it came, or none will: it is an ACK, or the filter dropped it.
+    /// The server's final answer to it came, or none will: the filter dropped it.
     var answered = false
     /// Why a detector refused the request, if one did; and how many resends of it were refused since.
     var refused: Decision.Reason?
@@ -174,7 +174,6 @@ struct RequestMemo {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
-        answered = message.method == .ack
         target = ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user)
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         answersChallenge =
@@ -197,16 +196,27 @@ struct RecentRequests {
     /// as a registration of this address (`Engine.registration(answeredBy:)`). Kept until a 2xx answers
     /// a request that proves the address; its own remembered requests count meanwhile.
     var lostForeignRequest = false
+    /// A request with credentials was pushed out before its answer came, and handed to the engine to
+    /// keep in the shared tables (`Engine.keepLost`): an answer that matches no remembered request may be
+    /// its, and is looked up there.
+    var lostCredentials = false
 
     /// Remembers `memo` in place of the oldest, unless that one carries credentials and is unanswered
     /// while `memo` carries none: a guesser that sends other requests between its guesses and their
-    /// answers must not push the guesses out before their 401s come.
-    mutating func remember(_ memo: RequestMemo) {
+    /// answers must not push the guesses out before their 401s come. Returns the request pushed out when
+    /// it carries credentials and is unanswered (a guess followed by as many requests with credentials as
+    /// the entry holds, or a NAT office's phones answering their challenges at once): the engine keeps it
+    /// elsewhere, so that its answer still counts.
+    @discardableResult
+    mutating func remember(_ memo: RequestMemo) -> RequestMemo? {
         let oldest = self[next]
-        if memo.authUser == 0, oldest.authUser != 0, !oldest.answered { return }
+        let unanswered = oldest.authUser != 0 && !oldest.answered
+        if memo.authUser == 0, unanswered { return nil }
         if oldest.answersAnotherAddress, !oldest.answered { lostForeignRequest = true }
+        if unanswered { lostCredentials = true }
         self[next] = memo
         next &+= 1
+        return unanswered ? oldest : nil
     }
 
     /// The most recent request with this Call-ID and CSeq number, marked answered when `final`.
@@ -217,25 +227,26 @@ struct RecentRequests {
     }
 
     /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
-    /// (counting this one), returns the refusal's reason; anything else is remembered (past the free
-    /// resends with their count spent, so that every later resend is judged and scored afresh) and
-    /// returns nil.
-    mutating func admit(_ memo: RequestMemo) -> Decision.Reason? {
+    /// (counting this one), returns the refusal's reason; anything else but an ACK is remembered (past
+    /// the free resends with their count spent, so that every later resend is judged and scored afresh),
+    /// and the request it pushed out unanswered with credentials is returned (see `remember`). An ACK gets
+    /// no answer, so remembering it would only push out requests that will.
+    mutating func admit(_ memo: RequestMemo) -> (refused: Decision.Reason?, lost: RequestMemo?) {
         var memo = memo
         if let index = slot(where: { $0.isSameRequest(as: memo) && $0.refused != nil }) {
             guard self[index].resends >= RequestMemo.freeResends else {
                 self[index].resends += 1
-                return self[index].refused
+                return (self[index].refused, nil)
             }
             memo.resends = self[index].resends
         }
+        guard memo.method != .ack else { return (nil, nil) }
         memo.ambiguous =
             slot {
                 $0.callID == memo.callID && $0.cseq == memo.cseq
                     && (!$0.isSameRequest(as: memo) || $0.authUser != memo.authUser)
             } != nil
-        remember(memo)
-        return nil
+        return (nil, remember(memo))
     }
 
     /// Records that the filter dropped `memo`, if it was remembered (it is then the newest): no answer
