@@ -722,4 +722,55 @@ import Testing
         }
         #expect(h.bans.first { $0.target.address == IPAddress(guesser) }?.reason == .passwordGuessing)
     }
+
+    /// A receptionist's phone on an office's new address (failed over to its backup line, or the filter
+    /// restarted without its state) subscribes again to its 60 busy lamps, 20 ms apart, each SUBSCRIBE
+    /// challenged and sent again with credentials, before any phone's REGISTER refresh. The first whose
+    /// credentials answer its challenge and succeed authenticates the address, as a REGISTER would: the
+    /// rest are no extension scan, and the office's phones then all register. (Before, the address was
+    /// banned for enumeration at the 27th lamp and every phone's refresh lost.) SUBSCRIBEs with the nonce
+    /// of the server's challenge to a call, which it may check where it takes subscriptions unchecked,
+    /// authenticate nothing: 60 such are still a scan.
+    @Test(arguments: [true, false])
+    func aReceptionistsBusyLampsOnAnOfficesNewAddressAreNoScan(answeringTheirOwnChallenges: Bool) {
+        var h = Harness()
+        let office = "192.0.2.71"
+        if !answeringTheirOwnChallenges {
+            let call = Transaction.invite(from: "400", at: office, to: "401", callID: "fetch")
+            h.send(call.request, from: office, at: 0.5)
+            h.answer(call.response(407, "Proxy Authentication Required", nonce: "call-nonce"), to: office, at: 0.505)
+        }
+        var lost = 0
+        for lamp in 0..<60 {
+            var subscribe = Transaction(
+                method: "SUBSCRIBE", user: "400", target: "\(401 + lamp)", fromUser: "400", callID: "blf-\(lamp)",
+                contactHost: office)
+            subscribe.headers = ["Event: dialog", "Accept: application/dialog-info+xml", "Expires: 1800"]
+            let at = 1 + Double(lamp) * 0.02
+            // The server answers only what reaches it.
+            guard !h.send(subscribe.request, from: office, at: at).decision.drops else {
+                lost += 1
+                continue
+            }
+            let nonce = answeringTheirOwnChallenges ? "blf-\(lamp)" : "call-nonce"
+            if answeringTheirOwnChallenges {
+                h.answer(subscribe.response(401, "Unauthorized", nonce: nonce), to: office, at: at + 0.005)
+            }
+            subscribe.cseq += 1
+            subscribe.credentials = ("400", nonce, "r\(lamp)", "00000001", "c\(lamp)")
+            guard !h.send(subscribe.request, from: office, at: at + 0.01).decision.drops else {
+                lost += 1
+                continue
+            }
+            h.answer(subscribe.response(200, "OK"), to: office, at: at + 0.015)
+        }
+        if answeringTheirOwnChallenges {
+            #expect(lost == 0)
+            for phone in 0..<60 { h.register(user: "\(400 + phone)", from: office, at: 3 + Double(phone) * 0.1) }
+            #expect(h.drops(from: office) == 0)
+            #expect(h.bans.isEmpty)
+        } else {
+            #expect(lost > 20, "\(lost) busy lamps lost")
+        }
+    }
 }

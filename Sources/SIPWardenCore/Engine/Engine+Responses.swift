@@ -103,11 +103,12 @@ extension Engine {
     ) -> Decision {
         var decision = Decision(.accept, .outbound)
         var parts = ScoreParts()
-        // A challenge to a call: the nonce the client's credentials must answer, from the same From user
-        // (the answer carries the request's From), for them to authenticate it. Only a call's: a PBX may
-        // challenge REGISTERs and still answer guests' calls without checking theirs.
-        if challenge != 0, request.method == .invite {
-            state.issuedNonce = RequestMemo.challengeKey(challenge, message.from.uri.user, bytes)
+        // A challenge: the nonce the client's credentials must answer, from the same From user (the answer
+        // carries the request's From) and in a request of the same method, for them to authenticate it (a
+        // PBX may challenge REGISTERs or SUBSCRIBEs and still answer guests' calls without checking theirs).
+        // Not a REGISTER's: its 2xx authenticates by itself, and must not take the place of a call's.
+        if challenge != 0, request.method != .register {
+            state.issuedNonce = RequestMemo.challengeKey(challenge, message.from.uri.user, request.method, bytes)
         }
         switch message.status {
         // A REGISTER forged in this address's name with a nonce the server sent another address, and
@@ -117,7 +118,10 @@ extension Engine {
         // An unchallenged call answered over UDP: good history once the ACK shows its sender got the 2xx.
         case 200..<300 where request.method == .invite && !request.answersChallenge && !request.provesAddress:
             state.awaitedAck = message.to.tag.isEmpty ? 0 : Self.ackKey(message, bytes)
-        case 200..<300 where request.method == .register || request.method == .invite:
+        // Any other request whose credentials answered the server's challenge to it (a busy-lamp SUBSCRIBE,
+        // a MESSAGE) and succeeded: the server checked the password, as for a REGISTER. A receptionist's
+        // phone on an office's new address is then no extension scan at its 60 busy lamps.
+        case 200..<300 where request.method == .register || request.method == .invite || request.answersChallenge:
             becomeGood(&state, client, now: now)
             // Credentials authenticate only when they answered the server's challenge: an open PBX
             // answers a call with made-up ones as it answers anyone's.

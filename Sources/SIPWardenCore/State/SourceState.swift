@@ -19,9 +19,10 @@ struct SourceState {
     var scoredAt: Int64 = 0
     var bannedUntil: Int64 = 0
     var banCount: UInt8 = 0
-    /// A REGISTER or INVITE of this source succeeded (the server said 2xx; for a call answered
-    /// unchallenged over UDP, its ACK carried the 2xx's To tag), unless its credentials carried a nonce
-    /// the server sent another address only.
+    /// A REGISTER or INVITE of this source succeeded, or another request whose credentials answer the
+    /// server's challenge (the server said 2xx; for a call answered unchallenged over UDP, its ACK
+    /// carried the 2xx's To tag), unless its credentials carried a nonce the server sent another address
+    /// only.
     var good = false
     /// It proved who it is: a REGISTER, or a request whose credentials answer the server's challenge
     /// (`issuedNonce`), of it succeeded, its credentials carrying no nonce sent to another address only.
@@ -44,10 +45,11 @@ struct SourceState {
     var dialled = DialledNumbers()
     /// Calls abroad held without credentials (`RuleSet.TollFraud.heldCalls`); empty before the first.
     var heldCalls = TokenBucket.empty
-    /// The latest 401/407 challenge to an INVITE the server sent this source, 0 before any: its nonce and
-    /// the From user it challenged (`RequestMemo.challengeKey`). Credentials count only when they answer
-    /// it: an open PBX never challenges, so never checks them, and a PBX that challenges its peers' calls
-    /// may answer a guest's (another From user) unchecked, whatever nonce it carries. Last, since before
+    /// The latest 401/407 challenge the server sent this source to a request other than a REGISTER, 0
+    /// before any: its nonce, the From user and the method it challenged (`RequestMemo.challengeKey`).
+    /// Credentials count only when they answer it: an open PBX never challenges, so never checks them; a
+    /// PBX that challenges its peers' calls may answer a guest's (another From user) unchecked, whatever
+    /// nonce it carries; and one that challenges SUBSCRIBEs may take calls unchecked. Last, since before
     /// `dialled` it would cost 8 more bytes of padding.
     var issuedNonce: UInt64 = 0
 
@@ -133,9 +135,10 @@ struct RequestMemo {
     var target: UInt64 = 0
     /// The Authorization username, 0 when the request carried no credentials.
     var authUser: UInt64 = 0
-    /// Its credentials answer the latest challenge to a call the server issued to its source: they carry
-    /// that nonce, from the From user challenged. A bare header, a nonce made up, issued to another
-    /// address or to a REGISTER, or sent by another From user (a guest's call), does not.
+    /// Its credentials answer the latest challenge the server issued its source to a request of its
+    /// method (a call's to a call, a SUBSCRIBE's to a SUBSCRIBE; never a REGISTER's): they carry that
+    /// nonce, from the From user challenged. A bare header, a nonce made up, issued to another address or
+    /// to a request of another method, or sent by another From user (a guest's call), does not.
     var answersChallenge = false
     /// Another request the source sent lately has its Call-ID and CSeq but another target or username:
     /// the server's answer cannot say which of the two it answers, so it binds and forgives nothing.
@@ -177,13 +180,16 @@ struct RequestMemo {
         target = ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user)
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         answersChallenge =
-            nonce != 0 && issuedNonce != 0 && Self.challengeKey(nonce, message.from.uri.user, bytes) == issuedNonce
+            nonce != 0 && issuedNonce != 0
+            && Self.challengeKey(nonce, message.from.uri.user, message.method, bytes) == issuedNonce
         provesAddress = !overUDP
     }
 
-    /// A challenge's nonce (its hash) bound to the From user it challenged, as one hash.
-    static func challengeKey(_ nonce: UInt64, _ fromUser: ByteRange, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        nonce ^ ByteHash.hash(bytes, fromUser, seed: 5)
+    /// A challenge's nonce (its hash) bound to the From user and the method it challenged, as one hash.
+    static func challengeKey(
+        _ nonce: UInt64, _ fromUser: ByteRange, _ method: SIPMethod, _ bytes: UnsafeRawBufferPointer
+    ) -> UInt64 {
+        nonce ^ ByteHash.hash(bytes, fromUser, seed: 5) ^ UInt64(method.rawValue) &* 0x9E37_79B9_7F4A_7C15
     }
 }
 
