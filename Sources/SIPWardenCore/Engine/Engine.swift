@@ -317,14 +317,19 @@ public struct Engine {
         _ message: SIPMessage, source: IPAddress, state: inout SourceState, narrowPrefix: Int?, now: Timestamp
     ) -> Bool {
         let methodClass = RuleSet.MethodClass(message)
-        let sourceRefill = state.good ? refills.goodSource[methodClass] : refills.source[methodClass]
+        // The answers of a peer the server sent requests to (an upstream provider answering a dialer's
+        // calls: 407, 100, 183, 180, 200 for each) are what the server asked for: held to the limits of a
+        // source with good history, and to its own only.
+        let answersServer = message.isResponse && state.contactedByServer
+        let good = state.good || answersServer
+        let sourceRefill = good ? refills.goodSource[methodClass] : refills.source[methodClass]
         var conforms = state.buckets[methodClass].take(refill: sourceRefill, at: now)
         // A source that authenticated is held by its own limits only: its prefix's buckets are for the
         // unproven addresses around it (an IPv6 neighbour rotating privacy addresses in its /64). Good
         // history is not enough: an IVR answers anyone's call, from every address of a /64.
         let prefixRefill = refills.prefix[methodClass]
         var known = narrowPrefix
-        for key in PrefixKey.aggregates(of: source) where !state.authenticated {
+        for key in PrefixKey.aggregates(of: source) where !state.authenticated && !answersServer {
             defer { known = nil }
             guard
                 let slot = known
@@ -334,8 +339,7 @@ public struct Engine {
             conforms = prefixes.values[slot].spend(methodClass, refill: prefixRefill, at: now) && conforms
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
-        return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
-            && conforms
+        return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || good) && conforms
     }
 
     /// `points` for evidence that alone must never cost a source its service (a claim of a user
