@@ -591,6 +591,44 @@ import Testing
         let dropped = h.outcomes.filter { $0.outcome.decision.drops }.count
         #expect(dropped == (listed ? 0 : 24))
     }
+    /// A North American PBX that authenticates each call (it never registers) dials its domestic calls
+    /// in E.164 ("+1 415 …"), one every 20 s, each sent again on RFC 3261's timers until the server's
+    /// challenge comes. With `toll_fraud.domestic_prefixes = ["+1"]` they are not high risk: none is held
+    /// and each is challenged. Without it every one is held as a call abroad, the PBX never authenticates,
+    /// and it is banned. A premium "+1 900" number, listed as high risk, outranks "+1" and is still held.
+    @Test(arguments: [true, false])
+    func aPBXDiallingDomesticCallsInE164(domesticListed: Bool) {
+        var rules = RuleSet()
+        if domesticListed {
+            rules.tollFraud.domesticPrefixes = ["+1"]
+            rules.tollFraud.highRiskPrefixes.append("+1 900")
+        }
+        var h = Harness(rules: rules)
+        let pbx = "192.0.2.152"
+        var lost = 0
+        for call in 0..<30 {
+            let at = Double(call) * 20
+            let invite = Transaction.invite(
+                from: "trunk", at: pbx, to: "+1415555\(1000 + call)", callID: "e164-\(call)")
+            let resends = [0, 0.5, 1.5, 3.5, 7.5, 15.5].lazy.map { h.send(invite.request, from: pbx, at: at + $0) }
+            guard resends.contains(where: { !$0.decision.drops }) else {
+                lost += 1
+                continue
+            }
+            h.answer(invite.response(407, "Proxy Authentication Required", nonce: "e\(call)"), to: pbx, at: at + 0.01)
+        }
+        let premium = Transaction.invite(from: "trunk", at: pbx, to: "+19005550100", callID: "premium")
+        let premiumCall = h.send(premium.request, from: pbx, at: 700)
+        if domesticListed {
+            #expect(lost == 0)
+            #expect(h.bans.isEmpty)
+            #expect(premiumCall.decision.reason == .tollFraud)
+        } else {
+            #expect(lost == 30)
+            #expect(h.bans.first?.reason == .tollFraud)
+        }
+    }
+
     /// An office fails over to a new address. Its 12 phones' first REGISTERs claim users registered from
     /// the old one (points capped at half the drop threshold), and 4 phones' passwords changed: their
     /// failures come before any 200 OK (47 points). The first 200 proves the address and forgives what it

@@ -108,6 +108,7 @@ import Testing
             """
             [toll_fraud]
             high_risk_prefixes = ["+", "00", "9 011", "international"]
+            domestic_prefixes = ["+1", "US"]
             own_numbers = ["+44 (20) 7946-0001", "+44-20-7946-0002;isub=1"]
             """)
         let expected = "a number or prefix such as \"+4420794600\" or \"011\" (digits after an optional \"+\")"
@@ -117,11 +118,16 @@ import Testing
                     file: "test.toml", key: "toll_fraud.high_risk_prefixes[3]", value: "\"international\"",
                     expected: expected),
                 .badValue(
+                    file: "test.toml", key: "toll_fraud.domestic_prefixes[1]", value: "\"US\"", expected: expected),
+                .badValue(
                     file: "test.toml", key: "toll_fraud.own_numbers[1]", value: "\"+44-20-7946-0002;isub=1\"",
                     expected: expected),
             ])
-        let rules = try RuleSet(toml: "[toll_fraud]\nhigh_risk_prefixes = [\"+\", \"9 011\"]\n", file: "site.toml")
+        let rules = try RuleSet(
+            toml: "[toll_fraud]\nhigh_risk_prefixes = [\"+\", \"9 011\"]\ndomestic_prefixes = [\"+1\"]\n",
+            file: "site.toml")
         #expect(rules.tollFraud.highRiskPrefixes == ["+", "9 011"])
+        #expect(rules.tollFraud.domesticPrefixes == ["+1"])
     }
 
     @Test func firewallKeysAreRead() throws {

@@ -1,25 +1,27 @@
 /// Spots calls to expensive destinations and one number tried behind many dial prefixes.
 struct TollFraudDetector {
     let highRisk: [[UInt8]]
+    let domestic: [[UInt8]]
     let ownNumbers: [[UInt8]]
     let numberDigits: Int
     let prefixVariants: Int
 
     init(_ rules: RuleSet.TollFraud) {
         highRisk = rules.highRiskPrefixes.compactMap { DialledNumber.digits(of: $0) }
+        domestic = rules.domesticPrefixes.compactMap { DialledNumber.digits(of: $0) }
         ownNumbers = rules.ownNumbers.compactMap { DialledNumber.digits(of: $0) }
         numberDigits = rules.numberDigits
         prefixVariants = rules.prefixVariants
     }
 
-    /// Whether the dialled user part is a number that starts with a high-risk prefix and not with one of
-    /// the site's own numbers.
+    /// Whether the dialled user part is a number that starts with a high-risk prefix longer than any
+    /// domestic one it starts with, and not with one of the site's own numbers.
     /// Behind a feature code ("*67"), each place the number may start is tried.
     func isHighRisk(_ number: DialledNumber?) -> Bool {
         guard let number else { return false }
         for start in number.starts where number.count - start >= 4 {
-            if number.starts(withOneOf: highRisk, at: start)
-                && !number.starts(withOneOf: ownNumbers, at: start, orIs: true)
+            if number.longestPrefix(of: highRisk, at: start) > number.longestPrefix(of: domestic, at: start)
+                && number.longestPrefix(of: ownNumbers, at: start, orWhole: true) == 0
             {
                 return true
             }
@@ -99,16 +101,18 @@ struct DialledNumber {
         starts = starts.clamped(to: 0..<count)
     }
 
-    /// Whether the number from `start` on starts with one of `prefixes` and goes on after it, or
-    /// (`orIs`) is one.
-    func starts(withOneOf prefixes: [[UInt8]], at start: Int = 0, orIs: Bool = false) -> Bool {
+    /// The length of the longest of `prefixes` that the number from `start` on starts with and goes on
+    /// after, or (`orWhole`) is; 0 for none.
+    func longestPrefix(of prefixes: [[UInt8]], at start: Int, orWhole: Bool = false) -> Int {
         let length = count - start
-        for prefix in prefixes where prefix.count < length || (orIs && prefix.count == length) {
+        var longest = 0
+        for prefix in prefixes
+        where prefix.count > longest && (prefix.count < length || orWhole && prefix.count == length) {
             var k = 0
             while k < prefix.count, digits[start + k] == prefix[k] { k += 1 }
-            if k == prefix.count { return true }
+            if k == prefix.count { longest = k }
         }
-        return false
+        return longest
     }
 
     /// The hash of the digits at `positions`.

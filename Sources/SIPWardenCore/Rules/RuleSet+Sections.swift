@@ -124,6 +124,10 @@ extension RuleSet {
         public var highRiskPrefixes: [String] = [
             "+", "00", "011", "9011", "900", "1900", "91900", "0900", "+881", "+882", "+883", "+870", "+979",
         ]
+        /// The site's own country in E.164 ("+1", "+44"), for sites whose phones dial domestic numbers
+        /// that way: a number is high risk when the longest of these and of `highRiskPrefixes` that it
+        /// starts with is a high-risk one ("+1900" outranks "+1", "+1" outranks "+").
+        public var domesticPrefixes: [String] = []
         /// The site's own numbers (DIDs) as callers dial them, as prefixes ("+4420794600") or whole
         /// numbers: calls to them come in from carriers and are never high risk, whatever
         /// `highRiskPrefixes` says.

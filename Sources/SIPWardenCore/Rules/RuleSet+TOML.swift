@@ -159,11 +159,14 @@ extension RuleSet {
             }
         case "toll_fraud":
             let k = keys([
-                "high_risk_prefixes", "own_numbers", "calls_per_user", "calls_per_user_burst", "prefix_variants",
-                "number_digits",
+                "high_risk_prefixes", "domestic_prefixes", "own_numbers", "calls_per_user", "calls_per_user_burst",
+                "prefix_variants", "number_digits",
             ])
             if let value = reader.numbers(k["high_risk_prefixes"], at: "toll_fraud.high_risk_prefixes") {
                 tollFraud.highRiskPrefixes = value
+            }
+            if let value = reader.numbers(k["domestic_prefixes"], at: "toll_fraud.domestic_prefixes") {
+                tollFraud.domesticPrefixes = value
             }
             if let value = reader.numbers(k["own_numbers"], at: "toll_fraud.own_numbers") {
                 tollFraud.ownNumbers = value
