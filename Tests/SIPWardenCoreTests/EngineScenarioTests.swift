@@ -398,9 +398,26 @@ import Testing
             Issue.record("the burst never went over the REGISTER limit")
             return
         }
+        #expect(!h.outcomes.contains { $0.outcome.resetsConnection }, "a segment over a limit is no refusal")
         let resent = h.replay(limited.segment, from: sbc, at: limited.at + 2)
         #expect(!resent.decision.drops, "\(resent.decision)")
         #expect(resent.messages == 1)
+    }
+
+    /// Over TCP a message a detector refuses (a call abroad held without credentials) cannot be taken out
+    /// of the stream, and the server's TCP would hold every later byte of the connection behind it: its
+    /// segment is marked to be answered with a TCP reset, and so is a resend of it. Over UDP nothing is.
+    @Test func aSegmentWhoseMessageIsRefusedResetsItsConnection() {
+        var h = Harness()
+        let pbx = "192.0.2.160"
+        let call = Transaction.invite(from: "trunk", at: pbx, to: "+88216100000", callID: "held")
+        let overTCP = h.sendOverTCP(call.request, from: pbx, at: 1)
+        #expect(overTCP.decision.reason == .tollFraud && overTCP.resetsConnection)
+        let resent = h.replay(
+            Self.segment(Array(call.request.utf8)[...], from: pbx, sequence: 1000), from: pbx, at: 1.2)
+        #expect(resent.decision.drops && resent.resetsConnection)
+        let overUDP = h.send(call.request, from: "192.0.2.161", at: 2)
+        #expect(overUDP.decision.reason == .tollFraud && !overUDP.resetsConnection)
     }
 
     @Test func passwordGuessingFromOneAddressIsBanned() {

@@ -226,6 +226,24 @@ import Testing
         #expect(ruleset.chains.map(\.policy) == [.drop, .drop, .accept])
     }
 
+    /// After the marks that ban, a TCP segment the daemon marked without a class is answered with a TCP
+    /// reset (the client connects again), before every marked packet is dropped.
+    @Test func aSegmentMarkedWithoutAClassIsAnsweredWithAReset() throws {
+        let ruleset = try FirewallRuleset(rules: RuleSet())
+        let marks = chainRules(ruleset, .input).filter {
+            if case .mark(_, _, false) = $0.matches.first { return true }
+            return false
+        }
+        let reset = FirewallRule([.mark(0x5700, mask: 0xFFFF, negated: false), .proto(.tcp)], .reject)
+        #expect(marks.suffix(2) == [reset, FirewallRule([.mark(0x5700, mask: 0xFF00, negated: false)], .drop)])
+        #expect(
+            IPTablesRenderer(family: .v4).render(ruleset).contains(
+                "-A INPUT -m mark --mark 0x5700/0xffff -p tcp -j REJECT --reject-with tcp-reset"))
+        #expect(
+            NFTablesRenderer().render(ruleset).contains(
+                "meta mark & 0x0000ffff == 0x00005700 meta l4proto tcp reject with tcp reset"))
+    }
+
     @Test func theQueueTakesSIPBothWaysAndNeverAMarkedPacket() throws {
         let ruleset = try FirewallRuleset(rules: RuleSet())
         let queued = [FirewallRuleset.Hook.input, .output].flatMap { hook in

@@ -82,6 +82,12 @@ struct LiveTests {
         #expect(try !network.tcpOptions(from: scanner, userAgent: "friendly-scanner"))
         #expect(try daemon.inboundPackets() == before)
         #expect(try network.legitimateCalls(10, port: 5072, tcp: true))
+        // A call abroad without credentials from an address that never authenticated is held, not banned:
+        // its segment is answered with a TCP reset, so the client connects again instead of waiting
+        // behind it (the server's TCP would hold back every later byte of the connection).
+        #expect(try network.tcpCallIsReset(from: "10.78.0.8", to: "+88216100000"))
+        #expect(try daemon.verdicts("drop", "toll-fraud") > 0)
+        #expect(try !network.bannedInKernel(Self.banSets).contains("10.78.0.8"))
         #expect(daemon.process.isRunning)
     }
 

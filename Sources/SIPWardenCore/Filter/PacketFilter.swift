@@ -10,6 +10,10 @@ public struct PacketFilter {
         public var decision: Decision
         /// SIP messages the packet completed (0 for a fragment or partial segment; more on TCP).
         public var messages: Int
+        /// A TCP segment dropped for a message a detector refused (or for its resend): the server's TCP
+        /// would hold back every later byte of the connection behind it, so the daemon has the firewall
+        /// answer it with a TCP reset, and the client connects again (`BanSets.resetMark`).
+        public var resetsConnection = false
     }
 
     /// The engine; its `servers` (the protected host's own addresses) also tell the direction of a
@@ -78,7 +82,9 @@ public struct PacketFilter {
             return judge(classifier.classify(payload), payload, packet, direction, at: time, &observer)
         case .tcp:
             if let reason = streams.refusal(of: packet, payloadCount: payload.count) {
-                return outcome(packet, Decision(.drop, reason), messages: 0, direction ?? .inbound)
+                var refused = outcome(packet, Decision(.drop, reason), messages: 0, direction ?? .inbound)
+                refused.resetsConnection = true
+                return refused
             }
             let onSIPPort = engine.rules.ports.isSIP(
                 .tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
@@ -102,11 +108,13 @@ public struct PacketFilter {
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
             // be judged twice; unless it held whole messages only and went over a rate limit: its resend
             // is framed and judged afresh, as a resend over UDP is (by then the bucket may have refilled).
+            let overBudget = [.rateLimit, .unknownSourceBudget].contains(result.decision.reason)
             let judgedAgain =
                 framing.unframed && framing.messages == 0
-                || framing.selfContained && result.decision.verdict == .drop && result.decision.reason == .rateLimit
+                || framing.selfContained && result.decision.verdict == .drop && overBudget
             if result.decision.drops, !judgedAgain {
                 framer.refuse(packet, payloadCount: payload.count, reason: result.decision.reason, at: time)
+                result.resetsConnection = result.decision.verdict == .drop
             }
             return result
         case .other:

@@ -9,6 +9,9 @@ public struct BanSets: Equatable, Sendable {
     public static let verdictMask: UInt32 = 0xFF00
     /// Bit 7 says the ban covers the source's prefix; bits 0–6 hold the class (1-based).
     public static let prefixFlag: UInt32 = 0x80
+    /// A SIPWarden verdict with no class: the packet is a TCP segment whose message a detector refused,
+    /// and the firewall answers it with a TCP reset (`PacketFilter.Outcome.resetsConnection`).
+    public static let resetMark: UInt32 = verdictMark
     /// The nftables table (family `inet`) that holds the sets and chains of the nft flavour.
     public static let nftTable = "sipwarden"
     /// Entries each set holds at most (ipset `maxelem`, nft `size`); a full set drops without adding.

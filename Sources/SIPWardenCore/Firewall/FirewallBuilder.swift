@@ -126,11 +126,16 @@ struct FirewallBuilder {
     var banMarks: Section {
         Section(
             title: "Ban marks: `sipwarden run` marks a packet to ban and repeats it; its source, or the source's "
-                + "/24 or /64, joins the set of the mark's class for the class's TTL. Every packet with a "
-                + "SIPWarden mark is then dropped.",
+                + "/24 or /64, joins the set of the mark's class for the class's TTL. A TCP segment whose message "
+                + "it refused (marked without a class) is answered with a TCP reset, so that the client connects "
+                + "again instead of waiting behind it. Every packet with a SIPWarden mark is then dropped.",
             rules: banSets.sets.map {
                 FirewallRule($0.family, [.mark($0.mark, mask: BanSets.markMask, negated: false)], .addSource(to: $0))
-            } + [FirewallRule([.mark(BanSets.verdictMark, mask: BanSets.verdictMask, negated: false)], .drop)])
+            } + [
+                FirewallRule(
+                    [.mark(BanSets.resetMark, mask: BanSets.markMask, negated: false), .proto(.tcp)], .reject),
+                FirewallRule([.mark(BanSets.verdictMark, mask: BanSets.verdictMask, negated: false)], .drop),
+            ])
     }
 
     var sipInput: [Section] {

@@ -162,6 +162,9 @@ public final class QueueWorker: Sendable {
             switch outcome.decision.verdict {
             case .accept:
                 verdicts.add(id: packet.id, verdict: Int32(CNFQ_ACCEPT))
+            case .drop where outcome.resetsConnection:
+                // REPEAT with the reset mark: the firewall answers the segment with a TCP reset.
+                verdicts.add(id: packet.id, verdict: Int32(CNFQ_REPEAT), mark: BanSets.resetMark)
             case .drop:
                 verdicts.add(id: packet.id, verdict: Int32(CNFQ_DROP))
             case .ban:

@@ -182,6 +182,29 @@ final class TestNetwork {
         return try client(["python3", "-c", script], timeout: 10).status == 0
     }
 
+    /// Opens a TCP connection from `address` to the server's SIP port and sends one INVITE without
+    /// credentials to `number`: whether the server's side reset the connection within 3 s (a refused
+    /// message's segment answered with a TCP reset), rather than leaving it waiting.
+    func tcpCallIsReset(from address: String, to number: String) throws -> Bool {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("\(Self.server)", 5060), timeout=3, source_address=("\(address)", 0))
+            s.sendall(("INVITE sip:\(number)@\(Self.server) SIP/2.0\\r\\n"
+                "Via: SIP/2.0/TCP \(address):5090;branch=z9hG4bK-tcp-held\\r\\n"
+                "From: <sip:200@\(address)>;tag=held\\r\\nTo: <sip:\(number)@\(Self.server)>\\r\\n"
+                "Call-ID: tcp-held@\(address)\\r\\nCSeq: 1 INVITE\\r\\nMax-Forwards: 70\\r\\n"
+                "Contact: <sip:200@\(address):5090;transport=tcp>\\r\\nContent-Length: 0\\r\\n\\r\\n").encode())
+            try:
+                s.recv(1)
+            except ConnectionResetError:
+                sys.exit(0)
+            except OSError:
+                pass
+            sys.exit(1)
+            """
+        return try client(["python3", "-c", script], timeout: 10).status == 0
+    }
+
     /// Members of a kernel ban set on the server.
     func banSetMembers(_ name: String) throws -> [String] {
         let text = try server(["ipset", "list", name])
