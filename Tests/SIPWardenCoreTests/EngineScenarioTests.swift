@@ -341,6 +341,42 @@ import Testing
         #expect(reached < 30, "\(reached) guesses reached the server")
     }
 
+    /// A slow extension scan (a REGISTER probe every 4 s, answered 404) follows each probe with four
+    /// OPTIONS the server answers after the 404, so that they push the probe out of its entry's last four
+    /// requests before the 404 comes. The probe is kept until its answer all the same, and the 404s
+    /// count. Once they took the scanner to the drop threshold, each probe dropped there scores as a 404
+    /// would: it is banned, with or without fillers (before: 540 and 550 of the 900 probes reached the
+    /// server, the scanner held at the threshold). The server answers only what the filter lets through.
+    @Test(arguments: [0, 4])
+    func aScannerPushingOutItsProbesBeforeTheir404sIsHeldBack(fillers: Int) {
+        var h = Harness()
+        let scanner = "203.0.113.150"
+        var reached = 0
+        for probe in 0..<900 {
+            let user = "\(100 + (probe * 37) % 900)"
+            let at = 1 + Double(probe) * 4
+            let t = Transaction(
+                user: user, target: user, fromUser: user, callID: "svwar-\(probe)", contactHost: scanner)
+            let accepted = !h.send(t.request, from: scanner, at: at).decision.drops
+            let passed = (0..<fillers).compactMap { j in
+                let filler = Transaction(
+                    method: "OPTIONS", user: "zz", target: "zz", fromUser: "zz", callID: "fill-\(probe)-\(j)",
+                    contactHost: scanner)
+                return h.send(filler.request, from: scanner, at: at + 0.001 * Double(j + 1)).decision.drops
+                    ? nil : filler
+            }
+            if accepted {
+                reached += 1
+                h.answer(t.response(404, "Not Found"), to: scanner, at: at + 0.03)
+            }
+            for (j, filler) in passed.enumerated() {
+                h.answer(filler.response(200, "OK"), to: scanner, at: at + 0.031 + 0.001 * Double(j))
+            }
+        }
+        #expect(reached <= 60, "\(reached) of 900 probes reached the server")
+        #expect(h.bans.first?.reason == .enumeration)
+    }
+
     /// A TCP segment from `source`'s connection to the server carrying `bytes` at `sequence`.
     static func segment(_ bytes: ArraySlice<UInt8>, from source: String, sequence: UInt32) -> [UInt8] {
         PacketBuilder.ipv4(

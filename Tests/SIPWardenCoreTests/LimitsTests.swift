@@ -106,6 +106,7 @@ import Testing
         func memo(_ callID: UInt64, credentials: Bool = false) -> RequestMemo {
             var memo = RequestMemo()
             memo.callID = callID
+            memo.method = .register
             memo.authUser = credentials ? 7 : 0
             return memo
         }
@@ -124,13 +125,17 @@ import Testing
         recent.remember(memo(5))
         #expect(recent.answer(callID: 5, cseq: 0, final: true) != nil)
         #expect(recent.answer(callID: 1, cseq: 0, final: true) == nil)
-        #expect(recent.remember(memo(6, credentials: true)) == nil, "the oldest was answered")
+        #expect(recent.remember(memo(6, credentials: true))?.callID == 2, "pushed out unanswered: handed back")
         #expect(recent.answer(callID: 6, cseq: 0, final: true) != nil, "credentials push out the oldest")
-        // Unanswered credentials pushed out by credentials are handed back, to be kept elsewhere.
+        // Requests pushed out unanswered are handed back, to be kept elsewhere; answered ones are not.
         var crowded = RecentRequests()
         for callID in UInt64(1)...4 { crowded.remember(memo(callID, credentials: true)) }
         #expect(crowded.remember(memo(5, credentials: true))?.callID == 1)
-        #expect(crowded.lostCredentials)
+        var plain = RecentRequests()
+        for callID in UInt64(1)...4 { plain.remember(memo(callID)) }
+        _ = plain.answer(callID: 2, cseq: 0, final: true)
+        #expect(plain.remember(memo(5))?.callID == 1)
+        #expect(plain.remember(memo(6)) == nil, "request 2 was answered")
         // An ACK gets no answer: it is not remembered, and pushes nothing out.
         var ack = memo(6, credentials: true)
         ack.method = .ack

@@ -19,7 +19,7 @@ extension Engine {
         let final = message.status >= 200
         let remembered =
             sources.values[slot].recent.answer(callID: callID, cseq: message.cseq.number, final: final)
-            ?? (final && sources.values[slot].recent.lostCredentials
+            ?? (final && sources.values[slot].recent.lostRequests
                 ? lostRequest(callID, message.cseq.number, of: client) : nil)
         let readable = !sources.values[slot].recent.lostForeignRequest
         guard let request = remembered ?? (readable ? Self.registration(answeredBy: message, bytes) : nil)
@@ -29,9 +29,9 @@ extension Engine {
         }
     }
 
-    /// Keeps `memo`, a request with credentials that `source`'s entry pushed out before its answer came
-    /// (`RecentRequests.remember`), until that answer: a guesser that sends requests with credentials
-    /// between a guess and its 401 must not see the failure lost, nor a NAT office its phones' 200s.
+    /// Keeps `memo`, a request that `source`'s entry pushed out before its answer came
+    /// (`RecentRequests.remember`), until that answer: a guesser that sends other requests between a
+    /// guess and its 401, or a scanner between a probe and its 404, must not see them lost.
     func keepLost(_ memo: RequestMemo, from source: IPAddress, now: Timestamp) {
         let key = Self.lostRequestKey(source, memo.callID, memo.cseq)
         shared.withLock { tables in

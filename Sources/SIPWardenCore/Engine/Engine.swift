@@ -170,7 +170,11 @@ public struct Engine {
         // again for the same reason, without its points again (a phone is not banned for its timers).
         if let memo {
             let admission = state.recent.admit(memo)
-            if let lost = admission.lost { keepLost(lost, from: source, now: now) }
+            // A guess, or a probe from an address a scan's 404s count against, pushed out unanswered.
+            if let lost = admission.lost, lost.authUser != 0 || !state.mayReachManyUsers(with: lost.method) {
+                keepLost(lost, from: source, now: now)
+                state.recent.lostRequests = true
+            }
             if let refused = admission.refused {
                 return verdict(for: &state, source: source, parts: parts, packetDrop: refused, now: now)
             }
@@ -190,6 +194,11 @@ public struct Engine {
             parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
+        }
+        if packetDrop == nil, let memo, isUnansweredProbe(memo, state, now: now) {
+            parts[.enumeration] += rules.score[.enumeration] / Double(max(rules.enumeration.notFound, 1))
+            count(.enumeration)
+            packetDrop = .enumeration
         }
         // A request refused without points (a call abroad held without credentials) still spends its
         // tokens: a flood of such requests is a flood.
@@ -221,6 +230,18 @@ public struct Engine {
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && state.lastReason == .passwordGuessing
+            && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
+    }
+
+    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request to a user
+    /// from an unproven source whose scan (its 404s, its many users) already took it to the drop
+    /// threshold. It scores what a 404 does on average (`enumeration` points per `not_found` 404s), as an
+    /// unanswered guess scores a failure: else a scan that waits for each answer (svwar at 15 probes a
+    /// minute) is held at the threshold, not banned, and reaches more than half the extensions it tries.
+    @inline(__always)
+    func isUnansweredProbe(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
+        memo.target != 0 && state.lastReason == .enumeration && !state.good
+            && !state.mayReachManyUsers(with: memo.method)
             && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
     }
 

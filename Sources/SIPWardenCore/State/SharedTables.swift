@@ -175,7 +175,7 @@ public final class SharedTables: Sendable {
     }
 }
 
-/// A request with credentials that its source's entry could not keep until its answer came
+/// A request that its source's entry could not keep until its answer came
 /// (`RecentRequests.remember`), under `Engine.lostRequestKey` of its source, Call-ID and CSeq.
 struct LostRequest {
     var memo = RequestMemo()

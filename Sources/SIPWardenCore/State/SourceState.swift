@@ -202,27 +202,24 @@ struct RecentRequests {
     /// as a registration of this address (`Engine.registration(answeredBy:)`). Kept until a 2xx answers
     /// a request that proves the address; its own remembered requests count meanwhile.
     var lostForeignRequest = false
-    /// A request with credentials was pushed out before its answer came, and handed to the engine to
-    /// keep in the shared tables (`Engine.keepLost`): an answer that matches no remembered request may be
-    /// its, and is looked up there.
-    var lostCredentials = false
+    /// A request pushed out before its answer came was kept in the shared tables (`Engine.keepLost`):
+    /// an answer that matches no remembered request may be its, and is looked up there.
+    var lostRequests = false
 
     /// Remembers `memo` in place of the oldest, unless that one carries credentials and is unanswered
     /// while `memo` carries none: a guesser that sends other requests between its guesses and their
     /// answers must not push the guesses out before their 401s come. Returns the request pushed out when
-    /// it carries credentials and is unanswered (a guess followed by as many requests with credentials as
-    /// the entry holds, or a NAT office's phones answering their challenges at once): the engine keeps it
-    /// elsewhere, so that its answer still counts.
+    /// its answer has not come (a guess or an extension scan's probe followed by as many other requests
+    /// as the entry holds before its answer, or a NAT office's phones registering at once): the engine
+    /// may keep it elsewhere, so that its answer still counts.
     @discardableResult
     mutating func remember(_ memo: RequestMemo) -> RequestMemo? {
         let oldest = self[next]
-        let unanswered = oldest.authUser != 0 && !oldest.answered
-        if memo.authUser == 0, unanswered { return nil }
+        if memo.authUser == 0, oldest.authUser != 0, !oldest.answered { return nil }
         if oldest.answersAnotherAddress, !oldest.answered { lostForeignRequest = true }
-        if unanswered { lostCredentials = true }
         self[next] = memo
         next &+= 1
-        return unanswered ? oldest : nil
+        return oldest.answered || oldest.method == .none ? nil : oldest
     }
 
     /// The most recent request with this Call-ID and CSeq number, marked answered when `final`.
@@ -235,8 +232,8 @@ struct RecentRequests {
     /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
     /// (counting this one), returns the refusal's reason; anything else but an ACK is remembered (past
     /// the free resends with their count spent, so that every later resend is judged and scored afresh),
-    /// and the request it pushed out unanswered with credentials is returned (see `remember`). An ACK gets
-    /// no answer, so remembering it would only push out requests that will.
+    /// and the request it pushed out unanswered is returned (see `remember`). An ACK gets no answer, so
+    /// remembering it would only push out requests that will.
     mutating func admit(_ memo: RequestMemo) -> (refused: Decision.Reason?, lost: RequestMemo?) {
         var memo = memo
         if let index = slot(where: { $0.isSameRequest(as: memo) && $0.refused != nil }) {
