@@ -840,4 +840,47 @@ import Testing
         #expect(lost == 0)
         #expect(h.bans.isEmpty)
     }
+
+    /// A PBX that authenticates each call has its OPTIONS ping challenged between its call's 407 and the
+    /// call sent again with credentials: the call's challenge is kept apart, and its 200 authenticates.
+    @Test func aChallengedPingBetweenACallsChallengeAndItsAnswerLeavesTheCall() {
+        var h = Harness()
+        let pbx = "192.0.2.170"
+        var call = Transaction.invite(from: "trunk", at: pbx, to: "02079460000", callID: "c1")
+        h.send(call.request, from: pbx, at: 1)
+        h.answer(call.response(407, "Proxy Authentication Required", nonce: "inv"), to: pbx, at: 1.01)
+        let ping = Transaction(
+            method: "OPTIONS", user: "trunk", target: "trunk", fromUser: "trunk", callID: "p1", contactHost: pbx)
+        h.send(ping.request, from: pbx, at: 1.012)
+        h.answer(ping.response(407, "Proxy Authentication Required", nonce: "opt"), to: pbx, at: 1.014)
+        call.cseq += 1
+        call.credentials = ("trunk", "inv", "right", "00000001", "c")
+        h.send(call.request, from: pbx, at: 1.02)
+        h.answer(call.response(200, "OK"), to: pbx, at: 1.5)
+        let authenticated = h.engine.sources.find(IPAddress(pbx)!).map { h.engine.sources.values[$0].authenticated }
+        #expect(authenticated == true)
+    }
+
+    /// A proxy that challenges requests from its own domain relays a MESSAGE from the same user at another
+    /// domain unchecked, and the callee answers 200: the nonce of its challenge to the first, in the
+    /// second, authenticates nothing (the challenge is bound to the From host too), and the address's
+    /// calls abroad are still held.
+    @Test func aChallengesNonceInAMessageFromAnotherDomainAuthenticatesNothing() {
+        var h = Harness()
+        let attacker = "203.0.113.66"
+        var message = Transaction(
+            method: "MESSAGE", user: "alice", target: "bob", fromUser: "alice", callID: "m1", contactHost: attacker)
+        message.body = "hi"
+        h.send(message.request, from: attacker, at: 1)
+        h.answer(message.response(407, "Proxy Authentication Required", nonce: "N1"), to: attacker, at: 1.01)
+        message.cseq += 1
+        message.credentials = ("alice", "N1", "garbage", "00000001", "c1")
+        let ownFrom = "From: <sip:alice@\(Transaction.domain)>"
+        let foreignFrom = "From: <sip:alice@evil.example>"
+        h.send(message.request.replacingOccurrences(of: ownFrom, with: foreignFrom), from: attacker, at: 1.02)
+        h.answer(
+            message.response(200, "OK").replacingOccurrences(of: ownFrom, with: foreignFrom), to: attacker, at: 1.03)
+        let fraud = Transaction.invite(from: "alice", at: attacker, to: "+88216100000", callID: "f1")
+        #expect(h.send(fraud.request, from: attacker, at: 2).decision.reason == .tollFraud)
+    }
 }

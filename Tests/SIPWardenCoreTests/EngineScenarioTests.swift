@@ -412,6 +412,55 @@ import Testing
         #expect(h.bans.first { $0.target.address == IPAddress(scanner) }?.reason == .scanner)
     }
 
+    /// The server's own segments are never dropped as unframed: a segment of a long NOTIFY whose start
+    /// the filter did not see (the daemon restarted while the server sent it) passes. Nor, in monitor
+    /// mode, is a client's.
+    @Test func unframedBytesOfTheServerOrInMonitorModeAreNeverDropped() {
+        var h = Harness()
+        let phone = "192.0.2.30"
+        var notify = Transaction(method: "NOTIFY", callID: "n1", contactHost: phone)
+        notify.body = String(repeating: "<dialog-info version=\"1\"/>\r\n", count: 100)
+        let frame = PacketBuilder.ipv4(
+            source: Harness.server, destination: phone, protocol: 6,
+            payload: PacketBuilder.tcp(
+                sourcePort: 5060, destinationPort: 40000, sequence: 1400,
+                payload: Array(Array(notify.request.utf8)[1400...])))
+        #expect(!h.replay(frame, from: Harness.server, at: 1).decision.drops)
+        var rules = RuleSet()
+        rules.daemon.mode = .monitor
+        var monitored = Harness(rules: rules)
+        let options = Array(Transaction(method: "OPTIONS", callID: "m1", contactHost: phone).request.utf8)
+        let tail = monitored.replay(Self.segment(options[60...], from: phone, sequence: 1060), from: phone, at: 1)
+        #expect(!tail.decision.drops)
+        var enforced = Harness()
+        #expect(
+            enforced.replay(Self.segment(options[60...], from: phone, sequence: 1060), from: phone, at: 1).decision
+                .drops)
+    }
+
+    /// Right after each guess, an OPTIONS without credentials under the guess's Call-ID and CSeq number:
+    /// the guess's 401 is still matched to the guess (by the CSeq method too), and the guesser is banned.
+    @Test func aGuesserHidingEachGuessBehindARequestUnderItsCSeqIsBanned() {
+        var h = Harness()
+        let guesser = "203.0.113.80"
+        var reached = 0
+        for attempt in 0..<600 {
+            let at = 1 + Double(attempt) * 0.5
+            var guess = Transaction.softphoneRegister("100", at: guesser, callID: "g-\(attempt)")
+            guess.credentials = ("100", "k0", "guess-\(attempt)", String(format: "%08x", attempt + 1), "c\(attempt)")
+            if !h.send(guess.request, from: guesser, at: at).decision.drops { reached += 1 }
+            var cover = Transaction(
+                method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "g-\(attempt)",
+                contactHost: guesser)
+            cover.userAgent = "Zoiper rv2.10"
+            h.send(cover.request, from: guesser, at: at + 0.001)
+            h.answer(guess.response(401, "Unauthorized", nonce: "k0"), to: guesser, at: at + 0.02)
+            h.answer(cover.response(200, "OK"), to: guesser, at: at + 0.021)
+        }
+        #expect(h.bans.first { $0.target.address == IPAddress(guesser) }?.reason == .passwordGuessing)
+        #expect(reached < 30, "\(reached) guesses reached the server")
+    }
+
     /// Over TCP a segment of whole messages dropped over a rate limit is judged afresh when the client's
     /// TCP sends it again, as a resend over UDP is: a burst costs the client time, not its connection
     /// (every later byte of which the server's TCP would hold back).

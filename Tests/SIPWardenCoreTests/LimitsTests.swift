@@ -114,53 +114,57 @@ import Testing
         recent.remember(memo(1, credentials: true))
         for callID in UInt64(2)...4 { recent.remember(memo(callID)) }
         recent.remember(memo(5))
-        #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil, "pushed out an unanswered guess")
+        #expect(
+            recent.answer(callID: 5, cseq: 0, method: .register, final: true) == nil, "pushed out an unanswered guess")
         // A refusal of a request not remembered marks no other.
         recent.drop(memo(5), refusal: .scanner)
         #expect(recent.admit(memo(4)).refused == nil, "request 4 refused for request 5")
-        #expect(recent.answer(callID: 1, cseq: 0, final: false) != nil, "a provisional answer is no answer")
+        #expect(
+            recent.answer(callID: 1, cseq: 0, method: .register, final: false) != nil,
+            "a provisional answer is no answer")
         recent.remember(memo(5))
-        #expect(recent.answer(callID: 5, cseq: 0, final: true) == nil)
-        #expect(recent.answer(callID: 1, cseq: 0, final: true) != nil)
+        #expect(recent.answer(callID: 5, cseq: 0, method: .register, final: true) == nil)
+        #expect(recent.answer(callID: 1, cseq: 0, method: .register, final: true) != nil)
         recent.remember(memo(5))
-        #expect(recent.answer(callID: 5, cseq: 0, final: true) != nil)
-        #expect(recent.answer(callID: 1, cseq: 0, final: true) == nil)
+        #expect(recent.answer(callID: 5, cseq: 0, method: .register, final: true) != nil)
+        #expect(recent.answer(callID: 1, cseq: 0, method: .register, final: true) == nil)
         #expect(recent.remember(memo(6, credentials: true))?.callID == 2, "pushed out unanswered: handed back")
-        #expect(recent.answer(callID: 6, cseq: 0, final: true) != nil, "credentials push out the oldest")
+        #expect(
+            recent.answer(callID: 6, cseq: 0, method: .register, final: true) != nil, "credentials push out the oldest")
         // Requests pushed out unanswered are handed back, to be kept elsewhere; answered ones are not.
         var crowded = RecentRequests()
         for callID in UInt64(1)...4 { crowded.remember(memo(callID, credentials: true)) }
         #expect(crowded.remember(memo(5, credentials: true))?.callID == 1)
         var plain = RecentRequests()
         for callID in UInt64(1)...4 { plain.remember(memo(callID)) }
-        _ = plain.answer(callID: 2, cseq: 0, final: true)
+        _ = plain.answer(callID: 2, cseq: 0, method: .register, final: true)
         #expect(plain.remember(memo(5))?.callID == 1)
         #expect(plain.remember(memo(6)) == nil, "request 2 was answered")
         // An ACK gets no answer: it is not remembered, and pushes nothing out.
         var ack = memo(6, credentials: true)
         ack.method = .ack
         #expect(crowded.admit(ack).lost == nil)
-        #expect(crowded.answer(callID: 2, cseq: 0, final: true) != nil)
+        #expect(crowded.answer(callID: 2, cseq: 0, method: .register, final: true) != nil)
         // A request with credentials the filter refused gets no answer: it does not hold its slot.
         var refused = RecentRequests()
         for callID in UInt64(1)...4 { refused.remember(memo(callID, credentials: true)) }
         for callID in UInt64(1)...4 {
-            _ = refused.answer(callID: callID, cseq: 0, final: callID != 1)
+            _ = refused.answer(callID: callID, cseq: 0, method: .register, final: callID != 1)
         }
         refused.remember(memo(9, credentials: true))
         refused.drop(memo(9, credentials: true), refusal: .tollFraud)
         for callID in UInt64(10)...13 { refused.remember(memo(callID)) }
-        #expect(refused.answer(callID: 13, cseq: 0, final: true) != nil)
+        #expect(refused.answer(callID: 13, cseq: 0, method: .register, final: true) != nil)
         // Nor does one it dropped without refusing it (over a rate limit), whose resends are judged again.
         var limited = RecentRequests()
         for callID in UInt64(1)...4 { limited.remember(memo(callID, credentials: true)) }
-        for callID in UInt64(2)...4 { _ = limited.answer(callID: callID, cseq: 0, final: true) }
+        for callID in UInt64(2)...4 { _ = limited.answer(callID: callID, cseq: 0, method: .register, final: true) }
         limited.remember(memo(5, credentials: true))
         limited.drop(memo(5, credentials: true), refusal: nil)
         var resent = limited
         #expect(resent.admit(memo(5, credentials: true)).refused == nil)
         for callID in UInt64(10)...13 { limited.remember(memo(callID)) }
-        #expect(limited.answer(callID: 13, cseq: 0, final: true) != nil)
+        #expect(limited.answer(callID: 13, cseq: 0, method: .register, final: true) != nil)
     }
 
     /// Seeds separate hashes of values that differ in their first bytes by the seeds' difference (the

@@ -137,6 +137,39 @@ import Testing
         #expect(ready)
     }
 
+    /// A message's head sent again after the message completed (the client's ACK was lost) starts a
+    /// waiting stream at the old position; the next message, past that "gap", starts the stream over
+    /// instead of waiting for bytes that already came (its resends too).
+    @Test func aHeadResentAfterItsMessageLeavesTheNextMessagesFramed() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        let cut = 40
+        let head = String(options.prefix(cut))
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer)
+        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), String(options.dropFirst(cut)))
+        #expect(Self.add(tail, to: &framer).methods == ["OPTIONS"])
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer, at: 1.3)
+        let next = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
+        for attempt in 0..<3 {
+            let framed = Self.add(next, to: &framer, at: 2 + Double(attempt))
+            #expect(framed.methods == ["REGISTER"] && !framed.unframed, "attempt \(attempt)")
+        }
+    }
+
+    /// An old duplicate of an earlier segment while a head waits does not take the stream back: the
+    /// head's tail still completes the message.
+    @Test func anOldDuplicateDoesNotTakeAWaitingStreamBack() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        let cut = 40
+        let first = Self.segment(from: "192.0.2.10", sequence: 900, register)
+        let start = 900 + UInt32(register.utf8.count)
+        _ = Self.add(first, to: &framer)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: start, String(options.prefix(cut))), to: &framer)
+        _ = Self.add(first, to: &framer, at: 1.1)
+        let tail = Self.segment(from: "192.0.2.10", sequence: start + UInt32(cut), String(options.dropFirst(cut)))
+        let framed = Self.add(tail, to: &framer, at: 2)
+        #expect(framed.methods == ["OPTIONS"] && !framed.unframed)
+    }
+
     @Test func manyWaitingStreamsStayWithinCapacityAndTheNewestIsKept() {
         var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 64)
         let head = String(options.prefix(30))

@@ -18,7 +18,8 @@ extension Engine {
         let callID = ByteHash.hash(bytes, message.callID)
         let final = message.status >= 200
         let remembered =
-            sources.values[slot].recent.answer(callID: callID, cseq: message.cseq.number, final: final)
+            sources.values[slot].recent.answer(
+                callID: callID, cseq: message.cseq.number, method: message.cseq.method, final: final)
             ?? (final && sources.values[slot].recent.lostRequests
                 ? lostRequest(callID, message.cseq.number, of: client) : nil)
         let readable = !sources.values[slot].recent.lostForeignRequest
@@ -108,7 +109,8 @@ extension Engine {
         // PBX may challenge REGISTERs or SUBSCRIBEs and still answer guests' calls without checking theirs).
         // Not a REGISTER's: its 2xx authenticates by itself, and must not take the place of a call's.
         if challenge != 0, request.method != .register {
-            state.issuedNonce = RequestMemo.challengeKey(challenge, message.from.uri.user, request.method, bytes)
+            let key = RequestMemo.challengeKey(challenge, message.from.uri, request.method, bytes)
+            if request.method == .invite { state.issuedNonce = key } else { state.issuedOtherNonce = key }
         }
         switch message.status {
         // A REGISTER forged in this address's name with a nonce the server sent another address, and

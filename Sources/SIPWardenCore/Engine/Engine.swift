@@ -152,7 +152,8 @@ public struct Engine {
         if message.kind == .request {
             // The credentials' nonce (0 without), hashed once for the memo's check and the nonce table's.
             let nonce = ByteHash.hash(bytes, message.authorization.nonce)
-            var request = RequestMemo(message, bytes, nonce: nonce, overUDP: overUDP, issuedNonce: state.issuedNonce)
+            let issued = message.method == .invite ? state.issuedNonce : state.issuedOtherNonce
+            var request = RequestMemo(message, bytes, nonce: nonce, overUDP: overUDP, issuedNonce: issued)
             if !message.authorization.rivalUsername.isEmpty {
                 let rival = ByteHash.hash(bytes, message.authorization.rivalUsername)
                 request.authUser = chargedAccount(request.authUser, rival: rival, source: source)
@@ -195,7 +196,7 @@ public struct Engine {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
-        if packetDrop == nil, let memo, isUnansweredProbe(memo, state, now: now) {
+        if packetDrop == nil, let memo, message.to.tag.isEmpty, isUnansweredProbe(memo, state, now: now) {
             parts[.enumeration] += rules.score[.enumeration] / Double(max(rules.enumeration.notFound, 1))
             count(.enumeration)
             packetDrop = .enumeration
@@ -226,14 +227,15 @@ public struct Engine {
     /// what bans a guesser that waits for each answer instead of holding it at the threshold, even one
     /// that authenticated with another, cracked account. Its resends are refused without points again,
     /// as any refused request's.
-    /// Inlined: called with the source's entry, which a call would copy whole (480 bytes) for each request.
+    /// Inlined: called with the source's entry, which a call would copy whole (488 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && state.lastReason == .passwordGuessing
             && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
     }
 
-    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request to a user
+    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request (out of a
+    /// dialog: the caller checks) to a user
     /// from an unproven source whose scan (its 404s, its many users) already took it to the drop
     /// threshold. It scores what a 404 does on average (`enumeration` points per `not_found` 404s), as an
     /// unanswered guess scores a failure: else a scan that waits for each answer (svwar at 15 probes a
@@ -340,7 +342,7 @@ public struct Engine {
         let methodClass = RuleSet.MethodClass(message)
         // The answers of a peer the server sent requests to (an upstream provider answering a dialer's
         // calls: 407, 100, 183, 180, 200 for each) are what the server asked for: held to the limits of a
-        // source with good history, and to its own only.
+        // source with good history, and not to its prefix's (the global budget still holds them).
         let answersServer = message.isResponse && state.contactedByServer
         let good = state.good || answersServer
         let sourceRefill = good ? refills.goodSource[methodClass] : refills.source[methodClass]
@@ -360,7 +362,8 @@ public struct Engine {
             conforms = prefixes.values[slot].spend(methodClass, refill: prefixRefill, at: now) && conforms
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
-        return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || good) && conforms
+        return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
+            && conforms
     }
 
     /// `points` for evidence that alone must never cost a source its service (a claim of a user

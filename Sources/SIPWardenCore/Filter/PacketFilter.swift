@@ -101,10 +101,15 @@ public struct PacketFilter {
                 result.direction = judged.direction
             }
             result.messages = framing.messages
-            // Bytes that cannot be placed in a message are dropped without points: the client's TCP sends
-            // them again, in order, and they are judged then (a sender that puts a message's tail before
-            // its head has it judged whole, or never delivered).
-            if framing.unframed, onSIPPort, !result.decision.drops { result.decision = Decision(.drop, .partial) }
+            // Bytes from a client that cannot be placed in a message are dropped without points: its TCP
+            // sends them again, in order, and they are judged then (a sender that puts a message's tail
+            // before its head has it judged whole, or never delivered). Never the server's own, nor in
+            // monitor mode.
+            let inbound =
+                direction.map { $0 == .inbound } ?? !engine.serverList.contains(packet.source)
+            if framing.unframed, onSIPPort, inbound, engine.rules.daemon.mode == .enforce, !result.decision.drops {
+                result.decision = Decision(.drop, .partial)
+            }
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
             // be judged twice; unless it held whole messages only and went over a rate limit: its resend
             // is framed and judged afresh, as a resend over UDP is (by then the bucket may have refilled).

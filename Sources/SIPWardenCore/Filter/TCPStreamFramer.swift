@@ -88,9 +88,16 @@ public struct TCPStreamFramer {
                 // A retransmission: keep only what was not seen before.
                 data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(Int(-ahead)))
             } else if ahead > 0, !payload.isEmpty {
-                // A gap: the bytes before these have not come. The stream waits for them as it was.
-                keep(known, for: flow)
-                return Framing(unframed: true)
+                // A gap: the bytes before these have not come. Bytes that start no message wait for them
+                // (the stream is kept as it was); a new message starts the stream over here, since the
+                // position this entry expects may be stale (a head resent after its message completed).
+                guard Self.startsMessage(payload, classifier) else {
+                    keep(known, for: flow)
+                    return Framing(unframed: true)
+                }
+                stream?.waiting.removeAll()
+                stream?.needed = 0
+                stream?.searched = 0
             }
         }
         var framing = Framing()
@@ -114,14 +121,15 @@ public struct TCPStreamFramer {
             let framed = frame(data, judge)
             leftover = UnsafeRawBufferPointer(rebasing: data[framed.used...])
             framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
-            if !leftover.isEmpty { stream = stream ?? Stream(nextSequence: 0, lastSeen: now) }
+            if !leftover.isEmpty { stream = stream ?? Stream(nextSequence: segment.dataSequence, lastSeen: now) }
             stream?.needed = framed.needed
         }
         let next = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
         guard !segment.isFin, var kept = stream else { return framing }
         stream = nil
         kept.waiting.append(contentsOf: leftover)
-        kept.nextSequence = next
+        // Only forward: an old duplicate must not take the stream back.
+        if Int32(bitPattern: next &- kept.nextSequence) > 0 { kept.nextSequence = next }
         kept.lastSeen = now
         if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil { keep(kept, for: flow) }
         return framing
@@ -149,6 +157,14 @@ public struct TCPStreamFramer {
         var stream = streams.removeValue(forKey: flow) ?? Stream(nextSequence: end, lastSeen: now)
         stream.refused = (start, end, reason)
         keep(stream, for: flow)
+    }
+
+    /// Whether `bytes` begin a SIP message (after any CRLFs between messages).
+    static func startsMessage(_ bytes: UnsafeRawBufferPointer, _ classifier: SIPClassifier) -> Bool {
+        var start = 0
+        while start < bytes.count, bytes[start] == ByteClass.cr || bytes[start] == ByteClass.lf { start += 1 }
+        return start < bytes.count
+            && classifier.classify(UnsafeRawBufferPointer(rebasing: bytes[start...])).kind != .unknown
     }
 
     static func flow(of packet: DecodedPacket) -> Flow {

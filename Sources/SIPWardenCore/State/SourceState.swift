@@ -45,13 +45,15 @@ struct SourceState {
     var dialled = DialledNumbers()
     /// Calls abroad held without credentials (`RuleSet.TollFraud.heldCalls`); empty before the first.
     var heldCalls = TokenBucket.empty
-    /// The latest 401/407 challenge the server sent this source to a request other than a REGISTER, 0
-    /// before any: its nonce, the From user and the method it challenged (`RequestMemo.challengeKey`).
-    /// Credentials count only when they answer it: an open PBX never challenges, so never checks them; a
-    /// PBX that challenges its peers' calls may answer a guest's (another From user) unchecked, whatever
-    /// nonce it carries; and one that challenges SUBSCRIBEs may take calls unchecked. Last, since before
-    /// `dialled` it would cost 8 more bytes of padding.
+    /// The latest 401/407 challenge the server sent this source to an INVITE, 0 before any: its nonce, the
+    /// From user and host and the method it challenged (`RequestMemo.challengeKey`). Credentials count
+    /// only when they answer it: an open PBX never challenges, so never checks them; a PBX that
+    /// challenges its peers' calls may answer a guest's (another From) unchecked, whatever nonce it
+    /// carries; and one that challenges SUBSCRIBEs may take calls unchecked.
     var issuedNonce: UInt64 = 0
+    /// The same for the latest challenge to any other request but a REGISTER (a SUBSCRIBE, a MESSAGE): kept
+    /// apart, so that an OPTIONS ping challenged between a call's 407 and its resend leaves the call's.
+    var issuedOtherNonce: UInt64 = 0
 
     init() {}
 
@@ -181,15 +183,18 @@ struct RequestMemo {
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         answersChallenge =
             nonce != 0 && issuedNonce != 0
-            && Self.challengeKey(nonce, message.from.uri.user, message.method, bytes) == issuedNonce
+            && Self.challengeKey(nonce, message.from.uri, message.method, bytes) == issuedNonce
         provesAddress = !overUDP
     }
 
-    /// A challenge's nonce (its hash) bound to the From user and the method it challenged, as one hash.
+    /// A challenge's nonce (its hash) bound to the From user and host and the method it challenged, as
+    /// one hash: a proxy that challenges requests from its own domain relays one from the same user at
+    /// another domain unchecked.
     static func challengeKey(
-        _ nonce: UInt64, _ fromUser: ByteRange, _ method: SIPMethod, _ bytes: UnsafeRawBufferPointer
+        _ nonce: UInt64, _ from: SIPURI, _ method: SIPMethod, _ bytes: UnsafeRawBufferPointer
     ) -> UInt64 {
-        nonce ^ ByteHash.hash(bytes, fromUser, seed: 5) ^ UInt64(method.rawValue) &* 0x9E37_79B9_7F4A_7C15
+        nonce ^ ByteHash.hash(bytes, from.user, seed: 5) ^ ByteHash.hash(bytes, from.host, seed: 6)
+            ^ UInt64(method.rawValue) &* 0x9E37_79B9_7F4A_7C15
     }
 }
 
@@ -222,9 +227,12 @@ struct RecentRequests {
         return oldest.answered || oldest.method == .none ? nil : oldest
     }
 
-    /// The most recent request with this Call-ID and CSeq number, marked answered when `final`.
-    mutating func answer(callID: UInt64, cseq: UInt32, final: Bool) -> RequestMemo? {
-        guard let index = slot(where: { $0.callID == callID && $0.cseq == cseq }) else { return nil }
+    /// The most recent request with this Call-ID, CSeq number and method, marked answered when `final`.
+    /// The method too: a request without credentials sent under a guess's Call-ID and CSeq number must
+    /// not take its 401.
+    mutating func answer(callID: UInt64, cseq: UInt32, method: SIPMethod, final: Bool) -> RequestMemo? {
+        guard let index = slot(where: { $0.callID == callID && $0.cseq == cseq && $0.method == method })
+        else { return nil }
         if final { self[index].answered = true }
         return self[index]
     }
