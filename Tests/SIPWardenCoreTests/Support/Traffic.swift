@@ -29,6 +29,24 @@ struct Transaction {
         return t
     }
 
+    /// Guess number `attempt` at user 100's password from `host`: a softphone's REGISTER whose credentials
+    /// answer the nonce "k0", their nc counting up.
+    static func guess(_ attempt: Int, at host: String) -> Transaction {
+        var guess = softphoneRegister("100", at: host, callID: "g-\(attempt)")
+        let nc = String(attempt + 1, radix: 16)
+        guess.credentials = (
+            "100", "k0", "guess-\(attempt)", String(repeating: "0", count: 8 - nc.count) + nc, "c\(attempt)"
+        )
+        return guess
+    }
+
+    /// Probe number `n` of a slow extension scan from `host`: a REGISTER for one of the extensions
+    /// 100–999, visited out of order (37 apart), as svwar with a shuffled range sends them.
+    static func probe(_ n: Int, from host: String) -> Transaction {
+        let user = "\(100 + (n * 37) % 900)"
+        return Transaction(user: user, target: user, fromUser: user, callID: "svwar-\(n)", contactHost: host)
+    }
+
     /// An INVITE from `user` at `host` (its Contact and Via) to `target`.
     static func invite(from user: String, at host: String, to target: String, callID: String) -> Transaction {
         Transaction(method: "INVITE", user: user, target: target, fromUser: user, callID: callID, contactHost: host)
