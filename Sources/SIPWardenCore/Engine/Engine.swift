@@ -230,21 +230,25 @@ public struct Engine {
     /// Inlined: called with the source's entry, which a call would copy whole (488 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
-        memo.authUser != 0 && state.lastReason == .passwordGuessing
-            && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
+        memo.authUser != 0 && isHeld(state, by: .passwordGuessing, now: now)
     }
 
     /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request (out of a
-    /// dialog: the caller checks) to a user
-    /// from an unproven source whose scan (its 404s, its many users) already took it to the drop
-    /// threshold. It scores what a 404 does on average (`enumeration` points per `not_found` 404s), as an
-    /// unanswered guess scores a failure: else a scan that waits for each answer (svwar at 15 probes a
-    /// minute) is held at the threshold, not banned, and reaches more than half the extensions it tries.
+    /// dialog: the caller checks) to a user from an unproven source whose scan (its 404s, its many users)
+    /// already took it to the drop threshold. It scores what a 404 does on average (`enumeration` points
+    /// per `not_found` 404s), as an unanswered guess scores a failure: else a scan that waits for each
+    /// answer (svwar at 15 probes a minute) is held at the threshold, not banned, and reaches more than
+    /// half the extensions it tries.
     @inline(__always)
     func isUnansweredProbe(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
-        memo.target != 0 && state.lastReason == .enumeration && !state.good
-            && !state.mayReachManyUsers(with: memo.method)
-            && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
+        memo.target != 0 && !state.good && !state.mayReachManyUsers(with: memo.method)
+            && isHeld(state, by: .enumeration, now: now)
+    }
+
+    /// Whether `detector` last scored the source, whose score is at the drop threshold or over it.
+    @inline(__always)
+    func isHeld(_ state: SourceState, by detector: RuleSet.Detector, now: Timestamp) -> Bool {
+        state.lastReason == detector && state.score(at: now, halfLife: rules.score.halfLife) >= rules.score.dropAt
     }
 
     /// Runs the detectors on one inbound message; returns a reason when this packet must be dropped

@@ -113,7 +113,7 @@ public struct PacketFilter {
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
             // be judged twice; unless it held whole messages only and went over a rate limit: its resend
             // is framed and judged afresh, as a resend over UDP is (by then the bucket may have refilled).
-            let overBudget = [.rateLimit, .unknownSourceBudget].contains(result.decision.reason)
+            let overBudget = result.decision.reason == .rateLimit || result.decision.reason == .unknownSourceBudget
             let judgedAgain =
                 framing.unframed && framing.messages == 0
                 || framing.selfContained && result.decision.verdict == .drop && overBudget

@@ -161,10 +161,17 @@ public struct TCPStreamFramer {
 
     /// Whether `bytes` begin a SIP message (after any CRLFs between messages).
     static func startsMessage(_ bytes: UnsafeRawBufferPointer, _ classifier: SIPClassifier) -> Bool {
-        var start = 0
-        while start < bytes.count, bytes[start] == ByteClass.cr || bytes[start] == ByteClass.lf { start += 1 }
+        let start = messageStart(bytes, from: 0)
         return start < bytes.count
             && classifier.classify(UnsafeRawBufferPointer(rebasing: bytes[start...])).kind != .unknown
+    }
+
+    /// Where the next message in `bytes` may start at `start` or after: past the CRLFs between messages
+    /// (RFC 3261 §7.5, keep-alives included).
+    static func messageStart(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var k = start
+        while k < bytes.count, bytes[k] == ByteClass.cr || bytes[k] == ByteClass.lf { k += 1 }
+        return k
     }
 
     static func flow(of packet: DecodedPacket) -> Flow {
@@ -183,8 +190,7 @@ public struct TCPStreamFramer {
         var start = 0
         var messages = 0
         while true {
-            // RFC 3261 §7.5: CRLFs between messages (keep-alives included) are skipped.
-            while start < bytes.count, bytes[start] == ByteClass.cr || bytes[start] == ByteClass.lf { start += 1 }
+            start = Self.messageStart(bytes, from: start)
             guard start < bytes.count else { return (start, messages, false, 0) }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
             let message = classifier.classify(rest)
