@@ -120,6 +120,12 @@ final class TestNetwork {
                 log: log)
         }
         usleep(300_000)
+        // Over TCP, until sipp listens (up to 5 s: a busy CI machine starts it late), or a phone that
+        // connects first is refused and its sipp gives up.
+        for _ in 0..<50 where tcp {
+            if try server(["ss", "-Hltn", "sport", "=", ":5060"]).contains("\(Self.server):5060") { break }
+            usleep(100_000)
+        }
     }
 
     /// The server's address in the family of `client`, as sipp's remote host.
