@@ -23,7 +23,9 @@ struct CheckCommand: ParsableCommand {
         case .success(let loaded):
             let files = loaded.files.isEmpty ? "built-in defaults" : loaded.files.joined(separator: ", ")
             print("rules OK: \(files)")
-            print(RulesSummary(rules: loaded.rules).description)
+            let summary = RulesSummary(rules: loaded.rules)
+            print(summary.description)
+            for warning in summary.warnings { printError("warning: \(warning)") }
         }
     }
 }
@@ -37,8 +39,8 @@ struct RulesSummary: CustomStringConvertible {
         func ports(_ list: [UInt16]) -> String { list.isEmpty ? "-" : list.map(String.init).joined(separator: ",") }
         let mode = "\(r.daemon.mode.rawValue), queues \(r.daemon.queues.lowerBound)-\(r.daemon.queues.upperBound)"
         let portList = "udp \(ports(r.ports.sipUDP)), tcp \(ports(r.ports.sipTCP)), tls \(ports(r.ports.sipTLS))"
-        let allowed = r.trust.allow.map(\.description).joined(separator: " ")
-        let trust = "\(r.trust.allow.count) allowed (\(allowed)), \(r.trust.deny.count) denied"
+        func list(_ items: [String]) -> String { items.isEmpty ? "none" : items.joined(separator: " ") }
+        let trust = "allowed \(list(r.trust.allow.map(\.description))), denied \(list(r.trust.deny.map(\.description)))"
         let halfLife = RuleDuration.text(r.score.halfLife)
         let score =
             "drop at \(Rate.number(r.score.dropAt)), ban at \(Rate.number(r.score.banAt)), half-life \(halfLife)"
@@ -55,6 +57,12 @@ struct RulesSummary: CustomStringConvertible {
                 "source \(limits.source), prefix \(limits.prefix), global \(limits.global)",
             ])
         }
+        let toll = r.tollFraud
+        rows.append([
+            "toll fraud",
+            "high risk \(list(toll.highRiskPrefixes)), domestic \(list(toll.domesticPrefixes)), "
+                + "own numbers \(list(toll.ownNumbers))",
+        ])
         let wall = r.firewall
         let admin = wall.adminNetworks.map(\.description).joined(separator: " ")
         rows.append([
@@ -65,8 +73,36 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "tables",
             "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users, "
-                + "\(r.tables.nonces) nonces",
+                + "\(r.tables.nonces) nonces: \(tableMiB) MiB for \(r.daemon.queues.count) "
+                + "queue\(r.daemon.queues.count == 1 ? "" : "s")",
         ])
         return table(rows)
     }
+
+    /// The tables' memory with one engine per queue, in MiB.
+    var tableMiB: Int {
+        let bytes = Engine.tableBytes(rules)
+        return (bytes.perEngine * rules.daemon.queues.count + bytes.shared) >> 20
+    }
+
+    /// What the rules are likely to do that their author may not expect.
+    var warnings: [String] {
+        var found: [String] = []
+        if rules.trust.allow.isEmpty, rules.tollFraud.ownNumbers.isEmpty {
+            found.append(
+                "trust.allow and toll_fraud.own_numbers are empty: calls from a carrier or trunk to numbers "
+                    + "that look international (+44…, 00…) are held as toll fraud until it authenticates. "
+                    + "List your carriers in trust.allow, or your own numbers in toll_fraud.own_numbers.")
+        }
+        if tableMiB > Self.unitMemoryMiB {
+            found.append(
+                "the tables take \(tableMiB) MiB, more than the \(Self.unitMemoryMiB) MiB the shipped unit "
+                    + "allows (MemoryMax in sipwarden.service): the daemon would be stopped at start. "
+                    + "Lower [tables] or raise MemoryMax.")
+        }
+        return found
+    }
+
+    /// `MemoryMax` of systemd/sipwarden.service.
+    static let unitMemoryMiB = 512
 }

@@ -28,7 +28,7 @@ struct ClassifyCommand: ParsableCommand {
         var unreadable = false
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
-                printError("\(file): cannot read file")
+                printError("\(file): cannot read file: \(unreadableReason(file))")
                 unreadable = true
                 continue
             }

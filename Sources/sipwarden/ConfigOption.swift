@@ -42,26 +42,33 @@ struct RuleFiles: Sendable {
         var rules = RuleSet()
         var errors: [RulesError] = []
         var files: [String] = []
-        var queue = [path]
+        // Each file once, however it is spelled (an include loop, a file named twice, a symbolic link).
+        var read: Set<String> = []
+        var queue: [(file: String, includedBy: String?)] = [(path, nil)]
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         let dropIns = directory.appendingPathComponent("conf.d")
         if let names = try? FileManager.default.contentsOfDirectory(atPath: dropIns.path) {
-            queue += names.filter { $0.hasSuffix(".toml") }.sorted().map { dropIns.appendingPathComponent($0).path }
+            queue += names.filter { $0.hasSuffix(".toml") }.sorted().map {
+                (dropIns.appendingPathComponent($0).path, nil)
+            }
         }
         var index = 0
         while index < queue.count {
-            let file = queue[index]
+            let (file, includedBy) = queue[index]
             index += 1
-            guard !files.contains(file) else { continue }
+            guard read.insert(URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path).inserted
+            else { continue }
             files.append(file)
             guard let data = FileManager.default.contents(atPath: file) else {
-                errors.append(.unreadable(file: file, reason: "cannot read rule file"))
+                let reason = "cannot read rule file: \(unreadableReason(file))"
+                errors.append(
+                    .unreadable(file: file, reason: reason + (includedBy.map { " (included by \($0))" } ?? "")))
                 continue
             }
             do {
                 let includes = try rules.apply(toml: String(decoding: data, as: UTF8.self), file: file)
                 let base = URL(fileURLWithPath: file).deletingLastPathComponent()
-                let resolved = includes.map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path }
+                let resolved = includes.map { ($0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path, file) }
                 // Includes come right after the file that names them, before later files.
                 queue.insert(contentsOf: resolved, at: index)
             } catch {

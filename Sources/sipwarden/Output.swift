@@ -5,6 +5,15 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("sipwarden: \(message)\n".utf8))
 }
 
+/// Why the file at `path` cannot be read, in the system's words ("No such file or directory").
+func unreadableReason(_ path: String) -> String {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return String(cString: strerror(errno)) }
+    defer { close(fd) }
+    var byte: UInt8 = 0
+    return read(fd, &byte, 1) < 0 ? String(cString: strerror(errno)) : "unreadable"
+}
+
 /// Formats rows as left-aligned columns separated by two spaces, for terminal tables.
 func table(_ rows: [[String]]) -> String {
     guard let columns = rows.map(\.count).max() else { return "" }

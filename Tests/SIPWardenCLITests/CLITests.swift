@@ -57,7 +57,7 @@ import Testing
         let good = Self.corpus.appendingPathComponent("torture/rfc4475/3.1.1-valid/wsinv.dat").path
         let run = try Self.run(["classify", "/nonexistent/message.sip", good])
         #expect(run.status == 1)
-        #expect(run.stderr == "sipwarden: /nonexistent/message.sip: cannot read file\n")
+        #expect(run.stderr == "sipwarden: /nonexistent/message.sip: cannot read file: No such file or directory\n")
         #expect(run.stdout.contains("wsinv.dat"))
         #expect(run.stdout.contains("INVITE"))
     }

@@ -72,6 +72,42 @@ import Testing
         #expect(found[0].description.hasPrefix("test.toml:3:"))
     }
 
+    @Test func valuesThatWouldStopTrafficOrTheDaemonAreRefused() {
+        let found = errors(
+            """
+            [daemon]
+            queues = "0-200"
+            [limits.invite]
+            source = "0/s"
+            prefix_burst = 0
+            [score]
+            drop_at = 200
+            ban_at = 100
+            """)
+        #expect(
+            found == [
+                .badValue(
+                    file: "test.toml", key: "daemon.queues", value: "\"0-200\"",
+                    expected: "a queue number or range like \"0-3\", of at most 128 queues"),
+                .badValue(
+                    file: "test.toml", key: "limits.invite.source", value: "\"0/s\"", expected: "a rate above zero"),
+                .badValue(file: "test.toml", key: "limits.invite.prefix_burst", value: "0", expected: "a number ≥ 1"),
+                .badValue(
+                    file: "test.toml", key: "score.drop_at", value: "200", expected: "at most score.ban_at (100)"),
+            ])
+        // A later file that lowers one of the two thresholds below the other is told which.
+        var rules = RuleSet()
+        #expect(throws: Never.self) { try rules.apply(toml: "[score]\ndrop_at = 80\n", file: "main.toml") }
+        #expect(
+            throws: RulesErrors([
+                .badValue(file: "site.toml", key: "score.ban_at", value: "60", expected: "at least score.drop_at (80)")
+            ])
+        ) {
+            try rules.apply(toml: "[score]\nban_at = 60\n", file: "site.toml")
+        }
+        #expect(rules.score.banAt == RuleSet().score.banAt)
+    }
+
     @Test func everySemanticErrorIsReportedAtOnce() {
         let found = errors(
             """
@@ -88,7 +124,7 @@ import Testing
             found == [
                 .badValue(
                     file: "test.toml", key: "daemon.queues", value: "\"3-1\"",
-                    expected: "a queue number or range like \"0-3\""),
+                    expected: "a queue number or range like \"0-3\", of at most 128 queues"),
                 .badValue(
                     file: "test.toml", key: "daemon.mode", value: "\"enforcing\"",
                     expected: "\"enforce\" or \"monitor\""),

@@ -30,6 +30,15 @@ public struct Engine {
     /// How many ban records wait for `drainBans` at most.
     public static let pendingBanLimit = 4096
 
+    /// The memory the tables take under `rules`: each engine's own (one per queue), and the tables the
+    /// engines share. Allocated whole at start.
+    public static func tableBytes(_ rules: RuleSet) -> (perEngine: Int, shared: Int) {
+        let own =
+            BoundedTable<IPAddress, SourceState>.bytes(capacity: rules.tables.sources)
+            + BoundedTable<PrefixKey, PrefixState>.bytes(capacity: rules.tables.prefixes)
+        return (own, UserTables.bytes(rules))
+    }
+
     /// An engine that shares `shared` with other engines (a new one of its own by default) and holds
     /// `budgetShare` of every global budget (1 for a single engine, 1/N for one of N queues); its
     /// tables (and a new `shared`) hash under seeds from `seeding`.

@@ -146,9 +146,18 @@ struct RuleReader {
     }
 
     /// `"N"` or `"N-M"`: a range of NFQUEUE numbers.
+    /// `"N-M"`: NFQUEUE numbers, at most `maximumQueues` of them (the daemon runs a thread for each).
     mutating func queueRange(_ value: TOMLValueConvertible?, at path: String) -> ClosedRange<UInt16>? {
-        range(value, at: path, within: 0...65535, expected: "a queue number or range like \"0-3\"")
+        let expected = "a queue number or range like \"0-3\", of at most \(Self.maximumQueues) queues"
+        guard let queues = range(value, at: path, within: 0...65535, expected: expected) else { return nil }
+        guard queues.count <= Self.maximumQueues else {
+            errors.append(.badValue(file: file, key: path, value: value?.debugDescription ?? "", expected: expected))
+            return nil
+        }
+        return queues
     }
+
+    static let maximumQueues = 128
 
     /// `"N-M"`: a range of UDP ports.
     mutating func portRange(_ value: TOMLValueConvertible?, at path: String) -> ClosedRange<UInt16>? {
@@ -200,7 +209,7 @@ struct RuleReader {
         return flag
     }
 
-    /// `"20/s"`, `"300/min"`, `"1000/h"`: events per second.
+    /// `"20/s"`, `"300/min"`, `"1000/h"`: events per second, more than zero.
     mutating func rate(_ value: TOMLValueConvertible?, at path: String) -> Double? {
         guard let text = string(value, at: path) else { return nil }
         guard let rate = Rate.parse(text) else {
@@ -210,7 +219,21 @@ struct RuleReader {
                     expected: "a rate like \"20/s\", \"300/min\" or \"1000/h\""))
             return nil
         }
+        guard rate > 0 else {
+            errors.append(.badValue(file: file, key: path, value: "\"\(text)\"", expected: "a rate above zero"))
+            return nil
+        }
         return rate
+    }
+
+    /// A bucket's burst: at least one event, or nothing would ever pass.
+    mutating func burst(_ value: TOMLValueConvertible?, at path: String) -> Double? {
+        guard let value else { return nil }
+        guard let number = value.double ?? value.int.map(Double.init), number >= 1, number.isFinite else {
+            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "a number ≥ 1"))
+            return nil
+        }
+        return number
     }
 
     /// `"30s"`, `"10m"`, `"2h"`, `"1d"`: nanoseconds, more than zero.

@@ -112,6 +112,16 @@ extension RuleSet {
             if let value = reader.duration(k["half_life"], at: "score.half_life") { score.halfLife = value }
             if let value = reader.number(k["drop_at"], at: "score.drop_at") { score.dropAt = value }
             if let value = reader.number(k["ban_at"], at: "score.ban_at") { score.banAt = value }
+            // With the rules read before: a file may set one of the two.
+            if score.dropAt > score.banAt {
+                let key = k["drop_at"] != nil ? "score.drop_at" : "score.ban_at"
+                let value = Rate.number(k["drop_at"] != nil ? score.dropAt : score.banAt)
+                let expected =
+                    k["drop_at"] != nil
+                    ? "at most score.ban_at (\(Rate.number(score.banAt)))"
+                    : "at least score.drop_at (\(Rate.number(score.dropAt)))"
+                reader.errors.append(.badValue(file: reader.file, key: key, value: value, expected: expected))
+            }
             if let points = reader.table(k["points"], at: "score.points") {
                 let p = reader.entries(of: points, at: "score.points", known: Detector.allCases.map(Self.key))
                 for detector in Detector.allCases {
@@ -250,12 +260,6 @@ extension RuleSet {
             }
             if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
             read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
-            if firewall.tcpConnections.perSecond == 0, let value = k["tcp_connections"]?.string {
-                reader.errors.append(
-                    .badValue(
-                        file: reader.file, key: "firewall.tcp_connections", value: "\"\(value)\"",
-                        expected: "a rate above zero"))
-            }
             if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {
                 firewall.outbound = value
             }
@@ -270,6 +274,6 @@ extension RuleSet {
         with reader: inout RuleReader
     ) {
         if let perSecond = reader.rate(keys[name], at: "\(path).\(name)") { rate.perSecond = perSecond }
-        if let burst = reader.number(keys["\(name)_burst"], at: "\(path).\(name)_burst") { rate.burst = burst }
+        if let burst = reader.burst(keys["\(name)_burst"], at: "\(path).\(name)_burst") { rate.burst = burst }
     }
 }

@@ -54,6 +54,13 @@ struct BoundedTable<Key: TableKey, Value> {
 
     var capacity: Int { keys.count }
 
+    /// The memory a table of `capacity` slots takes (its keys and values, rounded up as `init` does).
+    static func bytes(capacity: Int) -> Int {
+        var size = window
+        while size < capacity { size <<= 1 }
+        return size * (MemoryLayout<Key?>.stride + MemoryLayout<Value>.stride)
+    }
+
     /// The slot holding `key`, or nil. Entries are only ever added or replaced, never removed, so a key
     /// lies before the first free slot of its window: the search stops there.
     @inline(__always)

@@ -198,7 +198,16 @@ struct UserTables: Sendable {
         nonces = BoundedTable(
             capacity: rules.tables.nonces, emptyValue: NonceUse(), seed: seeding.seed(4))
         lost = BoundedTable(
-            capacity: max(rules.tables.nonces / 4, 1), emptyValue: LostRequest(), seed: seeding.seed(5))
+            capacity: Self.lostCapacity(rules), emptyValue: LostRequest(), seed: seeding.seed(5))
+    }
+
+    static func lostCapacity(_ rules: RuleSet) -> Int { max(rules.tables.nonces / 4, 1) }
+
+    /// The memory these tables take under `rules`.
+    static func bytes(_ rules: RuleSet) -> Int {
+        BoundedTable<UserKey, UserState>.bytes(capacity: rules.tables.users)
+            + BoundedTable<UserKey, NonceUse>.bytes(capacity: rules.tables.nonces)
+            + BoundedTable<UserKey, LostRequest>.bytes(capacity: lostCapacity(rules))
     }
 }
 

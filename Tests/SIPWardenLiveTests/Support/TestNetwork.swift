@@ -109,27 +109,40 @@ final class TestNetwork {
         return program
     }
 
+    /// The TCP port of a second sipp UAS that takes the floods: a client's connection reset (the filter
+    /// answers a segment it cannot judge again with a reset, and the client's TCP resets the server's side
+    /// when answers reach it) ends one connection of a real server, but all of sipp.
+    static let tcpFloodPort = 5062
+
     /// sipp's UAS on the server's SIP port, over IPv4 and over IPv6 (UDP), and with `tcp` also over TCP
-    /// on IPv4 (its media on other ports than the UDP one's).
+    /// on IPv4, on the SIP port and on `tcpFloodPort` (their media on other ports than the UDP one's).
     func startServerUAS(tcp: Bool = false) throws {
-        var servers = [(Self.server, "uas.log", [String]()), (Self.serverV6, "uas6.log", [])]
-        if tcp { servers.append((Self.server, "uas-tcp.log", ["-t", "t1", "-mp", "6100"])) }
-        for (address, log, transport) in servers {
+        var servers = [(Self.server, 5060, "uas.log", [String]()), (Self.serverV6, 5060, "uas6.log", [])]
+        if tcp {
+            servers.append((Self.server, 5060, "uas-tcp.log", ["-t", "t1", "-mp", "6100"]))
+            servers.append((Self.server, Self.tcpFloodPort, "uas-tcp-flood.log", ["-t", "t1", "-mp", "6200"]))
+        }
+        for (address, port, log, transport) in servers {
             try startOnServer(
-                ["sipp", "-sn", "uas", "-i", address, "-p", "5060", "-nostdin", "-timeout", "120s"] + transport,
+                ["sipp", "-sn", "uas", "-i", address, "-p", "\(port)", "-nostdin", "-timeout", "120s"] + transport,
                 log: log)
         }
         usleep(300_000)
         // Over TCP, until sipp listens (up to 5 s: a busy CI machine starts it late), or a phone that
         // connects first is refused and its sipp gives up.
         for _ in 0..<50 where tcp {
-            if try server(["ss", "-Hltn", "sport", "=", ":5060"]).contains("\(Self.server):5060") { break }
+            let listening = try server(["ss", "-Hltn"])
+            if listening.contains("\(Self.server):5060"), listening.contains("\(Self.server):\(Self.tcpFloodPort)") {
+                break
+            }
             usleep(100_000)
         }
     }
 
-    /// The server's address in the family of `client`, as sipp's remote host.
-    static func remote(for client: String) -> String { client.contains(":") ? "[\(serverV6)]:5060" : "\(server):5060" }
+    /// The server's address in the family of `client`, with `port`, as sipp's remote host.
+    static func remote(for client: String, port: Int = 5060) -> String {
+        client.contains(":") ? "[\(serverV6)]:\(port)" : "\(server):\(port)"
+    }
 
     /// sipp's transport option: UDP, or all calls over one TCP connection.
     static func transport(tcp: Bool) -> [String] { tcp ? ["-t", "t1"] : [] }
@@ -152,14 +165,16 @@ final class TestNetwork {
         try client(Self.callArguments(count, from: address, port: port, tcp: tcp), timeout: 30).status == 0
     }
 
-    /// An INVITE flood from `address`: `count` calls at `rate` per second, bounded in time.
+    /// An INVITE flood from `address`: `count` calls at `rate` per second, bounded in time. Over TCP it
+    /// goes to the UAS on `tcpFloodPort`.
     @discardableResult
     func inviteFlood(from address: String, count: Int = 2000, rate: Int = 1000, port: Int = 5071, tcp: Bool = false)
         throws -> ProcessResult
     {
         try client(
             [
-                "sipp", "-sn", "uac", Self.remote(for: address), "-i", address, "-p", "\(port)", "-m", "\(count)", "-r",
+                "sipp", "-sn", "uac", Self.remote(for: address, port: tcp ? Self.tcpFloodPort : 5060), "-i", address,
+                "-p", "\(port)", "-m", "\(count)", "-r",
                 "\(rate)", "-l", "\(count)", "-nostdin", "-timeout", "6s", "-recv_timeout", "1000",
             ] + Self.transport(tcp: tcp), timeout: 15)
     }

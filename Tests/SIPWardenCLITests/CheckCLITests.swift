@@ -1,0 +1,62 @@
+import Foundation
+import SIPWardenTestSupport
+import Testing
+
+/// `sipwarden check`: every error of every file at once, each file read once, a summary and warnings.
+@Suite struct CheckCLITests {
+    /// A fresh directory with `files` (name → text) written in it.
+    static func directory(_ files: [String: String]) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swd-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, text) in files { try Data(text.utf8).write(to: folder.appendingPathComponent(name)) }
+        return folder
+    }
+
+    @Test func everyErrorOfEveryFileIsReportedWithTheFileThatIncludesAMissingOne() throws {
+        let folder = try Self.directory([
+            "main.toml": "include = [\"site.toml\", \"missing.toml\"]\n",
+            "site.toml": "[limits.invite]\nsource_burst = 0\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let main = folder.appendingPathComponent("main.toml").path
+        let run = try CLITests.run(["check", "--config", main])
+        #expect(run.status == 1)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(
+            lines == [
+                "sipwarden: \(folder.path)/site.toml: limits.invite.source_burst = 0: expected a number ≥ 1",
+                "sipwarden: \(folder.path)/missing.toml: cannot read rule file: No such file or directory "
+                    + "(included by \(main))",
+                "sipwarden: 2 errors in the rules",
+            ])
+    }
+
+    @Test func eachFileIsReadOnceHoweverAnIncludeSpellsIt() throws {
+        let folder = try Self.directory(["a.toml": "include = [\"b.toml\"]\n[trust]\nallow = [\"192.0.2.0/24\"]\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let again = "include = [\"../\(folder.lastPathComponent)/a.toml\", \"./a.toml\"]\n"
+        try Data(again.utf8).write(to: folder.appendingPathComponent("b.toml"))
+        let run = try CLITests.run(["check", "--config", folder.appendingPathComponent("a.toml").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("rules OK: \(folder.path)/a.toml, \(folder.path)/b.toml\n"))
+    }
+
+    @Test func theSummaryGivesTheTablesMemoryAndWarnsOfSurprises() throws {
+        let shipped = try CLITests.run(["check", "--config", "Rules/sipwarden.toml"])
+        #expect(shipped.status == 0)
+        #expect(shipped.stdout.contains("trust            allowed none, denied none"))
+        let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
+        #expect(tables.hasSuffix("MiB for 2 queues"), "\(tables)")
+        #expect(shipped.stderr.contains("warning: trust.allow and toll_fraud.own_numbers are empty"))
+        #expect(!shipped.stderr.contains("MemoryMax"))
+
+        let folder = try Self.directory([
+            "big.toml": "[trust]\nallow = [\"192.0.2.0/24\"]\n[tables]\nsources = 4194304\n"
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let big = try CLITests.run(["check", "--config", folder.appendingPathComponent("big.toml").path])
+        #expect(big.status == 0)
+        #expect(!big.stderr.contains("trust.allow"))
+        #expect(big.stderr.contains("more than the 512 MiB the shipped unit allows (MemoryMax in sipwarden.service)"))
+    }
+}
