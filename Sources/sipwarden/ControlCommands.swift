@@ -10,12 +10,29 @@ struct ControlOptions: ParsableArguments {
     @Option(help: "The daemon's control socket (default: daemon.control_socket of the rules).")
     var controlSocket: String?
 
-    @Flag(help: "Print JSON instead of a table.")
+    @Flag(help: "Print JSON, for scripts.")
     var json = false
+
+    /// The control socket: `--control-socket`, or the rules'. A rule file broken since the daemon read it
+    /// must not stand in the way of an emergency unban: the default socket is tried then, with a warning.
+    var socketPath: String {
+        if let controlSocket { return controlSocket }
+        switch rules.loadAll() {
+        case .success(let loaded):
+            return loaded.rules.daemon.controlSocket
+        case .failure(let errors):
+            let path = RuleSet().daemon.controlSocket
+            printError(
+                "warning: the rule files have \(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s") "
+                    + "(`sipwarden check` lists them); trying the default control socket \(path) "
+                    + "(--control-socket PATH names another)")
+            return path
+        }
+    }
 
     /// Sends `request` to the daemon; exit 1 with a clear message when none answers.
     func send(_ request: ControlRequest) throws -> ControlResponse {
-        let path = try controlSocket ?? rules.load().daemon.controlSocket
+        let path = socketPath
         let response: ControlResponse
         do {
             response = try ControlClient(path: path).send(request)
@@ -70,8 +87,11 @@ struct UnbanCommand: ParsableCommand {
     @Argument(help: "An address or CIDR prefix.")
     var target: String
 
-    func run() throws {
+    func validate() throws {
         guard IPPrefix(target) != nil else { throw ValidationError("\(target): not an IP address or CIDR prefix") }
+    }
+
+    func run() throws {
         guard case .unbanned(let result) = try control.send(.unban(target: target)) else { throw ExitCode(1) }
         if control.json { return try control.printJSON(result) }
         let sets = result.kernelSets.isEmpty ? "no kernel set held it" : result.kernelSets.joined(separator: ", ")

@@ -35,13 +35,15 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "The capture file (pcap or pcapng).", completion: .file())
     var capture: String
 
+    func validate() throws {
+        for text in servers where IPAddress(text) == nil {
+            throw ValidationError("--server \(text): not an IP address")
+        }
+    }
+
     func run() throws {
         let ruleSet = try rules.load()
-        var serverAddresses = Set<IPAddress>()
-        for text in servers {
-            guard let address = IPAddress(text) else { throw ValidationError("--server \(text): not an IP address") }
-            serverAddresses.insert(address)
-        }
+        let serverAddresses = Set(servers.compactMap(IPAddress.init))
         let file: CaptureFile
         do { file = try CaptureFile(path: capture) } catch { throw InputError(description: error.description) }
         var verdictLog: VerdictLog?
@@ -49,6 +51,9 @@ struct ReplayCommand: ParsableCommand {
 
         var replayer = Replayer(rules: ruleSet, servers: serverAddresses)
         var frameNumber = 0
+        // A capture cut short (a capture still being written, a copy interrupted) is reported after
+        // what it held: its frames are replayed, summarised and logged all the same.
+        var cutShort: CaptureError?
         do {
             try file.forEachFrame { time, frame in
                 frameNumber += 1
@@ -56,7 +61,7 @@ struct ReplayCommand: ParsableCommand {
                 verdictLog?.write(frame: frameNumber, time: time, outcome)
             }
         } catch {
-            throw InputError(description: error.description)
+            cutShort = error
         }
         try verdictLog?.close()
         if json {
@@ -73,6 +78,10 @@ struct ReplayCommand: ParsableCommand {
             printError(
                 "note: no --server given, so requests the protected host sent were judged as inbound; "
                     + "if a banned address is your server's, replay with --server ADDR")
+        }
+        if let cutShort {
+            printError("\(cutShort) after frame \(frameNumber): the summary covers the frames before")
+            throw ExitCode(1)
         }
     }
 }

@@ -14,6 +14,7 @@ struct SIPWarden: ParsableCommand {
 
             Exit codes: 0 success, 1 invalid input or configuration, 2 usage.
             """,
+        version: "0.1.0",
         subcommands: [
             RunCommand.self, BansCommand.self, UnbanCommand.self, StatsCommand.self, CheckCommand.self,
             ClassifyCommand.self, FirewallCommand.self, ReplayCommand.self,

@@ -91,6 +91,26 @@ import Testing
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test func aCaptureCutShortIsReplayedUpToTheCutThenExitOne() throws {
+        let whole = try Data(contentsOf: Self.repository.appendingPathComponent("Examples/mixed.pcap"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swd-cut-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = folder.appendingPathComponent("cut.pcap")
+        try whole.prefix(100_000).write(to: capture)
+        let verdicts = folder.appendingPathComponent("verdicts.jsonl")
+        let run = try Self.run(["replay", "--verdicts", verdicts.path, "--json", capture.path])
+        #expect(run.status == 1)
+        let summary = try Self.json(try #require(run.stdout.split(separator: "\n").first))
+        let packets = try #require(summary["packets"] as? Int)
+        #expect(packets > 100)
+        let logged = try String(contentsOf: verdicts, encoding: .utf8).split(separator: "\n")
+        #expect(logged.count == packets)
+        let message = try #require(run.stderr.split(separator: "\n").last)
+        #expect(message.hasPrefix("sipwarden: \(capture.path): corrupt capture: "))
+        #expect(message.hasSuffix(" after frame \(packets): the summary covers the frames before"))
+    }
+
     @Test func aBadRuleFileIsExitOneWithItsLocation() throws {
         let rules = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-bad.toml")
         try Data("[daemon]\nmode = \"loud\"\n".utf8).write(to: rules)
