@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 
-/// The shipped systemd unit, installed by scripts/install into a scratch prefix, passes
+/// The shipped systemd units, installed by scripts/install into a scratch prefix, pass
 /// `systemd-analyze verify` without a single warning.
 @Suite struct SystemdUnitTests {
     static let analyze = "/usr/bin/systemd-analyze"
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyze), "needs systemd-analyze"))
-    func theInstalledUnitVerifiesCleanly() throws {
+    func theInstalledUnitsVerifyCleanly() throws {
         let prefix = NSTemporaryDirectory() + "swd-install-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: prefix) }
         let install = Process()
@@ -24,9 +24,15 @@ import Testing
         #expect(unit.contains("ExecStart=\(prefix)/bin/sipwarden run --config"))
         #expect(["@BINDIR@", "@LIBEXECDIR@", "@DOCDIR@", "@SYSCONFDIR@"].allSatisfy { !unit.contains($0) })
 
+        let firewall = try String(contentsOfFile: prefix + "/units/sipwarden-firewall.service", encoding: .utf8)
+        #expect(firewall.contains("ExecStart=\(prefix)/libexec/sipwarden/load-firewall"))
+        #expect(firewall.contains("Before=network-pre.target"))
+
         let verify = Process()
         verify.executableURL = URL(fileURLWithPath: Self.analyze)
-        verify.arguments = ["verify", prefix + "/units/sipwarden.service"]
+        verify.arguments = [
+            "verify", prefix + "/units/sipwarden.service", prefix + "/units/sipwarden-firewall.service",
+        ]
         let output = Pipe()
         verify.standardOutput = output
         verify.standardError = output
