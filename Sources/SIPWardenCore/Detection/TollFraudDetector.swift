@@ -5,6 +5,10 @@ struct TollFraudDetector {
     let ownNumbers: [[UInt8]]
     let numberDigits: Int
     let prefixVariants: Int
+    /// The characters the high-risk prefixes start with, one bit each ("+" and digits are all below 64):
+    /// a number that has none of them where it may start is no call abroad, without reading the lists
+    /// (an extension dialled, most calls).
+    let highRiskLeads: UInt64
 
     init(_ rules: RuleSet.TollFraud) {
         highRisk = rules.highRiskPrefixes.compactMap { DialledNumber.digits(of: $0) }
@@ -12,6 +16,7 @@ struct TollFraudDetector {
         ownNumbers = rules.ownNumbers.compactMap { DialledNumber.digits(of: $0) }
         numberDigits = rules.numberDigits
         prefixVariants = rules.prefixVariants
+        highRiskLeads = highRisk.reduce(0) { $0 | 1 << ($1[0] & 63) }
     }
 
     /// Whether the dialled user part is a number that starts with a high-risk prefix longer than any
@@ -19,7 +24,7 @@ struct TollFraudDetector {
     /// Behind a feature code ("*67"), each place the number may start is tried.
     func isHighRisk(_ number: DialledNumber?) -> Bool {
         guard let number else { return false }
-        for start in number.starts where number.count - start >= 4 {
+        for start in number.starts where number.count - start >= 4 && mayLeadHighRisk(number[start]) {
             if number.longestPrefix(of: highRisk, at: start) > number.longestPrefix(of: domestic, at: start)
                 && number.longestPrefix(of: ownNumbers, at: start, orWhole: true) == 0
             {
@@ -28,6 +33,9 @@ struct TollFraudDetector {
         }
         return false
     }
+
+    /// Whether a high-risk prefix starts with `character`.
+    func mayLeadHighRisk(_ character: UInt8) -> Bool { highRiskLeads >> (character & 63) & 1 != 0 }
 
     /// Records the number's last digits with the digits before them; true when that number has now
     /// been tried behind `prefixVariants` different prefixes.
@@ -100,6 +108,9 @@ struct DialledNumber {
         guard count > 0 else { return nil }
         starts = starts.clamped(to: 0..<count)
     }
+
+    /// The character at `position` (below `count`).
+    subscript(position: Int) -> UInt8 { digits[position] }
 
     /// The length of the longest of `prefixes` that the number from `start` on starts with and goes on
     /// after, or (`orWhole`) is; 0 for none.
