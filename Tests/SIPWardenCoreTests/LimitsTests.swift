@@ -167,6 +167,29 @@ import Testing
         #expect(limited.answer(callID: 13, cseq: 0, method: .register, final: true) != nil)
     }
 
+    /// A resend of a remembered request (its answer lost, or not sent yet) is that request: five resends
+    /// of a REGISTER do not push out the INVITE waiting for its 407. A new request is remembered.
+    @Test func resendsAreRememberedOnce() {
+        var invite = RequestMemo()
+        invite.callID = 1
+        invite.method = .invite
+        var register = RequestMemo()
+        register.callID = 2
+        register.cseq = 5
+        register.method = .register
+        var recent = RecentRequests()
+        _ = recent.admit(invite)
+        for _ in 0..<5 { #expect(recent.admit(register).lost == nil) }
+        #expect(recent.answer(callID: 1, cseq: 0, method: .invite, final: false) != nil, "the INVITE was pushed out")
+        for cseq in UInt32(6)...7 {
+            register.cseq = cseq
+            _ = recent.admit(register)
+        }
+        #expect(recent.admit(register).lost == nil)
+        register.cseq = 8
+        #expect(recent.admit(register).lost?.callID == 1, "a new request pushes out the oldest")
+    }
+
     /// Seeds separate hashes of values that differ in their first bytes by the seeds' difference (the
     /// digest replay key combines a nonce, nc and cnonce under seeds 0, 1 and 2).
     @Test(arguments: [("x0", 0, "z0", 2), ("a", 1, "b", 2), ("00000001", 1, "00000002", 2)])

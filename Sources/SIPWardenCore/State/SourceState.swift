@@ -238,10 +238,10 @@ struct RecentRequests {
     }
 
     /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
-    /// (counting this one), returns the refusal's reason; anything else but an ACK is remembered (past
-    /// the free resends with their count spent, so that every later resend is judged and scored afresh),
-    /// and the request it pushed out unanswered is returned (see `remember`). An ACK gets no answer, so
-    /// remembering it would only push out requests that will.
+    /// (counting this one), returns the refusal's reason; anything else but an ACK or a resend of a
+    /// remembered request is remembered (past the free resends with their count spent, so that every
+    /// later resend is judged and scored afresh), and the request it pushed out unanswered is returned
+    /// (see `remember`). An ACK gets no answer, so remembering it would only push out requests that will.
     mutating func admit(_ memo: RequestMemo) -> (refused: Decision.Reason?, lost: RequestMemo?) {
         var memo = memo
         if let index = slot(where: { $0.isSameRequest(as: memo) && $0.refused != nil }) {
@@ -252,6 +252,11 @@ struct RecentRequests {
             memo.resends = self[index].resends
         }
         guard memo.method != .ack else { return (nil, nil) }
+        // A resend of a request still remembered (its answer lost or not yet sent) is that request:
+        // remembered again, four resends of a REGISTER would push out the INVITE waiting for its 407.
+        if slot(where: { $0.isSameRequest(as: memo) && $0.authUser == memo.authUser && $0.refused == nil }) != nil {
+            return (nil, nil)
+        }
         memo.ambiguous =
             slot {
                 $0.callID == memo.callID && $0.cseq == memo.cseq
