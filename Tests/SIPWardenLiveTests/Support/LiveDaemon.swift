@@ -87,21 +87,6 @@ final class LiveDaemon {
     /// Packets that reached the daemon so far.
     func packets() throws -> Int { try stats()["packets"] as? Int ?? -1 }
 
-    /// Inbound packets (INPUT) that reached the daemon so far, once the queue threads have published
-    /// their counts (each does every second) and the count has settled: the last packets of connections
-    /// closing (a client that exited, a server side reset) may still come for a moment.
-    func inboundPackets() throws -> Int {
-        var last = -1
-        for _ in 0..<5 {
-            usleep(1_200_000)
-            let queues = try stats()["queues"] as? [[String: Any]] ?? []
-            let count = queues.reduce(0) { $0 + ($1["inbound"] as? Int ?? 0) }
-            if count == last { break }
-            last = count
-        }
-        return last
-    }
-
     /// How many packets got `verdict` for `reason`.
     func verdicts(_ verdict: String, _ reason: String) throws -> Int {
         let list = try stats()["verdicts"] as? [[String: Any]] ?? []

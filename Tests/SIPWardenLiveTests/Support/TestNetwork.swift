@@ -234,6 +234,25 @@ final class TestNetwork {
             .map(String.init)
     }
 
+    /// From now on, counts the packets from `source` that reach the server's NFQUEUE rules (the daemon),
+    /// in a rule without a target just before the first of them; `queuedPackets(from:)` reads the count.
+    func countQueuedPackets(from source: String) throws {
+        let rules = try server(["iptables", "-S", "INPUT"]).split(separator: "\n").filter { $0.hasPrefix("-A INPUT") }
+        // Without an NFQUEUE rule the count goes first, and counts what the ban sets drop too.
+        let queue = rules.firstIndex { $0.contains("NFQUEUE") } ?? 0
+        try server([
+            "iptables", "-I", "INPUT", "\(queue + 1)", "-s", source, "-m", "comment", "--comment",
+            "queued-from-\(source)",
+        ])
+    }
+
+    /// The packets from `source` counted since `countQueuedPackets(from:)`; -1 without a count.
+    func queuedPackets(from source: String) throws -> Int {
+        let line = try server(["iptables", "-L", "INPUT", "-v", "-x", "-n"]).split(separator: "\n")
+            .first { $0.contains("queued-from-\(source)") }
+        return line?.split(separator: " ").first.flatMap { Int($0) } ?? -1
+    }
+
     /// Every address in any of the rules' ban sets, IPv4 and IPv6.
     func bannedInKernel(_ sets: BanSets) throws -> Set<String> {
         var all = Set<String>()
