@@ -90,7 +90,8 @@ extension RuleSet {
         /// TTL of a source's first, second, … ban; the last one repeats.
         public var ttl: [Int64] = [600, 3600, 6 * 3600, 24 * 3600].map { $0 * 1_000_000_000 }
         /// Banned sources in one IPv4 /24 or IPv6 /64 within `prefixWindow` that ban the whole prefix
-        /// (never one holding a trusted address or a source with good history). 0 disables.
+        /// (never one holding a trusted address, the server, or a member with good history in IPv4 or
+        /// one that authenticated in IPv6). 0 disables.
         public var prefixMembers = 4
         public var prefixWindow: Int64 = 600 * 1_000_000_000
     }
@@ -113,7 +114,8 @@ extension RuleSet {
     public struct Guessing: Equatable, Sendable {
         public var window: Int64 = 300 * 1_000_000_000
         /// Failed authentications against one user, from `distributedSources` or more sources, in a
-        /// window: the user is under distributed attack and only its known-good sources may try.
+        /// window: the user is under distributed attack, and only the address it last registered from,
+        /// or one that authenticated, may try it.
         public var distributedFailures = 20
         public var distributedSources = 4
     }

@@ -21,7 +21,7 @@ public enum TableSeeding: Sendable {
 /// A fixed-capacity hash table: no allocation after creation, O(1) lookup over a short probe window.
 ///
 /// When the window a new key hashes to is full, the entry with the lowest `retention` gives way;
-/// entries whose retention is `Int64.max` (trusted, good history) are never pushed out, and a new key
+/// entries whose retention is `Int64.max` (authenticated sources) are never pushed out, and a new key
 /// that finds only such entries is not stored at all.
 ///
 /// Keys are often chosen by an attacker (spoofed sources, user names, nonces), so each table hashes
