@@ -75,6 +75,7 @@ struct RuleFiles: Sendable {
                 errors += error.errors
             }
         }
+        if errors.isEmpty { errors = rules.mergedErrors(file: path) }
         return errors.isEmpty ? .success((rules, files)) : .failure(RulesErrors(errors))
     }
 }

@@ -31,6 +31,19 @@ import Testing
             ])
     }
 
+    @Test func thresholdsAreCheckedOnTheRulesOfEveryFileTogether() throws {
+        let folder = try Self.directory(["main.toml": "[score]\ndrop_at = 150\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let main = folder.appendingPathComponent("main.toml").path
+        let alone = try CLITests.run(["check", "--config", main])
+        #expect(alone.status == 1)
+        #expect(alone.stderr.contains("\(main): score.drop_at = 150: expected at most score.ban_at (100)"))
+        let dropIns = folder.appendingPathComponent("conf.d")
+        try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
+        try Data("[score]\nban_at = 300\n".utf8).write(to: dropIns.appendingPathComponent("site.toml"))
+        #expect(try CLITests.run(["check", "--config", main]).status == 0)
+    }
+
     @Test func eachFileIsReadOnceHoweverAnIncludeSpellsIt() throws {
         let folder = try Self.directory(["a.toml": "include = [\"b.toml\"]\n[trust]\nallow = [\"192.0.2.0/24\"]\n"])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -384,16 +384,6 @@ import Testing
             payload: PacketBuilder.tcp(sequence: sequence, payload: Array(bytes)))
     }
 
-    /// The server's SYN-ACK to `client`'s connection (from port 40000, as `segment`'s), whose first byte
-    /// is to be `sequence`.
-    static func synAck(to client: String, acknowledging sequence: UInt32) -> [UInt8] {
-        PacketBuilder.ipv4(
-            source: Harness.server, destination: client, protocol: 6,
-            payload: PacketBuilder.tcp(
-                sourcePort: 5060, destinationPort: 40000, sequence: 90, acknowledgment: sequence, flags: 0x12,
-                payload: []))
-    }
-
     /// Over TCP a scanner sends each message's tail before its head, which the server's TCP puts back
     /// together. The tail alone starts no message: it is dropped unjudged, so its TCP sends it again
     /// after the head, and the message is judged whole: the scanner is banned at its first.
@@ -450,13 +440,11 @@ import Testing
 
     /// Over TCP a segment of whole messages dropped over a rate limit is judged afresh when the client's
     /// TCP sends it again, as a resend over UDP is: a burst costs the client time, not its connection
-    /// (every later byte of which the server's TCP would hold back). So it is where the server's SYN-ACK
-    /// said where the stream stands: the stream stands before the dropped segment again.
-    @Test(arguments: [false, true]) func aSegmentOverARateLimitOverTCPIsJudgedAgainWhenSentAgain(afterHandshake: Bool) {
+    /// (every later byte of which the server's TCP would hold back).
+    @Test func aSegmentOverARateLimitOverTCPIsJudgedAgainWhenSentAgain() {
         var h = Harness()
         let sbc = "203.0.113.150"
         var sequence: UInt32 = 7000
-        if afterHandshake { _ = h.replay(Self.synAck(to: sbc, acknowledging: sequence), from: Harness.server, at: 0.5) }
         var limited: (segment: [UInt8], at: Double)?
         for i in 0..<100 where limited == nil {
             let options = Transaction(
@@ -492,28 +480,6 @@ import Testing
         #expect(resent.decision.drops && resent.resetsConnection)
         let overUDP = h.send(call.request, from: "192.0.2.161", at: 2)
         #expect(overUDP.decision.reason == .tollFraud && !overUDP.resetsConnection)
-    }
-
-    /// Smuggling by order over TCP: a harmless OPTIONS sent past a gap, then, before it, the head of a call
-    /// abroad, which the server's TCP reads together with it as one INVITE. Once the server's SYN-ACK said
-    /// where the stream starts, the OPTIONS is dropped until the head has come, and then judged with it,
-    /// as the server would read it.
-    @Test func aCallSmuggledOutOfOrderOverTCPIsJudgedAsTheServerReadsIt() {
-        var h = Harness()
-        let client = "203.0.113.170"
-        _ = h.replay(Self.synAck(to: client, acknowledging: 1000), from: Harness.server, at: 1)
-        let head = Array(
-            ("INVITE sip:+88216100000@\(Harness.server) SIP/2.0\r\nVia: SIP/2.0/TCP \(client):40000;branch=z9hG4bKs\r\n"
-                + "From: <sip:100@\(Harness.server)>;tag=1\r\nTo: <sip:+88216100000@\(Harness.server)>\r\n"
-                + "Call-ID: smuggled\r\nCSeq: 1 INVITE\r\nX-Pad: ").utf8)
-        let options = Transaction(method: "OPTIONS", user: "100", target: "100", fromUser: "100", contactHost: client)
-        let past = Self.segment(Array(options.request.utf8)[...], from: client, sequence: 1000 + UInt32(head.count))
-        let early = h.replay(past, from: client, at: 1.1)
-        #expect(early.decision.drops && early.decision.reason == .partial && early.messages == 0)
-        #expect(!h.replay(Self.segment(head[...], from: client, sequence: 1000), from: client, at: 1.2).decision.drops)
-        let whole = h.replay(past, from: client, at: 1.3)
-        // Read together, the two are one INVITE whose headers come twice: malformed, dropped.
-        #expect(whole.messages == 1 && whole.decision.drops && whole.decision.reason == .malformed, "\(whole.decision)")
     }
 
     @Test func passwordGuessingFromOneAddressIsBanned() {

@@ -113,11 +113,12 @@ import Testing
         var recent = RecentRequests()
         recent.remember(memo(1, credentials: true))
         for callID in UInt64(2)...4 { recent.remember(memo(callID)) }
-        recent.remember(memo(5))
+        let declined = recent.admit(memo(5))
+        #expect(!declined.remembered)
         #expect(
             recent.answer(callID: 5, cseq: 0, method: .register, final: true) == nil, "pushed out an unanswered guess")
         // A refusal of a request not remembered marks no other.
-        recent.drop(memo(5), refusal: .scanner)
+        recent.drop(refusal: .scanner, as: declined)
         #expect(recent.admit(memo(4)).refused == nil, "request 4 refused for request 5")
         #expect(
             recent.answer(callID: 1, cseq: 0, method: .register, final: false) != nil,
@@ -151,16 +152,14 @@ import Testing
         for callID in UInt64(1)...4 {
             _ = refused.answer(callID: callID, cseq: 0, method: .register, final: callID != 1)
         }
-        refused.remember(memo(9, credentials: true))
-        refused.drop(memo(9, credentials: true), refusal: .tollFraud)
+        refused.drop(refusal: .tollFraud, as: refused.admit(memo(9, credentials: true)))
         for callID in UInt64(10)...13 { refused.remember(memo(callID)) }
         #expect(refused.answer(callID: 13, cseq: 0, method: .register, final: true) != nil)
         // Nor does one it dropped without refusing it (over a rate limit), whose resends are judged again.
         var limited = RecentRequests()
         for callID in UInt64(1)...4 { limited.remember(memo(callID, credentials: true)) }
         for callID in UInt64(2)...4 { _ = limited.answer(callID: callID, cseq: 0, method: .register, final: true) }
-        limited.remember(memo(5, credentials: true))
-        limited.drop(memo(5, credentials: true), refusal: nil)
+        limited.drop(refusal: nil, as: limited.admit(memo(5, credentials: true)))
         var resent = limited
         #expect(resent.admit(memo(5, credentials: true)).refused == nil)
         for callID in UInt64(10)...13 { limited.remember(memo(callID)) }
@@ -188,6 +187,26 @@ import Testing
         #expect(recent.admit(register).lost == nil)
         register.cseq = 8
         #expect(recent.admit(register).lost?.callID == 1, "a new request pushes out the oldest")
+
+        // A resend whose credentials do other than the first's (a nonce sent to another address) is
+        // remembered, so that its own answer is read with what it proves.
+        var forged = register
+        forged.answersAnotherAddress = true
+        #expect(recent.admit(forged).remembered)
+        // A resend alike that the filter drops leaves the first, which went through, waiting for its
+        // answer; refused, it has the first's later resends refused too.
+        var guess = RequestMemo()
+        guess.callID = 9
+        guess.method = .register
+        guess.authUser = 7
+        _ = recent.admit(guess)
+        let resent = recent.admit(guess)
+        #expect(!resent.remembered && resent.resendOf != nil)
+        recent.drop(refusal: nil, as: resent)
+        #expect(recent.admit(guess).refused == nil)
+        #expect(recent.answer(callID: 9, cseq: 0, method: .register, final: false)?.answered == false)
+        recent.drop(refusal: .hijack, as: recent.admit(guess))
+        #expect(recent.admit(guess).refused == .hijack)
     }
 
     /// Seeds separate hashes of values that differ in their first bytes by the seeds' difference (the

@@ -178,8 +178,9 @@ public struct Engine {
         }
         // A client resends a request that got no answer: a resend of one a detector refused is refused
         // again for the same reason, without its points again (a phone is not banned for its timers).
+        var admission = RecentRequests.Admission()
         if let memo {
-            let admission = state.recent.admit(memo)
+            admission = state.recent.admit(memo)
             // A guess, or a probe from an address a scan's 404s count against, pushed out unanswered.
             if let lost = admission.lost, lost.authUser != 0 || !state.mayReachManyUsers(with: lost.method) {
                 keepLost(lost, from: source, now: now)
@@ -223,9 +224,10 @@ public struct Engine {
         // phone that moved in the middle of a transaction resends it from its new address), is refused
         // again when resent, without points. A rate-limited one is judged afresh: by then the bucket may
         // have refilled.
-        if let memo, decision.drops {
+        if decision.drops {
             let scoredDrop = decision.verdict == .drop ? parts.strongest.map(Decision.Reason.init) : nil
-            state.recent.drop(memo, refusal: (packetDrop ?? scoredDrop).flatMap { $0 == .rateLimit ? nil : $0 })
+            let refusal = (packetDrop ?? scoredDrop).flatMap { $0 == .rateLimit ? nil : $0 }
+            state.recent.drop(refusal: refusal, as: admission)
         }
         return decision
     }

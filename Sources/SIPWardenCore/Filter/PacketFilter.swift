@@ -110,9 +110,6 @@ public struct PacketFilter {
             if framing.unframed, onSIPPort, inbound, engine.rules.daemon.mode == .enforce, !result.decision.drops {
                 result.decision = Decision(.drop, .partial)
             }
-            // The server's segments say where its TCP stands in each client's stream.
-            if !inbound, onSIPPort { framer.acknowledge(packet, at: time) }
-            if result.decision.drops { framer.dropped(packet, payloadCount: payload.count) }
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
             // be judged twice; unless it held whole messages only and went over a rate limit: its resend
             // is framed and judged afresh, as a resend over UDP is (by then the bucket may have refilled).

@@ -1,13 +1,10 @@
 /// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message).
 ///
-/// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied.
-/// A stream has an entry once the server acknowledged its bytes (`acknowledge`): from then on the
-/// framer knows where the server's TCP stands in it, and a segment past a gap is out of order there
-/// too. Without one (before the server answered, or after a restart) only a stream with the start of a
-/// message waiting for its end, or a dropped segment whose retransmissions must be dropped too, has an
-/// entry. At most `capacity` of them (the oldest eighth goes when the table is full) and at most
-/// `bufferLimit` waiting bytes each; a stream that breaks those bounds or carries something other than
-/// SIP is forgotten.
+/// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied
+/// and nothing is kept. Only a stream that has the start of a message waiting for its end, or a dropped
+/// segment whose retransmissions must be dropped too, has an entry: at most `capacity` of them (the
+/// oldest eighth goes when the table is full) and at most `bufferLimit` waiting bytes each. A stream
+/// that breaks those bounds or carries something other than SIP is forgotten.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -30,9 +27,6 @@ public struct TCPStreamFramer {
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
-        /// `nextSequence` is where the server's TCP stands: its acknowledgment said so, and only bytes
-        /// framed in order moved it since. A segment past it waits, whatever it holds.
-        var positionKnown = false
 
         /// Whether `waiting` (its bytes with a segment's added) may now hold a whole message: as many
         /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
@@ -92,14 +86,12 @@ public struct TCPStreamFramer {
             let ahead = Int32(bitPattern: segment.dataSequence &- known.nextSequence)
             if ahead < 0 {
                 // A retransmission: keep only what was not seen before.
-                data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(Int(-ahead)))
+                data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(-Int(ahead)))
             } else if ahead > 0, !payload.isEmpty {
-                // A gap: the bytes before these have not come. They wait for them (the stream is kept as
-                // it was): the server's TCP would put them after bytes the filter has not judged, where a
-                // whole message sent out of order may become the end of another (one sent before it).
-                // Where the position is not known from the server, a new message starts the stream over
-                // here, since that position may be stale (a head resent after its message completed).
-                guard !known.positionKnown, Self.startsMessage(payload, classifier) else {
+                // A gap: the bytes before these have not come. Bytes that start no message wait for them
+                // (the stream is kept as it was); a new message starts the stream over here, since the
+                // position this entry expects may be stale (a head resent after its message completed).
+                guard Self.startsMessage(payload, classifier) else {
                     keep(known, for: flow)
                     return Framing(unframed: true)
                 }
@@ -139,35 +131,8 @@ public struct TCPStreamFramer {
         // Only forward: an old duplicate must not take the stream back.
         if Int32(bitPattern: next &- kept.nextSequence) > 0 { kept.nextSequence = next }
         kept.lastSeen = now
-        if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil || kept.positionKnown {
-            keep(kept, for: flow)
-        }
+        if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil { keep(kept, for: flow) }
         return framing
-    }
-
-    /// Reads the server's acknowledgment in `packet`, one of its segments to a client: the client's stream
-    /// stands there in the server's TCP. Its SYN-ACK starts the stream's entry (a connection opened
-    /// before the filter started has none, and is framed as before). Ahead of the framer's position, the
-    /// server has bytes the framer never saw (accepted while the queue was full): what waited is no use,
-    /// and the stream goes on from there.
-    public mutating func acknowledge(_ packet: DecodedPacket, at now: Timestamp) {
-        guard let segment = packet.tcp, segment.isAck || segment.isReset else { return }
-        let flow = Flow(
-            source: packet.destination, destination: packet.source, sourcePort: packet.destinationPort,
-            destinationPort: packet.sourcePort)
-        let known = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
-        guard !segment.isReset,
-            var stream = known ?? (segment.isSyn ? Stream(nextSequence: segment.acknowledgment, lastSeen: now) : nil)
-        else { return }
-        if Int32(bitPattern: segment.acknowledgment &- stream.nextSequence) > 0 {
-            stream.nextSequence = segment.acknowledgment
-            stream.waiting = []
-            stream.needed = 0
-            stream.searched = 0
-        }
-        stream.positionKnown = true
-        stream.lastSeen = now
-        keep(stream, for: flow)
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
@@ -180,16 +145,6 @@ public struct TCPStreamFramer {
         let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
         let overlaps = Int32(bitPattern: start &- refused.until) < 0 && Int32(bitPattern: end &- refused.from) > 0
         return overlaps ? refused.reason : nil
-    }
-
-    /// Records that `packet`, just added, was dropped: the server's TCP did not get its bytes, so a stream
-    /// whose position is known stands before them again (its resend is framed in order, or refused).
-    public mutating func dropped(_ packet: DecodedPacket, payloadCount: Int) {
-        guard let segment = packet.tcp, !streams.isEmpty else { return }
-        let flow = Self.flow(of: packet)
-        let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payloadCount) &+ (segment.isFin ? 1 : 0)
-        guard let stream = streams[flow], stream.positionKnown, stream.nextSequence == end else { return }
-        streams[flow]?.nextSequence = segment.dataSequence
     }
 
     /// Records that `packet`, just added, was dropped for `reason`: its retransmissions will be too.

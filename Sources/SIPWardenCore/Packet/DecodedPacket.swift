@@ -20,11 +20,8 @@ public struct DecodedPacket: Sendable, Equatable {
     /// The header fields the SIP stages care about on TCP.
     public struct TCPSegment: Sendable, Equatable {
         public var sequence: UInt32
-        /// The next byte the sender expects from its peer (valid with `isAck`).
-        public var acknowledgment: UInt32
         public var flags: UInt8
         public var isSyn: Bool { flags & 0x02 != 0 }
-        public var isAck: Bool { flags & 0x10 != 0 }
         /// The sequence number of the segment's first data byte (a SYN takes up one number).
         public var dataSequence: UInt32 { sequence &+ (isSyn ? 1 : 0) }
         public var isFin: Bool { flags & 0x01 != 0 }

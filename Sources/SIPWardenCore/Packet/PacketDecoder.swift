@@ -171,8 +171,7 @@ public enum PacketDecoder {
             packet.transport = .tcp
             packet.sourcePort = bytes.uint16(at: start)!
             packet.destinationPort = bytes.uint16(at: start + 2)!
-            packet.tcp = .init(
-                sequence: sequence, acknowledgment: bytes.uint32(at: start + 8)!, flags: bytes[start + 13])
+            packet.tcp = .init(sequence: sequence, flags: bytes[start + 13])
             packet.payload = (start + headerLength)..<end
             return .success(packet)
         case IPProtocol.ipInIP, IPProtocol.ipv6InIP:

@@ -190,11 +190,14 @@ struct RuleReader {
         return number
     }
 
-    /// A number (whole or not) that is zero or more.
-    mutating func number(_ value: TOMLValueConvertible?, at path: String) -> Double? {
+    /// A number (whole or not) that is `minimum` or more.
+    mutating func number(_ value: TOMLValueConvertible?, at path: String, atLeast minimum: Double = 0) -> Double? {
         guard let value else { return nil }
-        guard let number = value.double ?? value.int.map(Double.init), number >= 0, number.isFinite else {
-            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "a number ≥ 0"))
+        guard let number = value.double ?? value.int.map(Double.init), number >= minimum, number.isFinite else {
+            errors.append(
+                .badValue(
+                    file: file, key: path, value: value.debugDescription, expected: "a number ≥ \(Rate.number(minimum))"
+                ))
             return nil
         }
         return number
@@ -224,16 +227,6 @@ struct RuleReader {
             return nil
         }
         return rate
-    }
-
-    /// A bucket's burst: at least one event, or nothing would ever pass.
-    mutating func burst(_ value: TOMLValueConvertible?, at path: String) -> Double? {
-        guard let value else { return nil }
-        guard let number = value.double ?? value.int.map(Double.init), number >= 1, number.isFinite else {
-            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "a number ≥ 1"))
-            return nil
-        }
-        return number
     }
 
     /// `"30s"`, `"10m"`, `"2h"`, `"1d"`: nanoseconds, more than zero.

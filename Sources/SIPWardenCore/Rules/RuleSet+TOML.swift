@@ -32,6 +32,17 @@ extension RuleSet {
         return includes
     }
 
+    /// What the merged rules get wrong that no single file may: thresholds that cross (one file may set
+    /// `score.drop_at` and another `score.ban_at`). Named after `file`, the main rule file.
+    public func mergedErrors(file: String) -> [RulesError] {
+        guard score.dropAt > score.banAt else { return [] }
+        return [
+            .badValue(
+                file: file, key: "score.drop_at", value: Rate.number(score.dropAt),
+                expected: "at most score.ban_at (\(Rate.number(score.banAt))) in the rules of every file together")
+        ]
+    }
+
     /// The shipped defaults with one rule file applied (its includes are not followed).
     public init(toml text: String, file: String) throws(RulesErrors) {
         self.init()
@@ -112,16 +123,6 @@ extension RuleSet {
             if let value = reader.duration(k["half_life"], at: "score.half_life") { score.halfLife = value }
             if let value = reader.number(k["drop_at"], at: "score.drop_at") { score.dropAt = value }
             if let value = reader.number(k["ban_at"], at: "score.ban_at") { score.banAt = value }
-            // With the rules read before: a file may set one of the two.
-            if score.dropAt > score.banAt {
-                let key = k["drop_at"] != nil ? "score.drop_at" : "score.ban_at"
-                let value = Rate.number(k["drop_at"] != nil ? score.dropAt : score.banAt)
-                let expected =
-                    k["drop_at"] != nil
-                    ? "at most score.ban_at (\(Rate.number(score.banAt)))"
-                    : "at least score.drop_at (\(Rate.number(score.dropAt)))"
-                reader.errors.append(.badValue(file: reader.file, key: key, value: value, expected: expected))
-            }
             if let points = reader.table(k["points"], at: "score.points") {
                 let p = reader.entries(of: points, at: "score.points", known: Detector.allCases.map(Self.key))
                 for detector in Detector.allCases {
@@ -274,6 +275,9 @@ extension RuleSet {
         with reader: inout RuleReader
     ) {
         if let perSecond = reader.rate(keys[name], at: "\(path).\(name)") { rate.perSecond = perSecond }
-        if let burst = reader.burst(keys["\(name)_burst"], at: "\(path).\(name)_burst") { rate.burst = burst }
+        // A burst below one event lets nothing through.
+        if let burst = reader.number(keys["\(name)_burst"], at: "\(path).\(name)_burst", atLeast: 1) {
+            rate.burst = burst
+        }
     }
 }

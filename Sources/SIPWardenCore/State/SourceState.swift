@@ -163,6 +163,13 @@ struct RequestMemo {
         callID == other.callID && cseq == other.cseq && method == other.method && target == other.target
     }
 
+    /// Whether `other` is this request resent with the same credentials, as far as they were read: the
+    /// same user, proving or answering what this one does. Remembering it again would tell nothing new.
+    func isResendAlike(_ other: RequestMemo) -> Bool {
+        isSameRequest(as: other) && authUser == other.authUser && answersChallenge == other.answersChallenge
+            && provesAddress == other.provesAddress && answersAnotherAddress == other.answersAnotherAddress
+    }
+
     /// Resends of a refused request refused without new points: a client's timers resend one at most
     /// 10 times (RFC 3261 Timers A and E within Timer B's or F's 32 s); every later one is scored again.
     static let freeResends: UInt8 = 10
@@ -200,6 +207,18 @@ struct RequestMemo {
 
 /// The last four requests of a source, oldest overwritten first (but see `remember`).
 struct RecentRequests {
+    /// How `admit` took a request in.
+    struct Admission {
+        /// A resend of a refused request, within the free resends: refused again, for this reason.
+        var refused: Decision.Reason?
+        /// The request remembering it pushed out unanswered.
+        var lost: RequestMemo?
+        /// It is now the newest remembered request.
+        var remembered = false
+        /// It is a resend alike of the remembered request in this slot, and was not remembered again.
+        var resendOf: UInt8?
+    }
+
     var slots = (RequestMemo(), RequestMemo(), RequestMemo(), RequestMemo())
     var next: UInt8 = 0
     /// A request whose credentials carry a nonce the server sent another address only was pushed out
@@ -238,40 +257,45 @@ struct RecentRequests {
     }
 
     /// Takes in a new request: a resend of one a detector refused, within `RequestMemo.freeResends`
-    /// (counting this one), returns the refusal's reason; anything else but an ACK or a resend of a
-    /// remembered request is remembered (past the free resends with their count spent, so that every
+    /// (counting this one), returns the refusal's reason; anything else but an ACK or a resend alike of
+    /// a remembered request is remembered (past the free resends with their count spent, so that every
     /// later resend is judged and scored afresh), and the request it pushed out unanswered is returned
     /// (see `remember`). An ACK gets no answer, so remembering it would only push out requests that will.
-    mutating func admit(_ memo: RequestMemo) -> (refused: Decision.Reason?, lost: RequestMemo?) {
+    mutating func admit(_ memo: RequestMemo) -> Admission {
         var memo = memo
         if let index = slot(where: { $0.isSameRequest(as: memo) && $0.refused != nil }) {
             guard self[index].resends >= RequestMemo.freeResends else {
                 self[index].resends += 1
-                return (self[index].refused, nil)
+                return Admission(refused: self[index].refused)
             }
             memo.resends = self[index].resends
         }
-        guard memo.method != .ack else { return (nil, nil) }
-        // A resend of a request still remembered (its answer lost or not yet sent) is that request:
+        guard memo.method != .ack else { return Admission() }
+        // A resend alike of a request still remembered (its answer lost or not yet sent) is that request:
         // remembered again, four resends of a REGISTER would push out the INVITE waiting for its 407.
-        if slot(where: { $0.isSameRequest(as: memo) && $0.authUser == memo.authUser && $0.refused == nil }) != nil {
-            return (nil, nil)
+        if let index = slot(where: { $0.isResendAlike(memo) && $0.refused == nil }) {
+            return Admission(resendOf: index)
         }
         memo.ambiguous =
             slot {
                 $0.callID == memo.callID && $0.cseq == memo.cseq
                     && (!$0.isSameRequest(as: memo) || $0.authUser != memo.authUser)
             } != nil
-        return (nil, remember(memo))
+        let before = next
+        let lost = remember(memo)
+        return Admission(lost: lost, remembered: next != before)
     }
 
-    /// Records that the filter dropped `memo`, if it was remembered (it is then the newest): no answer
-    /// will come; with `refusal`, its resends are refused for that reason.
-    mutating func drop(_ memo: RequestMemo, refusal: Decision.Reason?) {
-        let newest = (next &- 1) & 3
-        if self[newest].isSameRequest(as: memo) {
+    /// Records that the filter dropped the request `admission` took in. If it was remembered (it is then
+    /// the newest), no answer will come. With `refusal`, its resends are refused for that reason: a
+    /// resend alike of a remembered request marks that one (which went through, and may still be answered).
+    mutating func drop(refusal: Decision.Reason?, as admission: Admission) {
+        if admission.remembered {
+            let newest = (next &- 1) & 3
             self[newest].refused = refusal
             self[newest].answered = true
+        } else if let refusal, let index = admission.resendOf {
+            self[index].refused = refusal
         }
     }
 
