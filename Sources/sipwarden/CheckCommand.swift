@@ -37,7 +37,10 @@ struct RulesSummary: CustomStringConvertible {
     var description: String {
         let r = rules
         func ports(_ list: [UInt16]) -> String { list.isEmpty ? "-" : list.map(String.init).joined(separator: ",") }
-        let mode = "\(r.daemon.mode.rawValue), queues \(r.daemon.queues.lowerBound)-\(r.daemon.queues.upperBound)"
+        let mode =
+            "\(r.daemon.mode.rawValue), queues \(r.daemon.queues.lowerBound)-\(r.daemon.queues.upperBound), "
+            + "control \(r.daemon.controlSocket), metrics \(r.daemon.metrics.map { "\($0)" } ?? "off"), "
+            + "state \(r.daemon.stateFile ?? "none")"
         let portList = "udp \(ports(r.ports.sipUDP)), tcp \(ports(r.ports.sipTCP)), tls \(ports(r.ports.sipTLS))"
         func list(_ items: [String]) -> String { items.isEmpty ? "none" : items.joined(separator: " ") }
         let trust = "allowed \(list(r.trust.allow.map(\.description))), denied \(list(r.trust.deny.map(\.description)))"
@@ -57,6 +60,25 @@ struct RulesSummary: CustomStringConvertible {
                 "source \(limits.source), prefix \(limits.prefix), global \(limits.global)",
             ])
         }
+        let e = r.enumeration
+        let window = RuleDuration.text(e.window)
+        rows.append([
+            "enumeration",
+            "per \(window): \(e.distinctUsers) users, \(e.sequentialUsers) sequential, \(e.notFound) 404s; "
+                + "\(e.prefixNotFound) 404s per prefix",
+        ])
+        let g = r.guessing
+        rows.append([
+            "guessing",
+            "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window))",
+        ])
+        let marks = r.signatures.structuralMarks ? "on" : "off"
+        rows.append([
+            "policy",
+            "malformed \(r.policy.malformed.rawValue), cleartext keys \(r.policy.cleartextKeys.rawValue); "
+                + "\(r.signatures.userAgents.count) scanner user agents (\(r.signatures.sharedUserAgents.count) shared), "
+                + "structural marks \(marks)",
+        ])
         let toll = r.tollFraud
         rows.append([
             "toll fraud",
