@@ -17,8 +17,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         switch rules.loadAll() {
         case .failure(let errors):
-            for error in errors.errors { printError(error.description) }
-            printError("\(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s") in the rules")
+            for line in errors.report { printError(line) }
             throw ExitCode(1)
         case .success(let loaded):
             let files = loaded.files.isEmpty ? "built-in defaults" : loaded.files.joined(separator: ", ")

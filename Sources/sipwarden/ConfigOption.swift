@@ -15,11 +15,12 @@ struct ConfigOption: ParsableArguments {
         completion: .file(extensions: ["toml"]))
     var config: String?
 
-    /// The effective rules; every problem in every file becomes one InputError (one line each).
+    /// The effective rules; every problem in every file becomes one InputError: a line each, and their
+    /// count, as `check` prints them.
     func load() throws(InputError) -> RuleSet {
         switch loadAll() {
         case .success(let loaded): return loaded.rules
-        case .failure(let errors): throw InputError(description: errors.description)
+        case .failure(let errors): throw InputError(description: errors.report.joined(separator: "\nsipwarden: "))
         }
     }
 
@@ -29,6 +30,13 @@ struct ConfigOption: ParsableArguments {
 
     /// The rule files this option names, to read again later (a reload).
     var files: RuleFiles { RuleFiles(config: config) }
+}
+
+extension RulesErrors {
+    /// One line per error, then their count.
+    var report: [String] {
+        errors.map(\.description) + ["\(errors.count) error\(errors.count == 1 ? "" : "s") in the rules"]
+    }
 }
 
 /// The rule files: a main file (or the default path), its includes and conf.d/*.toml beside it.

@@ -26,7 +26,7 @@ import Testing
             Corpus.files(in: "torture/rfc4475", suffix: ".dat")
             + Corpus.files(in: "rfc-examples/rfc3665", suffix: ".sip")
         let seeds = try files.map { try Corpus.bytes($0) }
-        #expect(seeds.count > 200)
+        try #require(seeds.count > 200, "the shared corpus (../shared/corpus) is missing")
         var random = SplitMix64(state: 20261123)
         let classifier = SIPClassifier()
         let interesting: [UInt8] = Array(" \t\r\n:;,<>\"\\@=/%0".utf8) + [0, 0x7F, 0xFF]
