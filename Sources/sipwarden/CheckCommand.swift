@@ -89,7 +89,8 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "firewall",
             "\(wall.role.rawValue), \(wall.failOpen ? "fail-open" : "fail-closed"), default \(wall.defaultAction.rawValue), "
-                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin)",
+                + "admin \(ports(wall.adminPorts)) from \(admin.isEmpty ? "nowhere" : admin), "
+                + "open tcp \(ports(wall.openTCPPorts)), udp \(ports(wall.openUDPPorts))",
         ])
         rows.append([
             "tables",

@@ -321,6 +321,24 @@ import Testing
             })
     }
 
+    /// The host's other services (IAX, provisioning over HTTPS) are opened from anywhere, before the
+    /// chain's default; without them nothing else is.
+    @Test func otherServicesAreOpenedFromAnywhere() throws {
+        var rules = try RuleSet(
+            toml: "[firewall]\nopen_tcp_ports = [443, 80, 443]\nopen_udp_ports = [4569]\n", file: "site.toml")
+        let input = chainRules(try FirewallRuleset(rules: rules), .input)
+        #expect(input.contains(FirewallRule([.ports(.udp, .destination, [4569...4569])], .accept)))
+        #expect(input.contains(FirewallRule([.ports(.tcp, .destination, [80...80, 443...443])], .accept)))
+        let nft = NFTablesRenderer().render(try FirewallRuleset(rules: rules))
+        #expect(nft.contains("udp dport 4569 accept"), "\(nft)")
+        rules.firewall.openTCPPorts = []
+        rules.firewall.openUDPPorts = []
+        #expect(
+            !chainRules(try FirewallRuleset(rules: rules), .input).contains {
+                $0.matches.contains(.ports(.udp, .destination, [4569...4569]))
+            })
+    }
+
     @Test func restrictedOutboundLetsOutOnlyWhatTheHostNeeds() throws {
         var rules = RuleSet()
         rules.firewall.outbound = .restrict

@@ -117,6 +117,7 @@ struct FirewallBuilder {
         if servesSIP { sections += sipInput }
         sections += [established, icmp]
         if let admin { sections.append(admin) }
+        if let services { sections.append(services) }
         if servesMedia { sections.append(media) }
         sections.append(everythingElse)
         return sections
@@ -224,6 +225,20 @@ struct FirewallBuilder {
             rules: Self.rules(
                 for: .only(firewall.adminNetworks), [.ports(.tcp, .destination, Self.ranges(firewall.adminPorts))],
                 .accept))
+    }
+
+    /// The host's other services, open to anyone.
+    var services: Section? {
+        let (tcp, udp) = (firewall.openTCPPorts, firewall.openUDPPorts)
+        guard !tcp.isEmpty || !udp.isEmpty else { return nil }
+        let names = [("TCP", tcp), ("UDP", udp)].filter { !$0.1.isEmpty }
+            .map { "\($0.0) \($0.1.map(String.init).joined(separator: ", "))" }
+        return Section(
+            title: "Other services (firewall.open_tcp_ports, open_udp_ports: \(names.joined(separator: "; "))) "
+                + "from anywhere.",
+            rules: Self.portMatches(Self.ranges(udp), Self.ranges(tcp), .destination).map {
+                FirewallRule([$0], .accept)
+            })
     }
 
     var media: Section {

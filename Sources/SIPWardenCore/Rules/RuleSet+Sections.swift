@@ -217,6 +217,9 @@ extension RuleSet {
         public var proxies: [IPPrefix] = []
         /// SIP over WebSocket (TCP), accepted with the TCP connection limit.
         public var websocketPorts: [UInt16] = []
+        /// The host's other services (IAX, STUN, provisioning over HTTP, …), accepted from anywhere.
+        public var openTCPPorts: [UInt16] = []
+        public var openUDPPorts: [UInt16] = []
         /// RTP ports for the pbx, gateway and media roles.
         public var mediaPorts: ClosedRange<UInt16> = 10000...20000
         /// Where RTP may come from; empty means anywhere (gateway: the proxies when empty).

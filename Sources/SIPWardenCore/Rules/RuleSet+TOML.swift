@@ -233,7 +233,7 @@ extension RuleSet {
             let k = keys([
                 "role", "default", "fail_open", "queue_trusted", "admin_networks", "admin_ports", "allow_no_admin",
                 "proxies", "websocket_ports", "media_ports", "media_peers", "tcp_connections", "tcp_connections_burst",
-                "outbound",
+                "outbound", "open_tcp_ports", "open_udp_ports",
             ])
             if let value = reader.choice(k["role"], at: "firewall.role", as: Firewall.Role.self) {
                 firewall.role = value
@@ -255,6 +255,12 @@ extension RuleSet {
             if let value = reader.prefixes(k["proxies"], at: "firewall.proxies") { firewall.proxies = value }
             if let value = reader.ports(k["websocket_ports"], at: "firewall.websocket_ports") {
                 firewall.websocketPorts = value
+            }
+            if let value = reader.ports(k["open_tcp_ports"], at: "firewall.open_tcp_ports") {
+                firewall.openTCPPorts = value
+            }
+            if let value = reader.ports(k["open_udp_ports"], at: "firewall.open_udp_ports") {
+                firewall.openUDPPorts = value
             }
             if let value = reader.portRange(k["media_ports"], at: "firewall.media_ports") {
                 firewall.mediaPorts = value
