@@ -131,6 +131,11 @@ import Testing
                     file: "test.toml", key: "trust.deny[0]", value: "\"192.0.2.0/33\"",
                     expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""),
             ])
+        // A name written without its qualifier is taken for the first key it ends.
+        #expect(
+            errors("[limits.invite]\nburst = 10\n") == [
+                .unknownKey(file: "test.toml", key: "limits.invite.burst", suggestion: "limits.invite.source_burst")
+            ])
     }
 
     /// Numbers are written as people write them (separators allowed); anything else is an error.

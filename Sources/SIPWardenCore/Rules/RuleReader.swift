@@ -262,6 +262,9 @@ struct RuleReader {
 
     /// The candidate nearest to `key` by edit distance, if it is close enough to be a typo.
     func closest(to key: String, in candidates: [String]) -> String? {
+        // A name written without its qualifier ("burst" for "source_burst"): the first key it ends.
+        let name = key.split(separator: ".").last.map { "_" + $0 } ?? key
+        if let qualified = candidates.first(where: { $0.hasSuffix(name) }) { return qualified }
         let scored = candidates.map { ($0, editDistance(key, $0)) }.min { $0.1 < $1.1 }
         guard let (best, distance) = scored, distance <= max(2, best.count / 3) else { return nil }
         return best
