@@ -102,10 +102,7 @@ struct RulesSummary: CustomStringConvertible {
     }
 
     /// The tables' memory with one engine per queue, in MiB.
-    var tableMiB: Int {
-        let bytes = Engine.tableBytes(rules)
-        return (bytes.perEngine * rules.daemon.queues.count + bytes.shared) >> 20
-    }
+    var tableMiB: Int { Engine.tableBytes(rules, queues: rules.daemon.queues.count) >> 20 }
 
     /// What the rules are likely to do that their author may not expect.
     var warnings: [String] {

@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
         let files = rules.files
         let logger = Logger(label: "sipwarden")
         let options = Daemon.Options(
-            rules: ruleSet, forceMonitor: monitor, servers: LocalAddresses.current(),
+            rules: ruleSet, forceMonitor: monitor, servers: LocalAddresses.current,
             loadRules: { files.load().map(\.rules) })
         do {
             try Daemon(options, logger: logger).run()

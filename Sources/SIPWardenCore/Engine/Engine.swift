@@ -30,13 +30,23 @@ public struct Engine {
     /// How many ban records wait for `drainBans` at most.
     public static let pendingBanLimit = 4096
 
-    /// The memory the tables take under `rules`: each engine's own (one per queue), and the tables the
-    /// engines share. Allocated whole at start.
-    public static func tableBytes(_ rules: RuleSet) -> (perEngine: Int, shared: Int) {
+    /// The rules each of `queues` engines runs: the source and prefix tables split between them, since
+    /// the kernel spreads sources over the queues (together they stay within the tables' sizes).
+    public static func rules(_ rules: RuleSet, forEachOf queues: Int) -> RuleSet {
+        var each = rules
+        each.tables.sources = max(1024, rules.tables.sources / max(queues, 1))
+        each.tables.prefixes = max(1024, rules.tables.prefixes / max(queues, 1))
+        return each
+    }
+
+    /// The memory the tables of `queues` engines take under `rules`, the tables they share included.
+    /// Allocated whole at start.
+    public static func tableBytes(_ rules: RuleSet, queues: Int) -> Int {
+        let each = Self.rules(rules, forEachOf: queues)
         let own =
-            BoundedTable<IPAddress, SourceState>.bytes(capacity: rules.tables.sources)
-            + BoundedTable<PrefixKey, PrefixState>.bytes(capacity: rules.tables.prefixes)
-        return (own, UserTables.bytes(rules))
+            BoundedTable<IPAddress, SourceState>.bytes(capacity: each.tables.sources)
+            + BoundedTable<PrefixKey, PrefixState>.bytes(capacity: each.tables.prefixes)
+        return own * max(queues, 1) + UserTables.bytes(rules)
     }
 
     /// An engine that shares `shared` with other engines (a new one of its own by default) and holds

@@ -16,11 +16,12 @@ public final class Daemon: Sendable {
         public var forceMonitor: Bool
         /// Re-reads and validates the rule files (on SIGHUP).
         public var loadRules: @Sendable () -> Result<RuleSet, RulesErrors>
-        /// The protected host's own addresses: never banned.
-        public var servers: Set<IPAddress>
+        /// The protected host's own addresses, never banned: read at start and again at each reload (an
+        /// address added since, or renewed by DHCP).
+        public var servers: @Sendable () -> Set<IPAddress>
 
         public init(
-            rules: RuleSet, forceMonitor: Bool, servers: Set<IPAddress>,
+            rules: RuleSet, forceMonitor: Bool, servers: @escaping @Sendable () -> Set<IPAddress>,
             loadRules: @escaping @Sendable () -> Result<RuleSet, RulesErrors>
         ) {
             self.rules = rules
@@ -55,11 +56,7 @@ public final class Daemon: Sendable {
         self.shared = shared
         let queues = rules.daemon.queues
         let share = 1 / Double(queues.count)
-        // The kernel spreads sources over the queues, so each engine's source and prefix tables hold
-        // their share: together they stay within tables.sources and tables.prefixes.
-        var queueRules = rules
-        queueRules.tables.sources = max(1024, rules.tables.sources / queues.count)
-        queueRules.tables.prefixes = max(1024, rules.tables.prefixes / queues.count)
+        let queueRules = Engine.rules(rules, forEachOf: queues.count)
         // The kernel's queue balancing hash is seeded at random: any queue may own a source, so every
         // engine takes in every restored one.
         let kept = Self.readStateFile(rules.daemon.stateFile, logger: logger)
@@ -70,7 +67,7 @@ public final class Daemon: Sendable {
         for queue in queues {
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
             let startRules = queueRules
-            let servers = options.servers
+            let servers = options.servers()
             workers.append(
                 QueueWorker(socket: socket, bans: bans, logger: logger) {
                     var engine = Engine(
@@ -216,7 +213,8 @@ public final class Daemon: Sendable {
     }
 
     /// SIGHUP: re-reads the rule files; a valid set replaces the rules in every engine without losing
-    /// state, an invalid one is logged and the running rules stay.
+    /// state, an invalid one is logged and the running rules stay. With a valid set, the host's own
+    /// addresses are read again too.
     func reload() {
         notifier.reloading()
         switch options.loadRules() {
@@ -234,7 +232,13 @@ public final class Daemon: Sendable {
                     metadata: ["keys": "\(atNextStart.joined(separator: ","))"])
             }
             let applied = newRules
-            let answered = workers.map { worker in worker.ask { state, _ in state.reload(applied) } != nil }
+            let servers = options.servers()
+            let answered = workers.map { worker in
+                worker.ask { (state: inout QueueState, _: Timestamp) -> Void in
+                    state.reload(applied)
+                    state.filter.engine.servers = servers
+                } != nil
+            }
             rules.withLock { $0 = applied }
             logger.notice(
                 "rules reloaded",
