@@ -50,6 +50,7 @@ public final class Daemon: Sendable {
         self.options = options
         self.logger = logger
         self.rules = Mutex(rules)
+        let servers = options.servers()
         bans = BanRegistry(logger: logger)
         signals.block()
         let shared = SharedTables(rules)
@@ -67,7 +68,6 @@ public final class Daemon: Sendable {
         for queue in queues {
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
             let startRules = queueRules
-            let servers = options.servers()
             workers.append(
                 QueueWorker(socket: socket, bans: bans, logger: logger) {
                     var engine = Engine(
@@ -278,7 +278,9 @@ public final class Daemon: Sendable {
     func statistics(top: Int) -> DaemonStats {
         let kernel = KernelQueueStatistics.read()
         let snapshots = workers.map { worker in
-            worker.ask { state, now in (state.counters, state.filter.engine.snapshot(at: now, top: top)) }
+            worker.ask { state, now in
+                (state.counters, state.filter.engine.snapshot(at: now, top: top), state.filter.engine.servers)
+            }
         }
         var total = QueueCounters()
         var queues: [DaemonStats.Queue] = []
@@ -310,6 +312,7 @@ public final class Daemon: Sendable {
         sources.sort { ($0.score, $1.address) > ($1.score, $0.address) }
         return DaemonStats(
             mode: rules.withLock { $0.daemon.mode.rawValue },
+            servers: Set(snapshots.flatMap { $0?.2 ?? [] }).map(\.description).sorted(),
             uptimeSeconds: Int((MonotonicClock.now().nanoseconds - started.nanoseconds) / 1_000_000_000),
             packets: total.packets, queues: queues,
             verdicts: total.decisions.nonZero.map {

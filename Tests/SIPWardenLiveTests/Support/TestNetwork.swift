@@ -17,6 +17,7 @@ final class TestNetwork {
     let serverNamespace: String
     let clientNamespace: String
     let directory: URL
+    let serverLink: String
     let clientLink: String
     var background: [Background] = []
 
@@ -36,7 +37,7 @@ final class TestNetwork {
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("swd-\(tag)-\(name)")
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let serverLink = "swd\(tag)a"
+        serverLink = "swd\(tag)a"
         clientLink = "swd\(tag)b"
         do {
             try Subprocess.check("ip", ["netns", "add", serverNamespace])
