@@ -482,22 +482,6 @@ import Testing
         #expect(overUDP.decision.reason == .tollFraud && !overUDP.resetsConnection)
     }
 
-    /// After a restart the filter no longer holds the head of a message a phone was sending over TCP:
-    /// the tail, which fits no message, is dropped, and the phone's TCP sends it again and again. The
-    /// third time its segment is answered with a TCP reset, so that the phone connects again instead of
-    /// stalling for minutes.
-    @Test func aTailWhoseHeadTheFilterForgotResetsItsConnectionWhenSentAgain() {
-        var h = Harness()
-        let phone = "192.0.2.170"
-        let register = Array(
-            Transaction(method: "REGISTER", user: "170", target: "170", fromUser: "170", contactHost: phone).request
-                .utf8)
-        let tail = Self.segment(register[60...], from: phone, sequence: 1060)
-        let outcomes = (0..<3).map { h.replay(tail, from: phone, at: 1 + Double($0)) }
-        #expect(outcomes.allSatisfy { $0.decision.drops && $0.decision.reason == .partial })
-        #expect(outcomes.map(\.resetsConnection) == [false, false, true])
-    }
-
     @Test func passwordGuessingFromOneAddressIsBanned() {
         var h = Harness()
         let guesser = "203.0.113.77"

@@ -10,7 +10,6 @@ import Testing
         var methods: [String] = []
         var anomalies: [SIPAnomalies] = []
         var unframed = false
-        var hopeless = false
     }
 
     /// A decoded TCP segment and the bytes its offsets point into.
@@ -37,7 +36,6 @@ import Testing
                 framed.anomalies.append(message.anomalies)
             }
             framed.unframed = framing.unframed
-            framed.hopeless = framing.hopeless
         }
         return framed
     }
@@ -65,28 +63,6 @@ import Testing
             Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(head.utf8.count), tail + register), to: &framer)
         #expect(rest.methods == ["OPTIONS", "REGISTER"])
         #expect(framer.streams.isEmpty)
-    }
-
-    /// The tail of a message whose head the framer no longer holds (the daemon restarted while it was
-    /// half sent) never fits: sent the third time, it is hopeless, and the connection is to be reset
-    /// rather than left to stall. A tail overtaking its head is not: the head comes, and fits.
-    @Test func aTailSentAgainAndAgainWithoutItsHeadIsHopeless() {
-        let bytes = Array(options.utf8)
-        let tail = Self.segment(from: "192.0.2.10", sequence: 1040, String(decoding: bytes[40...], as: UTF8.self))
-        var restarted = TCPStreamFramer(classifier: SIPClassifier())
-        var tries: [Framed] = []
-        for _ in 0..<3 { tries.append(Self.add(tail, to: &restarted)) }
-        #expect(tries.map(\.unframed) == [true, true, true])
-        #expect(tries.map(\.hopeless) == [false, false, true])
-
-        var reordered = TCPStreamFramer(classifier: SIPClassifier())
-        _ = Self.add(tail, to: &reordered)
-        let head = Self.segment(from: "192.0.2.10", sequence: 1000, String(decoding: bytes[..<40], as: UTF8.self))
-        _ = Self.add(head, to: &reordered)
-        #expect(Self.add(tail, to: &reordered).methods == ["OPTIONS"])
-        // Resends after its message count afresh.
-        #expect(!Self.add(tail, to: &reordered).hopeless)
-        #expect(!Self.add(tail, to: &reordered).hopeless)
     }
 
     /// A segment half the sequence space away from where its stream waits (`ahead` is `Int32.min`, whose

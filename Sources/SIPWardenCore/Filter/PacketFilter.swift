@@ -109,8 +109,6 @@ public struct PacketFilter {
                 direction.map { $0 == .inbound } ?? !engine.serverList.contains(packet.source)
             if framing.unframed, onSIPPort, inbound, engine.rules.daemon.mode == .enforce, !result.decision.drops {
                 result.decision = Decision(.drop, .partial)
-                // The same bytes again and again, never fitting: reset rather than stall the connection.
-                result.resetsConnection = framing.hopeless
             }
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
             // be judged twice; unless it held whole messages only and went over a rate limit: its resend

@@ -50,13 +50,6 @@ public struct TCPStreamFramer {
     public var bufferLimit: Int
     var classifier: SIPClassifier
     var streams: [Flow: Stream] = [:]
-    /// Flows whose last segment held bytes where no message starts, by that segment and how many times
-    /// it came: the tail of a message whose head the framer no longer holds (the daemon restarted, or
-    /// forgot the stream, while the message was half sent) comes again and again, and never fits.
-    var unplaced: [Flow: (sequence: UInt32, times: UInt8)] = [:]
-    /// The time the same unplaced segment comes before its connection is given up (`Framing.hopeless`):
-    /// once could be a tail overtaking its head; a head comes long before a client's TCP resends twice.
-    static let unplacedTries: UInt8 = 3
 
     public init(classifier: SIPClassifier, capacity: Int = 4096, bufferLimit: Int = 65536) {
         self.classifier = classifier
@@ -76,9 +69,6 @@ public struct TCPStreamFramer {
         /// Its messages were framed from its own bytes alone, none of them left waiting: sent again, it
         /// can be framed and judged again.
         public var selfContained = false
-        /// It is unframed bytes sent again and again (`unplacedTries` times), which will never fit: the
-        /// connection is better reset than left to stall.
-        public var hopeless = false
     }
 
     /// Adds a segment's payload and hands each message it completes, with its classification, to `judge`
@@ -133,9 +123,7 @@ public struct TCPStreamFramer {
             framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
             if !leftover.isEmpty { stream = stream ?? Stream(nextSequence: segment.dataSequence, lastSeen: now) }
             stream?.needed = framed.needed
-            framing.hopeless = framed.unframed && framed.messages == 0 && !data.isEmpty && unplacedAgain(flow, segment)
         }
-        if framing.messages > 0, !unplaced.isEmpty { unplaced.removeValue(forKey: flow) }
         let next = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
         guard !segment.isFin, var kept = stream else { return framing }
         stream = nil
@@ -145,17 +133,6 @@ public struct TCPStreamFramer {
         kept.lastSeen = now
         if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil { keep(kept, for: flow) }
         return framing
-    }
-
-    /// Counts `segment`, whose bytes fit no message, on `flow`: true once the same segment came
-    /// `unplacedTries` times.
-    mutating func unplacedAgain(_ flow: Flow, _ segment: DecodedPacket.TCPSegment) -> Bool {
-        let known = unplaced[flow].flatMap { $0.sequence == segment.dataSequence ? $0 : nil }
-        var record: (sequence: UInt32, times: UInt8) = known ?? (segment.dataSequence, 0)
-        record.times &+= 1
-        if unplaced.count >= capacity { unplaced.removeAll(keepingCapacity: true) }
-        unplaced[flow] = record
-        return record.times >= Self.unplacedTries
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
