@@ -95,14 +95,17 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "tables",
             "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users, "
-                + "\(r.tables.nonces) nonces: \(tableMiB) MiB for \(r.daemon.queues.count) "
-                + "queue\(r.daemon.queues.count == 1 ? "" : "s")",
+                + "\(r.tables.nonces) nonces: \(tableMiB) MiB, and at most \(tcpMiB) MiB of TCP messages waiting for "
+                + "their end, for \(r.daemon.queues.count) queue\(r.daemon.queues.count == 1 ? "" : "s")",
         ])
         return table(rows)
     }
 
     /// The tables' memory with one engine per queue, in MiB.
     var tableMiB: Int { Engine.tableBytes(rules, queues: rules.daemon.queues.count) >> 20 }
+
+    /// The most the queues' TCP framers hold, in MiB.
+    var tcpMiB: Int { (TCPStreamFramer.worstCaseBytes * rules.daemon.queues.count) >> 20 }
 
     /// What the rules are likely to do that their author may not expect.
     var warnings: [String] {
@@ -113,11 +116,12 @@ struct RulesSummary: CustomStringConvertible {
                     + "that look international (+44…, 00…) are held as toll fraud until it authenticates. "
                     + "List your carriers in trust.allow, or your own numbers in toll_fraud.own_numbers.")
         }
-        if tableMiB > Self.unitMemoryMiB {
+        if tableMiB + tcpMiB > Self.unitMemoryMiB {
             found.append(
-                "the tables take \(tableMiB) MiB, more than the \(Self.unitMemoryMiB) MiB the shipped unit "
-                    + "allows (MemoryMax in sipwarden.service): the daemon would be stopped at start. "
-                    + "Lower [tables] or raise MemoryMax.")
+                "the tables take \(tableMiB) MiB and waiting TCP messages up to \(tcpMiB) MiB, more than the "
+                    + "\(Self.unitMemoryMiB) MiB the shipped unit "
+                    + "allows (MemoryMax in sipwarden.service): the daemon would be stopped, at start or when "
+                    + "TCP clients leave messages unfinished. Lower [tables] or raise MemoryMax.")
         }
         return found
     }

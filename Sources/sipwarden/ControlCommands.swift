@@ -112,7 +112,7 @@ struct StatsCommand: ParsableCommand {
         guard case .stats(let stats) = try control.send(.stats) else { throw ExitCode(1) }
         if control.json { return try control.printJSON(stats) }
         var rows = [
-            ["mode", stats.mode], ["servers", stats.servers.joined(separator: " ")],
+            ["mode", stats.mode], ["servers", stats.servers?.joined(separator: " ") ?? "-"],
             ["uptime", RuleDuration.text(Int64(max(stats.uptimeSeconds, 1)) * 1_000_000_000)],
             ["packets", String(stats.packets)],
             ["bans", "\(stats.activeBans) in force, \(stats.bansIssued) issued, \(stats.bansUnlisted) not listed"],

@@ -174,6 +174,16 @@ import Testing
     }
 }
 
+@Suite struct OwnAddressesTests {
+    /// A reload takes the host's addresses as read, unless none could be read.
+    @Test func aReloadThatReadsNoAddressKeepsTheRunningOnes() {
+        let running: Set = [IPAddress("203.0.113.5")!]
+        let read: Set = [IPAddress("203.0.113.5")!, IPAddress("203.0.113.6")!]
+        #expect(Daemon.ownAddresses(read: read, running: running) == read)
+        #expect(Daemon.ownAddresses(read: [], running: running) == running)
+    }
+}
+
 @Suite struct MetricsTests {
     @Test func countersAdvanceByWhatHappenedAndNeverCarryAddresses() {
         let metrics = DaemonMetrics(queues: 0...1)

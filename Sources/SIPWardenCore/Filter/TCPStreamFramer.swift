@@ -51,7 +51,13 @@ public struct TCPStreamFramer {
     var classifier: SIPClassifier
     var streams: [Flow: Stream] = [:]
 
-    public init(classifier: SIPClassifier, capacity: Int = 4096, bufferLimit: Int = 65536) {
+    /// At most this many streams are kept, each with at most `defaultBufferLimit` waiting bytes: 64 MiB
+    /// at worst per queue, whatever connections an attacker opens with messages that never end.
+    public static let defaultCapacity = 1024
+    public static let defaultBufferLimit = 65536
+    public static var worstCaseBytes: Int { defaultCapacity * defaultBufferLimit }
+
+    public init(classifier: SIPClassifier, capacity: Int = defaultCapacity, bufferLimit: Int = defaultBufferLimit) {
         self.classifier = classifier
         self.capacity = capacity
         self.bufferLimit = bufferLimit

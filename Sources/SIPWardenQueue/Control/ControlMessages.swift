@@ -76,8 +76,9 @@ public struct DaemonStats: Codable, Equatable, Sendable {
     }
 
     public var mode: String
-    /// The host's own addresses the daemon holds (never banned), as read at start or the last reload.
-    public var servers: [String]
+    /// The host's own addresses the daemon holds (never banned), as read at start or the last reload;
+    /// nil from a daemon too old to say.
+    public var servers: [String]?
     public var uptimeSeconds: Int
     public var packets: Int
     public var queues: [Queue]

@@ -236,7 +236,7 @@ public final class Daemon: Sendable {
             let answered = workers.map { worker in
                 worker.ask { (state: inout QueueState, _: Timestamp) -> Void in
                     state.reload(applied)
-                    state.filter.engine.servers = servers
+                    state.filter.engine.servers = Self.ownAddresses(read: servers, running: state.filter.engine.servers)
                 } != nil
             }
             rules.withLock { $0 = applied }
@@ -245,6 +245,12 @@ public final class Daemon: Sendable {
                 metadata: ["mode": "\(applied.daemon.mode)", "queues": "\(answered.filter { $0 }.count)"])
         }
         notifier.ready(status: status())
+    }
+
+    /// The host's own addresses after a reload read `read`: none read (the system call failed) keeps the
+    /// running ones, which must not lose their protection.
+    static func ownAddresses(read: Set<IPAddress>, running: Set<IPAddress>) -> Set<IPAddress> {
+        read.isEmpty ? running : read
     }
 
     func status() -> String {
