@@ -331,7 +331,16 @@ import Testing
         #expect(input.contains(FirewallRule([.ports(.tcp, .destination, [80...80, 443...443])], .accept)))
         let nft = NFTablesRenderer().render(try FirewallRuleset(rules: rules))
         #expect(nft.contains("udp dport 4569 accept"), "\(nft)")
+        // Never a port another key filters or restricts: SSH stays for the admin networks.
+        rules.firewall.openTCPPorts = [443, 22]
+        #expect(throws: FirewallError.openPortTaken(port: 22, key: "firewall.admin_ports")) {
+            try FirewallRuleset(rules: rules)
+        }
         rules.firewall.openTCPPorts = []
+        rules.firewall.openUDPPorts = [10_500]
+        #expect(throws: FirewallError.openPortTaken(port: 10_500, key: "firewall.media_ports")) {
+            try FirewallRuleset(rules: rules)
+        }
         rules.firewall.openUDPPorts = []
         #expect(
             !chainRules(try FirewallRuleset(rules: rules), .input).contains {

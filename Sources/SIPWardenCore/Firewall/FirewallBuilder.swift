@@ -9,6 +9,20 @@ extension FirewallRuleset {
             if firewall.adminNetworks.isEmpty { throw .noAdminNetworks(ports: firewall.adminPorts) }
         }
         if role == .gateway, firewall.proxies.isEmpty { throw .gatewayWithoutProxies }
+        // An open port must not bypass what another key filters or restricts.
+        let taken: [(key: String, tcp: [UInt16], udp: [UInt16])] = [
+            ("firewall.admin_ports", firewall.adminPorts, []),
+            ("ports.sip_tcp", rules.ports.sipTCP, []), ("ports.sip_udp", [], rules.ports.sipUDP),
+            ("ports.sip_tls", rules.ports.sipTLS, []), ("firewall.websocket_ports", firewall.websocketPorts, []),
+            ("firewall.media_ports", [], Array(firewall.mediaPorts)),
+        ]
+        for (key, tcp, udp) in taken {
+            if let port = firewall.openTCPPorts.first(where: tcp.contains)
+                ?? firewall.openUDPPorts.first(where: udp.contains)
+            {
+                throw .openPortTaken(port: port, key: key)
+            }
+        }
         self = FirewallBuilder(rules: rules, role: role).ruleset
     }
 }

@@ -6,6 +6,9 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
     case noAdminPorts
     /// The gateway role accepts SIP only from its proxies, and none is configured.
     case gatewayWithoutProxies
+    /// A port opened to anyone (`firewall.open_tcp_ports`, `open_udp_ports`) that another key restricts
+    /// or filters: opened, it would bypass that.
+    case openPortTaken(port: UInt16, key: String)
 
     public var description: String {
         switch self {
@@ -19,6 +22,9 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "firewall would lock you out; list them, or set firewall.allow_no_admin = true for console-only hosts"
         case .gatewayWithoutProxies:
             return "role gateway accepts SIP only from firewall.proxies, and it is empty: list your proxies"
+        case .openPortTaken(let port, let key):
+            return "firewall.open_*_ports opens port \(port) to anyone, but \(key) has it: open only the host's "
+                + "other services there"
         }
     }
 }
