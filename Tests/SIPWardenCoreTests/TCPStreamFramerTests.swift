@@ -78,6 +78,32 @@ import Testing
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1040, tail), to: &framer).methods == ["OPTIONS"])
     }
 
+    /// A segment that ends a few bytes into the next message's start line ("SUBSCRIBE", "REGISTER s"),
+    /// where a trunk's pipelined messages fall across segments, leaves those bytes waiting: they are not
+    /// yet a request line, but not garbage either. Binary bytes are.
+    @Test func aStartLineCutShortWaitsForItsEnd() {
+        let subscribe = Array(
+            Transaction(method: "SUBSCRIBE", user: "100", target: "200", fromUser: "100", callID: "blf").request.utf8)
+        for cut in [9, 11, 13] {
+            var framer = TCPStreamFramer(classifier: SIPClassifier())
+            let first = Self.add(
+                Self.segment(
+                    from: "192.0.2.10", sequence: 1000,
+                    options + String(decoding: subscribe[..<cut], as: UTF8.self)), to: &framer)
+            #expect(first.methods == ["OPTIONS"] && !first.unframed, "cut at \(cut)")
+            let rest = Self.add(
+                Self.segment(
+                    from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count + cut),
+                    String(decoding: subscribe[cut...], as: UTF8.self)), to: &framer)
+            #expect(rest.methods == ["SUBSCRIBE"], "cut at \(cut)")
+        }
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        #expect(
+            Self.add(
+                Self.segment(from: "192.0.2.10", sequence: 1000, "\u{16}\u{03}\u{01}\u{02}\u{00}binary"), to: &framer
+            ).unframed)
+    }
+
     @Test func aRetransmittedHeadIsNotFramedTwice() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let cut = 40

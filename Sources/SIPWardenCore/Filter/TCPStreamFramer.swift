@@ -172,6 +172,12 @@ public struct TCPStreamFramer {
             && classifier.classify(UnsafeRawBufferPointer(rebasing: bytes[start...])).kind != .unknown
     }
 
+    /// Whether `bytes` may be a start line cut short by the segment's end: visible ASCII and spaces, no
+    /// line end yet, no longer than a start line may be.
+    static func mayBeCutStartLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count < 512 && bytes.allSatisfy { $0 == ByteClass.space || ($0 > ByteClass.space && $0 < 0x7F) }
+    }
+
     /// Where the next message in `bytes` may start at `start` or after: past the CRLFs between messages
     /// (RFC 3261 §7.5, keep-alives included).
     static func messageStart(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
@@ -200,7 +206,11 @@ public struct TCPStreamFramer {
             guard start < bytes.count else { return (start, messages, false, 0) }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
             let message = classifier.classify(rest)
-            if message.anomalies.contains(.notSIP) { return (bytes.count, messages, true, 0) }
+            if message.anomalies.contains(.notSIP) {
+                // A start line the segment cut short ("SUBSCRIBE", "INVITE si") is no verdict yet: it waits.
+                if Self.mayBeCutStartLine(rest) { return (start, messages, false, 0) }
+                return (bytes.count, messages, true, 0)
+            }
             if message.anomalies.contains(.contentLengthExceedsPayload) {
                 return (start, messages, false, Int(message.body.lowerBound) + Int(message.contentLength ?? 0))
             }
