@@ -102,6 +102,11 @@ import Testing
             Self.add(
                 Self.segment(from: "192.0.2.10", sequence: 1000, "\u{16}\u{03}\u{01}\u{02}\u{00}binary"), to: &framer
             ).unframed)
+        // Visible text that its line end shows is no request line is not SIP then, headers or not.
+        var text = TCPStreamFramer(classifier: SIPClassifier())
+        #expect(!Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, "HELLO WORLD"), to: &text).unframed)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1011, " AGAIN\r\nMore: text\r\n"), to: &text).unframed)
     }
 
     @Test func aRetransmittedHeadIsNotFramedTwice() {

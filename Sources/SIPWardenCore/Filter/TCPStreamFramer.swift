@@ -22,6 +22,8 @@ public struct TCPStreamFramer {
         /// sent a few bytes a segment costs each byte once, not once per segment.
         var needed = 0
         var searched = 0
+        /// `needed` for a start line cut short: the waiting bytes are framed again at its line end.
+        static let atLineEnd = -1
         var nextSequence: UInt32
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
@@ -30,10 +32,12 @@ public struct TCPStreamFramer {
 
         /// Whether `waiting` (its bytes with a segment's added) may now hold a whole message: as many
         /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
-        /// in the bytes not searched before.
+        /// in the bytes not searched before, or the line end of a start line that was cut short.
         mutating func mayComplete(_ waiting: [UInt8]) -> Bool {
             if needed > 0 { return waiting.count >= needed }
             defer { searched = waiting.count }
+            // A start line cut short is framed again at its line end: a request line then, or not SIP.
+            if needed == Self.atLineEnd { return waiting[min(searched, waiting.count)...].contains(ByteClass.lf) }
             // An empty line is LF, an optional CR and LF: it may begin two bytes before the new ones.
             var k = max(searched - 2, 0)
             while let lf = waiting[k...].firstIndex(of: ByteClass.lf) {
@@ -195,7 +199,7 @@ public struct TCPStreamFramer {
     /// Hands each complete message at the front of `bytes` to `judge`. Returns how many bytes are used
     /// up (the messages and the CRLFs around them, or all of them when what comes next is not SIP:
     /// `unframed`), how many messages there were, and how many of the rest complete the next message when
-    /// its headers ended (0 when they have not).
+    /// its headers ended (0 when they have not; `Stream.atLineEnd` when its start line is cut short).
     func frame(
         _ bytes: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
     ) -> (used: Int, messages: Int, unframed: Bool, needed: Int) {
@@ -208,7 +212,7 @@ public struct TCPStreamFramer {
             let message = classifier.classify(rest)
             if message.anomalies.contains(.notSIP) {
                 // A start line the segment cut short ("SUBSCRIBE", "INVITE si") is no verdict yet: it waits.
-                if Self.mayBeCutStartLine(rest) { return (start, messages, false, 0) }
+                if Self.mayBeCutStartLine(rest) { return (start, messages, false, Stream.atLineEnd) }
                 return (bytes.count, messages, true, 0)
             }
             if message.anomalies.contains(.contentLengthExceedsPayload) {
