@@ -179,7 +179,7 @@ public struct TCPStreamFramer {
     /// Whether `bytes` may be a start line cut short by the segment's end: visible ASCII and spaces, no
     /// line end yet, no longer than a start line may be.
     static func mayBeCutStartLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count < 512 && bytes.allSatisfy { $0 == ByteClass.space || ($0 > ByteClass.space && $0 < 0x7F) }
+        bytes.count < 512 && bytes.allSatisfy { $0 >= ByteClass.space && $0 < 0x7F }
     }
 
     /// Where the next message in `bytes` may start at `start` or after: past the CRLFs between messages

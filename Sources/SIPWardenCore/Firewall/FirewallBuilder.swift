@@ -10,15 +10,18 @@ extension FirewallRuleset {
         }
         if role == .gateway, firewall.proxies.isEmpty { throw .gatewayWithoutProxies }
         // An open port must not bypass what another key filters or restricts.
-        let taken: [(key: String, tcp: [UInt16], udp: [UInt16])] = [
-            ("firewall.admin_ports", firewall.adminPorts, []),
-            ("ports.sip_tcp", rules.ports.sipTCP, []), ("ports.sip_udp", [], rules.ports.sipUDP),
-            ("ports.sip_tls", rules.ports.sipTLS, []), ("firewall.websocket_ports", firewall.websocketPorts, []),
-            ("firewall.media_ports", [], Array(firewall.mediaPorts)),
+        let ranges = FirewallBuilder.ranges
+        let taken: [(key: String, tcp: [ClosedRange<UInt16>], udp: [ClosedRange<UInt16>])] = [
+            ("firewall.admin_ports", ranges(firewall.adminPorts), []),
+            ("ports.sip_tcp", ranges(rules.ports.sipTCP), []), ("ports.sip_udp", [], ranges(rules.ports.sipUDP)),
+            ("ports.sip_tls", ranges(rules.ports.sipTLS), []),
+            ("firewall.websocket_ports", ranges(firewall.websocketPorts), []),
+            ("firewall.media_ports", [], [firewall.mediaPorts]),
         ]
         for (key, tcp, udp) in taken {
-            if let port = firewall.openTCPPorts.first(where: tcp.contains)
-                ?? firewall.openUDPPorts.first(where: udp.contains)
+            func held(_ port: UInt16, _ by: [ClosedRange<UInt16>]) -> Bool { by.contains { $0.contains(port) } }
+            if let port = firewall.openTCPPorts.first(where: { held($0, tcp) })
+                ?? firewall.openUDPPorts.first(where: { held($0, udp) })
             {
                 throw .openPortTaken(port: port, key: key)
             }

@@ -145,8 +145,7 @@ struct RuleReader {
         return .some(endpoint)
     }
 
-    /// `"N"` or `"N-M"`: a range of NFQUEUE numbers.
-    /// `"N-M"`: NFQUEUE numbers, at most `maximumQueues` of them (the daemon runs a thread for each).
+    /// `"N"` or `"N-M"`: NFQUEUE numbers, at most `maximumQueues` of them (the daemon runs a thread for each).
     mutating func queueRange(_ value: TOMLValueConvertible?, at path: String) -> ClosedRange<UInt16>? {
         let expected = "a queue number or range like \"0-3\", of at most \(Self.maximumQueues) queues"
         guard let queues = range(value, at: path, within: 0...65535, expected: expected) else { return nil }

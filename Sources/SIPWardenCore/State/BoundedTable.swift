@@ -44,8 +44,7 @@ struct BoundedTable<Key: TableKey, Value> {
 
     /// A table of `capacity` slots (rounded up to a power of two, at least the probe window).
     init(capacity: Int, emptyValue: Value, seed: UInt64) {
-        var size = Self.window
-        while size < capacity { size <<= 1 }
+        let size = Self.slots(for: capacity)
         keys = [Key?](hugePagesRepeating: nil, count: size)
         values = [Value](hugePagesRepeating: emptyValue, count: size)
         mask = size - 1
@@ -54,11 +53,16 @@ struct BoundedTable<Key: TableKey, Value> {
 
     var capacity: Int { keys.count }
 
-    /// The memory a table of `capacity` slots takes (its keys and values, rounded up as `init` does).
-    static func bytes(capacity: Int) -> Int {
+    /// The slots a table of `capacity` has: a power of two, at least the probe window.
+    static func slots(for capacity: Int) -> Int {
         var size = window
         while size < capacity { size <<= 1 }
-        return size * (MemoryLayout<Key?>.stride + MemoryLayout<Value>.stride)
+        return size
+    }
+
+    /// The memory a table of `capacity` slots takes (its keys and values).
+    static func bytes(capacity: Int) -> Int {
+        slots(for: capacity) * (MemoryLayout<Key?>.stride + MemoryLayout<Value>.stride)
     }
 
     /// The slot holding `key`, or nil. Entries are only ever added or replaced, never removed, so a key
