@@ -466,6 +466,29 @@ import Testing
         #expect(resent.messages == 1)
     }
 
+    /// A phone's INVITE over TCP split over two segments, the second sent again when the server's ACK
+    /// for it is lost: the resend passes (dropped, it would be sent again and again, never ACKed, and
+    /// the connection would stall), and the call's next request on the connection is judged.
+    @Test func theTailOfAMessageSentAgainOverTCPPasses() {
+        var h = Harness()
+        let phone = "192.0.2.170"
+        let call = Transaction.invite(from: "1001", at: phone, to: "2002", callID: "split")
+        let bytes = Array(call.request.utf8)
+        let cut = bytes.count / 2
+        let tail = Self.segment(bytes[cut...], from: phone, sequence: 3000 + UInt32(cut))
+        #expect(!h.replay(Self.segment(bytes[..<cut], from: phone, sequence: 3000), from: phone, at: 1).decision.drops)
+        let completed = h.replay(tail, from: phone, at: 1.01)
+        #expect(completed.messages == 1 && !completed.decision.drops)
+        let resent = h.replay(tail, from: phone, at: 1.3)
+        #expect(!resent.decision.drops, "\(resent.decision)")
+        var cancel = call
+        cancel.method = "CANCEL"
+        let next = h.replay(
+            Self.segment(Array(cancel.request.utf8)[...], from: phone, sequence: 3000 + UInt32(bytes.count)),
+            from: phone, at: 5)
+        #expect(next.messages == 1 && !next.decision.drops)
+    }
+
     /// Over TCP a message a detector refuses (a call abroad held without credentials) cannot be taken out
     /// of the stream, and the server's TCP would hold every later byte of the connection behind it: its
     /// segment is marked to be answered with a TCP reset, and so is a resend of it. Over UDP nothing is.

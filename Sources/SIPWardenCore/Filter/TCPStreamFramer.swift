@@ -1,10 +1,12 @@
 /// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message).
 ///
 /// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied
-/// and nothing is kept. Only a stream that has the start of a message waiting for its end, or a dropped
-/// segment whose retransmissions must be dropped too, has an entry: at most `capacity` of them (the
-/// oldest eighth goes when the table is full) and at most `bufferLimit` waiting bytes each. A stream
-/// that breaks those bounds or carries something other than SIP is forgotten.
+/// and nothing is kept. Only a stream that had the start of a message waiting for its end, or a dropped
+/// segment whose retransmissions must be dropped too, has an entry, kept until the connection closes:
+/// the tail that completed a message may come again (its ACK lost), and must pass as the bytes already
+/// judged it is, not be dropped as bytes where no message starts. At most `capacity` entries (the oldest
+/// eighth goes when the table is full), at most `bufferLimit` waiting bytes each. A stream that breaks
+/// those bounds or carries something other than SIP is forgotten.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -24,6 +26,8 @@ public struct TCPStreamFramer {
         var searched = 0
         /// `needed` for a start line cut short: the waiting bytes are framed again at its line end.
         static let atLineEnd = -1
+        /// Where the bytes a waiting message took end: a segment before it is sent again, and passes.
+        /// Whole messages framed where they lay do not move it: sent again, they are judged again.
         var nextSequence: UInt32
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
@@ -91,13 +95,15 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
         guard !segment.isReset else { return Framing() }
+        // A new connection on the same addresses and ports: what the entry knew was another stream's.
+        if segment.isSyn { stream = nil }
         var data = payload
         if let known = stream {
             let ahead = Int32(bitPattern: segment.dataSequence &- known.nextSequence)
             if ahead < 0 {
                 // A retransmission: keep only what was not seen before.
                 data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(-Int(ahead)))
-            } else if ahead > 0, !payload.isEmpty {
+            } else if ahead > 0, !payload.isEmpty, !known.waiting.isEmpty {
                 // A gap: the bytes before these have not come. Bytes that start no message wait for them
                 // (the stream is kept as it was); a new message starts the stream over here, since the
                 // position this entry expects may be stale (a head resent after its message completed).
@@ -112,7 +118,8 @@ public struct TCPStreamFramer {
         }
         var framing = Framing()
         var leftover = UnsafeRawBufferPointer(start: nil, count: 0)
-        if var known = stream, !known.waiting.isEmpty {
+        let continuesMessage = stream.map { !$0.waiting.isEmpty } ?? false
+        if var known = stream, continuesMessage {
             // The waiting bytes held once only, so that adding to them copies nothing.
             stream = nil
             var waiting = known.waiting
@@ -138,10 +145,13 @@ public struct TCPStreamFramer {
         guard !segment.isFin, var kept = stream else { return framing }
         stream = nil
         kept.waiting.append(contentsOf: leftover)
-        // Only forward: an old duplicate must not take the stream back.
-        if Int32(bitPattern: next &- kept.nextSequence) > 0 { kept.nextSequence = next }
+        // Only forward, an old duplicate must not take the stream back; and only past bytes a waiting
+        // message took.
+        if continuesMessage || !kept.waiting.isEmpty, Int32(bitPattern: next &- kept.nextSequence) > 0 {
+            kept.nextSequence = next
+        }
         kept.lastSeen = now
-        if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil { keep(kept, for: flow) }
+        if kept.waiting.count <= bufferLimit { keep(kept, for: flow) }
         return framing
     }
 
