@@ -96,7 +96,7 @@ struct RulesSummary: CustomStringConvertible {
             "tables",
             "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users, "
                 + "\(r.tables.nonces) nonces: \(tableMiB) MiB, and at most \(tcpMiB) MiB of TCP messages waiting for "
-                + "their end, for \(r.daemon.queues.count) queue\(r.daemon.queues.count == 1 ? "" : "s")",
+                + "their end, for \(counted(r.daemon.queues.count, "queue"))",
         ])
         return table(rows)
     }

@@ -35,7 +35,7 @@ struct ConfigOption: ParsableArguments {
 extension RulesErrors {
     /// One line per error, then their count.
     var report: [String] {
-        errors.map(\.description) + ["\(errors.count) error\(errors.count == 1 ? "" : "s") in the rules"]
+        errors.map(\.description) + ["\(counted(errors.count, "error")) in the rules"]
     }
 }
 

@@ -23,7 +23,7 @@ struct ControlOptions: ParsableArguments {
         case .failure(let errors):
             let path = RuleSet().daemon.controlSocket
             printError(
-                "warning: the rule files have \(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s") "
+                "warning: the rule files have \(counted(errors.errors.count, "error")) "
                     + "(`sipwarden check` lists them); trying the default control socket \(path) "
                     + "(--control-socket PATH names another)")
             return path
@@ -96,8 +96,8 @@ struct UnbanCommand: ParsableCommand {
         if control.json { return try control.printJSON(result) }
         let sets = result.kernelSets.isEmpty ? "no kernel set held it" : result.kernelSets.joined(separator: ", ")
         print(
-            "unbanned \(result.target): \(result.bans) ban\(result.bans == 1 ? "" : "s"), "
-                + "\(result.engineEntries) engine entr\(result.engineEntries == 1 ? "y" : "ies"), kernel: \(sets)")
+            "unbanned \(result.target): \(counted(result.bans, "ban")), "
+                + "\(counted(result.engineEntries, "engine entry", plural: "engine entries")), kernel: \(sets)")
     }
 }
 
