@@ -126,16 +126,27 @@ import Testing
                 .badValue(file: "test.toml", key: "ports.sip_udp[0]", value: "0", expected: "a port from 1 to 65535"),
                 .badValue(
                     file: "test.toml", key: "ports.sip_udp[2]", value: "70000", expected: "a port from 1 to 65535"),
-                .unknownKey(file: "test.toml", key: "trust.alow", suggestion: "trust.allow"),
+                .unknownKey(file: "test.toml", key: "trust.alow", suggestions: ["trust.allow"]),
                 .badValue(
                     file: "test.toml", key: "trust.deny[0]", value: "\"192.0.2.0/33\"",
                     expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""),
             ])
-        // A name written without its qualifier is taken for the first key it ends.
+        // A name written without its qualifier is taken for every key it ends.
+        let burst = errors("[limits.invite]\nburst = 10\n")
         #expect(
-            errors("[limits.invite]\nburst = 10\n") == [
-                .unknownKey(file: "test.toml", key: "limits.invite.burst", suggestion: "limits.invite.source_burst")
+            burst == [
+                .unknownKey(
+                    file: "test.toml", key: "limits.invite.burst",
+                    suggestions: [
+                        "limits.invite.source_burst", "limits.invite.prefix_burst", "limits.invite.global_burst",
+                    ])
             ])
+        #expect(
+            burst.first?.description == "test.toml: unknown key 'limits.invite.burst' (did you mean "
+                + "'limits.invite.source_burst', 'limits.invite.prefix_burst' or 'limits.invite.global_burst'?)")
+        #expect(
+            errors("[trust]\nalow = []\n").first?.description
+                == "test.toml: unknown key 'trust.alow' (did you mean 'trust.allow'?)")
     }
 
     /// Numbers are written as people write them (separators allowed); anything else is an error.
@@ -218,7 +229,7 @@ import Testing
             admin_network = []
             """)
         let expected: [RulesError] = [
-            .unknownKey(file: "test.toml", key: "firewall.admin_network", suggestion: "firewall.admin_networks"),
+            .unknownKey(file: "test.toml", key: "firewall.admin_network", suggestions: ["firewall.admin_networks"]),
             .badValue(
                 file: "test.toml", key: "firewall.role", value: "\"router\"",
                 expected: "\"proxy\" or \"pbx\" or \"gateway\" or \"media\""),
@@ -245,7 +256,7 @@ import Testing
     }
 
     @Test func unknownSectionsWithoutAnyCloseName() {
-        #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestion: nil)])
+        #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestions: [])])
     }
 
     @Test func aBadFileLeavesTheRulesAsTheyWere() throws {

@@ -16,7 +16,7 @@ struct RuleReader {
             let fullKey = path.isEmpty ? key : "\(path).\(key)"
             guard known.contains(key) else {
                 let candidates = known.map { path.isEmpty ? $0 : "\(path).\($0)" }
-                errors.append(.unknownKey(file: file, key: fullKey, suggestion: closest(to: fullKey, in: candidates)))
+                errors.append(.unknownKey(file: file, key: fullKey, suggestions: closest(to: fullKey, in: candidates)))
                 continue
             }
             result[key] = value
@@ -259,14 +259,16 @@ struct RuleReader {
         return result
     }
 
-    /// The candidate nearest to `key` by edit distance, if it is close enough to be a typo.
-    func closest(to key: String, in candidates: [String]) -> String? {
-        // A name written without its qualifier ("burst" for "source_burst"): the first key it ends.
+    /// The candidates `key` may stand for: those it names without their qualifier ("burst" for
+    /// "source_burst" and "prefix_burst"), else the nearest by edit distance if it is close enough to be
+    /// a typo; none when nothing is close.
+    func closest(to key: String, in candidates: [String]) -> [String] {
         let name = key.split(separator: ".").last.map { "_" + $0 } ?? key
-        if let qualified = candidates.first(where: { $0.hasSuffix(name) }) { return qualified }
+        let qualified = candidates.filter { $0.hasSuffix(name) }
+        if !qualified.isEmpty { return qualified }
         let scored = candidates.map { ($0, editDistance(key, $0)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, best.count / 3) else { return nil }
-        return best
+        guard let (best, distance) = scored, distance <= max(2, best.count / 3) else { return [] }
+        return [best]
     }
 
     func editDistance(_ a: String, _ b: String) -> Int {

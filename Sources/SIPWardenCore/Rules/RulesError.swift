@@ -2,8 +2,8 @@
 public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The TOML itself does not parse.
     case syntax(file: String, line: Int, column: Int, message: String)
-    /// A key the schema does not have; `suggestion` is the closest known key, if any is close.
-    case unknownKey(file: String, key: String, suggestion: String?)
+    /// A key the schema does not have; `suggestions` are the known keys it may stand for, if any is close.
+    case unknownKey(file: String, key: String, suggestions: [String])
     /// A known key with a value of the wrong type or out of range.
     case badValue(file: String, key: String, value: String, expected: String)
     /// A rule file (or include) that cannot be read.
@@ -13,8 +13,11 @@ public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .syntax(let file, let line, let column, let message):
             return "\(file):\(line):\(column): \(message)"
-        case .unknownKey(let file, let key, let suggestion):
-            return "\(file): unknown key '\(key)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+        case .unknownKey(let file, let key, let suggestions):
+            let quoted = suggestions.map { "'\($0)'" }
+            guard let last = quoted.last else { return "\(file): unknown key '\(key)'" }
+            let choices = quoted.count == 1 ? last : quoted.dropLast().joined(separator: ", ") + " or " + last
+            return "\(file): unknown key '\(key)' (did you mean \(choices)?)"
         case .badValue(let file, let key, let value, let expected):
             return "\(file): \(key) = \(value): expected \(expected)"
         case .unreadable(let file, let reason):
