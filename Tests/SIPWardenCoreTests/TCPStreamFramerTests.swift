@@ -65,38 +65,70 @@ import Testing
         #expect(rest.methods == ["OPTIONS", "REGISTER"])
     }
 
-    /// The tail that completed a split message comes again when the server's ACK for it was lost: it
-    /// passes as bytes already judged, where dropped as bytes that start no message it would stall the
-    /// connection (every resend dropped, never ACKed). Whole messages after it are framed where they
-    /// lie, each resend of them framed again; a new connection on the same ports (SYN) starts afresh,
-    /// and a FIN takes the entry away.
+    /// The segment that completed a split message comes again when the server's ACK for it was lost:
+    /// the same bytes at the same place pass as bytes already judged, where dropped as bytes that start
+    /// no message they would be sent again and again, never ACKed, and the connection would stall. Other
+    /// bytes there are framed as ever, whole messages after it too (each resend judged again), and the
+    /// copy is forgotten on a SYN (a new connection on the same ports) and after its retention.
     @Test func theTailOfASplitMessageSentAgainPasses() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let cut = options.utf8.count / 2
+        let head = Self.segment(from: "192.0.2.10", sequence: 1000, String(options.prefix(cut)))
         let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), String(options.dropFirst(cut)))
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, String(options.prefix(cut))), to: &framer)
+        _ = Self.add(head, to: &framer)
         #expect(Self.add(tail, to: &framer).methods == ["OPTIONS"])
         for attempt in 0..<2 {
             let again = Self.add(tail, to: &framer, at: 1.5 + Double(attempt))
             #expect(again.methods.isEmpty && !again.unframed, "resend \(attempt)")
         }
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), register), to: &framer)
+        #expect(other.methods == ["REGISTER"], "other bytes in the tail's place are judged")
         let next = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
         for attempt in 0..<2 {
             #expect(Self.add(next, to: &framer, at: 4 + Double(attempt)).methods == ["REGISTER"], "attempt \(attempt)")
         }
-        #expect(Self.add(tail, to: &framer, at: 6).methods.isEmpty)
-        // Past the whole messages, a segment of a start line cut short waits for its end.
-        let after = 1000 + UInt32(options.utf8.count + register.utf8.count)
-        let cutShort = Self.add(Self.segment(from: "192.0.2.10", sequence: after, "OPTIONS s"), to: &framer)
-        #expect(cutShort.methods.isEmpty && !cutShort.unframed)
-        let rest = Self.segment(from: "192.0.2.10", sequence: after + 9, String(options.dropFirst(9)))
-        #expect(Self.add(rest, to: &framer, at: 6.5).methods == ["OPTIONS"])
-        let reconnected = Self.segment(from: "192.0.2.10", sequence: 400, flags: 0x02, register)
-        #expect(Self.add(reconnected, to: &framer, at: 7).methods == ["REGISTER"])
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, String(options.prefix(cut))), to: &framer, at: 8)
-        #expect(!framer.streams.isEmpty)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), flags: 0x11, ""), to: &framer)
-        #expect(framer.streams.isEmpty)
+        let late = Self.add(tail, to: &framer, at: 6)
+        #expect(late.methods.isEmpty && !late.unframed)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 400, flags: 0x02, ""), to: &framer, at: 7)
+        #expect(Self.add(tail, to: &framer, at: 7.1).unframed, "after a SYN")
+
+        // A segment that turns waiting bytes into something that is no SIP completes nothing: sent
+        // again, it is framed again.
+        var garbled = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, "XYZ"), to: &garbled)
+        let scan = Self.segment(from: "192.0.2.10", sequence: 5003, "\r\n\r\n" + options)
+        #expect(Self.add(scan, to: &garbled).unframed)
+        #expect(Self.add(scan, to: &garbled, at: 1.2).methods == ["OPTIONS"])
+
+        var expiring = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(head, to: &expiring)
+        _ = Self.add(tail, to: &expiring)
+        #expect(!Self.add(tail, to: &expiring, at: 100).unframed)
+        #expect(Self.add(tail, to: &expiring, at: 122).unframed, "past its retention")
+    }
+
+    /// When the table is full, entries that only keep a judged tail go before streams whose messages
+    /// wait for their end, even older ones: forgetting a waiting head drops its tail for good.
+    @Test func judgedTailsGoBeforeWaitingMessagesWhenTheTableIsFull() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 16)
+        let cut = options.utf8.count / 2
+        let head = String(options.prefix(cut))
+        let tail = String(options.dropFirst(cut))
+        for client in 1...8 {
+            _ = Self.add(Self.segment(from: "10.0.1.\(client)", sequence: 1000, head), to: &framer, at: Double(client))
+        }
+        for client in 1...9 {
+            let source = "10.0.2.\(client)"
+            let at = 20 + Double(client)
+            _ = Self.add(Self.segment(from: source, sequence: 1000, head), to: &framer, at: at)
+            _ = Self.add(Self.segment(from: source, sequence: 1000 + UInt32(cut), tail), to: &framer, at: at)
+        }
+        #expect(framer.streams.count <= 16)
+        for client in 1...8 {
+            let rest = Self.add(
+                Self.segment(from: "10.0.1.\(client)", sequence: 1000 + UInt32(cut), tail), to: &framer, at: 40)
+            #expect(rest.methods == ["OPTIONS"], "waiting client \(client)")
+        }
     }
 
     /// A segment half the sequence space away from where its stream waits (`ahead` is `Int32.min`, whose

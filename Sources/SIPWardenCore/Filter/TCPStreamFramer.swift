@@ -1,12 +1,12 @@
 /// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message).
 ///
 /// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied
-/// and nothing is kept. Only a stream that had the start of a message waiting for its end, or a dropped
-/// segment whose retransmissions must be dropped too, has an entry, kept until the connection closes:
-/// the tail that completed a message may come again (its ACK lost), and must pass as the bytes already
-/// judged it is, not be dropped as bytes where no message starts. At most `capacity` entries (the oldest
-/// eighth goes when the table is full), at most `bufferLimit` waiting bytes each. A stream that breaks
-/// those bounds or carries something other than SIP is forgotten.
+/// and nothing is kept. Only a stream that has the start of a message waiting for its end, or a dropped
+/// segment whose retransmissions must be dropped too, has an entry; and for `JudgedTail.retention`, a
+/// stream whose waiting message a segment completed keeps a copy of that segment (`JudgedTail`). At
+/// most `capacity` entries (when the table is full the oldest eighth goes, copies first) and at most
+/// `bufferLimit` bytes each. A stream that breaks those bounds or carries something other than SIP is
+/// forgotten.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -26,13 +26,19 @@ public struct TCPStreamFramer {
         var searched = 0
         /// `needed` for a start line cut short: the waiting bytes are framed again at its line end.
         static let atLineEnd = -1
-        /// Where the bytes a waiting message took end: a segment before it is sent again, and passes.
-        /// Whole messages framed where they lay do not move it: sent again, they are judged again.
         var nextSequence: UInt32
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
+        /// The segment that last completed a waiting message, while nothing waits.
+        var judgedTail: JudgedTail?
+
+        /// Whether the entry is only a `JudgedTail`: for anything else the stream is framed as if it had none.
+        var isJudgedTailOnly: Bool { judgedTail != nil && waiting.isEmpty && refused == nil }
+
+        /// When it was last seen, for eviction; a judged tail alone counts as older by its retention.
+        var evictionAge: Int64 { lastSeen.nanoseconds - (isJudgedTailOnly ? JudgedTail.retention : 0) }
 
         /// Whether `waiting` (its bytes with a segment's added) may now hold a whole message: as many
         /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
@@ -51,6 +57,24 @@ public struct TCPStreamFramer {
                 k = lf + 1
             }
             return false
+        }
+    }
+
+    /// A copy of the segment that completed a waiting message. Its ACK may be lost, and the client's TCP
+    /// then sends it again: alone it starts no message, and dropped as such it would be sent again and
+    /// again, never ACKed, until the connection died. The same bytes at the same place pass instead, as
+    /// bytes already judged; any other bytes there are framed as ever. Byte for byte, not by a hash an
+    /// attacker could match with other bytes; forgotten on a SYN (a new connection on the same ports
+    /// places other bytes there) and after `retention`, by when the server has answered the message
+    /// and its answer carried the ACK.
+    struct JudgedTail {
+        var sequence: UInt32
+        var bytes: [UInt8]
+        var at: Timestamp
+        static let retention: Int64 = 120_000_000_000
+
+        func isSentAgain(at sequence: UInt32, _ payload: UnsafeRawBufferPointer) -> Bool {
+            sequence == self.sequence && payload.elementsEqual(bytes)
         }
     }
 
@@ -95,15 +119,24 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
         guard !segment.isReset else { return Framing() }
-        // A new connection on the same addresses and ports: what the entry knew was another stream's.
-        if segment.isSyn { stream = nil }
+        var judgedTail = stream?.judgedTail
+        if let tail = judgedTail, segment.isSyn || now.nanoseconds - tail.at.nanoseconds > JudgedTail.retention {
+            judgedTail = nil
+        }
+        if let known = stream, known.isJudgedTailOnly {
+            if let judgedTail, judgedTail.isSentAgain(at: segment.dataSequence, payload) {
+                keep(known, for: flow)
+                return Framing()
+            }
+            stream = nil
+        }
         var data = payload
         if let known = stream {
             let ahead = Int32(bitPattern: segment.dataSequence &- known.nextSequence)
             if ahead < 0 {
                 // A retransmission: keep only what was not seen before.
                 data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(-Int(ahead)))
-            } else if ahead > 0, !payload.isEmpty, !known.waiting.isEmpty {
+            } else if ahead > 0, !payload.isEmpty {
                 // A gap: the bytes before these have not come. Bytes that start no message wait for them
                 // (the stream is kept as it was); a new message starts the stream over here, since the
                 // position this entry expects may be stale (a head resent after its message completed).
@@ -118,8 +151,8 @@ public struct TCPStreamFramer {
         }
         var framing = Framing()
         var leftover = UnsafeRawBufferPointer(start: nil, count: 0)
-        let continuesMessage = stream.map { !$0.waiting.isEmpty } ?? false
-        if var known = stream, continuesMessage {
+        var completed = false
+        if var known = stream, !known.waiting.isEmpty {
             // The waiting bytes held once only, so that adding to them copies nothing.
             stream = nil
             var waiting = known.waiting
@@ -131,6 +164,7 @@ public struct TCPStreamFramer {
                 known.needed = framed.needed
                 known.searched = 0
                 framing = Framing(messages: framed.messages, unframed: framed.unframed)
+                completed = waiting.isEmpty && framed.messages > 0 && !framed.unframed
             }
             known.waiting = waiting
             stream = known
@@ -142,16 +176,22 @@ public struct TCPStreamFramer {
             stream?.needed = framed.needed
         }
         let next = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
-        guard !segment.isFin, var kept = stream else { return framing }
+        guard !segment.isFin else { return framing }
+        if completed { judgedTail = JudgedTail(sequence: segment.dataSequence, bytes: Array(payload), at: now) }
+        guard var kept = stream else {
+            // Whole messages framed past a judged tail: the tail may still come again.
+            if let judgedTail { keep(Stream(nextSequence: next, lastSeen: now, judgedTail: judgedTail), for: flow) }
+            return framing
+        }
         stream = nil
         kept.waiting.append(contentsOf: leftover)
-        // Only forward, an old duplicate must not take the stream back; and only past bytes a waiting
-        // message took.
-        if continuesMessage || !kept.waiting.isEmpty, Int32(bitPattern: next &- kept.nextSequence) > 0 {
-            kept.nextSequence = next
-        }
+        // Only forward: an old duplicate must not take the stream back.
+        if Int32(bitPattern: next &- kept.nextSequence) > 0 { kept.nextSequence = next }
         kept.lastSeen = now
-        if kept.waiting.count <= bufferLimit { keep(kept, for: flow) }
+        kept.judgedTail = kept.waiting.isEmpty ? judgedTail : nil
+        if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil || kept.judgedTail != nil {
+            keep(kept, for: flow)
+        }
         return framing
     }
 
@@ -242,11 +282,12 @@ public struct TCPStreamFramer {
     }
 
     /// Stores `stream`, first making room by forgetting the least recently seen eighth of the table when
-    /// it is full (one sort per `capacity / 8` new streams, not a scan per stream).
+    /// it is full (one sort per `capacity / 8` new streams, not a scan per stream). An entry that only
+    /// keeps a judged tail counts as older by the tail's retention: those go before waiting messages.
     mutating func keep(_ stream: Stream, for flow: Flow) {
         if streams.count >= capacity {
-            let oldest = streams.values.map(\.lastSeen).sorted()[max(streams.count / 8, 1) - 1]
-            streams = streams.filter { $0.value.lastSeen > oldest }
+            let oldest = streams.values.map(\.evictionAge).sorted()[max(streams.count / 8, 1) - 1]
+            streams = streams.filter { $0.value.evictionAge > oldest }
         }
         streams[flow] = stream
     }
