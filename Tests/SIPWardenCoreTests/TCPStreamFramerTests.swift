@@ -27,14 +27,28 @@ import Testing
         return Segment(packet: packet, bytes: bytes)
     }
 
-    static func add(_ segment: Segment, to framer: inout TCPStreamFramer, at seconds: Double = 1) -> Framed {
+    /// The UTF-8 bytes of `text` in `range`, as text (a String's own prefix counts CR LF as one).
+    static func bytes(_ text: String, _ range: some RangeExpression<Int>) -> String {
+        let all = Array(text.utf8)
+        return String(decoding: all[range.relative(to: all)], as: UTF8.self)
+    }
+
+    /// Adds `segment` as the filter does in enforce mode, the segment dropped when `drops` says so of a
+    /// message's method.
+    static func add(
+        _ segment: Segment, to framer: inout TCPStreamFramer, at seconds: Double = 1,
+        drops: (String) -> Bool = { _ in false }
+    ) -> Framed {
         var framed = Framed()
         segment.bytes.withUnsafeBytes { bytes in
             let payload = UnsafeRawBufferPointer(rebasing: bytes[segment.packet.payload])
-            let framing = framer.add(segment.packet, payload: payload, at: Timestamp(seconds: seconds)) {
-                message, bytes in
-                framed.methods.append(String(decoding: bytes[message.methodToken.range], as: UTF8.self))
+            let framing = framer.add(
+                segment.packet, payload: payload, at: Timestamp(seconds: seconds), dropsUnframed: true
+            ) { message, bytes in
+                let method = String(decoding: bytes[message.methodToken.range], as: UTF8.self)
+                framed.methods.append(method)
                 framed.anomalies.append(message.anomalies)
+                return drops(method)
             }
             framed.unframed = framing.unframed
         }
@@ -56,8 +70,8 @@ import Testing
     @Test func aMessageSplitOverSegmentsWaitsForItsEnd() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let cut = options.utf8.count / 2
-        let head = String(options.prefix(cut))
-        let tail = String(options.dropFirst(cut))
+        let head = Self.bytes(options, ..<cut)
+        let tail = Self.bytes(options, cut...)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer).methods.isEmpty)
         #expect(framer.streams.count == 1)
         let rest = Self.add(
@@ -65,46 +79,157 @@ import Testing
         #expect(rest.methods == ["OPTIONS", "REGISTER"])
     }
 
-    /// The segment that completed a split message comes again when the server's ACK for it was lost:
-    /// the same bytes at the same place pass as bytes already judged, where dropped as bytes that start
-    /// no message they would be sent again and again, never ACKed, and the connection would stall. Other
-    /// bytes there are framed as ever, whole messages after it too (each resend judged again), and the
-    /// copy is forgotten on a SYN (a new connection on the same ports) and after its retention.
-    @Test func theTailOfASplitMessageSentAgainPasses() {
-        var framer = TCPStreamFramer(classifier: SIPClassifier())
-        let cut = options.utf8.count / 2
-        let head = Self.segment(from: "192.0.2.10", sequence: 1000, String(options.prefix(cut)))
-        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), String(options.dropFirst(cut)))
-        _ = Self.add(head, to: &framer)
-        #expect(Self.add(tail, to: &framer).methods == ["OPTIONS"])
-        for attempt in 0..<2 {
-            let again = Self.add(tail, to: &framer, at: 1.5 + Double(attempt))
-            #expect(again.methods.isEmpty && !again.unframed, "resend \(attempt)")
-        }
-        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), register), to: &framer)
-        #expect(other.methods == ["REGISTER"], "other bytes in the tail's place are judged")
-        let next = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
-        for attempt in 0..<2 {
-            #expect(Self.add(next, to: &framer, at: 4 + Double(attempt)).methods == ["REGISTER"], "attempt \(attempt)")
-        }
-        let late = Self.add(tail, to: &framer, at: 6)
-        #expect(late.methods.isEmpty && !late.unframed)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 400, flags: 0x02, ""), to: &framer, at: 7)
-        #expect(Self.add(tail, to: &framer, at: 7.1).unframed, "after a SYN")
+    /// Segments of a message split in three, and the message after it, from 192.0.2.10: head, middle and
+    /// tail of an OPTIONS, then a whole REGISTER.
+    struct Split {
+        let options: [UInt8]
+        let register: [UInt8]
+        var cuts: (Int, Int) { (options.count / 3, 2 * options.count / 3) }
 
-        // A segment that turns waiting bytes into something that is no SIP completes nothing: sent
-        // again, it is framed again.
+        func part(_ range: Range<Int>, at seconds: Double = 1) -> Segment {
+            TCPStreamFramerTests.segment(
+                from: "192.0.2.10", sequence: 1000 + UInt32(range.lowerBound),
+                String(decoding: options[range], as: UTF8.self))
+        }
+        var head: Segment { part(0..<cuts.0) }
+        var middle: Segment { part(cuts.0..<cuts.1) }
+        var tail: Segment { part(cuts.1..<options.count) }
+        func next(_ extra: String = "") -> Segment {
+            TCPStreamFramerTests.segment(
+                from: "192.0.2.10", sequence: 1000 + UInt32(options.count),
+                String(decoding: register, as: UTF8.self) + extra)
+        }
+    }
+
+    var split: Split { Split(options: Array(options.utf8), register: Array(register.utf8)) }
+
+    /// The segments of a split message come again when the server's ACKs for them were lost: the same
+    /// bytes at the same place pass as bytes already judged (dropped as bytes where no message starts,
+    /// they would be sent again and again, never ACKed, and the connection would stall), also when the
+    /// client's TCP sends them together with the next message's. Other bytes in their place cannot be
+    /// placed. The message after them is judged each time it comes; the judged bytes are forgotten after
+    /// two minutes without traffic.
+    @Test func segmentsOfASplitMessageSentAgainPass() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        let split = split
+        _ = Self.add(split.head, to: &framer)
+        _ = Self.add(split.middle, to: &framer)
+        #expect(Self.add(split.tail, to: &framer).methods == ["OPTIONS"])
+        for (name, resent) in [("tail", split.tail), ("head", split.head), ("middle", split.middle)] {
+            let again = Self.add(resent, to: &framer, at: 1.5)
+            #expect(again.methods.isEmpty && !again.unframed, "\(name) sent again")
+        }
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, register), to: &framer)
+        #expect(other.unframed && other.methods.isEmpty, "other bytes in judged bytes' place")
+        for attempt in 0..<2 {
+            #expect(Self.add(split.next(), to: &framer, at: 4 + Double(attempt)).methods == ["REGISTER"])
+        }
+        // The tail and the REGISTER after it sent again as one segment: the REGISTER is judged.
+        let collapsed = Self.segment(
+            from: "192.0.2.10", sequence: 1000 + UInt32(split.cuts.1),
+            Self.bytes(options, split.cuts.1...) + register)
+        let both = Self.add(collapsed, to: &framer, at: 6)
+        #expect(both.methods == ["REGISTER"] && !both.unframed)
+
+        // A whole message before the split one, sent again with the split one's head: the message is
+        // judged again, and the head, judged already, does not wait again (the next message would then
+        // be past a gap).
+        var before = TCPStreamFramer(classifier: SIPClassifier())
+        let earlier = 1000 - UInt32(register.utf8.count)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: earlier, register), to: &before)
+        for part in [split.head, split.middle, split.tail] { _ = Self.add(part, to: &before) }
+        let resent = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: earlier, register + Self.bytes(options, ..<split.cuts.0)),
+            to: &before, at: 2)
+        #expect(resent.methods == ["REGISTER"] && !resent.unframed)
+        #expect(Self.add(split.next(), to: &before, at: 3).methods == ["REGISTER"])
+
+        // The next segment carries a whole message and the head of another: the split message's tail
+        // sent again still passes.
+        var following = TCPStreamFramer(classifier: SIPClassifier())
+        for part in [split.head, split.middle, split.tail] { _ = Self.add(part, to: &following) }
+        #expect(Self.add(split.next(Self.bytes(options, ..<20)), to: &following).methods == ["REGISTER"])
+        let tailAgain = Self.add(split.tail, to: &following, at: 2)
+        #expect(tailAgain.methods.isEmpty && !tailAgain.unframed)
+
+        var expiring = TCPStreamFramer(classifier: SIPClassifier())
+        for part in [split.head, split.middle, split.tail] { _ = Self.add(part, to: &expiring) }
+        #expect(!Self.add(split.tail, to: &expiring, at: 100).unframed)
+        #expect(Self.add(split.tail, to: &expiring, at: 221).unframed, "past its retention")
+    }
+
+    /// The server's TCP reads a stream's bytes in sequence order, so the framer judges them in it.
+    /// Bytes of a whole message sent before a waiting head's place (or a refused one's) are not taken for
+    /// a resend; bytes past a gap do not start the stream over; a FIN, reset or SYN from the client,
+    /// which the server ignores outside its window, does not make it forget a waiting head. Each would
+    /// let a message reach the server unjudged.
+    @Test func bytesAreJudgedInTheOrderTheServerReadsThem() {
+        let call = Array(
+            Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "x").request.utf8)
+        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
+        // A harmless head far ahead, then the call in the place before it.
+        var gap = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, Self.bytes(options, ..<40)), to: &gap)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[...])), to: &gap).unframed)
+        // The call refused where it was sent first, then sent before that place.
+        var refused = TCPStreamFramer(classifier: SIPClassifier())
+        let dropped = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 5000, text(call[...])), to: &refused, drops: { _ in true })
+        #expect(dropped.methods == ["INVITE"])
+        let before = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[...])), to: &refused)
+        #expect(before.methods == ["INVITE"], "judged, not passed as a resend")
+        // The call's head waits; a whole message past a gap; then the gap's bytes complete the call.
+        var overGap = TCPStreamFramer(classifier: SIPClassifier())
+        let end = call.count - 2
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[..<end])), to: &overGap)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 3000, options), to: &overGap).unframed)
+        let filled = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(end), "\r\n" + options), to: &overGap)
+        #expect(filled.methods == ["INVITE", "OPTIONS"])
+        // The call's head waits; FIN, reset and SYN from the client; then its last bytes.
+        var closing = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[..<end])), to: &closing)
+        for flags: UInt8 in [0x11, 0x04, 0x02] {
+            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 9000, flags: flags, ""), to: &closing)
+        }
+        let last = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(end), "\r\n"), to: &closing)
+        #expect(last.methods == ["INVITE"])
+        // Waiting bytes a segment turns into no SIP: that segment is unframed, and so is its resend.
         var garbled = TCPStreamFramer(classifier: SIPClassifier())
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, "XYZ"), to: &garbled)
         let scan = Self.segment(from: "192.0.2.10", sequence: 5003, "\r\n\r\n" + options)
         #expect(Self.add(scan, to: &garbled).unframed)
-        #expect(Self.add(scan, to: &garbled, at: 1.2).methods == ["OPTIONS"])
+        #expect(Self.add(scan, to: &garbled, at: 1.2).unframed)
+    }
 
-        var expiring = TCPStreamFramer(classifier: SIPClassifier())
-        _ = Self.add(head, to: &expiring)
-        _ = Self.add(tail, to: &expiring)
-        #expect(!Self.add(tail, to: &expiring, at: 100).unframed)
-        #expect(Self.add(tail, to: &expiring, at: 122).unframed, "past its retention")
+    /// A segment that is dropped never reaches the server: the stream stays as it was before it, and
+    /// other bytes in its place continue the waiting message.
+    @Test func aDroppedSegmentLeavesTheStreamAsItWas() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        let split = split
+        _ = Self.add(split.head, to: &framer)
+        let rest = Self.bytes(options, split.cuts.0...)
+        let start = 1000 + UInt32(split.cuts.0)
+        let first = Self.add(Self.segment(from: "192.0.2.10", sequence: start, rest), to: &framer, drops: { _ in true })
+        #expect(first.methods == ["OPTIONS"])
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: start, rest + register), to: &framer, at: 2)
+        #expect(other.methods == ["OPTIONS", "REGISTER"])
+    }
+
+    /// The server's SYN-ACK (a new connection on the same ports) ends what was known of the old one.
+    @Test func theServersSynAckEndsTheEntry() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(split.head, to: &framer)
+        #expect(framer.streams.count == 1)
+        let bytes = PacketBuilder.ipv4(
+            source: "198.51.100.1", destination: "192.0.2.10", protocol: 6,
+            payload: PacketBuilder.tcp(sourcePort: 5060, destinationPort: 40000, sequence: 7, flags: 0x12, payload: []))
+        guard case .success(let synAck) = bytes.withUnsafeBytes({ PacketDecoder.decode(ipPacket: $0) }) else {
+            Issue.record("the SYN-ACK does not decode")
+            return
+        }
+        _ = Self.add(Segment(packet: synAck, bytes: bytes), to: &framer)
+        #expect(framer.streams.isEmpty)
     }
 
     /// When the table is full, entries that only keep a judged tail go before streams whose messages
@@ -112,8 +237,8 @@ import Testing
     @Test func judgedTailsGoBeforeWaitingMessagesWhenTheTableIsFull() {
         var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 16)
         let cut = options.utf8.count / 2
-        let head = String(options.prefix(cut))
-        let tail = String(options.dropFirst(cut))
+        let head = Self.bytes(options, ..<cut)
+        let tail = Self.bytes(options, cut...)
         for client in 1...8 {
             _ = Self.add(Self.segment(from: "10.0.1.\(client)", sequence: 1000, head), to: &framer, at: Double(client))
         }
@@ -140,7 +265,7 @@ import Testing
         let tail = String(decoding: bytes[40...], as: UTF8.self)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer)
         let far = Self.add(Self.segment(from: "192.0.2.10", sequence: 1040 &+ 0x8000_0000, options), to: &framer)
-        #expect(far.methods.isEmpty && !far.unframed)
+        #expect(far.methods.isEmpty && far.unframed)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1040, tail), to: &framer).methods == ["OPTIONS"])
     }
 
@@ -178,7 +303,7 @@ import Testing
     @Test func aRetransmittedHeadIsNotFramedTwice() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let cut = 40
-        let head = String(options.prefix(cut))
+        let head = Self.bytes(options, ..<cut)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer)
         // The sender resends the head together with the rest.
         let whole = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer)
@@ -192,8 +317,8 @@ import Testing
     @Test func bytesWhereNoMessageStartsAreUnframedUntilSentAgainInOrder() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let cut = options.utf8.count / 2
-        let head = Self.segment(from: "192.0.2.10", sequence: 1000, String(options.prefix(cut)))
-        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), String(options.dropFirst(cut)))
+        let head = Self.segment(from: "192.0.2.10", sequence: 1000, Self.bytes(options, ..<cut))
+        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), Self.bytes(options, cut...))
         let early = Self.add(tail, to: &framer)
         #expect(early.unframed && early.methods.isEmpty)
         #expect(framer.streams.isEmpty)
@@ -227,23 +352,30 @@ import Testing
     /// many bytes as the Content-Length needs. A header section sent a few bytes a segment is searched
     /// once, not classified again for every segment.
     @Test func waitingBytesAreFramedAgainOnlyWhenTheyMayHoldAMessage() {
-        var stream = TCPStreamFramer.Stream(nextSequence: 0, lastSeen: Timestamp(seconds: 0))
-        var waiting = Array("INVITE sip:1@x SIP/2.0\r\nVia: a\r\n".utf8)
-        var ready = stream.mayComplete(waiting)
-        #expect(!ready && stream.searched == waiting.count)
-        waiting += Array("Call-ID: 1\r\n\r".utf8)
-        ready = stream.mayComplete(waiting)
+        // Judged bytes before the waiting ones (the end of a message: an empty line) are not searched.
+        let judged = Array("Via: b\r\n\r\n".utf8)
+        var stream = TCPStreamFramer.Stream(
+            bytes: judged, waitingFrom: judged.count, nextSequence: 0, lastSeen: Timestamp(seconds: 0))
+        stream.bytes += Array("INVITE sip:1@x SIP/2.0\r\nVia: a\r\n".utf8)
+        var ready = stream.mayComplete()
+        #expect(!ready && stream.searched == stream.waitingCount)
+        stream.bytes += Array("Call-ID: 1\r\n\r".utf8)
+        ready = stream.mayComplete()
         #expect(!ready)
-        waiting += Array("\n".utf8)
-        ready = stream.mayComplete(waiting)
+        stream.bytes += Array("\n".utf8)
+        ready = stream.mayComplete()
         #expect(ready)
-        var bare = TCPStreamFramer.Stream(nextSequence: 0, lastSeen: Timestamp(seconds: 0))
-        ready = bare.mayComplete(Array("OPTIONS sip:x SIP/2.0\nVia: a\n\n".utf8))
+        var bare = TCPStreamFramer.Stream(
+            bytes: Array("OPTIONS sip:x SIP/2.0\nVia: a\n\n".utf8), nextSequence: 0, lastSeen: Timestamp(seconds: 0))
+        ready = bare.mayComplete()
         #expect(ready)
-        var body = TCPStreamFramer.Stream(needed: 100, nextSequence: 0, lastSeen: Timestamp(seconds: 0))
-        ready = body.mayComplete(Array(repeating: 0x41, count: 99))
+        var body = TCPStreamFramer.Stream(
+            bytes: judged + Array(repeating: 0x41, count: 99), waitingFrom: judged.count, needed: 100,
+            nextSequence: 0, lastSeen: Timestamp(seconds: 0))
+        ready = body.mayComplete()
         #expect(!ready)
-        ready = body.mayComplete(Array(repeating: 0x41, count: 100))
+        body.bytes.append(0x41)
+        ready = body.mayComplete()
         #expect(ready)
     }
 
@@ -253,9 +385,9 @@ import Testing
     @Test func aHeadResentAfterItsMessageLeavesTheNextMessagesFramed() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let cut = 40
-        let head = String(options.prefix(cut))
+        let head = Self.bytes(options, ..<cut)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer)
-        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), String(options.dropFirst(cut)))
+        let tail = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), Self.bytes(options, cut...))
         #expect(Self.add(tail, to: &framer).methods == ["OPTIONS"])
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer, at: 1.3)
         let next = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
@@ -273,16 +405,16 @@ import Testing
         let first = Self.segment(from: "192.0.2.10", sequence: 900, register)
         let start = 900 + UInt32(register.utf8.count)
         _ = Self.add(first, to: &framer)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: start, String(options.prefix(cut))), to: &framer)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: start, Self.bytes(options, ..<cut)), to: &framer)
         _ = Self.add(first, to: &framer, at: 1.1)
-        let tail = Self.segment(from: "192.0.2.10", sequence: start + UInt32(cut), String(options.dropFirst(cut)))
+        let tail = Self.segment(from: "192.0.2.10", sequence: start + UInt32(cut), Self.bytes(options, cut...))
         let framed = Self.add(tail, to: &framer, at: 2)
         #expect(framed.methods == ["OPTIONS"] && !framed.unframed)
     }
 
     @Test func manyWaitingStreamsStayWithinCapacityAndTheNewestIsKept() {
         var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 64)
-        let head = String(options.prefix(30))
+        let head = Self.bytes(options, ..<30)
         for client in 0..<1000 {
             _ = Self.add(
                 Self.segment(from: "10.0.\(client / 250).\(client % 250 + 1)", sequence: 1000, head), to: &framer,
@@ -290,7 +422,7 @@ import Testing
             #expect(framer.streams.count <= 64)
         }
         // The last client's message completes: its waiting head was not pushed out by older streams.
-        let tail = String(options.dropFirst(30))
+        let tail = Self.bytes(options, 30...)
         let done = Self.add(Self.segment(from: "10.0.3.250", sequence: 1030, tail), to: &framer, at: 2)
         #expect(done.methods == ["OPTIONS"])
     }

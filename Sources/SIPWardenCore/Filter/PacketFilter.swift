@@ -90,24 +90,27 @@ public struct PacketFilter {
                 .tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
             var result = outcome(
                 packet, Decision(.accept, onSIPPort ? .partial : .notSIPPort), messages: 0, direction ?? .inbound)
-            // The framer is moved out while it runs, so that judging a message (which changes the
-            // engine) does not overlap its access to `self`.
-            var framer = TCPStreamFramer(classifier: classifier)
-            swap(&framer, &streams)
-            defer { swap(&framer, &streams) }
-            let framing = framer.add(packet, payload: payload, at: time) { message, bytes in
-                let judged = judge(message, bytes, packet, direction, at: time, &observer)
-                if judged.decision.outranks(result.decision) { result.decision = judged.decision }
-                result.direction = judged.direction
-            }
-            result.messages = framing.messages
             // Bytes from a client that cannot be placed in a message are dropped without points: its TCP
             // sends them again, in order, and they are judged then (a sender that puts a message's tail
             // before its head has it judged whole, or never delivered). Never the server's own, nor in
             // monitor mode.
             let inbound =
                 direction.map { $0 == .inbound } ?? !engine.serverList.contains(packet.source)
-            if framing.unframed, onSIPPort, inbound, engine.rules.daemon.mode == .enforce, !result.decision.drops {
+            let dropsUnframed = onSIPPort && inbound && engine.rules.daemon.mode == .enforce
+            // The framer is moved out while it runs, so that judging a message (which changes the
+            // engine) does not overlap its access to `self`.
+            var framer = TCPStreamFramer(classifier: classifier)
+            swap(&framer, &streams)
+            defer { swap(&framer, &streams) }
+            let framing = framer.add(packet, payload: payload, at: time, dropsUnframed: dropsUnframed) {
+                message, bytes in
+                let judged = judge(message, bytes, packet, direction, at: time, &observer)
+                if judged.decision.outranks(result.decision) { result.decision = judged.decision }
+                result.direction = judged.direction
+                return judged.decision.drops
+            }
+            result.messages = framing.messages
+            if framing.unframed, dropsUnframed, !result.decision.drops {
                 result.decision = Decision(.drop, .partial)
             }
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot

@@ -1,23 +1,45 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message).
 ///
 /// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied
-/// and nothing is kept. Only a stream that has the start of a message waiting for its end, or a dropped
-/// segment whose retransmissions must be dropped too, has an entry; and for `JudgedTail.retention`, a
-/// stream whose waiting message a segment completed keeps a copy of that segment (`JudgedTail`). At
-/// most `capacity` entries (when the table is full the oldest eighth goes, copies first) and at most
-/// `bufferLimit` bytes each. A stream that breaks those bounds or carries something other than SIP is
-/// forgotten.
+/// and nothing is kept. A stream whose message is split over segments has an entry with its latest bytes
+/// (`Stream.bytes`): the start of the message waiting for its end, and before it bytes already judged
+/// (the rest of the message that last completed so, kept for `judgedRetention` once nothing waits).
+/// The server's TCP reads a stream's bytes in sequence order, so the framer places them so too:
+/// - bytes that continue the entry's are framed with them;
+/// - bytes in the place of kept ones pass only if they are the same (a resend after a lost ACK): any
+///   other bytes there cannot be placed;
+/// - while a message waits, bytes before the kept ones or past a gap cannot be placed either;
+/// - with nothing waiting, any other bytes are framed where they lie.
+/// Bytes that cannot be placed are `unframed`, to be dropped: the client's TCP sends them again, in
+/// order. A segment that is dropped leaves the entry as it was before it (the server never got its
+/// bytes), and its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK
+/// (a new connection on the same ports) ends the entry; the client's FIN or reset does not, since the
+/// server ignores those outside its window and a client can send them anywhere. At most `capacity`
+/// entries (when the table is full the least recently seen eighth goes, entries where nothing waits
+/// first) and at most `bufferLimit` waiting bytes each.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
         var destination: IPAddress
         var sourcePort: UInt16
         var destinationPort: UInt16
+
+        var reversed: Flow {
+            Flow(source: destination, destination: source, sourcePort: destinationPort, destinationPort: sourcePort)
+        }
     }
 
     struct Stream {
-        /// The start of a message whose end has not arrived yet.
-        var waiting: [UInt8] = []
+        /// The stream's latest bytes, ending at `nextSequence`: from `waitingFrom` on, the start of a
+        /// message whose end has not arrived yet; before it, bytes already judged.
+        var bytes: [UInt8] = []
+        var waitingFrom = 0
         /// How many waiting bytes complete the message when its headers ended (its Content-Length
         /// known); 0 while they have not: then `searched` bytes of it are known to hold no empty line.
         /// Waiting bytes are framed again only when that may complete a message, so a header section
@@ -31,63 +53,80 @@ public struct TCPStreamFramer {
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
-        /// The segment that last completed a waiting message, while nothing waits.
-        var judgedTail: JudgedTail?
 
-        /// Whether the entry is only a `JudgedTail`: for anything else the stream is framed as if it had none.
-        var isJudgedTailOnly: Bool { judgedTail != nil && waiting.isEmpty && refused == nil }
+        var isWaiting: Bool { waitingFrom < bytes.count }
+        var waitingCount: Int { bytes.count - waitingFrom }
+        /// The sequence number of `bytes[0]`.
+        var startSequence: UInt32 { nextSequence &- UInt32(truncatingIfNeeded: bytes.count) }
 
-        /// When it was last seen, for eviction; a judged tail alone counts as older by its retention.
-        var evictionAge: Int64 { lastSeen.nanoseconds - (isJudgedTailOnly ? JudgedTail.retention : 0) }
+        /// When it was last seen, for eviction; an entry where nothing waits counts as older by the
+        /// retention of its judged bytes.
+        var evictionAge: Int64 { lastSeen.nanoseconds - (isWaiting ? 0 : TCPStreamFramer.judgedRetention) }
 
-        /// Whether `waiting` (its bytes with a segment's added) may now hold a whole message: as many
+        /// Where `payload`, sent at `sequence`, lies against the kept bytes.
+        func placement(of payload: UnsafeRawBufferPointer, at sequence: UInt32) -> Placement {
+            let offset = Int(Int32(bitPattern: sequence &- startSequence))
+            guard offset >= 0, offset < bytes.count, let sent = payload.baseAddress else { return .outside }
+            let count = min(payload.count, bytes.count - offset)
+            let same = bytes.withUnsafeBytes { memcmp($0.baseAddress! + offset, sent, count) == 0 }
+            return same ? .same(count) : .different
+        }
+
+        /// Whether the waiting bytes (with a segment's added) may now hold a whole message: as many
         /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
         /// in the bytes not searched before, or the line end of a start line that was cut short.
-        mutating func mayComplete(_ waiting: [UInt8]) -> Bool {
-            if needed > 0 { return waiting.count >= needed }
-            defer { searched = waiting.count }
+        mutating func mayComplete() -> Bool {
+            let count = waitingCount
+            if needed > 0 { return count >= needed }
+            defer { searched = count }
             // A start line cut short is framed again at its line end: a request line then, or not SIP.
-            if needed == Self.atLineEnd { return waiting[min(searched, waiting.count)...].contains(ByteClass.lf) }
+            if needed == Self.atLineEnd { return bytes[(waitingFrom + min(searched, count))...].contains(ByteClass.lf) }
             // An empty line is LF, an optional CR and LF: it may begin two bytes before the new ones.
-            var k = max(searched - 2, 0)
-            while let lf = waiting[k...].firstIndex(of: ByteClass.lf) {
+            var k = waitingFrom + max(searched - 2, 0)
+            while let lf = bytes[k...].firstIndex(of: ByteClass.lf) {
                 var next = lf + 1
-                if next < waiting.count, waiting[next] == ByteClass.cr { next += 1 }
-                if next < waiting.count, waiting[next] == ByteClass.lf { return true }
+                if next < bytes.count, bytes[next] == ByteClass.cr { next += 1 }
+                if next < bytes.count, bytes[next] == ByteClass.lf { return true }
                 k = lf + 1
             }
             return false
         }
-    }
 
-    /// A copy of the segment that completed a waiting message. Its ACK may be lost, and the client's TCP
-    /// then sends it again: alone it starts no message, and dropped as such it would be sent again and
-    /// again, never ACKed, until the connection died. The same bytes at the same place pass instead, as
-    /// bytes already judged; any other bytes there are framed as ever. Byte for byte, not by a hash an
-    /// attacker could match with other bytes; forgotten on a SYN (a new connection on the same ports
-    /// places other bytes there) and after `retention`, by when the server has answered the message
-    /// and its answer carried the ACK.
-    struct JudgedTail {
-        var sequence: UInt32
-        var bytes: [UInt8]
-        var at: Timestamp
-        static let retention: Int64 = 120_000_000_000
-
-        func isSentAgain(at sequence: UInt32, _ payload: UnsafeRawBufferPointer) -> Bool {
-            sequence == self.sequence && payload.elementsEqual(bytes)
+        /// Forgets judged bytes beyond `limit` in all, the oldest first (into an array of its size: one
+        /// grown by doubling may hold twice that).
+        mutating func trim(to limit: Int) {
+            let extra = min(bytes.count - limit, waitingFrom)
+            guard extra > 0 else { return }
+            bytes = Array(bytes[extra...])
+            waitingFrom -= extra
         }
     }
+
+    /// Where a segment's bytes lie against an entry's kept bytes.
+    enum Placement: Equatable {
+        /// They start outside them.
+        case outside
+        /// Their first `count` bytes are the same as the kept ones in their place.
+        case same(Int)
+        /// Some of them differ from the kept ones in their place.
+        case different
+    }
+
+    /// How long judged bytes are kept once nothing waits: resends after a lost ACK come within seconds,
+    /// and by then the server has answered the message, its answer carrying the ACK.
+    static let judgedRetention: Int64 = 120_000_000_000
 
     public var capacity: Int
     public var bufferLimit: Int
     var classifier: SIPClassifier
     var streams: [Flow: Stream] = [:]
 
-    /// At most this many streams are kept, each with at most `defaultBufferLimit` waiting bytes: 64 MiB
-    /// at worst per queue, whatever connections an attacker opens with messages that never end.
+    /// At most this many streams are kept, each with at most `defaultBufferLimit` bytes in an array that
+    /// may have grown to twice that: 128 MiB at worst per queue, whatever connections an attacker opens
+    /// with messages that never end.
     public static let defaultCapacity = 1024
     public static let defaultBufferLimit = 65536
-    public static var worstCaseBytes: Int { defaultCapacity * defaultBufferLimit }
+    public static var worstCaseBytes: Int { 2 * defaultCapacity * defaultBufferLimit }
 
     public init(classifier: SIPClassifier, capacity: Int = defaultCapacity, bufferLimit: Int = defaultBufferLimit) {
         self.classifier = classifier
@@ -99,10 +138,11 @@ public struct TCPStreamFramer {
     public struct Framing {
         /// The messages it completed.
         public var messages = 0
-        /// It carries bytes that cannot be placed in a message: past a gap in its stream (a segment
-        /// before it has not arrived), or where no message starts (the rest of a message whose start the
-        /// framer never saw, or no SIP at all). They are to be dropped: the server's TCP would put them
-        /// together with bytes the filter never judged, and the client's TCP sends them again, in order.
+        /// It carries bytes that cannot be placed in a message: in the place of kept bytes but other
+        /// than them, before or past the bytes of a waiting message, or where no message starts (the rest
+        /// of a message whose start the framer never saw, or no SIP at all). They are to be dropped: the
+        /// server's TCP would put them together with bytes the filter never judged so, and the client's
+        /// TCP sends them again, in order.
         public var unframed = false
         /// Its messages were framed from its own bytes alone, none of them left waiting: sent again, it
         /// can be framed and judged again.
@@ -110,89 +150,96 @@ public struct TCPStreamFramer {
     }
 
     /// Adds a segment's payload and hands each message it completes, with its classification, to `judge`
-    /// in stream order (the bytes are valid during the call only).
+    /// in stream order (the bytes are valid during the call only); `judge` answers whether that message
+    /// has the segment dropped, and `dropsUnframed` says whether unframed bytes are: a dropped segment
+    /// leaves the entry as it was before it. Unframed bytes that pass (the server's own, in monitor mode)
+    /// end the entry: the stream is no longer known.
     public mutating func add(
-        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp,
-        judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp, dropsUnframed: Bool,
+        judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
     ) -> Framing {
         guard let segment = packet.tcp else { return Framing() }
         let flow = Self.flow(of: packet)
+        // The server accepts a new connection on these ports: the client's old stream is over.
+        if segment.isSyn, segment.isAck, !streams.isEmpty { streams.removeValue(forKey: flow.reversed) }
+        guard !payload.isEmpty else { return Framing() }
         var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
-        guard !segment.isReset else { return Framing() }
-        var judgedTail = stream?.judgedTail
-        if let tail = judgedTail, segment.isSyn || now.nanoseconds - tail.at.nanoseconds > JudgedTail.retention {
-            judgedTail = nil
+        if let known = stream, !known.isWaiting, now.nanoseconds - known.lastSeen.nanoseconds > Self.judgedRetention {
+            stream?.bytes = []
+            stream?.waitingFrom = 0
         }
-        if let known = stream, known.isJudgedTailOnly {
-            if let judgedTail, judgedTail.isSentAgain(at: segment.dataSequence, payload) {
-                keep(known, for: flow)
-                return Framing()
-            }
-            stream = nil
-        }
+        let start = segment.dataSequence
         var data = payload
-        if let known = stream {
-            let ahead = Int32(bitPattern: segment.dataSequence &- known.nextSequence)
-            if ahead < 0 {
-                // A retransmission: keep only what was not seen before.
-                data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(-Int(ahead)))
-            } else if ahead > 0, !payload.isEmpty {
-                // A gap: the bytes before these have not come. Bytes that start no message wait for them
-                // (the stream is kept as it was); a new message starts the stream over here, since the
-                // position this entry expects may be stale (a head resent after its message completed).
-                guard Self.startsMessage(payload, classifier) else {
-                    keep(known, for: flow)
-                    return Framing(unframed: true)
-                }
-                stream?.waiting.removeAll()
-                stream?.needed = 0
-                stream?.searched = 0
+        if let known = stream, !known.bytes.isEmpty {
+            switch known.placement(of: payload, at: start) {
+            case .different:
+                if dropsUnframed { keep(known, for: flow) }
+                return Framing(unframed: true)
+            case .same(let count):
+                data = UnsafeRawBufferPointer(rebasing: payload[count...])
+            case .outside where known.isWaiting && start != known.nextSequence:
+                // Before the kept bytes or past a gap: the server would join them with bytes not judged so.
+                if dropsUnframed { keep(known, for: flow) }
+                return Framing(unframed: true)
+            case .outside:
+                break
             }
         }
-        var framing = Framing()
-        var leftover = UnsafeRawBufferPointer(start: nil, count: 0)
-        var completed = false
-        if var known = stream, !known.waiting.isEmpty {
-            // The waiting bytes held once only, so that adding to them copies nothing.
-            stream = nil
-            var waiting = known.waiting
-            known.waiting = []
-            waiting.append(contentsOf: data)
-            if known.mayComplete(waiting) {
-                let framed = waiting.withUnsafeBytes { frame($0, judge) }
-                waiting.removeFirst(framed.used)
-                known.needed = framed.needed
-                known.searched = 0
-                framing = Framing(messages: framed.messages, unframed: framed.unframed)
-                completed = waiting.isEmpty && framed.messages > 0 && !framed.unframed
+        let dataStart = start &+ UInt32(truncatingIfNeeded: payload.count - data.count)
+        var dropped = false
+        if let known = stream, known.isWaiting {
+            let (framing, continued) = framingWaiting(known, data) { message, bytes in
+                if judge(message, bytes) { dropped = true }
             }
-            known.waiting = waiting
-            stream = known
-        } else {
-            let framed = frame(data, judge)
-            leftover = UnsafeRawBufferPointer(rebasing: data[framed.used...])
-            framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
-            if !leftover.isEmpty { stream = stream ?? Stream(nextSequence: segment.dataSequence, lastSeen: now) }
-            stream?.needed = framed.needed
-        }
-        let next = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) &+ (segment.isFin ? 1 : 0)
-        guard !segment.isFin else { return framing }
-        if completed { judgedTail = JudgedTail(sequence: segment.dataSequence, bytes: Array(payload), at: now) }
-        guard var kept = stream else {
-            // Whole messages framed past a judged tail: the tail may still come again.
-            if let judgedTail { keep(Stream(nextSequence: next, lastSeen: now, judgedTail: judgedTail), for: flow) }
+            if framing.unframed {
+                if dropsUnframed { keep(known, for: flow) }
+            } else {
+                keep(dropped ? known : continued, for: flow, at: now)
+            }
             return framing
         }
-        stream = nil
-        kept.waiting.append(contentsOf: leftover)
-        // Only forward: an old duplicate must not take the stream back.
-        if Int32(bitPattern: next &- kept.nextSequence) > 0 { kept.nextSequence = next }
-        kept.lastSeen = now
-        kept.judgedTail = kept.waiting.isEmpty ? judgedTail : nil
-        if kept.waiting.count <= bufferLimit, !kept.waiting.isEmpty || kept.refused != nil || kept.judgedTail != nil {
-            keep(kept, for: flow)
+        let framed = frame(data) { message, bytes in
+            if judge(message, bytes) { dropped = true }
         }
+        let leftover = UnsafeRawBufferPointer(rebasing: data[framed.used...])
+        let framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
+        let leftoverStart = dataStart &+ UInt32(truncatingIfNeeded: framed.used)
+        let judgedAlready = stream.map { $0.placement(of: leftover, at: leftoverStart) == .same(leftover.count) }
+        guard !leftover.isEmpty, !framing.unframed, !dropped, judgedAlready != true else {
+            if let stream, !framing.unframed || dropsUnframed { keep(stream, for: flow, at: now) }
+            return framing
+        }
+        var waiting = stream ?? Stream(nextSequence: 0, lastSeen: now)
+        if waiting.bytes.isEmpty || dataStart != waiting.nextSequence {
+            // Bytes apart from the kept ones replace them.
+            waiting.bytes = []
+            waiting.bytes.append(contentsOf: leftover)
+        } else {
+            waiting.bytes.append(contentsOf: data)
+        }
+        waiting.waitingFrom = waiting.bytes.count - leftover.count
+        waiting.nextSequence = dataStart &+ UInt32(truncatingIfNeeded: data.count)
+        waiting.needed = framed.needed
+        waiting.searched = 0
+        keep(waiting, for: flow, at: now)
         return framing
+    }
+
+    /// Adds `data`, which continues `stream`'s waiting bytes, and frames them when they may hold a message.
+    func framingWaiting(
+        _ stream: Stream, _ data: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
+    ) -> (Framing, Stream) {
+        var continued = stream
+        continued.bytes.append(contentsOf: data)
+        continued.nextSequence = stream.nextSequence &+ UInt32(truncatingIfNeeded: data.count)
+        guard continued.mayComplete() else { return (Framing(), continued) }
+        let framed = continued.bytes.withUnsafeBytes {
+            frame(UnsafeRawBufferPointer(rebasing: $0[continued.waitingFrom...]), judge)
+        }
+        continued.waitingFrom += framed.used
+        continued.needed = framed.needed
+        continued.searched = 0
+        return (Framing(messages: framed.messages, unframed: framed.unframed), continued)
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
@@ -210,20 +257,13 @@ public struct TCPStreamFramer {
     /// Records that `packet`, just added, was dropped for `reason`: its retransmissions will be too.
     public mutating func refuse(_ packet: DecodedPacket, payloadCount: Int, reason: Decision.Reason, at now: Timestamp)
     {
-        guard let segment = packet.tcp, !segment.isFin, !segment.isReset else { return }
+        guard let segment = packet.tcp, !segment.isReset else { return }
         let flow = Self.flow(of: packet)
         let start = segment.dataSequence
         let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
         var stream = streams.removeValue(forKey: flow) ?? Stream(nextSequence: end, lastSeen: now)
         stream.refused = (start, end, reason)
         keep(stream, for: flow)
-    }
-
-    /// Whether `bytes` begin a SIP message (after any CRLFs between messages).
-    static func startsMessage(_ bytes: UnsafeRawBufferPointer, _ classifier: SIPClassifier) -> Bool {
-        let start = messageStart(bytes, from: 0)
-        return start < bytes.count
-            && classifier.classify(UnsafeRawBufferPointer(rebasing: bytes[start...])).kind != .unknown
     }
 
     /// Whether `bytes` may be a start line cut short by the segment's end: visible ASCII and spaces, no
@@ -281,9 +321,19 @@ public struct TCPStreamFramer {
         }
     }
 
+    /// Stores `stream`, seen `now`, if it still holds something (waiting or judged bytes, or a refused
+    /// range) and its waiting bytes are within `bufferLimit`; judged bytes beyond it in all are forgotten.
+    mutating func keep(_ stream: Stream, for flow: Flow, at now: Timestamp) {
+        guard stream.waitingCount <= bufferLimit, !stream.bytes.isEmpty || stream.refused != nil else { return }
+        var seen = stream
+        seen.lastSeen = now
+        seen.trim(to: bufferLimit)
+        keep(seen, for: flow)
+    }
+
     /// Stores `stream`, first making room by forgetting the least recently seen eighth of the table when
-    /// it is full (one sort per `capacity / 8` new streams, not a scan per stream). An entry that only
-    /// keeps a judged tail counts as older by the tail's retention: those go before waiting messages.
+    /// it is full (one sort per `capacity / 8` new streams, not a scan per stream); entries where nothing
+    /// waits count as older by the retention of their judged bytes, so they go before waiting messages.
     mutating func keep(_ stream: Stream, for flow: Flow) {
         if streams.count >= capacity {
             let oldest = streams.values.map(\.evictionAge).sorted()[max(streams.count / 8, 1) - 1]

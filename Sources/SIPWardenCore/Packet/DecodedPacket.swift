@@ -26,6 +26,7 @@ public struct DecodedPacket: Sendable, Equatable {
         public var dataSequence: UInt32 { sequence &+ (isSyn ? 1 : 0) }
         public var isFin: Bool { flags & 0x01 != 0 }
         public var isReset: Bool { flags & 0x04 != 0 }
+        public var isAck: Bool { flags & 0x10 != 0 }
     }
 
     public var source: IPAddress
