@@ -33,17 +33,17 @@ import Testing
         return String(decoding: all[range.relative(to: all)], as: UTF8.self)
     }
 
-    /// Adds `segment` as the filter does in enforce mode, the segment dropped when `drops` says so of a
-    /// message's method.
+    /// Adds `segment` as the filter does a client's in enforce mode (`dropsUnframed`), the segment
+    /// dropped when `drops` says so of a message's method.
     static func add(
-        _ segment: Segment, to framer: inout TCPStreamFramer, at seconds: Double = 1,
+        _ segment: Segment, to framer: inout TCPStreamFramer, at seconds: Double = 1, dropsUnframed: Bool = true,
         drops: (String) -> Bool = { _ in false }
     ) -> Framed {
         var framed = Framed()
         segment.bytes.withUnsafeBytes { bytes in
             let payload = UnsafeRawBufferPointer(rebasing: bytes[segment.packet.payload])
             let framing = framer.add(
-                segment.packet, payload: payload, at: Timestamp(seconds: seconds), dropsUnframed: true
+                segment.packet, payload: payload, at: Timestamp(seconds: seconds), dropsUnframed: dropsUnframed
             ) { message, bytes in
                 let method = String(decoding: bytes[message.methodToken.range], as: UTF8.self)
                 framed.methods.append(method)
@@ -216,6 +216,17 @@ import Testing
         #expect(other.methods == ["OPTIONS", "REGISTER"])
     }
 
+    /// Where unframed bytes pass (the server's own, monitor mode), the server reads them: the stream's
+    /// position is no longer known, and what follows is framed where it lies.
+    @Test func unframedBytesThatPassEndTheEntry() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(split.head, to: &framer, dropsUnframed: false)
+        let past = Self.add(Self.segment(from: "192.0.2.10", sequence: 3000, options), to: &framer, dropsUnframed: false)
+        #expect(past.unframed)
+        let next = Self.segment(from: "192.0.2.10", sequence: 3000 + UInt32(options.utf8.count), register)
+        #expect(Self.add(next, to: &framer, dropsUnframed: false).methods == ["REGISTER"])
+    }
+
     /// The server's SYN-ACK (a new connection on the same ports) ends what was known of the old one.
     @Test func theServersSynAckEndsTheEntry() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
@@ -357,25 +368,25 @@ import Testing
         var stream = TCPStreamFramer.Stream(
             bytes: judged, waitingFrom: judged.count, nextSequence: 0, lastSeen: Timestamp(seconds: 0))
         stream.bytes += Array("INVITE sip:1@x SIP/2.0\r\nVia: a\r\n".utf8)
-        var ready = stream.mayComplete()
+        var ready = stream.mayComplete(stream.bytes)
         #expect(!ready && stream.searched == stream.waitingCount)
         stream.bytes += Array("Call-ID: 1\r\n\r".utf8)
-        ready = stream.mayComplete()
+        ready = stream.mayComplete(stream.bytes)
         #expect(!ready)
         stream.bytes += Array("\n".utf8)
-        ready = stream.mayComplete()
+        ready = stream.mayComplete(stream.bytes)
         #expect(ready)
         var bare = TCPStreamFramer.Stream(
             bytes: Array("OPTIONS sip:x SIP/2.0\nVia: a\n\n".utf8), nextSequence: 0, lastSeen: Timestamp(seconds: 0))
-        ready = bare.mayComplete()
+        ready = bare.mayComplete(bare.bytes)
         #expect(ready)
         var body = TCPStreamFramer.Stream(
             bytes: judged + Array(repeating: 0x41, count: 99), waitingFrom: judged.count, needed: 100,
             nextSequence: 0, lastSeen: Timestamp(seconds: 0))
-        ready = body.mayComplete()
+        ready = body.mayComplete(body.bytes)
         #expect(!ready)
         body.bytes.append(0x41)
-        ready = body.mayComplete()
+        ready = body.mayComplete(body.bytes)
         #expect(ready)
     }
 

@@ -72,11 +72,12 @@ public struct TCPStreamFramer {
             return same ? .same(count) : .different
         }
 
-        /// Whether the waiting bytes (with a segment's added) may now hold a whole message: as many
-        /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
-        /// in the bytes not searched before, or the line end of a start line that was cut short.
-        mutating func mayComplete() -> Bool {
-            let count = waitingCount
+        /// Whether the waiting bytes in `bytes` (the entry's, with a segment's added, held apart) may now
+        /// hold a whole message: as many bytes as its Content-Length needs, or, before that is known, an
+        /// empty line ending its headers in the bytes not searched before, or the line end of a start line
+        /// that was cut short.
+        mutating func mayComplete(_ bytes: [UInt8]) -> Bool {
+            let count = bytes.count - waitingFrom
             if needed > 0 { return count >= needed }
             defer { searched = count }
             // A start line cut short is framed again at its line end: a request line then, or not SIP.
@@ -172,31 +173,34 @@ public struct TCPStreamFramer {
         var data = payload
         if let known = stream, !known.bytes.isEmpty {
             switch known.placement(of: payload, at: start) {
-            case .different:
-                if dropsUnframed { keep(known, for: flow) }
-                return Framing(unframed: true)
             case .same(let count):
                 data = UnsafeRawBufferPointer(rebasing: payload[count...])
-            case .outside where known.isWaiting && start != known.nextSequence:
-                // Before the kept bytes or past a gap: the server would join them with bytes not judged so.
-                if dropsUnframed { keep(known, for: flow) }
-                return Framing(unframed: true)
-            case .outside:
+            case .outside where !known.isWaiting || start == known.nextSequence:
                 break
+            case .different, .outside:
+                // Other bytes than the kept ones in their place; or, while a message waits, bytes before
+                // its kept ones or past a gap: the server would join them with bytes not judged so.
+                return settle(known, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed, at: now)
             }
         }
         let dataStart = start &+ UInt32(truncatingIfNeeded: payload.count - data.count)
         var dropped = false
-        if let known = stream, known.isWaiting {
-            let (framing, continued) = framingWaiting(known, data) { message, bytes in
+        if var known = stream, known.isWaiting {
+            // The bytes held once only, so that adding to them copies nothing.
+            stream = nil
+            var bytes = known.bytes
+            known.bytes = []
+            let (before, count) = (known, bytes.count)
+            let framing = continueWaiting(&bytes, of: &known, with: data) { message, bytes in
                 if judge(message, bytes) { dropped = true }
             }
-            if framing.unframed {
-                if dropsUnframed { keep(known, for: flow) }
-            } else {
-                keep(dropped ? known : continued, for: flow, at: now)
+            if framing.unframed || dropped {
+                // Not delivered: the entry as it was.
+                bytes.removeLast(bytes.count - count)
+                known = before
             }
-            return framing
+            known.bytes = bytes
+            return settle(known, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
         }
         let framed = frame(data) { message, bytes in
             if judge(message, bytes) { dropped = true }
@@ -206,8 +210,7 @@ public struct TCPStreamFramer {
         let leftoverStart = dataStart &+ UInt32(truncatingIfNeeded: framed.used)
         let judgedAlready = stream.map { $0.placement(of: leftover, at: leftoverStart) == .same(leftover.count) }
         guard !leftover.isEmpty, !framing.unframed, !dropped, judgedAlready != true else {
-            if let stream, !framing.unframed || dropsUnframed { keep(stream, for: flow, at: now) }
-            return framing
+            return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
         }
         var waiting = stream ?? Stream(nextSequence: 0, lastSeen: now)
         if waiting.bytes.isEmpty || dataStart != waiting.nextSequence {
@@ -225,21 +228,30 @@ public struct TCPStreamFramer {
         return framing
     }
 
-    /// Adds `data`, which continues `stream`'s waiting bytes, and frames them when they may hold a message.
-    func framingWaiting(
-        _ stream: Stream, _ data: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
-    ) -> (Framing, Stream) {
-        var continued = stream
-        continued.bytes.append(contentsOf: data)
-        continued.nextSequence = stream.nextSequence &+ UInt32(truncatingIfNeeded: data.count)
-        guard continued.mayComplete() else { return (Framing(), continued) }
-        let framed = continued.bytes.withUnsafeBytes {
-            frame(UnsafeRawBufferPointer(rebasing: $0[continued.waitingFrom...]), judge)
-        }
-        continued.waitingFrom += framed.used
-        continued.needed = framed.needed
-        continued.searched = 0
-        return (Framing(messages: framed.messages, unframed: framed.unframed), continued)
+    /// Keeps what is known of `flow` after a segment, unless the segment's unframed bytes pass
+    /// (`dropsUnframed` false): then the server reads bytes the framer could not place, and the stream
+    /// is no longer known. Returns `framing`.
+    mutating func settle(
+        _ stream: Stream?, for flow: Flow, _ framing: Framing, dropsUnframed: Bool, at now: Timestamp
+    ) -> Framing {
+        if let stream, !framing.unframed || dropsUnframed { keep(stream, for: flow, at: now) }
+        return framing
+    }
+
+    /// Adds `data` to `bytes`, `stream`'s bytes (held apart from it so that appending copies nothing),
+    /// and frames its waiting ones when they may hold a message.
+    func continueWaiting(
+        _ bytes: inout [UInt8], of stream: inout Stream, with data: UnsafeRawBufferPointer,
+        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
+    ) -> Framing {
+        bytes.append(contentsOf: data)
+        stream.nextSequence &+= UInt32(truncatingIfNeeded: data.count)
+        guard stream.mayComplete(bytes) else { return Framing() }
+        let framed = bytes.withUnsafeBytes { frame(UnsafeRawBufferPointer(rebasing: $0[stream.waitingFrom...]), judge) }
+        stream.waitingFrom += framed.used
+        stream.needed = framed.needed
+        stream.searched = 0
+        return Framing(messages: framed.messages, unframed: framed.unframed)
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
