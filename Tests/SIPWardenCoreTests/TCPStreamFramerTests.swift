@@ -221,7 +221,8 @@ import Testing
     @Test func unframedBytesThatPassEndTheEntry() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         _ = Self.add(split.head, to: &framer, dropsUnframed: false)
-        let past = Self.add(Self.segment(from: "192.0.2.10", sequence: 3000, options), to: &framer, dropsUnframed: false)
+        let past = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 3000, options), to: &framer, dropsUnframed: false)
         #expect(past.unframed)
         let next = Self.segment(from: "192.0.2.10", sequence: 3000 + UInt32(options.utf8.count), register)
         #expect(Self.add(next, to: &framer, dropsUnframed: false).methods == ["REGISTER"])
