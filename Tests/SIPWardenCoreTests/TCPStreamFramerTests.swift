@@ -202,6 +202,62 @@ import Testing
         #expect(Self.add(scan, to: &garbled, at: 1.2).unframed)
     }
 
+    /// Bytes just before a message that waits unjudged come first in the stream, and it is framed again
+    /// with them: the head of a message overtaken by its rest (a rest that looks like a start line cut
+    /// short waits as one), or a message lost before another's head and sent again, alone or with it.
+    @Test func bytesJustBeforeAWaitingMessageAreFramedWithIt() {
+        let body = "Signal=1\r\nDuration=160"
+        let info = Array(
+            ("INFO sip:100@pbx.example.com SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.10;branch=z9hG4bKi1\r\n"
+                + "From: <sip:1@pbx.example.com>;tag=1\r\nTo: <sip:100@pbx.example.com>\r\nCall-ID: info-1\r\n"
+                + "CSeq: 2 INFO\r\nContent-Type: application/dtmf-relay\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                + body).utf8)
+        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
+        var overtaken = TCPStreamFramer(classifier: SIPClassifier())
+        let cut = info.count - 12
+        let rest = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), text(info[cut...])), to: &overtaken)
+        #expect(!rest.unframed && rest.methods.isEmpty)
+        let head = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(info[..<cut])), to: &overtaken)
+        #expect(head.methods == ["INFO"] && !head.unframed)
+        let after = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(info.count), register)
+        #expect(Self.add(after, to: &overtaken).methods == ["REGISTER"])
+
+        // A REGISTER lost before an OPTIONS head that waits, sent again alone and with the head.
+        let length = UInt32(register.utf8.count)
+        let waiting = Self.segment(from: "192.0.2.10", sequence: 1000 + length, Self.bytes(options, ..<40))
+        for resent in [register, register + Self.bytes(options, ..<10)] {
+            var lost = TCPStreamFramer(classifier: SIPClassifier())
+            _ = Self.add(waiting, to: &lost)
+            let again = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, resent), to: &lost)
+            #expect(again.methods == ["REGISTER"] && !again.unframed)
+            let end = Self.segment(from: "192.0.2.10", sequence: 1040 + length, Self.bytes(options, 40...))
+            #expect(Self.add(end, to: &lost).methods == ["OPTIONS"])
+        }
+        var other = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(waiting, to: &other)
+        let changed = Self.segment(from: "192.0.2.10", sequence: 1000, register + "XXXXXXXXXX")
+        #expect(Self.add(changed, to: &other).unframed, "other bytes in the waiting head's place")
+    }
+
+    /// A message longer than the framer holds never completes, here or at the server: the segment that
+    /// would take it past the limit cannot be placed, and the stream waits as it was. (Forgotten, its
+    /// rest would be framed afresh, and a bare line end would pass and complete it at the server.)
+    @Test func aMessageLongerThanTheLimitNeverCompletes() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 300)
+        let long = Array(("OPTIONS sip:x SIP/2.0\r\nX-Pad: " + String(repeating: "a", count: 400) + "\r\n").utf8)
+        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(long[..<150])), to: &framer)
+        let over = Self.segment(from: "192.0.2.10", sequence: 1150, text(long[150..<350]))
+        #expect(Self.add(over, to: &framer).unframed)
+        #expect(Self.add(over, to: &framer, at: 2).unframed)
+        #expect(framer.streams.first?.value.waitingCount == 150)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1350, "\r\n"), to: &framer).unframed)
+        var oneSegment = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 300)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(long[..<350])), to: &oneSegment).unframed)
+    }
+
     /// A segment that is dropped never reaches the server: the stream stays as it was before it, and
     /// other bytes in its place continue the waiting message.
     @Test func aDroppedSegmentLeavesTheStreamAsItWas() {

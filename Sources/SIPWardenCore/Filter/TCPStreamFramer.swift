@@ -65,11 +65,19 @@ public struct TCPStreamFramer {
 
         /// Where `payload`, sent at `sequence`, lies against the kept bytes.
         func placement(of payload: UnsafeRawBufferPointer, at sequence: UInt32) -> Placement {
+            guard let sent = payload.baseAddress, !bytes.isEmpty else { return .outside }
             let offset = Int(Int32(bitPattern: sequence &- startSequence))
-            guard offset >= 0, offset < bytes.count, let sent = payload.baseAddress else { return .outside }
-            let count = min(payload.count, bytes.count - offset)
-            let same = bytes.withUnsafeBytes { memcmp($0.baseAddress! + offset, sent, count) == 0 }
-            return same ? .same(count) : .different
+            let (kept, given, count): (Int, Int, Int)
+            if offset < 0 {
+                guard -offset <= payload.count else { return .outside }
+                (kept, given, count) = (0, -offset, min(payload.count + offset, bytes.count))
+            } else {
+                guard offset < bytes.count else { return .outside }
+                (kept, given, count) = (offset, 0, min(payload.count, bytes.count - offset))
+            }
+            let same = bytes.withUnsafeBytes { memcmp($0.baseAddress! + kept, sent + given, count) == 0 }
+            guard same else { return .different }
+            return offset < 0 ? .before(-offset) : .same(count)
         }
 
         /// Whether the waiting bytes in `bytes` (the entry's, with a segment's added, held apart) may now
@@ -109,6 +117,9 @@ public struct TCPStreamFramer {
         case outside
         /// Their first `count` bytes are the same as the kept ones in their place.
         case same(Int)
+        /// Their first `count` bytes come just before the kept ones, and the rest, where they overlap
+        /// the kept ones, is the same.
+        case before(Int)
         /// Some of them differ from the kept ones in their place.
         case different
     }
@@ -171,13 +182,19 @@ public struct TCPStreamFramer {
         }
         let start = segment.dataSequence
         var data = payload
+        var prefix = 0
         if let known = stream, !known.bytes.isEmpty {
             switch known.placement(of: payload, at: start) {
             case .same(let count):
                 data = UnsafeRawBufferPointer(rebasing: payload[count...])
-            case .outside where !known.isWaiting || start == known.nextSequence:
+            case .before(let count) where known.waitingFrom == 0 && known.isWaiting:
+                // Bytes just before a message that waits unjudged come first in the stream (its head,
+                // overtaken by its rest; a lost message sent again): it is framed again with them.
+                prefix = count
+                data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(count + known.bytes.count))
+            case .outside where !known.isWaiting || start == known.nextSequence, .before where !known.isWaiting:
                 break
-            case .different, .outside:
+            case .different, .outside, .before:
                 // Other bytes than the kept ones in their place; or, while a message waits, bytes before
                 // its kept ones or past a gap: the server would join them with bytes not judged so.
                 return settle(known, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed, at: now)
@@ -191,16 +208,24 @@ public struct TCPStreamFramer {
             var bytes = known.bytes
             known.bytes = []
             let (before, count) = (known, bytes.count)
+            if prefix > 0 {
+                bytes.insert(contentsOf: payload[..<prefix], at: 0)
+                (known.waitingFrom, known.needed, known.searched) = (0, 0, 0)
+            }
             let framing = continueWaiting(&bytes, of: &known, with: data) { message, bytes in
                 if judge(message, bytes) { dropped = true }
             }
-            if framing.unframed || dropped {
+            // A message longer than the limit never completes here, nor at the server.
+            let overflows = bytes.count - known.waitingFrom > bufferLimit
+            if framing.unframed || dropped || overflows {
                 // Not delivered: the entry as it was.
-                bytes.removeLast(bytes.count - count)
+                bytes.removeLast(bytes.count - count - prefix)
+                bytes.removeFirst(prefix)
                 known = before
             }
             known.bytes = bytes
-            return settle(known, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
+            let result = overflows ? Framing(messages: framing.messages, unframed: true) : framing
+            return settle(known, for: flow, result, dropsUnframed: dropsUnframed, at: now)
         }
         let framed = frame(data) { message, bytes in
             if judge(message, bytes) { dropped = true }
@@ -211,6 +236,11 @@ public struct TCPStreamFramer {
         let judgedAlready = stream.map { $0.placement(of: leftover, at: leftoverStart) == .same(leftover.count) }
         guard !leftover.isEmpty, !framing.unframed, !dropped, judgedAlready != true else {
             return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
+        }
+        guard leftover.count <= bufferLimit else {
+            return settle(
+                stream, for: flow, Framing(messages: framing.messages, unframed: true), dropsUnframed: dropsUnframed,
+                at: now)
         }
         var waiting = stream ?? Stream(nextSequence: 0, lastSeen: now)
         if waiting.bytes.isEmpty || dataStart != waiting.nextSequence {
