@@ -238,12 +238,72 @@ import Testing
         _ = Self.add(waiting, to: &other)
         let changed = Self.segment(from: "192.0.2.10", sequence: 1000, register + "XXXXXXXXXX")
         #expect(Self.add(changed, to: &other).unframed, "other bytes in the waiting head's place")
+        // Sent again with the whole OPTIONS: both judged.
+        var whole = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(waiting, to: &whole)
+        let both = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, register + options), to: &whole)
+        #expect(both.methods == ["REGISTER", "OPTIONS"])
     }
 
-    /// A message longer than the framer holds never completes, here or at the server: the segment that
-    /// would take it past the limit cannot be placed, and the stream waits as it was. (Forgotten, its
+    /// The rule for bytes just before a waiting message, bounded: a dropped segment leaves the entry as
+    /// it was; a message whose Content-Length is known is framed again from the new start; only a
+    /// message that began its segment takes bytes before it (of one that followed others in its
+    /// segment, the filter saw what came before), and only a few times (each frames it all again).
+    @Test func bytesJustBeforeAWaitingMessageWithinBounds() {
+        let length = UInt32(register.utf8.count)
+        let waiting = Self.segment(from: "192.0.2.10", sequence: 1000 + length, Self.bytes(options, ..<40))
+        let lost = Self.segment(from: "192.0.2.10", sequence: 1000, register)
+        var dropped = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(waiting, to: &dropped)
+        let before = dropped.streams.first?.value
+        #expect(Self.add(lost, to: &dropped, drops: { _ in true }).methods == ["REGISTER"])
+        let after = dropped.streams.first?.value
+        #expect(after?.bytes == before?.bytes && after?.waitingFrom == before?.waitingFrom)
+        #expect(after?.nextSequence == before?.nextSequence && after?.prependable == before?.prependable)
+        #expect(after?.needed == before?.needed && after?.searched == before?.searched)
+
+        // The head of a message with a body: its end is known, and a lost message before it is framed.
+        let withBody = Array(
+            ("MESSAGE sip:100@pbx.example.com SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.10;branch=z9hG4bKm\r\n"
+                + "From: <sip:1@pbx.example.com>;tag=1\r\nTo: <sip:100@pbx.example.com>\r\nCall-ID: m-1\r\n"
+                + "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 900\r\n\r\nhello").utf8)
+        var known = TCPStreamFramer(classifier: SIPClassifier())
+        let head = Self.segment(
+            from: "192.0.2.10", sequence: 1000 + length, String(decoding: withBody, as: UTF8.self))
+        _ = Self.add(head, to: &known)
+        #expect(Self.add(lost, to: &known).methods == ["REGISTER"])
+
+        // A head that followed a whole message in its segment, and bytes sent in that message's place.
+        var followed = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000, register + Self.bytes(options, ..<40)), to: &followed)
+        let sameLength = register.replacingOccurrences(of: "Call-ID: reg", with: "Call-ID: ger")
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, sameLength), to: &followed).unframed)
+        // Judged bytes before the waiting ones: bytes before them cannot be placed.
+        var judged = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + length, Self.bytes(options, ..<40)), to: &judged)
+        _ = Self.add(
+            Self.segment(
+                from: "192.0.2.10", sequence: 1040 + length, Self.bytes(options, 40...) + Self.bytes(register, ..<20)),
+            to: &judged)
+        #expect(Self.add(lost, to: &judged).unframed)
+
+        // The method of a waiting head sent again from its end, a byte a segment: a few are taken,
+        // then no more.
+        var many = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1105, Self.bytes(options, 5..<40)), to: &many)
+        var unframed: [Bool] = []
+        for k in (0..<5).reversed() {
+            let byte = Self.segment(from: "192.0.2.10", sequence: 1100 + UInt32(k), Self.bytes(options, k..<(k + 1)))
+            unframed.append(Self.add(byte, to: &many).unframed)
+        }
+        #expect(unframed == [false, false, false, false, true])
+    }
+
+    /// A waiting message never grows past the limit, here or at the server: the segment that would take
+    /// it past cannot be placed (unless it also completes it), and the stream waits as it was. (Forgotten, its
     /// rest would be framed afresh, and a bare line end would pass and complete it at the server.)
-    @Test func aMessageLongerThanTheLimitNeverCompletes() {
+    @Test func aWaitingMessageNeverGrowsPastTheLimit() {
         var framer = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 300)
         let long = Array(("OPTIONS sip:x SIP/2.0\r\nX-Pad: " + String(repeating: "a", count: 400) + "\r\n").utf8)
         let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }

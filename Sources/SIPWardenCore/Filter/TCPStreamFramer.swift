@@ -53,6 +53,11 @@ public struct TCPStreamFramer {
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
+        /// How many more times bytes just before the waiting message may be framed with it: only when it
+        /// began its segment (else the filter saw what comes before it), a few times (each one frames it
+        /// all again).
+        var prependable: UInt8 = 0
+        static let prependLimit: UInt8 = 4
 
         var isWaiting: Bool { waitingFrom < bytes.count }
         var waitingCount: Int { bytes.count - waitingFrom }
@@ -187,7 +192,7 @@ public struct TCPStreamFramer {
             switch known.placement(of: payload, at: start) {
             case .same(let count):
                 data = UnsafeRawBufferPointer(rebasing: payload[count...])
-            case .before(let count) where known.waitingFrom == 0 && known.isWaiting:
+            case .before(let count) where known.waitingFrom == 0 && known.isWaiting && known.prependable > 0:
                 // Bytes just before a message that waits unjudged come first in the stream (its head,
                 // overtaken by its rest; a lost message sent again): it is framed again with them.
                 prefix = count
@@ -211,6 +216,7 @@ public struct TCPStreamFramer {
             if prefix > 0 {
                 bytes.insert(contentsOf: payload[..<prefix], at: 0)
                 (known.waitingFrom, known.needed, known.searched) = (0, 0, 0)
+                known.prependable -= 1
             }
             let framing = continueWaiting(&bytes, of: &known, with: data) { message, bytes in
                 if judge(message, bytes) { dropped = true }
@@ -254,6 +260,7 @@ public struct TCPStreamFramer {
         waiting.nextSequence = dataStart &+ UInt32(truncatingIfNeeded: data.count)
         waiting.needed = framed.needed
         waiting.searched = 0
+        waiting.prependable = waiting.waitingFrom == 0 && leftoverStart == start ? Stream.prependLimit : 0
         keep(waiting, for: flow, at: now)
         return framing
     }
