@@ -206,7 +206,6 @@ public struct TCPStreamFramer {
             }
         }
         let dataStart = start &+ UInt32(truncatingIfNeeded: payload.count - data.count)
-        var dropped = false
         if var known = stream, known.isWaiting {
             // The bytes held once only, so that adding to them copies nothing.
             stream = nil
@@ -218,9 +217,7 @@ public struct TCPStreamFramer {
                 (known.waitingFrom, known.needed, known.searched) = (0, 0, 0)
                 known.prependable -= 1
             }
-            let framing = continueWaiting(&bytes, of: &known, with: data) { message, bytes in
-                if judge(message, bytes) { dropped = true }
-            }
+            let (framing, dropped) = continueWaiting(&bytes, of: &known, with: data, judge)
             // A message longer than the limit never completes here, nor at the server.
             let overflows = bytes.count - known.waitingFrom > bufferLimit
             if framing.unframed || dropped || overflows {
@@ -233,14 +230,12 @@ public struct TCPStreamFramer {
             let result = overflows ? Framing(messages: framing.messages, unframed: true) : framing
             return settle(known, for: flow, result, dropsUnframed: dropsUnframed, at: now)
         }
-        let framed = frame(data) { message, bytes in
-            if judge(message, bytes) { dropped = true }
-        }
+        let framed = frame(data, judge)
         let leftover = UnsafeRawBufferPointer(rebasing: data[framed.used...])
         let framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
         let leftoverStart = dataStart &+ UInt32(truncatingIfNeeded: framed.used)
         let judgedAlready = stream.map { $0.placement(of: leftover, at: leftoverStart) == .same(leftover.count) }
-        guard !leftover.isEmpty, !framing.unframed, !dropped, judgedAlready != true else {
+        guard !leftover.isEmpty, !framing.unframed, !framed.dropped, judgedAlready != true else {
             return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
         }
         guard leftover.count <= bufferLimit else {
@@ -276,19 +271,19 @@ public struct TCPStreamFramer {
     }
 
     /// Adds `data` to `bytes`, `stream`'s bytes (held apart from it so that appending copies nothing),
-    /// and frames its waiting ones when they may hold a message.
+    /// and frames its waiting ones when they may hold a message; `dropped` as `frame` says.
     func continueWaiting(
         _ bytes: inout [UInt8], of stream: inout Stream, with data: UnsafeRawBufferPointer,
-        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
-    ) -> Framing {
+        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+    ) -> (Framing, dropped: Bool) {
         bytes.append(contentsOf: data)
         stream.nextSequence &+= UInt32(truncatingIfNeeded: data.count)
-        guard stream.mayComplete(bytes) else { return Framing() }
+        guard stream.mayComplete(bytes) else { return (Framing(), false) }
         let framed = bytes.withUnsafeBytes { frame(UnsafeRawBufferPointer(rebasing: $0[stream.waitingFrom...]), judge) }
         stream.waitingFrom += framed.used
         stream.needed = framed.needed
         stream.searched = 0
-        return Framing(messages: framed.messages, unframed: framed.unframed)
+        return (Framing(messages: framed.messages, unframed: framed.unframed), framed.dropped)
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
@@ -337,34 +332,37 @@ public struct TCPStreamFramer {
 
     /// Hands each complete message at the front of `bytes` to `judge`. Returns how many bytes are used
     /// up (the messages and the CRLFs around them, or all of them when what comes next is not SIP:
-    /// `unframed`), how many messages there were, and how many of the rest complete the next message when
-    /// its headers ended (0 when they have not; `Stream.atLineEnd` when its start line is cut short).
+    /// `unframed`), how many messages there were, how many of the rest complete the next message when
+    /// its headers ended (0 when they have not; `Stream.atLineEnd` when its start line is cut short), and
+    /// whether `judge` said of a message that it has the segment dropped.
     func frame(
-        _ bytes: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Void
-    ) -> (used: Int, messages: Int, unframed: Bool, needed: Int) {
+        _ bytes: UnsafeRawBufferPointer, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+    ) -> (used: Int, messages: Int, unframed: Bool, needed: Int, dropped: Bool) {
         var start = 0
         var messages = 0
+        var dropped = false
         while true {
             start = Self.messageStart(bytes, from: start)
-            guard start < bytes.count else { return (start, messages, false, 0) }
+            guard start < bytes.count else { return (start, messages, false, 0, dropped) }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
             let message = classifier.classify(rest)
             if message.anomalies.contains(.notSIP) {
                 // A start line the segment cut short ("SUBSCRIBE", "INVITE si") is no verdict yet: it waits.
-                if Self.mayBeCutStartLine(rest) { return (start, messages, false, Stream.atLineEnd) }
-                return (bytes.count, messages, true, 0)
+                if Self.mayBeCutStartLine(rest) { return (start, messages, false, Stream.atLineEnd, dropped) }
+                return (bytes.count, messages, true, 0, dropped)
             }
             if message.anomalies.contains(.contentLengthExceedsPayload) {
-                return (start, messages, false, Int(message.body.lowerBound) + Int(message.contentLength ?? 0))
+                let needed = Int(message.body.lowerBound) + Int(message.contentLength ?? 0)
+                return (start, messages, false, needed, dropped)
             }
             if !message.anomalies.isDisjoint(with: [.keepAlive, .unterminatedHeaders]) {
-                return (start, messages, false, 0)
+                return (start, messages, false, 0, dropped)
             }
             // Over a stream a missing Content-Length means an empty body.
             let length = message.contentLength == nil ? Int(message.body.lowerBound) : Int(message.end)
             let whole = UnsafeRawBufferPointer(rebasing: rest[..<length])
             // Bytes after the message (the next one) are no anomaly of it: those messages are read again alone.
-            judge(length == rest.count ? message : classifier.classify(whole), whole)
+            if judge(length == rest.count ? message : classifier.classify(whole), whole) { dropped = true }
             messages += 1
             start += length
         }
