@@ -447,6 +447,9 @@ import Testing
         #expect(Rate(perSecond: 1.0 / 3600, burst: 1).firewallCount == (1, .hour))
         #expect(Rate(perSecond: 1e-9, burst: 1).firewallCount == (1, .day))
         #expect(Rate(perSecond: 1, burst: 0.2).firewallBurst == 1)
+        // A rule's "1e300/s" is written out, not a trap.
+        let huge = Rate(perSecond: 1e300, burst: 1e300)
+        #expect(huge.firewallCount == (1_000_000_000_000, .second) && huge.firewallBurst == 1_000_000_000_000)
     }
 
     @Test func commentsWrapAtOneHundredColumns() {

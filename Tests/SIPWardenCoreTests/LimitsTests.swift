@@ -18,7 +18,7 @@ import Testing
         #expect(RuleDuration.parse(text) == Int64(seconds * 1e9))
     }
 
-    @Test(arguments: ["-5m", "10", "m", "5x", ""])
+    @Test(arguments: ["-5m", "10", "m", "5x", "", "1e300s", "1e9d"])
     func badDurationsDoNotParse(text: String) {
         #expect(RuleDuration.parse(text) == nil)
     }
@@ -34,6 +34,21 @@ import Testing
         #expect(refilled == [true, false])
         // A long pause refills to the burst, not beyond.
         #expect(bucket.tokens(rate: rate, at: Timestamp(seconds: 200)) == 5)
+    }
+
+    /// A rule's "unlimited" (100000000/s, or a rate scaled by a huge good_source_factor), on a bucket
+    /// last filled at 0 and used at a capture's timestamp (2023, in nanoseconds since 1970): the tokens
+    /// earned in those years do not fit in the bucket's integers, and used to stop the process.
+    @Test(arguments: [Rate(perSecond: 100_000_000, burst: 100_000_000), Rate(perSecond: 1e300, burst: 1e300)])
+    func aHugeRateOverYearsFillsTheBucketWithoutATrap(rate: Rate) {
+        var bucket = TokenBucket(rate, at: Timestamp(nanoseconds: 0))
+        _ = bucket.take(rate: rate, at: Timestamp(nanoseconds: 0))
+        let later = Timestamp(nanoseconds: 1_700_000_000_000_000_000)
+        let taken = bucket.take(rate: rate, at: later)
+        #expect(taken)
+        #expect(bucket.tokens(rate: rate, at: later) >= min(rate.burst, 1e12) - 1)
+        // `check` prints it.
+        #expect(rate.description.hasPrefix(rate.perSecond > 1e15 ? "1e+300/s" : "100000000/s"))
     }
 
     @Test func slowRatesStillRefillUnderFastTraffic() {

@@ -30,9 +30,9 @@ public struct Rate: Equatable, Sendable, CustomStringConvertible {
             : "\(Self.number(perSecond * 60))/min burst \(Self.number(burst))"
     }
 
-    /// A number without a needless ".0".
+    /// A number without a needless ".0" (and in Double's own notation where it is too large for that).
     public static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }
 
@@ -48,7 +48,9 @@ public enum RuleDuration {
             guard let value = Double(number), value >= 0, value.isFinite, number.first?.isNumber == true else {
                 continue
             }
-            return Int64(value * seconds * 1e9)
+            // Nanoseconds as Int64 reach 292 years: anything longer is no duration either.
+            let nanoseconds = value * seconds * 1e9
+            return nanoseconds < Double(Int64.max) ? Int64(nanoseconds) : nil
         }
         return nil
     }

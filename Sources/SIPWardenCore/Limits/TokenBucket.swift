@@ -10,14 +10,18 @@ public struct TokenBucket: Equatable, Sendable {
     static let scale: Int64 = 1 << 16
 
     /// A rate in the bucket's units, worked out once so that spending needs no division: the capacity
-    /// and the refill per nanosecond, in tokens × 2^16.
+    /// and the refill per nanosecond, in tokens × 2^16. Rates and bursts beyond `maximum` (a rule's
+    /// "unlimited", or one scaled by `good_source_factor`) count as `maximum`, which the bucket's
+    /// integers hold.
     struct Refill: Equatable, Sendable {
         let capacity: Int64
         let perNanosecond: Double
 
+        static let maximum = 1e12
+
         init(_ rate: Rate) {
-            capacity = Int64(rate.burst * Double(TokenBucket.scale))
-            perNanosecond = rate.perSecond * Double(TokenBucket.scale) / 1e9
+            capacity = Int64(min(rate.burst, Self.maximum) * Double(TokenBucket.scale))
+            perNanosecond = min(rate.perSecond, Self.maximum) * Double(TokenBucket.scale) / 1e9
         }
     }
 
@@ -56,18 +60,21 @@ public struct TokenBucket: Equatable, Sendable {
         return Double(copy.level) / Double(Self.scale)
     }
 
+    /// Adds the tokens earned since `filledAt`. They are counted in floating point first: at a high
+    /// rate, over the years since a capture's epoch, they would not fit in the bucket's integers.
     @inline(__always)
     mutating func refill(_ refill: Refill, at now: Timestamp) {
         let elapsed = now.nanoseconds - filledAt
         guard elapsed > 0 else { return }
         let capacity = refill.capacity
         let perNanosecond = refill.perNanosecond
-        let added = Int64(Double(elapsed) * perNanosecond)
-        if level >= capacity - added {
+        let earned = Double(elapsed) * perNanosecond
+        if earned >= Double(capacity - level) {
             level = capacity
             filledAt = now.nanoseconds
-        } else if added > 0 {
+        } else if earned >= 1 {
             // Advance the fill time only by what was turned into tokens, so no fraction is lost.
+            let added = Int64(earned)
             level += added
             filledAt += Int64(Double(added) / perNanosecond)
         }
