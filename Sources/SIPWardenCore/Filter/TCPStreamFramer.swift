@@ -355,7 +355,8 @@ public struct TCPStreamFramer {
                 let needed = Int(message.body.lowerBound) + Int(message.contentLength ?? 0)
                 return (start, messages, false, needed, dropped)
             }
-            if !message.anomalies.isDisjoint(with: [.keepAlive, .unterminatedHeaders]) {
+            // Two tests, not a set literal: in this function the literal is an array allocated per call.
+            if message.anomalies.contains(.keepAlive) || message.anomalies.contains(.unterminatedHeaders) {
                 return (start, messages, false, 0, dropped)
             }
             // Over a stream a missing Content-Length means an empty body.
