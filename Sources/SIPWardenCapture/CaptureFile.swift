@@ -60,9 +60,14 @@ public final class CaptureFile {
             case 1:
                 guard let header, let data else { continue }
                 // With nanosecond precision, libpcap stores nanoseconds in tv_usec.
-                let time = Timestamp(
-                    nanoseconds: Int64(header.pointee.ts.tv_sec) * 1_000_000_000 + Int64(header.pointee.ts.tv_usec))
-                body(time, UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)))
+                let (seconds, tooLate) = Int64(header.pointee.ts.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+                let (nanoseconds, past) = seconds.addingReportingOverflow(Int64(header.pointee.ts.tv_usec))
+                guard !tooLate, !past, nanoseconds >= 0 else {
+                    throw .corrupt(file: path, reason: "a packet's timestamp lies before 1970 or after 2262")
+                }
+                body(
+                    Timestamp(nanoseconds: nanoseconds),
+                    UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)))
             case PCAP_ERROR_BREAK:
                 return
             default:

@@ -204,4 +204,28 @@ import Testing
         let capture = try CaptureFile(path: cut.path)
         #expect(throws: CaptureError.self) { try capture.forEachFrame { _, _ in } }
     }
+
+    /// A pcapng packet stamped 2^64 − 1 microseconds after 1970: not a time the engine can count in
+    /// (nanoseconds in Int64 end in 2262), so the capture is corrupt, not a trap.
+    @Test func aTimestampBeyond2262IsACorruptCapture() throws {
+        func le32(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+        let section =
+            le32(0x0A0D_0D0A) + le32(28) + le32(0x1A2B_3C4D) + [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8)
+            + le32(28)
+        let interface = le32(1) + le32(20) + [101, 0, 0, 0] + le32(65535) + le32(20)
+        let packet = [UInt8](repeating: 0x45, count: 20)
+        let enhanced =
+            le32(6) + le32(52) + le32(0) + le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF) + le32(20) + le32(20) + packet
+            + le32(52)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-far-future.pcapng")
+        try Data(section + interface + enhanced).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let capture = try CaptureFile(path: file.path)
+        do {
+            try capture.forEachFrame { _, _ in Issue.record("a frame stamped after 2262 was handed out") }
+            Issue.record("no error")
+        } catch {
+            #expect(error.description.contains("after 2262"))
+        }
+    }
 }
