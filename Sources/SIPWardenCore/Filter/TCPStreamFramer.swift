@@ -14,7 +14,10 @@
 /// - bytes that continue the entry's are framed with them;
 /// - bytes in the place of kept ones pass only if they are the same (a resend after a lost ACK): any
 ///   other bytes there cannot be placed;
-/// - while a message waits, bytes before the kept ones or past a gap cannot be placed either;
+/// - bytes just before a waiting message that began its segment and has not been judged come first
+///   in the stream (its head overtaken by its rest; a lost message sent again): it is framed again
+///   with them, a few times at most;
+/// - while a message waits, other bytes before the kept ones or past a gap cannot be placed either;
 /// - with nothing waiting, any other bytes are framed where they lie.
 /// Bytes that cannot be placed are `unframed`, to be dropped: the client's TCP sends them again, in
 /// order. A segment that is dropped leaves the entry as it was before it (the server never got its
@@ -22,7 +25,8 @@
 /// (a new connection on the same ports) ends the entry; the client's FIN or reset does not, since the
 /// server ignores those outside its window and a client can send them anywhere. At most `capacity`
 /// entries (when the table is full the least recently seen eighth goes, entries where nothing waits
-/// first) and at most `bufferLimit` waiting bytes each.
+/// first) and at most `bufferLimit` bytes each: a segment that would take a waiting message past it
+/// cannot be placed either.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
