@@ -18,10 +18,12 @@ import Testing
         var bytes: [UInt8]
     }
 
-    static func segment(from source: String, sequence: UInt32, flags: UInt8 = 0x18, _ text: String) -> Segment {
+    static func segment(
+        from source: String, port: UInt16 = 40000, sequence: UInt32, flags: UInt8 = 0x18, _ text: String
+    ) -> Segment {
         let bytes = PacketBuilder.ipv4(
             source: source, protocol: 6,
-            payload: PacketBuilder.tcp(sequence: sequence, flags: flags, payload: Array(text.utf8)))
+            payload: PacketBuilder.tcp(sourcePort: port, sequence: sequence, flags: flags, payload: Array(text.utf8)))
         let decoded = bytes.withUnsafeBytes { PacketDecoder.decode(ipPacket: $0) }
         guard case .success(let packet) = decoded else { fatalError("the builder's packet does not decode") }
         return Segment(packet: packet, bytes: bytes)
@@ -538,6 +540,23 @@ import Testing
         let tail = Self.segment(from: "192.0.2.10", sequence: start + UInt32(cut), Self.bytes(options, cut...))
         let framed = Self.add(tail, to: &framer, at: 2)
         #expect(framed.methods == ["OPTIONS"] && !framed.unframed)
+    }
+
+    /// One address may have only a sixteenth of the table waiting: it cannot fill the table with
+    /// unfinished messages and push out others' (or its own oldest, whose end would then be framed
+    /// afresh). Another address still may; and a message that completes makes room.
+    @Test func oneAddressMayHaveOnlyAFewMessagesWaiting() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 64)
+        let head = Self.bytes(options, ..<40)
+        let waited = (0..<5).map { port in
+            !Self.add(Self.segment(from: "192.0.2.66", port: 41000 + UInt16(port), sequence: 1000, head), to: &framer)
+                .unframed
+        }
+        #expect(waited == [true, true, true, true, false])
+        #expect(!Self.add(Self.segment(from: "192.0.2.67", sequence: 1000, head), to: &framer).unframed)
+        let rest = Self.segment(from: "192.0.2.66", port: 41000, sequence: 1040, Self.bytes(options, 40...))
+        #expect(Self.add(rest, to: &framer).methods == ["OPTIONS"])
+        #expect(!Self.add(Self.segment(from: "192.0.2.66", port: 41004, sequence: 1000, head), to: &framer).unframed)
     }
 
     @Test func manyWaitingStreamsStayWithinCapacityAndTheNewestIsKept() {

@@ -242,7 +242,7 @@ public struct TCPStreamFramer {
         guard !leftover.isEmpty, !framing.unframed, !framed.dropped, judgedAlready != true else {
             return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
         }
-        guard leftover.count <= bufferLimit else {
+        guard leftover.count <= bufferLimit, mayWait(from: flow.source) else {
             return settle(
                 stream, for: flow, Framing(messages: framing.messages, unframed: true), dropsUnframed: dropsUnframed,
                 at: now)
@@ -262,6 +262,19 @@ public struct TCPStreamFramer {
         waiting.prependable = waiting.waitingFrom == 0 && leftoverStart == start ? Stream.prependLimit : 0
         keep(waiting, for: flow, at: now)
         return framing
+    }
+
+    /// Whether `source` may have one more message waiting: fewer than `capacity / 16` of its streams
+    /// wait. One address cannot fill the table with unfinished messages, pushing out others' (or its own
+    /// oldest, whose end would then be framed afresh); a NAT office's phones rarely split a message at
+    /// once. A scan of the table, made only for a new waiting message.
+    func mayWait(from source: IPAddress) -> Bool {
+        var waiting = 0
+        for (flow, stream) in streams where flow.source == source && stream.isWaiting {
+            waiting += 1
+            if waiting >= max(capacity / 16, 1) { return false }
+        }
+        return true
     }
 
     /// Keeps what is known of `flow` after a segment, unless the segment's unframed bytes pass
