@@ -8,10 +8,9 @@ extension Rate {
     }
 
     /// The rate as a whole count per the shortest unit that makes it whole (at least one per day), as
-    /// iptables `limit`/`hashlimit` and nft `limit rate` take it. Rates and bursts count at most
-    /// `Rate.firewallMaximum` (more than any firewall takes, so that its loader names the rule).
+    /// iptables `limit`/`hashlimit` and nft `limit rate` take it (at most `Rate.maximum` a second).
     public var firewallCount: (count: Int, unit: FirewallUnit) {
-        let perSecond = min(perSecond, Self.firewallMaximum)
+        let perSecond = min(perSecond, Self.maximum)
         for unit in FirewallUnit.allCases {
             let count = perSecond * Double(unit.rawValue)
             if count >= 1, count == count.rounded() { return (Int(count), unit) }
@@ -20,7 +19,5 @@ extension Rate {
     }
 
     /// The burst as a whole number of packets, at least one.
-    public var firewallBurst: Int { max(1, Int(min(burst, Self.firewallMaximum).rounded())) }
-
-    static let firewallMaximum = 1e12
+    public var firewallBurst: Int { max(1, Int(min(burst, Self.maximum).rounded())) }
 }

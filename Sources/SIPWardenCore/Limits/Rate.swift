@@ -5,6 +5,11 @@ public struct Rate: Equatable, Sendable, CustomStringConvertible {
     /// Events allowed at once before the rate applies.
     public var burst: Double
 
+    /// The most a rate (events per second) or a burst counts as: beyond it, a rule's "unlimited" or a rate
+    /// scaled by `good_source_factor` counts as it. Times 2^16 it fits a token bucket's integers, and no
+    /// firewall takes as much (its loader names the rule).
+    static let maximum = 1e12
+
     public init(perSecond: Double, burst: Double) {
         self.perSecond = perSecond
         self.burst = burst

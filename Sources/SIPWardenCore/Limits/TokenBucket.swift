@@ -10,18 +10,14 @@ public struct TokenBucket: Equatable, Sendable {
     static let scale: Int64 = 1 << 16
 
     /// A rate in the bucket's units, worked out once so that spending needs no division: the capacity
-    /// and the refill per nanosecond, in tokens × 2^16. Rates and bursts beyond `maximum` (a rule's
-    /// "unlimited", or one scaled by `good_source_factor`) count as `maximum`, which the bucket's
-    /// integers hold.
+    /// and the refill per nanosecond, in tokens × 2^16 (rates and bursts at most `Rate.maximum`).
     struct Refill: Equatable, Sendable {
         let capacity: Int64
         let perNanosecond: Double
 
-        static let maximum = 1e12
-
         init(_ rate: Rate) {
-            capacity = Int64(min(rate.burst, Self.maximum) * Double(TokenBucket.scale))
-            perNanosecond = min(rate.perSecond, Self.maximum) * Double(TokenBucket.scale) / 1e9
+            capacity = Int64(min(rate.burst, Rate.maximum) * Double(TokenBucket.scale))
+            perNanosecond = min(rate.perSecond, Rate.maximum) * Double(TokenBucket.scale) / 1e9
         }
     }
 
