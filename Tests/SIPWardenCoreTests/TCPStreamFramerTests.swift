@@ -32,8 +32,11 @@ import Testing
     /// The UTF-8 bytes of `text` in `range`, as text (a String's own prefix counts CR LF as one).
     static func bytes(_ text: String, _ range: some RangeExpression<Int>) -> String {
         let all = Array(text.utf8)
-        return String(decoding: all[range.relative(to: all)], as: UTF8.self)
+        return Self.text(all[range.relative(to: all)])
     }
+
+    /// `bytes` as text.
+    static func text(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 
     /// Adds `segment` as the filter does a client's in enforce mode (`dropsUnframed`), the segment
     /// dropped when `drops` says so of a message's method.
@@ -47,7 +50,7 @@ import Testing
             let framing = framer.add(
                 segment.packet, payload: payload, at: Timestamp(seconds: seconds), dropsUnframed: dropsUnframed
             ) { message, bytes in
-                let method = String(decoding: bytes[message.methodToken.range], as: UTF8.self)
+                let method = Self.text(bytes[message.methodToken.range])
                 framed.methods.append(method)
                 framed.anomalies.append(message.anomalies)
                 return drops(method)
@@ -91,7 +94,7 @@ import Testing
         func part(_ range: Range<Int>, at seconds: Double = 1) -> Segment {
             TCPStreamFramerTests.segment(
                 from: "192.0.2.10", sequence: 1000 + UInt32(range.lowerBound),
-                String(decoding: options[range], as: UTF8.self))
+                TCPStreamFramerTests.text(options[range]))
         }
         var head: Segment { part(0..<cuts.0) }
         var middle: Segment { part(cuts.0..<cuts.1) }
@@ -99,7 +102,7 @@ import Testing
         func next(_ extra: String = "") -> Segment {
             TCPStreamFramerTests.segment(
                 from: "192.0.2.10", sequence: 1000 + UInt32(options.count),
-                String(decoding: register, as: UTF8.self) + extra)
+                TCPStreamFramerTests.text(register) + extra)
         }
     }
 
@@ -168,29 +171,28 @@ import Testing
     @Test func bytesAreJudgedInTheOrderTheServerReadsThem() {
         let call = Array(
             Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "x").request.utf8)
-        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
         // A harmless head far ahead, then the call in the place before it.
         var gap = TCPStreamFramer(classifier: SIPClassifier())
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, Self.bytes(options, ..<40)), to: &gap)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[...])), to: &gap).unframed)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(call[...])), to: &gap).unframed)
         // The call refused where it was sent first, then sent before that place.
         var refused = TCPStreamFramer(classifier: SIPClassifier())
         let dropped = Self.add(
-            Self.segment(from: "192.0.2.10", sequence: 5000, text(call[...])), to: &refused, drops: { _ in true })
+            Self.segment(from: "192.0.2.10", sequence: 5000, Self.text(call[...])), to: &refused, drops: { _ in true })
         #expect(dropped.methods == ["INVITE"])
-        let before = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[...])), to: &refused)
+        let before = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(call[...])), to: &refused)
         #expect(before.methods == ["INVITE"], "judged, not passed as a resend")
         // The call's head waits; a whole message past a gap; then the gap's bytes complete the call.
         var overGap = TCPStreamFramer(classifier: SIPClassifier())
         let end = call.count - 2
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[..<end])), to: &overGap)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(call[..<end])), to: &overGap)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 3000, options), to: &overGap).unframed)
         let filled = Self.add(
             Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(end), "\r\n" + options), to: &overGap)
         #expect(filled.methods == ["INVITE", "OPTIONS"])
         // The call's head waits; FIN, reset and SYN from the client; then its last bytes.
         var closing = TCPStreamFramer(classifier: SIPClassifier())
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(call[..<end])), to: &closing)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(call[..<end])), to: &closing)
         for flags: UInt8 in [0x11, 0x04, 0x02] {
             _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 9000, flags: flags, ""), to: &closing)
         }
@@ -214,13 +216,12 @@ import Testing
                 + "From: <sip:1@pbx.example.com>;tag=1\r\nTo: <sip:100@pbx.example.com>\r\nCall-ID: info-1\r\n"
                 + "CSeq: 2 INFO\r\nContent-Type: application/dtmf-relay\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
                 + body).utf8)
-        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
         var overtaken = TCPStreamFramer(classifier: SIPClassifier())
         let cut = info.count - 12
         let rest = Self.add(
-            Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), text(info[cut...])), to: &overtaken)
+            Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(cut), Self.text(info[cut...])), to: &overtaken)
         #expect(!rest.unframed && rest.methods.isEmpty)
-        let head = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(info[..<cut])), to: &overtaken)
+        let head = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(info[..<cut])), to: &overtaken)
         #expect(head.methods == ["INFO"] && !head.unframed)
         let after = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(info.count), register)
         #expect(Self.add(after, to: &overtaken).methods == ["REGISTER"])
@@ -271,7 +272,7 @@ import Testing
                 + "CSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 900\r\n\r\nhello").utf8)
         var known = TCPStreamFramer(classifier: SIPClassifier())
         let head = Self.segment(
-            from: "192.0.2.10", sequence: 1000 + length, String(decoding: withBody, as: UTF8.self))
+            from: "192.0.2.10", sequence: 1000 + length, Self.text(withBody))
         _ = Self.add(head, to: &known)
         #expect(Self.add(lost, to: &known).methods == ["REGISTER"])
 
@@ -308,16 +309,16 @@ import Testing
     @Test func aWaitingMessageNeverGrowsPastTheLimit() {
         var framer = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 300)
         let long = Array(("OPTIONS sip:x SIP/2.0\r\nX-Pad: " + String(repeating: "a", count: 400) + "\r\n").utf8)
-        let text = { (bytes: ArraySlice<UInt8>) in String(decoding: bytes, as: UTF8.self) }
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(long[..<150])), to: &framer)
-        let over = Self.segment(from: "192.0.2.10", sequence: 1150, text(long[150..<350]))
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(long[..<150])), to: &framer)
+        let over = Self.segment(from: "192.0.2.10", sequence: 1150, Self.text(long[150..<350]))
         #expect(Self.add(over, to: &framer).unframed)
         #expect(Self.add(over, to: &framer, at: 2).unframed)
         #expect(framer.streams.first?.value.waitingCount == 150)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1350, "\r\n"), to: &framer).unframed)
         var oneSegment = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 300)
         #expect(
-            Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, text(long[..<350])), to: &oneSegment).unframed)
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(long[..<350])), to: &oneSegment)
+                .unframed)
     }
 
     /// A segment that is dropped never reaches the server: the stream stays as it was before it, and
@@ -391,8 +392,8 @@ import Testing
     @Test func aSegmentHalfTheSequenceSpaceAwayIsReadWithoutATrap() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         let bytes = Array(options.utf8)
-        let head = String(decoding: bytes[..<40], as: UTF8.self)
-        let tail = String(decoding: bytes[40...], as: UTF8.self)
+        let head = Self.text(bytes[..<40])
+        let tail = Self.text(bytes[40...])
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, head), to: &framer)
         let far = Self.add(Self.segment(from: "192.0.2.10", sequence: 1040 &+ 0x8000_0000, options), to: &framer)
         #expect(far.methods.isEmpty && far.unframed)
@@ -410,12 +411,12 @@ import Testing
             let first = Self.add(
                 Self.segment(
                     from: "192.0.2.10", sequence: 1000,
-                    options + String(decoding: subscribe[..<cut], as: UTF8.self)), to: &framer)
+                    options + Self.text(subscribe[..<cut])), to: &framer)
             #expect(first.methods == ["OPTIONS"] && !first.unframed, "cut at \(cut)")
             let rest = Self.add(
                 Self.segment(
                     from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count + cut),
-                    String(decoding: subscribe[cut...], as: UTF8.self)), to: &framer)
+                    Self.text(subscribe[cut...])), to: &framer)
             #expect(rest.methods == ["SUBSCRIBE"], "cut at \(cut)")
         }
         var framer = TCPStreamFramer(classifier: SIPClassifier())
@@ -466,7 +467,7 @@ import Testing
         func part(_ range: Range<Int>) -> Segment {
             Self.segment(
                 from: "192.0.2.10", sequence: 1000 + UInt32(range.lowerBound),
-                String(decoding: bytes[range], as: UTF8.self))
+                Self.text(bytes[range]))
         }
         let (first, second) = (bytes.count / 3, 2 * bytes.count / 3)
         #expect(Self.add(part(0..<first), to: &framer).methods.isEmpty)
