@@ -489,6 +489,45 @@ import Testing
         #expect(next.messages == 1 && !next.decision.drops)
     }
 
+    /// Over TCP a client sends a MESSAGE in the place of an OPTIONS the server has acknowledged, its body
+    /// running over the OPTIONS's bytes and a call abroad after them. The server's TCP discards what it
+    /// has and reads the call: so does the filter, from the server's position (its ACK, seen on the 200
+    /// OK), and the call is judged and refused. A stream the server says it lacks bytes of, before the
+    /// first the filter framed, is lost: its next segment is dropped and the connection reset.
+    @Test func overTCPTheFilterReadsFromWhereTheServerDoes() {
+        var h = Harness()
+        let phone = "192.0.2.171"
+        let options = Array(Transaction(method: "OPTIONS", callID: "ping", contactHost: phone).request.utf8)
+        #expect(h.replay(Self.segment(options[...], from: phone, sequence: 3000), from: phone, at: 1).messages == 1)
+        let acknowledged = 3000 + UInt32(options.count)
+        let ok = Array(Transaction(method: "OPTIONS", callID: "ping", contactHost: phone).response(200, "OK").utf8)
+        let answer = PacketBuilder.ipv4(
+            source: Harness.server, destination: phone, protocol: 6,
+            payload: PacketBuilder.tcp(
+                sourcePort: 5060, destinationPort: 40000, sequence: 9000, acknowledgment: acknowledged, payload: ok))
+        #expect(h.replay(answer, from: Harness.server, at: 1.01).direction == .outbound)
+        let call = Array(Transaction.invite(from: "1001", at: phone, to: "+88216100000", callID: "hidden").request.utf8)
+        let headers = Array(
+            ("MESSAGE sip:1@x SIP/2.0\r\nVia: SIP/2.0/TCP \(phone);branch=z9hG4bKm\r\nFrom: <sip:1@x>;tag=1\r\n"
+                + "To: <sip:1@x>\r\nCall-ID: m\r\nCSeq: 1 MESSAGE\r\nContent-Length: \(options.count + call.count - 200)"
+                + "\r\n\r\n").utf8)
+        let padding = Array(repeating: UInt8(ascii: "x"), count: options.count - headers.count)
+        let trick = h.replay(
+            Self.segment((headers + padding + call)[...], from: phone, sequence: 3000), from: phone, at: 2)
+        #expect(trick.decision.reason == .tollFraud && trick.resetsConnection, "\(trick.decision)")
+
+        let late = "192.0.2.172"
+        #expect(!h.replay(Self.segment(options[...], from: late, sequence: 5000), from: late, at: 3).decision.drops)
+        let lacking = PacketBuilder.ipv4(
+            source: Harness.server, destination: late, protocol: 6,
+            payload: PacketBuilder.tcp(
+                sourcePort: 5060, destinationPort: 40000, acknowledgment: 4000, flags: 0x10, payload: []))
+        _ = h.replay(lacking, from: Harness.server, at: 3.01)
+        let next = h.replay(
+            Self.segment(options[...], from: late, sequence: 5000 + UInt32(options.count)), from: late, at: 4)
+        #expect(next.decision.drops && next.resetsConnection && next.messages == 0)
+    }
+
     /// Over TCP a message a detector refuses (a call abroad held without credentials) cannot be taken out
     /// of the stream, and the server's TCP would hold every later byte of the connection behind it: its
     /// segment is marked to be answered with a TCP reset, and so is a resend of it. Over UDP nothing is.

@@ -102,10 +102,12 @@ import Testing
     }
 
     @Test func tcpDataOffsetAndSequence() throws {
-        let segment = PacketBuilder.tcp(sequence: 4242, flags: 0x19, options: [1, 1, 1, 1], payload: sip)
+        let segment = PacketBuilder.tcp(
+            sequence: 4242, acknowledgment: 0x8000_0001, flags: 0x19, options: [1, 1, 1, 1], payload: sip)
         let decoded = try decode(PacketBuilder.ipv4(protocol: 6, payload: segment)).get()
         #expect(decoded.transport == .tcp)
         #expect(decoded.tcp?.sequence == 4242)
+        #expect(decoded.tcp?.acknowledgment == 0x8000_0001)
         #expect(decoded.tcp?.isFin == true)
         #expect(decoded.payload == (20 + 24)..<(20 + 24 + sip.count))
     }

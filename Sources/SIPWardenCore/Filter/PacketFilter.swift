@@ -102,8 +102,9 @@ public struct PacketFilter {
             var framer = TCPStreamFramer(classifier: classifier)
             swap(&framer, &streams)
             defer { swap(&framer, &streams) }
-            let framing = framer.add(packet, payload: payload, at: time, dropsUnframed: dropsUnframed) {
-                message, bytes in
+            let framing = framer.add(
+                packet, payload: payload, at: time, fromServer: !inbound, dropsUnframed: dropsUnframed
+            ) { message, bytes in
                 let judged = judge(message, bytes, packet, direction, at: time, &observer)
                 if judged.decision.outranks(result.decision) { result.decision = judged.decision }
                 result.direction = judged.direction
@@ -112,6 +113,8 @@ public struct PacketFilter {
             result.messages = framing.messages
             if framing.unframed, dropsUnframed, !result.decision.drops {
                 result.decision = Decision(.drop, .partial)
+                // A lost stream never recovers: the client connects again.
+                result.resetsConnection = framing.lost
             }
             // A dropped segment's resends are dropped for the same reason, since bytes of a stream cannot
             // be judged twice; unless it held whole messages only and went over a rate limit: its resend

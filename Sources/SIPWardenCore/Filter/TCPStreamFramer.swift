@@ -4,29 +4,37 @@
     import Darwin
 #endif
 
-/// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message).
+/// Cuts SIP messages out of TCP byte streams (RFC 3261 §18.3: Content-Length frames each message), in
+/// the order and from the place the server's TCP reads them.
 ///
-/// A segment that carries whole messages, the common case, is framed where it lies: nothing is copied
-/// and nothing is kept. A stream whose message is split over segments has an entry with its latest bytes
-/// (`Stream.bytes`): the start of the message waiting for its end, and before it bytes already judged
-/// (the rest of the message that last completed so, kept for `judgedRetention` once nothing waits).
-/// The server's TCP reads a stream's bytes in sequence order, so the framer places them so too:
-/// - bytes that continue the entry's are framed with them;
-/// - bytes in the place of kept ones pass only if they are the same (a resend after a lost ACK): any
-///   other bytes there cannot be placed;
-/// - bytes just before a waiting message that began its segment and has not been judged come first
-///   in the stream (its head overtaken by its rest; a lost message sent again): it is framed again
-///   with them, a few times at most;
-/// - while a message waits, other bytes before the kept ones or past a gap cannot be placed either;
-/// - with nothing waiting, any other bytes are framed where they lie.
-/// Bytes that cannot be placed are `unframed`, to be dropped: the client's TCP sends them again, in
-/// order. A segment that is dropped leaves the entry as it was before it (the server never got its
-/// bytes), and its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK
-/// (a new connection on the same ports) ends the entry; the client's FIN or reset does not, since the
+/// A client's stream in enforce mode is *guarded*: its bytes that cannot be placed are dropped, and the
+/// client's TCP sends them again, in order. Its entry knows where the server's TCP is (`serverNext`,
+/// from the server's ACKs, which the filter sees as it sees all of the server's segments) and where
+/// the filter is (`nextSequence`, the end of the bytes it let through), and keeps the bytes between
+/// them. A segment's bytes
+/// - before the server's position pass unread: the server's TCP discards them, whatever they are;
+/// - between it and the filter's pass only if they are the bytes let through there (a resend); other
+///   bytes there cannot be placed, unless the server has not acknowledged the bytes let through for
+///   `rewindDelay`: then it never got them (a checksum error on the way, PAWS), and the stream goes
+///   back to the server's position (`rewind`);
+/// - at the filter's position are framed, with the start of a message that waits for its end;
+/// - past it (a gap: the segment overtook another) cannot be placed.
+/// A stream's first segment seen (a connection the filter joins late, or whose entry was evicted) is
+/// framed where it lies, and bytes before it cannot be placed; should the server then acknowledge less
+/// than that, it holds bytes the filter did not frame so, and the stream is `lost`: every later
+/// segment is dropped and the connection reset. When the server acknowledges bytes the filter never let
+/// through (they went past a full queue), the stream is known again from there.
+///
+/// Any other stream (the server's own; a client's in monitor mode) is never dropped, so the filter
+/// keeps only the start of a message that waits, and forgets the stream when bytes it cannot place pass.
+///
+/// A segment that is dropped leaves the entry as it was before it (the server never got its bytes), and
+/// its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK (a new
+/// connection on the same ports) or reset ends the entry; the client's FIN or reset does not, since the
 /// server ignores those outside its window and a client can send them anywhere. At most `capacity`
 /// entries (when the table is full the least recently seen eighth goes, entries where nothing waits
 /// first) and at most `bufferLimit` bytes each: a segment that would take a waiting message past it
-/// cannot be placed either.
+/// cannot be placed either, and bytes let through are forgotten, the oldest first, beyond it.
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -41,7 +49,9 @@ public struct TCPStreamFramer {
 
     struct Stream {
         /// The stream's latest bytes, ending at `nextSequence`: from `waitingFrom` on, the start of a
-        /// message whose end has not arrived yet; before it, bytes already judged.
+        /// message whose end has not arrived yet; before it, bytes already judged that the server may not
+        /// have yet (a guarded stream's). The first starts a message unless judged bytes were forgotten
+        /// past the limit (`startsAtMessage`).
         var bytes: [UInt8] = []
         var waitingFrom = 0
         /// How many waiting bytes complete the message when its headers ended (its Content-Length
@@ -52,48 +62,102 @@ public struct TCPStreamFramer {
         var searched = 0
         /// `needed` for a start line cut short: the waiting bytes are framed again at its line end.
         static let atLineEnd = -1
+        var startsAtMessage = true
         var nextSequence: UInt32
+        /// Whether bytes that cannot be placed are dropped: then the stream's position is tracked.
+        var isGuarded: Bool
+        /// The next byte the server's TCP reads, from its latest ACK once it has sent one
+        /// (`serverKnown`); until then the first byte the filter framed, before which nothing is placed.
+        var serverNext: UInt32
+        var serverKnown = false
+        /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
+        var lost = false
+        /// When bytes were last let through, and when the stream was last seen.
+        var lastPassed: Timestamp
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
-        /// How many more times bytes just before the waiting message may be framed with it: only when it
-        /// began its segment (else the filter saw what comes before it), a few times (each one frames it
-        /// all again).
-        var prependable: UInt8 = 0
-        static let prependLimit: UInt8 = 4
+
+        /// A stream whose next byte is `sequence`, the server's position not known yet.
+        init(at sequence: UInt32, guarded: Bool, seen now: Timestamp) {
+            nextSequence = sequence
+            serverNext = sequence
+            isGuarded = guarded
+            lastPassed = now
+            lastSeen = now
+        }
 
         var isWaiting: Bool { waitingFrom < bytes.count }
         var waitingCount: Int { bytes.count - waitingFrom }
         /// The sequence number of `bytes[0]`.
         var startSequence: UInt32 { nextSequence &- UInt32(truncatingIfNeeded: bytes.count) }
 
-        /// When it was last seen, for eviction; an entry where nothing waits counts as older by the
-        /// retention of its judged bytes.
-        var evictionAge: Int64 { lastSeen.nanoseconds - (isWaiting ? 0 : TCPStreamFramer.judgedRetention) }
+        /// When it was last seen, for eviction; an entry where nothing waits counts as older by
+        /// `idleHandicap`.
+        var evictionAge: Int64 { lastSeen.nanoseconds - (isWaiting ? 0 : TCPStreamFramer.idleHandicap) }
+
+        /// How far `b` lies after `a` in sequence space (negative: before).
+        static func distance(_ a: UInt32, _ b: UInt32) -> Int { Int(Int32(bitPattern: b &- a)) }
+
+        /// Takes in the server's acknowledgment of every byte before `ack`: the bytes it has are no longer
+        /// kept, except the start of the message that waits.
+        mutating func acknowledge(_ ack: UInt32) {
+            if Self.distance(nextSequence, ack) > 0 {
+                // Bytes the filter never let through reached the server: the stream is known from there.
+                let refused = refused
+                self = Stream(at: ack, guarded: isGuarded, seen: lastSeen)
+                (self.refused, serverKnown) = (refused, true)
+                return
+            }
+            let advance = Self.distance(serverNext, ack)
+            if serverKnown {
+                guard advance > 0 else { return }
+            } else if advance < 0 {
+                // It lacks bytes before the first the filter framed, and will read them first.
+                lost = true
+                return
+            }
+            (serverNext, serverKnown) = (ack, true)
+            if Self.distance(startSequence, ack) >= waitingFrom { forget(waitingFrom) }
+        }
+
+        /// Forgets the first `count` bytes: the kept ones then start a message only if they start with the
+        /// waiting one.
+        mutating func forget(_ count: Int) {
+            guard count > 0 else { return }
+            if count == bytes.count {
+                bytes.removeAll(keepingCapacity: true)
+            } else {
+                bytes.removeFirst(count)
+            }
+            waitingFrom -= count
+            startsAtMessage = waitingFrom == 0
+        }
+
+        /// Whether its judged bytes from the server's position on may be given up for others in their
+        /// place: the server has not acknowledged them for `rewindDelay`, so it never got them.
+        func mayRewind(at now: Timestamp) -> Bool {
+            let delivered = Self.distance(startSequence, serverNext)
+            return serverKnown && startsAtMessage && delivered >= 0 && delivered < bytes.count
+                && now.nanoseconds - lastPassed.nanoseconds >= TCPStreamFramer.rewindDelay
+        }
 
         /// Where `payload`, sent at `sequence`, lies against the kept bytes.
         func placement(of payload: UnsafeRawBufferPointer, at sequence: UInt32) -> Placement {
-            guard let sent = payload.baseAddress, !bytes.isEmpty else { return .outside }
-            let offset = Int(Int32(bitPattern: sequence &- startSequence))
-            let (kept, given, count): (Int, Int, Int)
-            if offset < 0 {
-                guard -offset <= payload.count else { return .outside }
-                (kept, given, count) = (0, -offset, min(payload.count + offset, bytes.count))
-            } else {
-                guard offset < bytes.count else { return .outside }
-                (kept, given, count) = (offset, 0, min(payload.count, bytes.count - offset))
-            }
-            let same = bytes.withUnsafeBytes { memcmp($0.baseAddress! + kept, sent + given, count) == 0 }
-            guard same else { return .different }
-            return offset < 0 ? .before(-offset) : .same(count)
+            let offset = Self.distance(startSequence, sequence)
+            guard offset >= 0 else { return .before }
+            guard offset <= bytes.count else { return .past }
+            let count = min(payload.count, bytes.count - offset)
+            guard count > 0, let sent = payload.baseAddress else { return .same(0) }
+            let same = bytes.withUnsafeBytes { memcmp($0.baseAddress! + offset, sent, count) == 0 }
+            return same ? .same(count) : .different
         }
 
-        /// Whether the waiting bytes in `bytes` (the entry's, with a segment's added, held apart) may now
-        /// hold a whole message: as many bytes as its Content-Length needs, or, before that is known, an
-        /// empty line ending its headers in the bytes not searched before, or the line end of a start line
-        /// that was cut short.
-        mutating func mayComplete(_ bytes: [UInt8]) -> Bool {
+        /// Whether the waiting bytes, with a segment's just added, may now hold a whole message: as many
+        /// bytes as its Content-Length needs, or, before that is known, an empty line ending its headers
+        /// in the bytes not searched before, or the line end of a start line that was cut short.
+        mutating func mayComplete() -> Bool {
             let count = bytes.count - waitingFrom
             if needed > 0 { return count >= needed }
             defer { searched = count }
@@ -109,33 +173,26 @@ public struct TCPStreamFramer {
             }
             return false
         }
-
-        /// Forgets judged bytes beyond `limit` in all, the oldest first (into an array of its size: one
-        /// grown by doubling may hold twice that).
-        mutating func trim(to limit: Int) {
-            let extra = min(bytes.count - limit, waitingFrom)
-            guard extra > 0 else { return }
-            bytes = Array(bytes[extra...])
-            waitingFrom -= extra
-        }
     }
 
     /// Where a segment's bytes lie against an entry's kept bytes.
     enum Placement: Equatable {
-        /// They start outside them.
-        case outside
-        /// Their first `count` bytes are the same as the kept ones in their place.
+        /// They start before them.
+        case before
+        /// Their first `count` bytes are the same as the kept ones in their place, and any others follow
+        /// the kept ones.
         case same(Int)
-        /// Their first `count` bytes come just before the kept ones, and the rest, where they overlap
-        /// the kept ones, is the same.
-        case before(Int)
         /// Some of them differ from the kept ones in their place.
         case different
+        /// They start past the kept ones: bytes in between are missing.
+        case past
     }
 
-    /// How long judged bytes are kept once nothing waits: resends after a lost ACK come within seconds,
-    /// and by then the server has answered the message, its answer carrying the ACK.
-    static let judgedRetention: Int64 = 120_000_000_000
+    /// How long the server may leave bytes unacknowledged before the filter takes it that it never got
+    /// them: its TCP acknowledges within 200 ms, even when its application does not read.
+    static let rewindDelay: Int64 = 3_000_000_000
+    /// How much older than it is an entry where nothing waits counts for eviction.
+    static let idleHandicap: Int64 = 120_000_000_000
 
     public var capacity: Int
     public var bufferLimit: Int
@@ -159,109 +216,165 @@ public struct TCPStreamFramer {
     public struct Framing {
         /// The messages it completed.
         public var messages = 0
-        /// It carries bytes that cannot be placed in a message: in the place of kept bytes but other
-        /// than them, before or past the bytes of a waiting message, or where no message starts (the rest
-        /// of a message whose start the framer never saw, or no SIP at all). They are to be dropped: the
-        /// server's TCP would put them together with bytes the filter never judged so, and the client's
-        /// TCP sends them again, in order.
+        /// It carries bytes that cannot be placed in a message: before or past the filter's position in
+        /// the stream, other than the bytes let through in their place, or where no message starts (the
+        /// rest of a message whose start the framer never saw, or no SIP at all). They are to be dropped:
+        /// the server's TCP would put them together with bytes the filter never judged so, and the
+        /// client's TCP sends them again, in order.
         public var unframed = false
         /// Its messages were framed from its own bytes alone, none of them left waiting: sent again, it
         /// can be framed and judged again.
         public var selfContained = false
+        /// Its stream is lost (the server holds bytes the filter did not frame so): the segment is to be
+        /// dropped and the connection reset.
+        public var lost = false
     }
 
-    /// Adds a segment's payload and hands each message it completes, with its classification, to `judge`
-    /// in stream order (the bytes are valid during the call only); `judge` answers whether that message
-    /// has the segment dropped, and `dropsUnframed` says whether unframed bytes are: a dropped segment
-    /// leaves the entry as it was before it. Unframed bytes that pass (the server's own, in monitor mode)
-    /// end the entry: the stream is no longer known.
+    /// Adds a segment and hands each message it completes, with its classification, to `judge` in
+    /// stream order (the bytes are valid during the call only); `judge` answers whether that message has
+    /// the segment dropped. `fromServer` says the segment is the server's (its ACK tells where the
+    /// client's stream is at the server); `dropsUnframed` whether unframed bytes are dropped (the stream
+    /// is then guarded). A dropped segment leaves the entry as it was before it. Unframed bytes that
+    /// pass end the entry: the stream is no longer known.
     public mutating func add(
-        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp, dropsUnframed: Bool,
-        judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+        _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp, fromServer: Bool,
+        dropsUnframed: Bool, judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
     ) -> Framing {
         guard let segment = packet.tcp else { return Framing() }
         let flow = Self.flow(of: packet)
-        // The server accepts a new connection on these ports: the client's old stream is over.
-        if segment.isSyn, segment.isAck, !streams.isEmpty { streams.removeValue(forKey: flow.reversed) }
+        if fromServer, !streams.isEmpty { hear(segment, about: flow.reversed) }
         guard !payload.isEmpty else { return Framing() }
-        var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow)
-        if let known = stream, !known.isWaiting, now.nanoseconds - known.lastSeen.nanoseconds > Self.judgedRetention {
-            stream?.bytes = []
-            stream?.waitingFrom = 0
+        guard var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow) else {
+            return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
-        let start = segment.dataSequence
+        stream.lastSeen = now
+        if stream.lost {
+            keep(stream, for: flow)
+            return Framing(unframed: true, lost: true)
+        }
+        var sequence = segment.dataSequence
         var data = payload
-        var prefix = 0
-        if let known = stream, !known.bytes.isEmpty {
-            switch known.placement(of: payload, at: start) {
-            case .same(let count):
-                data = UnsafeRawBufferPointer(rebasing: payload[count...])
-            case .before(let count) where known.waitingFrom == 0 && known.isWaiting && known.prependable > 0:
-                // Bytes just before a message that waits unjudged come first in the stream (its head,
-                // overtaken by its rest; a lost message sent again): it is framed again with them.
-                prefix = count
-                data = UnsafeRawBufferPointer(rebasing: payload.dropFirst(count + known.bytes.count))
-            case .outside where !known.isWaiting || start == known.nextSequence, .before where !known.isWaiting:
-                break
-            case .different, .outside, .before:
-                // Other bytes than the kept ones in their place; or, while a message waits, bytes before
-                // its kept ones or past a gap: the server would join them with bytes not judged so.
-                return settle(known, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed, at: now)
+        if stream.serverKnown, Stream.distance(sequence, stream.serverNext) > 0 {
+            // Bytes the server has: its TCP discards them, whatever they are.
+            let old = Stream.distance(sequence, stream.serverNext)
+            guard old < data.count else {
+                keep(stream, for: flow)
+                return Framing()
             }
+            data = UnsafeRawBufferPointer(rebasing: data[old...])
+            sequence = stream.serverNext
         }
-        let dataStart = start &+ UInt32(truncatingIfNeeded: payload.count - data.count)
-        if var known = stream, known.isWaiting {
-            // The bytes held once only, so that adding to them copies nothing.
-            stream = nil
-            var bytes = known.bytes
-            known.bytes = []
-            let (before, count) = (known, bytes.count)
-            if prefix > 0 {
-                bytes.insert(contentsOf: payload[..<prefix], at: 0)
-                (known.waitingFrom, known.needed, known.searched) = (0, 0, 0)
-                known.prependable -= 1
-            }
-            let (framing, dropped) = continueWaiting(&bytes, of: &known, with: data, judge)
-            // A message longer than the limit never completes here, nor at the server.
-            let overflows = bytes.count - known.waitingFrom > bufferLimit
-            if framing.unframed || dropped || overflows {
-                // Not delivered: the entry as it was.
-                bytes.removeLast(bytes.count - count - prefix)
-                bytes.removeFirst(prefix)
-                known = before
-            }
-            known.bytes = bytes
-            let result = overflows ? Framing(messages: framing.messages, unframed: true) : framing
-            return settle(known, for: flow, result, dropsUnframed: dropsUnframed, at: now)
+        var placement = stream.placement(of: data, at: sequence)
+        if placement == .different, stream.mayRewind(at: now) {
+            rewind(&stream)
+            placement = stream.placement(of: data, at: sequence)
         }
-        let framed = frame(data, judge)
-        let leftover = UnsafeRawBufferPointer(rebasing: data[framed.used...])
-        let framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover.isEmpty)
-        let leftoverStart = dataStart &+ UInt32(truncatingIfNeeded: framed.used)
-        let judgedAlready = stream.map { $0.placement(of: leftover, at: leftoverStart) == .same(leftover.count) }
-        guard !leftover.isEmpty, !framing.unframed, !framed.dropped, judgedAlready != true else {
-            return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed, at: now)
+        guard case .same(let resent) = placement else {
+            return settle(stream, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed)
         }
-        guard leftover.count <= bufferLimit, mayWait(from: flow.source) else {
-            return settle(
-                stream, for: flow, Framing(messages: framing.messages, unframed: true), dropsUnframed: dropsUnframed,
-                at: now)
+        data = UnsafeRawBufferPointer(rebasing: data[resent...])
+        guard !data.isEmpty else {
+            keep(stream, for: flow)
+            return Framing()
         }
-        var waiting = stream ?? Stream(nextSequence: 0, lastSeen: now)
-        if waiting.bytes.isEmpty || dataStart != waiting.nextSequence {
-            // Bytes apart from the kept ones replace them.
-            waiting.bytes = []
-            waiting.bytes.append(contentsOf: leftover)
-        } else {
-            waiting.bytes.append(contentsOf: data)
+        return append(data, to: stream, of: flow, at: now, dropsUnframed: dropsUnframed, judge)
+    }
+
+    /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK or reset
+    /// ends the entry (a new connection on these ports, or none), its ACK tells what it has.
+    mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow) {
+        if segment.isSyn || segment.isReset {
+            streams.removeValue(forKey: flow)
+        } else if segment.isAck, streams[flow]?.isGuarded == true {
+            streams[flow]?.acknowledge(segment.acknowledgment)
         }
-        waiting.waitingFrom = waiting.bytes.count - leftover.count
-        waiting.nextSequence = dataStart &+ UInt32(truncatingIfNeeded: data.count)
-        waiting.needed = framed.needed
-        waiting.searched = 0
-        waiting.prependable = waiting.waitingFrom == 0 && leftoverStart == start ? Stream.prependLimit : 0
-        keep(waiting, for: flow, at: now)
+    }
+
+    /// Frames the first segment seen of a stream where it lies; bytes of it not framed wait for more
+    /// and, on a guarded stream, bytes let through are kept until the server has them.
+    mutating func start(
+        _ flow: Flow, _ payload: UnsafeRawBufferPointer, at sequence: UInt32, _ now: Timestamp, guarded: Bool,
+        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+    ) -> Framing {
+        let framed = frame(payload, judge)
+        let leftover = payload.count - framed.used
+        var framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover == 0)
+        guard !framed.unframed, !framed.dropped else { return framing }
+        if leftover > 0, leftover > bufferLimit || !mayWait(from: flow.source) {
+            framing.unframed = true
+            return framing
+        }
+        guard guarded || leftover > 0 else { return framing }
+        var stream = Stream(at: sequence, guarded: guarded, seen: now)
+        stream.bytes.append(contentsOf: guarded ? payload : UnsafeRawBufferPointer(rebasing: payload[framed.used...]))
+        stream.nextSequence = sequence &+ UInt32(truncatingIfNeeded: payload.count)
+        stream.waitingFrom = stream.bytes.count - leftover
+        stream.needed = framed.needed
+        keep(stream, for: flow, trimmedTo: bufferLimit)
         return framing
+    }
+
+    /// Frames `data`, the bytes at `stream`'s position, with the message that waits there; keeps the
+    /// stream as it was before them when they are dropped (a message refused, no SIP, a waiting message
+    /// past the limit).
+    mutating func append(
+        _ data: UnsafeRawBufferPointer, to stream: Stream, of flow: Flow, at now: Timestamp, dropsUnframed: Bool,
+        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+    ) -> Framing {
+        var stream = stream
+        let wasWaiting = stream.isWaiting
+        if !stream.isGuarded, !wasWaiting {
+            // Nothing kept: framed where the bytes lie, as a first segment.
+            return start(flow, data, at: stream.nextSequence, now, guarded: false, judge)
+        }
+        // The bytes held once only, so that adding to them copies nothing.
+        var bytes = stream.bytes
+        stream.bytes = []
+        let before = stream
+        bytes.append(contentsOf: data)
+        stream.nextSequence &+= UInt32(truncatingIfNeeded: data.count)
+        stream.bytes = bytes
+        bytes = []
+        var framing = Framing()
+        var dropped = false
+        if !wasWaiting || stream.mayComplete() {
+            let framed = stream.bytes.withUnsafeBytes {
+                frame(UnsafeRawBufferPointer(rebasing: $0[stream.waitingFrom...]), judge)
+            }
+            stream.waitingFrom += framed.used
+            (stream.needed, stream.searched) = (framed.needed, 0)
+            framing = Framing(
+                messages: framed.messages, unframed: framed.unframed,
+                selfContained: !wasWaiting && !stream.isWaiting)
+            dropped = framed.dropped
+        }
+        let startsWaiting = !wasWaiting && stream.isWaiting
+        if stream.waitingCount > bufferLimit || startsWaiting && !mayWait(from: flow.source) { framing.unframed = true }
+        if framing.unframed || dropped {
+            // Not delivered: the stream as it was.
+            bytes = stream.bytes
+            stream = before
+            bytes.removeLast(data.count)
+            stream.bytes = bytes
+            return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed)
+        }
+        stream.lastPassed = now
+        if !stream.isGuarded { stream.forget(stream.waitingFrom) }
+        keep(stream, for: flow, trimmedTo: bufferLimit)
+        return framing
+    }
+
+    /// Takes a guarded stream back to the server's position: the bytes let through after it are given up
+    /// (the server never got them), and the message the server is in the middle of waits again.
+    func rewind(_ stream: inout Stream) {
+        let delivered = Stream.distance(stream.startSequence, stream.serverNext)
+        stream.bytes.removeLast(stream.bytes.count - delivered)
+        stream.nextSequence = stream.serverNext
+        // The kept bytes start a message: framed again unjudged, they show where the last one begins.
+        let framed = stream.bytes.withUnsafeBytes { frame($0) { _, _ in false } }
+        stream.waitingFrom = framed.unframed ? stream.bytes.count : framed.used
+        (stream.needed, stream.searched) = (framed.needed, 0)
+        stream.forget(stream.waitingFrom)
     }
 
     /// Whether `source` may have one more message waiting: fewer than `capacity / 16` of its streams
@@ -280,27 +393,9 @@ public struct TCPStreamFramer {
     /// Keeps what is known of `flow` after a segment, unless the segment's unframed bytes pass
     /// (`dropsUnframed` false): then the server reads bytes the framer could not place, and the stream
     /// is no longer known. Returns `framing`.
-    mutating func settle(
-        _ stream: Stream?, for flow: Flow, _ framing: Framing, dropsUnframed: Bool, at now: Timestamp
-    ) -> Framing {
-        if let stream, !framing.unframed || dropsUnframed { keep(stream, for: flow, at: now) }
+    mutating func settle(_ stream: Stream, for flow: Flow, _ framing: Framing, dropsUnframed: Bool) -> Framing {
+        if !framing.unframed || dropsUnframed { keep(stream, for: flow) }
         return framing
-    }
-
-    /// Adds `data` to `bytes`, `stream`'s bytes (held apart from it so that appending copies nothing),
-    /// and frames its waiting ones when they may hold a message; `dropped` as `frame` says.
-    func continueWaiting(
-        _ bytes: inout [UInt8], of stream: inout Stream, with data: UnsafeRawBufferPointer,
-        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
-    ) -> (Framing, dropped: Bool) {
-        bytes.append(contentsOf: data)
-        stream.nextSequence &+= UInt32(truncatingIfNeeded: data.count)
-        guard stream.mayComplete(bytes) else { return (Framing(), false) }
-        let framed = bytes.withUnsafeBytes { frame(UnsafeRawBufferPointer(rebasing: $0[stream.waitingFrom...]), judge) }
-        stream.waitingFrom += framed.used
-        stream.needed = framed.needed
-        stream.searched = 0
-        return (Framing(messages: framed.messages, unframed: framed.unframed), framed.dropped)
     }
 
     /// Why `packet` must be dropped again: it carries bytes of a segment dropped earlier on its flow (a
@@ -322,7 +417,7 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         let start = segment.dataSequence
         let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
-        var stream = streams.removeValue(forKey: flow) ?? Stream(nextSequence: end, lastSeen: now)
+        var stream = streams.removeValue(forKey: flow) ?? Stream(at: start, guarded: true, seen: now)
         stream.refused = (start, end, reason)
         keep(stream, for: flow)
     }
@@ -386,20 +481,20 @@ public struct TCPStreamFramer {
         }
     }
 
-    /// Stores `stream`, seen `now`, if it still holds something (waiting or judged bytes, or a refused
-    /// range) and its waiting bytes are within `bufferLimit`; judged bytes beyond it in all are forgotten.
-    mutating func keep(_ stream: Stream, for flow: Flow, at now: Timestamp) {
-        guard stream.waitingCount <= bufferLimit, !stream.bytes.isEmpty || stream.refused != nil else { return }
-        var seen = stream
-        seen.lastSeen = now
-        seen.trim(to: bufferLimit)
-        keep(seen, for: flow)
+    /// Stores `stream` with at most `limit` bytes: judged bytes beyond it are forgotten, the oldest
+    /// first (resends of them then cannot be placed).
+    mutating func keep(_ stream: Stream, for flow: Flow, trimmedTo limit: Int) {
+        var trimmed = stream
+        trimmed.forget(min(trimmed.bytes.count - limit, trimmed.waitingFrom))
+        keep(trimmed, for: flow)
     }
 
-    /// Stores `stream`, first making room by forgetting the least recently seen eighth of the table when
-    /// it is full (one sort per `capacity / 8` new streams, not a scan per stream); entries where nothing
-    /// waits count as older by the retention of their judged bytes, so they go before waiting messages.
+    /// Stores `stream` if it holds anything (a guarded stream's position, a waiting message, a refused
+    /// range), first making room by forgetting the least recently seen eighth of the table when it is
+    /// full (one sort per `capacity / 8` new streams, not a scan per stream); entries where nothing waits
+    /// count as older by `idleHandicap`, so they go before waiting messages.
     mutating func keep(_ stream: Stream, for flow: Flow) {
+        guard stream.isGuarded || stream.isWaiting || stream.refused != nil else { return }
         if streams.count >= capacity {
             let oldest = streams.values.map(\.evictionAge).sorted()[max(streams.count / 8, 1) - 1]
             streams = streams.filter { $0.value.evictionAge > oldest }

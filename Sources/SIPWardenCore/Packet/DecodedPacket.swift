@@ -20,6 +20,8 @@ public struct DecodedPacket: Sendable, Equatable {
     /// The header fields the SIP stages care about on TCP.
     public struct TCPSegment: Sendable, Equatable {
         public var sequence: UInt32
+        /// The next sequence number the sender expects of the other side (meaningful with `isAck`).
+        public var acknowledgment: UInt32
         public var flags: UInt8
         public var isSyn: Bool { flags & 0x02 != 0 }
         /// The sequence number of the segment's first data byte (a SYN takes up one number).

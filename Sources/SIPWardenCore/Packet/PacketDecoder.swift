@@ -162,7 +162,9 @@ public enum PacketDecoder {
             packet.payload = (start + 8)..<min(datagramEnd, end)
             return .success(packet)
         case IPProtocol.tcp:
-            guard start + 20 <= end, let sequence = bytes.uint32(at: start + 4) else {
+            guard start + 20 <= end, let sequence = bytes.uint32(at: start + 4),
+                let acknowledgment = bytes.uint32(at: start + 8)
+            else {
                 return .failure(.truncated(.tcp))
             }
             let headerLength = Int(bytes[start + 12] >> 4) * 4
@@ -171,7 +173,7 @@ public enum PacketDecoder {
             packet.transport = .tcp
             packet.sourcePort = bytes.uint16(at: start)!
             packet.destinationPort = bytes.uint16(at: start + 2)!
-            packet.tcp = .init(sequence: sequence, flags: bytes[start + 13])
+            packet.tcp = .init(sequence: sequence, acknowledgment: acknowledgment, flags: bytes[start + 13])
             packet.payload = (start + headerLength)..<end
             return .success(packet)
         case IPProtocol.ipInIP, IPProtocol.ipv6InIP:

@@ -7,12 +7,13 @@ enum PacketBuilder {
     }
 
     static func tcp(
-        sourcePort: UInt16 = 40000, destinationPort: UInt16 = 5060, sequence: UInt32 = 1000, flags: UInt8 = 0x18,
-        options: [UInt8] = [], payload: [UInt8]
+        sourcePort: UInt16 = 40000, destinationPort: UInt16 = 5060, sequence: UInt32 = 1000,
+        acknowledgment: UInt32 = 0, flags: UInt8 = 0x18, options: [UInt8] = [], payload: [UInt8]
     ) -> [UInt8] {
         let headerLength = UInt8((20 + options.count) / 4)
-        return be16(sourcePort) + be16(destinationPort) + be32(sequence) + be32(0) + [headerLength << 4, flags]
-            + be16(65535) + [0, 0, 0, 0] + options + payload
+        let ports = be16(sourcePort) + be16(destinationPort)
+        return ports + be32(sequence) + be32(acknowledgment) + [headerLength << 4, flags] + be16(65535) + [0, 0, 0, 0]
+            + options + payload
     }
 
     static func ipv4(

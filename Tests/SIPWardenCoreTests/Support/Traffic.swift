@@ -131,15 +131,28 @@ struct Harness {
         return replay(frame, from: source, at: seconds)
     }
 
-    /// A client's message to the server over its TCP connection, one segment after the other (IPv4).
+    /// A client's message to the server over its TCP connection, one segment after the other (IPv4). A
+    /// dropped segment's place takes the next message (as if it were this one sent again); when the
+    /// filter has the connection reset, the client connects again (the server's SYN-ACK starts it over).
     @discardableResult
     mutating func sendOverTCP(_ text: String, from source: String, at seconds: Double) -> PacketFilter.Outcome {
         let sequence = tcpSequences[source, default: 1000]
-        tcpSequences[source] = sequence &+ UInt32(text.utf8.count)
         let segment = PacketBuilder.tcp(sequence: sequence, payload: [UInt8](text.utf8))
-        return replay(
+        let outcome = replay(
             PacketBuilder.ipv4(source: source, destination: Self.server, protocol: 6, payload: segment), from: source,
             at: seconds)
+        if outcome.resetsConnection {
+            let next = sequence &+ 1_000_000
+            tcpSequences[source] = next
+            let synAck = PacketBuilder.ipv4(
+                source: Self.server, destination: source, protocol: 6,
+                payload: PacketBuilder.tcp(
+                    sourcePort: 5060, destinationPort: 40000, acknowledgment: next, flags: 0x12, payload: []))
+            _ = synAck.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
+        } else if !outcome.decision.drops {
+            tcpSequences[source] = sequence &+ UInt32(text.utf8.count)
+        }
+        return outcome
     }
 
     mutating func replay(_ frame: [UInt8], from source: String, at seconds: Double) -> PacketFilter.Outcome {
