@@ -214,6 +214,12 @@ import Testing
         }
         let last = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(end), "\r\n"), to: &closing)
         #expect(last.methods == ["INVITE"])
+        // No SIP after a whole message (a TLS handshake), line end or not: unframed.
+        var tls = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &tls)
+        let hello = Self.segment(
+            from: "192.0.2.10", sequence: 5000 + UInt32(options.utf8.count), "\u{16}\u{03}\u{01}\u{02}\u{00}binary")
+        #expect(Self.add(hello, to: &tls).unframed)
         // Waiting bytes a segment turns into no SIP: that segment is unframed, and so is its resend.
         var garbled = TCPStreamFramer(classifier: SIPClassifier())
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, "XYZ"), to: &garbled)
@@ -329,6 +335,24 @@ import Testing
         #expect(
             Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.text(long[..<350])), to: &oneSegment)
                 .unframed)
+    }
+
+    /// Bytes let through are kept up to the limit, the oldest forgotten first: resends of those cannot be
+    /// placed, and the stream cannot go back to a server position within them, since the kept bytes no
+    /// longer start at a message (framed from there, another message's middle would read as a start).
+    @Test func judgedBytesPastTheLimitAreForgotten() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 500)
+        let length = UInt32(options.utf8.count)
+        Self.acknowledge(1000, in: &framer)
+        for k: UInt32 in 0..<3 {
+            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + k * length, options), to: &framer)
+        }
+        #expect(framer.streams.first?.value.bytes.count == 500)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 2).unframed)
+        let inThird = 1000 + 3 * length - 100
+        Self.acknowledge(inThird, in: &framer, at: 2)
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: inThird, register), to: &framer, at: 5)
+        #expect(other.unframed && other.methods.isEmpty)
     }
 
     /// A segment that is dropped never reaches the server: the stream stays as it was before it, and
@@ -564,6 +588,10 @@ import Testing
         }
         #expect(waited == [true, true, true, true, false])
         #expect(!Self.add(Self.segment(from: "192.0.2.67", sequence: 1000, head), to: &framer).unframed)
+        // Nor may a connection of its that carried whole messages so far.
+        _ = Self.add(Self.segment(from: "192.0.2.66", port: 41005, sequence: 1000, options), to: &framer)
+        let after = Self.segment(from: "192.0.2.66", port: 41005, sequence: 1000 + UInt32(options.utf8.count), head)
+        #expect(Self.add(after, to: &framer).unframed)
         let rest = Self.segment(from: "192.0.2.66", port: 41000, sequence: 1040, Self.bytes(options, 40...))
         #expect(Self.add(rest, to: &framer).methods == ["OPTIONS"])
         #expect(!Self.add(Self.segment(from: "192.0.2.66", port: 41004, sequence: 1000, head), to: &framer).unframed)

@@ -374,7 +374,6 @@ public struct TCPStreamFramer {
         let framed = stream.bytes.withUnsafeBytes { frame($0) { _, _ in false } }
         stream.waitingFrom = framed.unframed ? stream.bytes.count : framed.used
         (stream.needed, stream.searched) = (framed.needed, 0)
-        stream.forget(stream.waitingFrom)
     }
 
     /// Whether `source` may have one more message waiting: fewer than `capacity / 16` of its streams
