@@ -95,8 +95,8 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "tables",
             "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users, "
-                + "\(r.tables.nonces) nonces: \(tableMiB) MiB, and at most \(tcpMiB) MiB of TCP messages waiting for "
-                + "their end, for \(counted(r.daemon.queues.count, "queue"))",
+                + "\(r.tables.nonces) nonces: \(tableMiB) MiB, and at most \(tcpMiB) MiB of TCP streams (waiting "
+                + "messages, bytes the server has not acknowledged), for \(counted(r.daemon.queues.count, "queue"))",
         ])
         return table(rows)
     }
@@ -118,7 +118,7 @@ struct RulesSummary: CustomStringConvertible {
         }
         if tableMiB + tcpMiB > Self.unitMemoryMiB {
             found.append(
-                "the tables take \(tableMiB) MiB and waiting TCP messages up to \(tcpMiB) MiB, more than the "
+                "the tables take \(tableMiB) MiB and TCP streams up to \(tcpMiB) MiB, more than the "
                     + "\(Self.unitMemoryMiB) MiB the shipped unit "
                     + "allows (MemoryMax in sipwarden.service): the daemon would be stopped, at start or when "
                     + "TCP clients leave messages unfinished. Lower [tables] or raise MemoryMax.")

@@ -63,7 +63,9 @@ import Testing
         #expect(shipped.stdout.contains("control /run/sipwarden/control.sock, metrics 127.0.0.1:9595"))
         let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
         #expect(
-            tables.hasSuffix("MiB, and at most 256 MiB of TCP messages waiting for their end, for 2 queues"),
+            tables.hasSuffix(
+                "MiB, and at most 272 MiB of TCP streams (waiting messages, bytes the server has not acknowledged), "
+                    + "for 2 queues"),
             "\(tables)")
         #expect(shipped.stderr.contains("warning: trust.allow and toll_fraud.own_numbers are empty"))
         #expect(!shipped.stderr.contains("MemoryMax"))

@@ -341,7 +341,7 @@ import Testing
     /// placed, and the stream cannot go back to a server position within them, since the kept bytes no
     /// longer start at a message (framed from there, another message's middle would read as a start).
     @Test func judgedBytesPastTheLimitAreForgotten() {
-        var framer = TCPStreamFramer(classifier: SIPClassifier(), bufferLimit: 500)
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), judgedLimit: 500)
         let length = UInt32(options.utf8.count)
         Self.acknowledge(1000, in: &framer)
         for k: UInt32 in 0..<3 {
@@ -576,11 +576,11 @@ import Testing
         #expect(framed.methods == ["OPTIONS"] && !framed.unframed)
     }
 
-    /// One address may have only a sixteenth of the table waiting: it cannot fill the table with
-    /// unfinished messages and push out others' (or its own oldest, whose end would then be framed
-    /// afresh). Another address still may; and a message that completes makes room.
+    /// One address may have only a few messages waiting: it cannot fill the table with unfinished
+    /// messages and push out others' (or its own oldest, whose end would then be framed afresh). Another
+    /// address still may; and a message that completes makes room.
     @Test func oneAddressMayHaveOnlyAFewMessagesWaiting() {
-        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 64)
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), waitingPerSource: 4)
         let head = Self.bytes(options, ..<40)
         let waited = (0..<5).map { port in
             !Self.add(Self.segment(from: "192.0.2.66", port: 41000 + UInt16(port), sequence: 1000, head), to: &framer)
@@ -595,6 +595,24 @@ import Testing
         let rest = Self.segment(from: "192.0.2.66", port: 41000, sequence: 1040, Self.bytes(options, 40...))
         #expect(Self.add(rest, to: &framer).methods == ["OPTIONS"])
         #expect(!Self.add(Self.segment(from: "192.0.2.66", port: 41004, sequence: 1000, head), to: &framer).unframed)
+    }
+
+    /// The entries' arrays together stay within the byte budget: past it the oldest eighth goes, and the
+    /// count of each address's waiting messages follows what is left.
+    @Test func theEntriesStayWithinTheByteBudget() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), byteBudget: 20_000)
+        let head = Self.bytes(options, ..<200)
+        for client in 0..<400 {
+            let source = "10.1.\(client / 200).\(client % 200 + 1)"
+            _ = Self.add(Self.segment(from: source, sequence: 1000, head), to: &framer, at: 1 + Double(client) / 1000)
+            let held = framer.streams.values.reduce(0) { $0 + $1.bytes.capacity }
+            #expect(held == framer.heldBytes && held <= 20_000)
+        }
+        #expect(framer.streams.count < 400)
+        let waiting = framer.streams.filter(\.value.isWaiting).map(\.key.source)
+        #expect(framer.waitingBySource == Dictionary(waiting.map { ($0, 1) }, uniquingKeysWith: +))
+        let done = Self.add(Self.segment(from: "10.1.1.200", sequence: 1200, Self.bytes(options, 200...)), to: &framer)
+        #expect(done.methods == ["OPTIONS"])
     }
 
     @Test func manyWaitingStreamsStayWithinCapacityAndTheNewestIsKept() {

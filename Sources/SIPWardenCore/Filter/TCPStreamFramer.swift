@@ -32,9 +32,10 @@
 /// its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK (a new
 /// connection on the same ports) or reset ends the entry; the client's FIN or reset does not, since the
 /// server ignores those outside its window and a client can send them anywhere. At most `capacity`
-/// entries (when the table is full the least recently seen eighth goes, entries where nothing waits
-/// first) and at most `bufferLimit` bytes each: a segment that would take a waiting message past it
-/// cannot be placed either, and bytes let through are forgotten, the oldest first, beyond it.
+/// entries holding at most `byteBudget` bytes (past either, the least recently seen eighth goes,
+/// entries where nothing waits first); a waiting message of at most `bufferLimit` bytes (a segment that
+/// would take it past cannot be placed), at most `waitingPerSource` of them per address, and at most
+/// `judgedLimit` bytes let through per entry (the oldest forgotten first).
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -196,20 +197,39 @@ public struct TCPStreamFramer {
 
     public var capacity: Int
     public var bufferLimit: Int
+    public var judgedLimit: Int
+    public var byteBudget: Int
+    public var waitingPerSource: Int
     var classifier: SIPClassifier
     var streams: [Flow: Stream] = [:]
+    /// The bytes the entries' arrays hold (their capacity), and how many entries of each address wait.
+    var heldBytes = 0
+    var waitingBySource: [IPAddress: Int] = [:]
 
-    /// At most this many streams are kept, each with at most `defaultBufferLimit` bytes in an array that
-    /// may have grown to twice that: 128 MiB at worst per queue, whatever connections an attacker opens
-    /// with messages that never end.
-    public static let defaultCapacity = 1024
+    /// A queue's connections, each entry a few hundred bytes with its key; a SIP message of up to 64 KiB
+    /// may wait for its end; 4 KiB of bytes let through are kept until the server has them (its ACK
+    /// comes within 200 ms); all their arrays together hold at most 128 MiB, whatever connections an
+    /// attacker opens with messages that never end.
+    public static let defaultCapacity = 16384
     public static let defaultBufferLimit = 65536
-    public static var worstCaseBytes: Int { 2 * defaultCapacity * defaultBufferLimit }
+    public static let defaultJudgedLimit = 4096
+    public static let defaultByteBudget = 128 << 20
+    public static let defaultWaitingPerSource = 64
+    /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
+    /// (its capacity doubled), and the entries themselves.
+    public static var worstCaseBytes: Int { defaultByteBudget + 2 * defaultBufferLimit + defaultCapacity * 512 }
 
-    public init(classifier: SIPClassifier, capacity: Int = defaultCapacity, bufferLimit: Int = defaultBufferLimit) {
+    public init(
+        classifier: SIPClassifier, capacity: Int = defaultCapacity, bufferLimit: Int = defaultBufferLimit,
+        judgedLimit: Int = defaultJudgedLimit, byteBudget: Int = defaultByteBudget,
+        waitingPerSource: Int = defaultWaitingPerSource
+    ) {
         self.classifier = classifier
         self.capacity = capacity
         self.bufferLimit = bufferLimit
+        self.judgedLimit = judgedLimit
+        self.byteBudget = byteBudget
+        self.waitingPerSource = waitingPerSource
     }
 
     /// What one segment gave.
@@ -244,7 +264,7 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         if fromServer, !streams.isEmpty { hear(segment, about: flow.reversed) }
         guard !payload.isEmpty else { return Framing() }
-        guard var stream = streams.isEmpty ? nil : streams.removeValue(forKey: flow) else {
+        guard var stream = take(flow) else {
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
@@ -283,11 +303,10 @@ public struct TCPStreamFramer {
     /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK or reset
     /// ends the entry (a new connection on these ports, or none), its ACK tells what it has.
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow) {
-        if segment.isSyn || segment.isReset {
-            streams.removeValue(forKey: flow)
-        } else if segment.isAck, streams[flow]?.isGuarded == true {
-            streams[flow]?.acknowledge(segment.acknowledgment)
-        }
+        guard segment.isSyn || segment.isReset || segment.isAck, var stream = take(flow) else { return }
+        guard !segment.isSyn, !segment.isReset else { return }
+        if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
+        keep(stream, for: flow)
     }
 
     /// Frames the first segment seen of a stream where it lies; bytes of it not framed wait for more
@@ -310,7 +329,7 @@ public struct TCPStreamFramer {
         stream.nextSequence = sequence &+ UInt32(truncatingIfNeeded: payload.count)
         stream.waitingFrom = stream.bytes.count - leftover
         stream.needed = framed.needed
-        keep(stream, for: flow, trimmedTo: bufferLimit)
+        keep(trimmed: stream, for: flow)
         return framing
     }
 
@@ -360,7 +379,7 @@ public struct TCPStreamFramer {
         }
         stream.lastPassed = now
         if !stream.isGuarded { stream.forget(stream.waitingFrom) }
-        keep(stream, for: flow, trimmedTo: bufferLimit)
+        keep(trimmed: stream, for: flow)
         return framing
     }
 
@@ -376,17 +395,12 @@ public struct TCPStreamFramer {
         (stream.needed, stream.searched) = (framed.needed, 0)
     }
 
-    /// Whether `source` may have one more message waiting: fewer than `capacity / 16` of its streams
+    /// Whether `source` may have one more message waiting: fewer than `waitingPerSource` of its streams
     /// wait. One address cannot fill the table with unfinished messages, pushing out others' (or its own
     /// oldest, whose end would then be framed afresh); a NAT office's phones rarely split a message at
-    /// once. A scan of the table, made only for a new waiting message.
+    /// once.
     func mayWait(from source: IPAddress) -> Bool {
-        var waiting = 0
-        for (flow, stream) in streams where flow.source == source && stream.isWaiting {
-            waiting += 1
-            if waiting >= max(capacity / 16, 1) { return false }
-        }
-        return true
+        waitingBySource[source, default: 0] < waitingPerSource
     }
 
     /// Keeps what is known of `flow` after a segment, unless the segment's unframed bytes pass
@@ -416,7 +430,7 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         let start = segment.dataSequence
         let end = start &+ UInt32(truncatingIfNeeded: payloadCount)
-        var stream = streams.removeValue(forKey: flow) ?? Stream(at: start, guarded: true, seen: now)
+        var stream = take(flow) ?? Stream(at: start, guarded: true, seen: now)
         stream.refused = (start, end, reason)
         keep(stream, for: flow)
     }
@@ -480,24 +494,38 @@ public struct TCPStreamFramer {
         }
     }
 
-    /// Stores `stream` with at most `limit` bytes: judged bytes beyond it are forgotten, the oldest
-    /// first (resends of them then cannot be placed).
-    mutating func keep(_ stream: Stream, for flow: Flow, trimmedTo limit: Int) {
+    /// Stores `stream` with at most `judgedLimit` judged bytes: those beyond it are forgotten, the
+    /// oldest first (resends of them then cannot be placed).
+    mutating func keep(trimmed stream: Stream, for flow: Flow) {
         var trimmed = stream
-        trimmed.forget(min(trimmed.bytes.count - limit, trimmed.waitingFrom))
+        trimmed.forget(trimmed.waitingFrom - judgedLimit)
         keep(trimmed, for: flow)
     }
 
+    /// Takes `flow`'s entry out of the table.
+    mutating func take(_ flow: Flow) -> Stream? {
+        guard !streams.isEmpty, let stream = streams.removeValue(forKey: flow) else { return nil }
+        heldBytes -= stream.bytes.capacity
+        if stream.isWaiting { waitingBySource[flow.source, default: 1] -= 1 }
+        if waitingBySource[flow.source] == 0 { waitingBySource[flow.source] = nil }
+        return stream
+    }
+
     /// Stores `stream` if it holds anything (a guarded stream's position, a waiting message, a refused
-    /// range), first making room by forgetting the least recently seen eighth of the table when it is
-    /// full (one sort per `capacity / 8` new streams, not a scan per stream); entries where nothing waits
-    /// count as older by `idleHandicap`, so they go before waiting messages.
+    /// range), first making room when the table is full or its arrays hold more than the budget: the
+    /// least recently seen eighth goes (one sort per `capacity / 8` new streams, not a scan per stream);
+    /// entries where nothing waits count as older by `idleHandicap`, so they go before waiting messages.
     mutating func keep(_ stream: Stream, for flow: Flow) {
         guard stream.isGuarded || stream.isWaiting || stream.refused != nil else { return }
-        if streams.count >= capacity {
+        if streams.count >= capacity || heldBytes + stream.bytes.capacity > byteBudget, !streams.isEmpty {
             let oldest = streams.values.map(\.evictionAge).sorted()[max(streams.count / 8, 1) - 1]
             streams = streams.filter { $0.value.evictionAge > oldest }
+            heldBytes = streams.values.reduce(0) { $0 + $1.bytes.capacity }
+            waitingBySource = [:]
+            for (flow, stream) in streams where stream.isWaiting { waitingBySource[flow.source, default: 0] += 1 }
         }
         streams[flow] = stream
+        heldBytes += stream.bytes.capacity
+        if stream.isWaiting { waitingBySource[flow.source, default: 0] += 1 }
     }
 }
