@@ -535,13 +535,34 @@ import Testing
         var h = Harness()
         let pbx = "192.0.2.160"
         let call = Transaction.invite(from: "trunk", at: pbx, to: "+88216100000", callID: "held")
-        let overTCP = h.sendOverTCP(call.request, from: pbx, at: 1)
+        let segment = Self.segment(Array(call.request.utf8)[...], from: pbx, sequence: 1000)
+        let overTCP = h.replay(segment, from: pbx, at: 1)
         #expect(overTCP.decision.reason == .tollFraud && overTCP.resetsConnection)
-        let resent = h.replay(
-            Self.segment(Array(call.request.utf8)[...], from: pbx, sequence: 1000), from: pbx, at: 1.2)
+        let resent = h.replay(segment, from: pbx, at: 1.2)
         #expect(resent.decision.drops && resent.resetsConnection)
         let overUDP = h.send(call.request, from: "192.0.2.161", at: 2)
         #expect(overUDP.decision.reason == .tollFraud && !overUDP.resetsConnection)
+    }
+
+    /// The firewall answers a refused segment with a reset that leaves through the queue as the
+    /// server's: the filter does not take it for the end of the stream, or the refused message's last
+    /// bytes, sent again, would pass as a new stream's keep-alive and complete it at the server.
+    @Test func theFirewallsResetDoesNotEndARefusedStream() {
+        var h = Harness()
+        let pbx = "192.0.2.162"
+        let call = Array(Transaction.invite(from: "trunk", at: pbx, to: "+88216100000", callID: "echo").request.utf8)
+        let cut = call.count - 2
+        #expect(!h.replay(Self.segment(call[..<cut], from: pbx, sequence: 1000), from: pbx, at: 1).decision.drops)
+        let end = Self.segment(call[cut...], from: pbx, sequence: 1000 + UInt32(cut))
+        let refused = h.replay(end, from: pbx, at: 1.1)
+        #expect(refused.decision.reason == .tollFraud && refused.resetsConnection)
+        let reset = PacketBuilder.ipv4(
+            source: Harness.server, destination: pbx, protocol: 6,
+            payload: PacketBuilder.tcp(
+                sourcePort: 5060, destinationPort: 40000, sequence: 9000, flags: 0x04, payload: []))
+        _ = h.replay(reset, from: Harness.server, at: 1.1)
+        let again = h.replay(end, from: pbx, at: 1.3)
+        #expect(again.decision.drops && again.decision.reason == .tollFraud)
     }
 
     @Test func passwordGuessingFromOneAddressIsBanned() {

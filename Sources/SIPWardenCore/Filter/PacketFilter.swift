@@ -96,14 +96,15 @@ public struct PacketFilter {
             // monitor mode.
             let inbound =
                 direction.map { $0 == .inbound } ?? !engine.serverList.contains(packet.source)
-            let dropsUnframed = onSIPPort && inbound && engine.rules.daemon.mode == .enforce
+            let guarded = onSIPPort && engine.rules.daemon.mode == .enforce
+            let dropsUnframed = guarded && inbound
             // The framer is moved out while it runs, so that judging a message (which changes the
             // engine) does not overlap its access to `self`.
             var framer = TCPStreamFramer(classifier: classifier)
             swap(&framer, &streams)
             defer { swap(&framer, &streams) }
             let framing = framer.add(
-                packet, payload: payload, at: time, fromServer: !inbound, dropsUnframed: dropsUnframed
+                packet, payload: payload, at: time, fromServer: !inbound, guarded: guarded
             ) { message, bytes in
                 let judged = judge(message, bytes, packet, direction, at: time, &observer)
                 if judged.decision.outranks(result.decision) { result.decision = judged.decision }

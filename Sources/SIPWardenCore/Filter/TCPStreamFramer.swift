@@ -9,29 +9,31 @@
 ///
 /// A client's stream in enforce mode is *guarded*: its bytes that cannot be placed are dropped, and the
 /// client's TCP sends them again, in order. Its entry knows where the server's TCP is (`serverNext`,
-/// from the server's ACKs, which the filter sees as it sees all of the server's segments) and where
-/// the filter is (`nextSequence`, the end of the bytes it let through), and keeps the bytes between
-/// them. A segment's bytes
+/// from the server's SYN-ACK and ACKs, which the filter sees as it sees all of the server's segments)
+/// and where the filter is (`nextSequence`, the end of the bytes it let through), and keeps the bytes
+/// between them. A segment's bytes
 /// - before the server's position pass unread: the server's TCP discards them, whatever they are;
-/// - between it and the filter's pass only if they are the bytes let through there (a resend); other
-///   bytes there cannot be placed, unless the server has not acknowledged the bytes let through for
-///   `rewindDelay`: then it never got them (a checksum error on the way, PAWS), and the stream goes
-///   back to the server's position (`rewind`);
+/// - between it and the filter's pass only if they are the bytes let through there (a resend: a TCP
+///   resends the same bytes, and segments with a bad checksum never reach the queue); other bytes
+///   there cannot be placed;
 /// - at the filter's position are framed, with the start of a message that waits for its end;
 /// - past it (a gap: the segment overtook another) cannot be placed.
-/// A stream's first segment seen (a connection the filter joins late, or whose entry was evicted) is
-/// framed where it lies, and bytes before it cannot be placed; should the server then acknowledge less
+/// A stream the filter joins late (the daemon started, or its entry was evicted) is framed from its
+/// first segment seen, and bytes before it cannot be placed; should the server then acknowledge less
 /// than that, it holds bytes the filter did not frame so, and the stream is `lost`: every later
-/// segment is dropped and the connection reset. When the server acknowledges bytes the filter never let
-/// through (they went past a full queue), the stream is known again from there.
+/// segment is dropped and the connection reset. So is a stream whose waiting message or lost state is
+/// evicted (`lostFlows`). When the server acknowledges bytes the filter never let through (they went
+/// past a full queue), the stream is known again from there. Data on a SYN (TCP Fast Open) and urgent
+/// data (which the server's socket takes out of the stream) cannot be placed.
 ///
 /// Any other stream (the server's own; a client's in monitor mode) is never dropped, so the filter
 /// keeps only the start of a message that waits, and forgets the stream when bytes it cannot place pass.
 ///
 /// A segment that is dropped leaves the entry as it was before it (the server never got its bytes), and
 /// its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK (a new
-/// connection on the same ports) or reset ends the entry; the client's FIN or reset does not, since the
-/// server ignores those outside its window and a client can send them anywhere. At most `capacity`
+/// connection on the same ports) starts the entry afresh; a FIN or reset does not end it (the server
+/// ignores a client's outside its window, and the firewall's resets on the filter's behalf pass the
+/// queue as the server's). At most `capacity`
 /// entries holding at most `byteBudget` bytes (past either, the least recently seen eighth goes,
 /// entries where nothing waits first); a waiting message of at most `bufferLimit` bytes (a segment that
 /// would take it past cannot be placed), at most `waitingPerSource` of them per address, and at most
@@ -51,8 +53,7 @@ public struct TCPStreamFramer {
     struct Stream {
         /// The stream's latest bytes, ending at `nextSequence`: from `waitingFrom` on, the start of a
         /// message whose end has not arrived yet; before it, bytes already judged that the server may not
-        /// have yet (a guarded stream's). The first starts a message unless judged bytes were forgotten
-        /// past the limit (`startsAtMessage`).
+        /// have yet (a guarded stream's).
         var bytes: [UInt8] = []
         var waitingFrom = 0
         /// How many waiting bytes complete the message when its headers ended (its Content-Length
@@ -63,7 +64,6 @@ public struct TCPStreamFramer {
         var searched = 0
         /// `needed` for a start line cut short: the waiting bytes are framed again at its line end.
         static let atLineEnd = -1
-        var startsAtMessage = true
         var nextSequence: UInt32
         /// Whether bytes that cannot be placed are dropped: then the stream's position is tracked.
         var isGuarded: Bool
@@ -73,8 +73,6 @@ public struct TCPStreamFramer {
         var serverKnown = false
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
-        /// When bytes were last let through, and when the stream was last seen.
-        var lastPassed: Timestamp
         var lastSeen: Timestamp
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
@@ -85,7 +83,6 @@ public struct TCPStreamFramer {
             nextSequence = sequence
             serverNext = sequence
             isGuarded = guarded
-            lastPassed = now
             lastSeen = now
         }
 
@@ -123,8 +120,7 @@ public struct TCPStreamFramer {
             if Self.distance(startSequence, ack) >= waitingFrom { forget(waitingFrom) }
         }
 
-        /// Forgets the first `count` bytes: the kept ones then start a message only if they start with the
-        /// waiting one.
+        /// Forgets the first `count` bytes.
         mutating func forget(_ count: Int) {
             guard count > 0 else { return }
             if count == bytes.count {
@@ -133,15 +129,6 @@ public struct TCPStreamFramer {
                 bytes.removeFirst(count)
             }
             waitingFrom -= count
-            startsAtMessage = waitingFrom == 0
-        }
-
-        /// Whether its judged bytes from the server's position on may be given up for others in their
-        /// place: the server has not acknowledged them for `rewindDelay`, so it never got them.
-        func mayRewind(at now: Timestamp) -> Bool {
-            let delivered = Self.distance(startSequence, serverNext)
-            return serverKnown && startsAtMessage && delivered >= 0 && delivered < bytes.count
-                && now.nanoseconds - lastPassed.nanoseconds >= TCPStreamFramer.rewindDelay
         }
 
         /// Where `payload`, sent at `sequence`, lies against the kept bytes.
@@ -189,9 +176,6 @@ public struct TCPStreamFramer {
         case past
     }
 
-    /// How long the server may leave bytes unacknowledged before the filter takes it that it never got
-    /// them: its TCP acknowledges within 200 ms, even when its application does not read.
-    static let rewindDelay: Int64 = 3_000_000_000
     /// How much older than it is an entry where nothing waits counts for eviction.
     static let idleHandicap: Int64 = 120_000_000_000
 
@@ -205,6 +189,11 @@ public struct TCPStreamFramer {
     /// The bytes the entries' arrays hold (their capacity), and how many entries of each address wait.
     var heldBytes = 0
     var waitingBySource: [IPAddress: Int] = [:]
+    /// Guarded streams evicted while lost or with a message waiting, at most `capacity` of them, in the
+    /// order they were (`lostOrder`, a ring whose oldest is at `nextLost` once full).
+    var lostFlows: Set<Flow> = []
+    var lostOrder: [Flow] = []
+    var nextLost = 0
 
     /// A queue's connections, each entry a few hundred bytes with its key; a SIP message of up to 64 KiB
     /// may wait for its end; 4 KiB of bytes let through are kept until the server has them (its ACK
@@ -216,8 +205,8 @@ public struct TCPStreamFramer {
     public static let defaultByteBudget = 128 << 20
     public static let defaultWaitingPerSource = 64
     /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
-    /// (its capacity doubled), and the entries themselves.
-    public static var worstCaseBytes: Int { defaultByteBudget + 2 * defaultBufferLimit + defaultCapacity * 512 }
+    /// (its capacity doubled), the entries themselves and the lost flows remembered.
+    public static var worstCaseBytes: Int { defaultByteBudget + 2 * defaultBufferLimit + defaultCapacity * 640 }
 
     public init(
         classifier: SIPClassifier, capacity: Int = defaultCapacity, bufferLimit: Int = defaultBufferLimit,
@@ -252,19 +241,25 @@ public struct TCPStreamFramer {
 
     /// Adds a segment and hands each message it completes, with its classification, to `judge` in
     /// stream order (the bytes are valid during the call only); `judge` answers whether that message has
-    /// the segment dropped. `fromServer` says the segment is the server's (its ACK tells where the
-    /// client's stream is at the server); `dropsUnframed` whether unframed bytes are dropped (the stream
-    /// is then guarded). A dropped segment leaves the entry as it was before it. Unframed bytes that
-    /// pass end the entry: the stream is no longer known.
+    /// the segment dropped. `fromServer` says the segment is the server's (its SYN-ACK and ACK tell
+    /// where the client's stream is at the server); `guarded` whether the client's stream on this
+    /// connection is (bytes that cannot be placed dropped: enforce mode, a SIP port). A dropped segment
+    /// leaves the entry as it was before it. Unframed bytes that pass end the entry: the stream is no
+    /// longer known.
     public mutating func add(
         _ packet: DecodedPacket, payload: UnsafeRawBufferPointer, at now: Timestamp, fromServer: Bool,
-        dropsUnframed: Bool, judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+        guarded: Bool, judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
     ) -> Framing {
         guard let segment = packet.tcp else { return Framing() }
         let flow = Self.flow(of: packet)
-        if fromServer, !streams.isEmpty { hear(segment, about: flow.reversed) }
+        if fromServer { hear(segment, about: flow.reversed, guarded: guarded, at: now) }
         guard !payload.isEmpty else { return Framing() }
+        let dropsUnframed = guarded && !fromServer
+        if dropsUnframed, segment.isSyn || segment.isUrgent { return Framing(unframed: true) }
         guard var stream = take(flow) else {
+            if dropsUnframed, !lostFlows.isEmpty, lostFlows.contains(flow) {
+                return Framing(unframed: true, lost: true)
+            }
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
@@ -284,12 +279,7 @@ public struct TCPStreamFramer {
             data = UnsafeRawBufferPointer(rebasing: data[old...])
             sequence = stream.serverNext
         }
-        var placement = stream.placement(of: data, at: sequence)
-        if placement == .different, stream.mayRewind(at: now) {
-            rewind(&stream)
-            placement = stream.placement(of: data, at: sequence)
-        }
-        guard case .same(let resent) = placement else {
+        guard case .same(let resent) = stream.placement(of: data, at: sequence) else {
             return settle(stream, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed)
         }
         data = UnsafeRawBufferPointer(rebasing: data[resent...])
@@ -297,16 +287,25 @@ public struct TCPStreamFramer {
             keep(stream, for: flow)
             return Framing()
         }
-        return append(data, to: stream, of: flow, at: now, dropsUnframed: dropsUnframed, judge)
+        return append(data, to: &stream, of: flow, at: now, dropsUnframed: dropsUnframed, judge)
     }
 
-    /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK or reset
-    /// ends the entry (a new connection on these ports, or none), its ACK tells what it has.
-    mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow) {
-        guard segment.isSyn || segment.isReset || segment.isAck, var stream = take(flow) else { return }
-        guard !segment.isSyn, !segment.isReset else { return }
-        if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
-        keep(stream, for: flow)
+    /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK starts
+    /// the stream afresh (a new connection on these ports), known from the byte it acknowledges; its
+    /// ACK tells what it has.
+    mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
+        guard segment.isAck else { return }
+        if segment.isSyn {
+            _ = take(flow)
+            if !lostFlows.isEmpty { lostFlows.remove(flow) }
+            guard guarded else { return }
+            var stream = Stream(at: segment.acknowledgment, guarded: true, seen: now)
+            stream.serverKnown = true
+            keep(stream, for: flow)
+        } else if var stream = take(flow) {
+            if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
+            keep(stream, for: flow)
+        }
     }
 
     /// Frames the first segment seen of a stream where it lies; bytes of it not framed wait for more
@@ -329,7 +328,8 @@ public struct TCPStreamFramer {
         stream.nextSequence = sequence &+ UInt32(truncatingIfNeeded: payload.count)
         stream.waitingFrom = stream.bytes.count - leftover
         stream.needed = framed.needed
-        keep(trimmed: stream, for: flow)
+        stream.forget(stream.waitingFrom - judgedLimit)
+        keep(stream, for: flow)
         return framing
     }
 
@@ -337,10 +337,9 @@ public struct TCPStreamFramer {
     /// stream as it was before them when they are dropped (a message refused, no SIP, a waiting message
     /// past the limit).
     mutating func append(
-        _ data: UnsafeRawBufferPointer, to stream: Stream, of flow: Flow, at now: Timestamp, dropsUnframed: Bool,
-        _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+        _ data: UnsafeRawBufferPointer, to stream: inout Stream, of flow: Flow, at now: Timestamp,
+        dropsUnframed: Bool, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
     ) -> Framing {
-        var stream = stream
         let wasWaiting = stream.isWaiting
         if !stream.isGuarded, !wasWaiting {
             // Nothing kept: framed where the bytes lie, as a first segment.
@@ -377,22 +376,10 @@ public struct TCPStreamFramer {
             stream.bytes = bytes
             return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed)
         }
-        stream.lastPassed = now
-        if !stream.isGuarded { stream.forget(stream.waitingFrom) }
-        keep(trimmed: stream, for: flow)
+        // Judged bytes past the limit are forgotten, the oldest first (resends of them cannot be placed).
+        stream.forget(stream.isGuarded ? stream.waitingFrom - judgedLimit : stream.waitingFrom)
+        keep(stream, for: flow)
         return framing
-    }
-
-    /// Takes a guarded stream back to the server's position: the bytes let through after it are given up
-    /// (the server never got them), and the message the server is in the middle of waits again.
-    func rewind(_ stream: inout Stream) {
-        let delivered = Stream.distance(stream.startSequence, stream.serverNext)
-        stream.bytes.removeLast(stream.bytes.count - delivered)
-        stream.nextSequence = stream.serverNext
-        // The kept bytes start a message: framed again unjudged, they show where the last one begins.
-        let framed = stream.bytes.withUnsafeBytes { frame($0) { _, _ in false } }
-        stream.waitingFrom = framed.unframed ? stream.bytes.count : framed.used
-        (stream.needed, stream.searched) = (framed.needed, 0)
     }
 
     /// Whether `source` may have one more message waiting: fewer than `waitingPerSource` of its streams
@@ -494,12 +481,16 @@ public struct TCPStreamFramer {
         }
     }
 
-    /// Stores `stream` with at most `judgedLimit` judged bytes: those beyond it are forgotten, the
-    /// oldest first (resends of them then cannot be placed).
-    mutating func keep(trimmed stream: Stream, for flow: Flow) {
-        var trimmed = stream
-        trimmed.forget(trimmed.waitingFrom - judgedLimit)
-        keep(trimmed, for: flow)
+    /// Remembers `flow` as lost, forgetting the longest remembered when there are `capacity` of them.
+    mutating func remember(lost flow: Flow) {
+        guard lostFlows.insert(flow).inserted else { return }
+        if lostOrder.count < capacity {
+            lostOrder.append(flow)
+        } else {
+            lostFlows.remove(lostOrder[nextLost])
+            lostOrder[nextLost] = flow
+            nextLost = (nextLost + 1) % capacity
+        }
     }
 
     /// Takes `flow`'s entry out of the table.
@@ -515,14 +506,17 @@ public struct TCPStreamFramer {
     /// range), first making room when the table is full or its arrays hold more than the budget: the
     /// least recently seen eighth goes (one sort per `capacity / 8` new streams, not a scan per stream);
     /// entries where nothing waits count as older by `idleHandicap`, so they go before waiting messages.
+    /// A guarded stream evicted with a message waiting (which the server holds) or lost is remembered
+    /// as lost: framed afresh, its next bytes would complete that message unjudged.
     mutating func keep(_ stream: Stream, for flow: Flow) {
         guard stream.isGuarded || stream.isWaiting || stream.refused != nil else { return }
         if streams.count >= capacity || heldBytes + stream.bytes.capacity > byteBudget, !streams.isEmpty {
-            let oldest = streams.values.map(\.evictionAge).sorted()[max(streams.count / 8, 1) - 1]
-            streams = streams.filter { $0.value.evictionAge > oldest }
-            heldBytes = streams.values.reduce(0) { $0 + $1.bytes.capacity }
-            waitingBySource = [:]
-            for (flow, stream) in streams where stream.isWaiting { waitingBySource[flow.source, default: 0] += 1 }
+            let oldest = streams.sorted { $0.value.evictionAge < $1.value.evictionAge }.prefix(
+                max(streams.count / 8, 1))
+            for (evicted, _) in oldest {
+                guard let gone = take(evicted), gone.isGuarded, gone.isWaiting || gone.lost else { continue }
+                remember(lost: evicted)
+            }
         }
         streams[flow] = stream
         heldBytes += stream.bytes.capacity

@@ -29,6 +29,7 @@ public struct DecodedPacket: Sendable, Equatable {
         public var isFin: Bool { flags & 0x01 != 0 }
         public var isReset: Bool { flags & 0x04 != 0 }
         public var isAck: Bool { flags & 0x10 != 0 }
+        public var isUrgent: Bool { flags & 0x20 != 0 }
     }
 
     public var source: IPAddress
