@@ -10,23 +10,42 @@ let mixedCapture = CaptureBuffer(packets: 1_000_000, seed: 1)
 let attackCapture = CaptureBuffer(packets: 1_000_000, seed: 2, withAttacks: true)
 
 /// SIP over TCP: 10,000 clients on long-lived connections, each sending an OPTIONS every 25 seconds in
-/// a segment of its own (the common case, which the framer must pass without copying), 1M segments in
-/// all at 400/s, within the default OPTIONS budget.
-let tcpCapture: CaptureBuffer = {
+/// a segment of its own (the common case), 1M segments in all at 400/s, within the default OPTIONS
+/// budget. With `answered`, the server answers each with a 200 OK whose ACK frees the bytes the filter
+/// keeps (500,000 segments each way); without, the filter never hears from the server (a capture of
+/// one direction), and keeps each connection's last bytes.
+func tcpCapture(answered: Bool) -> CaptureBuffer {
     var capture = CaptureBuffer()
     let server = Endpoint(TrafficGenerator.server, 5060)
     var sequences = [UInt32](repeating: 1, count: 10_000)
-    for index in 0..<1_000_000 {
+    let ok = SIPText.message([
+        "SIP/2.0 200 OK", "Via: SIP/2.0/TCP 203.0.113.61:5060;branch=z9hG4bK2e7d90c1",
+        "From: <sip:monitor@203.0.113.61>;tag=a81f44", "To: <sip:pbx.example.com>;tag=s1",
+        "Call-ID: opt-4c1e9a77b2@203.0.113.61", "CSeq: 1 OPTIONS",
+    ])
+    var index = 0
+    while capture.count < 1_000_000 {
         let client = index % sequences.count
         let endpoint = Endpoint(.v4(0x0A00_0001 | UInt32(client) << 8), 40_000)  // a /24 each
+        let time = 1_700_000_000_000_000_000 + Int64(index) * 2_500_000
         let frame = FrameBuilder.tcp(
             from: endpoint, to: server, sequence: sequences[client], acknowledgement: 1, flags: [.ack, .push],
             payload: SampleMessages.options.bytes)
         sequences[client] &+= UInt32(SampleMessages.options.bytes.count)
-        capture.append(frame: frame, timestamp: 1_700_000_000_000_000_000 + Int64(index) * 2_500_000)
+        capture.append(frame: frame, timestamp: time)
+        if answered {
+            let answer = FrameBuilder.tcp(
+                from: server, to: endpoint, sequence: 1 &+ UInt32(index / sequences.count * ok.count),
+                acknowledgement: sequences[client], flags: [.ack, .push], payload: ok)
+            capture.append(frame: answer, timestamp: time + 1_000_000)
+        }
+        index += 1
     }
     return capture
-}()
+}
+
+let tcpOneWay = tcpCapture(answered: false)
+let tcpAnswered = tcpCapture(answered: true)
 
 /// The generator's server addresses, so that the replayer sees its responses as outbound.
 let servers: Set<IPAddress> = [IPAddress("203.0.113.5")!, IPAddress("2001:db8::5")!]
@@ -88,19 +107,23 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("replay 1M TCP segments, one message each, over 10,000 connections") { benchmark in
-        var replayer = Replayer(rules: RuleSet(), servers: servers)
-        benchmark.startMeasurement()
-        measureRate(benchmark, packets: tcpCapture.count) {
-            tcpCapture.forEachFrame { timestamp, frame in
-                blackHole(replayer.replay(frame: frame, linkType: .ethernet, at: Timestamp(nanoseconds: timestamp)))
+    for (name, capture) in [("one way", { tcpOneWay }), ("answered", { tcpAnswered })] {
+        Benchmark("replay 1M TCP segments, one message each, over 10,000 connections, \(name)") { benchmark in
+            var replayer = Replayer(rules: RuleSet(), servers: servers)
+            benchmark.startMeasurement()
+            measureRate(benchmark, packets: capture().count) {
+                capture().forEachFrame { timestamp, frame in
+                    blackHole(
+                        replayer.replay(frame: frame, linkType: .ethernet, at: Timestamp(nanoseconds: timestamp)))
+                }
             }
+            benchmark.stopMeasurement()
+            let messages = replayer.summary.requests.reduce(0, +) + replayer.summary.responses.reduce(0, +)
+            precondition(messages == capture().count, "every segment is one message")
+            precondition(replayer.summary.verdicts[.accept] == capture().count, "every segment is accepted")
+        } setup: {
+            precondition(capture().count == 1_000_000)
         }
-        benchmark.stopMeasurement()
-        precondition(replayer.summary.requests.reduce(0, +) == tcpCapture.count, "every segment is one request")
-        precondition(replayer.summary.verdicts[.accept] == tcpCapture.count, "every request is accepted")
-    } setup: {
-        precondition(tcpCapture.count == 1_000_000)
     }
 
     Benchmark("baseline: touch every header byte of 1M mixed packets") { benchmark in

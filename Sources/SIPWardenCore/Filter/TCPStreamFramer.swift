@@ -37,7 +37,7 @@
 /// entries holding at most `byteBudget` bytes (past either, the least recently seen eighth goes,
 /// entries where nothing waits first); a waiting message of at most `bufferLimit` bytes (a segment that
 /// would take it past cannot be placed), at most `waitingPerSource` of them per address, and at most
-/// `judgedLimit` bytes let through per entry (the oldest forgotten first).
+/// twice `judgedLimit` bytes let through per entry (the oldest forgotten first).
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -120,6 +120,12 @@ public struct TCPStreamFramer {
             if Self.distance(startSequence, ack) >= waitingFrom { forget(waitingFrom) }
         }
 
+        /// Forgets judged bytes past twice `limit`, the oldest first, down to `limit`: a few segments'
+        /// worth moved at a time, not a move per segment. Resends of them then cannot be placed.
+        mutating func forgetJudged(beyond limit: Int) {
+            if waitingFrom > 2 * limit { forget(waitingFrom - limit) }
+        }
+
         /// Forgets the first `count` bytes.
         mutating func forget(_ count: Int) {
             guard count > 0 else { return }
@@ -196,12 +202,12 @@ public struct TCPStreamFramer {
     var nextLost = 0
 
     /// A queue's connections, each entry a few hundred bytes with its key; a SIP message of up to 64 KiB
-    /// may wait for its end; 4 KiB of bytes let through are kept until the server has them (its ACK
+    /// may wait for its end; 2–4 KiB of bytes let through are kept until the server has them (its ACK
     /// comes within 200 ms); all their arrays together hold at most 128 MiB, whatever connections an
     /// attacker opens with messages that never end.
     public static let defaultCapacity = 16384
     public static let defaultBufferLimit = 65536
-    public static let defaultJudgedLimit = 4096
+    public static let defaultJudgedLimit = 2048
     public static let defaultByteBudget = 128 << 20
     public static let defaultWaitingPerSource = 64
     /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
@@ -328,7 +334,7 @@ public struct TCPStreamFramer {
         stream.nextSequence = sequence &+ UInt32(truncatingIfNeeded: payload.count)
         stream.waitingFrom = stream.bytes.count - leftover
         stream.needed = framed.needed
-        stream.forget(stream.waitingFrom - judgedLimit)
+        stream.forgetJudged(beyond: judgedLimit)
         keep(stream, for: flow)
         return framing
     }
@@ -376,8 +382,7 @@ public struct TCPStreamFramer {
             stream.bytes = bytes
             return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed)
         }
-        // Judged bytes past the limit are forgotten, the oldest first (resends of them cannot be placed).
-        stream.forget(stream.isGuarded ? stream.waitingFrom - judgedLimit : stream.waitingFrom)
+        if stream.isGuarded { stream.forgetJudged(beyond: judgedLimit) } else { stream.forget(stream.waitingFrom) }
         keep(stream, for: flow)
         return framing
     }
