@@ -81,6 +81,19 @@ func measureRate(_ benchmark: Benchmark, packets: Int, _ body: () -> Void) {
     benchmark.measurement(packetsPerSecond, Int((Double(packets) / seconds).rounded()))
 }
 
+/// Replays `capture` with the default rules, measured as one pass; returns the replayer, to check.
+func replay(_ capture: CaptureBuffer, measuredBy benchmark: Benchmark) -> Replayer {
+    var replayer = Replayer(rules: RuleSet(), servers: servers)
+    benchmark.startMeasurement()
+    measureRate(benchmark, packets: capture.count) {
+        capture.forEachFrame { timestamp, frame in
+            blackHole(replayer.replay(frame: frame, linkType: .ethernet, at: Timestamp(nanoseconds: timestamp)))
+        }
+    }
+    benchmark.stopMeasurement()
+    return replayer
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .mallocCountTotal, .peakMemoryResident, packetsPerSecond],
@@ -93,14 +106,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for (name, capture) in [("mixed", { mixedCapture }), ("mixed with attacks", { attackCapture })] {
         Benchmark("replay 1M \(name) packets") { benchmark in
-            var replayer = Replayer(rules: RuleSet(), servers: servers)
-            benchmark.startMeasurement()
-            measureRate(benchmark, packets: capture().count) {
-                capture().forEachFrame { timestamp, frame in
-                    blackHole(replayer.replay(frame: frame, linkType: .ethernet, at: Timestamp(nanoseconds: timestamp)))
-                }
-            }
-            benchmark.stopMeasurement()
+            let replayer = replay(capture(), measuredBy: benchmark)
             precondition(replayer.summary.packets == capture().count)
         } setup: {
             precondition(capture().count == 1_000_000)
@@ -109,15 +115,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for (name, capture) in [("one way", { tcpOneWay }), ("answered", { tcpAnswered })] {
         Benchmark("replay 1M TCP segments, one message each, over 10,000 connections, \(name)") { benchmark in
-            var replayer = Replayer(rules: RuleSet(), servers: servers)
-            benchmark.startMeasurement()
-            measureRate(benchmark, packets: capture().count) {
-                capture().forEachFrame { timestamp, frame in
-                    blackHole(
-                        replayer.replay(frame: frame, linkType: .ethernet, at: Timestamp(nanoseconds: timestamp)))
-                }
-            }
-            benchmark.stopMeasurement()
+            let replayer = replay(capture(), measuredBy: benchmark)
             let messages = replayer.summary.requests.reduce(0, +) + replayer.summary.responses.reduce(0, +)
             precondition(messages == capture().count, "every segment is one message")
             precondition(replayer.summary.verdicts[.accept] == capture().count, "every segment is accepted")

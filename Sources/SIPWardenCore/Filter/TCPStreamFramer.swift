@@ -502,8 +502,10 @@ public struct TCPStreamFramer {
     mutating func take(_ flow: Flow) -> Stream? {
         guard !streams.isEmpty, let stream = streams.removeValue(forKey: flow) else { return nil }
         heldBytes -= stream.bytes.capacity
-        if stream.isWaiting { waitingBySource[flow.source, default: 1] -= 1 }
-        if waitingBySource[flow.source] == 0 { waitingBySource[flow.source] = nil }
+        if stream.isWaiting {
+            waitingBySource[flow.source, default: 1] -= 1
+            if waitingBySource[flow.source] == 0 { waitingBySource[flow.source] = nil }
+        }
         return stream
     }
 
