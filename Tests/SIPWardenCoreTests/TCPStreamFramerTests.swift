@@ -405,13 +405,102 @@ import Testing
         #expect(monitored.streams.isEmpty)
     }
 
+    /// Inline, a stream whose handshake the filter did not see is lost at its first segment (the server
+    /// may hold bytes past its start, which its TCP would discard and the filter would frame), and
+    /// answered with a reset; the handshake of the connection made again starts it. A SYN-ACK sent again
+    /// is the same connection: it leaves a waiting message where it is.
+    @Test func inlineAStreamWithoutItsHandshakeIsLost() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        for at in [1.0, 2, 3] {
+            let late = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: at)
+            #expect(late.lost && late.unframed && late.methods.isEmpty, "at \(at) s")
+            // The server's ACKs (of bytes before, say) do not make it known again.
+            Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer, at: at)
+        }
+        _ = Self.add(Self.acknowledgment(5000, flags: 0x12), to: &framer, at: 3, fromServer: true)
+        let head = Self.bytes(options, ..<40)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, head), to: &framer, at: 3).methods.isEmpty)
+        _ = Self.add(Self.acknowledgment(5000, flags: 0x12), to: &framer, at: 4, fromServer: true)
+        Self.acknowledge(5040, in: &framer, at: 4)
+        let rest = Self.add(Self.segment(from: "192.0.2.10", sequence: 5040, Self.bytes(options, 40...)), to: &framer)
+        #expect(rest.methods == ["OPTIONS"])
+    }
+
+    /// Inline, a stream whose entry is evicted is remembered where it stood (or as lost, when a message
+    /// waited): bytes between the server's position and the filter's cannot be placed after it, since
+    /// the bytes let through there are gone; bytes the server has pass unread, as before.
+    @Test func anEvictedStreamIsRememberedWhereItStood() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        for client in 1...8 {
+            _ = Self.add(
+                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
+        }
+        #expect(framer.streams.count == 8 && framer.forgotten.count == 1)
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, register), to: &framer, at: 3)
+        #expect(other.unframed && !other.lost, "in the place of bytes let through that the server may lack")
+        Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer, at: 3)
+        let after = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
+        #expect(Self.add(after, to: &framer, at: 3).methods == ["REGISTER"])
+    }
+
+    /// The memory of forgotten streams is a ring: a stream forgotten again takes a new place, and the
+    /// old place, when its turn comes, does not forget it.
+    @Test func aStreamForgottenTwiceIsRememberedFromItsLastPlace() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 1)
+        func flow(_ host: String) -> TCPStreamFramer.Flow {
+            TCPStreamFramer.flow(of: Self.segment(from: host, sequence: 1, "").packet)
+        }
+        framer.remember(flow("192.0.2.10"), as: .lost)
+        framer.forgotten.removeValue(forKey: flow("192.0.2.10"))  // its connection made again
+        for host in ["10.0.0.1", "10.0.0.2"] { framer.remember(flow(host), as: .lost) }
+        framer.remember(flow("192.0.2.10"), as: .lost)
+        framer.remember(flow("10.0.0.3"), as: .lost)  // in the first place, 192.0.2.10's old one
+        #expect(framer.forgotten[flow("192.0.2.10")] != nil)
+        framer.remember(flow("10.0.0.4"), as: .lost)
+        #expect(framer.forgotten[flow("10.0.0.1")] == nil && framer.forgotten.count == 4)
+    }
+
+    /// The server's resets carry no position: the firewall's, sent on the filter's behalf, pass the
+    /// queue as the server's, acknowledging all the client sent (a SYN among it), and must not move the
+    /// filter past bytes the server never got.
+    @Test func aResetFromTheServerMovesNothing() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, Self.bytes(options, ..<40)), to: &framer)
+        _ = Self.add(Self.acknowledgment(9000, flags: 0x14), to: &framer, fromServer: true)
+        let stream = framer.streams.first?.value
+        #expect(stream?.nextSequence == 1040 && stream?.serverNext == 1000 && stream?.isWaiting == true)
+    }
+
+    /// An array grown for a long message is given back once the server has the message: the budget
+    /// counts what the arrays hold, and idle connections must not fill it.
+    @Test func anArrayGrownForALongMessageIsGivenBack() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        var long = Transaction(method: "MESSAGE", callID: "long")
+        long.body = String(repeating: "x", count: 60_000)
+        let bytes = Array(long.request.utf8)
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, long.request), to: &framer).methods == ["MESSAGE"]
+        )
+        Self.acknowledge(1000 + UInt32(bytes.count), in: &framer)
+        #expect((framer.streams.first?.value.bytes.capacity ?? .max) <= 4 * TCPStreamFramer.defaultJudgedLimit)
+        #expect(framer.heldBytes == framer.streams.first?.value.bytes.capacity)
+    }
+
     /// Bytes a client's socket would not read in place cannot be placed: data on a SYN (TCP Fast Open,
     /// which a SYN-ACK would then start afresh) and urgent data (taken out of the stream by the server's
-    /// socket, so that "Content-Length: 1040" with an urgent "1" reads as 040 there).
+    /// socket, so that "Content-Length: 1040" with an urgent "1" reads as 040 there), its pointer sent
+    /// on data or on a bare ACK.
     @Test func dataOnASynAndUrgentDataAreNotPlaced() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 999, flags: 0x02, options), to: &framer).unframed)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, flags: 0x38, options), to: &framer).unframed)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, flags: 0x30, ""), to: &framer).unframed)
         #expect(framer.streams.isEmpty)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer).methods == ["OPTIONS"])
     }

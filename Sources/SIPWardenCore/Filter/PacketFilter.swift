@@ -23,10 +23,14 @@ public struct PacketFilter {
     var fragments = FragmentReassembler()
     var streams: TCPStreamFramer
 
-    public init(engine: Engine) {
+    /// `framesLateTCPJoins`: whether a client's TCP connection whose handshake the filter did not see
+    /// is framed from its first segment seen (replaying a capture that begins in the middle of
+    /// connections) or reset (inline, where the server may hold bytes the filter would frame otherwise).
+    public init(engine: Engine, framesLateTCPJoins: Bool = true) {
         self.engine = engine
         classifier = SIPClassifier(limits: engine.rules.classifierLimits)
         streams = TCPStreamFramer(classifier: classifier)
+        streams.framesLateJoins = framesLateTCPJoins
     }
 
     /// Applies reloaded rules: the engine keeps its state, the classifier takes the new limits.

@@ -71,6 +71,8 @@ public struct TCPStreamFramer {
         /// (`serverKnown`); until then the first byte the filter framed, before which nothing is placed.
         var serverNext: UInt32
         var serverKnown = false
+        /// The byte the server's SYN-ACK acknowledged, when the filter saw it.
+        var handshake: UInt32?
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
         var lastSeen: Timestamp
@@ -101,6 +103,7 @@ public struct TCPStreamFramer {
         /// Takes in the server's acknowledgment of every byte before `ack`: the bytes it has are no longer
         /// kept, except the start of the message that waits.
         mutating func acknowledge(_ ack: UInt32) {
+            guard !lost else { return }
             if Self.distance(nextSequence, ack) > 0 {
                 // Bytes the filter never let through reached the server: the stream is known from there.
                 let refused = refused
@@ -135,6 +138,13 @@ public struct TCPStreamFramer {
                 bytes.removeFirst(count)
             }
             waitingFrom -= count
+            // An array grown for a long message is given back (the budget counts what arrays hold).
+            if bytes.capacity > 4 * Swift.max(bytes.count, TCPStreamFramer.defaultJudgedLimit) {
+                var smaller: [UInt8] = []
+                smaller.reserveCapacity(2 * Swift.max(bytes.count, TCPStreamFramer.defaultJudgedLimit))
+                smaller.append(contentsOf: bytes)
+                bytes = smaller
+            }
         }
 
         /// Where `payload`, sent at `sequence`, lies against the kept bytes.
@@ -195,11 +205,26 @@ public struct TCPStreamFramer {
     /// The bytes the entries' arrays hold (their capacity), and how many entries of each address wait.
     var heldBytes = 0
     var waitingBySource: [IPAddress: Int] = [:]
-    /// Guarded streams evicted while lost or with a message waiting, at most `capacity` of them, in the
-    /// order they were (`lostOrder`, a ring whose oldest is at `nextLost` once full).
-    var lostFlows: Set<Flow> = []
-    var lostOrder: [Flow] = []
-    var nextLost = 0
+    /// What is remembered of guarded streams whose entries are gone: lost, or where they stood. At most
+    /// `4 × capacity`, each with its place in `forgottenOrder` (a ring, oldest at `nextForgotten` once
+    /// full): a stream forgotten twice has a stale place there, which is skipped.
+    var forgotten: [Flow: (state: Forgotten, place: Int)] = [:]
+    var forgottenOrder: [Flow] = []
+    var nextForgotten = 0
+    /// Whether a client's stream the filter knows nothing of (no handshake seen, no entry, nothing
+    /// remembered) is framed from its first segment seen, as when replaying a capture that begins in
+    /// the middle of connections; or, as the daemon does, lost: the server may already hold bytes past
+    /// that segment's start (which its TCP would discard and the filter would frame), or lack bytes
+    /// before it.
+    public var framesLateJoins = true
+
+    enum Forgotten {
+        /// Its bytes cannot be placed any more: a message waited (the server holds its start), or it
+        /// was lost, or where the server is was not known.
+        case lost
+        /// Nothing waited: the filter's position and the server's.
+        case at(next: UInt32, server: UInt32)
+    }
 
     /// A queue's connections, each entry a few hundred bytes with its key; a SIP message of up to 64 KiB
     /// may wait for its end; 2–4 KiB of bytes let through are kept until the server has them (its ACK
@@ -211,8 +236,11 @@ public struct TCPStreamFramer {
     public static let defaultByteBudget = 128 << 20
     public static let defaultWaitingPerSource = 64
     /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
-    /// (its capacity doubled), the entries themselves and the lost flows remembered.
-    public static var worstCaseBytes: Int { defaultByteBudget + 2 * defaultBufferLimit + defaultCapacity * 640 }
+    /// (its capacity doubled), the entries themselves (with their keys, about 640 bytes each) and the
+    /// forgotten streams remembered (4 per entry, about 128 bytes each).
+    public static var worstCaseBytes: Int {
+        defaultByteBudget + 2 * defaultBufferLimit + defaultCapacity * (640 + 4 * 128)
+    }
 
     public init(
         classifier: SIPClassifier, capacity: Int = defaultCapacity, bufferLimit: Int = defaultBufferLimit,
@@ -259,11 +287,15 @@ public struct TCPStreamFramer {
         guard let segment = packet.tcp else { return Framing() }
         let flow = Self.flow(of: packet)
         if fromServer { hear(segment, about: flow.reversed, guarded: guarded, at: now) }
-        guard !payload.isEmpty else { return Framing() }
         let dropsUnframed = guarded && !fromServer
-        if dropsUnframed, segment.isSyn || segment.isUrgent { return Framing(unframed: true) }
-        guard var stream = take(flow) else {
-            if dropsUnframed, !lostFlows.isEmpty, lostFlows.contains(flow) {
+        // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
+        // takes out of the stream) and data on a SYN (TCP Fast Open) are not read where they lie.
+        if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
+        guard !payload.isEmpty else { return Framing() }
+        guard var stream = take(flow) ?? recall(flow, at: now) else {
+            guard !dropsUnframed || framesLateJoins else {
+                // Where the server is in this stream is not known: its bytes might be framed otherwise there.
+                remember(flow, as: .lost)
                 return Framing(unframed: true, lost: true)
             }
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
@@ -299,16 +331,20 @@ public struct TCPStreamFramer {
     /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK starts
     /// the stream afresh (a new connection on these ports), known from the byte it acknowledges; its
     /// ACK tells what it has.
+    /// A reset says nothing of the server's position: the firewall's, sent on the filter's behalf, pass
+    /// the queue as the server's, acknowledging what the client sent. A SYN-ACK sent again (the client's
+    /// handshake ACK was lost, or a SYN came again) is the same connection.
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
-        guard segment.isAck else { return }
+        guard segment.isAck, !segment.isReset else { return }
         if segment.isSyn {
+            if let known = streams[flow], known.handshake == segment.acknowledgment { return }
             _ = take(flow)
-            if !lostFlows.isEmpty { lostFlows.remove(flow) }
+            forgotten.removeValue(forKey: flow)
             guard guarded else { return }
             var stream = Stream(at: segment.acknowledgment, guarded: true, seen: now)
-            stream.serverKnown = true
+            (stream.serverKnown, stream.handshake) = (true, segment.acknowledgment)
             keep(stream, for: flow)
-        } else if var stream = take(flow) {
+        } else if var stream = take(flow) ?? recall(flow, at: now) {
             if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
             keep(stream, for: flow)
         }
@@ -486,16 +522,34 @@ public struct TCPStreamFramer {
         }
     }
 
-    /// Remembers `flow` as lost, forgetting the longest remembered when there are `capacity` of them.
-    mutating func remember(lost flow: Flow) {
-        guard lostFlows.insert(flow).inserted else { return }
-        if lostOrder.count < capacity {
-            lostOrder.append(flow)
+    /// Remembers what became of `flow`, whose entry is gone; the longest remembered is forgotten when
+    /// there are `4 × capacity`.
+    mutating func remember(_ flow: Flow, as state: Forgotten) {
+        let limit = 4 * capacity
+        let place: Int
+        if forgottenOrder.count < limit {
+            place = forgottenOrder.count
+            forgottenOrder.append(flow)
         } else {
-            lostFlows.remove(lostOrder[nextLost])
-            lostOrder[nextLost] = flow
-            nextLost = (nextLost + 1) % capacity
+            place = nextForgotten
+            let oldest = forgottenOrder[place]
+            if forgotten[oldest]?.place == place { forgotten.removeValue(forKey: oldest) }
+            forgottenOrder[place] = flow
+            nextForgotten = (nextForgotten + 1) % limit
         }
+        forgotten[flow] = (state, place)
+    }
+
+    /// The entry of a guarded stream forgotten where it stood, or lost.
+    mutating func recall(_ flow: Flow, at now: Timestamp) -> Stream? {
+        guard !forgotten.isEmpty, let state = forgotten.removeValue(forKey: flow)?.state else { return nil }
+        var stream = Stream(at: 0, guarded: true, seen: now)
+        switch state {
+        case .lost: stream.lost = true
+        case .at(let next, let server):
+            (stream.nextSequence, stream.serverNext, stream.serverKnown) = (next, server, true)
+        }
+        return stream
     }
 
     /// Takes `flow`'s entry out of the table.
@@ -521,8 +575,12 @@ public struct TCPStreamFramer {
             let oldest = streams.sorted { $0.value.evictionAge < $1.value.evictionAge }.prefix(
                 max(streams.count / 8, 1))
             for (evicted, _) in oldest {
-                guard let gone = take(evicted), gone.isGuarded, gone.isWaiting || gone.lost else { continue }
-                remember(lost: evicted)
+                guard let gone = take(evicted), gone.isGuarded else { continue }
+                if gone.isWaiting || gone.lost || !gone.serverKnown && !framesLateJoins {
+                    remember(evicted, as: .lost)
+                } else if gone.serverKnown {
+                    remember(evicted, as: .at(next: gone.nextSequence, server: gone.serverNext))
+                }
             }
         }
         streams[flow] = stream

@@ -74,7 +74,7 @@ public final class Daemon: Sendable {
                         rules: startRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
                         budgetShare: share)
                     if !restored.isEmpty { _ = engine.restore(restored, now: MonotonicClock.now()) }
-                    return PacketFilter(engine: engine)
+                    return PacketFilter(engine: engine, framesLateTCPJoins: false)
                 })
         }
         self.workers = workers
