@@ -418,6 +418,7 @@ import Testing
             // The server's ACKs (of bytes before, say) do not make it known again.
             Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer, at: at)
         }
+        #expect(framer.streams.isEmpty && framer.forgotten.isEmpty, "nothing is kept of a stream not known")
         _ = Self.add(Self.acknowledgment(5000, flags: 0x12), to: &framer, at: 3, fromServer: true)
         let head = Self.bytes(options, ..<40)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, head), to: &framer, at: 3).methods.isEmpty)
@@ -435,9 +436,11 @@ import Testing
         framer.framesLateJoins = false
         _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        // Connections that carry data: a SYN flood's half-open ones would go first.
         for client in 1...8 {
             _ = Self.add(
                 Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
+            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
         }
         #expect(framer.streams.count == 8 && framer.forgotten.count == 1)
         let other = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, register), to: &framer, at: 3)
@@ -445,6 +448,81 @@ import Testing
         Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer, at: 3)
         let after = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
         #expect(Self.add(after, to: &framer, at: 3).methods == ["REGISTER"])
+    }
+
+    /// A new connection on the same ports is started afresh by its SYN-ACK, even with the same initial
+    /// sequence number as the old one (after a reset the server took): the server reads its bytes from
+    /// the start, and so does the filter. The old connection's SYN-ACK sent again, before the server
+    /// acknowledged anything, is not a new connection.
+    @Test func aNewConnectionWithTheSameSequenceNumbersStartsAfresh() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options + register), to: &framer)
+        Self.acknowledge(1000 + UInt32((options + register).utf8.count), in: &framer)
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 2, fromServer: true)
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "again").request
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, call), to: &framer, at: 2).methods == ["INVITE"])
+    }
+
+    /// A SYN flood's half-open connections (the server's SYN-ACK seen, no data) go first when the table
+    /// is full, and nothing is remembered of them: established connections keep their entries.
+    @Test func halfOpenConnectionsGoFirst() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        for client in 1...40 {
+            let synAck = Self.acknowledgment(to: "10.0.7.\(client)", 1, flags: 0x12)
+            _ = Self.add(synAck, to: &framer, at: 2 + Double(client) / 100, fromServer: true)
+        }
+        #expect(framer.forgotten.isEmpty)
+        let next = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
+        #expect(Self.add(next, to: &framer, at: 3).methods == ["REGISTER"])
+    }
+
+    /// When the server connects out from its SIP port, the peer's SYN-ACK (which conntrack lets through
+    /// only as the answer to the server's SYN) starts the peer's stream: its data is framed, not lost.
+    @Test func aPeersSynAckStartsItsStream() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 4999, flags: 0x12, ""), to: &framer)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &framer).methods == ["OPTIONS"])
+    }
+
+    /// Over the byte budget the entries holding the most go (an attacker's long waiting messages), not
+    /// the idle ones, which hold next to nothing.
+    @Test func overTheByteBudgetTheLargestGo() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), byteBudget: 40_000)
+        let idle = (1...10).map { "10.0.6.\($0)" }
+        for client in idle {
+            _ = Self.add(Self.segment(from: client, sequence: 1000, options), to: &framer)
+            _ = Self.add(
+                Self.acknowledgment(to: client, 1000 + UInt32(options.utf8.count)), to: &framer, fromServer: true)
+        }
+        let long = "MESSAGE sip:x SIP/2.0\r\nContent-Length: 60000\r\n\r\n" + String(repeating: "x", count: 9000)
+        for port: UInt16 in 41000..<41006 {
+            _ = Self.add(Self.segment(from: "203.0.113.9", port: port, sequence: 1, long), to: &framer, at: 2)
+        }
+        #expect(framer.heldBytes <= 40_000)
+        #expect(idle.allSatisfy { client in framer.streams.keys.contains { $0.source == IPAddress(client) } })
+    }
+
+    /// Inline, a stream evicted while a message waited is lost, and nothing need be remembered of it:
+    /// a stream the filter knows nothing of is lost (so cycling the memory gains an attacker nothing).
+    @Test func inlineAnEvictedWaitingStreamIsLostWithoutAMemory() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
+        framer.framesLateJoins = false
+        let head = Self.bytes(options, ..<(options.utf8.count - 2))
+        for (client, at) in [("192.0.2.10", 1.0)] + (1...8).map { ("10.0.5.\($0)", 2.0) } {
+            _ = Self.add(Self.acknowledgment(to: client, 1000, flags: 0x12), to: &framer, at: at, fromServer: true)
+            _ = Self.add(Self.segment(from: client, sequence: 1000, head), to: &framer, at: at)
+        }
+        #expect(framer.forgotten.isEmpty)
+        let end = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(head.utf8.count), "\r\n"), to: &framer, at: 3)
+        #expect(end.lost && end.methods.isEmpty)
     }
 
     /// The memory of forgotten streams is a ring: a stream forgotten again takes a new place, and the

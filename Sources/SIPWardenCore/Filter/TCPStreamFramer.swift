@@ -94,8 +94,13 @@ public struct TCPStreamFramer {
         var startSequence: UInt32 { nextSequence &- UInt32(truncatingIfNeeded: bytes.count) }
 
         /// When it was last seen, for eviction; an entry where nothing waits counts as older by
-        /// `idleHandicap`.
-        var evictionAge: Int64 { lastSeen.nanoseconds - (isWaiting ? 0 : TCPStreamFramer.idleHandicap) }
+        /// `idleHandicap`, and a connection that has carried no data yet (a SYN flood's) by twice that.
+        var evictionAge: Int64 {
+            let handicap = isWaiting ? 0 : isHalfOpen ? 2 * TCPStreamFramer.idleHandicap : TCPStreamFramer.idleHandicap
+            return lastSeen.nanoseconds - handicap
+        }
+        /// Its handshake seen, it has carried no data yet.
+        var isHalfOpen: Bool { handshake == nextSequence && bytes.isEmpty }
 
         /// How far `b` lies after `a` in sequence space (negative: before).
         static func distance(_ a: UInt32, _ b: UInt32) -> Int { Int(Int32(bitPattern: b &- a)) }
@@ -288,16 +293,17 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         if fromServer { hear(segment, about: flow.reversed, guarded: guarded, at: now) }
         let dropsUnframed = guarded && !fromServer
+        // The server connected out from its SIP port: the peer's SYN-ACK (conntrack drops one that
+        // answers no SYN) starts the peer's stream.
+        if dropsUnframed, segment.isSyn, segment.isAck { start(handshake: segment.dataSequence, of: flow, at: now) }
         // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
         // takes out of the stream) and data on a SYN (TCP Fast Open) are not read where they lie.
         if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
         guard !payload.isEmpty else { return Framing() }
         guard var stream = take(flow) ?? recall(flow, at: now) else {
-            guard !dropsUnframed || framesLateJoins else {
-                // Where the server is in this stream is not known: its bytes might be framed otherwise there.
-                remember(flow, as: .lost)
-                return Framing(unframed: true, lost: true)
-            }
+            // Inline, where the server is in a stream the filter knows nothing of is not known: its bytes
+            // might be framed otherwise there. (Nothing is kept of it: unknown is lost.)
+            guard !dropsUnframed || framesLateJoins else { return Framing(unframed: true, lost: true) }
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
@@ -337,17 +343,32 @@ public struct TCPStreamFramer {
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
         guard segment.isAck, !segment.isReset else { return }
         if segment.isSyn {
-            if let known = streams[flow], known.handshake == segment.acknowledgment { return }
-            _ = take(flow)
-            forgotten.removeValue(forKey: flow)
-            guard guarded else { return }
-            var stream = Stream(at: segment.acknowledgment, guarded: true, seen: now)
-            (stream.serverKnown, stream.handshake) = (true, segment.acknowledgment)
-            keep(stream, for: flow)
+            if guarded {
+                start(handshake: segment.acknowledgment, of: flow, at: now)
+            } else {
+                _ = take(flow)
+                forgotten.removeValue(forKey: flow)
+            }
         } else if var stream = take(flow) ?? recall(flow, at: now) {
             if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
             keep(stream, for: flow)
         }
+    }
+
+    /// Starts `flow`'s stream at a handshake whose first data byte is `first`, unless that handshake is
+    /// the one it started at and the server has acknowledged nothing since (the same SYN-ACK sent
+    /// again: the client's handshake ACK was lost, or its SYN came again). A new connection on the same
+    /// ports (even one with the same initial sequence number) has the server acknowledge from `first`
+    /// afresh.
+    mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
+        if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
+            return
+        }
+        _ = take(flow)
+        forgotten.removeValue(forKey: flow)
+        var stream = Stream(at: first, guarded: true, seen: now)
+        (stream.serverKnown, stream.handshake) = (true, first)
+        keep(stream, for: flow)
     }
 
     /// Frames the first segment seen of a stream where it lies; bytes of it not framed wait for more
@@ -522,6 +543,18 @@ public struct TCPStreamFramer {
         }
     }
 
+    /// Forgets `flow`'s entry, remembering where a guarded stream stood, or, replaying, that it is lost
+    /// (a message waited: the server holds its start). Inline nothing is kept of a lost stream (one the
+    /// filter knows nothing of is lost), nor of one that carried no data yet.
+    mutating func evict(_ flow: Flow) {
+        guard let gone = take(flow), gone.isGuarded, !gone.isHalfOpen else { return }
+        if gone.isWaiting || gone.lost || !gone.serverKnown {
+            if framesLateJoins { remember(flow, as: .lost) }
+        } else {
+            remember(flow, as: .at(next: gone.nextSequence, server: gone.serverNext))
+        }
+    }
+
     /// Remembers what became of `flow`, whose entry is gone; the longest remembered is forgotten when
     /// there are `4 × capacity`.
     mutating func remember(_ flow: Flow, as state: Forgotten) {
@@ -571,17 +604,14 @@ public struct TCPStreamFramer {
     /// as lost: framed afresh, its next bytes would complete that message unjudged.
     mutating func keep(_ stream: Stream, for flow: Flow) {
         guard stream.isGuarded || stream.isWaiting || stream.refused != nil else { return }
-        if streams.count >= capacity || heldBytes + stream.bytes.capacity > byteBudget, !streams.isEmpty {
-            let oldest = streams.sorted { $0.value.evictionAge < $1.value.evictionAge }.prefix(
-                max(streams.count / 8, 1))
-            for (evicted, _) in oldest {
-                guard let gone = take(evicted), gone.isGuarded else { continue }
-                if gone.isWaiting || gone.lost || !gone.serverKnown && !framesLateJoins {
-                    remember(evicted, as: .lost)
-                } else if gone.serverKnown {
-                    remember(evicted, as: .at(next: gone.nextSequence, server: gone.serverNext))
-                }
-            }
+        if streams.count >= capacity {
+            let oldest = streams.sorted { $0.value.evictionAge < $1.value.evictionAge }
+            for (flow, _) in oldest.prefix(max(streams.count / 8, 1)) { evict(flow) }
+        }
+        if heldBytes + stream.bytes.capacity > byteBudget {
+            // The entries holding the most go until the bytes fit: idle ones hold next to nothing.
+            let largest = streams.sorted { $0.value.bytes.capacity > $1.value.bytes.capacity }
+            for (flow, _) in largest where heldBytes + stream.bytes.capacity > byteBudget { evict(flow) }
         }
         streams[flow] = stream
         heldBytes += stream.bytes.capacity
