@@ -482,12 +482,17 @@ import Testing
         #expect(Self.add(next, to: &framer, at: 3).methods == ["REGISTER"])
     }
 
-    /// When the server connects out from its SIP port, the peer's SYN-ACK (which conntrack lets through
-    /// only as the answer to the server's SYN) starts the peer's stream: its data is framed, not lost.
+    /// When the server connects out from its SIP port, the peer's SYN-ACK to the server's SYN starts the
+    /// peer's stream: its data is framed, not lost. A client's SYN-ACK that answers no SYN of the
+    /// server's starts nothing.
     @Test func aPeersSynAckStartsItsStream() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         framer.framesLateJoins = false
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 4999, flags: 0x12, ""), to: &framer)
+        let synAck = Self.segment(from: "192.0.2.10", sequence: 4999, flags: 0x12, "")
+        _ = Self.add(synAck, to: &framer)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &framer).lost)
+        _ = Self.add(Self.acknowledgment(0, flags: 0x02), to: &framer, fromServer: true)
+        _ = Self.add(synAck, to: &framer)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &framer).methods == ["OPTIONS"])
     }
 

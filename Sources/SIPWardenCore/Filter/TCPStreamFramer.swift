@@ -222,6 +222,9 @@ public struct TCPStreamFramer {
     /// that segment's start (which its TCP would discard and the filter would frame), or lack bytes
     /// before it.
     public var framesLateJoins = true
+    /// Connections the server opened from its SIP port whose peer has not answered yet (at most
+    /// `capacity`).
+    var connectingOut: Set<Flow> = []
 
     enum Forgotten {
         /// Its bytes cannot be placed any more: a message waited (the server holds its start), or it
@@ -293,9 +296,11 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         if fromServer { hear(segment, about: flow.reversed, guarded: guarded, at: now) }
         let dropsUnframed = guarded && !fromServer
-        // The server connected out from its SIP port: the peer's SYN-ACK (conntrack drops one that
-        // answers no SYN) starts the peer's stream.
-        if dropsUnframed, segment.isSyn, segment.isAck { start(handshake: segment.dataSequence, of: flow, at: now) }
+        // The server connected out from its SIP port: the peer's SYN-ACK to the server's SYN starts the
+        // peer's stream.
+        if dropsUnframed, segment.isSyn, segment.isAck, !connectingOut.isEmpty, connectingOut.remove(flow) != nil {
+            start(handshake: segment.dataSequence, of: flow, at: now)
+        }
         // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
         // takes out of the stream) and data on a SYN (TCP Fast Open) are not read where they lie.
         if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
@@ -341,6 +346,11 @@ public struct TCPStreamFramer {
     /// the queue as the server's, acknowledging what the client sent. A SYN-ACK sent again (the client's
     /// handshake ACK was lost, or a SYN came again) is the same connection.
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
+        if segment.isSyn, !segment.isAck, guarded {
+            // The server connects out from its SIP port: the peer's SYN-ACK will start the peer's stream.
+            if connectingOut.count >= capacity { connectingOut.removeAll() }
+            connectingOut.insert(flow)
+        }
         guard segment.isAck, !segment.isReset else { return }
         if segment.isSyn {
             if guarded {
