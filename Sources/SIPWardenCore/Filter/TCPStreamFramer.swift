@@ -71,8 +71,12 @@ public struct TCPStreamFramer {
         /// (`serverKnown`); until then the first byte the filter framed, before which nothing is placed.
         var serverNext: UInt32
         var serverKnown = false
-        /// The byte the server's SYN-ACK acknowledged, when the filter saw it.
+        /// The byte the server's SYN-ACK acknowledged, when the filter saw it; and whether the client's
+        /// ACK of it came.
         var handshake: UInt32?
+        var established = false
+        /// The server sent its FIN: a new connection on these ports may follow.
+        var serverClosed = false
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
         var lastSeen: Timestamp
@@ -99,8 +103,8 @@ public struct TCPStreamFramer {
             let handicap = isWaiting ? 0 : isHalfOpen ? 2 * TCPStreamFramer.idleHandicap : TCPStreamFramer.idleHandicap
             return lastSeen.nanoseconds - handicap
         }
-        /// Its handshake seen, it has carried no data yet.
-        var isHalfOpen: Bool { handshake == nextSequence && bytes.isEmpty }
+        /// Its handshake begun, it has carried nothing yet, not even the client's ACK.
+        var isHalfOpen: Bool { handshake == nextSequence && bytes.isEmpty && !established }
 
         /// How far `b` lies after `a` in sequence space (negative: before).
         static func distance(_ a: UInt32, _ b: UInt32) -> Int { Int(Int32(bitPattern: b &- a)) }
@@ -143,8 +147,11 @@ public struct TCPStreamFramer {
                 bytes.removeFirst(count)
             }
             waitingFrom -= count
-            // An array grown for a long message is given back (the budget counts what arrays hold).
-            if bytes.capacity > 4 * Swift.max(bytes.count, TCPStreamFramer.defaultJudgedLimit) {
+            // An array grown for a long message is given back (the budget counts what arrays hold), and
+            // one of more than a few messages once empty.
+            if bytes.isEmpty, bytes.capacity > 2 * TCPStreamFramer.defaultJudgedLimit {
+                bytes = []
+            } else if bytes.capacity > 4 * Swift.max(bytes.count, TCPStreamFramer.defaultJudgedLimit) {
                 var smaller: [UInt8] = []
                 smaller.reserveCapacity(2 * Swift.max(bytes.count, TCPStreamFramer.defaultJudgedLimit))
                 smaller.append(contentsOf: bytes)
@@ -222,9 +229,9 @@ public struct TCPStreamFramer {
     /// that segment's start (which its TCP would discard and the filter would frame), or lack bytes
     /// before it.
     public var framesLateJoins = true
-    /// Connections the server opened from its SIP port whose peer has not answered yet (at most
-    /// `capacity`).
-    var connectingOut: Set<Flow> = []
+    /// Connections the server opened from its SIP port whose peer has not answered yet, with the
+    /// sequence number of the server's SYN (at most `capacity`).
+    var connectingOut: [Flow: UInt32] = [:]
 
     enum Forgotten {
         /// Its bytes cannot be placed any more: a message waited (the server holds its start), or it
@@ -296,14 +303,24 @@ public struct TCPStreamFramer {
         let flow = Self.flow(of: packet)
         if fromServer { hear(segment, about: flow.reversed, guarded: guarded, at: now) }
         let dropsUnframed = guarded && !fromServer
-        // The server connected out from its SIP port: the peer's SYN-ACK to the server's SYN starts the
-        // peer's stream.
-        if dropsUnframed, segment.isSyn, segment.isAck, !connectingOut.isEmpty, connectingOut.remove(flow) != nil {
-            start(handshake: segment.dataSequence, of: flow, at: now)
-        }
         // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
         // takes out of the stream) and data on a SYN (TCP Fast Open) are not read where they lie.
         if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
+        if dropsUnframed, segment.isSyn {
+            // The server connected out from its SIP port: the peer's first SYN-ACK to the server's SYN
+            // starts the peer's stream. Any other SYN from a client moves nothing.
+            if segment.isAck, let sent = connectingOut.removeValue(forKey: flow), segment.acknowledgment == sent &+ 1 {
+                start(handshake: segment.dataSequence, of: flow, at: now)
+            }
+            return Framing()
+        }
+        if dropsUnframed, segment.isAck, let handshake = streams[flow]?.handshake, streams[flow]?.established == false {
+            // The client completes the handshake: from the SYN-ACK's first byte, or from another
+            // handshake's (SYN cookies answered two SYNs), which the server then reads from.
+            let offset = Stream.distance(handshake, segment.dataSequence)
+            if offset == 0 { streams[flow]?.established = true }
+            if offset < 0 { streams[flow]?.lost = true }
+        }
         guard !payload.isEmpty else { return Framing() }
         guard var stream = take(flow) ?? recall(flow, at: now) else {
             // Inline, where the server is in a stream the filter knows nothing of is not known: its bytes
@@ -349,7 +366,7 @@ public struct TCPStreamFramer {
         if segment.isSyn, !segment.isAck, guarded {
             // The server connects out from its SIP port: the peer's SYN-ACK will start the peer's stream.
             if connectingOut.count >= capacity { connectingOut.removeAll() }
-            connectingOut.insert(flow)
+            connectingOut[flow] = segment.sequence
         }
         guard segment.isAck, !segment.isReset else { return }
         if segment.isSyn {
@@ -361,6 +378,7 @@ public struct TCPStreamFramer {
             }
         } else if var stream = take(flow) ?? recall(flow, at: now) {
             if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
+            if segment.isFin { stream.serverClosed = true }
             keep(stream, for: flow)
         }
     }
@@ -369,12 +387,20 @@ public struct TCPStreamFramer {
     /// the one it started at and the server has acknowledged nothing since (the same SYN-ACK sent
     /// again: the client's handshake ACK was lost, or its SYN came again). A new connection on the same
     /// ports (even one with the same initial sequence number) has the server acknowledge from `first`
-    /// afresh.
+    /// afresh once the server closed the old one (its FIN); before that, another handshake makes the
+    /// connection lost (the server may read from either). The client must complete the handshake the
+    /// filter started the stream at (`add`).
     mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
             return
         }
-        _ = take(flow)
+        if var open = take(flow), !open.lost, !open.serverClosed, open.established || !open.isHalfOpen {
+            // Another handshake while the connection may be open (SYN cookies answer every SYN, the
+            // client completing whichever it likes): where the server reads is not known.
+            open.lost = true
+            keep(open, for: flow)
+            return
+        }
         forgotten.removeValue(forKey: flow)
         var stream = Stream(at: first, guarded: true, seen: now)
         (stream.serverKnown, stream.handshake) = (true, first)
@@ -619,9 +645,13 @@ public struct TCPStreamFramer {
             for (flow, _) in oldest.prefix(max(streams.count / 8, 1)) { evict(flow) }
         }
         if heldBytes + stream.bytes.capacity > byteBudget {
-            // The entries holding the most go until the bytes fit: idle ones hold next to nothing.
+            // The entries holding the most go until the bytes take at most seven eighths of the budget
+            // (one sort per many segments): idle ones hold at most a few KiB.
             let largest = streams.sorted { $0.value.bytes.capacity > $1.value.bytes.capacity }
-            for (flow, _) in largest where heldBytes + stream.bytes.capacity > byteBudget { evict(flow) }
+            for (flow, _) in largest {
+                guard heldBytes + stream.bytes.capacity > byteBudget / 8 * 7 else { break }
+                evict(flow)
+            }
         }
         streams[flow] = stream
         heldBytes += stream.bytes.capacity

@@ -109,6 +109,7 @@ struct Harness {
     var outcomes: [(source: String, outcome: PacketFilter.Outcome)] = []
     /// The next sequence number of each client's TCP connection to the server.
     var tcpSequences: [String: UInt32] = [:]
+    var tcpPorts: [String: UInt16] = [:]
 
     init(rules: RuleSet = RuleSet()) {
         replayer = Replayer(rules: rules, servers: [IPAddress(Self.server)!, IPAddress(Self.serverV6)!])
@@ -137,17 +138,19 @@ struct Harness {
     @discardableResult
     mutating func sendOverTCP(_ text: String, from source: String, at seconds: Double) -> PacketFilter.Outcome {
         let sequence = tcpSequences[source, default: 1000]
-        let segment = PacketBuilder.tcp(sequence: sequence, payload: [UInt8](text.utf8))
+        let port = tcpPorts[source, default: 40000]
+        let segment = PacketBuilder.tcp(sourcePort: port, sequence: sequence, payload: [UInt8](text.utf8))
         let outcome = replay(
             PacketBuilder.ipv4(source: source, destination: Self.server, protocol: 6, payload: segment), from: source,
             at: seconds)
         if outcome.resetsConnection {
+            // A new connection, from the next port.
             let next = sequence &+ 1_000_000
-            tcpSequences[source] = next
+            (tcpSequences[source], tcpPorts[source]) = (next, port &+ 1)
             let synAck = PacketBuilder.ipv4(
                 source: Self.server, destination: source, protocol: 6,
                 payload: PacketBuilder.tcp(
-                    sourcePort: 5060, destinationPort: 40000, acknowledgment: next, flags: 0x12, payload: []))
+                    sourcePort: 5060, destinationPort: port &+ 1, acknowledgment: next, flags: 0x12, payload: []))
             _ = synAck.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
         } else if !outcome.decision.drops {
             tcpSequences[source] = sequence &+ UInt32(text.utf8.count)
