@@ -86,6 +86,16 @@ import Testing
     }
 
     let options = Transaction(method: "OPTIONS").request
+
+    /// An inline framer (`framesLateJoins` false) with `capacity` entries, where 192.0.2.10's connection
+    /// was made (the server's SYN-ACK) and carried an OPTIONS from 1000, at 1 s.
+    func inlineFramer(capacity: Int) -> TCPStreamFramer {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: capacity)
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        return framer
+    }
     let register = Transaction(method: "REGISTER", callID: "reg").request
 
     /// A segment of whole messages is framed where it lies. A client's bytes are kept until the server's
@@ -436,10 +446,7 @@ import Testing
     /// waited): bytes between the server's position and the filter's cannot be placed after it, since
     /// the bytes let through there are gone; bytes the server has pass unread, as before.
     @Test func anEvictedStreamIsRememberedWhereItStood() {
-        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
-        framer.framesLateJoins = false
-        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        var framer = inlineFramer(capacity: 8)
         // Connections that carry data: a SYN flood's half-open ones would go first.
         for client in 1...8 {
             _ = Self.add(
@@ -497,10 +504,7 @@ import Testing
     /// A SYN flood's half-open connections (the server's SYN-ACK seen, no data) go first when the table
     /// is full, and nothing is remembered of them: established connections keep their entries.
     @Test func halfOpenConnectionsGoFirst() {
-        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
-        framer.framesLateJoins = false
-        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        var framer = inlineFramer(capacity: 8)
         for client in 1...40 {
             let synAck = Self.acknowledgment(to: "10.0.7.\(client)", 1, flags: 0x12)
             _ = Self.add(synAck, to: &framer, at: 2 + Double(client) / 100, fromServer: true)
