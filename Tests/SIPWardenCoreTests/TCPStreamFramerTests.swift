@@ -88,12 +88,14 @@ import Testing
     let options = Transaction(method: "OPTIONS").request
 
     /// An inline framer (`framesLateJoins` false) with `capacity` entries, where 192.0.2.10's connection
-    /// was made (the server's SYN-ACK) and carried an OPTIONS from 1000, at 1 s.
+    /// was made (the server's SYN-ACK) and carried an OPTIONS from 1000, which the server acknowledged,
+    /// at 1 s.
     func inlineFramer(capacity: Int) -> TCPStreamFramer {
         var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: capacity)
         framer.framesLateJoins = false
         _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
+        Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer)
         return framer
     }
     let register = Transaction(method: "REGISTER", callID: "reg").request
@@ -447,40 +449,80 @@ import Testing
     /// the bytes let through there are gone; bytes the server has pass unread, as before.
     @Test func anEvictedStreamIsRememberedWhereItStood() {
         var framer = inlineFramer(capacity: 8)
+        let afterOptions = 1000 + UInt32(options.utf8.count)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: afterOptions, register), to: &framer, at: 1)
+        // A connection whose data the server has not acknowledged yet is not remembered: unknown, lost.
+        _ = Self.add(Self.acknowledgment(to: "192.0.2.11", 1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.11", sequence: 1000, options), to: &framer, at: 1)
         // Connections that carry data: a SYN flood's half-open ones would go first.
-        for client in 1...8 {
+        for client in 1...10 {
             _ = Self.add(
                 Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
             _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
         }
         #expect(framer.streams.count == 8 && framer.forgotten.count == 1)
-        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, register), to: &framer, at: 3)
+        let unconfirmed = Self.segment(from: "192.0.2.11", sequence: 1000 + UInt32(options.utf8.count), register)
+        #expect(Self.add(unconfirmed, to: &framer, at: 3).lost)
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: afterOptions, options), to: &framer, at: 3)
         #expect(other.unframed && !other.lost, "in the place of bytes let through that the server may lack")
-        Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer, at: 3)
-        let after = Self.segment(from: "192.0.2.10", sequence: 1000 + UInt32(options.utf8.count), register)
+        let afterRegister = afterOptions + UInt32(register.utf8.count)
+        Self.acknowledge(afterRegister, in: &framer, at: 3)
+        let after = Self.segment(from: "192.0.2.10", sequence: afterRegister, register)
         #expect(Self.add(after, to: &framer, at: 3).methods == ["REGISTER"])
     }
 
-    /// A new connection on the same ports, once the server closed the old one, is started afresh by its
-    /// SYN-ACK, even with the same initial sequence number: the server reads its bytes from the start,
-    /// and so does the filter. Before the server closed it (the client reset it, or SYN cookies
-    /// answered a second SYN), another handshake makes the connection lost: the server may read from
-    /// either. The old connection's SYN-ACK sent again, before the server acknowledged anything, is
-    /// not a new connection.
+    /// A new connection on the same ports, once the server acknowledged data on the old one (whose
+    /// socket would answer a SYN with an ACK, never a SYN-ACK: the old one is gone), is started afresh
+    /// by its SYN-ACK, even with the same initial sequence number: the server reads its bytes from the
+    /// start, and so does the filter. Before that (SYN cookies answered a second SYN of a client that
+    /// completed the first), another handshake makes the connection lost: the server may read from
+    /// either. The old connection's SYN-ACK sent again, before the server acknowledged anything, is not
+    /// a new connection.
     @Test func aNewConnectionWithTheSameSequenceNumbersStartsAfresh() {
         let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "again").request
         let length = UInt32((options + register).utf8.count)
-        for closed in [true, false] {
+        for acknowledged in [true, false] {
             var framer = TCPStreamFramer(classifier: SIPClassifier())
             framer.framesLateJoins = false
             _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
             _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options + register), to: &framer)
-            Self.acknowledge(1000 + length, in: &framer)
-            if closed { _ = Self.add(Self.acknowledgment(1000 + length, flags: 0x11), to: &framer, fromServer: true) }
-            _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 2, fromServer: true)
-            let again = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, call), to: &framer, at: 2)
-            #expect(closed ? again.methods == ["INVITE"] : again.lost, "closed: \(closed)")
+            if acknowledged { Self.acknowledge(1000 + length, in: &framer) }
+            let first: UInt32 = acknowledged ? 1000 : 1500
+            _ = Self.add(Self.acknowledgment(first, flags: 0x12), to: &framer, at: 2, fromServer: true)
+            let again = Self.add(Self.segment(from: "192.0.2.10", sequence: first, call), to: &framer, at: 2)
+            #expect(acknowledged ? again.methods == ["INVITE"] : again.lost, "acknowledged: \(acknowledged)")
         }
+    }
+
+    /// With SYN cookies the server makes the connection from the first ACK it takes, reading from that
+    /// ACK's sequence number anywhere up to 3 bytes either side of the handshake's first byte: until the
+    /// server acknowledges data, a client segment there other than at the first byte loses the
+    /// connection, even after a segment at the first byte (which the server may have refused). Past
+    /// those 3 bytes (a keep-alive's 4, then an ACK), all is well.
+    @Test func untilTheServerAcknowledgesDataTheClientStaysAtTheHandshake() {
+        func made() -> TCPStreamFramer {
+            var framer = TCPStreamFramer(classifier: SIPClassifier())
+            framer.framesLateJoins = false
+            _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
+            return framer
+        }
+        var skewed = made()
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1003, flags: 0x10, ""), to: &skewed)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &skewed).lost)
+        var refusedFirst = made()
+        #expect(
+            Self.add(
+                Self.segment(from: "192.0.2.10", sequence: 1000, "\u{16}\u{03}\u{01}\u{02}\u{00}binary"),
+                to: &refusedFirst
+            ).unframed
+        )
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1002, flags: 0x10, ""), to: &refusedFirst)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &refusedFirst).lost)
+        var keepAlive = made()
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, "\r\n\r\n"), to: &keepAlive)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1004, flags: 0x10, ""), to: &keepAlive)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1004, options), to: &keepAlive).methods == ["OPTIONS"])
     }
 
     /// The client completes the handshake the filter started the stream at: a first segment from before

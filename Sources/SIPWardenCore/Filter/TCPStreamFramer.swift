@@ -75,8 +75,6 @@ public struct TCPStreamFramer {
         /// ACK of it came.
         var handshake: UInt32?
         var established = false
-        /// The server sent its FIN: a new connection on these ports may follow.
-        var serverClosed = false
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
         var lastSeen: Timestamp
@@ -105,6 +103,24 @@ public struct TCPStreamFramer {
         }
         /// Its handshake begun, it has carried nothing yet, not even the client's ACK.
         var isHalfOpen: Bool { handshake == nextSequence && bytes.isEmpty && !established }
+        /// The server acknowledged bytes past the handshake's first (or, joined otherwise, told where it
+        /// is): its connection exists and reads from where the filter does.
+        var isConfirmed: Bool {
+            guard let first = handshake else { return serverKnown }
+            return serverKnown && Self.distance(first, serverNext) > 0
+        }
+
+        /// Takes in a client segment (with ACK) at `sequence` while the connection may not exist at the
+        /// server yet. With SYN cookies the server makes it from the first ACK it takes, reading from
+        /// that ACK's sequence number up to 3 bytes either side of the handshake's first byte (the cookie
+        /// allows for its MSS index); a segment there other than at the first byte, or before it, may
+        /// make the server read from elsewhere than the filter: the stream is lost.
+        mutating func complete(at sequence: UInt32) {
+            guard let first = handshake, !isConfirmed else { return }
+            let offset = Self.distance(first, sequence)
+            if offset == 0 { established = true }
+            if offset < 0 || offset > 0 && offset <= 3 { lost = true }
+        }
 
         /// How far `b` lies after `a` in sequence space (negative: before).
         static func distance(_ a: UInt32, _ b: UInt32) -> Int { Int(Int32(bitPattern: b &- a)) }
@@ -314,21 +330,20 @@ public struct TCPStreamFramer {
             }
             return Framing()
         }
-        if dropsUnframed, segment.isAck, let handshake = streams[flow]?.handshake, streams[flow]?.established == false {
-            // The client completes the handshake: from the SYN-ACK's first byte, or from another
-            // handshake's (SYN cookies answered two SYNs), which the server then reads from.
-            let offset = Stream.distance(handshake, segment.dataSequence)
-            if offset == 0 { streams[flow]?.established = true }
-            if offset < 0 { streams[flow]?.lost = true }
-        }
-        guard !payload.isEmpty else { return Framing() }
+        guard !payload.isEmpty || dropsUnframed && segment.isAck else { return Framing() }
         guard var stream = take(flow) ?? recall(flow, at: now) else {
+            guard !payload.isEmpty else { return Framing() }
             // Inline, where the server is in a stream the filter knows nothing of is not known: its bytes
             // might be framed otherwise there. (Nothing is kept of it: unknown is lost.)
             guard !dropsUnframed || framesLateJoins else { return Framing(unframed: true, lost: true) }
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
+        if dropsUnframed, segment.isAck { stream.complete(at: segment.dataSequence) }
+        if payload.isEmpty, !stream.lost {
+            keep(stream, for: flow)
+            return Framing()
+        }
         if stream.lost {
             keep(stream, for: flow)
             return Framing(unframed: true, lost: true)
@@ -378,7 +393,6 @@ public struct TCPStreamFramer {
             }
         } else if var stream = take(flow) ?? recall(flow, at: now) {
             if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
-            if segment.isFin { stream.serverClosed = true }
             keep(stream, for: flow)
         }
     }
@@ -387,16 +401,18 @@ public struct TCPStreamFramer {
     /// the one it started at and the server has acknowledged nothing since (the same SYN-ACK sent
     /// again: the client's handshake ACK was lost, or its SYN came again). A new connection on the same
     /// ports (even one with the same initial sequence number) has the server acknowledge from `first`
-    /// afresh once the server closed the old one (its FIN); before that, another handshake makes the
-    /// connection lost (the server may read from either). The client must complete the handshake the
-    /// filter started the stream at (`add`).
+    /// afresh once the server acknowledged data on the old one; before that, another handshake on a
+    /// connection the client completed makes it lost (the server may read from either). The client
+    /// must complete the handshake the filter started the stream at (`Stream.complete`).
     mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
             return
         }
-        if var open = take(flow), !open.lost, !open.serverClosed, open.established || !open.isHalfOpen {
-            // Another handshake while the connection may be open (SYN cookies answer every SYN, the
-            // client completing whichever it likes): where the server reads is not known.
+        if var open = take(flow), !open.lost, !open.isConfirmed, open.established || !open.isHalfOpen {
+            // Another handshake while the connection may just have been made from an earlier one (SYN
+            // cookies answer every SYN, the client completing whichever it likes): where the server
+            // reads is not known. (Once the server acknowledged data, its socket answers a SYN with an
+            // ACK, never a SYN-ACK: a SYN-ACK then means the old connection is gone.)
             open.lost = true
             keep(open, for: flow)
             return
@@ -584,7 +600,7 @@ public struct TCPStreamFramer {
     /// filter knows nothing of is lost), nor of one that carried no data yet.
     mutating func evict(_ flow: Flow) {
         guard let gone = take(flow), gone.isGuarded, !gone.isHalfOpen else { return }
-        if gone.isWaiting || gone.lost || !gone.serverKnown {
+        if gone.isWaiting || gone.lost || !gone.isConfirmed {
             if framesLateJoins { remember(flow, as: .lost) }
         } else {
             remember(flow, as: .at(next: gone.nextSequence, server: gone.serverNext))
