@@ -494,53 +494,70 @@ import Testing
         }
     }
 
-    /// With SYN cookies the server makes the connection from the first ACK it takes, reading from that
-    /// ACK's sequence number anywhere up to 3 bytes either side of the handshake's first byte: until the
-    /// server acknowledges data, a client segment there other than at the first byte loses the
-    /// connection, even after a segment at the first byte (which the server may have refused). Past
-    /// those 3 bytes (a keep-alive's 4, then an ACK), all is well.
-    @Test func untilTheServerAcknowledgesDataTheClientStaysAtTheHandshake() {
+    /// With SYN cookies the server makes the connection from the first ACK it takes whose
+    /// `ack - sequence` matches the SYN-ACK's (here 8 - 1000: the server's SYN-ACK is sequence 7 and
+    /// acknowledges 1000) within 3, reading from that ACK's sequence number. Until the server
+    /// acknowledges data, such a segment anywhere but at the handshake's first byte is dropped (its
+    /// TCP sends it again once the server's ACK comes), even after a segment at the first byte (which
+    /// the server may have refused): a pure ACK a few bytes off, the body of a waiting message sent
+    /// where it would start a new one at the server, a keep-alive probe before the first byte.
+    /// Segments whose acknowledgment does not match (a client's next segments, its probe once the
+    /// server answered) pass.
+    @Test func untilTheServerAcknowledgesDataNoSegmentMayMakeItReadElsewhere() {
         func made() -> TCPStreamFramer {
             var framer = TCPStreamFramer(classifier: SIPClassifier())
             framer.framesLateJoins = false
             _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
             return framer
         }
+        func segment(_ sequence: UInt32, ack: UInt32, _ text: String = "") -> Segment {
+            Self.segment(
+                from: "192.0.2.10", sequence: sequence, acknowledgment: ack, flags: text.isEmpty ? 0x10 : 0x18, text)
+        }
         var skewed = made()
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1003, flags: 0x10, ""), to: &skewed)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &skewed).lost)
-        var refusedFirst = made()
+        #expect(Self.add(segment(1003, ack: 11), to: &skewed).unframed)
+        #expect(Self.add(segment(1000, ack: 8, options), to: &skewed).methods == ["OPTIONS"])
+        var hidden = made()
+        let head = "MESSAGE sip:x SIP/2.0\r\nContent-Length: 1000\r\n\r\n"
+        #expect(!Self.add(segment(1000, ack: 3, head), to: &hidden).unframed, "its wrong ACK: the server refuses it")
+        let at = 1000 + UInt32(head.utf8.count)
+        let call = Self.add(segment(at, ack: 8 + UInt32(head.utf8.count), options), to: &hidden)
+        #expect(call.unframed && call.methods.isEmpty)
+        var probed = made()
         #expect(
-            Self.add(
-                Self.segment(from: "192.0.2.10", sequence: 1000, "\u{16}\u{03}\u{01}\u{02}\u{00}binary"),
-                to: &refusedFirst
-            ).unframed
-        )
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1002, flags: 0x10, ""), to: &refusedFirst)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &refusedFirst).lost)
+            Self.add(segment(999, ack: 8), to: &probed).unframed && !Self.add(segment(999, ack: 8), to: &probed).lost)
         var keepAlive = made()
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, "\r\n\r\n"), to: &keepAlive)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1004, flags: 0x10, ""), to: &keepAlive)
-        #expect(
-            Self.add(Self.segment(from: "192.0.2.10", sequence: 1004, options), to: &keepAlive).methods == ["OPTIONS"])
+        _ = Self.add(segment(1000, ack: 8, "\r\n\r\n"), to: &keepAlive)
+        #expect(Self.add(segment(1004, ack: 8, options), to: &keepAlive).methods == ["OPTIONS"])
     }
 
-    /// The client completes the handshake the filter started the stream at: a first segment from before
-    /// its first byte completes another (SYN cookies answered two SYNs, the server reading from the
-    /// other's first byte), and the connection is lost.
+    /// A client that sent two SYNs (SYN cookies answer each) may complete either handshake: a segment
+    /// completing the earlier one (its `ack - sequence` matching that SYN-ACK's), or any bytes before
+    /// the latest one's first byte, are dropped until the server acknowledges data; completing the
+    /// latest one is framed.
     @Test func theClientCompletesTheHandshakeTheFilterKnows() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         framer.framesLateJoins = false
         _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
         _ = Self.add(Self.acknowledgment(1500, flags: 0x12), to: &framer, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, flags: 0x10, ""), to: &framer)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1500, options), to: &framer).lost)
-        var completed = TCPStreamFramer(classifier: SIPClassifier())
-        completed.framesLateJoins = false
-        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &completed, fromServer: true)
-        _ = Self.add(Self.acknowledgment(1500, flags: 0x12), to: &completed, fromServer: true)
         #expect(
-            Self.add(Self.segment(from: "192.0.2.10", sequence: 1500, options), to: &completed).methods == ["OPTIONS"])
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, options), to: &framer).unframed
+        )
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer).unframed)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 1500, acknowledgment: 8, options), to: &framer).methods
+                == ["OPTIONS"])
+        // A head at the latest one's first byte that the server refused (a wrong ACK), then, where the
+        // filter would continue it, a segment completing the earlier handshake there.
+        var earlier = TCPStreamFramer(classifier: SIPClassifier())
+        earlier.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &earlier, fromServer: true)
+        _ = Self.add(Self.acknowledgment(1500, flags: 0x12), to: &earlier, fromServer: true)
+        let head = "MESSAGE sip:x SIP/2.0\r\nContent-Length: 1000\r\n\r\n"
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1500, acknowledgment: 3, head), to: &earlier)
+        let at = 1500 + UInt32(head.utf8.count)
+        let rest = Self.segment(from: "192.0.2.10", sequence: at, acknowledgment: 8 + (at - 1000), options)
+        #expect(Self.add(rest, to: &earlier).unframed)
     }
 
     /// A SYN flood's half-open connections (the server's SYN-ACK seen, no data) go first when the table
@@ -576,15 +593,16 @@ import Testing
     }
 
     /// A second handshake on a connection that carried nothing yet (SYN cookies answer every SYN, with
-    /// first bytes apart) leaves it unknown which one the server keeps: it is lost. A client's SYN-ACK
-    /// (a simultaneous open the server never made) moves nothing.
-    @Test func aSecondHandshakeOnANewConnectionLosesIt() {
+    /// first bytes apart) starts it at the new first byte; bytes before it are not placed until the
+    /// server acknowledges data. A client's SYN-ACK (a simultaneous open the server never made) moves
+    /// nothing.
+    @Test func aSecondHandshakeOnANewConnectionStartsItThere() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         framer.framesLateJoins = false
         _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, fromServer: true)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 66000, acknowledgment: 8, flags: 0x12, ""), to: &framer)
         _ = Self.add(Self.acknowledgment(1500, flags: 0x12), to: &framer, fromServer: true)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer).lost)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer).unframed)
     }
 
     /// The client's ACK of the server's SYN-ACK makes the connection one that is no SYN flood's: a flood

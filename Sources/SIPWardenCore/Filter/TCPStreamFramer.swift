@@ -75,6 +75,8 @@ public struct TCPStreamFramer {
         /// ACK of it came.
         var handshake: UInt32?
         var established = false
+        /// The latest two handshakes' `ack - sequence` that completes them (`mayBind`).
+        var spans: (UInt32?, UInt32?) = (nil, nil)
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
         var lastSeen: Timestamp
@@ -110,16 +112,21 @@ public struct TCPStreamFramer {
             return serverKnown && Self.distance(first, serverNext) > 0
         }
 
-        /// Takes in a client segment (with ACK) at `sequence` while the connection may not exist at the
-        /// server yet. With SYN cookies the server makes it from the first ACK it takes, reading from
-        /// that ACK's sequence number up to 3 bytes either side of the handshake's first byte (the cookie
-        /// allows for its MSS index); a segment there other than at the first byte, or before it, may
-        /// make the server read from elsewhere than the filter: the stream is lost.
-        mutating func complete(at sequence: UInt32) {
-            guard let first = handshake, !isConfirmed else { return }
-            let offset = Self.distance(first, sequence)
-            if offset == 0 { established = true }
-            if offset < 0 || offset > 0 && offset <= 3 { lost = true }
+        /// Whether a client segment with ACK, at `sequence` acknowledging `ack`, may make the server read
+        /// from elsewhere than the filter, while the connection may not exist there yet. With SYN cookies
+        /// the server makes it from the first ACK it takes whose `ack - sequence` matches a SYN-ACK's
+        /// (`spans`: its sequence number + 1 less its first byte) within 3 (the cookie's MSS index),
+        /// reading from that sequence number: such a segment anywhere but at the handshake's first byte
+        /// is dropped until the server acknowledges data (a client's TCP sends it again then).
+        mutating func mayBind(at sequence: UInt32, acknowledging ack: UInt32) -> Bool {
+            guard let first = handshake, !isConfirmed else { return false }
+            if sequence == first {
+                established = true
+                return false
+            }
+            let span = ack &- sequence
+            func near(_ known: UInt32?) -> Bool { known.map { abs(Self.distance($0, span)) <= 3 } ?? false }
+            return near(spans.0) || near(spans.1)
         }
 
         /// How far `b` lies after `a` in sequence space (negative: before).
@@ -326,7 +333,7 @@ public struct TCPStreamFramer {
             // The server connected out from its SIP port: the peer's first SYN-ACK to the server's SYN
             // starts the peer's stream. Any other SYN from a client moves nothing.
             if segment.isAck, let sent = connectingOut.removeValue(forKey: flow), segment.acknowledgment == sent &+ 1 {
-                start(handshake: segment.dataSequence, of: flow, at: now)
+                start(handshake: segment.dataSequence, span: nil, of: flow, at: now)
             }
             return Framing()
         }
@@ -339,7 +346,11 @@ public struct TCPStreamFramer {
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
-        if dropsUnframed, segment.isAck { stream.complete(at: segment.dataSequence) }
+        if dropsUnframed, segment.isAck, stream.mayBind(at: segment.dataSequence, acknowledging: segment.acknowledgment)
+        {
+            keep(stream, for: flow)
+            return Framing(unframed: true)
+        }
         if payload.isEmpty, !stream.lost {
             keep(stream, for: flow)
             return Framing()
@@ -351,7 +362,11 @@ public struct TCPStreamFramer {
         var sequence = segment.dataSequence
         var data = payload
         if stream.serverKnown, Stream.distance(sequence, stream.serverNext) > 0 {
-            // Bytes the server has: its TCP discards them, whatever they are.
+            // Bytes the server has: its TCP discards them, whatever they are. (Nothing lies before a
+            // handshake's first byte: until the server acknowledges data, such bytes are not placed.)
+            guard stream.isConfirmed || stream.handshake == nil else {
+                return settle(stream, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed)
+            }
             let old = Stream.distance(sequence, stream.serverNext)
             guard old < data.count else {
                 keep(stream, for: flow)
@@ -386,7 +401,9 @@ public struct TCPStreamFramer {
         guard segment.isAck, !segment.isReset else { return }
         if segment.isSyn {
             if guarded {
-                start(handshake: segment.acknowledgment, of: flow, at: now)
+                start(
+                    handshake: segment.acknowledgment, span: segment.sequence &+ 1 &- segment.acknowledgment, of: flow,
+                    at: now)
             } else {
                 _ = take(flow)
                 forgotten.removeValue(forKey: flow)
@@ -404,11 +421,12 @@ public struct TCPStreamFramer {
     /// afresh once the server acknowledged data on the old one; before that, another handshake on a
     /// connection the client completed makes it lost (the server may read from either). The client
     /// must complete the handshake the filter started the stream at (`Stream.complete`).
-    mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
+    mutating func start(handshake first: UInt32, span: UInt32?, of flow: Flow, at now: Timestamp) {
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
             return
         }
-        if var open = take(flow), !open.lost, !open.isConfirmed, open.established || !open.isHalfOpen {
+        let earlier = take(flow)
+        if var open = earlier, !open.lost, !open.isConfirmed, open.established || !open.isHalfOpen {
             // Another handshake while the connection may just have been made from an earlier one (SYN
             // cookies answer every SYN, the client completing whichever it likes): where the server
             // reads is not known. (Once the server acknowledged data, its socket answers a SYN with an
@@ -420,6 +438,8 @@ public struct TCPStreamFramer {
         forgotten.removeValue(forKey: flow)
         var stream = Stream(at: first, guarded: true, seen: now)
         (stream.serverKnown, stream.handshake) = (true, first)
+        // A client that sent two SYNs may still complete the earlier handshake.
+        stream.spans = (span, earlier?.isConfirmed == false ? earlier?.spans.0 : nil)
         keep(stream, for: flow)
     }
 
