@@ -75,8 +75,6 @@ public struct TCPStreamFramer {
         /// ACK of it came.
         var handshake: UInt32?
         var established = false
-        /// The latest two handshakes' `ack - sequence` that completes them (`mayBind`).
-        var spans: (UInt32?, UInt32?) = (nil, nil)
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
         var lastSeen: Timestamp
@@ -112,21 +110,17 @@ public struct TCPStreamFramer {
             return serverKnown && Self.distance(first, serverNext) > 0
         }
 
-        /// Whether a client segment with ACK, at `sequence` acknowledging `ack`, may make the server read
-        /// from elsewhere than the filter, while the connection may not exist there yet. With SYN cookies
-        /// the server makes it from the first ACK it takes whose `ack - sequence` matches a SYN-ACK's
-        /// (`spans`: its sequence number + 1 less its first byte) within 3 (the cookie's MSS index),
-        /// reading from that sequence number: such a segment anywhere but at the handshake's first byte
-        /// is dropped until the server acknowledges data (a client's TCP sends it again then).
-        mutating func mayBind(at sequence: UInt32, acknowledging ack: UInt32) -> Bool {
+        /// Whether a client segment with ACK at `sequence` may have the server make the connection from
+        /// elsewhere than the handshake's first byte, while it may not exist there yet (until the server
+        /// acknowledges data): with SYN cookies the server makes it from the first ACK it takes that
+        /// carries a valid cookie, of any of the last minutes' SYN-ACKs, reading from that ACK's sequence
+        /// number, wherever the client put it (even after the filter let through data at the first byte
+        /// that the server refused, for a wrong ACK). Such segments are dropped until the server's ACK
+        /// comes; the client's TCP sends them again.
+        mutating func mayBind(at sequence: UInt32) -> Bool {
             guard let first = handshake, !isConfirmed else { return false }
-            if sequence == first {
-                established = true
-                return false
-            }
-            let span = ack &- sequence
-            func near(_ known: UInt32?) -> Bool { known.map { abs(Self.distance($0, span)) <= 3 } ?? false }
-            return near(spans.0) || near(spans.1)
+            if sequence == first { established = true }
+            return sequence != first
         }
 
         /// How far `b` lies after `a` in sequence space (negative: before).
@@ -333,7 +327,7 @@ public struct TCPStreamFramer {
             // The server connected out from its SIP port: the peer's first SYN-ACK to the server's SYN
             // starts the peer's stream. Any other SYN from a client moves nothing.
             if segment.isAck, let sent = connectingOut.removeValue(forKey: flow), segment.acknowledgment == sent &+ 1 {
-                start(handshake: segment.dataSequence, span: nil, of: flow, at: now)
+                start(handshake: segment.dataSequence, of: flow, at: now)
             }
             return Framing()
         }
@@ -346,18 +340,14 @@ public struct TCPStreamFramer {
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
-        if dropsUnframed, segment.isAck, stream.mayBind(at: segment.dataSequence, acknowledging: segment.acknowledgment)
-        {
-            keep(stream, for: flow)
-            return Framing(unframed: true)
-        }
-        if payload.isEmpty, !stream.lost {
-            keep(stream, for: flow)
-            return Framing()
-        }
         if stream.lost {
             keep(stream, for: flow)
             return Framing(unframed: true, lost: true)
+        }
+        let binds = dropsUnframed && segment.isAck && stream.mayBind(at: segment.dataSequence)
+        if binds || payload.isEmpty {
+            keep(stream, for: flow)
+            return Framing(unframed: binds)
         }
         var sequence = segment.dataSequence
         var data = payload
@@ -401,9 +391,7 @@ public struct TCPStreamFramer {
         guard segment.isAck, !segment.isReset else { return }
         if segment.isSyn {
             if guarded {
-                start(
-                    handshake: segment.acknowledgment, span: segment.sequence &+ 1 &- segment.acknowledgment, of: flow,
-                    at: now)
+                start(handshake: segment.acknowledgment, of: flow, at: now)
             } else {
                 _ = take(flow)
                 forgotten.removeValue(forKey: flow)
@@ -421,12 +409,11 @@ public struct TCPStreamFramer {
     /// afresh once the server acknowledged data on the old one; before that, another handshake on a
     /// connection the client completed makes it lost (the server may read from either). The client
     /// must complete the handshake the filter started the stream at (`Stream.complete`).
-    mutating func start(handshake first: UInt32, span: UInt32?, of flow: Flow, at now: Timestamp) {
+    mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
             return
         }
-        let earlier = take(flow)
-        if var open = earlier, !open.lost, !open.isConfirmed, open.established || !open.isHalfOpen {
+        if var open = take(flow), !open.lost, !open.isConfirmed, open.established || !open.isHalfOpen {
             // Another handshake while the connection may just have been made from an earlier one (SYN
             // cookies answer every SYN, the client completing whichever it likes): where the server
             // reads is not known. (Once the server acknowledged data, its socket answers a SYN with an
@@ -438,8 +425,6 @@ public struct TCPStreamFramer {
         forgotten.removeValue(forKey: flow)
         var stream = Stream(at: first, guarded: true, seen: now)
         (stream.serverKnown, stream.handshake) = (true, first)
-        // A client that sent two SYNs may still complete the earlier handshake.
-        stream.spans = (span, earlier?.isConfirmed == false ? earlier?.spans.0 : nil)
         keep(stream, for: flow)
     }
 

@@ -132,9 +132,10 @@ struct Harness {
         return replay(frame, from: source, at: seconds)
     }
 
-    /// A client's message to the server over its TCP connection, one segment after the other (IPv4). A
-    /// dropped segment's place takes the next message (as if it were this one sent again); when the
-    /// filter has the connection reset, the client connects again (the server's SYN-ACK starts it over).
+    /// A client's message to the server over its TCP connection, one segment after the other (IPv4), which
+    /// the server's TCP acknowledges. A dropped segment's place takes the next message (as if it were
+    /// this one sent again); when the filter has the connection reset, the client connects again from the
+    /// next port (the server's SYN-ACK starts it).
     @discardableResult
     mutating func sendOverTCP(_ text: String, from source: String, at seconds: Double) -> PacketFilter.Outcome {
         let sequence = tcpSequences[source, default: 1000]
@@ -153,7 +154,14 @@ struct Harness {
                     sourcePort: 5060, destinationPort: port &+ 1, acknowledgment: next, flags: 0x12, payload: []))
             _ = synAck.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
         } else if !outcome.decision.drops {
-            tcpSequences[source] = sequence &+ UInt32(text.utf8.count)
+            // The server's TCP acknowledges what it got.
+            let next = sequence &+ UInt32(text.utf8.count)
+            tcpSequences[source] = next
+            let ack = PacketBuilder.ipv4(
+                source: Self.server, destination: source, protocol: 6,
+                payload: PacketBuilder.tcp(
+                    sourcePort: 5060, destinationPort: port, acknowledgment: next, flags: 0x10, payload: []))
+            _ = ack.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
         }
         return outcome
     }
