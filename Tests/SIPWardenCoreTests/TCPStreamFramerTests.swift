@@ -560,6 +560,36 @@ import Testing
         #expect(Self.add(rest, to: &earlier).unframed)
     }
 
+    /// Once the connection closes (the client's FIN right after its bytes, the server's FIN, or the
+    /// client's reset where the server takes it), the server's listener may make a new one on these
+    /// ports from a SYN cookie, wherever the client puts it: no more bytes are placed, not even as bytes
+    /// the server has, until a SYN-ACK starts a new connection. A FIN or reset elsewhere closes nothing.
+    @Test func noBytesArePlacedOnAClosedConnection() {
+        let end = 1000 + UInt32(options.utf8.count)
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "late").request
+        for (flags, sequence) in [(UInt8(0x11), end), (0x14, end), (0x11, end + 1), (0x14, end + 50)] {
+            var framer = inlineFramer(capacity: 64)
+            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: sequence, flags: flags, ""), to: &framer)
+            let closed = sequence == end
+            let next = Self.add(Self.segment(from: "192.0.2.10", sequence: end, call), to: &framer)
+            #expect(next.unframed == closed && next.methods.isEmpty == closed, "flags \(flags) at \(sequence)")
+        }
+        // After its FIN and the server's ACK of it, bytes before the server's position are not taken
+        // for bytes it has.
+        var finished = inlineFramer(capacity: 64)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x11, ""), to: &finished)
+        Self.acknowledge(end + 1, in: &finished)
+        let overlapping = Self.segment(from: "192.0.2.10", sequence: end - 20, String(repeating: "x", count: 21) + call)
+        let afterFin = Self.add(overlapping, to: &finished)
+        #expect(afterFin.unframed && afterFin.methods.isEmpty)
+        var serverClosed = inlineFramer(capacity: 64)
+        _ = Self.add(Self.acknowledgment(end, flags: 0x11), to: &serverClosed, fromServer: true)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: end, call), to: &serverClosed).unframed)
+        _ = Self.add(Self.acknowledgment(9000, flags: 0x12), to: &serverClosed, fromServer: true)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: 9000, call), to: &serverClosed).methods == ["INVITE"])
+    }
+
     /// A SYN flood's half-open connections (the server's SYN-ACK seen, no data) go first when the table
     /// is full, and nothing is remembered of them: established connections keep their entries.
     @Test func halfOpenConnectionsGoFirst() {

@@ -75,6 +75,10 @@ public struct TCPStreamFramer {
         /// ACK of it came.
         var handshake: UInt32?
         var established = false
+        /// The connection is closing (a FIN either way, or the client's reset where the server takes
+        /// it): the server's listener may make a new one on these ports from a SYN cookie, wherever the
+        /// client puts it, so no more bytes are placed until a SYN-ACK starts a new one.
+        var closed = false
         /// The server holds bytes the filter did not frame so: nothing more of the stream can be placed.
         var lost = false
         var lastSeen: Timestamp
@@ -132,9 +136,9 @@ public struct TCPStreamFramer {
             guard !lost else { return }
             if Self.distance(nextSequence, ack) > 0 {
                 // Bytes the filter never let through reached the server: the stream is known from there.
-                let refused = refused
+                let (refused, closed) = (refused, closed)
                 self = Stream(at: ack, guarded: isGuarded, seen: lastSeen)
-                (self.refused, serverKnown) = (refused, true)
+                (self.refused, self.closed, serverKnown) = (refused, closed, true)
                 return
             }
             let advance = Self.distance(serverNext, ack)
@@ -318,6 +322,25 @@ public struct TCPStreamFramer {
     ) -> Framing {
         guard let segment = packet.tcp else { return Framing() }
         let flow = Self.flow(of: packet)
+        let framing = place(
+            segment, of: flow, payload: payload, at: now, fromServer: fromServer, guarded: guarded, judge)
+        // The client closes the connection where the server takes it: its FIN right after the bytes
+        // placed (its own, if any, placed), or its reset at the server's or the filter's position.
+        if guarded, !fromServer, segment.isFin || segment.isReset, let stream = streams[flow] {
+            let closes =
+                segment.isFin
+                ? segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) == stream.nextSequence
+                : segment.sequence == stream.serverNext || segment.sequence == stream.nextSequence
+            if closes { streams[flow]?.closed = true }
+        }
+        return framing
+    }
+
+    /// `add` for `segment` of `flow`.
+    mutating func place(
+        _ segment: DecodedPacket.TCPSegment, of flow: Flow, payload: UnsafeRawBufferPointer, at now: Timestamp,
+        fromServer: Bool, guarded: Bool, _ judge: (SIPMessage, UnsafeRawBufferPointer) -> Bool
+    ) -> Framing {
         if fromServer { hear(segment, about: flow.reversed, guarded: guarded, at: now) }
         let dropsUnframed = guarded && !fromServer
         // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
@@ -343,6 +366,10 @@ public struct TCPStreamFramer {
         if stream.lost {
             keep(stream, for: flow)
             return Framing(unframed: true, lost: true)
+        }
+        if stream.closed, !payload.isEmpty {
+            keep(stream, for: flow)
+            return Framing(unframed: true)
         }
         let binds = dropsUnframed && segment.isAck && stream.mayBind(at: segment.dataSequence)
         if binds || payload.isEmpty {
@@ -398,6 +425,7 @@ public struct TCPStreamFramer {
             }
         } else if var stream = take(flow) ?? recall(flow, at: now) {
             if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
+            if segment.isFin { stream.closed = true }
             keep(stream, for: flow)
         }
     }
@@ -413,7 +441,7 @@ public struct TCPStreamFramer {
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
             return
         }
-        if var open = take(flow), !open.lost, !open.isConfirmed, open.established || !open.isHalfOpen {
+        if var open = take(flow), !open.lost, !open.closed, !open.isConfirmed, open.established || !open.isHalfOpen {
             // Another handshake while the connection may just have been made from an earlier one (SYN
             // cookies answer every SYN, the client completing whichever it likes): where the server
             // reads is not known. (Once the server acknowledged data, its socket answers a SYN with an
