@@ -582,6 +582,22 @@ import Testing
         let overlapping = Self.segment(from: "192.0.2.10", sequence: end - 20, String(repeating: "x", count: 21) + call)
         let afterFin = Self.add(overlapping, to: &finished)
         #expect(afterFin.unframed && afterFin.methods.isEmpty)
+        // The server's own reset (an abort) closes it too; a client's reset carrying data places none.
+        var aborted = inlineFramer(capacity: 64)
+        _ = Self.add(Self.acknowledgment(end, flags: 0x14), to: &aborted, fromServer: true)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: end, call), to: &aborted).unframed)
+        var resetWithData = inlineFramer(capacity: 64)
+        let reset = Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x14, call), to: &resetWithData)
+        #expect(reset.methods.isEmpty && resetWithData.streams.first?.value.closed == true)
+        // Evicted, a closed connection is not remembered where it stood: unknown, it is lost.
+        var evicted = inlineFramer(capacity: 8)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x11, ""), to: &evicted)
+        for client in 1...10 {
+            _ = Self.add(
+                Self.acknowledgment(to: "10.0.3.\(client)", 1, flags: 0x12), to: &evicted, at: 2, fromServer: true)
+            _ = Self.add(Self.segment(from: "10.0.3.\(client)", sequence: 1, options), to: &evicted, at: 2)
+        }
+        #expect(evicted.forgotten.isEmpty)
         var serverClosed = inlineFramer(capacity: 64)
         _ = Self.add(Self.acknowledgment(end, flags: 0x11), to: &serverClosed, fromServer: true)
         #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: end, call), to: &serverClosed).unframed)

@@ -325,12 +325,14 @@ public struct TCPStreamFramer {
         let framing = place(
             segment, of: flow, payload: payload, at: now, fromServer: fromServer, guarded: guarded, judge)
         // The client closes the connection where the server takes it: its FIN right after the bytes
-        // placed (its own, if any, placed), or its reset at the server's or the filter's position.
+        // placed (its own, if any, placed), or its reset anywhere from the server's position to the
+        // filter's (its data never placed).
         if guarded, !fromServer, segment.isFin || segment.isReset, let stream = streams[flow] {
             let closes =
                 segment.isFin
                 ? segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) == stream.nextSequence
-                : segment.sequence == stream.serverNext || segment.sequence == stream.nextSequence
+                : Stream.distance(stream.serverNext, segment.sequence) >= 0
+                    && Stream.distance(segment.sequence, stream.nextSequence) >= 0
             if closes { streams[flow]?.closed = true }
         }
         return framing
@@ -346,6 +348,8 @@ public struct TCPStreamFramer {
         // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
         // takes out of the stream) and data on a SYN (TCP Fast Open) are not read where they lie.
         if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
+        // A reset's data is not read.
+        if dropsUnframed, segment.isReset { return Framing() }
         if dropsUnframed, segment.isSyn {
             // The server connected out from its SIP port: the peer's first SYN-ACK to the server's SYN
             // starts the peer's stream. Any other SYN from a client moves nothing.
@@ -406,8 +410,8 @@ public struct TCPStreamFramer {
     /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK starts
     /// the stream afresh (a new connection on these ports), known from the byte it acknowledges; its
     /// ACK tells what it has.
-    /// A reset says nothing of the server's position: the firewall's, sent on the filter's behalf, pass
-    /// the queue as the server's, acknowledging what the client sent. A SYN-ACK sent again (the client's
+    /// A reset says nothing of the server's position (the firewall's, sent on the filter's behalf, pass
+    /// the queue as the server's, acknowledging what the client sent), but closes the connection. A SYN-ACK sent again (the client's
     /// handshake ACK was lost, or a SYN came again) is the same connection.
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
         if segment.isSyn, !segment.isAck, guarded {
@@ -415,7 +419,13 @@ public struct TCPStreamFramer {
             if connectingOut.count >= capacity { connectingOut.removeAll() }
             connectingOut[flow] = segment.sequence
         }
-        guard segment.isAck, !segment.isReset else { return }
+        if segment.isReset {
+            // The server's reset (its own abort, or the firewall's on the filter's behalf, which the
+            // client takes): the connection is gone either way. It moves no position.
+            if streams[flow] != nil { streams[flow]?.closed = true }
+            return
+        }
+        guard segment.isAck else { return }
         if segment.isSyn {
             if guarded {
                 start(handshake: segment.acknowledgment, of: flow, at: now)
@@ -633,7 +643,7 @@ public struct TCPStreamFramer {
     /// filter knows nothing of is lost), nor of one that carried no data yet.
     mutating func evict(_ flow: Flow) {
         guard let gone = take(flow), gone.isGuarded, !gone.isHalfOpen else { return }
-        if gone.isWaiting || gone.lost || !gone.isConfirmed {
+        if gone.isWaiting || gone.lost || gone.closed || !gone.isConfirmed {
             if framesLateJoins { remember(flow, as: .lost) }
         } else {
             remember(flow, as: .at(next: gone.nextSequence, server: gone.serverNext))
