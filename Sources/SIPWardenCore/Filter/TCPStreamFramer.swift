@@ -372,8 +372,9 @@ public struct TCPStreamFramer {
             return Framing(unframed: true, lost: true)
         }
         if stream.closed, !payload.isEmpty {
+            // Data on a closed connection: reset, so that the client connects again rather than stall.
             keep(stream, for: flow)
-            return Framing(unframed: true)
+            return Framing(unframed: true, lost: true)
         }
         let binds = dropsUnframed && segment.isAck && stream.mayBind(at: segment.dataSequence)
         if binds || payload.isEmpty {
