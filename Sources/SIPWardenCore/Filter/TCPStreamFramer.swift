@@ -18,22 +18,24 @@
 ///   there cannot be placed;
 /// - at the filter's position are framed, with the start of a message that waits for its end;
 /// - past it (a gap: the segment overtook another) cannot be placed.
-/// A stream the filter joins late (the daemon started, or its entry was evicted) is framed from its
-/// first segment seen, and bytes before it cannot be placed; should the server then acknowledge less
-/// than that, it holds bytes the filter did not frame so, and the stream is `lost`: every later
-/// segment is dropped and the connection reset. So is a stream whose waiting message or lost state is
-/// evicted (`lostFlows`). When the server acknowledges bytes the filter never let through (they went
-/// past a full queue), the stream is known again from there. Data on a SYN (TCP Fast Open) and urgent
-/// data (which the server's socket takes out of the stream) cannot be placed.
+/// Until the server acknowledges data, a client segment anywhere but at the handshake's first byte is
+/// not placed (`Stream.mayBind`: SYN cookies). Once the connection closes (`Stream.closed`), nothing
+/// is. A stream the filter knows nothing of is `lost` inline (`framesLateJoins` false: every segment
+/// dropped and the connection reset); replaying, it is framed from its first segment seen, and lost
+/// should the server then acknowledge less than that. Evicted entries are remembered where they stood
+/// when the server acknowledged data and nothing waited (`forgotten`), else as lost (inline: not at
+/// all, unknown being lost). When the server acknowledges bytes the filter never let through (they
+/// went past a full queue), the stream is known again from there. Data on a SYN (TCP Fast Open),
+/// urgent data (which the server's socket takes out of the stream) and a reset's data are not placed.
 ///
 /// Any other stream (the server's own; a client's in monitor mode) is never dropped, so the filter
 /// keeps only the start of a message that waits, and forgets the stream when bytes it cannot place pass.
 ///
 /// A segment that is dropped leaves the entry as it was before it (the server never got its bytes), and
 /// its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK (a new
-/// connection on the same ports) starts the entry afresh; a FIN or reset does not end it (the server
-/// ignores a client's outside its window, and the firewall's resets on the filter's behalf pass the
-/// queue as the server's). At most `capacity`
+/// connection on the same ports) starts the entry afresh (`start(handshake:of:at:)`); a FIN or reset
+/// moves no position (the server ignores a client's outside its window, and the firewall's resets on
+/// the filter's behalf pass the queue as the server's). At most `capacity`
 /// entries holding at most `byteBudget` bytes (past either, the least recently seen eighth goes,
 /// entries where nothing waits first); a waiting message of at most `bufferLimit` bytes (a segment that
 /// would take it past cannot be placed), at most `waitingPerSource` of them per address, and at most
@@ -367,12 +369,8 @@ public struct TCPStreamFramer {
             return start(flow, payload, at: segment.dataSequence, now, guarded: dropsUnframed, judge)
         }
         stream.lastSeen = now
-        if stream.lost {
-            keep(stream, for: flow)
-            return Framing(unframed: true, lost: true)
-        }
-        if stream.closed, !payload.isEmpty {
-            // Data on a closed connection: reset, so that the client connects again rather than stall.
+        // A lost stream, or data on a closed connection: reset, so that the client connects again.
+        if stream.lost || stream.closed && !payload.isEmpty {
             keep(stream, for: flow)
             return Framing(unframed: true, lost: true)
         }
@@ -408,12 +406,11 @@ public struct TCPStreamFramer {
         return append(data, to: &stream, of: flow, at: now, dropsUnframed: dropsUnframed, judge)
     }
 
-    /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN-ACK starts
-    /// the stream afresh (a new connection on these ports), known from the byte it acknowledges; its
-    /// ACK tells what it has.
-    /// A reset says nothing of the server's position (the firewall's, sent on the filter's behalf, pass
-    /// the queue as the server's, acknowledging what the client sent), but closes the connection. A SYN-ACK sent again (the client's
-    /// handshake ACK was lost, or a SYN came again) is the same connection.
+    /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN starts a
+    /// connection out (`connectingOut`); its SYN-ACK starts the stream afresh, known from the byte it
+    /// acknowledges; its ACK tells what it has; its FIN closes it. A reset closes it too but says
+    /// nothing of the server's position (the firewall's, sent on the filter's behalf, pass the queue as
+    /// the server's, acknowledging what the client sent).
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
         if segment.isSyn, !segment.isAck, guarded {
             // The server connects out from its SIP port: the peer's SYN-ACK will start the peer's stream.
@@ -447,7 +444,7 @@ public struct TCPStreamFramer {
     /// ports (even one with the same initial sequence number) has the server acknowledge from `first`
     /// afresh once the server acknowledged data on the old one; before that, another handshake on a
     /// connection the client completed makes it lost (the server may read from either). The client
-    /// must complete the handshake the filter started the stream at (`Stream.complete`).
+    /// must complete the handshake the filter started the stream at (`Stream.mayBind`).
     mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
             return
