@@ -966,6 +966,29 @@ import Testing
         #expect(!Self.add(Self.segment(from: "192.0.2.66", port: 41004, sequence: 1000, head), to: &framer).unframed)
     }
 
+    /// An address at its limit of waiting messages gets back the places of those that waited longer
+    /// than a transaction lives (phones behind one NAT that lost power mid-message); their connections
+    /// are lost. The table is searched for them at most once a second.
+    @Test func messagesWaitingLongerThanATransactionGiveUpTheirPlaces() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), waitingPerSource: 4)
+        let head = Self.bytes(options, ..<40)
+        func waits(_ port: UInt16, at seconds: Double) -> Bool {
+            let segment = Self.segment(from: "192.0.2.66", port: 41000 + port, sequence: 1000, head)
+            return !Self.add(segment, to: &framer, at: seconds).unframed
+        }
+        #expect(waits(1, at: 1) && waits(2, at: 2) && waits(3, at: 9) && waits(4, at: 9))
+        // At 33.5 s the first has waited 32.5 s: it goes, the second (31.5 s) stays.
+        #expect(waits(5, at: 33.5))
+        // At 34.2 s the second has waited 32.2 s, but the table was searched less than a second ago.
+        #expect(!waits(6, at: 34.2))
+        #expect(waits(6, at: 34.6))
+        let rest = Self.bytes(options, 40...)
+        let first = Self.add(Self.segment(from: "192.0.2.66", port: 41001, sequence: 1040, rest), to: &framer, at: 35)
+        #expect(first.lost && first.methods.isEmpty)
+        let third = Self.add(Self.segment(from: "192.0.2.66", port: 41003, sequence: 1040, rest), to: &framer, at: 35)
+        #expect(third.methods == ["OPTIONS"])
+    }
+
     /// The entries' arrays together stay within the byte budget: past it the oldest eighth goes, and the
     /// count of each address's waiting messages follows what is left.
     @Test func theEntriesStayWithinTheByteBudget() {

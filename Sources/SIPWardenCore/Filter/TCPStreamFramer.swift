@@ -229,6 +229,9 @@ public struct TCPStreamFramer {
 
     /// How much older than it is an entry where nothing waits counts for eviction.
     static let idleHandicap: Int64 = 120_000_000_000
+    /// How long a message may wait for its end while its address is at `waitingPerSource`: 32 s, a
+    /// transaction's whole life (RFC 3261 Timer B and F, 64 × T1), after which no end can make it count.
+    static let staleWaiting: Int64 = 32_000_000_000
 
     public var capacity: Int
     public var bufferLimit: Int
@@ -240,6 +243,8 @@ public struct TCPStreamFramer {
     /// The bytes the entries' arrays hold (their capacity), and how many entries of each address wait.
     var heldBytes = 0
     var waitingBySource: [IPAddress: Int] = [:]
+    /// When stale waiting messages were last looked for (at most once a second).
+    var lastStaleSweep = Timestamp(nanoseconds: 0)
     /// What is remembered of guarded streams whose entries are gone: lost, or where they stood. At most
     /// `4 × capacity`, each with its place in `forgottenOrder` (a ring, oldest at `nextForgotten` once
     /// full): a stream forgotten twice has a stale place there, which is skipped.
@@ -474,7 +479,7 @@ public struct TCPStreamFramer {
         let leftover = payload.count - framed.used
         var framing = Framing(messages: framed.messages, unframed: framed.unframed, selfContained: leftover == 0)
         guard !framed.unframed, !framed.dropped else { return framing }
-        if leftover > 0, leftover > bufferLimit || !mayWait(from: flow.source) {
+        if leftover > 0, leftover > bufferLimit || !mayWait(from: flow.source, at: now) {
             framing.unframed = true
             return framing
         }
@@ -523,7 +528,9 @@ public struct TCPStreamFramer {
             dropped = framed.dropped
         }
         let startsWaiting = !wasWaiting && stream.isWaiting
-        if stream.waitingCount > bufferLimit || startsWaiting && !mayWait(from: flow.source) { framing.unframed = true }
+        if stream.waitingCount > bufferLimit || startsWaiting && !mayWait(from: flow.source, at: now) {
+            framing.unframed = true
+        }
         if framing.unframed || dropped {
             // Not delivered: the stream as it was.
             bytes = stream.bytes
@@ -540,9 +547,18 @@ public struct TCPStreamFramer {
     /// Whether `source` may have one more message waiting: fewer than `waitingPerSource` of its streams
     /// wait. One address cannot fill the table with unfinished messages, pushing out others' (or its own
     /// oldest, whose end would then be framed afresh); a NAT office's phones rarely split a message at
-    /// once.
-    func mayWait(from source: IPAddress) -> Bool {
-        waitingBySource[source, default: 0] < waitingPerSource
+    /// once. At the limit, messages that waited longer than `staleWaiting` (phones behind that NAT that
+    /// lost power mid-message) give up their places, their connections lost: the table is searched for
+    /// them at most once a second, so a flood of unfinished messages cannot make every segment a search.
+    mutating func mayWait(from source: IPAddress, at now: Timestamp) -> Bool {
+        if waitingBySource[source, default: 0] < waitingPerSource { return true }
+        guard now.nanoseconds &- lastStaleSweep.nanoseconds >= 1_000_000_000 else { return false }
+        lastStaleSweep = now
+        let stale = streams.filter {
+            $0.value.isWaiting && now.nanoseconds - $0.value.lastSeen.nanoseconds > Self.staleWaiting
+        }
+        for flow in stale.keys { evict(flow) }
+        return waitingBySource[source, default: 0] < waitingPerSource
     }
 
     /// Keeps what is known of `flow` after a segment, unless the segment's unframed bytes pass
