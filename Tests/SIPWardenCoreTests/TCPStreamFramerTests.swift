@@ -44,12 +44,13 @@ import Testing
 
     /// The server's segment to a client of `framer`'s tests: an ACK of every byte before `ack`.
     static func acknowledgment(
-        to client: String = "192.0.2.10", port: UInt16 = 40000, _ ack: UInt32, flags: UInt8 = 0x10
+        to client: String = "192.0.2.10", port: UInt16 = 40000, _ ack: UInt32, sequence: UInt32 = 7, flags: UInt8 = 0x10
     ) -> Segment {
         let bytes = PacketBuilder.ipv4(
             source: "198.51.100.1", destination: client, protocol: 6,
             payload: PacketBuilder.tcp(
-                sourcePort: 5060, destinationPort: port, sequence: 7, acknowledgment: ack, flags: flags, payload: []))
+                sourcePort: 5060, destinationPort: port, sequence: sequence, acknowledgment: ack, flags: flags,
+                payload: []))
         guard case .success(let packet) = bytes.withUnsafeBytes({ PacketDecoder.decode(ipPacket: $0) }) else {
             fatalError("the builder's packet does not decode")
         }
@@ -606,6 +607,72 @@ import Testing
             Self.add(Self.segment(from: "192.0.2.10", sequence: 9000, call), to: &serverClosed).methods == ["INVITE"])
     }
 
+    /// A client's FIN is placed only right after the bytes let through: past them the server would hold
+    /// it out of order and report it in a SACK block, and a reset at that block's edge (which Linux
+    /// takes) would close the socket where the filter saw no close, leaving a listener with SYN cookies
+    /// to read a new connection from anywhere. Dropped, it comes again in its place.
+    @Test func aFinAnywhereButAfterTheBytesLetThroughIsNotPlaced() {
+        let end = 1000 + UInt32(options.utf8.count)
+        var framer = inlineFramer(capacity: 64)
+        for sequence in [end + 10, end - 5] {
+            let fin = Self.add(Self.segment(from: "192.0.2.10", sequence: sequence, flags: 0x11, ""), to: &framer)
+            #expect(fin.unframed && !fin.lost, "FIN at \(sequence)")
+        }
+        #expect(!Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x11, ""), to: &framer).unframed)
+        #expect(framer.streams.first?.value.closed == true)
+    }
+
+    /// A server reset closes a connection whose entry was evicted and remembered where it stood: recalled
+    /// as open, it would take a SYN cookie's new connection for the old one.
+    @Test func theServersResetClosesARememberedConnection() {
+        var framer = inlineFramer(capacity: 8)
+        let end = 1000 + UInt32(options.utf8.count)
+        for client in 1...10 {
+            _ = Self.add(
+                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
+            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
+        }
+        #expect(framer.forgotten.count == 1)
+        _ = Self.add(Self.acknowledgment(end, flags: 0x14), to: &framer, at: 3, fromServer: true)
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "hidden").request
+        let old = Self.segment(from: "192.0.2.10", sequence: end &- UInt32(call.utf8.count) &- 100, call)
+        #expect(Self.add(old, to: &framer, at: 3).lost)
+    }
+
+    /// The peer's SYN-ACK never moves its stream, whenever it comes (the server drops one to an
+    /// established socket, or one with a TCP-MD5 option): after the server's first ACK made the stream
+    /// and the server acknowledged data on it, or after the server's SYN-ACK where the SYNs crossed.
+    @Test func aPeersSynAckMovesNothing() {
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "hidden").request
+        /// A MESSAGE at `from` whose body covers the bytes up to `at`, where the INVITE starts.
+        func cover(from: UInt32, at: UInt32) -> String {
+            func head(_ length: Int) -> String { "MESSAGE sip:x SIP/2.0\r\nContent-Length: \(length)\r\n\r\n" }
+            let padding = Int(at &- from) - head(1000).utf8.count
+            return head(padding + call.utf8.count) + String(repeating: "x", count: padding) + call
+        }
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(0, flags: 0x02), to: &framer, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 999, acknowledgment: 8, flags: 0x12, ""), to: &framer)
+        _ = Self.add(Self.acknowledgment(1000, sequence: 8), to: &framer, fromServer: true)
+        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer).methods == ["OPTIONS"])
+        let end = 1000 + UInt32(options.utf8.count)
+        Self.acknowledge(end, in: &framer)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 499, acknowledgment: 8, flags: 0x12, ""), to: &framer)
+        let late = Self.add(Self.segment(from: "192.0.2.10", sequence: 500, cover(from: 500, at: end)), to: &framer)
+        #expect(late.methods == ["INVITE"], "read from where the server reads")
+
+        var crossed = TCPStreamFramer(classifier: SIPClassifier())
+        crossed.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(0, flags: 0x02), to: &crossed, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1999, flags: 0x02, ""), to: &crossed)
+        _ = Self.add(Self.acknowledgment(2000, flags: 0x12), to: &crossed, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 999, acknowledgment: 8, flags: 0x12, ""), to: &crossed)
+        let early = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000, cover(from: 1000, at: 2000)), to: &crossed)
+        #expect(early.methods.isEmpty && early.unframed)
+    }
+
     /// A SYN flood's half-open connections (the server's SYN-ACK seen, no data) go first when the table
     /// is full, and nothing is remembered of them: established connections keep their entries.
     @Test func halfOpenConnectionsGoFirst() {
@@ -619,23 +686,40 @@ import Testing
         #expect(Self.add(next, to: &framer, at: 3).methods == ["REGISTER"])
     }
 
-    /// When the server connects out from its SIP port, the peer's first SYN-ACK to the server's SYN (7)
-    /// starts the peer's stream: its data is framed, not lost. A SYN-ACK that answers no SYN of the
-    /// server's, or another one after it, starts nothing.
-    @Test func aPeersSynAckStartsItsStream() {
+    /// When the server connects out from its SIP port (its SYN, 7), its first ACK (8) starts the peer's
+    /// stream at the byte it acknowledges: the peer's data is framed, not lost. The peer's SYN-ACK starts
+    /// nothing (the server may drop it); nor does a later ACK of the server's, nor one before its SYN.
+    @Test func theServersFirstAckOnAConnectionOutStartsThePeersStream() {
         var framer = TCPStreamFramer(classifier: SIPClassifier())
         framer.framesLateJoins = false
-        let synAck = Self.segment(from: "192.0.2.10", sequence: 4999, acknowledgment: 8, flags: 0x12, "")
-        _ = Self.add(synAck, to: &framer)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &framer).lost)
+        let data = Self.segment(from: "192.0.2.10", sequence: 5000, options)
+        _ = Self.add(Self.acknowledgment(5000, sequence: 8), to: &framer, fromServer: true)
+        #expect(Self.add(data, to: &framer).lost, "no connection out")
         _ = Self.add(Self.acknowledgment(0, flags: 0x02), to: &framer, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 4999, acknowledgment: 9, flags: 0x12, ""), to: &framer)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &framer).lost, "another ISN")
-        _ = Self.add(Self.acknowledgment(0, flags: 0x02), to: &framer, fromServer: true)
-        _ = Self.add(synAck, to: &framer)
-        let later = Self.segment(from: "192.0.2.10", sequence: 89999, acknowledgment: 8, flags: 0x12, "")
-        _ = Self.add(later, to: &framer)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 5000, options), to: &framer).methods == ["OPTIONS"])
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 4999, acknowledgment: 8, flags: 0x12, ""), to: &framer)
+        #expect(Self.add(data, to: &framer).lost, "the peer's SYN-ACK")
+        _ = Self.add(Self.acknowledgment(5000, sequence: 9), to: &framer, fromServer: true)
+        #expect(Self.add(data, to: &framer).lost, "not the server's first ACK")
+        _ = Self.add(Self.acknowledgment(5000, sequence: 8), to: &framer, fromServer: true)
+        #expect(Self.add(data, to: &framer).methods == ["OPTIONS"])
+        // The server's SYN ends what was on these ports before, even a connection whose data it never
+        // acknowledged.
+        _ = Self.add(Self.acknowledgment(to: "192.0.2.12", 3000, flags: 0x12), to: &framer, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.12", sequence: 3000, options), to: &framer)
+        _ = Self.add(Self.acknowledgment(to: "192.0.2.12", 0, flags: 0x02), to: &framer, fromServer: true)
+        _ = Self.add(Self.acknowledgment(to: "192.0.2.12", 6000, sequence: 8), to: &framer, fromServer: true)
+        #expect(Self.add(Self.segment(from: "192.0.2.12", sequence: 6000, options), to: &framer).methods == ["OPTIONS"])
+        // Where the peer's SYN crosses the server's, the server's SYN-ACK starts it.
+        _ = Self.add(Self.acknowledgment(to: "192.0.2.11", 0, flags: 0x02), to: &framer, fromServer: true)
+        _ = Self.add(Self.acknowledgment(to: "192.0.2.11", 7000, flags: 0x12), to: &framer, fromServer: true)
+        let crossed = Self.segment(from: "192.0.2.11", sequence: 7000, options)
+        #expect(Self.add(crossed, to: &framer).methods == ["OPTIONS"])
+        // Its SYN-ACK made the connection: its next segment (8) restarts nothing, and the OPTIONS sent
+        // again is bytes the server has.
+        let acknowledged = 7000 + UInt32(options.utf8.count)
+        _ = Self.add(
+            Self.acknowledgment(to: "192.0.2.11", acknowledged, sequence: 8), to: &framer, fromServer: true)
+        #expect(!Self.add(crossed, to: &framer).unframed)
     }
 
     /// A second handshake on a connection that carried nothing yet (SYN cookies answer every SYN, with

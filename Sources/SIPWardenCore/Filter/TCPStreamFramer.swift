@@ -33,8 +33,9 @@
 ///
 /// A segment that is dropped leaves the entry as it was before it (the server never got its bytes), and
 /// its range is kept (`refused`) so that its resends are dropped too. The server's SYN-ACK (a new
-/// connection on the same ports) starts the entry afresh (`start(handshake:of:at:)`); a FIN or reset
-/// moves no position (the server ignores a client's outside its window, and the firewall's resets on
+/// connection on the same ports), or its first ACK on a connection it opened, starts the entry afresh
+/// (`start(handshake:of:at:)`); a client's SYN-ACK moves nothing, and its FIN is placed only right
+/// after the bytes let through; a FIN or reset moves no position (the server ignores a client's outside its window, and the firewall's resets on
 /// the filter's behalf pass the queue as the server's). At most `capacity`
 /// entries holding at most `byteBudget` bytes (past either, the least recently seen eighth goes,
 /// entries where nothing waits first); a waiting message of at most `bufferLimit` bytes (a segment that
@@ -333,13 +334,19 @@ public struct TCPStreamFramer {
             segment, of: flow, payload: payload, at: now, fromServer: fromServer, guarded: guarded, judge)
         // The client closes the connection where the server takes it: its FIN right after the bytes
         // placed (its own, if any, placed), or its reset anywhere from the server's position to the
-        // filter's (its data never placed).
+        // filter's (its data never placed). A FIN anywhere else is not placed: past the filter's
+        // position the server would hold it out of order and report it in a SACK block, whose edge a
+        // reset may then hit (Linux takes a reset there), closing the socket where the filter saw no close.
         if guarded, !fromServer, segment.isFin || segment.isReset, let stream = streams[flow] {
-            let closes =
-                segment.isFin
-                ? segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) == stream.nextSequence
-                : Stream.distance(stream.serverNext, segment.sequence) >= 0
+            let closes: Bool
+            if segment.isFin {
+                closes = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) == stream.nextSequence
+                if !closes, !stream.lost { return Framing(unframed: true) }
+            } else {
+                closes =
+                    Stream.distance(stream.serverNext, segment.sequence) >= 0
                     && Stream.distance(segment.sequence, stream.nextSequence) >= 0
+            }
             if closes { streams[flow]?.closed = true }
         }
         return framing
@@ -357,14 +364,9 @@ public struct TCPStreamFramer {
         if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
         // A reset's data is not read.
         if dropsUnframed, segment.isReset { return Framing() }
-        if dropsUnframed, segment.isSyn {
-            // The server connected out from its SIP port: the peer's first SYN-ACK to the server's SYN
-            // starts the peer's stream. Any other SYN from a client moves nothing.
-            if segment.isAck, let sent = connectingOut.removeValue(forKey: flow), segment.acknowledgment == sent &+ 1 {
-                start(handshake: segment.dataSequence, of: flow, at: now)
-            }
-            return Framing()
-        }
+        // A client's SYN or SYN-ACK moves nothing: the server may drop it (a SYN-ACK to an established
+        // socket, one with a TCP-MD5 option), and its own answer says where it reads (`hear`).
+        if dropsUnframed, segment.isSyn { return Framing() }
         guard !payload.isEmpty || dropsUnframed && segment.isAck else { return Framing() }
         guard var stream = take(flow) ?? recall(flow, at: now) else {
             guard !payload.isEmpty else { return Framing() }
@@ -412,23 +414,35 @@ public struct TCPStreamFramer {
     }
 
     /// Takes in what a segment of the server's says of the client's stream `flow`: its SYN starts a
-    /// connection out (`connectingOut`); its SYN-ACK starts the stream afresh, known from the byte it
-    /// acknowledges; its ACK tells what it has; its FIN closes it. A reset closes it too but says
-    /// nothing of the server's position (the firewall's, sent on the filter's behalf, pass the queue as
-    /// the server's, acknowledging what the client sent).
+    /// connection out (`connectingOut`), whose first ACK starts the peer's stream at the byte it
+    /// acknowledges, as its SYN-ACK starts a stream afresh; its ACK tells what it has; its FIN closes
+    /// it. A reset closes it too but says nothing of the server's position (the firewall's, sent on the
+    /// filter's behalf, pass the queue as the server's, acknowledging what the client sent).
     mutating func hear(_ segment: DecodedPacket.TCPSegment, about flow: Flow, guarded: Bool, at now: Timestamp) {
         if segment.isSyn, !segment.isAck, guarded {
-            // The server connects out from its SIP port: the peer's SYN-ACK will start the peer's stream.
+            // The server connects out from its SIP port: no other socket of its has these ports.
             if connectingOut.count >= capacity { connectingOut.removeAll() }
             connectingOut[flow] = segment.sequence
+            _ = take(flow)
+            forgotten.removeValue(forKey: flow)
+            return
         }
         if segment.isReset {
             // The server's reset (its own abort, or the firewall's on the filter's behalf, which the
-            // client takes): the connection is gone either way. It moves no position.
+            // client takes): the connection is gone either way, even one only remembered. It moves no
+            // position.
             if streams[flow] != nil { streams[flow]?.closed = true }
+            if !forgotten.isEmpty { forgotten.removeValue(forKey: flow) }
             return
         }
         guard segment.isAck else { return }
+        if !connectingOut.isEmpty, let sent = connectingOut[flow], segment.isSyn || segment.sequence == sent &+ 1 {
+            // Its connection out is made: its first ACK (or, where the peer's SYN crossed its own, its
+            // SYN-ACK) acknowledges the peer's SYN.
+            connectingOut.removeValue(forKey: flow)
+            start(handshake: segment.acknowledgment, of: flow, at: now)
+            return
+        }
         if segment.isSyn {
             if guarded {
                 start(handshake: segment.acknowledgment, of: flow, at: now)
