@@ -353,21 +353,53 @@ import Testing
                 .unframed)
     }
 
-    /// Bytes let through are kept up to twice the limit, then the oldest are forgotten down to it:
-    /// resends of those cannot be placed, nor other bytes at a server position within the kept ones.
-    @Test func judgedBytesPastTheLimitAreForgotten() {
-        var framer = TCPStreamFramer(classifier: SIPClassifier(), judgedLimit: 300)
+    /// Judged bytes the server lacks are kept (its TCP may have dropped them, its receive buffer full:
+    /// the client sends them again), up to `bufferLimit`; those it has go once more than `judgedLimit`
+    /// can. Where the server is not known, only the last `judgedLimit` to twice that are kept.
+    @Test func judgedBytesTheServerLacksAreKept() {
         let length = UInt32(options.utf8.count)
-        Self.acknowledge(1000, in: &framer)
+        let base = 1000 + length
+        var framer = inlineFramer(capacity: 64)
+        framer.judgedLimit = 300
         for k: UInt32 in 0..<3 {
-            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + k * length, options), to: &framer)
+            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: base + k * length, options), to: &framer)
         }
-        #expect(framer.streams.first?.value.bytes.count == 300)
-        #expect(Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 2).unframed)
-        let inThird = 1000 + 3 * length - 100
-        Self.acknowledge(inThird, in: &framer, at: 2)
-        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: inThird, register), to: &framer, at: 5)
+        #expect(framer.streams.first?.value.bytes.count == 3 * Int(length))
+        let resent = Self.add(Self.segment(from: "192.0.2.10", sequence: base, options), to: &framer, at: 2)
+        #expect(!resent.unframed && resent.methods.isEmpty)
+        // Bytes the server has go once more than the limit can: 200 stay.
+        Self.acknowledge(base + 200, in: &framer, at: 2)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: base + 3 * length, options), to: &framer, at: 2)
+        #expect(framer.streams.first?.value.bytes.count == 4 * Int(length))
+        let inFourth = base + 4 * length - 100
+        Self.acknowledge(inFourth, in: &framer, at: 2)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: base + 4 * length, options), to: &framer, at: 2)
+        #expect(framer.streams.first?.value.bytes.count == 100 + Int(length))
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: inFourth, register), to: &framer, at: 5)
         #expect(other.unframed && other.methods.isEmpty)
+
+        var oneWay = TCPStreamFramer(classifier: SIPClassifier(), judgedLimit: 300)
+        for k: UInt32 in 0..<3 {
+            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000 + k * length, options), to: &oneWay)
+        }
+        #expect(oneWay.streams.first?.value.bytes.count == 300)
+        let unplaced = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &oneWay, at: 2)
+        #expect(unplaced.unframed && !unplaced.lost)
+    }
+
+    /// Past `bufferLimit` bytes the server lacks, the oldest are forgotten, and a resend of them (the
+    /// server still waits for them) loses the connection: the client connects again rather than stall.
+    @Test func aResendOfBytesForgottenBeforeTheServerHadThemLosesTheConnection() {
+        let length = UInt32(options.utf8.count)
+        let base = 1000 + length
+        var framer = inlineFramer(capacity: 64)
+        (framer.bufferLimit, framer.judgedLimit) = (2 * Int(length), 100)
+        for k: UInt32 in 0..<4 {
+            _ = Self.add(Self.segment(from: "192.0.2.10", sequence: base + k * length, options), to: &framer)
+        }
+        #expect(framer.streams.first?.value.bytes.count == 2 * Int(length))
+        let resent = Self.add(Self.segment(from: "192.0.2.10", sequence: base, options), to: &framer, at: 2)
+        #expect(resent.unframed && resent.lost)
     }
 
     /// A segment that is dropped never reaches the server: the stream stays as it was before it, and
@@ -446,8 +478,8 @@ import Testing
     }
 
     /// Inline, a stream whose entry is evicted is remembered where it stood (or as lost, when a message
-    /// waited): bytes between the server's position and the filter's cannot be placed after it, since
-    /// the bytes let through there are gone; bytes the server has pass unread, as before.
+    /// waited): bytes between the server's position and the filter's lose it after that, since the bytes
+    /// let through there are gone; bytes the server has pass unread, as before.
     @Test func anEvictedStreamIsRememberedWhereItStood() {
         var framer = inlineFramer(capacity: 8)
         let afterOptions = 1000 + UInt32(options.utf8.count)
@@ -464,12 +496,15 @@ import Testing
         #expect(framer.streams.count == 8 && framer.forgotten.count == 1)
         let unconfirmed = Self.segment(from: "192.0.2.11", sequence: 1000 + UInt32(options.utf8.count), register)
         #expect(Self.add(unconfirmed, to: &framer, at: 3).lost)
-        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: afterOptions, options), to: &framer, at: 3)
-        #expect(other.unframed && !other.lost, "in the place of bytes let through that the server may lack")
+        // Once the server acknowledges the bytes let through, the connection goes on from there.
+        var acknowledged = framer
         let afterRegister = afterOptions + UInt32(register.utf8.count)
-        Self.acknowledge(afterRegister, in: &framer, at: 3)
+        Self.acknowledge(afterRegister, in: &acknowledged, at: 3)
         let after = Self.segment(from: "192.0.2.10", sequence: afterRegister, register)
-        #expect(Self.add(after, to: &framer, at: 3).methods == ["REGISTER"])
+        #expect(Self.add(after, to: &acknowledged, at: 3).methods == ["REGISTER"])
+        // Before that, bytes in their place (a resend or others) cannot be checked: the connection is lost.
+        let other = Self.add(Self.segment(from: "192.0.2.10", sequence: afterOptions, options), to: &framer, at: 3)
+        #expect(other.unframed && other.lost, "in the place of bytes let through that the server may lack")
     }
 
     /// A new connection on the same ports, once the server acknowledged data on the old one (whose

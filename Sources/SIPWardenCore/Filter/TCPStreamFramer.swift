@@ -39,8 +39,10 @@
 /// the filter's behalf pass the queue as the server's). At most `capacity`
 /// entries holding at most `byteBudget` bytes (past either, the least recently seen eighth goes,
 /// entries where nothing waits first); a waiting message of at most `bufferLimit` bytes (a segment that
-/// would take it past cannot be placed), at most `waitingPerSource` of them per address, and at most
-/// twice `judgedLimit` bytes let through per entry (the oldest forgotten first).
+/// would take it past cannot be placed), at most `waitingPerSource` of them per address, and bytes let
+/// through that the server lacks up to `bufferLimit` per entry (those it has, or where it is not
+/// known all but `judgedLimit` to twice that, forgotten first; a resend of bytes forgotten before the
+/// server had them loses the stream).
 public struct TCPStreamFramer {
     struct Flow: Hashable {
         var source: IPAddress
@@ -156,10 +158,17 @@ public struct TCPStreamFramer {
             if Self.distance(startSequence, ack) >= waitingFrom { forget(waitingFrom) }
         }
 
-        /// Forgets judged bytes past twice `limit`, the oldest first, down to `limit`: a few segments'
-        /// worth moved at a time, not a move per segment. Resends of them then cannot be placed.
-        mutating func forgetJudged(beyond limit: Int) {
-            if waitingFrom > 2 * limit { forget(waitingFrom - limit) }
+        /// Forgets judged bytes, the oldest first, once more than `limit` of them can go (a few segments'
+        /// worth moved at a time, not a move per segment): those the server has; those it lacks only
+        /// past `unacknowledged` of them (its TCP may have dropped them, a full receive buffer, and the
+        /// client will send them again); where the server is not known, all but the last `limit`.
+        /// Resends of bytes forgotten before the server has them cannot be placed.
+        mutating func forgetJudged(beyond limit: Int, unacknowledged: Int) {
+            let lacking =
+                serverKnown
+                ? waitingFrom - Swift.min(Swift.max(Self.distance(startSequence, serverNext), 0), waitingFrom) : limit
+            let kept = Swift.min(lacking, unacknowledged)
+            if waitingFrom - kept > limit { forget(waitingFrom - kept) }
         }
 
         /// Forgets the first `count` bytes.
@@ -271,8 +280,9 @@ public struct TCPStreamFramer {
     }
 
     /// A queue's connections, each entry a few hundred bytes with its key; a SIP message of up to 64 KiB
-    /// may wait for its end; 2–4 KiB of bytes let through are kept until the server has them (its ACK
-    /// comes within 200 ms); all their arrays together hold at most 128 MiB, whatever connections an
+    /// may wait for its end; bytes let through are kept until the server has them (it runs on this host:
+    /// its ACK comes within milliseconds), up to 64 KiB, or the last 2–4 KiB where the server's position
+    /// is not known; all their arrays together hold at most 128 MiB, whatever connections an
     /// attacker opens with messages that never end.
     public static let defaultCapacity = 16384
     public static let defaultBufferLimit = 65536
@@ -280,10 +290,11 @@ public struct TCPStreamFramer {
     public static let defaultByteBudget = 128 << 20
     public static let defaultWaitingPerSource = 64
     /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
-    /// (its capacity doubled), the entries themselves (with their keys, about 640 bytes each) and the
-    /// forgotten streams remembered (4 per entry, about 128 bytes each).
+    /// (a waiting message and bytes the server lacks, each up to `defaultBufferLimit`, its capacity
+    /// doubled), the entries themselves (with their keys, about 640 bytes each) and the forgotten
+    /// streams remembered (4 per entry, about 128 bytes each).
     public static var worstCaseBytes: Int {
-        defaultByteBudget + 2 * defaultBufferLimit + defaultCapacity * (640 + 4 * 128)
+        defaultByteBudget + 4 * defaultBufferLimit + defaultCapacity * (640 + 4 * 128)
     }
 
     public init(
@@ -402,7 +413,15 @@ public struct TCPStreamFramer {
             data = UnsafeRawBufferPointer(rebasing: data[old...])
             sequence = stream.serverNext
         }
-        guard case .same(let resent) = stream.placement(of: data, at: sequence) else {
+        let placement = stream.placement(of: data, at: sequence)
+        if placement == .before, dropsUnframed, stream.serverKnown {
+            // Bytes let through, which the server lacks, were forgotten: what it will read there cannot
+            // be checked, and it waits for them. The client connects again rather than stall.
+            stream.lost = true
+            keep(stream, for: flow)
+            return Framing(unframed: true, lost: true)
+        }
+        guard case .same(let resent) = placement else {
             return settle(stream, for: flow, Framing(unframed: true), dropsUnframed: dropsUnframed)
         }
         data = UnsafeRawBufferPointer(rebasing: data[resent...])
@@ -503,7 +522,7 @@ public struct TCPStreamFramer {
         stream.nextSequence = sequence &+ UInt32(truncatingIfNeeded: payload.count)
         stream.waitingFrom = stream.bytes.count - leftover
         stream.needed = framed.needed
-        stream.forgetJudged(beyond: judgedLimit)
+        stream.forgetJudged(beyond: judgedLimit, unacknowledged: bufferLimit)
         keep(stream, for: flow)
         return framing
     }
@@ -553,7 +572,11 @@ public struct TCPStreamFramer {
             stream.bytes = bytes
             return settle(stream, for: flow, framing, dropsUnframed: dropsUnframed)
         }
-        if stream.isGuarded { stream.forgetJudged(beyond: judgedLimit) } else { stream.forget(stream.waitingFrom) }
+        if stream.isGuarded {
+            stream.forgetJudged(beyond: judgedLimit, unacknowledged: bufferLimit)
+        } else {
+            stream.forget(stream.waitingFrom)
+        }
         keep(stream, for: flow)
         return framing
     }
