@@ -544,6 +544,47 @@ import Testing
         #expect(overUDP.decision.reason == .tollFraud && !overUDP.resetsConnection)
     }
 
+    /// A segment that carries a FIN with a refused message is refused as one without: its connection
+    /// reset and its resend dropped for the same reason.
+    @Test func aRefusedSegmentWithAFinIsRefusedAsOneWithout() {
+        var h = Harness()
+        let pbx = "192.0.2.163"
+        let options = Array(Transaction(method: "OPTIONS", callID: "ping", contactHost: pbx).request.utf8)
+        #expect(h.replay(Self.segment(options[...], from: pbx, sequence: 1000), from: pbx, at: 0.5).messages == 1)
+        let call = Transaction.invite(from: "trunk", at: pbx, to: "+88216100000", callID: "held-fin")
+        let segment = PacketBuilder.ipv4(
+            source: pbx, destination: Harness.server, protocol: 6,
+            payload: PacketBuilder.tcp(
+                sequence: 1000 + UInt32(options.count), flags: 0x19, payload: Array(call.request.utf8)))
+        let first = h.replay(segment, from: pbx, at: 1)
+        #expect(first.decision.reason == .tollFraud && first.resetsConnection)
+        let resent = h.replay(segment, from: pbx, at: 1.2)
+        #expect(resent.decision.drops && resent.resetsConnection)
+    }
+
+    /// Inline, a client's packet the filter cannot decode (longer than the queue's copy: TCP segments
+    /// merged over 64 KiB with BIG TCP, whose IPv4 total length is 0) is dropped in enforce mode, since
+    /// a TCP stream would go on past bytes never framed; the server's own, and any in monitor mode, pass.
+    @Test func anUndecodablePacketFromAClientIsDroppedInEnforceMode() {
+        let client = "192.0.2.50"
+        let call = Array(Transaction.invite(from: "1001", at: client, to: "+88216100000", callID: "big").request.utf8)
+        var big = Self.segment(call[...], from: client, sequence: 1000)
+        (big[2], big[3]) = (0, 0)
+        var monitorRules = RuleSet()
+        monitorRules.daemon.mode = .monitor
+        for (rules, direction, drops) in [
+            (RuleSet(), Direction.inbound, true), (RuleSet(), .outbound, false), (monitorRules, .inbound, false),
+        ] {
+            var filter = PacketFilter(
+                engine: Engine(rules: rules, servers: [IPAddress(Harness.server)!]), framesLateTCPJoins: false)
+            var observer = NoObserver()
+            let outcome = big.withUnsafeBytes {
+                filter.filter(ipPacket: $0, direction: direction, at: Timestamp(seconds: 1), observer: &observer)
+            }
+            #expect(outcome.decision.reason == .undecodable && outcome.decision.drops == drops, "\(direction)")
+        }
+    }
+
     /// The firewall answers a refused segment with a reset that leaves through the queue as the
     /// server's: the filter does not take it for the end of the stream, or the refused message's last
     /// bytes, sent again, would pass as a new stream's keep-alive and complete it at the server.

@@ -645,16 +645,44 @@ import Testing
     /// A client's FIN is placed only right after the bytes let through: past them the server would hold
     /// it out of order and report it in a SACK block, and a reset at that block's edge (which Linux
     /// takes) would close the socket where the filter saw no close, leaving a listener with SYN cookies
-    /// to read a new connection from anywhere. Dropped, it comes again in its place.
+    /// to read a new connection from anywhere. Dropped, it comes again in its place. One the server
+    /// has (sent again after its ACK was lost, or before its position) passes: the server ignores it.
     @Test func aFinAnywhereButAfterTheBytesLetThroughIsNotPlaced() {
         let end = 1000 + UInt32(options.utf8.count)
         var framer = inlineFramer(capacity: 64)
-        for sequence in [end + 10, end - 5] {
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: end, register), to: &framer)
+        let afterRegister = end + UInt32(register.utf8.count)
+        for sequence in [afterRegister + 10, end + 5] {
             let fin = Self.add(Self.segment(from: "192.0.2.10", sequence: sequence, flags: 0x11, ""), to: &framer)
             #expect(fin.unframed && !fin.lost, "FIN at \(sequence)")
         }
-        #expect(!Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x11, ""), to: &framer).unframed)
+        #expect(!Self.add(Self.segment(from: "192.0.2.10", sequence: end - 5, flags: 0x11, ""), to: &framer).unframed)
+        #expect(framer.streams.first?.value.closed == false)
+        let fin = Self.segment(from: "192.0.2.10", sequence: afterRegister, flags: 0x11, "")
+        #expect(!Self.add(fin, to: &framer).unframed)
         #expect(framer.streams.first?.value.closed == true)
+        Self.acknowledge(afterRegister + 1, in: &framer, at: 1.1)
+        #expect(!Self.add(fin, to: &framer, at: 1.5).unframed, "sent again after the server's ACK")
+    }
+
+    /// A client's reset where the server takes it closes a connection whose entry was evicted and
+    /// remembered where it stood, as one in the table: recalled as open, it would take a SYN cookie's
+    /// new connection (ack - seq as the old handshake's, anywhere) for the old one.
+    @Test func aClientsResetClosesARememberedConnection() {
+        var framer = inlineFramer(capacity: 8)
+        let end = 1000 + UInt32(options.utf8.count)
+        for client in 1...10 {
+            _ = Self.add(
+                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
+            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
+        }
+        #expect(framer.forgotten.count == 1)
+        let reset = Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x14, ""), to: &framer, at: 3)
+        #expect(!reset.unframed)
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "hidden").request
+        let start = end &- UInt32(call.utf8.count)
+        let cookie = Self.segment(from: "192.0.2.10", sequence: start, acknowledgment: start &- 1000 &+ 8, call)
+        #expect(Self.add(cookie, to: &framer, at: 4).lost)
     }
 
     /// A server reset closes a connection whose entry was evicted and remembered where it stood: recalled

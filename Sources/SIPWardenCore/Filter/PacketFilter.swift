@@ -42,13 +42,13 @@ public struct PacketFilter {
 
     /// Runs one bare IP packet (what NFQUEUE delivers). `direction` is the netfilter hook's when known
     /// (nil: by `servers`, or responses outbound without servers). Never throws: a packet that cannot
-    /// be decoded is accepted as `undecodable` (the kernel has already checked its headers).
+    /// be decoded is `undecodable`.
     public mutating func filter<Observer: PacketObserver>(
         ipPacket bytes: UnsafeRawBufferPointer, direction: Direction?, at time: Timestamp, observer: inout Observer
     ) -> Outcome {
         switch PacketDecoder.decode(ipPacket: bytes) {
         case .failure:
-            return Outcome(direction: direction ?? .inbound, decision: Decision(.accept, .undecodable), messages: 0)
+            return undecodable(direction ?? .inbound)
         case .success(let packet):
             return filter(packet, in: bytes, direction: direction, at: time, observer: &observer)
         }
@@ -70,7 +70,10 @@ public struct PacketFilter {
             switch PacketDecoder.decodeTransport(
                 whole, protocol: fragment.payloadProtocol, source: packet.source, destination: packet.destination)
             {
-            case .failure: return outcome(packet, Decision(.accept, .undecodable), messages: 0, direction ?? .inbound)
+            case .failure:
+                var failed = undecodable(direction ?? .inbound)
+                (failed.source, failed.destination) = (packet.source, packet.destination)
+                return failed
             case .success(let reassembled): return transport(reassembled, in: whole, direction, at: time, &observer)
             }
         }
@@ -156,6 +159,16 @@ public struct PacketFilter {
         }
         let decision = engine.decide(message, in: payload, of: packet, direction: direction, now: time)
         return outcome(packet, decision, messages: messages, direction)
+    }
+
+    /// A packet that cannot be decoded: the kernel has checked its headers, so it is one longer than the
+    /// copy the queue hands over (`daemon.copy_range`; TCP segments merged by the network card, over
+    /// 64 KiB with BIG TCP). A client's is dropped in enforce mode, since its bytes cannot be judged (a
+    /// TCP stream would go on past bytes the filter never framed; its TCP sends them again, in smaller
+    /// segments); the server's own, and any in monitor mode, are accepted.
+    func undecodable(_ direction: Direction) -> Outcome {
+        let drops = direction == .inbound && engine.rules.daemon.mode == .enforce
+        return Outcome(direction: direction, decision: Decision(drops ? .drop : .accept, .undecodable), messages: 0)
     }
 
     /// Outbound when sent by one of the servers; without servers, responses count as outbound.

@@ -345,14 +345,21 @@ public struct TCPStreamFramer {
             segment, of: flow, payload: payload, at: now, fromServer: fromServer, guarded: guarded, judge)
         // The client closes the connection where the server takes it: its FIN right after the bytes
         // placed (its own, if any, placed), or its reset anywhere from the server's position to the
-        // filter's (its data never placed). A FIN anywhere else is not placed: past the filter's
-        // position the server would hold it out of order and report it in a SACK block, whose edge a
-        // reset may then hit (Linux takes a reset there), closing the socket where the filter saw no close.
+        // filter's (its data never placed). A FIN anywhere else is not placed, unless the server has it
+        // (sent again): past the filter's position the server would hold it out of order and report it
+        // in a SACK block, whose edge a reset may then hit (Linux takes a reset there), closing the
+        // socket where the filter saw no close.
         if guarded, !fromServer, segment.isFin || segment.isReset, let stream = streams[flow] {
             let closes: Bool
             if segment.isFin {
-                closes = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count) == stream.nextSequence
-                if !closes, !stream.lost { return Framing(unframed: true) }
+                let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count)
+                closes = end == stream.nextSequence
+                let had = stream.serverKnown && Stream.distance(end &+ 1, stream.serverNext) >= 0
+                if !closes, !had, !stream.lost {
+                    var unplaced = framing
+                    unplaced.unframed = true
+                    return unplaced
+                }
             } else {
                 closes =
                     Stream.distance(stream.serverNext, segment.sequence) >= 0
@@ -373,8 +380,12 @@ public struct TCPStreamFramer {
         // Urgent data (an urgent pointer, on data or a bare ACK, marks a byte the server's socket
         // takes out of the stream) and data on a SYN (TCP Fast Open) are not read where they lie.
         if dropsUnframed, segment.isUrgent || segment.isSyn && !payload.isEmpty { return Framing(unframed: true) }
-        // A reset's data is not read.
-        if dropsUnframed, segment.isReset { return Framing() }
+        // A reset's data is not read. A connection only remembered is recalled, so that a reset where
+        // the server takes it closes it (`add`).
+        if dropsUnframed, segment.isReset {
+            if streams[flow] == nil, let remembered = recall(flow, at: now) { keep(remembered, for: flow) }
+            return Framing()
+        }
         // A client's SYN or SYN-ACK moves nothing: the server may drop it (a SYN-ACK to an established
         // socket, one with a TCP-MD5 option), and its own answer says where it reads (`hear`).
         if dropsUnframed, segment.isSyn { return Framing() }

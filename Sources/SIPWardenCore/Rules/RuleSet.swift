@@ -49,7 +49,8 @@ public struct RuleSet: Equatable, Sendable {
         public var queues: ClosedRange<UInt16> = 0...1
         public var mode: Mode = .enforce
         /// Bytes of each packet the kernel copies to the daemon (NFQUEUE copy range). A longer packet
-        /// cannot be decoded and is accepted as `undecodable`, so keep this above the largest SIP message.
+        /// cannot be decoded (`undecodable`: a client's dropped in enforce mode), so keep this above the
+        /// largest SIP message.
         public var copyRange = 65535
         /// Packets the kernel holds per queue waiting for a verdict.
         public var queueLength = 4096

@@ -259,3 +259,9 @@ struct Harness {
     var engine: Engine { replayer.engine }
     var bans: [BanRecord] { replayer.bans }
 }
+
+/// Counts nothing: the tests look at outcomes.
+struct NoObserver: PacketObserver {
+    mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {}
+    mutating func reassembled() {}
+}
