@@ -665,6 +665,96 @@ import Testing
         #expect(!Self.add(fin, to: &framer, at: 1.5).unframed, "sent again after the server's ACK")
     }
 
+    /// A server's socket can go without a word (an orphan's zero-window probes or retries run out, a
+    /// user timeout), and a listener with SYN cookies then makes a new connection of a segment whose
+    /// ACK less its sequence number is a recent SYN-ACK's cookie, reading from its first byte. For a
+    /// cookie's life such a segment is not read where no message of the filter's starts: bytes the
+    /// server has are dropped (a live socket has them), others lose the stream; at the filter's
+    /// position, where nothing waits, it is read as ever.
+    @Test func aSegmentASynCookieWouldOpenIsNotReadWhereNoMessageStarts() {
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "hidden").request
+        let padding = String(repeating: "\r\n", count: 1000)
+        let length = UInt32(padding.utf8.count)
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, padding), to: &framer, at: 1)
+        Self.acknowledge(1000 + length, in: &framer, at: 1)
+        /// A segment at `sequence` with the cookie's ACK (the handshake's ack - seq, give or take `mss`).
+        func cookie(_ sequence: UInt32, _ text: String, mss: UInt32 = 0) -> Segment {
+            Self.segment(from: "192.0.2.10", sequence: sequence, acknowledgment: sequence &- 992 &+ mss, text)
+        }
+        var had = framer
+        let old = Self.add(cookie(1000, call), to: &had, at: 100)
+        #expect(old.unframed && !old.lost && old.methods.isEmpty, "bytes the server has")
+        var across = framer
+        let overlapping = Self.add(cookie(1000 + length - 10, call, mss: 3), to: &across, at: 100)
+        #expect(overlapping.lost && overlapping.methods.isEmpty, "past the server's position")
+        var waiting = framer
+        _ = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000 + length, Self.bytes(options, ..<40)), to: &waiting)
+        #expect(Self.add(cookie(1000 + length + 40, Self.bytes(options, 40...)), to: &waiting, at: 100).lost)
+        #expect(
+            Self.add(cookie(1000 + length, options), to: &framer, at: 100).methods == ["OPTIONS"], "a message starts")
+        var later = framer
+        #expect(!Self.add(cookie(1000, padding), to: &later, at: 200).unframed, "the cookie has expired")
+        #expect(!Self.add(cookie(1000, padding, mss: 4), to: &framer, at: 100).unframed, "not the cookie")
+    }
+
+    /// A connection evicted and remembered where it stood keeps its handshake's cookie.
+    @Test func anEvictedConnectionKeepsItsCookie() {
+        var framer = inlineFramer(capacity: 8)
+        for client in 1...10 {
+            _ = Self.add(
+                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
+            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
+        }
+        #expect(framer.forgotten.count == 1)
+        let old = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, options), to: &framer, at: 3)
+        #expect(old.unframed && old.methods.isEmpty)
+    }
+
+    /// Every SYN-ACK's cookie counts: one sent again for the same handshake in a later minute, an old
+    /// connection's on these ports after a new one started, and after the stream started anew.
+    @Test func everySynAcksCookieCounts() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.acknowledgment(1000, sequence: 90007, flags: 0x12), to: &framer, at: 61, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, options), to: &framer, at: 61)
+        let end = 1000 + UInt32(options.utf8.count)
+        Self.acknowledge(end, in: &framer, at: 61)
+        let again = Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 90008, options)
+        #expect(Self.add(again, to: &framer, at: 62).unframed, "the later minute's")
+        _ = Self.add(Self.acknowledgment(end + 1, flags: 0x11), to: &framer, at: 62, fromServer: true)
+        _ = Self.add(Self.acknowledgment(9000, sequence: 50007, flags: 0x12), to: &framer, at: 63, fromServer: true)
+        _ = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 9000, acknowledgment: 50008, options), to: &framer, at: 63)
+        Self.acknowledge(9000 + UInt32(options.utf8.count), in: &framer, at: 63)
+        let old = Self.segment(from: "192.0.2.10", sequence: 9000, acknowledgment: 8008, options)
+        #expect(Self.add(old, to: &framer, at: 64).unframed, "the old connection's")
+        // An ACK past the filter's position (bytes that passed a full queue) starts the stream there anew.
+        Self.acknowledge(9100 + UInt32(options.utf8.count), in: &framer, at: 64)
+        #expect(Self.add(old, to: &framer, at: 65).unframed, "after the server's ACK past the filter")
+    }
+
+    /// The last two SYN-ACKs' cookies are kept, each for two minutes; a third pushing out one still
+    /// alive makes any segment a possible cookie until that one would have expired.
+    @Test func theLastTwoCookiesAreKeptAndAThirdMakesAnySegmentOne() {
+        var cookies = TCPStreamFramer.SynCookies()
+        let start = Timestamp(seconds: 10)
+        func mayOpen(_ sequence: UInt32, _ acknowledgment: UInt32, at seconds: Double) -> Bool {
+            cookies.mayOpen(sequence: sequence, acknowledgment: acknowledgment, at: Timestamp(seconds: seconds))
+        }
+        cookies.record(sequence: 5000, acknowledgment: 1000, at: start)
+        cookies.record(sequence: 9000, acknowledgment: 1000, at: Timestamp(seconds: 70))
+        #expect(mayOpen(2000, 6001, at: 100) && mayOpen(2000, 10001, at: 100) && !mayOpen(2000, 8001, at: 100))
+        #expect(!mayOpen(2000, 6001, at: 139) && mayOpen(2000, 10001, at: 139))
+        cookies.record(sequence: 7000, acknowledgment: 1000, at: Timestamp(seconds: 80))
+        #expect(mayOpen(2000, 8001, at: 80) && mayOpen(2000, 1, at: 137) && !mayOpen(2000, 1, at: 139))
+    }
+
     /// A client's reset where the server takes it closes a connection whose entry was evicted and
     /// remembered where it stood, as one in the table: recalled as open, it would take a SYN cookie's
     /// new connection (ack - seq as the old handshake's, anywhere) for the old one.

@@ -19,7 +19,9 @@
 /// - at the filter's position are framed, with the start of a message that waits for its end;
 /// - past it (a gap: the segment overtook another) cannot be placed.
 /// Until the server acknowledges data, a client segment anywhere but at the handshake's first byte is
-/// not placed (`Stream.mayBind`: SYN cookies). Once the connection closes (`Stream.closed`), nothing
+/// not placed (`Stream.mayBind`: SYN cookies); after that, for a cookie's life, neither is one a
+/// listener would take for a new connection's first should the socket be gone, anywhere but where a
+/// message starts (`SynCookies`). Once the connection closes (`Stream.closed`), nothing
 /// is. A stream the filter knows nothing of is `lost` inline (`framesLateJoins` false: every segment
 /// dropped and the connection reset); replaying, it is framed from its first segment seen, and lost
 /// should the server then acknowledge less than that. Evicted entries are remembered where they stood
@@ -90,6 +92,8 @@ public struct TCPStreamFramer {
         /// The sequence range of the last segment dropped on this flow, and why: its retransmissions are
         /// dropped too, since bytes of a stream cannot be judged twice.
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
+        /// What a listener with SYN cookies would take for a new connection's first ACK on these ports.
+        var cookies = SynCookies()
 
         /// A stream whose next byte is `sequence`, the server's position not known yet.
         init(at sequence: UInt32, guarded: Bool, seen now: Timestamp) {
@@ -141,9 +145,9 @@ public struct TCPStreamFramer {
             guard !lost else { return }
             if Self.distance(nextSequence, ack) > 0 {
                 // Bytes the filter never let through reached the server: the stream is known from there.
-                let (refused, closed) = (refused, closed)
+                let (refused, closed, cookies) = (refused, closed, cookies)
                 self = Stream(at: ack, guarded: isGuarded, seen: lastSeen)
-                (self.refused, self.closed, serverKnown) = (refused, closed, true)
+                (self.refused, self.closed, self.cookies, serverKnown) = (refused, closed, cookies, true)
                 return
             }
             let advance = Self.distance(serverNext, ack)
@@ -224,6 +228,40 @@ public struct TCPStreamFramer {
         }
     }
 
+    /// What a listener with SYN cookies would take, for two minutes, for a new connection's first ACK
+    /// on one client's ports: a segment whose acknowledgment number less its sequence number is that of
+    /// a SYN-ACK the server sent on them (its cookie less the client's first sequence number, which is
+    /// the same for every SYN of the client in one cookie minute), give or take the 3 of the cookie's
+    /// MSS index. Should the server's socket go without a word (an orphan's retries, a user timeout
+    /// end it so), the listener makes a new one of such a segment, reading from its first byte. The
+    /// last two SYN-ACKs' are kept (one per cookie minute); past two alive, any segment may be one.
+    struct SynCookies {
+        /// How long a cookie is taken: the minute it was made in and the next.
+        static let lifetime: Int64 = 128_000_000_000
+        var newest = (difference: UInt32(0), until: Int64.min)
+        var older = (difference: UInt32(0), until: Int64.min)
+        var anyUntil = Int64.min
+
+        /// Takes in the server's SYN-ACK with sequence number `sequence`, acknowledging `acknowledgment`.
+        mutating func record(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) {
+            let difference = sequence &+ 1 &- acknowledgment
+            if difference != newest.difference {
+                if older.until > now.nanoseconds { anyUntil = Swift.max(anyUntil, older.until) }
+                older = newest
+            }
+            newest = (difference, now.nanoseconds &+ Self.lifetime)
+        }
+
+        /// Whether a client segment at `sequence` acknowledging `acknowledgment` may open a connection.
+        func mayOpen(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) -> Bool {
+            let (difference, time) = (acknowledgment &- sequence, now.nanoseconds)
+            func near(_ cookie: (difference: UInt32, until: Int64)) -> Bool {
+                time < cookie.until && difference &- cookie.difference &+ 3 <= 6
+            }
+            return time < anyUntil || near(newest) || near(older)
+        }
+    }
+
     /// Where a segment's bytes lie against an entry's kept bytes.
     enum Placement: Equatable {
         /// They start before them.
@@ -276,7 +314,7 @@ public struct TCPStreamFramer {
         /// was lost, or where the server is was not known.
         case lost
         /// Nothing waited: the filter's position and the server's.
-        case at(next: UInt32, server: UInt32)
+        case at(next: UInt32, server: UInt32, cookies: SynCookies)
     }
 
     /// A queue's connections, each entry a few hundred bytes with its key; a SIP message of up to 64 KiB
@@ -292,9 +330,10 @@ public struct TCPStreamFramer {
     /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
     /// (a waiting message and bytes the server lacks, each up to `defaultBufferLimit`, its capacity
     /// doubled), the entries themselves (with their keys, about 640 bytes each) and the forgotten
-    /// streams remembered (4 per entry, about 128 bytes each).
+    /// streams remembered (4 per entry, about 224 bytes each: key and state, a place in the ring, the
+    /// table's spare room).
     public static var worstCaseBytes: Int {
-        defaultByteBudget + 4 * defaultBufferLimit + defaultCapacity * (640 + 4 * 128)
+        defaultByteBudget + 4 * defaultBufferLimit + defaultCapacity * (640 + 4 * 224)
     }
 
     public init(
@@ -408,6 +447,19 @@ public struct TCPStreamFramer {
             keep(stream, for: flow)
             return Framing(unframed: binds)
         }
+        if dropsUnframed, segment.isAck, stream.isConfirmed,
+            segment.dataSequence != stream.nextSequence || stream.isWaiting,
+            stream.cookies.mayOpen(sequence: segment.dataSequence, acknowledgment: segment.acknowledgment, at: now)
+        {
+            // Should the server's socket have gone without a word, a listener with SYN cookies would make
+            // a new connection of this segment, reading from its first byte, where no message of the
+            // filter's starts. Bytes the server has are dropped (a live socket has them); any others lose
+            // the stream.
+            let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count)
+            if Stream.distance(end, stream.serverNext) < 0 { stream.lost = true }
+            keep(stream, for: flow)
+            return Framing(unframed: true, lost: stream.lost)
+        }
         var sequence = segment.dataSequence
         var data = payload
         if stream.serverKnown, Stream.distance(sequence, stream.serverNext) > 0 {
@@ -470,12 +522,12 @@ public struct TCPStreamFramer {
             // Its connection out is made: its first ACK (or, where the peer's SYN crossed its own, its
             // SYN-ACK) acknowledges the peer's SYN.
             connectingOut.removeValue(forKey: flow)
-            start(handshake: segment.acknowledgment, of: flow, at: now)
+            start(handshake: segment.acknowledgment, synAck: nil, of: flow, at: now)
             return
         }
         if segment.isSyn {
             if guarded {
-                start(handshake: segment.acknowledgment, of: flow, at: now)
+                start(handshake: segment.acknowledgment, synAck: segment.sequence, of: flow, at: now)
             } else {
                 _ = take(flow)
                 forgotten.removeValue(forKey: flow)
@@ -494,8 +546,12 @@ public struct TCPStreamFramer {
     /// afresh once the server acknowledged data on the old one; before that, another handshake on a
     /// connection the client completed makes it lost (the server may read from either). The client
     /// must complete the handshake the filter started the stream at (`Stream.mayBind`).
-    mutating func start(handshake first: UInt32, of flow: Flow, at now: Timestamp) {
+    mutating func start(handshake first: UInt32, synAck: UInt32?, of flow: Flow, at now: Timestamp) {
+        var cookies = streams[flow]?.cookies ?? SynCookies()
+        if case .at(_, _, let remembered)? = forgotten[flow]?.state { cookies = remembered }
+        if let synAck { cookies.record(sequence: synAck, acknowledgment: first, at: now) }
         if let known = streams[flow], known.handshake == first, known.serverNext == first, known.serverKnown {
+            streams[flow]?.cookies = cookies
             return
         }
         if var open = take(flow), !open.lost, !open.closed, !open.isConfirmed, open.established || !open.isHalfOpen {
@@ -509,7 +565,7 @@ public struct TCPStreamFramer {
         }
         forgotten.removeValue(forKey: flow)
         var stream = Stream(at: first, guarded: true, seen: now)
-        (stream.serverKnown, stream.handshake) = (true, first)
+        (stream.serverKnown, stream.handshake, stream.cookies) = (true, first, cookies)
         keep(stream, for: flow)
     }
 
@@ -708,7 +764,7 @@ public struct TCPStreamFramer {
         if gone.isWaiting || gone.lost || gone.closed || !gone.isConfirmed {
             if framesLateJoins { remember(flow, as: .lost) }
         } else {
-            remember(flow, as: .at(next: gone.nextSequence, server: gone.serverNext))
+            remember(flow, as: .at(next: gone.nextSequence, server: gone.serverNext, cookies: gone.cookies))
         }
     }
 
@@ -736,8 +792,8 @@ public struct TCPStreamFramer {
         var stream = Stream(at: 0, guarded: true, seen: now)
         switch state {
         case .lost: stream.lost = true
-        case .at(let next, let server):
-            (stream.nextSequence, stream.serverNext, stream.serverKnown) = (next, server, true)
+        case .at(let next, let server, let cookies):
+            (stream.nextSequence, stream.serverNext, stream.serverKnown, stream.cookies) = (next, server, true, cookies)
         }
         return stream
     }
