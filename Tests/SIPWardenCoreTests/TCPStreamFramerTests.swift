@@ -86,6 +86,16 @@ import Testing
         _ = add(acknowledgment(ack), to: &framer, at: seconds, fromServer: true)
     }
 
+    /// Ten connections of `network`.1 to .10 at 2 s, each confirmed with an OPTIONS: in a table of 8,
+    /// they push out the oldest entries.
+    static func crowd(_ framer: inout TCPStreamFramer, from network: String = "10.0.8") {
+        let options = Transaction(method: "OPTIONS").request
+        for client in 1...10 {
+            _ = add(acknowledgment(to: "\(network).\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
+            _ = add(segment(from: "\(network).\(client)", sequence: 1, options), to: &framer, at: 2)
+        }
+    }
+
     let options = Transaction(method: "OPTIONS").request
 
     /// An inline framer (`framesLateJoins` false) with `capacity` entries, where 192.0.2.10's connection
@@ -488,11 +498,7 @@ import Testing
         _ = Self.add(Self.acknowledgment(to: "192.0.2.11", 1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
         _ = Self.add(Self.segment(from: "192.0.2.11", sequence: 1000, options), to: &framer, at: 1)
         // Connections that carry data: a SYN flood's half-open ones would go first.
-        for client in 1...10 {
-            _ = Self.add(
-                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
-            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
-        }
+        Self.crowd(&framer)
         #expect(framer.streams.count == 8 && framer.forgotten.count == 1)
         let unconfirmed = Self.segment(from: "192.0.2.11", sequence: 1000 + UInt32(options.utf8.count), register)
         #expect(Self.add(unconfirmed, to: &framer, at: 3).lost)
@@ -628,11 +634,7 @@ import Testing
         // Evicted, a closed connection is not remembered where it stood: unknown, it is lost.
         var evicted = inlineFramer(capacity: 8)
         _ = Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x11, ""), to: &evicted)
-        for client in 1...10 {
-            _ = Self.add(
-                Self.acknowledgment(to: "10.0.3.\(client)", 1, flags: 0x12), to: &evicted, at: 2, fromServer: true)
-            _ = Self.add(Self.segment(from: "10.0.3.\(client)", sequence: 1, options), to: &evicted, at: 2)
-        }
+        Self.crowd(&evicted, from: "10.0.3")
         #expect(evicted.forgotten.isEmpty)
         var serverClosed = inlineFramer(capacity: 64)
         _ = Self.add(Self.acknowledgment(end, flags: 0x11), to: &serverClosed, fromServer: true)
@@ -704,11 +706,7 @@ import Testing
     /// A connection evicted and remembered where it stood keeps its handshake's cookie.
     @Test func anEvictedConnectionKeepsItsCookie() {
         var framer = inlineFramer(capacity: 8)
-        for client in 1...10 {
-            _ = Self.add(
-                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
-            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
-        }
+        Self.crowd(&framer)
         #expect(framer.forgotten.count == 1)
         let old = Self.add(
             Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, options), to: &framer, at: 3)
@@ -761,11 +759,7 @@ import Testing
     @Test func aClientsResetClosesARememberedConnection() {
         var framer = inlineFramer(capacity: 8)
         let end = 1000 + UInt32(options.utf8.count)
-        for client in 1...10 {
-            _ = Self.add(
-                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
-            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
-        }
+        Self.crowd(&framer)
         #expect(framer.forgotten.count == 1)
         let reset = Self.add(Self.segment(from: "192.0.2.10", sequence: end, flags: 0x14, ""), to: &framer, at: 3)
         #expect(!reset.unframed)
@@ -780,11 +774,7 @@ import Testing
     @Test func theServersResetClosesARememberedConnection() {
         var framer = inlineFramer(capacity: 8)
         let end = 1000 + UInt32(options.utf8.count)
-        for client in 1...10 {
-            _ = Self.add(
-                Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12), to: &framer, at: 2, fromServer: true)
-            _ = Self.add(Self.segment(from: "10.0.8.\(client)", sequence: 1, options), to: &framer, at: 2)
-        }
+        Self.crowd(&framer)
         #expect(framer.forgotten.count == 1)
         _ = Self.add(Self.acknowledgment(end, flags: 0x14), to: &framer, at: 3, fromServer: true)
         let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "hidden").request
