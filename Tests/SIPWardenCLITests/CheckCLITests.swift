@@ -64,7 +64,7 @@ import Testing
         let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
         #expect(
             tables.hasSuffix(
-                "MiB, and at most 304 MiB of TCP streams (waiting messages, bytes the server has not acknowledged), "
+                "MiB, and at most 309 MiB of TCP streams (waiting messages, bytes the server has not acknowledged), "
                     + "for 2 queues"),
             "\(tables)")
         #expect(shipped.stderr.contains("warning: trust.allow and toll_fraud.own_numbers are empty"))

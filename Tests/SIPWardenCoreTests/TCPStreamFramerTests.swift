@@ -737,20 +737,93 @@ import Testing
         #expect(Self.add(old, to: &framer, at: 65).unframed, "after the server's ACK past the filter")
     }
 
-    /// The last two SYN-ACKs' cookies are kept, each for two minutes; a third pushing out one still
-    /// alive makes any segment a possible cookie until that one would have expired.
-    @Test func theLastTwoCookiesAreKeptAndAThirdMakesAnySegmentOne() {
+    /// The last eight SYN-ACKs' cookies are kept, each for 128 s (to the whole second); a ninth pushing
+    /// out one still alive makes any segment a possible cookie until that one would have expired.
+    @Test func theLastEightCookiesAreKeptAndANinthMakesAnySegmentOne() {
         var cookies = TCPStreamFramer.SynCookies()
-        let start = Timestamp(seconds: 10)
         func mayOpen(_ sequence: UInt32, _ acknowledgment: UInt32, at seconds: Double) -> Bool {
             cookies.mayOpen(sequence: sequence, acknowledgment: acknowledgment, at: Timestamp(seconds: seconds))
         }
-        cookies.record(sequence: 5000, acknowledgment: 1000, at: start)
-        cookies.record(sequence: 9000, acknowledgment: 1000, at: Timestamp(seconds: 70))
-        #expect(mayOpen(2000, 6001, at: 100) && mayOpen(2000, 10001, at: 100) && !mayOpen(2000, 8001, at: 100))
-        #expect(!mayOpen(2000, 6001, at: 139) && mayOpen(2000, 10001, at: 139))
-        cookies.record(sequence: 7000, acknowledgment: 1000, at: Timestamp(seconds: 80))
-        #expect(mayOpen(2000, 8001, at: 80) && mayOpen(2000, 1, at: 137) && !mayOpen(2000, 1, at: 139))
+        for k: UInt32 in 0..<8 {
+            cookies.record(sequence: 5000 + 1000 * k, acknowledgment: 1000, at: Timestamp(seconds: 10 + Double(k)))
+        }
+        // Differences 4001, 5001, ... 11001: ack - seq within 3 of one.
+        #expect(mayOpen(2000, 6001, at: 100) && mayOpen(2000, 6004, at: 100) && !mayOpen(2000, 6005, at: 100))
+        #expect(mayOpen(2000, 13001, at: 100) && !mayOpen(2000, 8501, at: 100))
+        #expect(!mayOpen(2000, 6001, at: 139) && mayOpen(2000, 13001, at: 139))
+        // The same SYN-ACK again takes its own place (not the oldest's).
+        cookies.record(sequence: 8000, acknowledgment: 1000, at: Timestamp(seconds: 20))
+        #expect(!mayOpen(2000, 8501, at: 100) && mayOpen(2000, 9001, at: 147))
+        cookies.record(sequence: 20000, acknowledgment: 1000, at: Timestamp(seconds: 21))
+        #expect(mayOpen(2000, 8501, at: 138) && !mayOpen(2000, 8501, at: 140) && mayOpen(2000, 21001, at: 140))
+    }
+
+    /// A listener with SYN cookies makes a new connection of a bare ACK as of one with data: such an
+    /// ACK off the filter's position is dropped too (a live socket loses nothing), or the next segment,
+    /// starting before it with no cookie's difference, would pass as bytes the server has, and the new
+    /// socket would read its tail.
+    @Test func aBareAckASynCookieWouldOpenIsDropped() {
+        let padding = String(repeating: "\r\n", count: 1000)
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, padding), to: &framer, at: 1)
+        Self.acknowledge(1000 + UInt32(padding.utf8.count), in: &framer, at: 1)
+        let bare = Self.segment(from: "192.0.2.10", sequence: 1100, acknowledgment: 1100 &- 992, flags: 0x10, "")
+        let opened = Self.add(bare, to: &framer, at: 100)
+        #expect(opened.unframed && !opened.lost)
+        let ahead = 1010 + UInt32(padding.utf8.count)
+        let past = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: ahead, acknowledgment: ahead &- 992, flags: 0x10, ""),
+            to: &framer,
+            at: 100)
+        #expect(past.unframed && !past.lost, "past the server's position")
+    }
+
+    /// A SYN-ACK that loses a stream (another handshake after the client completed one) still counts
+    /// its cookie for the connection made after it.
+    @Test func aSynAckThatLosesAStreamStillCountsItsCookie() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, flags: 0x10, ""), to: &framer)
+        _ = Self.add(Self.acknowledgment(5000, sequence: 100_007, flags: 0x12), to: &framer, at: 70, fromServer: true)
+        #expect(framer.streams.first?.value.lost == true)
+        _ = Self.add(Self.acknowledgment(9000, sequence: 50007, flags: 0x12), to: &framer, at: 130, fromServer: true)
+        _ = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: 9000, acknowledgment: 50008, options), to: &framer, at: 130)
+        Self.acknowledge(9000 + UInt32(options.utf8.count), in: &framer, at: 130)
+        let old = Self.segment(from: "192.0.2.10", sequence: 9000, acknowledgment: 9000 &+ 95008, options)
+        #expect(Self.add(old, to: &framer, at: 140).unframed, "the second SYN-ACK's cookie lives until 199 s")
+    }
+
+    /// A phone on a fixed port that reconnects now and then keeps its calls: its SYN-ACKs' cookies are
+    /// kept, not taken for a cookie flood, so a message in two segments is framed as ever.
+    @Test func aClientThatReconnectsKeepsItsCalls() {
+        let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "big").request
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        var resets: [Double] = []
+        for k: UInt32 in 0..<12 {
+            let seconds = 1 + 30 * Double(k)
+            let (server, first) = (100_007 &+ k &* 7_919_000, 1000 &+ k &* 100_000)
+            _ = Self.add(
+                Self.acknowledgment(first, sequence: server, flags: 0x12), to: &framer, at: seconds, fromServer: true)
+            let ping = Self.segment(from: "192.0.2.10", sequence: first, acknowledgment: server &+ 1, options)
+            _ = Self.add(ping, to: &framer, at: seconds)
+            let next = first &+ UInt32(options.utf8.count)
+            _ = Self.add(Self.acknowledgment(next, sequence: server &+ 1), to: &framer, at: seconds, fromServer: true)
+            let head = Self.segment(
+                from: "192.0.2.10", sequence: next, acknowledgment: server &+ 1, Self.bytes(call, ..<40))
+            _ = Self.add(head, to: &framer, at: seconds + 1)
+            _ = Self.add(
+                Self.acknowledgment(next &+ 40, sequence: server &+ 1), to: &framer, at: seconds + 1, fromServer: true)
+            let tail = Self.segment(
+                from: "192.0.2.10", sequence: next &+ 40, acknowledgment: server &+ 1, Self.bytes(call, 40...))
+            let framed = Self.add(tail, to: &framer, at: seconds + 1)
+            if framed.lost || framed.methods != ["INVITE"] { resets.append(seconds + 1) }
+        }
+        #expect(resets.isEmpty, "calls lost at \(resets)")
     }
 
     /// A client's reset where the server takes it closes a connection whose entry was evicted and

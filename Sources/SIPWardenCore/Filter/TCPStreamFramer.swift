@@ -234,31 +234,41 @@ public struct TCPStreamFramer {
     /// the same for every SYN of the client in one cookie minute), give or take the 3 of the cookie's
     /// MSS index. Should the server's socket go without a word (an orphan's retries, a user timeout
     /// end it so), the listener makes a new one of such a segment, reading from its first byte. The
-    /// last two SYN-ACKs' are kept (one per cookie minute); past two alive, any segment may be one.
+    /// last eight SYN-ACKs' are kept (every SYN-ACK counts: the filter cannot tell a cookie); a ninth
+    /// while all eight are alive makes any segment one until the one it pushed out would have expired.
     struct SynCookies {
-        /// How long a cookie is taken: the minute it was made in and the next.
-        static let lifetime: Int64 = 128_000_000_000
-        var newest = (difference: UInt32(0), until: Int64.min)
-        var older = (difference: UInt32(0), until: Int64.min)
-        var anyUntil = Int64.min
+        /// How long a cookie is taken, in whole seconds: the minute it was made in and the next.
+        static let lifetime: UInt32 = 128
+        var differences = SIMD8<UInt32>()
+        /// When each difference is no longer taken, in whole seconds (0: never taken).
+        var expiries = SIMD8<UInt32>()
+        var anyUntil: UInt32 = 0
 
-        /// Takes in the server's SYN-ACK with sequence number `sequence`, acknowledging `acknowledgment`.
+        static func seconds(_ now: Timestamp) -> UInt32 { UInt32(clamping: now.nanoseconds / 1_000_000_000) }
+
+        /// Takes in the server's SYN-ACK with sequence number `sequence`, acknowledging `acknowledgment`:
+        /// in the place of the same difference, else of the one that expires first.
         mutating func record(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) {
-            let difference = sequence &+ 1 &- acknowledgment
-            if difference != newest.difference {
-                if older.until > now.nanoseconds { anyUntil = Swift.max(anyUntil, older.until) }
-                older = newest
+            let (difference, time) = (sequence &+ 1 &- acknowledgment, Self.seconds(now))
+            var lane = 0
+            for k in 0..<differences.scalarCount {
+                if differences[k] == difference, expiries[k] > 0 {
+                    lane = k
+                    break
+                }
+                if expiries[k] < expiries[lane] { lane = k }
             }
-            newest = (difference, now.nanoseconds &+ Self.lifetime)
+            if differences[lane] != difference, expiries[lane] > time { anyUntil = Swift.max(anyUntil, expiries[lane]) }
+            differences[lane] = difference
+            expiries[lane] = time &+ Self.lifetime &+ 1
         }
 
         /// Whether a client segment at `sequence` acknowledging `acknowledgment` may open a connection.
         func mayOpen(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) -> Bool {
-            let (difference, time) = (acknowledgment &- sequence, now.nanoseconds)
-            func near(_ cookie: (difference: UInt32, until: Int64)) -> Bool {
-                time < cookie.until && difference &- cookie.difference &+ 3 <= 6
-            }
-            return time < anyUntil || near(newest) || near(older)
+            let time = Self.seconds(now)
+            if time < anyUntil { return true }
+            let offsets = SIMD8(repeating: acknowledgment &- sequence) &- differences &+ 3
+            return any(offsets .<= SIMD8(repeating: 6) .& expiries .> SIMD8(repeating: time))
         }
     }
 
@@ -330,10 +340,10 @@ public struct TCPStreamFramer {
     /// At most this much memory per queue: the budget, an array grown past it by one segment's bytes
     /// (a waiting message and bytes the server lacks, each up to `defaultBufferLimit`, its capacity
     /// doubled), the entries themselves (with their keys, about 640 bytes each) and the forgotten
-    /// streams remembered (4 per entry, about 224 bytes each: key and state, a place in the ring, the
+    /// streams remembered (4 per entry, about 264 bytes each: key and state, a place in the ring, the
     /// table's spare room).
     public static var worstCaseBytes: Int {
-        defaultByteBudget + 4 * defaultBufferLimit + defaultCapacity * (640 + 4 * 224)
+        defaultByteBudget + 4 * defaultBufferLimit + defaultCapacity * (640 + 4 * 264)
     }
 
     public init(
@@ -443,22 +453,22 @@ public struct TCPStreamFramer {
             return Framing(unframed: true, lost: true)
         }
         let binds = dropsUnframed && segment.isAck && stream.mayBind(at: segment.dataSequence)
-        if binds || payload.isEmpty {
-            keep(stream, for: flow)
-            return Framing(unframed: binds)
-        }
         if dropsUnframed, segment.isAck, stream.isConfirmed,
             segment.dataSequence != stream.nextSequence || stream.isWaiting,
             stream.cookies.mayOpen(sequence: segment.dataSequence, acknowledgment: segment.acknowledgment, at: now)
         {
             // Should the server's socket have gone without a word, a listener with SYN cookies would make
-            // a new connection of this segment, reading from its first byte, where no message of the
-            // filter's starts. Bytes the server has are dropped (a live socket has them); any others lose
-            // the stream.
+            // a new connection of this segment (with data or without), reading from its first byte,
+            // where no message of the filter's starts. A bare ACK and bytes the server has are dropped (a
+            // live socket has them); any others lose the stream.
             let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count)
-            if Stream.distance(end, stream.serverNext) < 0 { stream.lost = true }
+            if !payload.isEmpty, Stream.distance(end, stream.serverNext) < 0 { stream.lost = true }
             keep(stream, for: flow)
             return Framing(unframed: true, lost: stream.lost)
+        }
+        if binds || payload.isEmpty {
+            keep(stream, for: flow)
+            return Framing(unframed: binds)
         }
         var sequence = segment.dataSequence
         var data = payload
@@ -560,6 +570,7 @@ public struct TCPStreamFramer {
             // reads is not known. (Once the server acknowledged data, its socket answers a SYN with an
             // ACK, never a SYN-ACK: a SYN-ACK then means the old connection is gone.)
             open.lost = true
+            open.cookies = cookies
             keep(open, for: flow)
             return
         }
