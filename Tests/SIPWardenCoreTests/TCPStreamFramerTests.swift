@@ -751,8 +751,10 @@ import Testing
         #expect(mayOpen(2000, 6001, at: 100) && mayOpen(2000, 6004, at: 100) && !mayOpen(2000, 6005, at: 100))
         #expect(mayOpen(2000, 13001, at: 100) && !mayOpen(2000, 8501, at: 100))
         #expect(!mayOpen(2000, 6001, at: 139) && mayOpen(2000, 13001, at: 139))
-        // The same SYN-ACK again takes its own place (not the oldest's).
+        // The same SYN-ACK again, or another MSS's in the same minute, takes its own place (not the
+        // oldest's).
         cookies.record(sequence: 8000, acknowledgment: 1000, at: Timestamp(seconds: 20))
+        cookies.record(sequence: 8002, acknowledgment: 1000, at: Timestamp(seconds: 20))
         #expect(!mayOpen(2000, 8501, at: 100) && mayOpen(2000, 9001, at: 147))
         cookies.record(sequence: 20000, acknowledgment: 1000, at: Timestamp(seconds: 21))
         #expect(mayOpen(2000, 8501, at: 138) && !mayOpen(2000, 8501, at: 140) && mayOpen(2000, 21001, at: 140))

@@ -247,19 +247,22 @@ public struct TCPStreamFramer {
         static func seconds(_ now: Timestamp) -> UInt32 { UInt32(clamping: now.nanoseconds / 1_000_000_000) }
 
         /// Takes in the server's SYN-ACK with sequence number `sequence`, acknowledging `acknowledgment`:
-        /// in the place of the same difference, else of the one that expires first.
+        /// in the place of the same cookie (within 3: SYNs with other MSS values in the same minute), else
+        /// of the one that expires first.
         mutating func record(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) {
             let (difference, time) = (sequence &+ 1 &- acknowledgment, Self.seconds(now))
             var lane = 0
             for k in 0..<differences.scalarCount {
-                if differences[k] == difference, expiries[k] > 0 {
+                if difference &- differences[k] &+ 3 <= 6, expiries[k] > 0 {
                     lane = k
                     break
                 }
                 if expiries[k] < expiries[lane] { lane = k }
             }
-            if differences[lane] != difference, expiries[lane] > time { anyUntil = Swift.max(anyUntil, expiries[lane]) }
-            differences[lane] = difference
+            if difference &- differences[lane] &+ 3 > 6, expiries[lane] > time {
+                anyUntil = Swift.max(anyUntil, expiries[lane])
+            }
+            if expiries[lane] <= time || difference &- differences[lane] &+ 3 > 6 { differences[lane] = difference }
             expiries[lane] = time &+ Self.lifetime &+ 1
         }
 
