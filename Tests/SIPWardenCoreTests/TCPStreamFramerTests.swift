@@ -689,6 +689,8 @@ import Testing
         var had = framer
         let old = Self.add(cookie(1000, call), to: &had, at: 100)
         #expect(old.unframed && !old.lost && old.methods.isEmpty, "bytes the server has")
+        // Sent again (a client whose ACK from the server was lost would resend it until it gave up).
+        #expect(Self.add(cookie(1000, call), to: &had, at: 101).lost, "sent again")
         var across = framer
         let overlapping = Self.add(cookie(1000 + length - 10, call, mss: 3), to: &across, at: 100)
         #expect(overlapping.lost && overlapping.methods.isEmpty, "past the server's position")

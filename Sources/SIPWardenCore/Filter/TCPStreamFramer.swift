@@ -94,6 +94,8 @@ public struct TCPStreamFramer {
         var refused: (from: UInt32, until: UInt32, reason: Decision.Reason)?
         /// What a listener with SYN cookies would take for a new connection's first ACK on these ports.
         var cookies = SynCookies()
+        /// Where the last segment with data dropped for a cookie began: dropped again, it loses the stream.
+        var cookieDropped: UInt32?
 
         /// A stream whose next byte is `sequence`, the server's position not known yet.
         init(at sequence: UInt32, guarded: Bool, seen now: Timestamp) {
@@ -463,9 +465,14 @@ public struct TCPStreamFramer {
             // Should the server's socket have gone without a word, a listener with SYN cookies would make
             // a new connection of this segment (with data or without), reading from its first byte,
             // where no message of the filter's starts. A bare ACK and bytes the server has are dropped (a
-            // live socket has them); any others lose the stream.
+            // live socket has them); any others lose the stream, and so do bytes the server has sent
+            // again: a client whose ACK from the server was lost would resend them until it gave up.
             let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count)
-            if !payload.isEmpty, Stream.distance(end, stream.serverNext) < 0 { stream.lost = true }
+            if !payload.isEmpty {
+                let again = stream.cookieDropped == segment.dataSequence
+                if again || Stream.distance(end, stream.serverNext) < 0 { stream.lost = true }
+                stream.cookieDropped = segment.dataSequence
+            }
             keep(stream, for: flow)
             return Framing(unframed: true, lost: stream.lost)
         }
