@@ -99,14 +99,16 @@ import Testing
     let options = Transaction(method: "OPTIONS").request
 
     /// An inline framer (`framesLateJoins` false) with `capacity` entries, where 192.0.2.10's connection
-    /// was made (the server's SYN-ACK) and carried an OPTIONS from 1000, which the server acknowledged,
-    /// at 1 s.
-    func inlineFramer(capacity: Int) -> TCPStreamFramer {
+    /// was made (the server's SYN-ACK: 7, acknowledging 1000) and carried `first` (an OPTIONS unless
+    /// given) from 1000, which the server acknowledged, at 1 s.
+    func inlineFramer(capacity: Int = TCPStreamFramer.defaultCapacity, carrying first: String? = nil) -> TCPStreamFramer
+    {
+        let first = first ?? options
         var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: capacity)
         framer.framesLateJoins = false
         _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, options), to: &framer, at: 1)
-        Self.acknowledge(1000 + UInt32(options.utf8.count), in: &framer)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, first), to: &framer, at: 1)
+        Self.acknowledge(1000 + UInt32(first.utf8.count), in: &framer)
         return framer
     }
     let register = Transaction(method: "REGISTER", callID: "reg").request
@@ -677,11 +679,7 @@ import Testing
         let call = Transaction.invite(from: "1001", at: "192.0.2.10", to: "+88216100000", callID: "hidden").request
         let padding = String(repeating: "\r\n", count: 1000)
         let length = UInt32(padding.utf8.count)
-        var framer = TCPStreamFramer(classifier: SIPClassifier())
-        framer.framesLateJoins = false
-        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, padding), to: &framer, at: 1)
-        Self.acknowledge(1000 + length, in: &framer, at: 1)
+        var framer = inlineFramer(carrying: padding)
         /// A segment at `sequence` with the cookie's ACK (the handshake's ack - seq, give or take `mss`).
         func cookie(_ sequence: UInt32, _ text: String, mss: UInt32 = 0) -> Segment {
             Self.segment(from: "192.0.2.10", sequence: sequence, acknowledgment: sequence &- 992 &+ mss, text)
@@ -760,6 +758,9 @@ import Testing
         #expect(!mayOpen(2000, 8501, at: 100) && mayOpen(2000, 9001, at: 147))
         cookies.record(sequence: 20000, acknowledgment: 1000, at: Timestamp(seconds: 21))
         #expect(mayOpen(2000, 8501, at: 138) && !mayOpen(2000, 8501, at: 140) && mayOpen(2000, 21001, at: 140))
+        // A cookie within 3 of an expired one (another minute's) is kept as it is, not as the old one.
+        cookies.record(sequence: 6003, acknowledgment: 1000, at: Timestamp(seconds: 300))
+        #expect(mayOpen(2000, 7007, at: 301))
     }
 
     /// A listener with SYN cookies makes a new connection of a bare ACK as of one with data: such an
@@ -768,11 +769,7 @@ import Testing
     /// socket would read its tail.
     @Test func aBareAckASynCookieWouldOpenIsDropped() {
         let padding = String(repeating: "\r\n", count: 1000)
-        var framer = TCPStreamFramer(classifier: SIPClassifier())
-        framer.framesLateJoins = false
-        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 1, fromServer: true)
-        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, padding), to: &framer, at: 1)
-        Self.acknowledge(1000 + UInt32(padding.utf8.count), in: &framer, at: 1)
+        var framer = inlineFramer(carrying: padding)
         let bare = Self.segment(from: "192.0.2.10", sequence: 1100, acknowledgment: 1100 &- 992, flags: 0x10, "")
         let opened = Self.add(bare, to: &framer, at: 100)
         #expect(opened.unframed && !opened.lost)

@@ -170,9 +170,8 @@ public struct TCPStreamFramer {
         /// client will send them again); where the server is not known, all but the last `limit`.
         /// Resends of bytes forgotten before the server has them cannot be placed.
         mutating func forgetJudged(beyond limit: Int, unacknowledged: Int) {
-            let lacking =
-                serverKnown
-                ? waitingFrom - Swift.min(Swift.max(Self.distance(startSequence, serverNext), 0), waitingFrom) : limit
+            let acknowledged = Swift.min(Swift.max(Self.distance(startSequence, serverNext), 0), waitingFrom)
+            let lacking = serverKnown ? waitingFrom - acknowledged : limit
             let kept = Swift.min(lacking, unacknowledged)
             if waitingFrom - kept > limit { forget(waitingFrom - kept) }
         }
@@ -255,20 +254,23 @@ public struct TCPStreamFramer {
             let (difference, time) = (sequence &+ 1 &- acknowledgment, Self.seconds(now))
             var lane = 0
             for k in 0..<differences.scalarCount {
-                if difference &- differences[k] &+ 3 <= 6, expiries[k] > 0 {
+                if Self.isNear(difference, differences[k]), expiries[k] > 0 {
                     lane = k
                     break
                 }
                 if expiries[k] < expiries[lane] { lane = k }
             }
-            if difference &- differences[lane] &+ 3 > 6, expiries[lane] > time {
-                anyUntil = Swift.max(anyUntil, expiries[lane])
-            }
-            if expiries[lane] <= time || difference &- differences[lane] &+ 3 > 6 { differences[lane] = difference }
+            let sameCookie = Self.isNear(difference, differences[lane])
+            if !sameCookie, expiries[lane] > time { anyUntil = Swift.max(anyUntil, expiries[lane]) }
+            if !sameCookie || expiries[lane] <= time { differences[lane] = difference }
             expiries[lane] = time &+ Self.lifetime &+ 1
         }
 
-        /// Whether a client segment at `sequence` acknowledging `acknowledgment` may open a connection.
+        /// Whether two differences are within 3 of each other (the cookie's MSS index), wrapping.
+        static func isNear(_ a: UInt32, _ b: UInt32) -> Bool { a &- b &+ 3 <= 6 }
+
+        /// Whether a client segment at `sequence` acknowledging `acknowledgment` may open a connection:
+        /// `isNear` a live difference, lane by lane.
         func mayOpen(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) -> Bool {
             let time = Self.seconds(now)
             if time < anyUntil { return true }
@@ -467,8 +469,8 @@ public struct TCPStreamFramer {
             // where no message of the filter's starts. A bare ACK and bytes the server has are dropped (a
             // live socket has them); any others lose the stream, and so do bytes the server has sent
             // again: a client whose ACK from the server was lost would resend them until it gave up.
-            let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count)
             if !payload.isEmpty {
+                let end = segment.dataSequence &+ UInt32(truncatingIfNeeded: payload.count)
                 let again = stream.cookieDropped == segment.dataSequence
                 if again || Stream.distance(end, stream.serverNext) < 0 { stream.lost = true }
                 stream.cookieDropped = segment.dataSequence
@@ -533,7 +535,7 @@ public struct TCPStreamFramer {
             // The server's reset (its own abort, or the firewall's on the filter's behalf, which the
             // client takes): the connection is gone either way, even one only remembered. It moves no
             // position.
-            if streams[flow] != nil { streams[flow]?.closed = true }
+            streams[flow]?.closed = true
             if !forgotten.isEmpty { forgotten.removeValue(forKey: flow) }
             return
         }
