@@ -540,11 +540,13 @@ import Testing
 
     /// With SYN cookies the server makes the connection from the first ACK it takes that carries a valid
     /// cookie (of any of the last minutes' SYN-ACKs), reading from that ACK's sequence number, wherever
-    /// the client put it. Until the server acknowledges data, a client segment anywhere but at the
-    /// handshake's first byte is dropped (its TCP sends it again once the server's ACK comes), even
-    /// after a segment at the first byte (which the server may have refused): a pure ACK a few bytes
-    /// off, the body of a waiting message sent where it would start a new one at the server, a
-    /// keep-alive probe before the first byte, a second segment sent before the server's ACK.
+    /// the client put it. Until the server acknowledges data, a client segment with a cookie's ACK is
+    /// dropped (its TCP sends it again once the server's ACK comes) unless it starts where a message of
+    /// the filter's does (the handshake's first byte, the end of the messages framed), even after a
+    /// segment at the first byte (which the server may have refused): a pure ACK a few bytes off, the
+    /// body of a waiting message sent where it would start a new one at the server, a keep-alive probe
+    /// before the first byte. A client's bytes sent before the server's ACK pass: messages behind whole
+    /// ones, and the rest of a message with the ACK of the connection.
     @Test func untilTheServerAcknowledgesDataNoSegmentMayMakeItReadElsewhere() {
         func made() -> TCPStreamFramer {
             var framer = TCPStreamFramer(classifier: SIPClassifier())
@@ -568,11 +570,89 @@ import Testing
         var probed = made()
         #expect(
             Self.add(segment(999, ack: 8), to: &probed).unframed && !Self.add(segment(999, ack: 8), to: &probed).lost)
-        var keepAlive = made()
-        _ = Self.add(segment(1000, ack: 8, "\r\n\r\n"), to: &keepAlive)
-        #expect(Self.add(segment(1004, ack: 8, options), to: &keepAlive).unframed)
-        Self.acknowledge(1004, in: &keepAlive)
-        #expect(Self.add(segment(1004, ack: 8, options), to: &keepAlive).methods == ["OPTIONS"])
+        var pipelined = made()
+        _ = Self.add(segment(1000, ack: 8, "\r\n\r\n"), to: &pipelined)
+        #expect(Self.add(segment(1004, ack: 12, options), to: &pipelined).methods == ["OPTIONS"], "a cookie's ACK")
+        let next = 1004 + UInt32(options.utf8.count)
+        #expect(!Self.add(segment(next, ack: 8, Self.bytes(register, ..<40)), to: &pipelined).unframed)
+        let rest = Self.bytes(register, 40...)
+        #expect(Self.add(segment(next + 40, ack: 8 + next + 40 - 1000, rest), to: &pipelined).unframed)
+        #expect(Self.add(segment(next + 40, ack: 8, rest), to: &pipelined).methods == ["REGISTER"])
+    }
+
+    /// Connections evicted before they carried data (a SYN flood's, which may have had the listener use
+    /// cookies) take their cookies with them: for as long as those live, one of them may be any
+    /// connection's on the same ports, so a connection not yet confirmed is read only where a message of
+    /// the filter's starts, as if every segment had a cookie's ACK.
+    @Test func whileForgottenCookiesLiveUnconfirmedConnectionsAreReadOnlyWhereMessagesStart() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
+        framer.framesLateJoins = false
+        for client in 1...10 {
+            let synAck = Self.acknowledgment(to: "10.0.8.\(client)", 1, flags: 0x12)
+            _ = Self.add(synAck, to: &framer, at: 2, fromServer: true)
+        }
+        let (head, rest) = (Self.bytes(register, ..<40), Self.bytes(register, 40...))
+        for seconds in [3.0, 131] {
+            var connection = framer
+            _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &connection, at: seconds, fromServer: true)
+            let first = Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, head)
+            _ = Self.add(first, to: &connection, at: seconds)
+            let tail = Self.segment(from: "192.0.2.10", sequence: 1040, acknowledgment: 8, rest)
+            let framed = Self.add(tail, to: &connection, at: seconds)
+            guard seconds < 131 else {
+                #expect(framed.methods == ["REGISTER"], "the forgotten cookies have expired")
+                continue
+            }
+            #expect(framed.unframed && framed.methods.isEmpty)
+            Self.acknowledge(1040, in: &connection, at: seconds)
+            #expect(Self.add(tail, to: &connection, at: seconds).methods == ["REGISTER"], "confirmed")
+        }
+    }
+
+    /// Cookies are forgotten (`cookiesForgottenUntil` until the last expires) wherever a connection's
+    /// are not kept: evicted while a message waited (remembered as lost), a remembered connection reset
+    /// by the server or pushed out of memory, the server connecting out from its ports, a SYN-ACK on an
+    /// unguarded stream; not when a connection is remembered where it stood.
+    @Test func everyWayCookiesAreForgottenIsNoted() {
+        var cookies = TCPStreamFramer.SynCookies()
+        cookies.record(sequence: 7, acknowledgment: 1000, at: Timestamp(seconds: 50))
+        let flow = TCPStreamFramer.Flow(
+            source: IPAddress("192.0.2.10")!, destination: IPAddress("198.51.100.1")!, sourcePort: 40000,
+            destinationPort: 5060)
+        func framer(capacity: Int = 8, _ stream: (inout TCPStreamFramer.Stream) -> Void) -> TCPStreamFramer {
+            var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: capacity)
+            framer.framesLateJoins = false
+            var kept = TCPStreamFramer.Stream(at: 1000, guarded: true, seen: Timestamp(seconds: 50))
+            (kept.serverNext, kept.serverKnown, kept.cookies) = (2000, true, cookies)
+            kept.nextSequence = 2000
+            stream(&kept)
+            framer.keep(kept, for: flow)
+            return framer
+        }
+        var idle = framer { _ in }
+        idle.evict(flow)
+        #expect(idle.cookiesForgottenUntil == 0)
+        var waiting = framer { $0.bytes = Array("INVITE sip:".utf8) }
+        waiting.evict(flow)
+        #expect(waiting.cookiesForgottenUntil == 179)
+        var reset = idle
+        _ = Self.add(Self.acknowledgment(2000, flags: 0x14), to: &reset, at: 60, fromServer: true)
+        #expect(reset.cookiesForgottenUntil == 179)
+        var pushedOut = framer(capacity: 1) { _ in }
+        pushedOut.evict(flow)
+        for port: UInt16 in 1...4 {
+            var other = flow
+            other.sourcePort = port
+            pushedOut.remember(other, as: .lost)
+        }
+        #expect(pushedOut.cookiesForgottenUntil == 179)
+        var connectingOut = framer { _ in }
+        _ = Self.add(Self.acknowledgment(0, flags: 0x02), to: &connectingOut, at: 60, fromServer: true)
+        #expect(connectingOut.cookiesForgottenUntil == 179)
+        var unguarded = framer { _ in }
+        _ = Self.add(
+            Self.acknowledgment(5000, flags: 0x12), to: &unguarded, at: 60, guarded: false, fromServer: true)
+        #expect(unguarded.cookiesForgottenUntil == 179)
     }
 
     /// A client that sent two SYNs (SYN cookies answer each) may complete either handshake: a segment

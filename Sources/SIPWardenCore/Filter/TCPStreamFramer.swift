@@ -125,17 +125,26 @@ public struct TCPStreamFramer {
             return serverKnown && Self.distance(first, serverNext) > 0
         }
 
-        /// Whether a client segment with ACK at `sequence` may have the server make the connection from
-        /// elsewhere than the handshake's first byte, while it may not exist there yet (until the server
-        /// acknowledges data): with SYN cookies the server makes it from the first ACK it takes that
-        /// carries a valid cookie, of any of the last minutes' SYN-ACKs, reading from that ACK's sequence
-        /// number, wherever the client put it (even after the filter let through data at the first byte
-        /// that the server refused, for a wrong ACK). Such segments are dropped until the server's ACK
-        /// comes; the client's TCP sends them again.
-        mutating func mayBind(at sequence: UInt32) -> Bool {
+        /// Whether a client segment with ACK at `sequence`, acknowledging `acknowledgment`, may have the
+        /// server read from a byte where no message of the filter's starts, while its connection may not
+        /// exist yet (until the server acknowledges data): with SYN cookies the server makes it from the
+        /// first ACK it takes that carries a valid cookie (`cookies`; any, while `cookiesForgotten`: the
+        /// filter forgot cookies of connections that may have used these ports), reading from that ACK's
+        /// sequence number, wherever the client put it (even after the filter let through data at the
+        /// first byte that the server refused, for a wrong ACK). The handshake's first byte and the end of
+        /// the messages framed are where the filter reads too, so a client's bytes sent before the
+        /// server's ACK pass there. Other such segments are dropped until the server's ACK comes; the
+        /// client's TCP sends them again.
+        mutating func mayBind(
+            at sequence: UInt32, acknowledging acknowledgment: UInt32, at now: Timestamp, cookiesForgotten: Bool
+        ) -> Bool {
             guard let first = handshake, !isConfirmed else { return false }
-            if sequence == first { established = true }
-            return sequence != first
+            if sequence == first {
+                established = true
+                return false
+            }
+            guard sequence != nextSequence || isWaiting else { return false }
+            return cookiesForgotten || cookies.mayOpen(sequence: sequence, acknowledgment: acknowledgment, at: now)
         }
 
         /// How far `b` lies after `a` in sequence space (negative: before).
@@ -325,6 +334,10 @@ public struct TCPStreamFramer {
     /// Connections the server opened from its SIP port whose peer has not answered yet, with the
     /// sequence number of the server's SYN (at most `capacity`).
     var connectingOut: [Flow: UInt32] = [:]
+    /// Until when (whole seconds) cookies the filter forgot may still be taken: those of connections
+    /// evicted before they carried data, or remembered as lost, or whose memory went. Until then a
+    /// connection not yet confirmed may have been made from any of them (`Stream.mayBind`).
+    var cookiesForgottenUntil: UInt32 = 0
 
     enum Forgotten {
         /// Its bytes cannot be placed any more: a message waited (the server holds its start), or it
@@ -459,7 +472,11 @@ public struct TCPStreamFramer {
             keep(stream, for: flow)
             return Framing(unframed: true, lost: true)
         }
-        let binds = dropsUnframed && segment.isAck && stream.mayBind(at: segment.dataSequence)
+        let binds =
+            dropsUnframed && segment.isAck
+            && stream.mayBind(
+                at: segment.dataSequence, acknowledging: segment.acknowledgment, at: now,
+                cookiesForgotten: SynCookies.seconds(now) < cookiesForgottenUntil)
         if dropsUnframed, segment.isAck, stream.isConfirmed,
             segment.dataSequence != stream.nextSequence || stream.isWaiting,
             stream.cookies.mayOpen(sequence: segment.dataSequence, acknowledgment: segment.acknowledgment, at: now)
@@ -527,8 +544,7 @@ public struct TCPStreamFramer {
             // The server connects out from its SIP port: no other socket of its has these ports.
             if connectingOut.count >= capacity { connectingOut.removeAll() }
             connectingOut[flow] = segment.sequence
-            _ = take(flow)
-            forgotten.removeValue(forKey: flow)
+            discard(flow)
             return
         }
         if segment.isReset {
@@ -536,7 +552,7 @@ public struct TCPStreamFramer {
             // client takes): the connection is gone either way, even one only remembered. It moves no
             // position.
             streams[flow]?.closed = true
-            if !forgotten.isEmpty { forgotten.removeValue(forKey: flow) }
+            forgetRemembered(flow)
             return
         }
         guard segment.isAck else { return }
@@ -551,8 +567,7 @@ public struct TCPStreamFramer {
             if guarded {
                 start(handshake: segment.acknowledgment, synAck: segment.sequence, of: flow, at: now)
             } else {
-                _ = take(flow)
-                forgotten.removeValue(forKey: flow)
+                discard(flow)
             }
         } else if var stream = take(flow) ?? recall(flow, at: now) {
             if stream.isGuarded { stream.acknowledge(segment.acknowledgment) }
@@ -783,12 +798,25 @@ public struct TCPStreamFramer {
     /// (a message waited: the server holds its start). Inline nothing is kept of a lost stream (one the
     /// filter knows nothing of is lost), nor of one that carried no data yet.
     mutating func evict(_ flow: Flow) {
-        guard let gone = take(flow), gone.isGuarded, !gone.isHalfOpen else { return }
-        if gone.isWaiting || gone.lost || gone.closed || !gone.isConfirmed {
-            if framesLateJoins { remember(flow, as: .lost) }
+        guard let gone = take(flow), gone.isGuarded else { return }
+        if gone.isHalfOpen || gone.isWaiting || gone.lost || gone.closed || !gone.isConfirmed {
+            forgetCookies(gone.cookies)
+            if framesLateJoins, !gone.isHalfOpen { remember(flow, as: .lost) }
         } else {
             remember(flow, as: .at(next: gone.nextSequence, server: gone.serverNext, cookies: gone.cookies))
         }
+    }
+
+    /// Takes note that `cookies` are forgotten (`cookiesForgottenUntil`; `anyUntil` is never later than
+    /// the last expiry).
+    mutating func forgetCookies(_ cookies: SynCookies) {
+        cookiesForgottenUntil = Swift.max(cookiesForgottenUntil, cookies.expiries.max())
+    }
+
+    /// Forgets what is remembered of `flow`, taking note of its cookies.
+    mutating func forgetRemembered(_ flow: Flow) {
+        guard !forgotten.isEmpty, let gone = forgotten.removeValue(forKey: flow) else { return }
+        if case .at(_, _, let cookies) = gone.state { forgetCookies(cookies) }
     }
 
     /// Remembers what became of `flow`, whose entry is gone; the longest remembered is forgotten when
@@ -802,7 +830,7 @@ public struct TCPStreamFramer {
         } else {
             place = nextForgotten
             let oldest = forgottenOrder[place]
-            if forgotten[oldest]?.place == place { forgotten.removeValue(forKey: oldest) }
+            if forgotten[oldest]?.place == place { forgetRemembered(oldest) }
             forgottenOrder[place] = flow
             nextForgotten = (nextForgotten + 1) % limit
         }
@@ -819,6 +847,12 @@ public struct TCPStreamFramer {
             (stream.nextSequence, stream.serverNext, stream.serverKnown, stream.cookies) = (next, server, true, cookies)
         }
         return stream
+    }
+
+    /// Forgets all that is known of `flow`, taking note of its cookies.
+    mutating func discard(_ flow: Flow) {
+        if let gone = take(flow) { forgetCookies(gone.cookies) }
+        forgetRemembered(flow)
     }
 
     /// Takes `flow`'s entry out of the table.
