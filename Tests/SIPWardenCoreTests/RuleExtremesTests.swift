@@ -33,6 +33,53 @@ import Testing
         #expect(refused > 1000 && worked > 100, "refused \(refused), worked \(worked)")
     }
 
+    /// 10,000 random byte-level mutations of the shipped file's rules (bytes changed, cut, repeated; a table
+    /// header or a key line copied elsewhere): each is read, or refused with errors that name the file,
+    /// syntax errors at a line and column inside it. Never a trap.
+    @Test func mutatedRuleFilesAreReadOrRefusedWithTheirLocation() throws {
+        // Its comments left out: mutations go to its tables, keys and values.
+        let text = try String(contentsOf: RuleSetTests.shipped, encoding: .utf8)
+        let shipped = Array(
+            text.split(separator: "\n").filter { !$0.drop { $0 == " " }.hasPrefix("#") }.joined(separator: "\n").utf8)
+        var random = SplitMix64(state: 20261207)
+        let interesting = Array("=[]{}\"'#.,\n\\ -+0x_:".utf8) + [0, 0x7F, 0xC3, 0xFF]
+        let defaults = RuleSet()
+        var (refused, read) = (0, 0)
+        for _ in 0..<10_000 {
+            var bytes = shipped
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let at = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 5 {
+                case 0: bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                case 1: bytes[at] = interesting[Int(random.next() % UInt64(interesting.count))]
+                case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 64)))
+                case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + Int(random.next() % 128))], at: at)
+                default:
+                    let line = bytes[at...].prefix { $0 != 0x0A } + [0x0A]
+                    bytes.insert(contentsOf: line, at: Int(random.next() % UInt64(bytes.count)))
+                }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            do {
+                let rules = try RuleSet(toml: text, file: "mutated.toml")
+                if rules != defaults { Self.exercise(rules) }
+                read += 1
+            } catch {
+                refused += 1
+                #expect(!error.errors.isEmpty)
+                for problem in error.errors {
+                    #expect(problem.description.hasPrefix("mutated.toml:"), "\(problem)")
+                    if case .syntax(_, let line, let column, _) = problem {
+                        #expect((1...lines).contains(line) && column >= 1, "\(problem) in \(lines) lines")
+                    }
+                }
+            }
+        }
+        // Most break the file; hundreds leave rules that are read (and exercised when they changed).
+        #expect(refused > 5000 && read > 500, "refused \(refused), read \(read)")
+    }
+
     /// The key a `key = value` line sets, nil for anything else (comments, tables, an array's rest).
     static func key(of line: String) -> String? {
         let parts = line.split(separator: "=", maxSplits: 1)

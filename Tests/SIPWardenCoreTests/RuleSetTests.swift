@@ -255,6 +255,30 @@ import Testing
         #expect(found == expected)
     }
 
+    /// Text on which the TOML parser would stop the process (an assertion inside toml++ 3.4) is a
+    /// syntax error at its place; strings, comments and nested arrays that only look like it are not.
+    @Test(arguments: [
+        ("[ # a comment\n", 1, 3), ("[daemon]\n  [[\n", 2, 5), ("[[[x]]]\n", 1, 3), ("[=\n", 1, 2),
+        ("\u{FEFF}[\r\n", 1, 2), ("a = [}]\n", 1, 6), ("a = [1,\n  # c\n  }]\n", 3, 3),
+        ("a = {b = [}]}\n", 1, 11), ("a = \"\"\"\nx\"\"\"\n[ #\n", 3, 3),
+    ])
+    func textThatWouldStopTheParserIsASyntaxError(text: String, line: Int, column: Int) {
+        let found = errors(text)
+        guard found.count == 1, case .syntax(_, line, column, _) = found[0] else {
+            Issue.record("\(found) for \(text.debugDescription)")
+            return
+        }
+    }
+
+    @Test(arguments: [
+        "a = \"[}\"\n", "a = '[ #'\nb = 1\n", "a = \"\"\"\n[ # in a string\n\"\"\"\n", "a = '''\n[ #\n''''\n",
+        "a = \"x\\\" [ }\"\n", "a = [\n  [ # nested\n    1 ],\n]\n", "a = [ { }, ]\n", "a = \"\" # [\n[b]\n",
+        "[ 'x' ]\n", "[\"y\"]\n", "[ z ]\n", "a = {b = 1}\n[c]\n",
+    ])
+    func textThatOnlyLooksLikeAParserTrapIsNotOne(text: String) {
+        #expect(ParserTraps.first(in: text) == nil, "\(text.debugDescription)")
+    }
+
     @Test func unknownSectionsWithoutAnyCloseName() {
         #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestions: [])])
     }

@@ -7,6 +7,9 @@ extension RuleSet {
     /// rules are left as they were.
     @discardableResult
     public mutating func apply(toml text: String, file: String) throws(RulesErrors) -> [String] {
+        if let (line, column, message) = ParserTraps.first(in: text) {
+            throw RulesErrors([.syntax(file: file, line: line, column: column, message: message)])
+        }
         let document: TOMLTable
         do {
             document = try TOMLTable(string: text)
