@@ -31,6 +31,16 @@ import Testing
             ])
     }
 
+    /// A table header without a name used to stop `check` (and a reloading daemon) on an assertion
+    /// inside the TOML parser: it is a syntax error at its line and column.
+    @Test func aTableHeaderWithoutANameIsASyntaxError() throws {
+        let folder = try Self.directory(["main.toml": "[daemon]\nmode = \"enforce\"\n  [ # ports next\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLITests.run(["check", "--config", folder.appendingPathComponent("main.toml").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("sipwarden: \(folder.path)/main.toml:3:5: expected a table name"), "\(run.stderr)")
+    }
+
     @Test func thresholdsAreCheckedOnTheRulesOfEveryFileTogether() throws {
         let folder = try Self.directory(["main.toml": "[score]\ndrop_at = 150\n"])
         defer { try? FileManager.default.removeItem(at: folder) }
