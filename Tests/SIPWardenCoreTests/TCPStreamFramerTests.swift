@@ -843,6 +843,20 @@ import Testing
         #expect(mayOpen(2000, 7007, at: 301))
     }
 
+    /// A cookie for a SYN with another MSS in the same minute has the MSS index (0 to 3) added to its
+    /// low 24 bits, which may wrap: its ack - seq then lies 2^24 off the recorded one, give or take 3.
+    @Test func aCookieOfAnotherMSSMayWrapItsLow24Bits() {
+        var cookies = TCPStreamFramer.SynCookies()
+        cookies.record(sequence: 5000, acknowledgment: 1000, at: Timestamp(seconds: 10))
+        func mayOpen(_ difference: UInt32) -> Bool {
+            cookies.mayOpen(sequence: 2000, acknowledgment: 2000 &+ difference, at: Timestamp(seconds: 20))
+        }
+        let wrap: UInt32 = 1 << 24
+        #expect(mayOpen(4004 &- wrap) && mayOpen(3999 &+ wrap) && mayOpen(3998))
+        #expect(!mayOpen(4005 &- wrap) && !mayOpen(4001 &+ wrap / 2) && !mayOpen(4001 &+ 2 &* wrap))
+        #expect(TCPStreamFramer.SynCookies.isNear(4001, 4004 &- wrap))
+    }
+
     /// A listener with SYN cookies makes a new connection of a bare ACK as of one with data: such an
     /// ACK off the filter's position is dropped too (a live socket loses nothing), or the next segment,
     /// starting before it with no cookie's difference, would pass as bytes the server has, and the new
@@ -968,6 +982,34 @@ import Testing
         let early = Self.add(
             Self.segment(from: "192.0.2.10", sequence: 1000, cover(from: 1000, at: 2000)), to: &crossed)
         #expect(early.methods.isEmpty && early.unframed)
+    }
+
+    /// A client's data without an ACK is not placed: the server's TCP discards it without a reset, so
+    /// the filter would have judged bytes the server never read (and framed the next ones after them).
+    @Test func dataWithoutAnAckIsNotPlaced() {
+        var framer = inlineFramer()
+        let next = 1000 + UInt32(options.utf8.count)
+        let unacknowledged = Self.add(
+            Self.segment(from: "192.0.2.10", sequence: next, flags: 0x08, register), to: &framer)
+        #expect(unacknowledged.unframed && unacknowledged.methods.isEmpty)
+        #expect(
+            Self.add(Self.segment(from: "192.0.2.10", sequence: next, register), to: &framer).methods == ["REGISTER"])
+    }
+
+    /// After a connection out that failed (the peer reset the server's SYN), a SYN-ACK on its ports is
+    /// the listener's: its cookie counts as any other's.
+    @Test func aSynAckAfterAFailedConnectionOutCountsItsCookie() {
+        var framer = TCPStreamFramer(classifier: SIPClassifier())
+        framer.framesLateJoins = false
+        _ = Self.add(Self.acknowledgment(0, sequence: 500, flags: 0x02), to: &framer, fromServer: true)
+        _ = Self.add(Self.segment(from: "192.0.2.10", sequence: 0, acknowledgment: 501, flags: 0x14, ""), to: &framer)
+        _ = Self.add(Self.acknowledgment(1000, flags: 0x12), to: &framer, at: 2, fromServer: true)
+        #expect(framer.connectingOut.isEmpty, "the connection out is gone")
+        let head = Self.segment(from: "192.0.2.10", sequence: 1000, acknowledgment: 8, Self.bytes(register, ..<40))
+        #expect(!Self.add(head, to: &framer, at: 2).unframed)
+        let cookie = Self.segment(
+            from: "192.0.2.10", sequence: 1040, acknowledgment: 1040 &+ 8 &- 1000, Self.bytes(register, 40...))
+        #expect(Self.add(cookie, to: &framer, at: 2).unframed, "the listener would read from there")
     }
 
     /// A SYN flood's half-open connections (the server's SYN-ACK seen, no data) go first when the table

@@ -18,10 +18,11 @@
 ///   there cannot be placed;
 /// - at the filter's position are framed, with the start of a message that waits for its end;
 /// - past it (a gap: the segment overtook another) cannot be placed.
-/// Until the server acknowledges data, a client segment anywhere but at the handshake's first byte is
-/// not placed (`Stream.mayBind`: SYN cookies); after that, for a cookie's life, neither is one a
-/// listener would take for a new connection's first should the socket be gone, anywhere but where a
-/// message starts (`SynCookies`). Once the connection closes (`Stream.closed`), nothing
+/// A client segment a listener with SYN cookies would take for a new connection's first (`SynCookies`)
+/// is not placed anywhere but where a message starts: until the server acknowledges data, while the
+/// connection may not exist at the server yet (`Stream.mayBind`; then every segment counts as one
+/// while cookies the filter forgot may live), and, for a cookie's life, should the socket be gone. A
+/// client's data segment without an ACK is not placed: the server's TCP discards it without a word. Once the connection closes (`Stream.closed`), nothing
 /// is. A stream the filter knows nothing of is `lost` inline (`framesLateJoins` false: every segment
 /// dropped and the connection reset); replaying, it is framed from its first segment seen, and lost
 /// should the server then acknowledge less than that. Evicted entries are remembered where they stood
@@ -275,16 +276,23 @@ public struct TCPStreamFramer {
             expiries[lane] = time &+ Self.lifetime &+ 1
         }
 
-        /// Whether two differences are within 3 of each other (the cookie's MSS index), wrapping.
-        static func isNear(_ a: UInt32, _ b: UInt32) -> Bool { a &- b &+ 3 <= 6 }
+        /// Whether two differences may be cookies of one minute for SYNs with other MSS values: the
+        /// MSS index (0 to 3) is added to the cookie's low 24 bits, which may wrap.
+        static func isNear(_ a: UInt32, _ b: UInt32) -> Bool { any(near(SIMD8(repeating: a &- b))) }
+
+        /// `isNear` lane by lane, for differences `offsets` between cookies.
+        static func near(_ offsets: SIMD8<UInt32>) -> SIMDMask<SIMD8<Int32>> {
+            let (six, wrap) = (SIMD8<UInt32>(repeating: 6), SIMD8<UInt32>(repeating: 1 << 24))
+            return offsets &+ 3 .<= six .| offsets &- wrap &+ 3 .<= six .| offsets &+ wrap &+ 3 .<= six
+        }
 
         /// Whether a client segment at `sequence` acknowledging `acknowledgment` may open a connection:
         /// `isNear` a live difference, lane by lane.
         func mayOpen(sequence: UInt32, acknowledgment: UInt32, at now: Timestamp) -> Bool {
             let time = Self.seconds(now)
             if time < anyUntil { return true }
-            let offsets = SIMD8(repeating: acknowledgment &- sequence) &- differences &+ 3
-            return any(offsets .<= SIMD8(repeating: 6) .& expiries .> SIMD8(repeating: time))
+            let offsets = SIMD8(repeating: acknowledgment &- sequence) &- differences
+            return any(Self.near(offsets) .& expiries .> SIMD8(repeating: time))
         }
     }
 
@@ -458,6 +466,9 @@ public struct TCPStreamFramer {
         // A client's SYN or SYN-ACK moves nothing: the server may drop it (a SYN-ACK to an established
         // socket, one with a TCP-MD5 option), and its own answer says where it reads (`hear`).
         if dropsUnframed, segment.isSyn { return Framing() }
+        // Data without an ACK is discarded by the server's TCP, without a reset (RFC 9293 3.10.7.4):
+        // framed, it would be bytes the filter judged and the server never read.
+        if dropsUnframed, !segment.isAck, !payload.isEmpty { return Framing(unframed: true) }
         guard !payload.isEmpty || dropsUnframed && segment.isAck else { return Framing() }
         guard var stream = take(flow) ?? recall(flow, at: now) else {
             guard !payload.isEmpty else { return Framing() }
@@ -556,12 +567,16 @@ public struct TCPStreamFramer {
             return
         }
         guard segment.isAck else { return }
-        if !connectingOut.isEmpty, let sent = connectingOut[flow], segment.isSyn || segment.sequence == sent &+ 1 {
-            // Its connection out is made: its first ACK (or, where the peer's SYN crossed its own, its
-            // SYN-ACK) acknowledges the peer's SYN.
-            connectingOut.removeValue(forKey: flow)
-            start(handshake: segment.acknowledgment, synAck: nil, of: flow, at: now)
-            return
+        if !connectingOut.isEmpty, let sent = connectingOut[flow] {
+            if segment.sequence == (segment.isSyn ? sent : sent &+ 1) {
+                // Its connection out is made: its first ACK (or, where the peer's SYN crossed its own,
+                // its SYN-ACK) acknowledges the peer's SYN.
+                connectingOut.removeValue(forKey: flow)
+                start(handshake: segment.acknowledgment, synAck: nil, of: flow, at: now)
+                return
+            }
+            // Another SYN-ACK is its listener's (the connection out is gone): a cookie like any.
+            if segment.isSyn { connectingOut.removeValue(forKey: flow) }
         }
         if segment.isSyn {
             if guarded {
