@@ -585,6 +585,31 @@ import Testing
         }
     }
 
+    /// Inline, the SYN cookies the server sent before the filter began to see its traffic (the daemon's
+    /// start), or on TCP ports a reload newly guards (monitor mode turned to enforce, a SIP port added),
+    /// are not known: for a cookie's life a connection not yet confirmed is read only where messages
+    /// start. A reload that guards nothing new changes nothing.
+    @Test func cookiesSentBeforeTheFilterGuardedTheirPortsAreNotKnown() {
+        let engine = Engine(rules: RuleSet(), servers: [IPAddress(Harness.server)!])
+        var filter = PacketFilter(engine: engine, framesLateTCPJoins: false, joinedAt: Timestamp(seconds: 10))
+        #expect(filter.streams.cookiesForgottenUntil == 139)
+        #expect(PacketFilter(engine: engine).streams.cookiesForgottenUntil == 0)
+        var same = RuleSet()
+        same.score.banAt += 10
+        filter.reload(same, at: Timestamp(seconds: 100))
+        #expect(filter.streams.cookiesForgottenUntil == 139)
+        var monitor = RuleSet()
+        monitor.daemon.mode = .monitor
+        filter.reload(monitor, at: Timestamp(seconds: 200))
+        #expect(filter.streams.cookiesForgottenUntil == 139)
+        filter.reload(RuleSet(), at: Timestamp(seconds: 300))
+        #expect(filter.streams.cookiesForgottenUntil == 429)
+        var added = RuleSet()
+        added.ports.sipTCP.append(5080)
+        filter.reload(added, at: Timestamp(seconds: 400))
+        #expect(filter.streams.cookiesForgottenUntil == 529)
+    }
+
     /// The firewall answers a refused segment with a reset that leaves through the queue as the
     /// server's: the filter does not take it for the end of the stream, or the refused message's last
     /// bytes, sent again, would pass as a new stream's keep-alive and complete it at the server.

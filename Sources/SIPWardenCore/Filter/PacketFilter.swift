@@ -26,15 +26,22 @@ public struct PacketFilter {
     /// `framesLateTCPJoins`: whether a client's TCP connection whose handshake the filter did not see
     /// is framed from its first segment seen (replaying a capture that begins in the middle of
     /// connections) or reset (inline, where the server may hold bytes the filter would frame otherwise).
-    public init(engine: Engine, framesLateTCPJoins: Bool = true) {
+    /// `joinedAt`: when the filter began to see the traffic inline (the daemon's start): the SYN
+    /// cookies the server sent before are not known to it.
+    public init(engine: Engine, framesLateTCPJoins: Bool = true, joinedAt: Timestamp? = nil) {
         self.engine = engine
         classifier = SIPClassifier(limits: engine.rules.classifierLimits)
         streams = TCPStreamFramer(classifier: classifier)
         streams.framesLateJoins = framesLateTCPJoins
+        if let joinedAt { streams.forgetCookies(sentBefore: joinedAt) }
     }
 
-    /// Applies reloaded rules: the engine keeps its state, the classifier takes the new limits.
-    public mutating func reload(_ rules: RuleSet) {
+    /// Applies rules reloaded at `time`: the engine keeps its state, the classifier takes the new limits.
+    /// Where they guard TCP ports the old rules did not (monitor mode turned to enforce mode, a SIP port
+    /// added), the SYN cookies the server sent on them before are not known.
+    public mutating func reload(_ rules: RuleSet, at time: Timestamp) {
+        let guarded = { (rules: RuleSet) in rules.daemon.mode == .enforce ? Set(rules.ports.sipTCP) : [] }
+        if !guarded(rules).isSubset(of: guarded(engine.rules)) { streams.forgetCookies(sentBefore: time) }
         engine.reload(rules)
         classifier = SIPClassifier(limits: rules.classifierLimits)
         streams.classifier = classifier

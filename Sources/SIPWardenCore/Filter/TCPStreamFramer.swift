@@ -828,6 +828,11 @@ public struct TCPStreamFramer {
         cookiesForgottenUntil = Swift.max(cookiesForgottenUntil, cookies.expiries.max())
     }
 
+    /// Takes note that the cookies of SYN-ACKs sent before `time`, not seen, are not known.
+    public mutating func forgetCookies(sentBefore time: Timestamp) {
+        cookiesForgottenUntil = Swift.max(cookiesForgottenUntil, SynCookies.seconds(time) &+ SynCookies.lifetime &+ 1)
+    }
+
     /// Forgets what is remembered of `flow`, taking note of its cookies.
     mutating func forgetRemembered(_ flow: Flow) {
         guard !forgotten.isEmpty, let gone = forgotten.removeValue(forKey: flow) else { return }

@@ -74,7 +74,7 @@ public final class Daemon: Sendable {
                         rules: startRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
                         budgetShare: share)
                     if !restored.isEmpty { _ = engine.restore(restored, now: MonotonicClock.now()) }
-                    return PacketFilter(engine: engine, framesLateTCPJoins: false)
+                    return PacketFilter(engine: engine, framesLateTCPJoins: false, joinedAt: MonotonicClock.now())
                 })
         }
         self.workers = workers
@@ -234,8 +234,8 @@ public final class Daemon: Sendable {
             let applied = newRules
             let servers = options.servers()
             let answered = workers.map { worker in
-                worker.ask { (state: inout QueueState, _: Timestamp) -> Void in
-                    state.reload(applied)
+                worker.ask { (state: inout QueueState, now: Timestamp) -> Void in
+                    state.reload(applied, at: now)
                     state.filter.engine.servers = Self.ownAddresses(read: servers, running: state.filter.engine.servers)
                 } != nil
             }

@@ -17,9 +17,9 @@ public struct QueueState {
         banSets = BanSets(filter.engine.rules.bans)
     }
 
-    /// Applies reloaded rules without losing what the engine knows.
-    public mutating func reload(_ rules: RuleSet) {
-        filter.reload(rules)
+    /// Applies rules reloaded at `time` without losing what the engine knows.
+    public mutating func reload(_ rules: RuleSet, at time: Timestamp) {
+        filter.reload(rules, at: time)
         banSets = BanSets(rules.bans)
     }
 }
