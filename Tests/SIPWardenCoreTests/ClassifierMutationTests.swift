@@ -32,16 +32,9 @@ import Testing
         let interesting: [UInt8] = Array(" \t\r\n:;,<>\"\\@=/%0".utf8) + [0, 0x7F, 0xFF]
         var malformed = 0
         for _ in 0..<100_000 {
-            var bytes = seeds[Int(random.next() % UInt64(seeds.count))]
-            for _ in 0..<(1 + Int(random.next() % 4)) {
-                guard !bytes.isEmpty else { break }
-                let at = Int(random.next() % UInt64(bytes.count))
-                switch random.next() % 5 {
-                case 0: bytes[at] = UInt8(truncatingIfNeeded: random.next())
-                case 1: bytes[at] = interesting[Int(random.next() % UInt64(interesting.count))]
-                case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 16)))
-                case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + Int(random.next() % 32))], at: at)
-                default: bytes.removeSubrange(at...)
+            var bytes = seeds[random.below(seeds.count)]
+            for _ in 0...random.below(4) where !bytes.isEmpty {
+                random.mutate(&bytes, interesting: interesting, span: 16) { bytes, at, _ in bytes.removeSubrange(at...)
                 }
             }
             let message = bytes.withUnsafeBytes { classifier.classify($0) }

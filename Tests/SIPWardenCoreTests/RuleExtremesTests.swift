@@ -47,16 +47,10 @@ import Testing
         var (refused, read) = (0, 0)
         for _ in 0..<10_000 {
             var bytes = shipped
-            for _ in 0..<(1 + Int(random.next() % 3)) {
-                let at = Int(random.next() % UInt64(bytes.count))
-                switch random.next() % 5 {
-                case 0: bytes[at] = UInt8(truncatingIfNeeded: random.next())
-                case 1: bytes[at] = interesting[Int(random.next() % UInt64(interesting.count))]
-                case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int(random.next() % 64)))
-                case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + Int(random.next() % 128))], at: at)
-                default:
+            for _ in 0...random.below(3) {
+                random.mutate(&bytes, interesting: interesting, span: 64) { bytes, at, random in
                     let line = bytes[at...].prefix { $0 != 0x0A } + [0x0A]
-                    bytes.insert(contentsOf: line, at: Int(random.next() % UInt64(bytes.count)))
+                    bytes.insert(contentsOf: line, at: random.below(bytes.count))
                 }
             }
             let text = String(decoding: bytes, as: UTF8.self)

@@ -11,3 +11,25 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension SplitMix64 {
+    /// A number below `bound`.
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+
+    /// One random change to non-empty `bytes`, for robustness tests: a byte set at random or to one of
+    /// `interesting`, up to `span` bytes cut, up to `2 × span` repeated in place, or what `otherwise`
+    /// does at a place.
+    mutating func mutate(
+        _ bytes: inout [UInt8], interesting: [UInt8], span: Int,
+        otherwise: (inout [UInt8], Int, inout SplitMix64) -> Void
+    ) {
+        let at = below(bytes.count)
+        switch next() % 5 {
+        case 0: bytes[at] = UInt8(truncatingIfNeeded: next())
+        case 1: bytes[at] = interesting[below(interesting.count)]
+        case 2: bytes.removeSubrange(at..<min(bytes.count, at + below(span)))
+        case 3: bytes.insert(contentsOf: bytes[at..<min(bytes.count, at + below(2 * span))], at: at)
+        default: otherwise(&bytes, at, &self)
+        }
+    }
+}
