@@ -65,13 +65,13 @@ struct LiveTests {
         let phone = try network.startOnClient(
             TestNetwork.callArguments(30, from: TestNetwork.phone, port: 5070, rate: 5, tcp: true), log: "phone.log")
         // A flood over one connection gets no more calls through than the source's INVITE limit (a burst
-        // of 20, then 5/s for the 6 s it runs): a segment dropped over it is judged afresh when TCP resends
-        // it, and the excess scores until the ban. Its INVITEs sent before the server's first ACK pass up
-        // to the limit: the connection is not held back until then.
+        // of 20, then 5/s for the 6 s it runs; 60 leaves a margin): a segment dropped over it is judged
+        // afresh when TCP resends it, and the excess scores until the ban. Its INVITEs sent before the
+        // server's first ACK pass up to the limit: the connection is not held back until then.
         let flood = try network.inviteFlood(from: Self.flooder, tcp: true)
         #expect(phone.wait(timeout: 25) == 0, "every TCP call of the phone completes: \(phone.output.suffix(400))")
         let completed = try #require(TestNetwork.successfulCalls(flood.stdout))
-        #expect((5...50).contains(completed), "the flood completed \(completed) of 2000 calls")
+        #expect((5...60).contains(completed), "the flood completed \(completed) of 2000 calls")
         #expect(try daemon.verdicts("drop", "rate-limit") > 0)
 
         // A scanner's OPTIONS over TCP bans it in the kernel: its next connection never reaches the daemon
