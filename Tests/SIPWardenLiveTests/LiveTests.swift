@@ -155,6 +155,9 @@ struct LiveTests {
         try daemon.reload(with: "[score]\nban_at = \"lots\"\n")
         #expect(daemon.log.contains("reload rejected: keeping the running rules"))
         #expect(daemon.log.contains("score.ban_at"))
+        // A table header without a name once stopped the process inside the TOML parser.
+        try daemon.reload(with: "[score]\nban_at = 100\n[ # next section\n")
+        #expect(daemon.process.isRunning && daemon.log.contains("expected a table name"))
         try network.inviteFlood(from: Self.flooder)
         #expect(try network.bannedInKernel(Self.banSets).contains(Self.flooder))
 
