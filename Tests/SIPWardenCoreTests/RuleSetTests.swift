@@ -260,7 +260,9 @@ import Testing
     @Test(arguments: [
         ("[ # a comment\n", 1, 3), ("[daemon]\n  [[\n", 2, 5), ("[[[x]]]\n", 1, 3), ("[=\n", 1, 2),
         ("\u{FEFF}[\r\n", 1, 2), ("a = [}]\n", 1, 6), ("a = [1,\n  # c\n  }]\n", 3, 3),
-        ("a = {b = [}]}\n", 1, 11), ("a = \"\"\"\nx\"\"\"\n[ #\n", 3, 3),
+        ("a = {b = [}]}\n", 1, 11), ("a = \"\"\"\nx\"\"\"\n[ #\n", 3, 3), ("a = [\u{2028}]\n", 1, 6),
+        ("a = [1,\u{85}]\n", 1, 8), ("a = 2000-01-01 1\n", 1, 5), ("a = [1-34-67-90 1]\n", 1, 6),
+        ("a = 2_000-01-01 1\n", 1, 5), ("a = 2000-01-01T:\n", 1, 5), ("x = 1\na = 'b\0'\n[ #\n", 2, 7),
     ])
     func textThatWouldStopTheParserIsASyntaxError(text: String, line: Int, column: Int) {
         let found = errors(text)
@@ -273,7 +275,9 @@ import Testing
     @Test(arguments: [
         "a = \"[}\"\n", "a = '[ #'\nb = 1\n", "a = \"\"\"\n[ # in a string\n\"\"\"\n", "a = '''\n[ #\n''''\n",
         "a = \"x\\\" [ }\"\n", "a = [\n  [ # nested\n    1 ],\n]\n", "a = [ { }, ]\n", "a = \"\" # [\n[b]\n",
-        "[ 'x' ]\n", "[\"y\"]\n", "[ z ]\n", "a = {b = 1}\n[c]\n",
+        "[ 'x' ]\n", "[\"y\"]\n", "[ z ]\n", "a = {b = 1}\n[c]\n", "a = \"\u{2028}\" # \u{2029}\n",
+        "a = 2000-01-01 12:00:00\n", "a = [2000-01-01T12:00:00Z, 2000-01-01]\n", "a = 2000-01-01 # 1\n",
+        "a = \"2000-01-01 1\"\n", "a = 2000-01-01\n", "a = 20-00-01-01 1\n",
     ])
     func textThatOnlyLooksLikeAParserTrapIsNotOne(text: String) {
         #expect(ParserTraps.first(in: text) == nil, "\(text.debugDescription)")

@@ -1,14 +1,24 @@
-/// Rule-file text that stops the TOML parser, toml++ 3.4 (under TOMLKit 0.6), on an assertion that ends
-/// the whole process instead of reporting an error: a table header whose `[` or `[[` and blanks are
-/// followed by anything but a key or `]` (a comment, the line's end, another `[`, `=`), and a `}` where
-/// an array expects a value (`[}`, `[1, }`). Found before the parser sees the text, by a scan that
-/// follows strings, comments, arrays and inline tables as the parser does, and reported as a syntax
-/// error at its place, so that `check` says where and a reload keeps the running rules. The scan goes
-/// on past other errors (the parser stops at the first), so the trap it reports may come after one.
+/// Rule-file text the TOML parser, toml++ 3.4 (under TOMLKit 0.6), does not report but stops the whole
+/// process on, an assertion of its own, or reads only in part:
+/// - a table header whose `[` or `[[` and blanks are followed by anything but a key or `]` (a comment,
+///   the line's end, another `[`, `=`);
+/// - a `}` where an array expects a value (`[}`, `[1, }`);
+/// - a Unicode line break (U+0085, U+2028, U+2029) outside strings and comments: the parser ends a
+///   value there, but an array does not skip it;
+/// - a date read on as a time that is not one: a space and a lone digit (`2000-01-01 1`), or `T` and
+///   no digit (`2000-01-01T:`);
+/// - a NUL byte: the parser is handed the text up to the first one, and silently reads no further.
+/// Found before the parser sees the text, by a scan that follows strings, comments, arrays and inline
+/// tables as the parser does, and reported as a syntax error at its place, so that `check` says where
+/// and a reload keeps the running rules. None of them is valid TOML. The scan goes on past other errors
+/// (the parser stops at the first), so the trap it reports may come after one. (Every assertion of the
+/// parser was read for what input can make it fail: these are all the classes found, and fuzzing the
+/// parser found no other.)
 enum ParserTraps {
-    enum Container { case array, inlineTable }
+    private enum Container { case array, inlineTable }
 
-    /// The line and column (from 1) of the first trap, and what is wrong there; nil when there is none.
+    /// The line and column (from 1, in bytes) of the first trap, and what is wrong there; nil when
+    /// there is none.
     static func first(in text: String) -> (line: Int, column: Int, message: String)? {
         var bytes = Array(text.utf8)[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
@@ -18,8 +28,18 @@ enum ParserTraps {
         // value may.
         var (atStatement, expectsValue) = (true, false)
         var k = bytes.startIndex
+        func trap(at place: Int, _ message: String) -> (line: Int, column: Int, message: String) {
+            (line, place - lineStart + 1, message)
+        }
+        if let nul = bytes.firstIndex(of: 0) {
+            let before = bytes[..<nul]
+            lineStart = (before.lastIndex(of: ByteClass.lf) ?? bytes.startIndex - 1) + 1
+            line += before.count { $0 == ByteClass.lf }
+            return trap(at: nul, "a NUL byte (the TOML parser would read no further)")
+        }
         while k < bytes.endIndex {
             let byte = bytes[k]
+            let at = k
             k += 1
             switch byte {
             case ByteClass.lf:
@@ -27,6 +47,11 @@ enum ParserTraps {
                 if containers.isEmpty { (atStatement, expectsValue) = (true, false) }
             case ByteClass.space, ByteClass.tab, ByteClass.cr:
                 continue
+            case 0xC2 where bytes[k...].starts(with: [0x85]),
+                0xE2 where bytes[k...].starts(with: [0x80, 0xA8]) || bytes[k...].starts(with: [0x80, 0xA9]):
+                return trap(at: at, "a Unicode line break (U+0085, U+2028 or U+2029) outside a string or comment")
+            case _ where expectsValue && ByteClass.isDigit(byte) && isDateBeforeNoTime(bytes, at):
+                return trap(at: at, "a date followed by what is not a time (HH:MM:SS)")
             case UInt8(ascii: "#"):
                 k = bytes[k...].firstIndex(of: ByteClass.lf) ?? bytes.endIndex
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
@@ -36,7 +61,7 @@ enum ParserTraps {
                 if k < bytes.endIndex, bytes[k] == UInt8(ascii: "[") { k += 1 }
                 k = bytes[k...].firstIndex { $0 != ByteClass.space && $0 != ByteClass.tab } ?? bytes.endIndex
                 guard k < bytes.endIndex, mayStartTableName(bytes[k]) else {
-                    return (line, k - lineStart + 1, "expected a table name (a bare or quoted key) after '['")
+                    return trap(at: k, "expected a table name (a bare or quoted key) after '['")
                 }
                 atStatement = false
             case UInt8(ascii: "["):
@@ -50,7 +75,7 @@ enum ParserTraps {
                 expectsValue = false
             case UInt8(ascii: "}"):
                 if expectsValue, containers.last == .array {
-                    return (line, k - lineStart, "expected a value or ']' in the array, saw '}'")
+                    return trap(at: at, "expected a value or ']' in the array, saw '}'")
                 }
                 if containers.last == .inlineTable { containers.removeLast() }
                 expectsValue = false
@@ -89,11 +114,31 @@ enum ParserTraps {
                 guard tripled else { return k }
                 guard bytes[k...].starts(with: [quote, quote]) else { continue }
                 k += 2
-                for _ in 0..<2 where k < bytes.endIndex && bytes[k] == quote { k += 1 }
+                let end = min(k + 2, bytes.endIndex)
+                while k < end, bytes[k] == quote { k += 1 }
                 return k
             }
         }
         return k
+    }
+
+    /// Whether the value at `start` is a date as the parser sees one (ten digits and dashes, the fifth
+    /// and eighth of them dashes, underscores not counted) followed by what it reads on as a time and
+    /// then asserts on: a space and a lone digit, or `T` and no digit.
+    static func isDateBeforeNoTime(_ bytes: ArraySlice<UInt8>, _ start: Int) -> Bool {
+        let dash = UInt8(ascii: "-")
+        var (k, shape) = (start, [UInt8]())
+        while k < bytes.endIndex, ByteClass.isDigit(bytes[k]) || bytes[k] == dash || bytes[k] == UInt8(ascii: "_") {
+            if bytes[k] != UInt8(ascii: "_") { shape.append(bytes[k]) }
+            k += 1
+        }
+        guard shape.count == 10, shape[4] == dash, shape[7] == dash, k < bytes.endIndex else { return false }
+        let digit = { (at: Int) in at < bytes.endIndex && ByteClass.isDigit(bytes[at]) }
+        switch bytes[k] {
+        case ByteClass.space: return digit(k + 1) && !digit(k + 2)
+        case UInt8(ascii: "T"), UInt8(ascii: "t"): return !digit(k + 1)
+        default: return false
+        }
     }
 
     /// A bare key's character, a quote starting a quoted key, or the `]` of an empty name (which the
