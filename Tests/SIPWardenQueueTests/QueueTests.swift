@@ -388,3 +388,22 @@ import Testing
         #expect(packet.original_length == 3)
     }
 }
+
+/// A reload reads the rule files in a child process first: one the parser stops (a signal) or that
+/// hangs rejects the reload; one that exits, whatever its status, lets the daemon read them.
+@Suite struct RuleFilesProbeTests {
+    @Test func aChildThatExitsLetsTheRulesBeReadAndOneStoppedBySignalOrHangingDoesNot() {
+        #expect(RuleFilesProbe(command: ["/bin/sh", "-c", "exit 0"]).problem() == nil)
+        #expect(RuleFilesProbe(command: ["/bin/sh", "-c", "exit 1"]).problem() == nil)
+        // SIGKILL: a test runner may ignore SIGABRT, and its children inherit that (abort() does not).
+        let stopped = RuleFilesProbe(command: ["/bin/sh", "-c", "kill -KILL $$"]).problem()
+        #expect(stopped?.contains("stopped a child process (signal 9)") == true, "\(stopped ?? "nil")")
+        let hanging = RuleFilesProbe(command: ["/bin/sleep", "10"], timeout: 0.2).problem()
+        #expect(hanging?.contains("longer than 0.2 s") == true, "\(hanging ?? "nil")")
+        #expect(RuleFilesProbe(command: ["/nonexistent/sipwarden"]).problem()?.hasPrefix("cannot start") == true)
+        #expect(
+            RuleFilesProbe.check(config: "/etc/x.toml").command == [
+                "/proc/self/exe", "check", "--config", "/etc/x.toml",
+            ])
+    }
+}

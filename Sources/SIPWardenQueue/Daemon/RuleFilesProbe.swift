@@ -1,0 +1,42 @@
+import Foundation
+
+/// Reads the rule files once in a child process (`sipwarden check`) before a reload reads them: the
+/// TOML parser (toml++ 3.4) stops the whole process on some malformed input, an assertion of its own
+/// (`ParserTraps` finds every such input known), and a reload must never end the daemon. A child that
+/// exits, whatever its status, read them without stopping: the daemon reads them then, errors and all.
+/// One that a signal stops, or that takes longer than `timeout`, has the reload rejected.
+public struct RuleFilesProbe: Sendable {
+    public let command: [String]
+    public let timeout: Double
+
+    public init(command: [String], timeout: Double = 5) {
+        self.command = command
+        self.timeout = timeout
+    }
+
+    /// `sipwarden check` of the rule files at `config` (nil: the default path), by this very binary.
+    public static func check(config: String?) -> RuleFilesProbe {
+        RuleFilesProbe(command: ["/proc/self/exe", "check"] + (config.map { ["--config", $0] } ?? []))
+    }
+
+    /// Why the rule files may not be read in this process; nil when the child read them to the end.
+    public func problem() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return "cannot start \(command[0]) to read them first: \(error)" }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while process.isRunning, Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            // Not SIGTERM: the daemon blocks it for its own signal loop, and the child inherits that.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return "reading them took a child process longer than \(timeout) s"
+        }
+        guard process.terminationReason == .uncaughtSignal else { return nil }
+        return "reading them stopped a child process (signal \(process.terminationStatus)): "
+            + "`sipwarden check` shows where"
+    }
+}
