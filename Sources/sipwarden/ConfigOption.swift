@@ -74,7 +74,7 @@ struct RuleFiles: Sendable {
                 continue
             }
             do {
-                let includes = try rules.apply(toml: String(decoding: data, as: UTF8.self), file: file)
+                let includes = try rules.apply(toml: [UInt8](data), file: file)
                 let base = URL(fileURLWithPath: file).deletingLastPathComponent()
                 let resolved = includes.map { ($0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path, file) }
                 // Includes come right after the file that names them, before later files.

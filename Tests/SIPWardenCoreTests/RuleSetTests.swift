@@ -283,6 +283,19 @@ import Testing
         #expect(ParserTraps.first(in: text) == nil, "\(text.debugDescription)")
     }
 
+    /// TOML is UTF-8: a byte that is not (a Latin-1 `é`) is a syntax error at its place, not a
+    /// character silently replaced.
+    @Test func bytesThatAreNotUTF8AreASyntaxErrorAtTheirPlace() {
+        var rules = RuleSet()
+        let latin1 = Array("[signatures]\nuser_agents = [\"Fritz!Box \"]\n".utf8)
+        var bytes = latin1
+        bytes.insert(0xE9, at: latin1.count - 4)
+        #expect(throws: RulesErrors([.syntax(file: "t.toml", line: 2, column: 26, message: "not UTF-8 (byte 0xE9)")])) {
+            try rules.apply(toml: bytes, file: "t.toml")
+        }
+        #expect(throws: Never.self) { try rules.apply(toml: Array("# é ✓\n".utf8), file: "t.toml") }
+    }
+
     @Test func unknownSectionsWithoutAnyCloseName() {
         #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestions: [])])
     }

@@ -35,6 +35,12 @@ extension RuleSet {
         return includes
     }
 
+    /// `apply(toml:file:)` for a file's bytes, which must be UTF-8.
+    @discardableResult
+    public mutating func apply(toml bytes: [UInt8], file: String) throws(RulesErrors) -> [String] {
+        try apply(toml: RuleText.decode(bytes, file: file), file: file)
+    }
+
     /// What the merged rules get wrong that no single file may: thresholds that cross (one file may set
     /// `score.drop_at` and another `score.ban_at`). Named after `file`, the main rule file.
     public func mergedErrors(file: String) -> [RulesError] {
