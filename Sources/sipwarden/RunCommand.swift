@@ -11,9 +11,10 @@ struct RunCommand: ParsableCommand {
             Binds the queues in daemon.queues (one thread each), judges every queued SIP packet in both \
             directions and answers accept, drop, or ban (verdict REPEAT with the ban class's mark, so the \
             firewall adds the source to a kernel ban set). Needs CAP_NET_ADMIN and the firewall from \
-            `sipwarden firewall` loaded. SIGHUP re-reads the rule files, first in a child process (a bad \
-            file, or one that stops the child, keeps the running rules); SIGTERM or SIGINT stop after every queued packet has its verdict. Speaks the systemd \
-            notify protocol when NOTIFY_SOCKET is set. Logs go to stderr: one line per ban and unban.
+            `sipwarden firewall` loaded. SIGHUP re-reads the rule files, first in a child process (a \
+            bad file, or one that stops the child, keeps the running rules); SIGTERM or SIGINT stop after \
+            every queued packet has its verdict. Speaks the systemd notify protocol when NOTIFY_SOCKET is \
+            set. Logs go to stderr: one line per ban and unban.
             """
     )
 
@@ -32,7 +33,7 @@ struct RunCommand: ParsableCommand {
             loadRules: {
                 if let problem = probe.problem() {
                     let main = files.config ?? ConfigOption.defaultPath
-                    return .failure(RulesErrors([.unreadable(file: main, reason: problem)]))
+                    return .failure(RulesErrors([.unreadable(file: main, reason: problem.description)]))
                 }
                 return files.load().map(\.rules)
             })

@@ -2,10 +2,27 @@ import Foundation
 
 /// Reads the rule files once in a child process (`sipwarden check`) before a reload reads them: the
 /// TOML parser (toml++ 3.4) stops the whole process on some malformed input, an assertion of its own
-/// (`ParserTraps` finds every such input known), and a reload must never end the daemon. A child that
+/// (`ParserTraps` finds every such input known), and a reload must not end the daemon. A child that
 /// exits, whatever its status, read them without stopping: the daemon reads them then, errors and all.
-/// One that a signal stops, or that takes longer than `timeout`, has the reload rejected.
+/// One that a signal stops, or that takes longer than `timeout`, or that cannot start, has the reload
+/// rejected.
 public struct RuleFilesProbe: Sendable {
+    /// Why the rule files may not be read in the daemon's own process.
+    public enum Problem: Equatable, Sendable, CustomStringConvertible {
+        case cannotStart(String)
+        case tookLonger(than: Double)
+        case stopped(signal: Int32)
+
+        public var description: String {
+            switch self {
+            case .cannotStart(let reason): "the child process that reads the rule files first cannot start: \(reason)"
+            case .tookLonger(let timeout): "reading the rule files took a child process longer than \(timeout) s"
+            case .stopped(let signal):
+                "reading the rule files stopped a child process (signal \(signal)): `sipwarden check` shows where"
+            }
+        }
+    }
+
     public let command: [String]
     public let timeout: Double
 
@@ -19,24 +36,22 @@ public struct RuleFilesProbe: Sendable {
         RuleFilesProbe(command: ["/proc/self/exe", "check"] + (config.map { ["--config", $0] } ?? []))
     }
 
-    /// Why the rule files may not be read in this process; nil when the child read them to the end.
-    public func problem() -> String? {
+    /// Nil when the child read the rule files to the end.
+    public func problem() -> Problem? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "cannot start \(command[0]) to read them first: \(error)" }
+        do { try process.run() } catch { return .cannotStart("\(command[0]): \(error)") }
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning, Date() < deadline { usleep(5_000) }
         if process.isRunning {
             // Not SIGTERM: the daemon blocks it for its own signal loop, and the child inherits that.
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            return "reading them took a child process longer than \(timeout) s"
+            return .tookLonger(than: timeout)
         }
-        guard process.terminationReason == .uncaughtSignal else { return nil }
-        return "reading them stopped a child process (signal \(process.terminationStatus)): "
-            + "`sipwarden check` shows where"
+        return process.terminationReason == .uncaughtSignal ? .stopped(signal: process.terminationStatus) : nil
     }
 }
