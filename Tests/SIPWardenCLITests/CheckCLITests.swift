@@ -24,7 +24,7 @@ import Testing
         let lines = run.stderr.split(separator: "\n").map(String.init)
         #expect(
             lines == [
-                "sipwarden: \(folder.path)/site.toml: limits.invite.source_burst = 0: expected a number ≥ 1",
+                "sipwarden: \(folder.path)/site.toml: limits.invite.source_burst = 0: expected a number from 1 to 1000000000",
                 "sipwarden: \(folder.path)/missing.toml: cannot read rule file: No such file or directory "
                     + "(included by \(main))",
                 "sipwarden: 2 errors in the rules",

@@ -88,7 +88,9 @@ import Testing
                     expected: "a queue number or range like \"0-3\", of at most 128 queues"),
                 .badValue(
                     file: "test.toml", key: "limits.invite.source", value: "\"0/s\"", expected: "a rate above zero"),
-                .badValue(file: "test.toml", key: "limits.invite.prefix_burst", value: "0", expected: "a number ≥ 1"),
+                .badValue(
+                    file: "test.toml", key: "limits.invite.prefix_burst", value: "0",
+                    expected: "a number from 1 to 1000000000"),
             ])
         // Thresholds that cross are an error of the rules as merged: one file may set each.
         var rules = RuleSet()
@@ -101,6 +103,37 @@ import Testing
             ])
         #expect(throws: Never.self) { try rules.apply(toml: "[score]\nban_at = 300\n", file: "site.toml") }
         #expect(rules.mergedErrors(file: "main.toml").isEmpty)
+    }
+
+    /// Values a rule file may write but nothing can hold: scores past a billion (a ban's logged score
+    /// would not fit an integer, a sum of them could reach infinity), durations past ten years (added
+    /// to a clock they overflow), a ban past ipset's longest timeout, more ban classes than the packet
+    /// mark has bits for. Each used to stop the process or give a firewall that does not load.
+    @Test func valuesPastWhatTheEngineOrTheKernelHoldsAreRefused() {
+        let ttls = (1...128).map { "\"\($0)m\"" }.joined(separator: ", ")
+        let found = errors(
+            """
+            [score]
+            drop_at = 1.7e308
+            half_life = "3651d"
+            [score.points]
+            scanner_user_agent = 1e19
+            [bans]
+            ttl = ["1h", "25d"]
+            """)
+        #expect(
+            found.map(\.description) == [
+                "test.toml: score.half_life = \"3651d\": expected at most \"3650d\"",
+                "test.toml: score.drop_at = 1.7e+308: expected a number from 0 to 1000000000",
+                "test.toml: score.points.scanner_user_agent = 1e+19: expected a number from 0 to 1000000000",
+                "test.toml: bans.ttl[1] = \"25d\": expected at most \"2147483s\" (ipset's longest timeout)",
+            ])
+        #expect(
+            errors("[bans]\nttl = [\(ttls)]\n") == [
+                .badValue(
+                    file: "test.toml", key: "bans.ttl", value: "128 durations",
+                    expected: "at most 127 (a ban class is 7 bits of the packet mark)")
+            ])
     }
 
     @Test func everySemanticErrorIsReportedAtOnce() {
@@ -263,6 +296,9 @@ import Testing
         ("a = {b = [}]}\n", 1, 11), ("a = \"\"\"\nx\"\"\"\n[ #\n", 3, 3), ("a = [\u{2028}]\n", 1, 6),
         ("a = [1,\u{85}]\n", 1, 8), ("a = 2000-01-01 1\n", 1, 5), ("a = [1-34-67-90 1]\n", 1, 6),
         ("a = 2_000-01-01 1\n", 1, 5), ("a = 2000-01-01T:\n", 1, 5), ("x = 1\na = 'b\0'\n[ #\n", 2, 7),
+        ("\"\\u0000\" = 1\n", 1, 2), ("a = \"\"\"\nx\\U00000000\"\"\"\n", 2, 2),
+        (Array(repeating: "a", count: 30000).joined(separator: ".") + " = 1\n", 1, 200),
+        ("[" + Array(repeating: "b", count: 101).joined(separator: ".") + "]\n", 1, 201),
     ])
     func textThatWouldStopTheParserIsASyntaxError(text: String, line: Int, column: Int) {
         let found = errors(text)
@@ -277,7 +313,8 @@ import Testing
         "a = \"x\\\" [ }\"\n", "a = [\n  [ # nested\n    1 ],\n]\n", "a = [ { }, ]\n", "a = \"\" # [\n[b]\n",
         "[ 'x' ]\n", "[\"y\"]\n", "[ z ]\n", "a = {b = 1}\n[c]\n", "a = \"\u{2028}\" # \u{2029}\n",
         "a = 2000-01-01 12:00:00\n", "a = [2000-01-01T12:00:00Z, 2000-01-01]\n", "a = 2000-01-01 # 1\n",
-        "a = \"2000-01-01 1\"\n", "a = 2000-01-01\n", "a = 20-00-01-01 1\n",
+        "a = \"2000-01-01 1\"\n", "a = 2000-01-01\n", "a = 20-00-01-01 1\n", "a = '\\u0000'\n", "a = \"\\\\u0000\"\n",
+        "x.y.z = 1.5\n[a.b.c]\nd = [1.5, 2.5]\n",
     ])
     func textThatOnlyLooksLikeAParserTrapIsNotOne(text: String) {
         #expect(ParserTraps.first(in: text) == nil, "\(text.debugDescription)")

@@ -16,6 +16,10 @@ public struct BanSets: Equatable, Sendable {
     public static let nftTable = "sipwarden"
     /// Entries each set holds at most (ipset `maxelem`, nft `size`); a full set drops without adding.
     public static let capacity = 65536
+    /// The most classes the mark's 7 class bits hold (`bans.ttl` entries).
+    public static let largestClass = 127
+    /// The longest ban: ipset's longest timeout, 2,147,483 s (24 days and a bit), in nanoseconds.
+    public static let longestTimeout: Int64 = 2_147_483 * 1_000_000_000
 
     /// One ban class: its number and TTL.
     public struct Class: Equatable, Sendable {

@@ -7,7 +7,10 @@
 ///   value there, but an array does not skip it;
 /// - a date read on as a time that is not one: a space and a lone digit (`2000-01-01 1`), or `T` and
 ///   no digit (`2000-01-01T:`);
-/// - a NUL byte: the parser is handed the text up to the first one, and silently reads no further.
+/// - a NUL byte: the parser is handed the text up to the first one, and silently reads no further;
+///   and a NUL escape in a basic string (`"\u0000"`), which TOMLKit cannot take back as a key;
+/// - a key of more than `mostKeyParts` dotted parts (`a.a.a…`, or a table header of them): the parser
+///   recurses once per part, and tens of thousands overflow the stack.
 /// Found before the parser sees the text, by a scan that follows strings, comments, arrays and inline
 /// tables as the parser does, and reported as a syntax error at its place, so that `check` says where
 /// and a reload keeps the running rules. None of them is valid TOML. The scan goes on past other errors
@@ -16,6 +19,8 @@
 /// parser found no other.)
 enum ParserTraps {
     private enum Container { case array, inlineTable }
+    /// Far more than any rule's key has (three), far fewer than overflow the parser's stack.
+    static let mostKeyParts = 100
 
     /// The line and column (from 1, in bytes) of the first trap, and what is wrong there; nil when
     /// there is none.
@@ -31,19 +36,25 @@ enum ParserTraps {
         func trap(at place: Int, _ message: String) -> (line: Int, column: Int, message: String) {
             (line, place - lineStart + 1, message)
         }
-        if let nul = bytes.firstIndex(of: 0) {
-            let before = bytes[..<nul]
+        /// A trap at `offset`, counting its line from the start.
+        func trap(atOffset offset: Int, _ message: String) -> (line: Int, column: Int, message: String) {
+            let before = bytes[..<offset]
             lineStart = (before.lastIndex(of: ByteClass.lf) ?? bytes.startIndex - 1) + 1
-            line += before.count { $0 == ByteClass.lf }
-            return trap(at: nul, "a NUL byte (the TOML parser would read no further)")
+            line = 1 + before.count { $0 == ByteClass.lf }
+            return trap(at: offset, message)
         }
+        if let nul = bytes.firstIndex(of: 0) {
+            return trap(atOffset: nul, "a NUL byte (the TOML parser would read no further)")
+        }
+        // The dots of the key being read: a run of dotted parts, ended by what ends a key.
+        var dots = 0
         while k < bytes.endIndex {
             let byte = bytes[k]
             let at = k
             k += 1
             switch byte {
             case ByteClass.lf:
-                (line, lineStart) = (line + 1, k)
+                (line, lineStart, dots) = (line + 1, k, 0)
                 if containers.isEmpty { (atStatement, expectsValue) = (true, false) }
             case ByteClass.space, ByteClass.tab, ByteClass.cr:
                 continue
@@ -55,9 +66,17 @@ enum ParserTraps {
             case UInt8(ascii: "#"):
                 k = bytes[k...].firstIndex(of: ByteClass.lf) ?? bytes.endIndex
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                k = endOfString(bytes, quote: byte, from: k, line: &line, lineStart: &lineStart)
+                var nulEscape: Int?
+                k = endOfString(bytes, quote: byte, from: k, line: &line, lineStart: &lineStart, nulEscape: &nulEscape)
+                if let nulEscape { return trap(atOffset: nulEscape, "a NUL escape (\\u0000) in a string") }
                 (atStatement, expectsValue) = (false, false)
+            case UInt8(ascii: "."):
+                (atStatement, expectsValue, dots) = (false, false, dots + 1)
+                if dots >= Self.mostKeyParts {
+                    return trap(at: at, "a key of more than \(Self.mostKeyParts) dotted parts")
+                }
             case UInt8(ascii: "[") where atStatement:
+                dots = 0
                 if k < bytes.endIndex, bytes[k] == UInt8(ascii: "[") { k += 1 }
                 k = bytes[k...].firstIndex { $0 != ByteClass.space && $0 != ByteClass.tab } ?? bytes.endIndex
                 guard k < bytes.endIndex, mayStartTableName(bytes[k]) else {
@@ -66,23 +85,23 @@ enum ParserTraps {
                 atStatement = false
             case UInt8(ascii: "["):
                 containers.append(.array)
-                expectsValue = true
+                (expectsValue, dots) = (true, 0)
             case UInt8(ascii: "{"):
                 containers.append(.inlineTable)
-                expectsValue = false
+                (expectsValue, dots) = (false, 0)
             case UInt8(ascii: "]"):
                 if containers.last == .array { containers.removeLast() }
-                expectsValue = false
+                (expectsValue, dots) = (false, 0)
             case UInt8(ascii: "}"):
                 if expectsValue, containers.last == .array {
                     return trap(at: at, "expected a value or ']' in the array, saw '}'")
                 }
                 if containers.last == .inlineTable { containers.removeLast() }
-                expectsValue = false
+                (expectsValue, dots) = (false, 0)
             case UInt8(ascii: ","):
-                expectsValue = containers.last == .array
+                (expectsValue, dots) = (containers.last == .array, 0)
             case UInt8(ascii: "="):
-                expectsValue = true
+                (expectsValue, dots) = (true, 0)
             default:
                 (atStatement, expectsValue) = (false, false)
             }
@@ -92,9 +111,11 @@ enum ParserTraps {
 
     /// Where a string whose opening `quote` ends just before `k` ends: a basic string (`"`, with
     /// backslash escapes) or a literal one (`'`), on one line, or multi-line when the quote is tripled
-    /// (its closing quotes may be followed by up to two more). Lines inside are counted.
+    /// (its closing quotes may be followed by up to two more). Lines inside are counted; the place of a
+    /// NUL escape (`\u0000`, `\U00000000`), if any, is noted.
     static func endOfString(
-        _ bytes: ArraySlice<UInt8>, quote: UInt8, from start: Int, line: inout Int, lineStart: inout Int
+        _ bytes: ArraySlice<UInt8>, quote: UInt8, from start: Int, line: inout Int, lineStart: inout Int,
+        nulEscape: inout Int?
     ) -> Int {
         let tripled = bytes[start...].starts(with: [quote, quote])
         // `""` (an empty string) is not the start of a multi-line one unless a third quote follows.
@@ -109,6 +130,12 @@ enum ParserTraps {
             } else if byte == UInt8(ascii: "\\"), quote == UInt8(ascii: "\""), k < bytes.endIndex,
                 bytes[k] != ByteClass.lf
             {
+                let rest = bytes[k...]
+                if nulEscape == nil,
+                    rest.starts(with: Array("u0000".utf8)) || rest.starts(with: Array("U00000000".utf8))
+                {
+                    nulEscape = k - 1
+                }
                 k += 1
             } else if byte == quote {
                 guard tripled else { return k }

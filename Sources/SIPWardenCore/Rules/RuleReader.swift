@@ -190,13 +190,18 @@ struct RuleReader {
     }
 
     /// A number (whole or not) that is `minimum` or more.
+    /// The largest score, weight, factor or burst a rule may set: far past any sensible one, and small
+    /// enough that sums of them over a source's life stay exact integers (a ban's logged score).
+    static let largestNumber = 1e9
+
     mutating func number(_ value: TOMLValueConvertible?, at path: String, atLeast minimum: Double = 0) -> Double? {
         guard let value else { return nil }
-        guard let number = value.double ?? value.int.map(Double.init), number >= minimum, number.isFinite else {
+        guard let number = value.double ?? value.int.map(Double.init), number >= minimum,
+            number <= Self.largestNumber
+        else {
+            let range = "from \(Rate.number(minimum)) to \(Rate.number(Self.largestNumber))"
             errors.append(
-                .badValue(
-                    file: file, key: path, value: value.debugDescription, expected: "a number ≥ \(Rate.number(minimum))"
-                ))
+                .badValue(file: file, key: path, value: value.debugDescription, expected: "a number \(range)"))
             return nil
         }
         return number
@@ -229,13 +234,23 @@ struct RuleReader {
     }
 
     /// `"30s"`, `"10m"`, `"2h"`, `"1d"`: nanoseconds, more than zero.
-    mutating func duration(_ value: TOMLValueConvertible?, at path: String) -> Int64? {
+    /// The longest duration a rule may set: ten years (added to a capture's clock, it stays in range).
+    static let longestDuration: Int64 = 3650 * 86_400 * 1_000_000_000
+
+    mutating func duration(
+        _ value: TOMLValueConvertible?, at path: String, atMost longest: Int64 = longestDuration, _ why: String = ""
+    ) -> Int64? {
         guard let text = string(value, at: path) else { return nil }
         guard let nanoseconds = RuleDuration.parse(text), nanoseconds > 0 else {
             errors.append(
                 .badValue(
                     file: file, key: path, value: "\"\(text)\"",
                     expected: "a duration like \"30s\", \"10m\", \"2h\" or \"1d\""))
+            return nil
+        }
+        guard nanoseconds <= longest else {
+            let most = RuleDuration.text(longest)
+            errors.append(.badValue(file: file, key: path, value: "\"\(text)\"", expected: "at most \"\(most)\"\(why)"))
             return nil
         }
         return nanoseconds

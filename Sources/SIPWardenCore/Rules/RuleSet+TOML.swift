@@ -145,7 +145,15 @@ extension RuleSet {
             if k["ttl"]?.array?.isEmpty == true {
                 reader.errors.append(
                     .badValue(file: reader.file, key: "bans.ttl", value: "[]", expected: "at least one duration"))
-            } else if let value = reader.array(k["ttl"], at: "bans.ttl", of: "durations", { $0.duration($1, at: $2) }) {
+            } else if let count = k["ttl"]?.array?.count, count > BanSets.largestClass {
+                reader.errors.append(
+                    .badValue(
+                        file: reader.file, key: "bans.ttl", value: "\(count) durations",
+                        expected: "at most \(BanSets.largestClass) (a ban class is 7 bits of the packet mark)"))
+            } else if let value = reader.array(
+                k["ttl"], at: "bans.ttl", of: "durations",
+                { $0.duration($1, at: $2, atMost: BanSets.longestTimeout, " (ipset's longest timeout)") })
+            {
                 bans.ttl = value
             }
             if let value = reader.integer(k["prefix_members"], at: "bans.prefix_members", in: 0...65535) {
