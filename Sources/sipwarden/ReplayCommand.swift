@@ -47,7 +47,7 @@ struct ReplayCommand: ParsableCommand {
         let file: CaptureFile
         do { file = try CaptureFile(path: capture) } catch { throw InputError(description: error.description) }
         var verdictLog: VerdictLog?
-        if let verdicts { verdictLog = try VerdictLog(path: verdicts) }
+        if let verdicts { verdictLog = try VerdictLog(path: verdicts, besides: capture) }
 
         var replayer = Replayer(rules: ruleSet, servers: serverAddresses)
         var frameNumber = 0
@@ -86,18 +86,28 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// The `--verdicts` file: one JSON object per packet, in capture order.
+/// The `--verdicts` file: one JSON object per packet, in capture order. Written in place (a FIFO, a
+/// device, a link stay what they are; a file is truncated), never the capture being replayed; a write
+/// error (a full disk) is reported when it closes.
 struct VerdictLog {
     let path: String
-    let handle: FileHandle
+    let descriptor: Int32
     var pending = ""
+    var failure: Int32?
 
-    init(path: String) throws(InputError) {
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-            let handle = FileHandle(forWritingAtPath: path)
-        else { throw InputError(description: "\(path): cannot write verdicts file") }
+    init(path: String, besides capture: String) throws(InputError) {
+        var (written, read) = (stat(), stat())
+        if stat(path, &written) == 0, stat(capture, &read) == 0, written.st_dev == read.st_dev,
+            written.st_ino == read.st_ino
+        {
+            throw InputError(description: "\(path): is the capture being replayed, not a verdicts file")
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw InputError(description: "\(path): cannot write verdicts file: \(String(cString: strerror(errno)))")
+        }
         self.path = path
-        self.handle = handle
+        self.descriptor = descriptor
         pending.reserveCapacity(1 << 20)
     }
 
@@ -127,14 +137,30 @@ struct VerdictLog {
         return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
     }
 
+    /// Writes what is pending, unless a write failed before.
     mutating func flush() {
-        handle.write(Data(pending.utf8))
-        pending.removeAll(keepingCapacity: true)
+        defer { pending.removeAll(keepingCapacity: true) }
+        guard failure == nil else { return }
+        pending.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let count = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else {
+                    failure = errno
+                    return
+                }
+                done += count
+            }
+        }
     }
 
     mutating func close() throws(InputError) {
         flush()
-        do { try handle.close() } catch { throw InputError(description: "\(path): \(error.localizedDescription)") }
+        if Glibc.close(descriptor) != 0, failure == nil { failure = errno }
+        if let failure {
+            throw InputError(description: "\(path): cannot write verdicts file: \(String(cString: strerror(failure)))")
+        }
     }
 }
 

@@ -84,6 +84,34 @@ import Testing
         #expect((sip["requests_by_method"] as? [String: Int]) == ["REGISTER": 1])
     }
 
+    /// `--verdicts` writes in place: never over the capture being replayed (it once replaced it), a
+    /// device stays a device, a symbolic link a link, and a write error (a full disk) is exit 1.
+    @Test func verdictsAreWrittenInPlaceNeverOverTheCaptureAndAWriteErrorIsExitOne() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swd-verdicts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let capture = folder.appendingPathComponent("c.pcap")
+        let original = try Data(contentsOf: Self.repository.appendingPathComponent("Examples/mixed.pcap"))
+        try original.write(to: capture)
+        let alias = folder.appendingPathComponent("alias.pcap")
+        try FileManager.default.createSymbolicLink(at: alias, withDestinationURL: capture)
+        for target in [capture, alias] {
+            let over = try Self.run(["replay", "--verdicts", target.path, capture.path])
+            #expect(over.status == 1 && over.stderr.contains("is the capture being replayed"), "\(over.stderr)")
+        }
+        #expect(try Data(contentsOf: capture) == original)
+        let link = folder.appendingPathComponent("log.jsonl")
+        let target = folder.appendingPathComponent("target.jsonl")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        #expect(try Self.run(["replay", "--verdicts", link.path, capture.path]).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
+        #expect(try String(contentsOf: target, encoding: .utf8).split(separator: "\n").count == 3000)
+        let full = try Self.run(["replay", "--verdicts", "/dev/full", capture.path])
+        #expect(full.status == 1 && full.stderr.contains("/dev/full: cannot write verdicts file: No space left"))
+        var device = stat()
+        #expect(stat("/dev/full", &device) == 0 && device.st_mode & S_IFMT == S_IFCHR)
+    }
+
     @Test func replayOfAMissingCaptureIsOneLineAndExitOne() throws {
         let run = try Self.run(["replay", "/nonexistent/capture.pcap"])
         #expect(run.status == 1)
