@@ -1,3 +1,7 @@
+// swift-format-ignore-file: OrderedImports
+// `stdout` is a C global that Swift 6 lets be read only through a preconcurrency import, which must
+// come before Foundation's (which imports Glibc too).
+@preconcurrency import Glibc
 import ArgumentParser
 import Foundation
 import Logging
@@ -28,6 +32,13 @@ struct SIPWarden: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            // Output that did not all reach its file (a full disk) is a failure: a firewall cut short
+            // must not look like a whole one.
+            let flushed = fflush(stdout) == 0
+            if !flushed || ferror(stdout) != 0 {
+                printError("cannot write the output" + (flushed ? "" : ": \(String(cString: strerror(errno)))"))
+                Foundation.exit(1)
+            }
         } catch let error as InputError {
             printError(error.description)
             Foundation.exit(1)
