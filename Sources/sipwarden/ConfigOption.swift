@@ -67,8 +67,12 @@ struct RuleFiles: Sendable {
             guard read.insert(URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path).inserted
             else { continue }
             files.append(file)
-            guard let data = FileManager.default.contents(atPath: file) else {
-                let reason = "cannot read rule file: \(unreadableReason(file))"
+            // A FIFO or a device (`/dev/zero`) would be read forever: only regular files are rule files.
+            var info = stat()
+            let regular = stat(file, &info) != 0 || info.st_mode & S_IFMT == S_IFREG
+            guard regular, let data = FileManager.default.contents(atPath: file) else {
+                let why = regular ? unreadableReason(file) : "not a regular file"
+                let reason = "cannot read rule file: \(why)"
                 errors.append(
                     .unreadable(file: file, reason: reason + (includedBy.map { " (included by \($0))" } ?? "")))
                 continue
@@ -86,4 +90,14 @@ struct RuleFiles: Sendable {
         if errors.isEmpty { errors = rules.mergedErrors(file: path) }
         return errors.isEmpty ? .success((rules, files)) : .failure(RulesErrors(errors))
     }
+}
+
+/// Refuses rules whose tables, allocated whole at start, need more memory than this host has: the
+/// allocation would stop the process without a word of why.
+func requireMemory(for rules: RuleSet, queues: Int) throws(InputError) {
+    let needed = UInt64(Engine.tableBytes(rules, queues: queues))
+    let host = ProcessInfo.processInfo.physicalMemory
+    guard needed > host else { return }
+    throw InputError(
+        description: "the tables need \(needed >> 20) MiB, more than this host's \(host >> 20) MiB: lower [tables]")
 }

@@ -43,6 +43,7 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let ruleSet = try rules.load()
+        try requireMemory(for: ruleSet, queues: 1)
         let serverAddresses = Set(servers.compactMap(IPAddress.init))
         let file: CaptureFile
         do { file = try CaptureFile(path: capture) } catch { throw InputError(description: error.description) }

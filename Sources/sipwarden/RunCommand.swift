@@ -25,6 +25,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let ruleSet = try rules.load()
+        try requireMemory(for: ruleSet, queues: ruleSet.daemon.queues.count)
         let files = rules.files
         let logger = Logger(label: "sipwarden")
         let probe = RuleFilesProbe.check(config: files.config)

@@ -41,6 +41,33 @@ import Testing
         #expect(run.stderr.hasPrefix("sipwarden: \(folder.path)/main.toml:3:5: expected a table name"), "\(run.stderr)")
     }
 
+    /// A FIFO or a device named as a rule file (an include of `/dev/zero`, a FIFO in conf.d) is an error,
+    /// not a read that never ends.
+    @Test func onlyRegularFilesAreRuleFiles() throws {
+        let folder = try Self.directory(["main.toml": "include = [\"/dev/zero\"]\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("conf.d"), withIntermediateDirectories: true)
+        let fifo = folder.appendingPathComponent("conf.d/site.toml").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let run = try CLITests.run(["check", "--config", folder.appendingPathComponent("main.toml").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("sipwarden: /dev/zero: cannot read rule file: not a regular file (included by "))
+        #expect(run.stderr.contains("sipwarden: \(fifo): cannot read rule file: not a regular file"), "\(run.stderr)")
+    }
+
+    /// Tables (allocated whole at start) that need more memory than the host has are refused with the
+    /// numbers, instead of an allocation that stops the process without a word.
+    @Test func tablesLargerThanTheHostsMemoryAreRefused() throws {
+        let sizes = ["sources", "prefixes", "users", "nonces"].map { "\($0) = 67108864" }.joined(separator: "\n")
+        let folder = try Self.directory(["main.toml": "[tables]\n\(sizes)\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("main.toml").path
+        let run = try CLITests.run(["replay", "--config", config, "Examples/mixed.pcap"])
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("sipwarden: the tables need 59904 MiB, more than this host's "), "\(run.stderr)")
+    }
+
     @Test func thresholdsAreCheckedOnTheRulesOfEveryFileTogether() throws {
         let folder = try Self.directory(["main.toml": "[score]\ndrop_at = 150\n"])
         defer { try? FileManager.default.removeItem(at: folder) }
