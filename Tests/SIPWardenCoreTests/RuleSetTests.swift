@@ -129,6 +129,11 @@ import Testing
                 "test.toml: bans.ttl[1] = \"25d\": expected at most \"2147483s\" (ipset's longest timeout)",
             ])
         #expect(
+            errors("[firewall]\ntcp_connections = \"2000000/s\"\n").map(\.description) == [
+                "test.toml: firewall.tcp_connections = 2000000/s burst 40: expected at most 1000000/s with a burst "
+                    + "of at most 1000000 (iptables hashlimit's most)"
+            ])
+        #expect(
             errors("[bans]\nttl = [\(ttls)]\n") == [
                 .badValue(
                     file: "test.toml", key: "bans.ttl", value: "128 durations",
