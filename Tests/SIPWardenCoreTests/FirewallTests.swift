@@ -342,6 +342,17 @@ import Testing
             try FirewallRuleset(rules: rules)
         }
         rules.firewall.openUDPPorts = []
+        // Nor an admin port a SIP key opens to every source.
+        var shared = rules
+        shared.firewall.adminPorts = [22, 5061]
+        #expect(throws: FirewallError.adminPortOpen(port: 5061, key: "ports.sip_tls")) {
+            try FirewallRuleset(rules: shared)
+        }
+        shared.firewall.adminPorts = [8443]
+        shared.firewall.websocketPorts = [8443]
+        #expect(throws: FirewallError.adminPortOpen(port: 8443, key: "firewall.websocket_ports")) {
+            try FirewallRuleset(rules: shared)
+        }
         #expect(
             !chainRules(try FirewallRuleset(rules: rules), .input).contains {
                 $0.matches.contains(.ports(.udp, .destination, [4569...4569]))

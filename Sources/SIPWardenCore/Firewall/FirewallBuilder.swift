@@ -25,6 +25,9 @@ extension FirewallRuleset {
             {
                 throw .openPortTaken(port: port, key: key)
             }
+            if key != "firewall.admin_ports", let port = firewall.adminPorts.first(where: { held($0, tcp) }) {
+                throw .adminPortOpen(port: port, key: key)
+            }
         }
         self = FirewallBuilder(rules: rules, role: role).ruleset
     }

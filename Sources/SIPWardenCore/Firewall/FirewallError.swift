@@ -9,6 +9,8 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A port opened to anyone (`firewall.open_tcp_ports`, `open_udp_ports`) that another key restricts
     /// or filters: opened, it would bypass that.
     case openPortTaken(port: UInt16, key: String)
+    /// An admin port that a SIP key opens to every source: the admin networks would not restrict it.
+    case adminPortOpen(port: UInt16, key: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,9 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "firewall would lock you out; list them, or set firewall.allow_no_admin = true for console-only hosts"
         case .gatewayWithoutProxies:
             return "role gateway accepts SIP only from firewall.proxies, and it is empty: list your proxies"
+        case .adminPortOpen(let port, let key):
+            return "firewall.admin_ports has port \(port), but \(key) opens it to every source: the admin service "
+                + "there would not be restricted to firewall.admin_networks; move it to another port"
         case .openPortTaken(let port, let key):
             return "firewall.open_*_ports opens port \(port) to anyone, but \(key) has it: open only the host's "
                 + "other services there"
