@@ -5,13 +5,16 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("sipwarden: \(message)\n".utf8))
 }
 
-/// Why the file at `path` cannot be read, in the system's words ("No such file or directory").
+/// The system's words for error number `code` ("No such file or directory").
+func systemMessage(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Why the file at `path` cannot be read, in the system's words.
 func unreadableReason(_ path: String) -> String {
     let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return String(cString: strerror(errno)) }
+    guard fd >= 0 else { return systemMessage() }
     defer { close(fd) }
     var byte: UInt8 = 0
-    return read(fd, &byte, 1) < 0 ? String(cString: strerror(errno)) : "unreadable"
+    return read(fd, &byte, 1) < 0 ? systemMessage() : "unreadable"
 }
 
 /// Formats rows as left-aligned columns separated by two spaces, for terminal tables.

@@ -105,7 +105,7 @@ struct VerdictLog {
         }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw InputError(description: "\(path): cannot write verdicts file: \(String(cString: strerror(errno)))")
+            throw InputError(description: "\(path): cannot write verdicts file: \(systemMessage())")
         }
         self.path = path
         self.descriptor = descriptor
@@ -160,7 +160,7 @@ struct VerdictLog {
         flush()
         if Glibc.close(descriptor) != 0, failure == nil { failure = errno }
         if let failure {
-            throw InputError(description: "\(path): cannot write verdicts file: \(String(cString: strerror(failure)))")
+            throw InputError(description: "\(path): cannot write verdicts file: \(systemMessage(failure))")
         }
     }
 }

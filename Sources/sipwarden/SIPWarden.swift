@@ -36,7 +36,7 @@ struct SIPWarden: ParsableCommand {
             // must not look like a whole one.
             let flushed = fflush(stdout) == 0
             if !flushed || ferror(stdout) != 0 {
-                printError("cannot write the output" + (flushed ? "" : ": \(String(cString: strerror(errno)))"))
+                printError("cannot write the output" + (flushed ? "" : ": \(systemMessage())"))
                 Foundation.exit(1)
             }
         } catch let error as InputError {

@@ -22,8 +22,8 @@
 /// is not placed anywhere but where a message starts: until the server acknowledges data, while the
 /// connection may not exist at the server yet (`Stream.mayBind`; then every segment counts as one
 /// while cookies the filter forgot may live), and, for a cookie's life, should the socket be gone. A
-/// client's data segment without an ACK is not placed: the server's TCP discards it without a word. Once the connection closes (`Stream.closed`), nothing
-/// is. A stream the filter knows nothing of is `lost` inline (`framesLateJoins` false: every segment
+/// client's data segment without an ACK is not placed: the server's TCP discards it without a word.
+/// Once the connection closes (`Stream.closed`), nothing is. A stream the filter knows nothing of is `lost` inline (`framesLateJoins` false: every segment
 /// dropped and the connection reset); replaying, it is framed from its first segment seen, and lost
 /// should the server then acknowledge less than that. Evicted entries are remembered where they stood
 /// when the server acknowledged data and nothing waited (`forgotten`), else as lost (inline: not at
@@ -257,6 +257,9 @@ public struct TCPStreamFramer {
 
         static func seconds(_ now: Timestamp) -> UInt32 { UInt32(clamping: now.nanoseconds / 1_000_000_000) }
 
+        /// When a cookie made at `now` is no longer taken, in whole seconds.
+        static func expiry(madeAt now: Timestamp) -> UInt32 { seconds(now) &+ lifetime &+ 1 }
+
         /// Takes in the server's SYN-ACK with sequence number `sequence`, acknowledging `acknowledgment`:
         /// in the place of the same cookie (within 3: SYNs with other MSS values in the same minute), else
         /// of the one that expires first.
@@ -273,7 +276,7 @@ public struct TCPStreamFramer {
             let sameCookie = Self.isNear(difference, differences[lane])
             if !sameCookie, expiries[lane] > time { anyUntil = Swift.max(anyUntil, expiries[lane]) }
             if !sameCookie || expiries[lane] <= time { differences[lane] = difference }
-            expiries[lane] = time &+ Self.lifetime &+ 1
+            expiries[lane] = Self.expiry(madeAt: now)
         }
 
         /// Whether two differences may be cookies of one minute for SYNs with other MSS values: the
@@ -830,7 +833,7 @@ public struct TCPStreamFramer {
 
     /// Takes note that the cookies of SYN-ACKs sent before `time`, not seen, are not known.
     public mutating func forgetCookies(sentBefore time: Timestamp) {
-        cookiesForgottenUntil = Swift.max(cookiesForgottenUntil, SynCookies.seconds(time) &+ SynCookies.lifetime &+ 1)
+        cookiesForgottenUntil = Swift.max(cookiesForgottenUntil, SynCookies.expiry(madeAt: time))
     }
 
     /// Forgets what is remembered of `flow`, taking note of its cookies.
