@@ -116,6 +116,17 @@ struct RulesSummary: CustomStringConvertible {
                     + "that look international (+44…, 00…) are held as toll fraud until it authenticates. "
                     + "List your carriers in trust.allow, or your own numbers in toll_fraud.own_numbers.")
         }
+        for allowed in rules.trust.allow {
+            if let deny = rules.trust.deny.first(where: { $0.covers(allowed) }) {
+                found.append(
+                    "trust.allow has \(allowed), inside trust.deny \(deny): deny is checked first, so it is dropped")
+            }
+        }
+        do {
+            _ = try FirewallRuleset(rules: rules)
+        } catch {
+            found.append("`sipwarden firewall` refuses these rules: \(error)")
+        }
         if tableMiB + tcpMiB > Self.unitMemoryMiB {
             found.append(
                 "the tables take \(tableMiB) MiB and TCP streams up to \(tcpMiB) MiB, more than the "

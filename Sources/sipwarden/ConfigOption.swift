@@ -17,9 +17,12 @@ struct ConfigOption: ParsableArguments {
 
     /// The effective rules; every problem in every file becomes one InputError: a line each, and their
     /// count, as `check` prints them.
-    func load() throws(InputError) -> RuleSet {
+    func load() throws(InputError) -> RuleSet { try loadFiles().rules }
+
+    /// The effective rules and the files they were read from, in order; errors as `load()` throws them.
+    func loadFiles() throws(InputError) -> (rules: RuleSet, files: [String]) {
         switch loadAll() {
-        case .success(let loaded): return loaded.rules
+        case .success(let loaded): return loaded
         case .failure(let errors): throw InputError(description: errors.report.joined(separator: "\nsipwarden: "))
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SIPWardenCore
 
 extension FirewallFormat: ExpressibleByArgument {}
@@ -34,8 +35,10 @@ struct FirewallCommand: ParsableCommand {
             while the daemon is down. Bans in the kernel sets apply either way.
 
             Refuses (exit 1) a firewall that would lock the admin out: firewall.admin_networks or \
-            firewall.admin_ports empty, unless firewall.allow_no_admin = true; and the gateway role without \
-            firewall.proxies.
+            firewall.admin_ports empty, or an admin network inside trust.deny, unless \
+            firewall.allow_no_admin = true; and the gateway role without firewall.proxies. Run over SSH \
+            (SSH_CONNECTION set), it warns when the firewall would not let this session's address in again \
+            or would cut the session.
             """
     )
 
@@ -51,13 +54,21 @@ struct FirewallCommand: ParsableCommand {
     var role: RuleSet.Firewall.Role?
 
     func run() throws {
-        let ruleSet = try rules.load()
+        let (ruleSet, files) = try rules.loadFiles()
         let ruleset: FirewallRuleset
         do {
             ruleset = try FirewallRuleset(rules: ruleSet, role: role)
         } catch {
-            throw InputError(description: error.description)
+            let origin = files.isEmpty ? "the built-in defaults" : files.joined(separator: ", ")
+            throw InputError(description: "\(origin): \(error.description)")
         }
         print(format.render(ruleset), terminator: "")
+        // Generated over SSH, most likely to be loaded on this host: say so before it cuts the session.
+        if let text = ProcessInfo.processInfo.environment["SSH_CONNECTION"],
+            let session = AdminSession(sshConnection: text), format.families.contains(session.client.family),
+            let warning = session.warning(under: ruleSet)
+        {
+            printError("warning: \(warning)")
+        }
     }
 }

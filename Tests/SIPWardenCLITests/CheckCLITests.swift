@@ -116,4 +116,33 @@ import Testing
         #expect(!big.stderr.contains("trust.allow"))
         #expect(big.stderr.contains("more than the 512 MiB the shipped unit allows (MemoryMax in sipwarden.service)"))
     }
+
+    /// Rules that work against themselves: an allowed block the deny list swallows, and rules the
+    /// firewall generator would refuse (here: SSH denied from the only admin network).
+    @Test func warnsOfTrustThatDenyOverridesAndOfAFirewallThatWouldBeRefused() throws {
+        let folder = try Self.directory([
+            "odd.toml": """
+            [trust]
+            allow = ["10.1.2.3", "192.0.2.0/24", "10.0.0.0/8"]
+            deny = ["10.0.0.0/8", "192.0.2.128/25"]
+            [firewall]
+            admin_networks = ["10.20.0.0/16"]
+
+            """
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLITests.run(["check", "--config", folder.appendingPathComponent("odd.toml").path])
+        #expect(run.status == 0)
+        let warnings = run.stderr.split(separator: "\n").filter { !$0.contains("toll_fraud") }.map(String.init)
+        let swallowed = ["10.1.2.3/32", "10.0.0.0/8"].map {
+            "sipwarden: warning: trust.allow has \($0), inside trust.deny 10.0.0.0/8: deny is checked first, so it is "
+                + "dropped"
+        }
+        let refused: String =
+            "sipwarden: warning: `sipwarden firewall` refuses these rules: trust.deny has 10.0.0.0/8, which "
+            + "covers firewall.admin_networks 10.20.0.0/16: denied sources are dropped before the admin "
+            + "ports, and loading this firewall would lock you out from there; narrow trust.deny, or set "
+            + "firewall.allow_no_admin = true for console-only hosts"
+        #expect(warnings == swallowed + [refused])
+    }
 }

@@ -213,7 +213,7 @@ import Testing
         let ruleset = try FirewallRuleset(rules: rules)
         #expect(
             titles(ruleset, .input) == [
-                "Banned sources ", "Ban marks", "trust.deny", "Loopback", "From outside",
+                "Banned sources ", "Ban marks", "Loopback", "trust.deny", "From outside",
                 "Packets that belong to no valid connection.",
                 "Trusted peers ", "New SIP connections over TCP", "SIP requests to the filter",
                 "SIP over TLS and WebSocket",
@@ -390,6 +390,52 @@ import Testing
         #expect(
             FirewallError.noAdminNetworks(ports: [22, 2222]).description.hasPrefix(
                 "firewall.admin_networks is empty: admin ports 22, 2222 would be"))
+    }
+
+    /// trust.deny is dropped before the admin ports are accepted: a deny block covering a whole admin
+    /// network shuts the admin out from there. One inside it (a single bad host) is the operator's choice.
+    @Test func refusesADenyListThatCoversAnAdminNetwork() throws {
+        var rules = RuleSet()
+        rules.firewall.adminNetworks = [IPPrefix("198.51.100.0/28")!, IPPrefix("2001:db8:ad::/48")!]
+        rules.trust.deny = [IPPrefix("198.51.100.9")!, IPPrefix("2001:db8::/32")!]
+        #expect(
+            throws: FirewallError.adminNetworkDenied(
+                network: rules.firewall.adminNetworks[1], deny: rules.trust.deny[1])
+        ) {
+            try FirewallRuleset(rules: rules)
+        }
+        rules.trust.deny = [IPPrefix("198.51.100.9")!, IPPrefix("2001:db8:ad:1::/64")!]
+        _ = try FirewallRuleset(rules: rules)
+        rules.trust.deny = [IPPrefix("0.0.0.0/0")!]
+        rules.firewall.adminNetworks = [IPPrefix("0.0.0.0/0")!]
+        #expect(
+            throws: FirewallError.adminNetworkDenied(
+                network: rules.firewall.adminNetworks[0], deny: rules.trust.deny[0])
+        ) {
+            try FirewallRuleset(rules: rules)
+        }
+        rules.firewall.allowNoAdmin = true
+        _ = try FirewallRuleset(rules: rules)
+    }
+
+    /// Admin networks of one family only: the other family's file has no admin rule, and every rendering
+    /// says so at the top.
+    @Test func adminNetworksOfOneFamilyAreNamedInTheSummary() throws {
+        var rules = RuleSet()
+        let note =
+            "Admin ports (firewall.admin_ports) are closed over IPv4: firewall.admin_networks has no network of that family."
+        rules.firewall.adminNetworks = [IPPrefix("2001:db8:ad::/48")!]
+        let ruleset = try FirewallRuleset(rules: rules)
+        #expect(ruleset.summary.contains(note))
+        #expect(!IPTablesRenderer(family: .v4).render(ruleset).contains("--dport 22"))
+        #expect(IPTablesRenderer(family: .v4).render(ruleset).contains("# \(note)"))
+        rules.firewall.adminNetworks = [IPPrefix("198.51.100.0/28")!]
+        #expect(
+            try FirewallRuleset(rules: rules).summary.contains {
+                $0.hasPrefix("Admin ports (firewall.admin_ports) are closed over IPv6:")
+            })
+        rules.firewall.adminNetworks.append(IPPrefix("::/0")!)
+        #expect(!(try FirewallRuleset(rules: rules).summary.contains { $0.hasPrefix("Admin ports") }))
     }
 
     @Test func adminPortsOpenOnlyToAdminNetworks() throws {

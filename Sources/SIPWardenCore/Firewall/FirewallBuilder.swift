@@ -7,6 +7,12 @@ extension FirewallRuleset {
         if !firewall.allowNoAdmin {
             if firewall.adminPorts.isEmpty { throw .noAdminPorts }
             if firewall.adminNetworks.isEmpty { throw .noAdminNetworks(ports: firewall.adminPorts) }
+            // trust.deny is dropped before the admin ports are accepted.
+            for network in firewall.adminNetworks {
+                if let deny = rules.trust.deny.first(where: { $0.covers(network) }) {
+                    throw .adminNetworkDenied(network: network, deny: deny)
+                }
+            }
         }
         if role == .gateway, firewall.proxies.isEmpty { throw .gatewayWithoutProxies }
         // An open port must not bypass what another key filters or restricts.
@@ -103,6 +109,11 @@ struct FirewallBuilder {
                     ? "SIP goes to \(queueText) with bypass (fail-open): while no daemon listens, SIP is accepted unfiltered."
                     : "SIP goes to \(queueText) without bypass (fail-closed): while no daemon listens, SIP is dropped.")
         }
+        if let closed = adminClosedFamily {
+            lines.append(
+                "Admin ports (firewall.admin_ports) are closed over \(closed == .v4 ? "IPv4" : "IPv6"): "
+                    + "firewall.admin_networks has no network of that family.")
+        }
         lines.append(
             "Everything not listed is \(firewall.defaultAction == .drop ? "dropped" : "rejected"); "
                 + "outbound traffic is \(firewall.outbound == .accept ? "accepted" : "restricted").")
@@ -118,6 +129,8 @@ struct FirewallBuilder {
                 rules: banSets.sets.map { FirewallRule($0.family, [.sourceInSet($0)], .drop) })
         ]
         if servesSIP { sections.append(banMarks) }
+        sections.append(
+            Section(title: "Loopback: the host talking to itself.", rules: [FirewallRule([.loopback], .accept)]))
         if !rules.trust.deny.isEmpty {
             sections.append(
                 Section(
@@ -125,7 +138,6 @@ struct FirewallBuilder {
                     rules: Self.rules(for: .only(rules.trust.deny), [], .drop)))
         }
         sections += [
-            Section(title: "Loopback: the host talking to itself.", rules: [FirewallRule([.loopback], .accept)]),
             Section(
                 title: "From outside, yet from one of the host's own addresses: spoofed. The kernel drops these "
                     + "itself for IPv4 (martians), not for IPv6; the filter would trust them as the server's own.",
@@ -230,6 +242,13 @@ struct FirewallBuilder {
                 }
                 + neighbours.map { FirewallRule(.v6, [.icmp($0), .hopLimit(255)], .accept) }
                 + [FirewallRule(.v6, [.source([linkLocal]), .icmp(.listenerQuery)], .accept)])
+    }
+
+    /// The one family over which the admin ports are reachable from no network, when the other has some.
+    var adminClosedFamily: IPAddress.Family? {
+        guard !firewall.adminPorts.isEmpty, !firewall.adminNetworks.isEmpty else { return nil }
+        let families = Set(firewall.adminNetworks.map(\.address.family))
+        return families.count == 1 ? (families.contains(.v4) ? .v6 : .v4) : nil
     }
 
     var admin: Section? {

@@ -19,6 +19,16 @@ public enum FirewallFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The address families whose traffic a firewall loaded from this format filters.
+    public var families: [IPAddress.Family] {
+        switch self {
+        case .iptables: return [.v4]
+        case .ip6tables: return [.v6]
+        case .nft: return [.v4, .v6]
+        case .ipset: return []
+        }
+    }
+
     /// The shipped file in `Rules/` that holds this format for the default configuration.
     public var shippedFile: String { "firewall.\(rawValue)" }
 }
