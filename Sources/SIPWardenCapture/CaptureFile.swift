@@ -4,15 +4,16 @@ import SIPWardenCore
 /// Why a capture could not be read; the message names the file.
 public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotOpen(file: String, reason: String)
-    case unsupportedLinkType(file: String, linkType: Int32)
+    /// `linkType` in libpcap's numbering (DLT_), with libpcap's name and description of it when it has them.
+    case unsupportedLinkType(file: String, linkType: Int32, name: String?)
     case corrupt(file: String, reason: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let file, let reason): return "\(file): cannot read capture: \(reason)"
-        case .unsupportedLinkType(let file, let linkType):
-            return
-                "\(file): unsupported link type \(linkType) (supported: Ethernet, Linux cooked v1/v2, raw IP, loopback)"
+        case .unsupportedLinkType(let file, let linkType, let name):
+            return "\(file): unsupported link type \(name.map { "\($0), " } ?? "")DLT \(linkType) "
+                + "(supported: Ethernet, Linux cooked v1/v2, raw IP, loopback)"
         case .corrupt(let file, let reason): return "\(file): corrupt capture: \(reason)"
         }
     }
@@ -39,7 +40,7 @@ public final class CaptureFile {
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(rawValue: dlt) else {
             pcap_close(handle)
-            throw .unsupportedLinkType(file: path, linkType: dlt)
+            throw .unsupportedLinkType(file: path, linkType: dlt, name: Self.linkTypeName(dlt))
         }
         self.path = path
         self.linkType = linkType
@@ -74,6 +75,14 @@ public final class CaptureFile {
                 throw .corrupt(file: path, reason: String(cString: pcap_geterr(handle)))
             }
         }
+    }
+
+    /// libpcap's name of a link type, as tcpdump and tshark show it: "IEEE802_11_RADIO (802.11 plus
+    /// radiotap header)"; nil for a number libpcap does not know.
+    static func linkTypeName(_ dlt: Int32) -> String? {
+        guard let name = pcap_datalink_val_to_name(dlt) else { return nil }
+        let description = pcap_datalink_val_to_description(dlt).map { " (\(String(cString: $0)))" } ?? ""
+        return String(cString: name) + description
     }
 
     private static func text(_ buffer: [CChar]) -> String {

@@ -68,7 +68,7 @@ struct BansCommand: ParsableCommand {
                 rows.append([
                     ban.target + (ban.monitorOnly ? " (monitor)" : ""), ban.reason, String(ban.score),
                     WallClock.text(ban.since), WallClock.text(ban.expires),
-                    RuleDuration.text(Int64(ban.ttl) * 1_000_000_000), String(ban.queue),
+                    RuleDuration.text(seconds: ban.ttl), String(ban.queue),
                 ])
             }
             print(bans.isEmpty ? "no bans in force" : table(rows))
@@ -113,7 +113,7 @@ struct StatsCommand: ParsableCommand {
         if control.json { return try control.printJSON(stats) }
         var rows = [
             ["mode", stats.mode], ["servers", stats.servers?.joined(separator: " ") ?? "-"],
-            ["uptime", RuleDuration.text(Int64(max(stats.uptimeSeconds, 1)) * 1_000_000_000)],
+            ["uptime", RuleDuration.text(seconds: max(stats.uptimeSeconds, 1))],
             ["packets", String(stats.packets)],
             ["bans", "\(stats.activeBans) in force, \(stats.bansIssued) issued, \(stats.bansUnlisted) not listed"],
         ]

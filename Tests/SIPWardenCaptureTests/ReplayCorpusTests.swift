@@ -205,6 +205,32 @@ import Testing
         #expect(throws: CaptureError.self) { try capture.forEachFrame { _, _ in } }
     }
 
+    /// A capture of a link the filter cannot read (802.11 with radiotap headers, or a number libpcap
+    /// has no name for) is refused with the name tcpdump and tshark would show.
+    @Test func anUnsupportedLinkTypeIsNamed() throws {
+        /// A pcap file header, little-endian: magic, version 2.4 (major then minor, 16 bits each), zone,
+        /// accuracy, snapshot length, link type.
+        func header(_ linkType: UInt32) -> Data {
+            [0xA1B2_C3D4, 0x0004_0002, 0, 0, 65535, linkType].reduce(into: Data()) { bytes, word in
+                bytes += withUnsafeBytes(of: UInt32(word).littleEndian) { Data($0) }
+            }
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-radiotap-\(UUID()).pcap")
+        defer { try? FileManager.default.removeItem(at: file) }
+        for (linkType, expected) in [
+            (UInt32(127), "unsupported link type IEEE802_11_RADIO (802.11 plus radiotap header), DLT 127 (supported:"),
+            (UInt32(65_000), "unsupported link type DLT 65000 (supported:"),
+        ] {
+            try header(linkType).write(to: file)
+            do {
+                _ = try CaptureFile(path: file.path)
+                Issue.record("link type \(linkType) opened")
+            } catch {
+                #expect(error.description.hasPrefix("\(file.path): \(expected)"), "\(error.description)")
+            }
+        }
+    }
+
     /// A pcapng packet stamped 2^64 − 1 microseconds after 1970: not a time the engine can count in
     /// (nanoseconds in Int64 end in 2262), so the capture is corrupt, not a trap.
     @Test func aTimestampBeyond2262IsACorruptCapture() throws {

@@ -23,6 +23,16 @@ import Testing
         #expect(RuleDuration.parse(text) == nil)
     }
 
+    /// Seconds from elsewhere (a daemon's answer on the control socket) are written, never trapped on.
+    @Test func wholeSecondsAreWrittenWhateverTheirSize() {
+        #expect(RuleDuration.text(seconds: 600) == "10m")
+        #expect(RuleDuration.text(seconds: 90) == "90s")
+        #expect(RuleDuration.text(seconds: 9_223_372_036) == "9223372036s")
+        #expect(RuleDuration.text(seconds: 9_223_372_037) == "9223372036s")
+        #expect(RuleDuration.text(seconds: Int.max) == "9223372036s")
+        #expect(RuleDuration.text(seconds: Int.min) == "-9223372036s")
+    }
+
     @Test func bucketSpendsItsBurstThenRefillsAtTheRate() {
         let rate = Rate(perSecond: 2, burst: 5)
         var bucket = TokenBucket(rate, at: Timestamp(seconds: 100))

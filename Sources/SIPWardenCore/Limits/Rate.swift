@@ -60,6 +60,12 @@ public enum RuleDuration {
         return nil
     }
 
+    /// Whole seconds as `text(_:)` writes them; past the nanoseconds' range (292 years), the longest.
+    public static func text(seconds: Int) -> String {
+        let (nanoseconds, overflow) = Int64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        return text(overflow ? (seconds < 0 ? .min : .max) : nanoseconds)
+    }
+
     /// Nanoseconds as the shortest whole unit: "90s", "10m", "1h".
     public static func text(_ nanoseconds: Int64) -> String {
         let seconds = nanoseconds / 1_000_000_000
