@@ -38,10 +38,8 @@ enum ParserTraps {
         }
         /// A trap at `offset`, counting its line from the start.
         func trap(atOffset offset: Int, _ message: String) -> (line: Int, column: Int, message: String) {
-            let before = bytes[..<offset]
-            lineStart = (before.lastIndex(of: ByteClass.lf) ?? bytes.startIndex - 1) + 1
-            line = 1 + before.count { $0 == ByteClass.lf }
-            return trap(at: offset, message)
+            let (line, column) = RuleText.place(of: offset, in: bytes)
+            return (line, column, message)
         }
         if let nul = bytes.firstIndex(of: 0) {
             return trap(atOffset: nul, "a NUL byte (the TOML parser would read no further)")

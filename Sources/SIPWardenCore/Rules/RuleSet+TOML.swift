@@ -285,12 +285,13 @@ extension RuleSet {
             if let value = reader.prefixes(k["media_peers"], at: "firewall.media_peers") { firewall.mediaPeers = value }
             read(&firewall.tcpConnections, k, "tcp_connections", at: "firewall", with: &reader)
             // iptables' hashlimit takes at most a million a second and a burst of a million.
-            let connections = firewall.tcpConnections
-            if connections.perSecond > 1e6 || connections.burst > 1e6 {
+            let (connections, most) = (firewall.tcpConnections, 1_000_000.0)
+            if connections.perSecond > most || connections.burst > most {
                 reader.errors.append(
                     .badValue(
                         file: reader.file, key: "firewall.tcp_connections", value: connections.description,
-                        expected: "at most 1000000/s with a burst of at most 1000000 (iptables hashlimit's most)"))
+                        expected: "at most \(Rate.number(most))/s with a burst of at most \(Rate.number(most)) "
+                            + "(iptables hashlimit's most)"))
             }
             if let value = reader.choice(k["outbound"], at: "firewall.outbound", as: Firewall.Outbound.self) {
                 firewall.outbound = value

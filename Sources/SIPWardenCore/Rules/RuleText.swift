@@ -4,18 +4,25 @@ enum RuleText {
     static func decode(_ bytes: [UInt8], file: String) throws(RulesErrors) -> String {
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
-        var (offset, line, lineStart) = (0, 1, 0)
+        var offset = 0
         while true {
             switch parser.parseScalar(from: &iterator) {
             case .valid(let encoded):
-                if encoded.count == 1, encoded.first == ByteClass.lf { (line, lineStart) = (line + 1, offset + 1) }
                 offset += encoded.count
             case .emptyInput:
                 return String(decoding: bytes, as: UTF8.self)
             case .error:
                 let message = "not UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true)))"
-                throw RulesErrors([.syntax(file: file, line: line, column: offset - lineStart + 1, message: message)])
+                let (line, column) = place(of: offset, in: bytes[...])
+                throw RulesErrors([.syntax(file: file, line: line, column: column, message: message)])
             }
         }
+    }
+
+    /// The line and column (from 1, in bytes) of `offset`, the first line starting where `bytes` does.
+    static func place(of offset: Int, in bytes: ArraySlice<UInt8>) -> (line: Int, column: Int) {
+        let before = bytes[..<offset]
+        let lineStart = (before.lastIndex(of: ByteClass.lf) ?? bytes.startIndex - 1) + 1
+        return (1 + before.count { $0 == ByteClass.lf }, offset - lineStart + 1)
     }
 }
