@@ -123,7 +123,8 @@ struct RulesSummary: CustomStringConvertible {
             }
         }
         do {
-            _ = try FirewallRuleset(rules: rules)
+            let firewall = try FirewallRuleset(rules: rules)
+            found += HostConnections.warnings(firewall, families: [.v4, .v6]).map { "the firewall: \($0)" }
         } catch {
             found.append("`sipwarden firewall` refuses these rules: \(error)")
         }

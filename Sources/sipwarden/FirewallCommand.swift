@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import SIPWardenCore
 
 extension FirewallFormat: ExpressibleByArgument {}
@@ -36,9 +35,9 @@ struct FirewallCommand: ParsableCommand {
 
             Refuses (exit 1) a firewall that would lock the admin out: firewall.admin_networks or \
             firewall.admin_ports empty, or an admin network inside trust.deny, unless \
-            firewall.allow_no_admin = true; and the gateway role without firewall.proxies. Run over SSH \
-            (SSH_CONNECTION set), it warns when the firewall would not let this session's address in again \
-            or would cut the session.
+            firewall.allow_no_admin = true; and the gateway role without firewall.proxies. Warns (on \
+            stderr) of the TCP connections this host accepted (an SSH session, a client of another \
+            service) that loading the output would cut, or whose addresses it would not let in again.
             """
     )
 
@@ -63,11 +62,8 @@ struct FirewallCommand: ParsableCommand {
             throw InputError(description: "\(origin): \(error.description)")
         }
         print(format.render(ruleset), terminator: "")
-        // Generated over SSH, most likely to be loaded on this host: say so before it cuts the session.
-        if let text = ProcessInfo.processInfo.environment["SSH_CONNECTION"],
-            let session = AdminSession(sshConnection: text), format.families.contains(session.client.family),
-            let warning = session.warning(under: ruleSet)
-        {
+        // Most likely loaded on this host: say so before it cuts a session or closes a service in use.
+        for warning in HostConnections.warnings(ruleset, families: format.families) {
             printError("warning: \(warning)")
         }
     }

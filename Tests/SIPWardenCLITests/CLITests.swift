@@ -23,12 +23,9 @@ import Testing
         return folder.appendingPathComponent("sipwarden")
     }()
 
-    /// Runs the binary from the repository's root, outside any SSH session unless `environment` says so
-    /// (`sipwarden firewall` warns about the session it runs in).
-    static func run(
-        _ arguments: [String], input: String? = nil, environment: [String: String] = ["SSH_CONNECTION": ""]
-    ) throws -> ProcessResult {
-        try Subprocess.run(binary.path, arguments, input: input, in: repository, environment: environment)
+    /// Runs the binary from the repository's root.
+    static func run(_ arguments: [String], input: String? = nil) throws -> ProcessResult {
+        try Subprocess.run(binary.path, arguments, input: input, in: repository)
     }
 
     static func json(_ line: Substring) throws -> [String: Any] {

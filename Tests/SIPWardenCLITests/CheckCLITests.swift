@@ -141,8 +141,8 @@ import Testing
         let refused: String =
             "sipwarden: warning: `sipwarden firewall` refuses these rules: trust.deny has 10.0.0.0/8, which "
             + "covers firewall.admin_networks 10.20.0.0/16: denied sources are dropped before the admin "
-            + "ports, and loading this firewall would lock you out from there; narrow trust.deny, or set "
-            + "firewall.allow_no_admin = true for console-only hosts"
+            + "ports, and loading this firewall would lock you out from there; narrow trust.deny or remove that "
+            + "admin network, or set firewall.allow_no_admin = true for console-only hosts"
         #expect(warnings == swallowed + [refused])
     }
 }

@@ -71,36 +71,6 @@ import Testing
                 "firewall.role = \"router\": expected \"proxy\" or \"pbx\" or \"gateway\" or \"media\""))
     }
 
-    /// Generated in an SSH session, the firewall is checked against it: a warning when the session's
-    /// address could not connect again, or would be cut, in the format's family; silence otherwise.
-    @Test func warnsWhenTheFirewallWouldShutOutThisSSHSession() throws {
-        let file = try Self.write(
-            "[trust]\ndeny = [\"203.0.113.0/24\"]\n[firewall]\nadmin_networks = [\"198.51.100.0/28\", \"2001:db8:ad::/48\"]\n"
-        )
-        defer { try? FileManager.default.removeItem(at: file) }
-        func stderr(_ format: String, _ session: String) throws -> String {
-            let run = try CLITests.run(
-                ["firewall", "--config", file.path, "--format", format], environment: ["SSH_CONNECTION": session])
-            #expect(run.status == 0, "\(run.stderr)")
-            #expect(!run.stdout.isEmpty)
-            return run.stderr
-        }
-        #expect(try stderr("iptables", "198.51.100.7 50122 192.0.2.5 22").isEmpty)
-        #expect(
-            try stderr("nft", "192.0.2.99 50122 192.0.2.5 22")
-                == "sipwarden: warning: this SSH session comes from 192.0.2.99 to port 22, which "
-                + "firewall.admin_networks and firewall.admin_ports do not admit: once this firewall is loaded the "
-                + "session goes on, but you could not connect again from there\n")
-        #expect(
-            try stderr("iptables", "::ffff:203.0.113.9 50122 ::ffff:192.0.2.5 22")
-                == "sipwarden: warning: this SSH session comes from 203.0.113.9 to port 22, which trust.deny "
-                + "203.0.113.0/24 drops: loading this firewall would cut this session\n")
-        // An IPv4 session is not touched by the IPv6 firewall, nor by the ban sets alone.
-        #expect(try stderr("ip6tables", "192.0.2.99 50122 192.0.2.5 22").isEmpty)
-        #expect(try stderr("ipset", "192.0.2.99 50122 192.0.2.5 22").isEmpty)
-        #expect(try stderr("ip6tables", "2001:db8:ad::9 50122 2001:db8::5 2222").contains("could not connect again"))
-    }
-
     @Test func consoleOnlyHostsMaySayNoAdmin() throws {
         let file = try Self.write("[firewall]\nadmin_networks = []\nallow_no_admin = true\n")
         defer { try? FileManager.default.removeItem(at: file) }

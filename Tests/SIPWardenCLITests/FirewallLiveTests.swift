@@ -84,6 +84,75 @@ import Testing
         try body(host)
     }
 
+    /// Generated on the server, the firewall is checked against the connections the server's kernel
+    /// lists: a warning for each one it would cut or whose address it would not let in again, none for
+    /// the admin's; loaded, the firewall does what the warnings said.
+    @Test func warnsOfTheHeldConnectionsTheFirewallWouldShutOut() throws {
+        let link = try TestLink.create()
+        defer { link.delete() }
+        let server = try link.server.start(["python3", "-c", SocketPeers.holder, "22,8080"])
+        defer { NetworkNamespace.stop(server) }
+        let host = Host(link: link)
+        var ready = false
+        for _ in 0..<50 where !ready {
+            ready = host.answers("tcp", 8080, from: 1, v6: false)
+            if !ready { usleep(100_000) }
+        }
+        try #require(ready, "the test server never answered")
+        // Client 1 is anyone, 2 is denied, 3 is the admin.
+        let held = [(1, 22, false), (2, 22, false), (3, 22, false), (1, 8080, false), (1, 22, true)]
+        var clients: [Process] = []
+        defer { clients.forEach(NetworkNamespace.stop) }
+        for (index, port, v6) in held {
+            clients.append(
+                try link.client.start([
+                    "python3", "-c", SocketPeers.hold, v6 ? TestLink.serverV6 : TestLink.serverV4, String(port),
+                    TestLink.client(index, v6: v6),
+                ]))
+        }
+        var established = 0
+        for _ in 0..<50 where established < held.count + 1 {
+            let listing = try link.server.must(["ss", "-Htn", "state", "established"]).stdout
+            established = listing.split(separator: "\n").count
+            if established < held.count + 1 { usleep(100_000) }
+        }
+        // The probe above left no connection; the server holds the five and nothing else.
+        try #require(established == held.count, "the server holds \(established) connections")
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sipwarden-live-\(UUID()).toml")
+        try Data((Self.config + "[trust]\ndeny = [\"10.77.0.3\"]\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        func generate(_ format: String) throws -> ProcessResult {
+            let run = try link.server.run([CLITests.binary.path, "firewall", "--config", file.path, "--format", format])
+            #expect(run.status == 0, "\(run.stderr)")
+            return run
+        }
+        let notLetIn =
+            "this firewall drops new connections from there (section \"the input chain's policy\"), and "
+            + "may cut it where connection tracking has not followed it yet"
+        let v4 = try generate("iptables")
+        #expect(
+            v4.stderr.split(separator: "\n") == [
+                "sipwarden: warning: this host holds a connection to TCP port 22 from 10.77.0.2: \(notLetIn)",
+                "sipwarden: warning: this host holds a connection to TCP port 22 from 10.77.0.3: loading this "
+                    + "firewall would cut it (section \"trust.deny\" drops it)",
+                "sipwarden: warning: this host holds a connection to TCP port 8080 from 10.77.0.2: \(notLetIn)",
+            ])
+        let v6 = try generate("ip6tables")
+        #expect(
+            v6.stderr == "sipwarden: warning: this host holds a connection to TCP port 22 from fd77::2: \(notLetIn)\n")
+
+        let ipset = try generate("ipset")
+        try link.server.must(["ipset", "restore", "-exist"], input: ipset.stdout)
+        try link.server.must(["iptables-restore"], input: v4.stdout)
+        try link.server.must(["ip6tables-restore"], input: v6.stdout)
+        #expect(!host.answers("tcp", 22, from: 1, v6: false))
+        #expect(!host.answers("tcp", 22, from: 2, v6: false))
+        #expect(host.answers("tcp", 22, from: 3, v6: false))
+        #expect(!host.answers("tcp", 8080, from: 1, v6: false))
+        #expect(!host.answers("tcp", 22, from: 1, v6: true))
+    }
+
     @Test func failOpenLetsSIPThroughTheQueueWithNoConsumerAndClosesTheRest() throws {
         try withFirewall { host in
             for v6 in [false, true] {

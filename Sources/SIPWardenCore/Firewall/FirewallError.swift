@@ -32,7 +32,8 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
         case .adminNetworkDenied(let network, let deny):
             return "trust.deny has \(deny), which covers firewall.admin_networks \(network): denied sources are "
                 + "dropped before the admin ports, and loading this firewall would lock you out from there; "
-                + "narrow trust.deny, or set firewall.allow_no_admin = true for console-only hosts"
+                + "narrow trust.deny or remove that admin network, or set firewall.allow_no_admin = true for "
+                + "console-only hosts"
         case .openPortTaken(let port, let key):
             return "firewall.open_*_ports opens port \(port) to anyone, but \(key) has it: open only the host's "
                 + "other services there"

@@ -69,4 +69,39 @@ enum SocketPeers {
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
         s.sendto(header + datagram, (sys.argv[1], 0))
         """
+
+    /// `python3 -c HOLDER TCP_PORTS` (comma-separated): greets TCP connections on every port, IPv4 and
+    /// IPv6, and keeps them open, for at most two minutes.
+    static let holder = """
+        import select, socket, sys, time
+        listeners, held = [], []
+        for family, anywhere in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            for port in filter(None, sys.argv[1].split(",")):
+                s = socket.socket(family, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.bind((anywhere, int(port)))
+                s.listen(16)
+                listeners.append(s)
+        end = time.time() + 120
+        while time.time() < end:
+            ready, _, _ = select.select(listeners, [], [], 1)
+            for s in ready:
+                connection, _ = s.accept()
+                connection.sendall(b"hi")
+                held.append(connection)
+        """
+
+    /// `python3 -c HOLD DESTINATION PORT SOURCE`: connects from SOURCE and keeps the connection open for
+    /// at most two minutes.
+    static let hold = """
+        import socket, sys, time
+        destination, port, source = sys.argv[1:4]
+        family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.bind((source, 0))
+        s.connect((destination, int(port)))
+        time.sleep(120)
+        """
 }
