@@ -122,6 +122,18 @@ struct RulesSummary: CustomStringConvertible {
                     "trust.allow has \(allowed), inside trust.deny \(deny): deny is checked first, so it is dropped")
             }
         }
+        // The ban sets come first in the firewall, before the admin ports: a ban of a SIP source behind
+        // the admins' address or /24 shuts them out too, unless trust.allow keeps it from being banned.
+        let exposed = rules.firewall.adminNetworks.filter { network in
+            network.length > 0 && !rules.trust.allow.contains { $0.covers(network) }
+        }
+        if !exposed.isEmpty {
+            found.append(
+                "firewall.admin_networks \(exposed.map(\.description).joined(separator: ", ")) "
+                    + "\(exposed.count == 1 ? "is" : "are") not in trust.allow: banned sources are dropped before the "
+                    + "admin ports, so a SIP source banned at the admins' address (a phone behind the same NAT) or "
+                    + "in its /24 or /64 locks them out for the ban's time; list the admin networks in trust.allow too")
+        }
         do {
             let firewall = try FirewallRuleset(rules: rules)
             found += HostConnections.warnings(firewall, families: [.v4, .v6]).map { "the firewall: \($0)" }

@@ -145,4 +145,28 @@ import Testing
             + "admin network, or set firewall.allow_no_admin = true for console-only hosts"
         #expect(warnings == swallowed + [refused])
     }
+
+    /// Admin networks narrowed, yet not trusted: a ban at the admins' address (a phone behind the same NAT)
+    /// would take their SSH with it. Trusted, or left at anywhere (the shipped default), no warning.
+    @Test func warnsOfAdminNetworksABanCouldShutOut() throws {
+        let folder = try Self.directory([
+            "admins.toml": """
+            [trust]
+            allow = ["192.0.2.0/24"]
+            [firewall]
+            admin_networks = ["198.51.100.0/28", "192.0.2.64/26", "::/0"]
+
+            """
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try CLITests.run(["check", "--config", folder.appendingPathComponent("admins.toml").path])
+        #expect(run.status == 0)
+        let expected: String =
+            "sipwarden: warning: firewall.admin_networks 198.51.100.0/28 is not in trust.allow: banned sources "
+            + "are dropped before the admin ports, so a SIP source banned at the admins' address (a phone "
+            + "behind the same NAT) or in its /24 or /64 locks them out for the ban's time; list the admin "
+            + "networks in trust.allow too"
+        let warnings = run.stderr.split(separator: "\n").filter { $0.contains("admin_networks") }.map(String.init)
+        #expect(warnings == [expected])
+    }
 }
