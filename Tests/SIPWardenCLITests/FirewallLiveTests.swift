@@ -90,7 +90,7 @@ import Testing
     @Test func warnsOfTheHeldConnectionsTheFirewallWouldShutOut() throws {
         let link = try TestLink.create()
         defer { link.delete() }
-        let server = try link.server.start(["python3", "-c", SocketPeers.holder, "22,8080"])
+        let server = try link.server.start(["python3", "-c", SocketPeers.server, "", "22,8080", "hold"])
         defer { NetworkNamespace.stop(server) }
         let host = Host(link: link)
         var ready = false

@@ -1,11 +1,12 @@
 /// Tiny Python socket programs for live tests: a server that answers on UDP and TCP ports, and a probe
 /// that says whether a port answers. Both are bounded in time.
 enum SocketPeers {
-    /// `python3 -c SERVER UDP_PORTS TCP_PORTS` (comma-separated): echoes UDP datagrams and greets TCP
-    /// connections on every port, IPv4 and IPv6, for at most two minutes.
+    /// `python3 -c SERVER UDP_PORTS TCP_PORTS [hold]` (comma-separated): echoes UDP datagrams and greets
+    /// TCP connections on every port, IPv4 and IPv6, for at most two minutes; with `hold`, keeps each
+    /// connection open after the greeting.
     static let server = """
         import select, socket, sys, time
-        listeners = []
+        listeners, held = [], []
         for family, anywhere in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
             for kind, ports in ((socket.SOCK_DGRAM, sys.argv[1]), (socket.SOCK_STREAM, sys.argv[2])):
                 for port in filter(None, ports.split(",")):
@@ -27,7 +28,10 @@ enum SocketPeers {
                 else:
                     connection, _ = s.accept()
                     connection.sendall(b"hi")
-                    connection.close()
+                    if sys.argv[3:] == ["hold"]:
+                        held.append(connection)
+                    else:
+                        connection.close()
         """
 
     /// `python3 -c PROBE udp|tcp DESTINATION PORT SOURCE`: exit 0 when the port answers within a second
@@ -68,29 +72,6 @@ enum SocketPeers {
         header = struct.pack("!IHBB", 6 << 28, length, socket.IPPROTO_UDP, 64) + address + address
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)
         s.sendto(header + datagram, (sys.argv[1], 0))
-        """
-
-    /// `python3 -c HOLDER TCP_PORTS` (comma-separated): greets TCP connections on every port, IPv4 and
-    /// IPv6, and keeps them open, for at most two minutes.
-    static let holder = """
-        import select, socket, sys, time
-        listeners, held = [], []
-        for family, anywhere in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
-            for port in filter(None, sys.argv[1].split(",")):
-                s = socket.socket(family, socket.SOCK_STREAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if family == socket.AF_INET6:
-                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                s.bind((anywhere, int(port)))
-                s.listen(16)
-                listeners.append(s)
-        end = time.time() + 120
-        while time.time() < end:
-            ready, _, _ = select.select(listeners, [], [], 1)
-            for s in ready:
-                connection, _ = s.accept()
-                connection.sendall(b"hi")
-                held.append(connection)
         """
 
     /// `python3 -c HOLD DESTINATION PORT SOURCE`: connects from SOURCE and keeps the connection open for
