@@ -24,6 +24,9 @@ struct RunCommand: ParsableCommand {
     var monitor = false
 
     func run() throws {
+        // First of all: a SIGHUP (or SIGTERM) while the rules are read waits for the daemon to take it,
+        // instead of ending the process by its default action.
+        SignalWaiter().block()
         let ruleSet = try rules.load()
         try requireMemory(for: ruleSet, queues: ruleSet.daemon.queues.count)
         let files = rules.files

@@ -194,6 +194,39 @@ struct LiveTests {
         #expect(try network.legitimateCalls(5))
     }
 
+    /// A SIGHUP while the daemon still reads its rule files (slow to read here: 2.5 MB of comments in a
+    /// conf.d drop-in) waits for the daemon, which then reloads; it never ends the process.
+    @Test func aReloadSignalDuringStartWaitsForTheDaemon() throws {
+        let (network, daemon) = try Self.serverWithDaemon("early-hup")
+        defer { network.tearDown() }
+        daemon.process.signal(SIGTERM)
+        #expect(daemon.process.wait(timeout: 10) == 0)
+        let dropIns = network.directory.appendingPathComponent("conf.d")
+        try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
+        try String(repeating: "# padding\n", count: 250_000).write(
+            to: dropIns.appendingPathComponent("padding.toml"), atomically: true, encoding: .utf8)
+        let started = Date()
+        // Started as systemd starts it: no signal blocked or ignored (the test runner's threads block some,
+        // and a child inherits that).
+        let asSystemdWould =
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+            + "signal.signal(signal.SIGHUP, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+        let early = try network.startOnServer(
+            ["python3", "-c", asSystemdWould, LiveDaemon.binary, "run", "--config", daemon.config.path],
+            log: "early.log")
+        usleep(300_000)
+        early.signal(SIGHUP)
+        var answered = false
+        while !answered, early.isRunning, Date().timeIntervalSince(started) < 20 {
+            answered = (try? network.server([LiveDaemon.binary, "stats", "--config", daemon.config.path])) != nil
+            if !answered { usleep(100_000) }
+        }
+        #expect(answered, "\(early.output)")
+        early.signal(SIGTERM)
+        #expect(early.wait(timeout: 20) == 0, "\(early.output)")
+        #expect(early.process.terminationReason == .exit)
+    }
+
     /// A graceful stop writes the sources with good history (the phone's calls were answered) to the
     /// state file; the next start restores them into every queue's engine, and a stop writes them again
     /// though they sent nothing meanwhile.

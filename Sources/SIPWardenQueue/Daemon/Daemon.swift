@@ -52,6 +52,7 @@ public final class Daemon: Sendable {
         self.rules = Mutex(rules)
         let servers = options.servers()
         bans = BanRegistry(logger: logger)
+        // Blocked again for callers that did not block them before reading the rules (`RunCommand` does).
         signals.block()
         let shared = SharedTables(rules)
         self.shared = shared
