@@ -164,6 +164,29 @@ import Testing
         }
     }
 
+    /// A client that sends a byte now and then, never a whole line, holds the control thread for the
+    /// request's second at most: a command waiting behind it is answered, not timed out.
+    @Test func aSlowClientHoldsTheSocketOnlyForItsRequestTime() throws {
+        let path = NSTemporaryDirectory() + "swd-slow-\(getpid())/control.sock"
+        let server = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
+        server.start()
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+        }
+        let slow = try SocketDescriptor.stream(AF_UNIX)
+        try #require(try SocketDescriptor.withUnixAddress(path) { connect(slow.fd, $0, $1) } == 0)
+        let dribbling = Thread {
+            for _ in 0..<20 where slow.write([UInt8(ascii: "{")]) { usleep(250_000) }
+        }
+        dribbling.start()
+        usleep(100_000)
+        let started = MonotonicClock.now().nanoseconds
+        #expect(try ControlClient(path: path).send(.bans, timeout: 4) == .bans([]))
+        let waited = Double(MonotonicClock.now().nanoseconds - started) / 1e9
+        #expect(waited < AcceptLoop.requestSeconds + 1, "waited \(waited) s")
+    }
+
     @Test func noDaemonIsAClearError() {
         let path = NSTemporaryDirectory() + "swd-none-\(getpid()).sock"
         #expect {
@@ -185,6 +208,23 @@ import Testing
 }
 
 @Suite struct MetricsTests {
+    /// What a scraper, curl or a person at a terminal may send; anything else is a 404.
+    @Test func theMetricsAnswerTakesTheRequestsClientsSend() {
+        func answer(_ request: String) -> String {
+            String(decoding: MetricsServer.response(to: request) { Array("up 1\n".utf8) }, as: UTF8.self)
+        }
+        for request in [
+            "GET /metrics HTTP/1.1\r\n", "GET /metrics\n", "GET /?x=1 HTTP/1.0\r\n", "GET /metrics?a=b\r\n",
+        ] {
+            #expect(answer(request).hasPrefix("HTTP/1.0 200 OK\r\n"), "\(request)")
+            #expect(answer(request).hasSuffix("\r\n\r\nup 1\n"), "\(request)")
+        }
+        #expect(answer("HEAD /metrics HTTP/1.1\r\n").hasSuffix("Content-Length: 5\r\nConnection: close\r\n\r\n"))
+        for request in ["POST /metrics HTTP/1.1\r\n", "GET /other HTTP/1.1\r\n", "", "GET", "\u{16}\u{3}\u{1}"] {
+            #expect(answer(request).hasPrefix("HTTP/1.0 404 Not Found\r\n"), "\(request)")
+        }
+    }
+
     @Test func countersAdvanceByWhatHappenedAndNeverCarryAddresses() {
         let metrics = DaemonMetrics(queues: 0...1)
         var stats = DaemonStats(

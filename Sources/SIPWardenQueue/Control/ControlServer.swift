@@ -49,7 +49,7 @@ public final class ControlServer: Sendable {
     }
 
     func serve(_ client: SocketDescriptor) {
-        let line = client.readLine()
+        let line = client.readLine(within: AcceptLoop.requestSeconds)
         let response: ControlResponse
         do {
             response = handler(try JSONDecoder().decode(ControlRequest.self, from: Data(line)))
@@ -90,27 +90,30 @@ public struct ControlClient: Sendable {
         let socket: SocketDescriptor
         do throws(SystemCallError) {
             socket = try SocketDescriptor.stream(AF_UNIX)
+            // Before connecting: a daemon whose queue of connections is full would hold `connect` too.
+            socket.setTimeout(seconds: timeout)
             let connected = try SocketDescriptor.withUnixAddress(path) { connect(socket.fd, $0, $1) }
             guard connected == 0 else { throw SystemCallError.last("connect") }
         } catch {
             throw .notRunning(path: path, reason: "\(error.errno)")
         }
-        socket.setTimeout(seconds: timeout)
         guard var line = try? JSONEncoder().encode(request) else { throw .badAnswer(path: path) }
         line.append(UInt8(ascii: "\n"))
         guard socket.write([UInt8](line)) else { throw .notRunning(path: path, reason: "connection closed") }
-        let answer = socket.readLine(limit: 16 << 20)
+        let answer = socket.readLine(limit: 16 << 20, within: timeout)
         guard let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(answer)) else {
             throw .badAnswer(path: path)
         }
         return response
     }
 
-    /// Whether a daemon accepts connections on the path.
+    /// Whether a daemon accepts connections on the path: one that is too busy to take this one in 2 s
+    /// (its queue of connections full) counts.
     var isAnswering: Bool {
-        guard let socket = try? SocketDescriptor.stream(AF_UNIX),
-            let connected = try? SocketDescriptor.withUnixAddress(path, { connect(socket.fd, $0, $1) })
+        guard let socket = try? SocketDescriptor.stream(AF_UNIX) else { return false }
+        socket.setTimeout(seconds: 2)
+        guard let connected = try? SocketDescriptor.withUnixAddress(path, { connect(socket.fd, $0, $1) })
         else { return false }
-        return connected == 0
+        return connected == 0 || errno == EAGAIN
     }
 }

@@ -38,11 +38,18 @@ final class SocketDescriptor: @unchecked Sendable {
         return SocketDescriptor(client)
     }
 
-    /// Reads until a newline, end of input, `limit` bytes or a timeout.
-    func readLine(limit: Int = 65536) -> [UInt8] {
+    /// Reads until a newline, end of input, `limit` bytes or `seconds` after the call: a peer that sends
+    /// a byte now and then holds the reader no longer than that.
+    func readLine(limit: Int = 65536, within seconds: Double) -> [UInt8] {
+        let deadline = MonotonicClock.now().nanoseconds + Int64(seconds * 1e9)
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while data.count < limit, !data.contains(UInt8(ascii: "\n")) {
+            let left = deadline - MonotonicClock.now().nanoseconds
+            guard left > 0 else { break }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(clamping: max(1, left / 1_000_000))
+            guard retryingInterrupts({ poll(&ready, 1, milliseconds) }) > 0 else { break }
             let count = retryingInterrupts { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if count <= 0 { break }
             data += buffer[0..<count]

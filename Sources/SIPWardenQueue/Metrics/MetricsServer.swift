@@ -58,14 +58,22 @@ public final class MetricsServer: Sendable {
     }
 
     func answer(_ client: SocketDescriptor) {
-        let request = String(decoding: client.readLine(limit: 8192), as: UTF8.self)
-        let words = request.split(separator: " ", maxSplits: 2)
-        let found = words.count >= 2 && words[0] == "GET" && (words[1] == "/metrics" || words[1] == "/")
+        let request = client.readLine(limit: 8192, within: AcceptLoop.requestSeconds)
+        client.write(Self.response(to: String(decoding: request, as: UTF8.self), render: render))
+    }
+
+    /// The answer to an HTTP request: the metrics for `GET` (or, headers only, `HEAD`) of `/metrics` or
+    /// `/`, a query string ignored, lines ended by CR LF or LF alone; 404 for anything else.
+    static func response(to request: String, render: () -> [UInt8]) -> [UInt8] {
+        let words = request.split(maxSplits: 2) { $0 == " " || $0 == "\r" || $0 == "\n" }
+        let method = words.first ?? ""
+        let path = words.count > 1 ? words[1].prefix { $0 != "?" } : ""
+        let found = (method == "GET" || method == "HEAD") && (path == "/metrics" || path == "/")
         let body = found ? render() : Array("not found: try /metrics\n".utf8)
         let status = found ? "200 OK" : "404 Not Found"
         let header =
             "HTTP/1.0 \(status)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        client.write(Array(header.utf8) + body)
+        return Array(header.utf8) + (method == "HEAD" ? [] : body)
     }
 }

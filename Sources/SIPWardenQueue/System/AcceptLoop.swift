@@ -13,6 +13,10 @@ final class AcceptLoop: Sendable {
     let stopping = Atomic<Bool>(false)
     let finished = DispatchSemaphore(value: 0)
 
+    /// How long a client has to send its whole request: one that sends nothing, or a byte now and then,
+    /// holds the loop no longer (a scrape or a `sipwarden` command sends it at once).
+    static let requestSeconds = 1.0
+
     /// `listener` is bound and listening; its receive timeout bounds how long `stop()` takes.
     init(_ listener: SocketDescriptor) {
         listener.setTimeout(seconds: 0.25)
