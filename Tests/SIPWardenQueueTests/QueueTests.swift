@@ -187,6 +187,29 @@ import Testing
         #expect(waited < AcceptLoop.requestSeconds + 1, "waited \(waited) s")
     }
 
+    /// A stale socket file is replaced; a file of another kind at the path (the state file, say) is
+    /// refused and kept.
+    @Test func onlyASocketFileIsReplaced() throws {
+        let folder = NSTemporaryDirectory() + "swd-kept-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/sources"
+        try "192.0.2.1 good 0\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: SystemCallError.self) {
+            _ = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "192.0.2.1 good 0\n")
+        // A socket left by a daemon that died is no obstacle.
+        let stale = folder + "/control.sock"
+        let listener = try SocketDescriptor.stream(AF_UNIX)
+        try #require(try SocketDescriptor.withUnixAddress(stale) { bind(listener.fd, $0, $1) } == 0)
+        let server = try ControlServer(path: stale, logger: .init(label: "test")) { _ in .bans([]) }
+        server.start()
+        #expect(try ControlClient(path: stale).send(.bans) == .bans([]))
+        server.stop()
+        #expect(!FileManager.default.fileExists(atPath: stale))
+    }
+
     @Test func noDaemonIsAClearError() {
         let path = NSTemporaryDirectory() + "swd-none-\(getpid()).sock"
         #expect {

@@ -24,7 +24,10 @@ public final class ControlServer: Sendable {
         if ControlClient(path: path).isAnswering {
             throw SystemCallError("control socket \(path) is in use by a running daemon", .addressInUse)
         }
-        unlink(path)
+        // A stale socket is replaced; anything else there (the state file, a mistyped path) is kept.
+        guard Self.removeSocket(at: path) else {
+            throw SystemCallError("control socket \(path): a file that is not a socket is there", .fileExists)
+        }
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -45,7 +48,16 @@ public final class ControlServer: Sendable {
     /// Stops answering and removes the socket file.
     public func stop() {
         loop.stop()
+        _ = Self.removeSocket(at: path)
+    }
+
+    /// Removes the socket file at `path`; false, removing nothing, when something else is there.
+    static func removeSocket(at path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return true }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { return false }
         unlink(path)
+        return true
     }
 
     func serve(_ client: SocketDescriptor) {
