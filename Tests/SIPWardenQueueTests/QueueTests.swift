@@ -338,6 +338,78 @@ import Testing
     }
 }
 
+/// What the daemon refuses to read as its state file, and how it writes one where something waits for it.
+@Suite struct StateFileSafetyTests {
+    let folder: String
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "swd-safe-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    func refusal(_ path: String) -> String? {
+        do {
+            _ = try StateFile.read(path)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    /// A FIFO (read forever), a link (to /dev/zero, say), a file others may write, one too large: each
+    /// an error at once, never a hang or a heap of memory.
+    @Test func onlyARegularPrivateFileOfAReasonableSizeIsRead() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = folder + "/fifo"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        #expect(refusal(fifo)?.contains("not a regular file") == true)
+        let link = folder + "/link"
+        try #require(symlink("/dev/zero", link) == 0)
+        #expect(refusal(link) != nil)
+        let shared = folder + "/shared"
+        try "192.0.2.1 good 1\n".write(toFile: shared, atomically: false, encoding: .utf8)
+        try #require(chmod(shared, 0o666) == 0)
+        #expect(refusal(shared)?.contains("owned or writable by another user") == true)
+        try #require(chmod(shared, 0o600) == 0)
+        #expect(refusal(shared) == nil)
+        let large = folder + "/large"
+        try #require(FileManager.default.createFile(atPath: large, contents: nil))
+        try #require(truncate(large, off_t(StateFile.largest + 1)) == 0)
+        try #require(chmod(large, 0o600) == 0)
+        #expect(refusal(large)?.contains("larger than 128 MiB") == true)
+    }
+
+    /// A file that could not be read is moved aside with what it held, not written over at the next stop.
+    @Test func anUnreadableFileIsSetAsideNotOverwritten() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/sources"
+        try "192.0.2.1 good 1\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try #require(chmod(path, 0o664) == 0)
+        #expect(Daemon.readStateFile(path, logger: StateFileTests.logger) == ProvenSource.Parsed())
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try String(contentsOfFile: path + ".unreadable", encoding: .utf8) == "192.0.2.1 good 1\n")
+    }
+
+    /// Whatever waits at the temporary path (a link to another file, a file anyone may write) is removed,
+    /// never written through or kept: the new file is the daemon's, mode 0600.
+    @Test func theTemporaryFileIsAlwaysANewOne() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let victim = folder + "/victim"
+        try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        let path = folder + "/sources"
+        try #require(symlink(victim, path + ".tmp") == 0)
+        try StateFile.write("192.0.2.1 good 1\n", to: path)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        #expect(try StateFile.read(path) == "192.0.2.1 good 1\n")
+        try "left over\n".write(toFile: path + ".tmp", atomically: false, encoding: .utf8)
+        try #require(chmod(path + ".tmp", 0o666) == 0)
+        try StateFile.write("192.0.2.2 good 1\n", to: path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try StateFile.read(path) == "192.0.2.2 good 1\n")
+    }
+}
+
 @Suite struct PacketMessageTests {
     /// A netlink attribute: type, then `payload`, padded to four bytes.
     static func attribute(_ type: Int, _ payload: [UInt8]) -> [UInt8] {

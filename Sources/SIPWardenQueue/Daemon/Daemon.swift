@@ -126,8 +126,9 @@ public final class Daemon: Sendable {
     }
 
     /// Reads the proven sources and user bindings kept at the last graceful stop, their times moved onto
-    /// the monotonic clock. No file (or none configured): nothing, silently. An unreadable or damaged
-    /// file: a warning, and whatever lines could be read.
+    /// the monotonic clock. No file (or none configured): nothing, silently. A damaged file: a warning,
+    /// and whatever lines could be read. One refused or unreadable: a warning, and the file set aside
+    /// (`PATH.unreadable`), so that the next stop does not write over what it held.
     static func readStateFile(_ path: String?, logger: Logger) -> ProvenSource.Parsed {
         let none = ProvenSource.Parsed()
         guard let path else { return none }
@@ -135,7 +136,10 @@ public final class Daemon: Sendable {
         do {
             text = try StateFile.read(path)
         } catch {
-            logger.warning("state file unreadable: starting without it", metadata: ["error": "\(error)"])
+            let aside = StateFile.setAside(path)
+            logger.warning(
+                "state file unreadable: starting without it",
+                metadata: ["error": "\(error)", "kept.as": "\(aside ?? "-")"])
             return none
         }
         guard let text else { return none }

@@ -7,20 +7,37 @@ import SystemPackage
 /// The file that keeps the proven sources across a restart (`daemon.state_file`): read whole at the
 /// start, replaced whole on a graceful stop.
 enum StateFile {
-    /// The file's text; nil when there is no file.
+    /// The most a state file may hold: well above the 20 MB of the default tables full, well below what
+    /// would strain the unit's memory while it is read.
+    static let largest = 128 << 20
+
+    /// The file's text; nil when there is no file. Refused: anything but a regular file (a FIFO or a
+    /// device would be read forever), a symbolic link, a file another user owns or may write (its
+    /// sources would be trusted), one larger than `largest`.
     static func read(_ path: String) throws(SystemCallError) -> String? {
         let file: FileDescriptor
         do {
-            file = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+            file = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow, .nonBlocking])
         } catch Errno.noSuchFileOrDirectory {
             return nil
         } catch {
             throw SystemCallError("open \(path)", error as? Errno ?? .ioError)
         }
         defer { try? file.close() }
+        var info = stat()
+        guard fstat(file.rawValue, &info) == 0 else { throw .last("stat \(path)") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw SystemCallError("\(path): not a regular file", .invalidArgument)
+        }
+        guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
+            throw SystemCallError("\(path): owned or writable by another user", .permissionDenied)
+        }
+        guard info.st_size <= largest else {
+            throw SystemCallError("\(path): larger than \(largest >> 20) MiB", .fileTooLarge)
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while bytes.count <= largest {
             let count: Int
             do {
                 count = try chunk.withUnsafeMutableBytes { try file.read(into: $0, retryOnInterrupt: true) }
@@ -30,10 +47,25 @@ enum StateFile {
             if count == 0 { break }
             bytes += chunk[0..<count]
         }
+        guard bytes.count <= largest else {
+            throw SystemCallError("\(path): larger than \(largest >> 20) MiB", .fileTooLarge)
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Replaces the file with `text` (mode 0600): written to `PATH.tmp`, flushed to disk, then renamed
+    /// Moves a file that could not be read out of the way (to `PATH.unreadable`), so that the next
+    /// graceful stop does not replace what it held; returns where it went, nil when nothing was moved
+    /// (no regular file or link there, or the rename failed).
+    static func setAside(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG || info.st_mode & S_IFMT == S_IFLNK else {
+            return nil
+        }
+        let aside = path + ".unreadable"
+        return rename(path, aside) == 0 ? aside : nil
+    }
+
+    /// Replaces the file with `text` (mode 0600): written to a new `PATH.tmp`, flushed to disk, then renamed
     /// over the old one and the folder flushed too (where the file system allows it), so a crash or
     /// power loss midway leaves the old file or the new one, never half of one. A missing parent folder is made (mode 0700), as
     /// systemd's `StateDirectory` does under the unit.
@@ -41,9 +73,13 @@ enum StateFile {
         let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         mkdir(folder, 0o700)
         let temporary = path + ".tmp"
+        // A new file of the daemon's own: whatever was left at the temporary path (a link to another file,
+        // a file another user made) is removed first, never written through or kept; one put there in
+        // between makes the exclusive, no-follow open fail rather than be used.
+        unlink(temporary)
         do {
             let file = try FileDescriptor.open(
-                temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
+                temporary, .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
                 permissions: [.ownerRead, .ownerWrite])
             try file.closeAfter {
                 _ = try file.writeAll(Array(text.utf8))
