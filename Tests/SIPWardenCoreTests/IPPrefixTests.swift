@@ -16,7 +16,10 @@ import Testing
         #expect(block.contains(try #require(IPAddress(address))) == inside)
     }
 
-    @Test(arguments: ["192.0.2.0/33", "192.0.2/24", "2001:db8::/129", "hello", "192.0.2.0/-1", "192.0.2.0/+8", ""])
+    @Test(arguments: [
+        "192.0.2.0/33", "192.0.2/24", "2001:db8::/129", "hello", "192.0.2.0/-1", "192.0.2.0/+8", "",
+        "10.79.0.66\u{0}junk", "10.79.0.66\u{0}",
+    ])
     func invalidBlocks(text: String) {
         #expect(IPPrefix(text) == nil)
     }
@@ -25,5 +28,17 @@ import Testing
         #expect(try #require(IPPrefix("10.1.2.3/8")).description == "10.0.0.0/8")
         #expect(try #require(IPPrefix("2001:db8::ffff/64")).description == "2001:db8::/64")
         #expect(IPAddress("::ffff:192.0.2.1")?.family == .v6)
+    }
+
+    /// IPv4 written as IPv6 (`::ffff:…`) is the IPv4 address or block it stands for; nothing else changes.
+    @Test func mappedIPv4IsReadAsIPv4() throws {
+        #expect(IPAddress("::ffff:192.0.2.1")?.unmappingIPv4 == IPAddress("192.0.2.1"))
+        #expect(IPAddress("::fffe:192.0.2.1")?.unmappingIPv4 == IPAddress("::fffe:192.0.2.1"))
+        #expect(IPAddress("2001:db8::1")?.unmappingIPv4 == IPAddress("2001:db8::1"))
+        #expect(IPAddress("192.0.2.1")?.unmappingIPv4 == IPAddress("192.0.2.1"))
+        #expect(IPPrefix("::ffff:10.90.0.1")?.unmappingIPv4 == IPPrefix("10.90.0.1/32"))
+        #expect(IPPrefix("::ffff:10.0.0.0/104")?.unmappingIPv4 == IPPrefix("10.0.0.0/8"))
+        #expect(IPPrefix("::ffff:0:0/95")?.unmappingIPv4 == IPPrefix("::ffff:0:0/95"))
+        #expect(IPPrefix("::/0")?.unmappingIPv4 == IPPrefix("::/0"))
     }
 }

@@ -338,6 +338,98 @@ import Testing
     }
 }
 
+/// `unban` in the kernel sets, with the real ipset and nft in a private network namespace (each tool
+/// reached through a script that runs it there, and counts its runs).
+@Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ipset")))
+struct KernelBanSetsTests {
+    let namespace = "swq-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+    let folder: String
+
+    init() throws {
+        folder = NSTemporaryDirectory() + namespace
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for tool in ["ipset", "nft"] {
+            let script =
+                "#!/bin/sh\necho >> \(folder)/\(tool).runs\nexec ip netns exec \(namespace) /usr/sbin/\(tool) \"$@\"\n"
+            try script.write(toFile: "\(folder)/\(tool)", atomically: true, encoding: .utf8)
+            chmod("\(folder)/\(tool)", 0o755)
+        }
+    }
+
+    func shell(_ command: String, input: String = "") throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardInput = pipe
+        try process.run()
+        pipe.fileHandleForWriting.write(Data(input.utf8))
+        try pipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(command)")
+    }
+
+    func runs(_ tool: String) -> Int {
+        ((try? String(contentsOfFile: "\(folder)/\(tool).runs", encoding: .utf8)) ?? "").count
+    }
+
+    /// An unban of 0.0.0.0/0 with 3,000 bans in force: every entry deleted, in two runs of each tool
+    /// (before: two runs per ban and set).
+    @Test func aWideUnbanTakesTwoRunsOfEachTool() throws {
+        try shell("ip netns add \(namespace)")
+        defer {
+            try? shell("ip netns delete \(namespace)")
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        let rules = RuleSet()
+        let sets = BanSets(rules.bans)
+        try shell(
+            "ip netns exec \(namespace) ipset restore -exist",
+            input: IPSetRenderer().render(try FirewallRuleset(rules: rules)))
+        let banned = (0..<3000).map { IPAddress(v4: 0x0A00_0000 | UInt32($0)) }
+        let adds =
+            banned.map { "add sipwarden-v4-c\(Int($0.v4Value % 4) + 1) \($0)\n" }.joined()
+            + "add sipwarden-v4-p2 10.9.9.0\nadd sipwarden-v6-c1 2001:db8::7\n"
+        try shell("ip netns exec \(namespace) ipset restore", input: adds)
+        let nftSets = sets.sets.map { set in
+            "set \(set.name) { type \(set.family == .v4 ? "ipv4_addr" : "ipv6_addr"); flags dynamic,timeout; timeout 600s; }"
+        }
+        try shell(
+            "ip netns exec \(namespace) nft -f -",
+            input: "table inet sipwarden {\n\(nftSets.joined(separator: "\n"))\n}\n"
+                + "add element inet sipwarden sipwarden-v4-c3 { 10.0.0.9 timeout 600s, 10.0.0.10 timeout 600s }\n"
+                + "add element inet sipwarden sipwarden-v6-c1 { 2001:db8::7 }\n")
+
+        let kernel = KernelBanSets(sets, searchPath: [folder])
+        let targets =
+            banned.map { IPPrefix(address: $0, length: 32) } + [
+                IPPrefix("10.9.9.0/24")!, IPPrefix("2001:db8::7")!, IPPrefix("0.0.0.0/0")!,
+            ]
+        #expect(
+            kernel.remove(targets) == [
+                "sipwarden-v4-c1", "sipwarden-v4-c2", "sipwarden-v4-c3", "sipwarden-v4-c4", "sipwarden-v4-p2",
+                "sipwarden-v6-c1",
+            ])
+        #expect(runs("ipset") == 2)
+        #expect(runs("nft") == 2)
+        let left = Process()
+        left.executableURL = URL(fileURLWithPath: "/bin/sh")
+        left.arguments = [
+            "-c",
+            "ip netns exec \(namespace) ipset save | grep -c '^add' ; ip netns exec \(namespace) nft list table inet sipwarden | grep -c elements",
+        ]
+        let output = Pipe()
+        left.standardOutput = output
+        try left.run()
+        let counts = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        left.waitUntilExit()
+        #expect(counts == "0\n0\n", "entries left in the kernel")
+        // Nothing left: one listing each, no deletion.
+        #expect(kernel.remove(targets).isEmpty)
+        #expect(runs("ipset") == 3)
+    }
+}
+
 /// What the daemon refuses to read as its state file, and how it writes one where something waits for it.
 @Suite struct StateFileSafetyTests {
     let folder: String

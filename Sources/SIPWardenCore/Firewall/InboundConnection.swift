@@ -66,9 +66,7 @@ public struct InboundConnection: Hashable, Sendable {
             rest = rest.dropFirst(8)
         }
         guard words.count == 4 else { return (IPAddress(v4: UInt32(words[0])), port) }
-        let address = IPAddress(v6: words[0] << 32 | words[1], words[2] << 32 | words[3])
-        let mapped = IPPrefix("::ffff:0:0/96")!
-        return (mapped.contains(address) ? IPAddress(v4: UInt32(truncatingIfNeeded: address.low)) : address, port)
+        return (IPAddress(v6: words[0] << 32 | words[1], words[2] << 32 | words[3]).unmappingIPv4, port)
     }
 
     /// Warnings for `connections` that loading `ruleset` would cut or keep from connecting again, one per

@@ -26,8 +26,10 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         self.low = low
     }
 
-    /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; nil when it is neither.
+    /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text; nil when it is neither (a NUL inside included,
+    /// which the C parser would take for the end).
     public init?(_ text: String) {
+        guard !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             self.init(v4: UInt32(bigEndian: v4.s_addr))
@@ -37,6 +39,12 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         guard inet_pton(AF_INET6, text, &v6) == 1 else { return nil }
         let (high, low) = withUnsafeBytes(of: &v6) { ($0.uint64(at: 0)!, $0.uint64(at: 8)!) }
         self.init(v6: high, low)
+    }
+
+    /// An IPv4 address written as IPv6 (`::ffff:192.0.2.7`, RFC 4291 §2.5.5.2) as the IPv4 address it
+    /// is, as the kernel's IPv4 rules and sets see it; any other address as it is.
+    public var unmappingIPv4: IPAddress {
+        family == .v6 && high == 0 && low >> 32 == 0xFFFF ? IPAddress(v4: UInt32(truncatingIfNeeded: low)) : self
     }
 
     /// The address as an IPv4 value; meaningful only for `.v4`.

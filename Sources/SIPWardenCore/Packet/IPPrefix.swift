@@ -21,6 +21,14 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         self.address = IPPrefix.masked(address, to: length)
     }
 
+    /// A block of IPv4 addresses written as IPv6 (`::ffff:10.0.0.0/104`) as the IPv4 block it is; any
+    /// other block as it is.
+    public var unmappingIPv4: IPPrefix {
+        let v4 = address.unmappingIPv4
+        return v4.family == .v4 && address.family == .v6 && length >= 96
+            ? IPPrefix(address: v4, length: length - 96) : self
+    }
+
     /// Whether `candidate` lies inside this block.
     public func contains(_ candidate: IPAddress) -> Bool {
         candidate.family == address.family && IPPrefix.masked(candidate, to: length) == address

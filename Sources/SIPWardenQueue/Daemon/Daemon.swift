@@ -270,7 +270,10 @@ public final class Daemon: Sendable {
         case .bans:
             return .bans(bans.active().map(BanEntry.init))
         case .unban(let text):
-            guard let target = IPPrefix(text) else { return .failed("\(text): not an address or CIDR prefix") }
+            // `::ffff:192.0.2.7` is the IPv4 address the bans are of.
+            guard let target = IPPrefix(text)?.unmappingIPv4 else {
+                return .failed("\(text): not an address or CIDR prefix")
+            }
             let listed = bans.remove(overlapping: target, by: "control")
             let lifted = workers.compactMap { worker in
                 worker.ask { state, now in state.filter.engine.unban(target, now: now) }

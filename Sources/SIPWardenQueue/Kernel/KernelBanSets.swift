@@ -1,6 +1,10 @@
 import Foundation
 import SIPWardenCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Lifts bans from the kernel ban sets the firewall fills (ipset for the iptables flavours, nft sets in
 /// table `inet sipwarden` for the nft flavour) by running the commands `BanSets.unbanCommands` gives,
 /// the one place set names and unban commands are defined.
@@ -15,41 +19,111 @@ public struct KernelBanSets: Sendable {
     }
 
     /// Deletes each target (an address, or a /24 or /64) from the sets of every flavour loaded; returns
-    /// the sets an entry was deleted from. A flavour whose tool or sets are missing is skipped.
+    /// the sets an entry was deleted from. A flavour whose tool or sets are missing is skipped. However
+    /// many targets (an unban of 0.0.0.0/0 lifts every ban), each flavour costs two runs of its tool:
+    /// one listing what its sets hold, one deleting those of the targets' entries that are there.
     public func remove(_ targets: [IPPrefix]) -> [String] {
-        var removedFrom: [String] = []
-        for target in Set(targets) {
-            if let ipset = tool("ipset") {
-                for command in sets.unbanCommands(for: target, backend: .ipset) {
-                    // `ipset -exist del` succeeds whether or not the entry was there: ask first.
-                    let (name, entry) = (command[3], command[4])
-                    guard run(ipset, ["test", name, entry]) == 0 else { continue }
-                    if run(ipset, Array(command.dropFirst())) == 0 { removedFrom.append(name) }
+        let unique = Set(targets)
+        var removedFrom: Set<String> = []
+        for backend in [BanSets.Backend.ipset, .nft] {
+            guard let executable = tool(backend == .ipset ? "ipset" : "nft"),
+                let listing = run(
+                    executable, backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]),
+                listing.status == 0
+            else { continue }
+            let held = backend == .ipset ? Self.ipsetEntries(listing.output) : Self.nftEntries(listing.output)
+            var deletions: [(set: String, entry: String)] = []
+            for target in unique {
+                for command in sets.unbanCommands(for: target, backend: backend) {
+                    let (set, entry) = backend == .ipset ? (command[3], command[4]) : (command[5], command[6])
+                    let address = IPAddress(String(entry.trimmingCharacters(in: ["{", "}", " "])))
+                    if let address, held.contains(Entry(set: set, address: address)) { deletions.append((set, entry)) }
                 }
             }
-            if let nft = tool("nft") {
-                for command in sets.unbanCommands(for: target, backend: .nft)
-                where run(nft, Array(command.dropFirst())) == 0 {
-                    removedFrom.append(command[5])
-                }
+            guard !deletions.isEmpty else { continue }
+            let script = deletions.map { set, entry in
+                backend == .ipset
+                    ? "del \(set) \(entry)\n" : "delete element inet \(BanSets.nftTable) \(set) \(entry)\n"
+            }.joined()
+            let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
+            if run(executable, arguments, input: script)?.status == 0 { removedFrom.formUnion(deletions.map(\.set)) }
+        }
+        return removedFrom.sorted()
+    }
+
+    /// One entry of a kernel ban set.
+    struct Entry: Hashable {
+        let set: String
+        let address: IPAddress
+    }
+
+    /// The entries of `ipset save` output: `add SET ADDRESS [timeout N]` lines.
+    static func ipsetEntries(_ text: String) -> Set<Entry> {
+        Set(
+            text.split(separator: "\n").compactMap { line in
+                let words = line.split(separator: " ")
+                guard words.count >= 3, words[0] == "add", let address = IPAddress(String(words[2])) else { return nil }
+                return Entry(set: String(words[1]), address: address)
+            })
+    }
+
+    /// The entries of the sets in `nft -j list table` output: each set's `elem` list holds addresses, as
+    /// text or as `{"elem": {"val": ADDRESS, …}}` when they carry a timeout.
+    static func nftEntries(_ text: String) -> Set<Entry> {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            let objects = root["nftables"] as? [[String: Any]]
+        else { return [] }
+        var entries: Set<Entry> = []
+        for object in objects {
+            guard let set = object["set"] as? [String: Any], let name = set["name"] as? String,
+                let elements = set["elem"] as? [Any]
+            else { continue }
+            for element in elements {
+                let value =
+                    element as? String ?? ((element as? [String: Any])?["elem"] as? [String: Any])?["val"] as? String
+                if let value, let address = IPAddress(value) { entries.insert(Entry(set: name, address: address)) }
             }
         }
-        return Array(Set(removedFrom)).sorted()
+        return entries
     }
 
     func tool(_ name: String) -> String? {
         searchPath.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a tool quietly; its exit status (-1 when it cannot start).
-    func run(_ executable: String, _ arguments: [String]) -> Int32 {
+    /// Runs a tool with `input` on its standard input; its exit status and standard output, nil when it
+    /// cannot start.
+    func run(_ executable: String, _ arguments: [String], input: String = "") -> (status: Int32, output: String)? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
+        let (stdin, stdout) = (Pipe(), Pipe())
+        process.standardInput = stdin
+        process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return -1 }
+        do { try process.run() } catch { return nil }
+        // The input and the output may each be larger than a pipe holds: write from another thread, which
+        // takes a tool that stops reading as an error (SIGPIPE blocked), not as the end of the daemon.
+        let writer = Thread {
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
+            let fd = stdin.fileHandleForWriting.fileDescriptor
+            let bytes = Array(input.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let count = retryingInterrupts {
+                    bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                }
+                if count <= 0 { break }
+                offset += count
+            }
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return process.terminationStatus
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
