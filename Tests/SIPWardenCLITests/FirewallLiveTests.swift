@@ -218,7 +218,7 @@ import Testing
                 #expect(!host.answers("udp", 5060, from: 1, v6: v6), "the banned prefix (v6: \(v6))")
                 #expect(!host.answers("tcp", 22, from: 3, v6: v6), "the banned prefix's admin (v6: \(v6))")
             }
-            // Unban as `sipwarden unban` does (BanSets.unbanCommands).
+            // Unban by hand, entry by entry.
             try host.must(["ipset", "-exist", "del", "sipwarden-v4-p4", "10.77.0.0"])
             try host.must(["ipset", "-exist", "del", "sipwarden-v6-p1", "fd77::"])
             try host.must(["ipset", "-exist", "del", "sipwarden-v6-p2", "fd77::"])
@@ -308,7 +308,7 @@ import Testing
             // The v4 ban is of the /24, the v6 ban of the address alone.
             #expect(!host.answers("udp", 5060, from: 1, v6: false))
             #expect(host.answers("udp", 5060, from: 1, v6: true))
-            // Unban as `sipwarden unban` does (BanSets.unbanCommands).
+            // Unban by hand, entry by entry.
             try host.must(["iptables", "-t", "mangle", "-F", "PREROUTING"])
             try host.must(["nft", "delete", "element", "inet", "sipwarden", "sipwarden-v4-p1", "{ 10.77.0.0 }"])
             #expect(host.answers("udp", 5060, from: 1, v6: false), "unbanned")

@@ -479,23 +479,52 @@ import Testing
         #expect(Peers.anywhere.blocks(.v4) == nil)
     }
 
-    @Test func marksAndUnbanCommandsNameTheSameSets() {
+    @Test func marksAndDeletionsNameTheSameSets() {
         let sets = Self.banSets
         #expect(sets.mark(for: Decision.Ban(ttl: 0, prefixLength: 32, offence: 1)) == 0x5701)
         #expect(sets.mark(for: Decision.Ban(ttl: 0, prefixLength: 24, offence: 2)) == 0x5782)
         #expect(sets.mark(for: Decision.Ban(ttl: 0, prefixLength: 128, offence: 9)) == 0x5704)
         #expect(sets.mark(for: Decision.Ban(ttl: 0, prefixLength: 64, offence: 3)) == 0x5783)
         #expect(Self.set("sipwarden-v6-p3").mark == 0x5783)
+        let entries = [
+            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.9")!),
+            BanSets.Entry(set: "sipwarden-v6-p1", address: IPAddress("2001:db8:1:2::")!),
+        ]
         #expect(
-            sets.unbanCommands(for: IPPrefix("192.0.2.9")!, backend: .ipset)
-                == (1...4).map {
-                    ["ipset", "-exist", "del", "sipwarden-v4-c\($0)", "192.0.2.9"]
-                })
+            BanSets.deletionScript(entries, backend: .ipset)
+                == "del sipwarden-v4-c2 192.0.2.9\ndel sipwarden-v6-p1 2001:db8:1:2::\n")
         #expect(
-            sets.unbanCommands(for: IPPrefix("2001:db8:1:2::/64")!, backend: .nft).first == [
-                "nft", "delete", "element", "inet", "sipwarden", "sipwarden-v6-p1", "{ 2001:db8:1:2:: }",
+            BanSets.deletionScript(entries, backend: .nft)
+                == "delete element inet sipwarden sipwarden-v4-c2 { 192.0.2.9 }\n"
+                + "delete element inet sipwarden sipwarden-v6-p1 { 2001:db8:1:2:: }\n")
+    }
+
+    /// An unban lifts every entry it overlaps: an address the block banned around it, a block every ban
+    /// inside it; nothing of another family, another block, or a set that is not SIPWarden's.
+    @Test func anUnbanLiftsEveryEntryItOverlaps() {
+        let sets = Self.banSets
+        func entry(_ set: String, _ address: String) -> BanSets.Entry {
+            BanSets.Entry(set: "sipwarden-\(set)", address: IPAddress(address)!)
+        }
+        let held = [
+            entry("v4-c1", "192.0.2.9"), entry("v4-c3", "192.0.2.10"), entry("v4-p2", "192.0.2.0"),
+            entry("v4-c1", "198.51.100.1"), entry("v4-p1", "198.51.100.0"), entry("v6-c1", "2001:db8::9"),
+            entry("v6-p4", "2001:db8:0:1::"), BanSets.Entry(set: "other", address: IPAddress("192.0.2.9")!),
+        ]
+        func lifted(_ targets: String...) -> [BanSets.Entry] {
+            sets.entriesLifted(by: targets.map { IPPrefix($0)! }, from: held)
+        }
+        #expect(lifted("192.0.2.9") == [entry("v4-c1", "192.0.2.9"), entry("v4-p2", "192.0.2.0")])
+        #expect(
+            lifted("192.0.2.0/24") == [
+                entry("v4-c1", "192.0.2.9"), entry("v4-c3", "192.0.2.10"), entry("v4-p2", "192.0.2.0"),
             ])
-        #expect(sets.unbanCommands(for: IPPrefix("2001:db8:1:2::/64")!, backend: .nft).count == 4)
+        #expect(lifted("192.0.2.0/23", "192.0.2.0/24").count == 3)
+        #expect(lifted("0.0.0.0/0").count == 5)
+        #expect(lifted("2001:db8::/32") == [entry("v6-c1", "2001:db8::9"), entry("v6-p4", "2001:db8:0:1::")])
+        #expect(lifted("2001:db8:0:1::5") == [entry("v6-p4", "2001:db8:0:1::")])
+        #expect(lifted("203.0.113.1", "::/0").count == 2)
+        #expect(lifted().isEmpty)
     }
 
     @Test func ratesBecomeWholeCountsPerUnit() {

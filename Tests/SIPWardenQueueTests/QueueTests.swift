@@ -349,8 +349,14 @@ struct KernelBanSetsTests {
         folder = NSTemporaryDirectory() + namespace
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for tool in ["ipset", "nft"] {
-            let script =
-                "#!/bin/sh\necho >> \(folder)/\(tool).runs\nexec ip netns exec \(namespace) /usr/sbin/\(tool) \"$@\"\n"
+            // A deletion fails once when the test leaves `fail-once` (as one whose entry expired does).
+            let script = """
+                #!/bin/sh
+                echo >> \(folder)/\(tool).runs
+                if [ "$1" != save ] && [ "$1" != -j ] && rm \(folder)/fail-once 2>/dev/null; then exit 1; fi
+                exec ip netns exec \(namespace) /usr/sbin/\(tool) "$@"
+
+                """
             try script.write(toFile: "\(folder)/\(tool)", atomically: true, encoding: .utf8)
             chmod("\(folder)/\(tool)", 0o755)
         }
@@ -427,6 +433,17 @@ struct KernelBanSetsTests {
         // Nothing left: one listing each, no deletion.
         #expect(kernel.remove(targets).isEmpty)
         #expect(runs("ipset") == 3)
+        // After a restart the daemon knows no ban: an unban of everything still lifts what the kernel holds.
+        try shell("ip netns exec \(namespace) ipset add sipwarden-v4-c2 10.1.1.1")
+        try shell("ip netns exec \(namespace) nft add element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }")
+        #expect(kernel.remove([IPPrefix("0.0.0.0/0")!]) == ["sipwarden-v4-c2"])
+        #expect(runs("ipset") == 5)
+        #expect(runs("nft") == 5)
+        // A batch that fails is tried again on a new listing.
+        try shell("ip netns exec \(namespace) nft add element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }")
+        FileManager.default.createFile(atPath: folder + "/fail-once", contents: nil)
+        #expect(kernel.remove([IPPrefix("10.1.1.1")!]) == ["sipwarden-v4-c2"])
+        #expect(runs("nft") == 9)
     }
 }
 

@@ -90,19 +90,52 @@ public struct BanSets: Equatable, Sendable {
         }
     }
 
-    /// The commands (argument vectors) that lift a ban of `target` — an address, or a /24 or /64 — from
-    /// every class's set, for `sipwarden unban`. Run each one: the ban is in at most one class, and a
-    /// failure of `nft delete element` for an element not in its set is harmless (`ipset -exist del`
-    /// does not fail).
-    public func unbanCommands(for target: IPPrefix, backend: Backend) -> [[String]] {
-        let full = Self.prefixLength(target.address.family, prefix: false)
-        return sets.filter { $0.family == target.address.family && $0.holdsPrefixes == (target.length < full) }
-            .map { set in
-                let entry = IPPrefix.masked(target.address, to: set.prefixLength).description
-                switch backend {
-                case .ipset: return ["ipset", "-exist", "del", set.name, entry]
-                case .nft: return ["nft", "delete", "element", "inet", Self.nftTable, set.name, "{ \(entry) }"]
+    /// One entry of a kernel ban set: an address, or the first address of a /24 or /64 in a prefix set.
+    public struct Entry: Hashable, Sendable {
+        public var set: String
+        public var address: IPAddress
+
+        public init(set: String, address: IPAddress) {
+            self.set = set
+            self.address = address
+        }
+    }
+
+    /// The entries of `held` an unban of `targets` lifts, in set and address order: each of these sets'
+    /// entries whose address (or block, in a prefix set) overlaps a target, so that an address lifts the
+    /// block banned around it and a block lifts every ban inside it.
+    public func entriesLifted(by targets: [IPPrefix], from held: some Sequence<Entry>) -> [Entry] {
+        let byName = Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0) })
+        // A target covering an entry's block: the entry's address masked to the target's length is it.
+        let covering = Dictionary(grouping: targets, by: \.length).mapValues { Swift.Set($0.map(\.address)) }
+        // A target inside an entry's block: the target's address masked to the block's length is the block.
+        let blockLengths = Swift.Set(sets.map(\.prefixLength))
+        let inside = Dictionary(
+            uniqueKeysWithValues: blockLengths.map { length in
+                (
+                    length,
+                    Swift.Set(targets.filter { $0.length > length }.map { IPPrefix.masked($0.address, to: length) })
+                )
+            })
+        let lifted = held.filter { entry in
+            guard let set = byName[entry.set], set.family == entry.address.family else { return false }
+            let block = set.prefixLength
+            return inside[block]?.contains(IPPrefix.masked(entry.address, to: block)) == true
+                || covering.contains { length, addresses in
+                    length <= block && addresses.contains(IPPrefix.masked(entry.address, to: length))
                 }
+        }
+        return lifted.sorted { ($0.set, $0.address) < ($1.set, $1.address) }
+    }
+
+    /// The input that deletes `entries`: `del SET ADDRESS` lines for `ipset restore -exist`, `delete
+    /// element inet sipwarden SET { ADDRESS }` lines for `nft -f -`.
+    public static func deletionScript(_ entries: [Entry], backend: Backend) -> String {
+        entries.map { entry in
+            switch backend {
+            case .ipset: return "del \(entry.set) \(entry.address)\n"
+            case .nft: return "delete element inet \(nftTable) \(entry.set) { \(entry.address) }\n"
             }
+        }.joined()
     }
 }

@@ -6,8 +6,8 @@ import SIPWardenCore
 #endif
 
 /// Lifts bans from the kernel ban sets the firewall fills (ipset for the iptables flavours, nft sets in
-/// table `inet sipwarden` for the nft flavour) by running the commands `BanSets.unbanCommands` gives,
-/// the one place set names and unban commands are defined.
+/// table `inet sipwarden` for the nft flavour), deleting what `BanSets.entriesLifted` picks with the
+/// input `BanSets.deletionScript` writes: `BanSets` is the one place set names and entries are defined.
 public struct KernelBanSets: Sendable {
     public let sets: BanSets
     /// Where `ipset` and `nft` are looked for.
@@ -18,62 +18,49 @@ public struct KernelBanSets: Sendable {
         self.searchPath = searchPath
     }
 
-    /// Deletes each target (an address, or a /24 or /64) from the sets of every flavour loaded; returns
-    /// the sets an entry was deleted from. A flavour whose tool or sets are missing is skipped. However
-    /// many targets (an unban of 0.0.0.0/0 lifts every ban), each flavour costs two runs of its tool:
-    /// one listing what its sets hold, one deleting those of the targets' entries that are there.
+    /// Deletes from the sets of every flavour loaded each entry that overlaps a target (an address, or
+    /// a block: 0.0.0.0/0 lifts every ban, those the daemon knows of and those it does not); returns the
+    /// sets an entry was deleted from. A flavour whose tool or sets are missing is skipped. However many
+    /// entries, a flavour costs two runs of its tool: one listing what its sets hold, one deleting. An
+    /// entry that expires in between fails a whole nft batch (ipset's `-exist` passes over it): then
+    /// the sets are listed again and what is left deleted, three times at most.
     public func remove(_ targets: [IPPrefix]) -> [String] {
-        let unique = Set(targets)
         var removedFrom: Set<String> = []
         for backend in [BanSets.Backend.ipset, .nft] {
-            guard let executable = tool(backend == .ipset ? "ipset" : "nft"),
-                let listing = run(
-                    executable, backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]),
-                listing.status == 0
-            else { continue }
-            let held = backend == .ipset ? Self.ipsetEntries(listing.output) : Self.nftEntries(listing.output)
-            var deletions: [(set: String, entry: String)] = []
-            for target in unique {
-                for command in sets.unbanCommands(for: target, backend: backend) {
-                    let (set, entry) = backend == .ipset ? (command[3], command[4]) : (command[5], command[6])
-                    let address = IPAddress(String(entry.trimmingCharacters(in: ["{", "}", " "])))
-                    if let address, held.contains(Entry(set: set, address: address)) { deletions.append((set, entry)) }
+            guard let executable = tool(backend == .ipset ? "ipset" : "nft") else { continue }
+            let listing = backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]
+            for _ in 0..<3 {
+                guard let listed = run(executable, listing), listed.status == 0 else { break }
+                let held = backend == .ipset ? Self.ipsetEntries(listed.output) : Self.nftEntries(listed.output)
+                let lifted = sets.entriesLifted(by: targets, from: held)
+                guard !lifted.isEmpty else { break }
+                let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
+                if run(executable, arguments, input: BanSets.deletionScript(lifted, backend: backend))?.status == 0 {
+                    removedFrom.formUnion(lifted.map(\.set))
+                    break
                 }
             }
-            guard !deletions.isEmpty else { continue }
-            let script = deletions.map { set, entry in
-                backend == .ipset
-                    ? "del \(set) \(entry)\n" : "delete element inet \(BanSets.nftTable) \(set) \(entry)\n"
-            }.joined()
-            let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
-            if run(executable, arguments, input: script)?.status == 0 { removedFrom.formUnion(deletions.map(\.set)) }
         }
         return removedFrom.sorted()
     }
 
-    /// One entry of a kernel ban set.
-    struct Entry: Hashable {
-        let set: String
-        let address: IPAddress
-    }
-
     /// The entries of `ipset save` output: `add SET ADDRESS [timeout N]` lines.
-    static func ipsetEntries(_ text: String) -> Set<Entry> {
+    static func ipsetEntries(_ text: String) -> Set<BanSets.Entry> {
         Set(
             text.split(separator: "\n").compactMap { line in
                 let words = line.split(separator: " ")
                 guard words.count >= 3, words[0] == "add", let address = IPAddress(String(words[2])) else { return nil }
-                return Entry(set: String(words[1]), address: address)
+                return BanSets.Entry(set: String(words[1]), address: address)
             })
     }
 
     /// The entries of the sets in `nft -j list table` output: each set's `elem` list holds addresses, as
     /// text or as `{"elem": {"val": ADDRESS, …}}` when they carry a timeout.
-    static func nftEntries(_ text: String) -> Set<Entry> {
+    static func nftEntries(_ text: String) -> Set<BanSets.Entry> {
         guard let root = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
             let objects = root["nftables"] as? [[String: Any]]
         else { return [] }
-        var entries: Set<Entry> = []
+        var entries: Set<BanSets.Entry> = []
         for object in objects {
             guard let set = object["set"] as? [String: Any], let name = set["name"] as? String,
                 let elements = set["elem"] as? [Any]
@@ -81,7 +68,9 @@ public struct KernelBanSets: Sendable {
             for element in elements {
                 let value =
                     element as? String ?? ((element as? [String: Any])?["elem"] as? [String: Any])?["val"] as? String
-                if let value, let address = IPAddress(value) { entries.insert(Entry(set: name, address: address)) }
+                if let value, let address = IPAddress(value) {
+                    entries.insert(BanSets.Entry(set: name, address: address))
+                }
             }
         }
         return entries
