@@ -124,8 +124,10 @@ public struct ControlClient: Sendable {
     var isAnswering: Bool {
         guard let socket = try? SocketDescriptor.stream(AF_UNIX) else { return false }
         socket.setTimeout(seconds: 2)
-        guard let connected = try? SocketDescriptor.withUnixAddress(path, { connect(socket.fd, $0, $1) })
+        // The error number is read in the call, before anything else may change it.
+        guard
+            let failure = try? SocketDescriptor.withUnixAddress(path, { connect(socket.fd, $0, $1) == 0 ? 0 : errno })
         else { return false }
-        return connected == 0 || errno == EAGAIN
+        return failure == 0 || failure == EAGAIN
     }
 }

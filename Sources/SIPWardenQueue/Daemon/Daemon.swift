@@ -61,7 +61,10 @@ public final class Daemon: Sendable {
         let queueRules = Engine.rules(rules, forEachOf: queues.count)
         // The kernel's queue balancing hash is seeded at random: any queue may own a source, so every
         // engine takes in every restored one.
-        let kept = Self.readStateFile(rules.daemon.stateFile, logger: logger)
+        let kept = Self.readStateFile(
+            rules.daemon.stateFile,
+            largest: StateFile.largest(sources: rules.tables.sources, users: rules.tables.users),
+            logger: logger)
         let restored = kept.sources
         let bindings = shared.restore(kept.bindings, now: MonotonicClock.now())
         if bindings > 0 { logger.notice("user bindings restored", metadata: ["bindings": "\(bindings)"]) }
@@ -129,12 +132,14 @@ public final class Daemon: Sendable {
     /// the monotonic clock. No file (or none configured): nothing, silently. A damaged file: a warning,
     /// and whatever lines could be read. One refused or unreadable: a warning, and the file set aside
     /// (`PATH.unreadable`), so that the next stop does not write over what it held.
-    static func readStateFile(_ path: String?, logger: Logger) -> ProvenSource.Parsed {
+    static func readStateFile(
+        _ path: String?, largest: Int = StateFile.largest(sources: 0, users: 0), logger: Logger
+    ) -> ProvenSource.Parsed {
         let none = ProvenSource.Parsed()
         guard let path else { return none }
         let text: String?
         do {
-            text = try StateFile.read(path)
+            text = try StateFile.read(path, largest: largest)
         } catch {
             let aside = StateFile.setAside(path)
             logger.warning(
@@ -278,9 +283,9 @@ public final class Daemon: Sendable {
             let lifted = workers.compactMap { worker in
                 worker.ask { state, now in state.filter.engine.unban(target, now: now) }
             }.reduce(0, +)
-            // The target itself, and every ban in force it overlaps (an address inside a banned prefix,
-            // the members of a block): each is deleted as the exact entry the kernel holds.
-            let sets = KernelBanSets(BanSets(rules.withLock { $0.bans })).remove([target] + listed.map(\.target))
+            // Every kernel entry the target overlaps (the block banned around an address, the members of
+            // a block), whether listed here or not.
+            let sets = KernelBanSets(BanSets(rules.withLock { $0.bans })).remove([target])
             return .unbanned(
                 UnbanResult(target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: sets))
         case .stats:

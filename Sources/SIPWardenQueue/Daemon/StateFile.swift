@@ -7,14 +7,14 @@ import SystemPackage
 /// The file that keeps the proven sources across a restart (`daemon.state_file`): read whole at the
 /// start, replaced whole on a graceful stop.
 enum StateFile {
-    /// The most a state file may hold: well above the 20 MB of the default tables full, well below what
-    /// would strain the unit's memory while it is read.
-    static let largest = 128 << 20
+    /// The most a state file of tables of `sources` and `users` may hold: 128 bytes an entry (a line
+    /// takes at most about 80), and never less than 128 MiB; the default tables full take about 20 MB.
+    static func largest(sources: Int, users: Int) -> Int { max(128 << 20, (sources + users) * 128) }
 
     /// The file's text; nil when there is no file. Refused: anything but a regular file (a FIFO or a
     /// device would be read forever), a symbolic link, a file another user owns or may write (its
-    /// sources would be trusted), one larger than `largest`.
-    static func read(_ path: String) throws(SystemCallError) -> String? {
+    /// sources would be trusted), one larger than `largest` bytes.
+    static func read(_ path: String, largest: Int = largest(sources: 0, users: 0)) throws(SystemCallError) -> String? {
         let file: FileDescriptor
         do {
             file = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec, .noFollow, .nonBlocking])
