@@ -447,6 +447,19 @@ struct KernelBanSetsTests {
     }
 }
 
+/// A kernel tool that hangs is killed after the timeout: the unban answers, with nothing lifted.
+@Test(.timeLimit(.minutes(1))) func aHungToolIsKilledNotWaitedFor() throws {
+    let folder = NSTemporaryDirectory() + "swd-hung-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    for tool in ["ipset", "nft"] {
+        try "#!/bin/sh\nexec sleep 90\n".write(toFile: "\(folder)/\(tool)", atomically: true, encoding: .utf8)
+        chmod("\(folder)/\(tool)", 0o755)
+    }
+    let kernel = KernelBanSets(BanSets(RuleSet().bans), searchPath: [folder], timeout: 0.5)
+    #expect(kernel.remove([IPPrefix("0.0.0.0/0")!]).isEmpty)
+}
+
 /// What the daemon refuses to read as its state file, and how it writes one where something waits for it.
 @Suite struct StateFileSafetyTests {
     let folder: String

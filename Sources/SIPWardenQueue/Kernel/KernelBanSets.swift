@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import SIPWardenCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,9 +15,16 @@ public struct KernelBanSets: Sendable {
     /// Where `ipset` and `nft` are looked for.
     let searchPath: [String]
 
-    public init(_ sets: BanSets, searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]) {
+    /// How long one run of a tool may take before it is killed: a hung tool must not hold the control
+    /// socket's thread, and with it every later `stats` and `unban`.
+    let timeout: Double
+
+    public init(
+        _ sets: BanSets, searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"], timeout: Double = 30
+    ) {
         self.sets = sets
         self.searchPath = searchPath
+        self.timeout = timeout
     }
 
     /// Deletes from the sets of every flavour loaded each entry that overlaps a target (an address, or
@@ -81,7 +90,7 @@ public struct KernelBanSets: Sendable {
     }
 
     /// Runs a tool with `input` on its standard input; its exit status and standard output, nil when it
-    /// cannot start.
+    /// cannot start or is killed after `timeout` seconds.
     func run(_ executable: String, _ arguments: [String], input: String = "") -> (status: Int32, output: String)? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -111,8 +120,22 @@ public struct KernelBanSets: Sendable {
             try? stdin.fileHandleForWriting.close()
         }
         writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let output = Mutex(Data())
+        let read = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            let data = stdout.fileHandleForReading.readDataToEndOfFile()
+            output.withLock { $0 = data }
+            read.signal()
+        }
+        reader.start()
+        let finished = read.wait(timeout: .now() + timeout) == .success
+        if !finished {
+            // A child it left behind may keep the pipe open: the reader is not waited for past a second.
+            kill(process.processIdentifier, SIGKILL)
+            _ = read.wait(timeout: .now() + 1)
+        }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        guard finished else { return nil }
+        return (process.terminationStatus, String(decoding: output.withLock { $0 }, as: UTF8.self))
     }
 }
