@@ -30,12 +30,14 @@ struct ControlOptions: ParsableArguments {
         }
     }
 
-    /// Sends `request` to the daemon; exit 1 with a clear message when none answers.
+    /// Sends `request` to the daemon; exit 1 with a clear message when none answers. An unban may run
+    /// the kernel's tools twice for each flavour (15 s each at most): it is waited for longer.
     func send(_ request: ControlRequest) throws -> ControlResponse {
         let path = socketPath
         let response: ControlResponse
         do {
-            response = try ControlClient(path: path).send(request)
+            let timeout: Double = if case .unban = request { 70 } else { 10 }
+            response = try ControlClient(path: path).send(request, timeout: timeout)
         } catch {
             throw InputError(description: error.description)
         }
@@ -80,7 +82,11 @@ struct UnbanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unban",
         abstract: "Lift a ban: in the daemon's engines and in the kernel ban sets.",
-        discussion: "ADDR lifts that address (and a prefix ban covering it); PREFIX lifts every ban inside it.")
+        discussion: """
+            ADDR lifts that address (and a prefix ban covering it); PREFIX lifts every ban inside it, in the \
+            kernel also those the daemon does not know of (after a restart). Exit 1 when the kernel's sets \
+            could not be changed: the source is still dropped there.
+            """)
 
     @OptionGroup var control: ControlOptions
 
@@ -93,11 +99,17 @@ struct UnbanCommand: ParsableCommand {
 
     func run() throws {
         guard case .unbanned(let result) = try control.send(.unban(target: target)) else { throw ExitCode(1) }
-        if control.json { return try control.printJSON(result) }
-        let sets = result.kernelSets.isEmpty ? "no kernel set held it" : result.kernelSets.joined(separator: ", ")
-        print(
-            "unbanned \(result.target): \(counted(result.bans, "ban")), "
-                + "\(counted(result.engineEntries, "engine entry", plural: "engine entries")), kernel: \(sets)")
+        if control.json {
+            try control.printJSON(result)
+        } else {
+            let sets = result.kernelSets.isEmpty ? "no kernel set held it" : result.kernelSets.joined(separator: ", ")
+            print(
+                "unbanned \(result.target): \(counted(result.bans, "ban")), "
+                    + "\(counted(result.engineEntries, "engine entry", plural: "engine entries")), kernel: \(sets)")
+            for failure in result.kernelFailures { printError("kernel ban sets: \(failure)") }
+        }
+        // Still dropped in the kernel: the operator must know, and a script must see it.
+        if !result.kernelFailures.isEmpty { throw ExitCode(1) }
     }
 }
 

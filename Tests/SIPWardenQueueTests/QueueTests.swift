@@ -349,11 +349,15 @@ struct KernelBanSetsTests {
         folder = NSTemporaryDirectory() + namespace
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for tool in ["ipset", "nft"] {
-            // A deletion fails once when the test leaves `fail-once` (as one whose entry expired does).
+            // A deletion fails once when the test leaves `fail-once`; before it, the entries named in
+            // `vanish` (nft commands) go, as entries that expire between the listing and the deletion do.
             let script = """
                 #!/bin/sh
                 echo >> \(folder)/\(tool).runs
                 if [ "$1" != save ] && [ "$1" != -j ] && rm \(folder)/fail-once 2>/dev/null; then exit 1; fi
+                if [ "$1" = -f ] && [ -e \(folder)/vanish ]; then
+                    ip netns exec \(namespace) /usr/sbin/nft -f \(folder)/vanish && rm \(folder)/vanish
+                fi
                 exec ip netns exec \(namespace) /usr/sbin/\(tool) "$@"
 
                 """
@@ -406,16 +410,12 @@ struct KernelBanSetsTests {
                 + "add element inet sipwarden sipwarden-v4-c3 { 10.0.0.9 timeout 600s, 10.0.0.10 timeout 600s }\n"
                 + "add element inet sipwarden sipwarden-v6-c1 { 2001:db8::7 }\n")
 
-        let kernel = KernelBanSets(sets, searchPath: [folder])
-        let targets =
-            banned.map { IPPrefix(address: $0, length: 32) } + [
-                IPPrefix("10.9.9.0/24")!, IPPrefix("2001:db8::7")!, IPPrefix("0.0.0.0/0")!,
-            ]
-        #expect(
-            kernel.remove(targets) == [
-                "sipwarden-v4-c1", "sipwarden-v4-c2", "sipwarden-v4-c3", "sipwarden-v4-c4", "sipwarden-v4-p2",
-                "sipwarden-v6-c1",
-            ])
+        let kernel = KernelBanSets(searchPath: [folder])
+        let everySet = [
+            "sipwarden-v4-c1", "sipwarden-v4-c2", "sipwarden-v4-c3", "sipwarden-v4-c4", "sipwarden-v4-p2",
+            "sipwarden-v6-c1",
+        ]
+        #expect(kernel.remove([IPPrefix("0.0.0.0/0")!, IPPrefix("::/0")!]) == .init(sets: everySet))
         #expect(runs("ipset") == 2)
         #expect(runs("nft") == 2)
         let left = Process()
@@ -431,20 +431,58 @@ struct KernelBanSetsTests {
         left.waitUntilExit()
         #expect(counts == "0\n0\n", "entries left in the kernel")
         // Nothing left: one listing each, no deletion.
-        #expect(kernel.remove(targets).isEmpty)
+        #expect(kernel.remove([IPPrefix("0.0.0.0/0")!]) == .init())
         #expect(runs("ipset") == 3)
-        // After a restart the daemon knows no ban: an unban of everything still lifts what the kernel holds.
-        try shell("ip netns exec \(namespace) ipset add sipwarden-v4-c2 10.1.1.1")
+        // The set of a class a reload took out of bans.ttl is lifted from too.
+        try shell("ip netns exec \(namespace) ipset create sipwarden-v4-c9 hash:ip timeout 600")
+        try shell("ip netns exec \(namespace) ipset add sipwarden-v4-c9 10.1.1.2")
+        #expect(kernel.remove([IPPrefix("10.1.1.0/24")!]) == .init(sets: ["sipwarden-v4-c9"]))
+        // An entry gone between the listing and the deletion (it expired) fails nothing.
         try shell("ip netns exec \(namespace) nft add element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }")
-        #expect(kernel.remove([IPPrefix("0.0.0.0/0")!]) == ["sipwarden-v4-c2"])
-        #expect(runs("ipset") == 5)
-        #expect(runs("nft") == 5)
-        // A batch that fails is tried again on a new listing.
+        try "delete element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }\n".write(
+            toFile: folder + "/vanish", atomically: true, encoding: .utf8)
+        #expect(kernel.remove([IPPrefix("10.1.1.1")!]) == .init(sets: ["sipwarden-v4-c2"]))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/vanish"), "the entry vanished first")
+        // A deletion that fails is reported: the source is still banned in the kernel.
         try shell("ip netns exec \(namespace) nft add element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }")
         FileManager.default.createFile(atPath: folder + "/fail-once", contents: nil)
-        #expect(kernel.remove([IPPrefix("10.1.1.1")!]) == ["sipwarden-v4-c2"])
-        #expect(runs("nft") == 9)
+        #expect(
+            kernel.remove([IPPrefix("10.1.1.1")!]) == .init(failures: ["nft could not delete 1 entry (exit 1)"]))
     }
+}
+
+/// What the kernel's tools list: SIPWarden's sets among other software's (fail2ban's hash:net, a set with
+/// counters and comments), both shapes of nft elements.
+@Test func theKernelSetsListingsAreRead() {
+    let save = """
+        create f2b-sshd hash:net family inet hashsize 1024 maxelem 65536
+        add f2b-sshd 203.0.113.0/24
+        create sipwarden-v4-c1 hash:ip family inet hashsize 1024 maxelem 65536 timeout 600
+        add sipwarden-v4-c1 192.0.2.9 timeout 590
+        add sipwarden-v6-p1 2001:db8:1:2:: timeout 3
+        create other hash:ip,port family inet counters comment
+        add other 192.0.2.1,tcp:22 packets 0 bytes 0 comment "x y"
+        add other 192.0.2.2 packets 0 bytes 0
+        """
+    #expect(
+        KernelBanSets.ipsetEntries(save) == [
+            BanSets.Entry(set: "sipwarden-v4-c1", address: IPAddress("192.0.2.9")!),
+            BanSets.Entry(set: "sipwarden-v6-p1", address: IPAddress("2001:db8:1:2::")!),
+            BanSets.Entry(set: "other", address: IPAddress("192.0.2.2")!),
+        ])
+    let json = """
+        {"nftables": [{"metainfo": {"version": "1.0.6"}}, {"table": {"family": "inet", "name": "sipwarden"}},
+        {"set": {"family": "inet", "name": "sipwarden-v4-c2", "table": "sipwarden", "type": "ipv4_addr",
+        "elem": [{"elem": {"val": "192.0.2.9", "timeout": 600, "expires": 590}}, "192.0.2.10"]}},
+        {"set": {"family": "inet", "name": "sipwarden-v6-c1", "table": "sipwarden", "type": "ipv6_addr"}},
+        {"set": {"family": "inet", "name": "ranges", "elem": [{"prefix": {"addr": "10.0.0.0", "len": 8}}]}}]}
+        """
+    #expect(
+        KernelBanSets.nftEntries(json) == [
+            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.9")!),
+            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.10")!),
+        ])
+    #expect(KernelBanSets.nftEntries("not json").isEmpty)
 }
 
 /// A kernel tool that hangs is killed after the timeout: the unban answers, with nothing lifted.
@@ -456,8 +494,9 @@ struct KernelBanSetsTests {
         try "#!/bin/sh\nexec sleep 90\n".write(toFile: "\(folder)/\(tool)", atomically: true, encoding: .utf8)
         chmod("\(folder)/\(tool)", 0o755)
     }
-    let kernel = KernelBanSets(BanSets(RuleSet().bans), searchPath: [folder], timeout: 0.5)
-    #expect(kernel.remove([IPPrefix("0.0.0.0/0")!]).isEmpty)
+    let kernel = KernelBanSets(searchPath: [folder], timeout: 0.5)
+    #expect(
+        kernel.remove([IPPrefix("0.0.0.0/0")!]) == .init())
 }
 
 /// What the daemon refuses to read as its state file, and how it writes one where something waits for it.

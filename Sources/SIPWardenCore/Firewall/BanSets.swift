@@ -101,15 +101,15 @@ public struct BanSets: Equatable, Sendable {
         }
     }
 
-    /// The entries of `held` an unban of `targets` lifts, in set and address order: each of these sets'
-    /// entries whose address (or block, in a prefix set) overlaps a target, so that an address lifts the
-    /// block banned around it and a block lifts every ban inside it.
-    public func entriesLifted(by targets: [IPPrefix], from held: some Sequence<Entry>) -> [Entry] {
-        let byName = Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0) })
+    /// The entries of `held` an unban of `targets` lifts, in set and address order: each entry of a
+    /// SIPWarden set whose address (or block, in a prefix set) overlaps a target, so that an address
+    /// lifts the block banned around it and a block lifts every ban inside it. A set is known by its
+    /// name, so the sets of classes a reload took out of `bans.ttl` are lifted from too.
+    public static func entriesLifted(by targets: [IPPrefix], from held: some Sequence<Entry>) -> [Entry] {
         // A target covering an entry's block: the entry's address masked to the target's length is it.
         let covering = Dictionary(grouping: targets, by: \.length).mapValues { Swift.Set($0.map(\.address)) }
         // A target inside an entry's block: the target's address masked to the block's length is the block.
-        let blockLengths = Swift.Set(sets.map(\.prefixLength))
+        let blockLengths = [24, 32, 64, 128]
         let inside = Dictionary(
             uniqueKeysWithValues: blockLengths.map { length in
                 (
@@ -118,8 +118,7 @@ public struct BanSets: Equatable, Sendable {
                 )
             })
         let lifted = held.filter { entry in
-            guard let set = byName[entry.set], set.family == entry.address.family else { return false }
-            let block = set.prefixLength
+            guard let block = blockLength(ofSetNamed: entry.set, holding: entry.address) else { return false }
             return inside[block]?.contains(IPPrefix.masked(entry.address, to: block)) == true
                 || covering.contains { length, addresses in
                     length <= block && addresses.contains(IPPrefix.masked(entry.address, to: length))
@@ -128,13 +127,27 @@ public struct BanSets: Equatable, Sendable {
         return lifted.sorted { ($0.set, $0.address) < ($1.set, $1.address) }
     }
 
-    /// The input that deletes `entries`: `del SET ADDRESS` lines for `ipset restore -exist`, `delete
-    /// element inet sipwarden SET { ADDRESS }` lines for `nft -f -`.
+    /// The length of the blocks a SIPWarden set named `name` holds (`sipwarden-v4-p3`: /24), nil for
+    /// another set, or one whose family is not `address`'s.
+    static func blockLength(ofSetNamed name: String, holding address: IPAddress) -> Int? {
+        let parts = name.split(separator: "-")
+        guard parts.count == 3, parts[0] == "sipwarden", let kind = parts[2].first, kind == "c" || kind == "p",
+            Int(parts[2].dropFirst()) != nil,
+            parts[1] == (address.family == .v4 ? "v4" : "v6")
+        else { return nil }
+        return prefixLength(address.family, prefix: kind == "p")
+    }
+
+    /// The input that deletes `entries`: `del SET ADDRESS` lines for `ipset restore -exist` (which
+    /// passes over an entry gone meanwhile), and for `nft -f -`, whose batch fails whole on one missing
+    /// element (one that expired since it was listed), each element added, then deleted.
     public static func deletionScript(_ entries: [Entry], backend: Backend) -> String {
         entries.map { entry in
             switch backend {
             case .ipset: return "del \(entry.set) \(entry.address)\n"
-            case .nft: return "delete element inet \(nftTable) \(entry.set) { \(entry.address) }\n"
+            case .nft:
+                let element = "element inet \(nftTable) \(entry.set) { \(entry.address) }"
+                return "add \(element)\ndelete \(element)\n"
             }
         }.joined()
     }

@@ -38,6 +38,8 @@ public struct UnbanResult: Codable, Equatable, Sendable {
     public var engineEntries: Int
     /// Kernel sets an entry was deleted from.
     public var kernelSets: [String]
+    /// Why entries could not be deleted from the kernel sets (they still drop their sources there).
+    public var kernelFailures: [String]
 }
 
 /// Everything `sipwarden stats` shows.

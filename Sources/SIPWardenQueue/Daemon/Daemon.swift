@@ -285,9 +285,11 @@ public final class Daemon: Sendable {
             }.reduce(0, +)
             // Every kernel entry the target overlaps (the block banned around an address, the members of
             // a block), whether listed here or not.
-            let sets = KernelBanSets(BanSets(rules.withLock { $0.bans })).remove([target])
+            let kernel = KernelBanSets().remove([target])
             return .unbanned(
-                UnbanResult(target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: sets))
+                UnbanResult(
+                    target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: kernel.sets,
+                    kernelFailures: kernel.failures))
         case .stats:
             return .stats(statistics(top: 10))
         }

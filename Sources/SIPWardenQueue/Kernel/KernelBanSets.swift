@@ -11,46 +11,53 @@ import Synchronization
 /// table `inet sipwarden` for the nft flavour), deleting what `BanSets.entriesLifted` picks with the
 /// input `BanSets.deletionScript` writes: `BanSets` is the one place set names and entries are defined.
 public struct KernelBanSets: Sendable {
-    public let sets: BanSets
     /// Where `ipset` and `nft` are looked for.
     let searchPath: [String]
-
     /// How long one run of a tool may take before it is killed: a hung tool must not hold the control
     /// socket's thread, and with it every later `stats` and `unban`.
     let timeout: Double
 
-    public init(
-        _ sets: BanSets, searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"], timeout: Double = 30
-    ) {
-        self.sets = sets
+    public init(searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"], timeout: Double = 15) {
         self.searchPath = searchPath
         self.timeout = timeout
     }
 
+    /// What an unban did in the kernel.
+    public struct Removal: Equatable, Sendable {
+        /// The sets an entry was deleted from.
+        public var sets: [String] = []
+        /// Why a flavour's entries could not be deleted (they are still banned in the kernel).
+        public var failures: [String] = []
+    }
+
     /// Deletes from the sets of every flavour loaded each entry that overlaps a target (an address, or
-    /// a block: 0.0.0.0/0 lifts every ban, those the daemon knows of and those it does not); returns the
-    /// sets an entry was deleted from. A flavour whose tool or sets are missing is skipped. However many
-    /// entries, a flavour costs two runs of its tool: one listing what its sets hold, one deleting. An
-    /// entry that expires in between fails a whole nft batch (ipset's `-exist` passes over it): then
-    /// the sets are listed again and what is left deleted, three times at most.
-    public func remove(_ targets: [IPPrefix]) -> [String] {
-        var removedFrom: Set<String> = []
+    /// a block: 0.0.0.0/0 lifts every IPv4 ban, those the daemon knows of and those it does not). A
+    /// flavour whose tool or sets are missing is skipped. However many entries, a flavour costs two runs
+    /// of its tool: one listing what its sets hold, one deleting.
+    public func remove(_ targets: [IPPrefix]) -> Removal {
+        var removal = Removal()
         for backend in [BanSets.Backend.ipset, .nft] {
-            guard let executable = tool(backend == .ipset ? "ipset" : "nft") else { continue }
-            let listing = backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]
-            for _ in 0..<3 {
-                guard let listed = run(executable, listing), listed.status == 0 else { break }
-                let held = backend == .ipset ? Self.ipsetEntries(listed.output) : Self.nftEntries(listed.output)
-                let lifted = sets.entriesLifted(by: targets, from: held)
-                guard !lifted.isEmpty else { break }
-                let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
-                if run(executable, arguments, input: BanSets.deletionScript(lifted, backend: backend))?.status == 0 {
-                    removedFrom.formUnion(lifted.map(\.set))
-                    break
-                }
+            let name = backend == .ipset ? "ipset" : "nft"
+            guard let executable = tool(name),
+                let listed = run(
+                    executable, backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]),
+                listed.status == 0
+            else { continue }
+            let held = backend == .ipset ? Self.ipsetEntries(listed.output) : Self.nftEntries(listed.output)
+            let lifted = BanSets.entriesLifted(by: targets, from: held)
+            guard !lifted.isEmpty else { continue }
+            let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
+            let entries = counted(lifted.count, "entry", plural: "entries")
+            switch run(executable, arguments, input: BanSets.deletionScript(lifted, backend: backend)) {
+            case .some(let deleted) where deleted.status == 0:
+                removal.sets = Array(Set(removal.sets + lifted.map(\.set))).sorted()
+            case .some(let deleted):
+                removal.failures.append("\(name) could not delete \(entries) (exit \(deleted.status))")
+            case .none:
+                removal.failures.append("\(name) did not finish deleting \(entries) in \(Int(timeout)) s")
             }
         }
-        return removedFrom.sorted()
+        return removal
     }
 
     /// The entries of `ipset save` output: `add SET ADDRESS [timeout N]` lines.
@@ -131,7 +138,7 @@ public struct KernelBanSets: Sendable {
         let finished = read.wait(timeout: .now() + timeout) == .success
         if !finished {
             // A child it left behind may keep the pipe open: the reader is not waited for past a second.
-            kill(process.processIdentifier, SIGKILL)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             _ = read.wait(timeout: .now() + 1)
         }
         process.waitUntilExit()
