@@ -31,7 +31,7 @@ struct ControlOptions: ParsableArguments {
     }
 
     /// Sends `request` to the daemon; exit 1 with a clear message when none answers. An unban may run
-    /// the kernel's tools twice for each flavour (15 s each at most): it is waited for longer.
+    /// the kernel's tools twice for each flavour (13 s each at most): it is waited for longer.
     func send(_ request: ControlRequest) throws -> ControlResponse {
         let path = socketPath
         let response: ControlResponse
@@ -102,13 +102,16 @@ struct UnbanCommand: ParsableCommand {
         if control.json {
             try control.printJSON(result)
         } else {
-            let sets = result.kernelSets.isEmpty ? "no kernel set held it" : result.kernelSets.joined(separator: ", ")
+            let sets =
+                !result.kernelSets.isEmpty
+                ? result.kernelSets.joined(separator: ", ")
+                : result.kernelFailures.isEmpty ? "no kernel set held it" : "not changed"
             print(
                 "unbanned \(result.target): \(counted(result.bans, "ban")), "
                     + "\(counted(result.engineEntries, "engine entry", plural: "engine entries")), kernel: \(sets)")
-            for failure in result.kernelFailures { printError("kernel ban sets: \(failure)") }
         }
         // Still dropped in the kernel: the operator must know, and a script must see it.
+        for failure in result.kernelFailures { printError("kernel ban sets: \(failure)") }
         if !result.kernelFailures.isEmpty { throw ExitCode(1) }
     }
 }

@@ -210,6 +210,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale))
     }
 
+    /// The answer of a daemon from before `kernelFailures` (not restarted since an upgrade) still reads.
+    @Test func anUnbanAnswerWithoutKernelFailuresReads() throws {
+        let old = #"{"target":"192.0.2.9","bans":1,"engineEntries":2,"kernelSets":["sipwarden-v4-c1"]}"#
+        let result = try JSONDecoder().decode(UnbanResult.self, from: Data(old.utf8))
+        #expect(
+            result
+                == UnbanResult(
+                    target: "192.0.2.9", bans: 1, engineEntries: 2, kernelSets: ["sipwarden-v4-c1"], kernelFailures: [])
+        )
+        let now = try JSONEncoder().encode(
+            UnbanResult(target: "x", bans: 0, engineEntries: 0, kernelSets: [], kernelFailures: ["nft: refused"]))
+        #expect(try JSONDecoder().decode(UnbanResult.self, from: now).kernelFailures == ["nft: refused"])
+    }
+
     @Test func noDaemonIsAClearError() {
         let path = NSTemporaryDirectory() + "swd-none-\(getpid()).sock"
         #expect {
@@ -354,7 +368,7 @@ struct KernelBanSetsTests {
             let script = """
                 #!/bin/sh
                 echo >> \(folder)/\(tool).runs
-                if [ "$1" != save ] && [ "$1" != -j ] && rm \(folder)/fail-once 2>/dev/null; then exit 1; fi
+                if [ "$1" != save ] && [ "$1" != -j ] && rm \(folder)/fail-once 2>/dev/null; then echo refused >&2; exit 1; fi
                 if [ "$1" = -f ] && [ -e \(folder)/vanish ]; then
                     ip netns exec \(namespace) /usr/sbin/nft -f \(folder)/vanish && rm \(folder)/vanish
                 fi
@@ -446,8 +460,7 @@ struct KernelBanSetsTests {
         // A deletion that fails is reported: the source is still banned in the kernel.
         try shell("ip netns exec \(namespace) nft add element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }")
         FileManager.default.createFile(atPath: folder + "/fail-once", contents: nil)
-        #expect(
-            kernel.remove([IPPrefix("10.1.1.1")!]) == .init(failures: ["nft could not delete 1 entry (exit 1)"]))
+        #expect(kernel.remove([IPPrefix("10.1.1.1")!]) == .init(failures: ["nft could not delete 1 entry: refused"]))
     }
 }
 
@@ -479,13 +492,13 @@ struct KernelBanSetsTests {
         """
     #expect(
         KernelBanSets.nftEntries(json) == [
-            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.9")!),
-            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.10")!),
+            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.9")!): 590,
+            BanSets.Entry(set: "sipwarden-v4-c2", address: IPAddress("192.0.2.10")!): 0,
         ])
     #expect(KernelBanSets.nftEntries("not json").isEmpty)
 }
 
-/// A kernel tool that hangs is killed after the timeout: the unban answers, with nothing lifted.
+/// A kernel tool that hangs is killed after the timeout: the unban answers, with the failures.
 @Test(.timeLimit(.minutes(1))) func aHungToolIsKilledNotWaitedFor() throws {
     let folder = NSTemporaryDirectory() + "swd-hung-\(getpid())-\(UInt32.random(in: 0 ... .max))"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -496,7 +509,8 @@ struct KernelBanSetsTests {
     }
     let kernel = KernelBanSets(searchPath: [folder], timeout: 0.5)
     #expect(
-        kernel.remove([IPPrefix("0.0.0.0/0")!]) == .init())
+        kernel.remove([IPPrefix("0.0.0.0/0")!])
+            == .init(failures: ["ipset did not list its sets in 0.5 s", "nft did not list its sets in 0.5 s"]))
 }
 
 /// What the daemon refuses to read as its state file, and how it writes one where something waits for it.

@@ -130,9 +130,9 @@ public struct BanSets: Equatable, Sendable {
     /// The length of the blocks a SIPWarden set named `name` holds (`sipwarden-v4-p3`: /24), nil for
     /// another set, or one whose family is not `address`'s.
     static func blockLength(ofSetNamed name: String, holding address: IPAddress) -> Int? {
-        let parts = name.split(separator: "-")
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "sipwarden", let kind = parts[2].first, kind == "c" || kind == "p",
-            Int(parts[2].dropFirst()) != nil,
+            parts[2].count > 1, parts[2].dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }),
             parts[1] == (address.family == .v4 ? "v4" : "v6")
         else { return nil }
         return prefixLength(address.family, prefix: kind == "p")

@@ -40,6 +40,21 @@ public struct UnbanResult: Codable, Equatable, Sendable {
     public var kernelSets: [String]
     /// Why entries could not be deleted from the kernel sets (they still drop their sources there).
     public var kernelFailures: [String]
+
+    public init(target: String, bans: Int, engineEntries: Int, kernelSets: [String], kernelFailures: [String]) {
+        (self.target, self.bans, self.engineEntries) = (target, bans, engineEntries)
+        (self.kernelSets, self.kernelFailures) = (kernelSets, kernelFailures)
+    }
+
+    /// Also the answer of a daemon from before `kernelFailures`, not restarted since an upgrade.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        target = try values.decode(String.self, forKey: .target)
+        bans = try values.decode(Int.self, forKey: .bans)
+        engineEntries = try values.decode(Int.self, forKey: .engineEntries)
+        kernelSets = try values.decode([String].self, forKey: .kernelSets)
+        kernelFailures = try values.decodeIfPresent([String].self, forKey: .kernelFailures) ?? []
+    }
 }
 
 /// Everything `sipwarden stats` shows.

@@ -17,7 +17,7 @@ public struct KernelBanSets: Sendable {
     /// socket's thread, and with it every later `stats` and `unban`.
     let timeout: Double
 
-    public init(searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"], timeout: Double = 15) {
+    public init(searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"], timeout: Double = 12) {
         self.searchPath = searchPath
         self.timeout = timeout
     }
@@ -32,19 +32,35 @@ public struct KernelBanSets: Sendable {
 
     /// Deletes from the sets of every flavour loaded each entry that overlaps a target (an address, or
     /// a block: 0.0.0.0/0 lifts every IPv4 ban, those the daemon knows of and those it does not). A
-    /// flavour whose tool or sets are missing is skipped. However many entries, a flavour costs two runs
-    /// of its tool: one listing what its sets hold, one deleting.
+    /// flavour whose tool or nft table is missing is skipped; a listing or a deletion that fails or
+    /// times out is a failure (the bans stay in the kernel). However many entries, a flavour costs two
+    /// runs of its tool: one listing what its sets hold, one deleting.
     public func remove(_ targets: [IPPrefix]) -> Removal {
         var removal = Removal()
         for backend in [BanSets.Backend.ipset, .nft] {
             let name = backend == .ipset ? "ipset" : "nft"
-            guard let executable = tool(name),
-                let listed = run(
-                    executable, backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]),
-                listed.status == 0
-            else { continue }
-            let held = backend == .ipset ? Self.ipsetEntries(listed.output) : Self.nftEntries(listed.output)
-            let lifted = BanSets.entriesLifted(by: targets, from: held)
+            guard let executable = tool(name) else { continue }
+            let listing = backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]
+            guard let listed = run(executable, listing) else {
+                removal.failures.append("\(name) did not list its sets in \(Rate.number(timeout)) s")
+                continue
+            }
+            guard listed.status == 0 else {
+                // The nft flavour not loaded: no table, nothing to lift there.
+                if backend == .nft, listed.error.contains("No such file or directory") { continue }
+                removal.failures.append("\(name) could not list its sets: \(listed.error)")
+                continue
+            }
+            // In each set, the entries that expire last first: in a full nft set, the first element added
+            // back (`BanSets.deletionScript`) is then still there, and each deletion makes room for the
+            // next one, should it have expired since the listing.
+            let held =
+                backend == .ipset
+                ? Dictionary(uniqueKeysWithValues: Self.ipsetEntries(listed.output).map { ($0, 0) })
+                : Self.nftEntries(listed.output)
+            let lifted = BanSets.entriesLifted(by: targets, from: held.keys).sorted {
+                ($0.set, held[$1] ?? 0) < ($1.set, held[$0] ?? 0)
+            }
             guard !lifted.isEmpty else { continue }
             let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
             let entries = counted(lifted.count, "entry", plural: "entries")
@@ -52,9 +68,9 @@ public struct KernelBanSets: Sendable {
             case .some(let deleted) where deleted.status == 0:
                 removal.sets = Array(Set(removal.sets + lifted.map(\.set))).sorted()
             case .some(let deleted):
-                removal.failures.append("\(name) could not delete \(entries) (exit \(deleted.status))")
+                removal.failures.append("\(name) could not delete \(entries): \(deleted.error)")
             case .none:
-                removal.failures.append("\(name) did not finish deleting \(entries) in \(Int(timeout)) s")
+                removal.failures.append("\(name) did not finish deleting \(entries) in \(Rate.number(timeout)) s")
             }
         }
         return removal
@@ -70,23 +86,23 @@ public struct KernelBanSets: Sendable {
             })
     }
 
-    /// The entries of the sets in `nft -j list table` output: each set's `elem` list holds addresses, as
-    /// text or as `{"elem": {"val": ADDRESS, …}}` when they carry a timeout.
-    static func nftEntries(_ text: String) -> Set<BanSets.Entry> {
+    /// The entries of the sets in `nft -j list table` output, with the seconds until each expires (0
+    /// when the listing does not say): each set's `elem` list holds addresses, as text or as
+    /// `{"elem": {"val": ADDRESS, "expires": SECONDS, …}}` when they carry a timeout.
+    static func nftEntries(_ text: String) -> [BanSets.Entry: Int] {
         guard let root = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
             let objects = root["nftables"] as? [[String: Any]]
-        else { return [] }
-        var entries: Set<BanSets.Entry> = []
+        else { return [:] }
+        var entries: [BanSets.Entry: Int] = [:]
         for object in objects {
             guard let set = object["set"] as? [String: Any], let name = set["name"] as? String,
                 let elements = set["elem"] as? [Any]
             else { continue }
             for element in elements {
-                let value =
-                    element as? String ?? ((element as? [String: Any])?["elem"] as? [String: Any])?["val"] as? String
-                if let value, let address = IPAddress(value) {
-                    entries.insert(BanSets.Entry(set: name, address: address))
-                }
+                let fields = (element as? [String: Any])?["elem"] as? [String: Any]
+                guard let value = element as? String ?? fields?["val"] as? String, let address = IPAddress(value)
+                else { continue }
+                entries[BanSets.Entry(set: name, address: address)] = fields?["expires"] as? Int ?? 0
             }
         }
         return entries
@@ -96,16 +112,18 @@ public struct KernelBanSets: Sendable {
         searchPath.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a tool with `input` on its standard input; its exit status and standard output, nil when it
-    /// cannot start or is killed after `timeout` seconds.
-    func run(_ executable: String, _ arguments: [String], input: String = "") -> (status: Int32, output: String)? {
+    /// Runs a tool with `input` on its standard input; its exit status, standard output and the first
+    /// line of its standard error; nil when it cannot start or is killed after `timeout` seconds.
+    func run(_ executable: String, _ arguments: [String], input: String = "")
+        -> (status: Int32, output: String, error: String)?
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let (stdin, stdout) = (Pipe(), Pipe())
+        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
         process.standardInput = stdin
         process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
+        process.standardError = stderr
         do { try process.run() } catch { return nil }
         // The input and the output may each be larger than a pipe holds: write from another thread, which
         // takes a tool that stops reading as an error (SIGPIPE blocked), not as the end of the daemon.
@@ -127,22 +145,26 @@ public struct KernelBanSets: Sendable {
             try? stdin.fileHandleForWriting.close()
         }
         writer.start()
-        let output = Mutex(Data())
-        let read = DispatchSemaphore(value: 0)
-        let reader = Thread {
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            output.withLock { $0 = data }
-            read.signal()
+        let outputs = Mutex((output: Data(), error: Data()))
+        let read = DispatchGroup()
+        for isError in [false, true] {
+            read.enter()
+            Thread {
+                let data = (isError ? stderr : stdout).fileHandleForReading.readDataToEndOfFile()
+                outputs.withLock { if isError { $0.error = data } else { $0.output = data } }
+                read.leave()
+            }.start()
         }
-        reader.start()
         let finished = read.wait(timeout: .now() + timeout) == .success
         if !finished {
-            // A child it left behind may keep the pipe open: the reader is not waited for past a second.
+            // A child it left behind may keep the pipes open: the readers are not waited for past a second.
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             _ = read.wait(timeout: .now() + 1)
         }
         process.waitUntilExit()
         guard finished else { return nil }
-        return (process.terminationStatus, String(decoding: output.withLock { $0 }, as: UTF8.self))
+        let (output, error) = outputs.withLock { $0 }
+        let firstLine = String(decoding: error, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), firstLine)
     }
 }
