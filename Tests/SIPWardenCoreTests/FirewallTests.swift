@@ -400,17 +400,27 @@ import Testing
         rules.trust.deny = [IPPrefix("198.51.100.9")!, IPPrefix("2001:db8::/32")!]
         #expect(
             throws: FirewallError.adminNetworkDenied(
-                network: rules.firewall.adminNetworks[1], deny: rules.trust.deny[1])
+                network: rules.firewall.adminNetworks[1], deny: [rules.trust.deny[1]])
         ) {
             try FirewallRuleset(rules: rules)
         }
         rules.trust.deny = [IPPrefix("198.51.100.9")!, IPPrefix("2001:db8:ad:1::/64")!]
         _ = try FirewallRuleset(rules: rules)
+        // Blocks that only together cover an admin network shut it out as well.
+        let halves = ["198.51.100.0/29", "198.51.100.8/30", "198.51.100.12/31", "198.51.100.14", "198.51.100.15"]
+        rules.trust.deny = halves.map { IPPrefix($0)! }
+        #expect(
+            throws: FirewallError.adminNetworkDenied(network: rules.firewall.adminNetworks[0], deny: rules.trust.deny)
+        ) {
+            try FirewallRuleset(rules: rules)
+        }
+        rules.trust.deny.removeLast()
+        _ = try FirewallRuleset(rules: rules)
         rules.trust.deny = [IPPrefix("0.0.0.0/0")!]
         rules.firewall.adminNetworks = [IPPrefix("0.0.0.0/0")!]
         #expect(
             throws: FirewallError.adminNetworkDenied(
-                network: rules.firewall.adminNetworks[0], deny: rules.trust.deny[0])
+                network: rules.firewall.adminNetworks[0], deny: rules.trust.deny)
         ) {
             try FirewallRuleset(rules: rules)
         }

@@ -30,6 +30,26 @@ import Testing
         #expect(IPAddress("::ffff:192.0.2.1")?.family == .v6)
     }
 
+    /// Blocks cover a block alone or together, never with a gap, in either family.
+    @Test func blocksCoverABlockTogether() {
+        func covered(_ block: String, _ blocks: [String]) -> Bool {
+            IPPrefix(block)!.isCovered(by: blocks.map { IPPrefix($0)! })
+        }
+        #expect(covered("10.0.0.0/8", ["10.0.0.0/9", "10.128.0.0/9"]))
+        #expect(covered("10.0.0.0/8", ["0.0.0.0/0"]))
+        #expect(!covered("10.0.0.0/8", ["10.0.0.0/9", "10.128.0.0/10"]))
+        #expect(!covered("10.0.0.0/8", ["10.0.0.0/9", "11.0.0.0/9"]))
+        #expect(covered("192.0.2.0/30", ["192.0.2.0", "192.0.2.1", "192.0.2.2/31"]))
+        #expect(!covered("192.0.2.0/30", ["192.0.2.0", "192.0.2.1", "192.0.2.2"]))
+        #expect(covered("192.0.2.7", ["192.0.2.7"]))
+        #expect(!covered("192.0.2.7", []))
+        #expect(covered("2001:db8::/32", ["2001:db8::/33", "2001:db8:8000::/33"]))
+        #expect(covered("2001:db8::/63", ["2001:db8::/64", "2001:db8:0:1::/64"]))
+        #expect(covered("2001:db8::/127", ["2001:db8::", "2001:db8::1"]))
+        #expect(!covered("2001:db8::/127", ["2001:db8::", "10.0.0.1"]))
+        #expect(!covered("::/0", ["0.0.0.0/0"]))
+    }
+
     /// IPv4 written as IPv6 (`::ffff:…`) is the IPv4 address or block it stands for; nothing else changes.
     @Test func mappedIPv4IsReadAsIPv4() throws {
         #expect(IPAddress("::ffff:192.0.2.1")?.unmappingIPv4 == IPAddress("192.0.2.1"))

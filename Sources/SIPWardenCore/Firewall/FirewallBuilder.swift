@@ -8,10 +8,9 @@ extension FirewallRuleset {
             if firewall.adminPorts.isEmpty { throw .noAdminPorts }
             if firewall.adminNetworks.isEmpty { throw .noAdminNetworks(ports: firewall.adminPorts) }
             // trust.deny is dropped before the admin ports are accepted.
-            for network in firewall.adminNetworks {
-                if let deny = rules.trust.deny.first(where: { $0.covers(network) }) {
-                    throw .adminNetworkDenied(network: network, deny: deny)
-                }
+            for network in firewall.adminNetworks where network.isCovered(by: rules.trust.deny) {
+                let blocks = rules.trust.deny.filter { $0.covers(network) || network.covers($0) }
+                throw .adminNetworkDenied(network: network, deny: blocks)
             }
         }
         if role == .gateway, firewall.proxies.isEmpty { throw .gatewayWithoutProxies }

@@ -11,8 +11,8 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
     case openPortTaken(port: UInt16, key: String)
     /// An admin port that a SIP key opens to every source: the admin networks would not restrict it.
     case adminPortOpen(port: UInt16, key: String)
-    /// A `trust.deny` block covering a whole admin network: it is dropped before the admin ports.
-    case adminNetworkDenied(network: IPPrefix, deny: IPPrefix)
+    /// `trust.deny` blocks covering a whole admin network: it is dropped before the admin ports.
+    case adminNetworkDenied(network: IPPrefix, deny: [IPPrefix])
 
     public var description: String {
         switch self {
@@ -30,7 +30,9 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
             return "firewall.admin_ports has port \(port), but \(key) opens it to every source: the admin service "
                 + "there would not be restricted to firewall.admin_networks; move it to another port"
         case .adminNetworkDenied(let network, let deny):
-            return "trust.deny has \(deny), which covers firewall.admin_networks \(network): denied sources are "
+            let blocks = deny.map(\.description).joined(separator: ", ")
+            return "trust.deny has \(blocks), which \(deny.count == 1 ? "covers" : "cover") firewall.admin_networks "
+                + "\(network): denied sources are "
                 + "dropped before the admin ports, and loading this firewall would lock you out from there; "
                 + "narrow trust.deny or remove that admin network, or set firewall.allow_no_admin = true for "
                 + "console-only hosts"

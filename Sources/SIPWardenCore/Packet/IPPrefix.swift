@@ -37,6 +37,22 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     /// Whether every address of `other` lies inside this block.
     public func covers(_ other: IPPrefix) -> Bool { length <= other.length && contains(other.address) }
 
+    /// Whether `blocks` together hold every address of this block (10.0.0.0/9 and 10.128.0.0/9 hold
+    /// 10.0.0.0/8): one covers it, or each half is held by the blocks inside it.
+    public func isCovered(by blocks: [IPPrefix]) -> Bool {
+        if blocks.contains(where: { $0.covers(self) }) { return true }
+        let inside = blocks.filter { covers($0) }
+        guard !inside.isEmpty else { return false }
+        let lower = IPPrefix(address: address, length: length + 1)
+        let upper: IPAddress
+        switch address.family {
+        case .v4: upper = IPAddress(v4: address.v4Value | 1 << (31 - length))
+        case .v6 where length < 64: upper = IPAddress(v6: address.high | 1 << (63 - length), address.low)
+        case .v6: upper = IPAddress(v6: address.high, address.low | 1 << (127 - length))
+        }
+        return lower.isCovered(by: inside) && IPPrefix(address: upper, length: length + 1).isCovered(by: inside)
+    }
+
     public var description: String { "\(address)/\(length)" }
 
     /// `address` with every bit after the first `length` cleared.
