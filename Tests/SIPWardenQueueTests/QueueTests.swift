@@ -482,9 +482,9 @@ struct KernelBanSetsTests {
         """
     #expect(
         KernelBanSets.ipsetEntries(save) == [
-            BanSets.Entry(set: "sipwarden-v4-c1", address: IPAddress("192.0.2.9")!),
-            BanSets.Entry(set: "sipwarden-v6-p1", address: IPAddress("2001:db8:1:2::")!),
-            BanSets.Entry(set: "other", address: IPAddress("192.0.2.2")!),
+            BanSets.Entry(set: "sipwarden-v4-c1", address: IPAddress("192.0.2.9")!): 0,
+            BanSets.Entry(set: "sipwarden-v6-p1", address: IPAddress("2001:db8:1:2::")!): 0,
+            BanSets.Entry(set: "other", address: IPAddress("192.0.2.2")!): 0,
         ])
     let json = """
         {"nftables": [{"metainfo": {"version": "1.0.6"}}, {"table": {"family": "inet", "name": "sipwarden"}},

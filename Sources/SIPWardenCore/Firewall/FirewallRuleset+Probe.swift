@@ -14,7 +14,7 @@ extension FirewallRuleset {
     /// arrive on the loopback interface.
     public func inputOutcome(
         tcpFrom client: IPAddress, toPort port: UInt16, state: FirewallRule.ConnectionState,
-        local: [IPAddress] = []
+        local: Set<IPAddress> = []
     ) -> Outcome {
         let isLocal = local.contains(client) || Self.loopback.contains { $0.contains(client) }
         guard let chain = chains.first(where: { $0.hook == .input }) else { return .dropped(by: "no input chain") }

@@ -24,7 +24,7 @@ public struct InboundConnection: Hashable, Sendable {
         case cut(by: String)
     }
 
-    public func fate(in ruleset: FirewallRuleset, local: [IPAddress] = []) -> Fate {
+    public func fate(in ruleset: FirewallRuleset, local: Set<IPAddress> = []) -> Fate {
         func outcome(_ state: FirewallRule.ConnectionState) -> FirewallRuleset.Outcome {
             ruleset.inputOutcome(tcpFrom: client, toPort: port, state: state, local: local)
         }
@@ -72,7 +72,7 @@ public struct InboundConnection: Hashable, Sendable {
     /// Warnings for `connections` that loading `ruleset` would cut or keep from connecting again, one per
     /// port and fate: how many, from where (the first few), and which section of the firewall decides.
     public static func warnings(
-        for connections: [InboundConnection], in ruleset: FirewallRuleset, local: [IPAddress] = []
+        for connections: [InboundConnection], in ruleset: FirewallRuleset, local: Set<IPAddress> = []
     ) -> [String] {
         var groups: [(port: UInt16, fate: Fate, clients: [IPAddress])] = []
         for connection in Set(connections).sorted(by: { ($0.port, $0.client) < ($1.port, $1.client) }) {

@@ -32,9 +32,8 @@ enum StateFile {
         guard info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
             throw SystemCallError("\(path): owned or writable by another user", .permissionDenied)
         }
-        guard info.st_size <= largest else {
-            throw SystemCallError("\(path): larger than \(largest >> 20) MiB", .fileTooLarge)
-        }
+        let tooLarge = SystemCallError("\(path): larger than \(largest >> 20) MiB", .fileTooLarge)
+        guard info.st_size <= largest else { throw tooLarge }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while bytes.count <= largest {
@@ -47,9 +46,8 @@ enum StateFile {
             if count == 0 { break }
             bytes += chunk[0..<count]
         }
-        guard bytes.count <= largest else {
-            throw SystemCallError("\(path): larger than \(largest >> 20) MiB", .fileTooLarge)
-        }
+        // The file may have grown since it was measured.
+        guard bytes.count <= largest else { throw tooLarge }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -54,10 +54,7 @@ public struct KernelBanSets: Sendable {
             // In each set, the entries that expire last first: in a full nft set, the first element added
             // back (`BanSets.deletionScript`) is then still there, and each deletion makes room for the
             // next one, should it have expired since the listing.
-            let held =
-                backend == .ipset
-                ? Dictionary(uniqueKeysWithValues: Self.ipsetEntries(listed.output).map { ($0, 0) })
-                : Self.nftEntries(listed.output)
+            let held = backend == .ipset ? Self.ipsetEntries(listed.output) : Self.nftEntries(listed.output)
             let lifted = BanSets.entriesLifted(by: targets, from: held.keys).sorted {
                 ($0.set, held[$1] ?? 0) < ($1.set, held[$0] ?? 0)
             }
@@ -76,14 +73,14 @@ public struct KernelBanSets: Sendable {
         return removal
     }
 
-    /// The entries of `ipset save` output: `add SET ADDRESS [timeout N]` lines.
-    static func ipsetEntries(_ text: String) -> Set<BanSets.Entry> {
-        Set(
-            text.split(separator: "\n").compactMap { line in
-                let words = line.split(separator: " ")
-                guard words.count >= 3, words[0] == "add", let address = IPAddress(String(words[2])) else { return nil }
-                return BanSets.Entry(set: String(words[1]), address: address)
-            })
+    /// The entries of `ipset save` output (`add SET ADDRESS [timeout N]` lines), each with 0 for when it
+    /// expires, as `nftEntries` gives them: ipset's deletions need no order.
+    static func ipsetEntries(_ text: String) -> [BanSets.Entry: Int] {
+        text.split(separator: "\n").reduce(into: [:]) { entries, line in
+            let words = line.split(separator: " ")
+            guard words.count >= 3, words[0] == "add", let address = IPAddress(String(words[2])) else { return }
+            entries[BanSets.Entry(set: String(words[1]), address: address)] = 0
+        }
     }
 
     /// The entries of the sets in `nft -j list table` output, with the seconds until each expires (0
