@@ -2,8 +2,9 @@
 // The inline benchmark's baseline: the least a userspace NFQUEUE consumer can do. One libmnl socket
 // bound to one queue, recvmmsg batches, and one coalesced batch verdict (ACCEPT up to the highest id)
 // per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw.
-// WAIT_US, when given, pauses that long after a batch of more than one packet that did not fill, as
-// `sipwarden run` does by default (daemon.batch_wait_us): the same loop, compared like with like.
+// WAIT_US, when given, pauses that long after a batch that did not fill, when it held more than one
+// packet or came within WAIT_US of the batch before, as `sipwarden run` does by default
+// (daemon.batch_wait_us): the same loop, compared like with like.
 //
 // Usage: accept-all QUEUE [BATCH [WAIT_US]]
 #define _GNU_SOURCE
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
     struct iovec vectors[MAX_BATCH];
     char verdict[MNL_SOCKET_BUFFER_SIZE];
     unsigned long long packets = 0;
+    double previous = 0;
     while (!stopping) {
         point_at_buffers(messages, vectors, buffers, batch, MESSAGE_SIZE);
         int count = recvmmsg(fd, messages, batch, MSG_WAITFORONE, NULL);
@@ -70,6 +72,9 @@ int main(int argc, char **argv) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
             fail("recvmmsg");
         }
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double received = (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
         uint32_t last = 0;
         int seen = 0;
         for (int i = 0; i < count; i++) {
@@ -88,7 +93,8 @@ int main(int argc, char **argv) {
         nlh = nfq_nlmsg_put(verdict, NFQNL_MSG_VERDICT_BATCH, queue);
         nfq_nlmsg_verdict_put(nlh, (int)last, NF_ACCEPT);
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("verdict");
-        if (wait > 0 && count > 1 && (unsigned)count < batch) usleep(wait);
+        if (wait > 0 && (unsigned)count < batch && (count > 1 || received - previous < wait)) usleep(wait);
+        previous = received;
     }
     printf("%llu\n", packets);
     mnl_socket_close(nl);

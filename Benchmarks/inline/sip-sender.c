@@ -2,9 +2,10 @@
 // The inline benchmark's load: SIP INVITEs (about 700 bytes, each with its own Call-ID) over UDP to
 // DEST:5060 (each source always calling the same number, as a busy trunk would) from SOURCES addresses 127.0.0.2, 127.0.0.3, … (loopback inside a private network
 // namespace), COUNT packets in all at RATE per second (0: as fast as sendmmsg goes), and never longer
-// than SECONDS. Prints the packets sent.
+// than SECONDS, in bursts of BURST packets from one source (default 32, at most 32; 1 sends each packet
+// on its own, each from the next source). Prints the packets sent.
 //
-// Usage: sip-sender DEST COUNT RATE SECONDS SOURCES
+// Usage: sip-sender DEST COUNT RATE SECONDS SOURCES [BURST]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { BURST = 32, MAX_SOURCES = 250, MESSAGE_MAX = 1200 };
+enum { MAX_BURST = 32, MAX_SOURCES = 250, MESSAGE_MAX = 1200 };
 
 static double now(void) {
     struct timespec t;
@@ -24,7 +25,7 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     if (argc < 6) {
-        fprintf(stderr, "usage: %s DEST COUNT RATE SECONDS SOURCES\n", argv[0]);
+        fprintf(stderr, "usage: %s DEST COUNT RATE SECONDS SOURCES [BURST]\n", argv[0]);
         return 2;
     }
     const char *destination = argv[1];
@@ -33,6 +34,8 @@ int main(int argc, char **argv) {
     double seconds = atof(argv[4]);
     int sources = atoi(argv[5]);
     if (sources < 1 || sources > MAX_SOURCES) sources = 1;
+    int burstLength = argc > 6 ? atoi(argv[6]) : MAX_BURST;
+    if (burstLength < 1 || burstLength > MAX_BURST) burstLength = MAX_BURST;
 
     int sockets[MAX_SOURCES];
     for (int s = 0; s < sources; s++) {
@@ -50,15 +53,15 @@ int main(int argc, char **argv) {
     struct sockaddr_in remote = {.sin_family = AF_INET, .sin_port = htons(5060)};
     inet_pton(AF_INET, destination, &remote.sin_addr);
 
-    static char payloads[BURST][MESSAGE_MAX];
-    struct mmsghdr messages[BURST];
-    struct iovec vectors[BURST];
+    static char payloads[MAX_BURST][MESSAGE_MAX];
+    struct mmsghdr messages[MAX_BURST];
+    struct iovec vectors[MAX_BURST];
     long sent = 0;
     double start = now();
     while (sent < count && now() - start < seconds) {
-        int source = (int)((sent / BURST) % sources);
+        int source = (int)((sent / burstLength) % sources);
         int burst = 0;
-        for (; burst < BURST && sent + burst < count; burst++) {
+        for (; burst < burstLength && sent + burst < count; burst++) {
             long n = sent + burst;
             int length = snprintf(
                 payloads[burst], MESSAGE_MAX,

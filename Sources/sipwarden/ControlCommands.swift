@@ -138,9 +138,10 @@ struct StatsCommand: ParsableCommand {
                     "queue dropped \($0), socket dropped \(queue.userDropped ?? 0), waiting \(queue.waiting ?? 0)"
                 }
                 ?? "not listed by the kernel"
+            let batches = queue.batches.map { " in \($0) batches" } ?? ""
             rows.append([
                 "queue \(queue.queue)",
-                "\(queue.packets) packets (\(queue.inbound) in, \(queue.outbound) out), \(kernel)",
+                "\(queue.packets) packets\(batches) (\(queue.inbound) in, \(queue.outbound) out), \(kernel)",
             ])
         }
         for verdict in stats.verdicts.sorted(by: { $0.count > $1.count }) {

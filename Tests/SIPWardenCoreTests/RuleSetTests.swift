@@ -377,23 +377,25 @@ import Testing
         #expect(rules.daemon.stateFile == "/tmp/swd/sources")
     }
 
-    @Test func theBatchWaitIsAHundredMicrosecondsUnlessSet() throws {
-        #expect(RuleSet().daemon.batchWaitMicroseconds == 100)
+    @Test func theBatchWaitIsAMillisecondUnlessSet() throws {
+        #expect(RuleSet().daemon.batchWaitMicroseconds == 1000)
         #expect(
             try RuleSet(toml: "[daemon]\nbatch_wait_us = 250\n", file: "site.toml").daemon.batchWaitMicroseconds == 250)
     }
 
-    /// The queue's thread waits only after a batch of more than one packet that did not fill: a lone
-    /// packet (light traffic) and a full batch (more already waiting) are followed by the next receive
-    /// at once, and `batch_wait_us = 0` never waits.
+    /// The queue's thread waits after a batch that did not fill when it held more than one packet or
+    /// came within the wait (1 ms) of the batch before: steady traffic. A lone packet after a longer gap
+    /// (light traffic) and a full batch (more already waiting) are followed by the next receive at once,
+    /// and `batch_wait_us = 0` never waits.
     @Test(arguments: [
-        (1, false), (2, true), (63, true), (64, false),
+        (1, 5_000_000, false), (1, 1_000_000, false), (1, 999_999, true), (1, 200_000, true),
+        (2, 5_000_000, true), (63, 5_000_000, true), (64, 5_000_000, false), (64, 200_000, false),
     ])
-    func theBatchWaitFollowsOnlyBatchesThatGatheredPackets(count: Int, waits: Bool) {
-        #expect(RuleSet().daemon.waitsAfter(batchOf: count) == waits)
+    func theBatchWaitFollowsSteadyTraffic(count: Int, sincePrevious: Int64, waits: Bool) {
+        #expect(RuleSet().daemon.waitsAfter(batchOf: count, sincePrevious: sincePrevious) == waits)
         var never = RuleSet().daemon
         never.batchWaitMicroseconds = 0
-        #expect(!never.waitsAfter(batchOf: count))
+        #expect(!never.waitsAfter(batchOf: count, sincePrevious: sincePrevious))
     }
 
     @Test func anEmptyStateFileKeepsNothing() throws {

@@ -120,6 +120,41 @@ struct LiveTests {
         #expect(try network.legitimateCalls(5))
     }
 
+    /// Steady traffic is judged in batches (`daemon.batch_wait_us`): 600 OPTIONS at least 0.3 ms apart
+    /// (never two at once), each in time to be received alone, come in a third as many receives when
+    /// the thread waits a millisecond after a packet that came within a millisecond of the one before,
+    /// and one by one with the wait off. Monitor mode, so that nothing is banned.
+    @Test(arguments: [(1000, true), (0, false)])
+    func steadyTrafficIsJudgedInBatches(waitMicroseconds: Int, gathers: Bool) throws {
+        let network = try TestNetwork("batch")
+        defer { network.tearDown() }
+        let daemon = try LiveDaemon(
+            on: network, rules: "batch_wait_us = \(waitMicroseconds)\n", arguments: ["--monitor"])
+        let script = """
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("\(TestNetwork.phone)", 5090))
+            due = time.perf_counter()
+            for n in range(600):
+                while time.perf_counter() < due:
+                    pass
+                s.sendto(("OPTIONS sip:100@\(TestNetwork.server) SIP/2.0\\r\\n"
+                    "Via: SIP/2.0/UDP \(TestNetwork.phone):5090;branch=z9hG4bK-steady-%d\\r\\n"
+                    "From: <sip:200@\(TestNetwork.phone)>;tag=steady\\r\\nTo: <sip:100@\(TestNetwork.server)>\\r\\n"
+                    "Call-ID: steady-%d\\r\\nCSeq: 1 OPTIONS\\r\\nMax-Forwards: 70\\r\\n"
+                    "Content-Length: 0\\r\\n\\r\\n" % (n, n)).encode(), ("\(TestNetwork.server)", 5060))
+                due = time.perf_counter() + 0.0003
+            """
+        #expect(try network.client(["python3", "-c", script], timeout: 20).status == 0)
+        usleep(200_000)
+        let queues = try daemon.stats()["queues"] as? [[String: Any]] ?? []
+        let packets = queues.reduce(0) { $0 + ($1["packets"] as? Int ?? 0) }
+        let batches = queues.reduce(0) { $0 + ($1["batches"] as? Int ?? 0) }
+        #expect(packets == 600)
+        let perBatch = Double(packets) / Double(max(batches, 1))
+        #expect(gathers ? perBatch >= 2 : perBatch < 1.5, "\(packets) packets in \(batches) batches")
+    }
+
     @Test func monitorModePassesEverythingAndReportsTheBan() throws {
         let (network, daemon) = try Self.serverWithDaemon("monitor", arguments: ["--monitor"])
         defer { network.tearDown() }

@@ -267,7 +267,9 @@ import Testing
         var stats = DaemonStats(
             mode: "enforce", servers: ["203.0.113.5"], uptimeSeconds: 1, packets: 10,
             queues: [
-                .init(queue: 0, packets: 10, inbound: 7, outbound: 3, waiting: 0, queueDropped: 2, userDropped: 0)
+                .init(
+                    queue: 0, packets: 10, batches: 4, inbound: 7, outbound: 3, waiting: 0, queueDropped: 2,
+                    userDropped: 0)
             ],
             verdicts: [
                 .init(verdict: "accept", reason: "sip", count: 6), .init(verdict: "ban", reason: "scanner", count: 1),
@@ -282,6 +284,7 @@ import Testing
         #expect(text.contains("sipwarden_verdicts_total{verdict=\"ban\",reason=\"scanner\"} 1"))
         #expect(text.contains("sipwarden_sip_messages_total{method=\"INVITE\"} 7"))
         #expect(text.contains("sipwarden_queue_dropped_total{queue=\"0\"} 2"))
+        #expect(text.contains("sipwarden_queue_batches_total{queue=\"0\"} 4"))
         #expect(text.contains("sipwarden_table_entries{table=\"sources\"} 4"))
         #expect(text.contains("sipwarden_active_bans 1"))
         #expect(!text.contains("203.0.113.9") && !text.contains("203.0.113.5"))

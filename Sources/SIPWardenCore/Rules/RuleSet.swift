@@ -57,11 +57,12 @@ public struct RuleSet: Equatable, Sendable {
         public var queueFull: QueueFull = .accept
         /// Packets received (and verdicts sent) per system call.
         public var batch = 64
-        /// How long a queue's thread waits, after a batch of more than one packet that did not fill, before
-        /// it receives again: the packets that arrive meanwhile are judged together, for one wake-up, one
+        /// How long a queue's thread waits under steady traffic, after a batch that did not fill, before it
+        /// receives again: the packets that arrive meanwhile are judged together, for one wake-up, one
         /// receive and one verdict send. Adds at most this (plus the kernel's timer slack) to a packet's
-        /// time in the queue, and only under load (see `waitsAfter(batchOf:)`); 0 receives again at once.
-        public var batchWaitMicroseconds = 100
+        /// time in the queue, and only under steady traffic (see `waitsAfter(batchOf:sincePrevious:)`);
+        /// 0 receives again at once.
+        public var batchWaitMicroseconds = 1000
         /// The netlink socket's receive buffer, in MiB.
         public var receiveBufferMiB = 16
         /// The Unix socket `sipwarden bans|unban|stats` talk to (mode 0600).
@@ -73,12 +74,14 @@ public struct RuleSet: Equatable, Sendable {
         public var stateFile: String? = "/var/lib/sipwarden/sources"
 
         /// Whether a queue's thread waits `batchWaitMicroseconds` before its next receive, after a batch of
-        /// `count` packets: only after a batch that held more than one packet but did not fill. More than
-        /// one means packets come faster than the thread wakes for them, and waiting gathers the next ones
-        /// into one batch; a full batch means more are already waiting; a lone packet means light traffic,
-        /// where a wait would gather nothing and cost a timer wake-up per packet.
-        public func waitsAfter(batchOf count: Int) -> Bool {
-            batchWaitMicroseconds > 0 && count > 1 && count < batch
+        /// `count` packets that came `sincePrevious` nanoseconds after the batch before. Never after a full
+        /// batch (more are already waiting). After one of more than one packet (they came faster than the
+        /// thread wakes for them), or a lone packet that came within the wait of the batch before (steady
+        /// traffic): the wait gathers the next ones into one batch. Not after a lone packet that came
+        /// later (light traffic), where a wait would gather nothing and cost a timer wake-up per packet.
+        public func waitsAfter(batchOf count: Int, sincePrevious: Int64) -> Bool {
+            batchWaitMicroseconds > 0 && count < batch
+                && (count > 1 || sincePrevious < Int64(batchWaitMicroseconds) * 1000)
         }
     }
 

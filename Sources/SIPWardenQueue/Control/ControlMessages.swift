@@ -62,6 +62,8 @@ public struct DaemonStats: Codable, Equatable, Sendable {
     public struct Queue: Codable, Equatable, Sendable {
         public var queue: Int
         public var packets: Int
+        /// Receives that brought packets; nil from a daemon older than this field.
+        public var batches: Int?
         public var inbound: Int
         public var outbound: Int
         /// From /proc/net/netfilter/nfnetlink_queue: waiting now, dropped for a full queue, dropped for a

@@ -313,7 +313,8 @@ public final class Daemon: Sendable {
             let k = kernel[Int(worker.queue)]
             queues.append(
                 DaemonStats.Queue(
-                    queue: Int(worker.queue), packets: counters.packets, inbound: counters.inbound,
+                    queue: Int(worker.queue), packets: counters.packets, batches: counters.batches,
+                    inbound: counters.inbound,
                     outbound: counters.outbound, waiting: k?.waiting, queueDropped: k?.queueDropped,
                     userDropped: k?.userDropped))
             for table in snapshot?.1.tables ?? [] {

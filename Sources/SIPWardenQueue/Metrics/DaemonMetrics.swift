@@ -11,6 +11,7 @@ final class DaemonMetrics: @unchecked Sendable {
     let messages: [String: CoreMetrics.Counter]
     let packets: [String: CoreMetrics.Counter]
     let bans: CoreMetrics.Counter
+    let queueBatches: [Int: CoreMetrics.Counter]
     let queueDropped: [Int: CoreMetrics.Counter]
     let userDropped: [Int: CoreMetrics.Counter]
     let queueWaiting: [Int: CoreMetrics.Gauge]
@@ -54,6 +55,9 @@ final class DaemonMetrics: @unchecked Sendable {
         func perQueue<Metric>(_ make: (String) -> Metric) -> [Int: Metric] {
             Dictionary(uniqueKeysWithValues: queues.map { (Int($0), make(String($0))) })
         }
+        queueBatches = perQueue {
+            CoreMetrics.Counter(label: "sipwarden_queue_batches_total", dimensions: [("queue", $0)], factory: factory)
+        }
         queueDropped = perQueue {
             CoreMetrics.Counter(label: "sipwarden_queue_dropped_total", dimensions: [("queue", $0)], factory: factory)
         }
@@ -92,6 +96,9 @@ final class DaemonMetrics: @unchecked Sendable {
         advance(packets["outbound"]!, key: "p/out", to: stats.queues.reduce(0) { $0 + $1.outbound })
         advance(bans, key: "bans", to: stats.bansIssued)
         for queue in stats.queues {
+            if let counter = queueBatches[queue.queue], let value = queue.batches {
+                advance(counter, key: "qb/\(queue.queue)", to: value)
+            }
             if let counter = queueDropped[queue.queue], let value = queue.queueDropped {
                 advance(counter, key: "qd/\(queue.queue)", to: value)
             }

@@ -4,6 +4,9 @@ import SIPWardenCore
 /// to readers now and then (`QueueWorker.published`). Fixed size: nothing is allocated per packet.
 public struct QueueCounters: Sendable, Equatable, PacketObserver {
     public var packets = 0
+    /// Receives that brought packets: packets over batches is how many were judged per wake-up
+    /// (`daemon.batch_wait_us` gathers them under steady traffic).
+    public var batches = 0
     public var inbound = 0
     public var outbound = 0
     /// Packets that carried no queued-packet header we could answer (malformed netlink messages).
@@ -44,6 +47,7 @@ public struct QueueCounters: Sendable, Equatable, PacketObserver {
     public func adding(_ other: QueueCounters) -> QueueCounters {
         var sum = self
         sum.packets += other.packets
+        sum.batches += other.batches
         sum.inbound += other.inbound
         sum.outbound += other.outbound
         sum.malformedMessages += other.malformedMessages

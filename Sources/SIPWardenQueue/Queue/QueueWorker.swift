@@ -102,6 +102,7 @@ public final class QueueWorker: Sendable {
         var verdicts = VerdictBatch(capacity: socket.settings.batch)
         var warnings = RateLimitedWarnings(logger: logger)
         var lastPublished = MonotonicClock.now()
+        var lastBatch = Timestamp(nanoseconds: 0)
         while !stopping.load(ordering: .relaxed) {
             let now = MonotonicClock.now()
             heartbeat.store(now.nanoseconds, ordering: .relaxed)
@@ -114,12 +115,15 @@ public final class QueueWorker: Sendable {
             case .success(0):
                 continue
             case .success(let count):
-                handle(count, &state, &verdicts, &warnings)
-                // Under load a short pause lets the next packets arrive together, for one wake-up, one
-                // receive and one verdict send (daemon.batch_wait_us).
-                if socket.settings.waitsAfter(batchOf: count) {
+                let received = MonotonicClock.now()
+                handle(count, at: received, &state, &verdicts, &warnings)
+                // Under steady traffic a short pause lets the next packets arrive together, for one wake-up,
+                // one receive and one verdict send (daemon.batch_wait_us).
+                let sincePrevious = received.nanoseconds - lastBatch.nanoseconds
+                if socket.settings.waitsAfter(batchOf: count, sincePrevious: sincePrevious) {
                     usleep(UInt32(socket.settings.batchWaitMicroseconds))
                 }
+                lastBatch = received
             case .failure(let error):
                 warnings.warn("receive failed", error, queue: queue)
                 usleep(10_000)
@@ -131,7 +135,7 @@ public final class QueueWorker: Sendable {
         while MonotonicClock.now().nanoseconds < drainDeadline, case .success(let count) = socket.receive(wait: false),
             count > 0
         {
-            handle(count, &state, &verdicts, &warnings)
+            handle(count, at: MonotonicClock.now(), &state, &verdicts, &warnings)
         }
         socket.unbind()
         runJobs(&state, MonotonicClock.now())
@@ -146,10 +150,11 @@ public final class QueueWorker: Sendable {
     /// Judges one received batch and sends its verdicts.
     @inline(__always)
     func handle(
-        _ count: Int, _ state: inout QueueState, _ verdicts: inout VerdictBatch, _ warnings: inout RateLimitedWarnings
+        _ count: Int, at now: Timestamp, _ state: inout QueueState, _ verdicts: inout VerdictBatch,
+        _ warnings: inout RateLimitedWarnings
     ) {
-        let now = MonotonicClock.now()
         verdicts.reset()
+        state.counters.batches &+= 1
         for index in 0..<count {
             guard let packet = socket.packet(at: index) else {
                 state.counters.malformedMessages &+= 1
