@@ -167,6 +167,33 @@ struct LiveTests {
         #expect(daemon.log.contains("mode=monitor"))
     }
 
+    /// A metrics address another program holds fails the start (exit 1, naming the address) before the
+    /// control socket's file is made: nothing is left behind for `sipwarden stats` to find.
+    @Test func aTakenMetricsAddressFailsTheStartAndLeavesNoControlSocket() throws {
+        let network = try TestNetwork("metrics")
+        defer { network.tearDown() }
+        let config = network.directory.appendingPathComponent("sipwarden.toml")
+        try LiveDaemon.write("", to: config, network: network)
+        let listening = network.directory.appendingPathComponent("listening")
+        let holder = """
+            import socket, time
+            s = socket.socket()
+            s.bind(("127.0.0.1", 9595))
+            s.listen()
+            open("\(listening.path)", "w").close()
+            time.sleep(30)
+            """
+        try network.startOnServer(["python3", "-c", holder], log: "holder.log")
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: listening.path) { usleep(50_000) }
+        let start = try Subprocess.run(
+            "ip", ["netns", "exec", network.serverNamespace, LiveDaemon.binary, "run", "--config", config.path],
+            timeout: 20)
+        #expect(start.status == 1)
+        #expect(start.stderr.contains("bind metrics address 127.0.0.1:9595"), "\(start.stderr)")
+        let socket = network.directory.appendingPathComponent("control.sock").path
+        #expect(!FileManager.default.fileExists(atPath: socket))
+    }
+
     @Test func sipKeepsFlowingAfterTheDaemonIsKilled() throws {
         let (network, daemon) = try Self.serverWithDaemon("kill")
         defer { network.tearDown() }

@@ -87,7 +87,7 @@ public final class Daemon: Sendable {
     /// Runs until SIGTERM or SIGINT; returns after every queue has been drained and unbound.
     public func run() throws(SystemCallError) {
         let settings = rules.withLock { $0.daemon }
-        let control = try ControlServer(path: settings.controlSocket, logger: logger) { [self] in answer($0) }
+        // The metrics address first: one taken fails the start before the control socket's file exists.
         var metricsServer: MetricsServer?
         if let endpoint = settings.metrics {
             let metrics = Mutex(DaemonMetrics(queues: settings.queues))
@@ -96,6 +96,7 @@ public final class Daemon: Sendable {
                 return metrics.withLock { $0.render(stats) }
             }
         }
+        let control = try ControlServer(path: settings.controlSocket, logger: logger) { [self] in answer($0) }
         for worker in workers { worker.start() }
         control.start()
         metricsServer?.start()
