@@ -3,7 +3,7 @@
 // bound to one queue, recvmmsg batches, and one coalesced batch verdict (ACCEPT up to the highest id)
 // per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw.
 // WAIT_US, when given, pauses that long after a batch that did not fill, when it held more than one
-// packet or came within WAIT_US of the batch before, as `sipwarden run` does by default
+// packet or the loop waited less than WAIT_US for it, as `sipwarden run` does by default
 // (daemon.batch_wait_us): the same loop, compared like with like.
 //
 // Usage: accept-all QUEUE [BATCH [WAIT_US]]
@@ -28,6 +28,13 @@
 #include "batch-receive.h"
 
 enum { COPY_RANGE = 65535, MESSAGE_SIZE = COPY_RANGE + 1024, MAX_BATCH = 1024 };
+
+/// Monotonic time in microseconds.
+static double microseconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -64,7 +71,7 @@ int main(int argc, char **argv) {
     struct iovec vectors[MAX_BATCH];
     char verdict[MNL_SOCKET_BUFFER_SIZE];
     unsigned long long packets = 0;
-    double previous = 0;
+    double ready = 0; // when the loop last went back to receive, after a batch and its pause (µs)
     while (!stopping) {
         point_at_buffers(messages, vectors, buffers, batch, MESSAGE_SIZE);
         int count = recvmmsg(fd, messages, batch, MSG_WAITFORONE, NULL);
@@ -72,9 +79,7 @@ int main(int argc, char **argv) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
             fail("recvmmsg");
         }
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        double received = (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+        double received = microseconds();
         uint32_t last = 0;
         int seen = 0;
         for (int i = 0; i < count; i++) {
@@ -88,13 +93,20 @@ int main(int argc, char **argv) {
             if (id > last) last = id;
             seen++;
         }
-        if (seen == 0) continue;
+        if (seen == 0) {
+            ready = received;
+            continue;
+        }
         packets += (unsigned long long)seen;
         nlh = nfq_nlmsg_put(verdict, NFQNL_MSG_VERDICT_BATCH, queue);
         nfq_nlmsg_verdict_put(nlh, (int)last, NF_ACCEPT);
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("verdict");
-        if (wait > 0 && (unsigned)count < batch && (count > 1 || received - previous < wait)) usleep(wait);
-        previous = received;
+        if (wait > 0 && (unsigned)count < batch && (count > 1 || received - ready < wait)) {
+            usleep(wait);
+            ready = microseconds();
+        } else {
+            ready = received;
+        }
     }
     printf("%llu\n", packets);
     mnl_socket_close(nl);

@@ -384,18 +384,18 @@ import Testing
     }
 
     /// The queue's thread waits after a batch that did not fill when it held more than one packet or
-    /// came within the wait (1 ms) of the batch before: steady traffic. A lone packet after a longer gap
-    /// (light traffic) and a full batch (more already waiting) are followed by the next receive at once,
-    /// and `batch_wait_us = 0` never waits.
+    /// the thread waited less than the pause (1 ms) for it: steady traffic. A lone packet after a longer
+    /// idle time (light traffic) and a full batch (more already waiting) are followed by the next
+    /// receive at once, and `batch_wait_us = 0` never waits.
     @Test(arguments: [
         (1, 5_000_000, false), (1, 1_000_000, false), (1, 999_999, true), (1, 200_000, true),
         (2, 5_000_000, true), (63, 5_000_000, true), (64, 5_000_000, false), (64, 200_000, false),
     ])
-    func theBatchWaitFollowsSteadyTraffic(count: Int, sincePrevious: Int64, waits: Bool) {
-        #expect(RuleSet().daemon.waitsAfter(batchOf: count, sincePrevious: sincePrevious) == waits)
+    func theBatchWaitFollowsSteadyTraffic(count: Int, idle: Int64, waits: Bool) {
+        #expect(RuleSet().daemon.waitsAfter(batchOf: count, idle: idle) == waits)
         var never = RuleSet().daemon
         never.batchWaitMicroseconds = 0
-        #expect(!never.waitsAfter(batchOf: count, sincePrevious: sincePrevious))
+        #expect(!never.waitsAfter(batchOf: count, idle: idle))
     }
 
     @Test func anEmptyStateFileKeepsNothing() throws {

@@ -122,8 +122,8 @@ struct LiveTests {
 
     /// Steady traffic is judged in batches (`daemon.batch_wait_us`): 600 OPTIONS at least 0.3 ms apart
     /// (never two at once), each in time to be received alone, come in a third as many receives when
-    /// the thread waits a millisecond after a packet that came within a millisecond of the one before,
-    /// and one by one with the wait off. Monitor mode, so that nothing is banned.
+    /// the thread pauses a millisecond after a packet it waited less than that for, and one by one with
+    /// the pause off. Monitor mode, so that nothing is banned.
     @Test(arguments: [(1000, true), (0, false)])
     func steadyTrafficIsJudgedInBatches(waitMicroseconds: Int, gathers: Bool) throws {
         let network = try TestNetwork("batch")

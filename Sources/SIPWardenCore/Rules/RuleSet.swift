@@ -60,7 +60,7 @@ public struct RuleSet: Equatable, Sendable {
         /// How long a queue's thread waits under steady traffic, after a batch that did not fill, before it
         /// receives again: the packets that arrive meanwhile are judged together, for one wake-up, one
         /// receive and one verdict send. Adds at most this (plus the kernel's timer slack) to a packet's
-        /// time in the queue, and only under steady traffic (see `waitsAfter(batchOf:sincePrevious:)`);
+        /// time in the queue, and only under steady traffic (see `waitsAfter(batchOf:idle:)`);
         /// 0 receives again at once.
         public var batchWaitMicroseconds = 1000
         /// The netlink socket's receive buffer, in MiB.
@@ -74,14 +74,15 @@ public struct RuleSet: Equatable, Sendable {
         public var stateFile: String? = "/var/lib/sipwarden/sources"
 
         /// Whether a queue's thread waits `batchWaitMicroseconds` before its next receive, after a batch of
-        /// `count` packets that came `sincePrevious` nanoseconds after the batch before. Never after a full
-        /// batch (more are already waiting). After one of more than one packet (they came faster than the
-        /// thread wakes for them), or a lone packet that came within the wait of the batch before (steady
-        /// traffic): the wait gathers the next ones into one batch. Not after a lone packet that came
-        /// later (light traffic), where a wait would gather nothing and cost a timer wake-up per packet.
-        public func waitsAfter(batchOf count: Int, sincePrevious: Int64) -> Bool {
+        /// `count` packets that it waited `idle` nanoseconds for (since it was last ready to receive).
+        /// Never after a full batch (more are already waiting). After one of more than one packet (they
+        /// came faster than the thread wakes for them), or a lone packet it waited less than the pause for
+        /// (steady traffic, or a server's answer right after its request): the pause gathers the next
+        /// ones into one batch. Not after a lone packet that kept it idle longer (light traffic), where a
+        /// pause would gather nothing and cost a timer wake-up per packet.
+        public func waitsAfter(batchOf count: Int, idle: Int64) -> Bool {
             batchWaitMicroseconds > 0 && count < batch
-                && (count > 1 || sincePrevious < Int64(batchWaitMicroseconds) * 1000)
+                && (count > 1 || idle < Int64(batchWaitMicroseconds) * 1000)
         }
     }
 

@@ -87,16 +87,21 @@ public final class Daemon: Sendable {
     /// Runs until SIGTERM or SIGINT; returns after every queue has been drained and unbound.
     public func run() throws(SystemCallError) {
         let settings = rules.withLock { $0.daemon }
-        // The metrics address first: one taken fails the start before the control socket's file exists.
+        let control = try ControlServer(path: settings.controlSocket, logger: logger) { [self] in answer($0) }
         var metricsServer: MetricsServer?
         if let endpoint = settings.metrics {
             let metrics = Mutex(DaemonMetrics(queues: settings.queues))
-            metricsServer = try MetricsServer(endpoint: endpoint) { [self] in
-                let stats = statistics(top: 0)
-                return metrics.withLock { $0.render(stats) }
+            do {
+                metricsServer = try MetricsServer(endpoint: endpoint) { [self] in
+                    let stats = statistics(top: 0)
+                    return metrics.withLock { $0.render(stats) }
+                }
+            } catch {
+                // A start that fails here leaves no control socket behind for `sipwarden stats` to find.
+                _ = ControlServer.removeSocket(at: settings.controlSocket)
+                throw error
             }
         }
-        let control = try ControlServer(path: settings.controlSocket, logger: logger) { [self] in answer($0) }
         for worker in workers { worker.start() }
         control.start()
         metricsServer?.start()

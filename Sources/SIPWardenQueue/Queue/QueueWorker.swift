@@ -102,7 +102,8 @@ public final class QueueWorker: Sendable {
         var verdicts = VerdictBatch(capacity: socket.settings.batch)
         var warnings = RateLimitedWarnings(logger: logger)
         var lastPublished = MonotonicClock.now()
-        var lastBatch = Timestamp(nanoseconds: 0)
+        // When the thread last went back to receive, after a batch and its pause.
+        var ready = Timestamp(nanoseconds: 0)
         while !stopping.load(ordering: .relaxed) {
             let now = MonotonicClock.now()
             heartbeat.store(now.nanoseconds, ordering: .relaxed)
@@ -119,11 +120,12 @@ public final class QueueWorker: Sendable {
                 handle(count, at: received, &state, &verdicts, &warnings)
                 // Under steady traffic a short pause lets the next packets arrive together, for one wake-up,
                 // one receive and one verdict send (daemon.batch_wait_us).
-                let sincePrevious = received.nanoseconds - lastBatch.nanoseconds
-                if socket.settings.waitsAfter(batchOf: count, sincePrevious: sincePrevious) {
+                if socket.settings.waitsAfter(batchOf: count, idle: received.nanoseconds - ready.nanoseconds) {
                     usleep(UInt32(socket.settings.batchWaitMicroseconds))
+                    ready = MonotonicClock.now()
+                } else {
+                    ready = received
                 }
-                lastBatch = received
             case .failure(let error):
                 warnings.warn("receive failed", error, queue: queue)
                 usleep(10_000)
