@@ -119,7 +119,7 @@ struct UnbanCommand: ParsableCommand {
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "The running daemon's counters: packets, verdicts, queue drops, tables, top sources.")
+        abstract: "The running daemon's counters: packets and receives, verdicts, queue drops, tables, top sources.")
 
     @OptionGroup var control: ControlOptions
 
