@@ -1,6 +1,7 @@
 import CNetfilterQueue
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import SIPWardenCore
@@ -185,6 +186,38 @@ import Testing
         #expect(try ControlClient(path: path).send(.bans, timeout: 4) == .bans([]))
         let waited = Double(MonotonicClock.now().nanoseconds - started) / 1e9
         #expect(waited < AcceptLoop.requestSeconds + 1, "waited \(waited) s")
+    }
+
+    /// A long request (an unban waiting for the kernel's tools) does not hold the socket: `stats` and
+    /// `bans list` are answered meanwhile, and the long one gets its answer when it is done.
+    @Test func aLongRequestDoesNotHoldTheOthers() throws {
+        let path = NSTemporaryDirectory() + "swd-busy-\(getpid())/control.sock"
+        let release = DispatchSemaphore(value: 0)
+        let server = try ControlServer(path: path, logger: .init(label: "test")) { request in
+            guard case .unban(let target) = request else { return .bans([]) }
+            _ = release.wait(timeout: .now() + 10)
+            return .failed("lifted \(target)")
+        }
+        server.start()
+        defer {
+            release.signal()
+            server.stop()
+            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+        }
+        let unban = Mutex<ControlResponse?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let answer = try? ControlClient(path: path).send(.unban(target: "192.0.2.9"), timeout: 10)
+            unban.withLock { $0 = answer }
+            done.signal()
+        }.start()
+        usleep(200_000)
+        #expect(try ControlClient(path: path).send(.bans, timeout: 2) == .bans([]))
+        #expect(try ControlClient(path: path).send(.stats, timeout: 2) == .bans([]))
+        #expect(unban.withLock { $0 } == nil)
+        release.signal()
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(unban.withLock { $0 } == .failed("lifted 192.0.2.9"))
     }
 
     /// A stale socket file is replaced; a file of another kind at the path (the state file, say) is

@@ -41,6 +41,9 @@ public final class Daemon: Sendable {
     let shared: SharedTables
     let notifier = SystemdNotifier()
     let signals = SignalWaiter()
+    /// Held by an unban from start to end: two at once would list and delete the kernel's entries
+    /// between each other's steps.
+    let unbanning = Mutex(())
 
     /// Opens and binds every queue (throws when one cannot be bound: EPERM, EBUSY) and blocks the
     /// signals the main thread will take. Nothing runs until `run()`.
@@ -285,17 +288,19 @@ public final class Daemon: Sendable {
             guard let target = IPPrefix(text)?.unmappingIPv4 else {
                 return .failed("\(text): not an address or CIDR prefix")
             }
-            let listed = bans.remove(overlapping: target, by: "control")
-            let lifted = workers.compactMap { worker in
-                worker.ask { state, now in state.filter.engine.unban(target, now: now) }
-            }.reduce(0, +)
-            // Every kernel entry the target overlaps (the block banned around an address, the members of
-            // a block), whether listed here or not.
-            let kernel = KernelBanSets().remove([target])
-            return .unbanned(
-                UnbanResult(
-                    target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: kernel.sets,
-                    kernelFailures: kernel.failures))
+            return unbanning.withLock { _ in
+                let listed = bans.remove(overlapping: target, by: "control")
+                let lifted = workers.compactMap { worker in
+                    worker.ask { state, now in state.filter.engine.unban(target, now: now) }
+                }.reduce(0, +)
+                // Every kernel entry the target overlaps (the block banned around an address, the members
+                // of a block), whether listed here or not.
+                let kernel = KernelBanSets().remove([target])
+                return .unbanned(
+                    UnbanResult(
+                        target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: kernel.sets,
+                        kernelFailures: kernel.failures))
+            }
         case .stats:
             return .stats(statistics(top: 10))
         }
