@@ -167,8 +167,8 @@ struct LiveTests {
         #expect(daemon.log.contains("mode=monitor"))
     }
 
-    /// A metrics address another program holds fails the start (exit 1, naming the address) before the
-    /// control socket's file is made: nothing is left behind for `sipwarden stats` to find.
+    /// A metrics address another program holds fails the start (exit 1, naming the address), and the
+    /// control socket's file made just before is removed: nothing is left for `sipwarden stats` to find.
     @Test func aTakenMetricsAddressFailsTheStartAndLeavesNoControlSocket() throws {
         let network = try TestNetwork("metrics")
         defer { network.tearDown() }

@@ -165,9 +165,10 @@ import Testing
         }
     }
 
-    /// A client that sends a byte now and then, never a whole line, holds the control thread for the
-    /// request's second at most: a command waiting behind it is answered, not timed out.
-    @Test func aSlowClientHoldsTheSocketOnlyForItsRequestTime() throws {
+    /// Clients that send a byte now and then, never a whole line, hold the control threads (all of
+    /// them here) for the request's second at most: a command waiting behind them is answered, not
+    /// timed out.
+    @Test func slowClientsHoldTheSocketOnlyForTheirRequestTime() throws {
         let path = NSTemporaryDirectory() + "swd-slow-\(getpid())/control.sock"
         let server = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
         server.start()
@@ -175,10 +176,17 @@ import Testing
             server.stop()
             try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
         }
-        let slow = try SocketDescriptor.stream(AF_UNIX)
-        try #require(try SocketDescriptor.withUnixAddress(path) { connect(slow.fd, $0, $1) } == 0)
-        let dribbling = Thread {
-            for _ in 0..<20 where slow.write([UInt8(ascii: "{")]) { usleep(250_000) }
+        var slow: [SocketDescriptor] = []
+        for _ in 0..<ControlServer.threads {
+            let client = try SocketDescriptor.stream(AF_UNIX)
+            try #require(try SocketDescriptor.withUnixAddress(path) { connect(client.fd, $0, $1) } == 0)
+            slow.append(client)
+        }
+        let dribbling = Thread { [slow] in
+            for _ in 0..<20 {
+                for client in slow { _ = client.write([UInt8(ascii: "{")]) }
+                usleep(250_000)
+            }
         }
         dribbling.start()
         usleep(100_000)
@@ -192,9 +200,10 @@ import Testing
     /// `bans list` are answered meanwhile, and the long one gets its answer when it is done.
     @Test func aLongRequestDoesNotHoldTheOthers() throws {
         let path = NSTemporaryDirectory() + "swd-busy-\(getpid())/control.sock"
-        let release = DispatchSemaphore(value: 0)
+        let (started, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
         let server = try ControlServer(path: path, logger: .init(label: "test")) { request in
             guard case .unban(let target) = request else { return .bans([]) }
+            started.signal()
             _ = release.wait(timeout: .now() + 10)
             return .failed("lifted \(target)")
         }
@@ -211,7 +220,7 @@ import Testing
             unban.withLock { $0 = answer }
             done.signal()
         }.start()
-        usleep(200_000)
+        try #require(started.wait(timeout: .now() + 5) == .success)
         #expect(try ControlClient(path: path).send(.bans, timeout: 2) == .bans([]))
         #expect(try ControlClient(path: path).send(.stats, timeout: 2) == .bans([]))
         #expect(unban.withLock { $0 } == nil)

@@ -6,8 +6,8 @@ import Logging
 #endif
 
 /// The daemon's control socket: a Unix stream socket, mode 0600, answering one JSON request line per
-/// connection, up to `connections` at once, each on a thread of its own (never on a queue's): `stats`
-/// and `bans list` are answered while an unban waits for the kernel's tools.
+/// connection on `threads` threads of its own (never on a queue's): `stats` and `bans list` are
+/// answered while an unban waits for the kernel's tools.
 public final class ControlServer: Sendable {
     let loop: AcceptLoop
     let path: String
@@ -39,11 +39,11 @@ public final class ControlServer: Sendable {
         umask(previous)
         guard bound == 0 else { throw .last("bind control socket \(path)") }
         guard listen(listener.fd, 16) == 0 else { throw .last("listen on control socket \(path)") }
-        loop = AcceptLoop(listener, connections: Self.connections)
+        loop = AcceptLoop(listener, threads: Self.threads)
     }
 
     /// Connections answered at once.
-    static let connections = 4
+    static let threads = 4
 
     public func start() {
         loop.start(name: "sipwarden-control") { [self] in serve($0) }

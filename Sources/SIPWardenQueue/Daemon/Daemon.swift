@@ -42,7 +42,8 @@ public final class Daemon: Sendable {
     let notifier = SystemdNotifier()
     let signals = SignalWaiter()
     /// Held by an unban from start to end: two at once would list and delete the kernel's entries
-    /// between each other's steps.
+    /// between each other's steps. A second one meanwhile is refused at once rather than holding a
+    /// control thread while it waits.
     let unbanning = Mutex(())
 
     /// Opens and binds every queue (throws when one cannot be bound: EPERM, EBUSY) and blocks the
@@ -278,7 +279,7 @@ public final class Daemon: Sendable {
         return "\(mode.rawValue): \(workers.count) queues, \(packets) packets, \(bans.activeCount()) bans"
     }
 
-    /// Answers one control request (on the control socket's thread).
+    /// Answers one control request (on one of the control socket's threads, several at once).
     func answer(_ request: ControlRequest) -> ControlResponse {
         switch request {
         case .bans:
@@ -288,7 +289,7 @@ public final class Daemon: Sendable {
             guard let target = IPPrefix(text)?.unmappingIPv4 else {
                 return .failed("\(text): not an address or CIDR prefix")
             }
-            return unbanning.withLock { _ in
+            let answer = unbanning.withLockIfAvailable { _ -> ControlResponse in
                 let listed = bans.remove(overlapping: target, by: "control")
                 let lifted = workers.compactMap { worker in
                     worker.ask { state, now in state.filter.engine.unban(target, now: now) }
@@ -301,6 +302,7 @@ public final class Daemon: Sendable {
                         target: target.text, bans: listed.count, engineEntries: lifted, kernelSets: kernel.sets,
                         kernelFailures: kernel.failures))
             }
+            return answer ?? .failed("another unban is under way: try again when it has finished")
         case .stats:
             return .stats(statistics(top: 10))
         }

@@ -13,8 +13,8 @@ import Synchronization
 public struct KernelBanSets: Sendable {
     /// Where `ipset` and `nft` are looked for.
     let searchPath: [String]
-    /// How long one run of a tool may take before it is killed: a hung tool must not hold the control
-    /// socket's thread, and with it every later `stats` and `unban`.
+    /// How long one run of a tool may take before it is killed: a hung tool must not hold a control
+    /// socket's thread, and with it every later `unban` (refused while one is under way), for long.
     let timeout: Double
 
     public init(searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"], timeout: Double = 12) {
