@@ -32,9 +32,19 @@ public enum Subprocess {
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let inPipe = Pipe()
+        let output = try FileHandle(forWritingTo: outURL)
+        let errors = try FileHandle(forWritingTo: errURL)
+        // Closed here: the Process object keeps its handles (and their descriptors) as long as it lives,
+        // and a test run that leaked two descriptors per command passed a thousand within minutes, past
+        // which Foundation's Process.run crashed the test runner.
+        defer {
+            try? output.close()
+            try? errors.close()
+            try? inPipe.fileHandleForReading.close()
+        }
         process.standardInput = inPipe
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = output
+        process.standardError = errors
         try process.run()
         inPipe.fileHandleForWriting.write(Data((input ?? "").utf8))
         try inPipe.fileHandleForWriting.close()
