@@ -146,22 +146,31 @@ import Testing
 }
 
 @Suite struct ControlSocketTests {
-    @Test func aRequestIsAnsweredAndTheSocketIsPrivate() throws {
-        let path = NSTemporaryDirectory() + "swd-control-\(getpid())/control.sock"
-        let server = try ControlServer(path: path, logger: .init(label: "test")) { request in
-            request == .bans ? .bans([]) : .failed("unexpected")
-        }
+    /// Runs `body` with the path of a started control server answering with `handler`, in a folder of
+    /// its own named after `name`; then stops the server and removes the folder.
+    func serving(
+        _ name: String, _ handler: @escaping @Sendable (ControlRequest) -> ControlResponse,
+        _ body: (String) throws -> Void
+    ) throws {
+        let path = NSTemporaryDirectory() + "swd-\(name)-\(getpid())/control.sock"
+        let server = try ControlServer(path: path, logger: .init(label: "test"), handler: handler)
         server.start()
         defer {
             server.stop()
             try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
         }
-        #expect(try ControlClient(path: path).send(.bans) == .bans([]))
-        #expect(try ControlClient(path: path).send(.stats) == .failed("unexpected"))
-        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
-        #expect(mode == 0o600)
-        #expect(throws: SystemCallError.self) {
-            _ = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
+        try body(path)
+    }
+
+    @Test func aRequestIsAnsweredAndTheSocketIsPrivate() throws {
+        try serving("control", { $0 == .bans ? .bans([]) : .failed("unexpected") }) { path in
+            #expect(try ControlClient(path: path).send(.bans) == .bans([]))
+            #expect(try ControlClient(path: path).send(.stats) == .failed("unexpected"))
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            #expect(throws: SystemCallError.self) {
+                _ = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
+            }
         }
     }
 
@@ -169,64 +178,55 @@ import Testing
     /// them here) for the request's second at most: a command waiting behind them is answered, not
     /// timed out.
     @Test func slowClientsHoldTheSocketOnlyForTheirRequestTime() throws {
-        let path = NSTemporaryDirectory() + "swd-slow-\(getpid())/control.sock"
-        let server = try ControlServer(path: path, logger: .init(label: "test")) { _ in .bans([]) }
-        server.start()
-        defer {
-            server.stop()
-            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
-        }
-        var slow: [SocketDescriptor] = []
-        for _ in 0..<ControlServer.threads {
-            let client = try SocketDescriptor.stream(AF_UNIX)
-            try #require(try SocketDescriptor.withUnixAddress(path) { connect(client.fd, $0, $1) } == 0)
-            slow.append(client)
-        }
-        let dribbling = Thread { [slow] in
-            for _ in 0..<20 {
-                for client in slow { _ = client.write([UInt8(ascii: "{")]) }
-                usleep(250_000)
+        try serving("slow", { _ in .bans([]) }) { path in
+            var slow: [SocketDescriptor] = []
+            for _ in 0..<ControlServer.threads {
+                let client = try SocketDescriptor.stream(AF_UNIX)
+                try #require(try SocketDescriptor.withUnixAddress(path) { connect(client.fd, $0, $1) } == 0)
+                slow.append(client)
             }
+            let dribbling = Thread { [slow] in
+                for _ in 0..<20 {
+                    for client in slow { _ = client.write([UInt8(ascii: "{")]) }
+                    usleep(250_000)
+                }
+            }
+            dribbling.start()
+            usleep(100_000)
+            let started = MonotonicClock.now().nanoseconds
+            #expect(try ControlClient(path: path).send(.bans, timeout: 4) == .bans([]))
+            let waited = Double(MonotonicClock.now().nanoseconds - started) / 1e9
+            #expect(waited < AcceptLoop.requestSeconds + 1, "waited \(waited) s")
         }
-        dribbling.start()
-        usleep(100_000)
-        let started = MonotonicClock.now().nanoseconds
-        #expect(try ControlClient(path: path).send(.bans, timeout: 4) == .bans([]))
-        let waited = Double(MonotonicClock.now().nanoseconds - started) / 1e9
-        #expect(waited < AcceptLoop.requestSeconds + 1, "waited \(waited) s")
     }
 
     /// A long request (an unban waiting for the kernel's tools) does not hold the socket: `stats` and
     /// `bans list` are answered meanwhile, and the long one gets its answer when it is done.
     @Test func aLongRequestDoesNotHoldTheOthers() throws {
-        let path = NSTemporaryDirectory() + "swd-busy-\(getpid())/control.sock"
         let (started, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
-        let server = try ControlServer(path: path, logger: .init(label: "test")) { request in
+        let handler: @Sendable (ControlRequest) -> ControlResponse = { request in
             guard case .unban(let target) = request else { return .bans([]) }
             started.signal()
             _ = release.wait(timeout: .now() + 10)
             return .failed("lifted \(target)")
         }
-        server.start()
-        defer {
+        try serving("busy", handler) { path in
+            defer { release.signal() }
+            let unban = Mutex<ControlResponse?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                let answer = try? ControlClient(path: path).send(.unban(target: "192.0.2.9"), timeout: 10)
+                unban.withLock { $0 = answer }
+                done.signal()
+            }.start()
+            try #require(started.wait(timeout: .now() + 5) == .success)
+            #expect(try ControlClient(path: path).send(.bans, timeout: 2) == .bans([]))
+            #expect(try ControlClient(path: path).send(.stats, timeout: 2) == .bans([]))
+            #expect(unban.withLock { $0 } == nil)
             release.signal()
-            server.stop()
-            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+            #expect(done.wait(timeout: .now() + 5) == .success)
+            #expect(unban.withLock { $0 } == .failed("lifted 192.0.2.9"))
         }
-        let unban = Mutex<ControlResponse?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            let answer = try? ControlClient(path: path).send(.unban(target: "192.0.2.9"), timeout: 10)
-            unban.withLock { $0 = answer }
-            done.signal()
-        }.start()
-        try #require(started.wait(timeout: .now() + 5) == .success)
-        #expect(try ControlClient(path: path).send(.bans, timeout: 2) == .bans([]))
-        #expect(try ControlClient(path: path).send(.stats, timeout: 2) == .bans([]))
-        #expect(unban.withLock { $0 } == nil)
-        release.signal()
-        #expect(done.wait(timeout: .now() + 5) == .success)
-        #expect(unban.withLock { $0 } == .failed("lifted 192.0.2.9"))
     }
 
     /// A stale socket file is replaced; a file of another kind at the path (the state file, say) is
