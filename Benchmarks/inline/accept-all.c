@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The inline benchmark's baseline: the least a userspace NFQUEUE consumer can do. One libmnl socket
 // bound to one queue, recvmmsg batches, and one coalesced batch verdict (ACCEPT up to the highest id)
-// per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw.
+// per batch. No decoding, no decisions. Stops on SIGINT/SIGTERM and prints the packets it saw and the
+// batches (receives that brought packets) they came in.
 // WAIT_US, when given, pauses that long after a batch that did not fill, when it held more than one
 // packet or the loop waited less than WAIT_US for it, as `sipwarden run` does by default
 // (daemon.batch_wait_us): the same loop, compared like with like.
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
     struct mmsghdr messages[MAX_BATCH];
     struct iovec vectors[MAX_BATCH];
     char verdict[MNL_SOCKET_BUFFER_SIZE];
-    unsigned long long packets = 0;
+    unsigned long long packets = 0, batches = 0;
     double ready = 0; // when the loop last went back to receive, after a batch and its pause (µs)
     while (!stopping) {
         point_at_buffers(messages, vectors, buffers, batch, MESSAGE_SIZE);
@@ -98,6 +99,7 @@ int main(int argc, char **argv) {
             continue;
         }
         packets += (unsigned long long)seen;
+        batches++;
         nlh = nfq_nlmsg_put(verdict, NFQNL_MSG_VERDICT_BATCH, queue);
         nfq_nlmsg_verdict_put(nlh, (int)last, NF_ACCEPT);
         if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) fail("verdict");
@@ -108,7 +110,7 @@ int main(int argc, char **argv) {
             ready = received;
         }
     }
-    printf("%llu\n", packets);
+    printf("%llu %llu\n", packets, batches);
     mnl_socket_close(nl);
     return 0;
 }

@@ -125,6 +125,43 @@ import Testing
         #expect(window.users == ~0)
     }
 
+    /// Requests pushed out of their source's entry wait in a ring for their answers: each is found by
+    /// its key and answered once, until as many newer ones have come as the ring holds.
+    @Test func lostRequestsAreAnsweredOnceUntilTheRingGoesRound() {
+        var lost = LostRequests(capacity: 256, seed: 1)
+        func memo(_ callID: UInt64) -> RequestMemo {
+            var memo = RequestMemo()
+            memo.callID = callID
+            return memo
+        }
+        for key in UInt64(1)...200 { lost.keep(memo(key * 10), key: key) }
+        #expect(lost.answer(1)?.callID == 10)
+        #expect(lost.answer(1) == nil, "answered once")
+        #expect(lost.answer(200)?.callID == 2000)
+        #expect(lost.answer(999) == nil, "never kept")
+        for key in UInt64(1001)...1256 { lost.keep(memo(key), key: key) }
+        #expect((2...199).allSatisfy { lost.answer($0) == nil }, "the ring went round: the older ones gave way")
+        // A bucket that more of the ring's requests fall into than it holds gives up its oldest: the
+        // newest are the last to go.
+        #expect((1129...1256).allSatisfy { lost.answer($0)?.callID == $0 }, "the newest 128 are all kept")
+    }
+
+    /// Within its bucket of the index, a request takes the place of one kept under the same key, else
+    /// of the oldest.
+    @Test func aFullBucketGivesUpItsOldestRequest() {
+        var lost = LostRequests(capacity: 1024, seed: 1)
+        let bucket = lost.place(of: 1).bucket
+        let alike = Array((UInt64(2)...).lazy.filter { lost.place(of: $0).bucket == bucket }.prefix(8))
+        var kept = RequestMemo()
+        kept.callID = 1
+        lost.keep(kept, key: 1)
+        kept.callID = 2
+        lost.keep(kept, key: 1)
+        #expect(lost.answer(1)?.callID == 2, "kept again: the newer one, in the same place")
+        for key in alike { lost.keep(RequestMemo(), key: key) }
+        #expect(alike.allSatisfy { lost.answer($0) != nil }, "the oldest gave way to the ninth")
+    }
+
     /// A source's last four requests: one without credentials does not push out the oldest while that
     /// carries credentials and is unanswered (a guess whose 401 is still to come); once answered, it does.
     @Test func unansweredCredentialsAreKeptUntilAnswered() {

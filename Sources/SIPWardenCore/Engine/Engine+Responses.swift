@@ -33,30 +33,20 @@ extension Engine {
     /// Keeps `memo`, a request that `source`'s entry pushed out before its answer came
     /// (`RecentRequests.remember`), until that answer: a guesser that sends other requests between a
     /// guess and its 401, or a scanner between a probe and its 404, must not see them lost.
-    func keepLost(_ memo: RequestMemo, from source: IPAddress, now: Timestamp) {
+    func keepLost(_ memo: RequestMemo, from source: IPAddress) {
         let key = Self.lostRequestKey(source, memo.callID, memo.cseq)
-        shared.withLock { tables in
-            guard let slot = tables.lost.findOrInsert(key, LostRequest(), retention: LostRequest.retention)
-            else { return }
-            tables.lost.values[slot] = LostRequest(memo: memo, lostAt: now.nanoseconds)
-        }
+        shared.withLock { $0.lost.keep(memo, key: key) }
     }
 
     /// The request `keepLost` kept that a final answer with `callID` and `cseq` to `client` answers,
     /// marked answered there (an answer the server sends again counts once).
     func lostRequest(_ callID: UInt64, _ cseq: UInt32, of client: IPAddress) -> RequestMemo? {
-        shared.withLock { tables in
-            guard let slot = tables.lost.find(Self.lostRequestKey(client, callID, cseq)),
-                !tables.lost.values[slot].memo.answered
-            else { return nil }
-            tables.lost.values[slot].memo.answered = true
-            return tables.lost.values[slot].memo
-        }
+        shared.withLock { $0.lost.answer(Self.lostRequestKey(client, callID, cseq)) }
     }
 
     /// The lost-request table's key for a request from `source` with `callID` (its hash) and `cseq`.
-    static func lostRequestKey(_ source: IPAddress, _ callID: UInt64, _ cseq: UInt32) -> UserKey {
-        UserKey(hash: ByteHash.mix(source.tableHash ^ callID ^ UInt64(cseq) &* 0x9E37_79B9_7F4A_7C15))
+    static func lostRequestKey(_ source: IPAddress, _ callID: UInt64, _ cseq: UInt32) -> UInt64 {
+        ByteHash.mix(source.tableHash ^ callID ^ UInt64(cseq) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// Counts a 404 to an unproven member of `client`'s narrowest prefix: past

@@ -193,7 +193,7 @@ public struct Engine {
             admission = state.recent.admit(memo)
             // A guess, or a probe from an address a scan's 404s count against, pushed out unanswered.
             if let lost = admission.lost, lost.authUser != 0 || !state.mayReachManyUsers(with: lost.method) {
-                keepLost(lost, from: source, now: now)
+                keepLost(lost, from: source)
                 state.recent.lostRequests = true
             }
             if let refused = admission.refused {

@@ -175,30 +175,19 @@ public final class SharedTables: Sendable {
     }
 }
 
-/// A request that its source's entry could not keep until its answer came
-/// (`RecentRequests.remember`), under `Engine.lostRequestKey` of its source, Call-ID and CSeq.
-struct LostRequest {
-    var memo = RequestMemo()
-    var lostAt: Int64 = 0
-
-    /// Answered ones go first.
-    static func retention(_ lost: LostRequest) -> Int64 { lost.memo.answered ? 0 : lost.lostAt }
-}
-
 /// The tables behind `SharedTables`' lock.
 struct UserTables: Sendable {
     var users: BoundedTable<UserKey, UserState>
     var nonces: BoundedTable<UserKey, NonceUse>
     /// A quarter of the nonce table's size: a request waits here for its answer only, milliseconds.
-    var lost: BoundedTable<UserKey, LostRequest>
+    var lost: LostRequests
 
     init(_ rules: RuleSet, seeding: TableSeeding) {
         users = BoundedTable(
             capacity: rules.tables.users, emptyValue: UserState(), seed: seeding.seed(3))
         nonces = BoundedTable(
             capacity: rules.tables.nonces, emptyValue: NonceUse(), seed: seeding.seed(4))
-        lost = BoundedTable(
-            capacity: Self.lostCapacity(rules), emptyValue: LostRequest(), seed: seeding.seed(5))
+        lost = LostRequests(capacity: Self.lostCapacity(rules), seed: seeding.seed(5))
     }
 
     static func lostCapacity(_ rules: RuleSet) -> Int { max(rules.tables.nonces / 4, 1) }
@@ -207,7 +196,7 @@ struct UserTables: Sendable {
     static func bytes(_ rules: RuleSet) -> Int {
         BoundedTable<UserKey, UserState>.bytes(capacity: rules.tables.users)
             + BoundedTable<UserKey, NonceUse>.bytes(capacity: rules.tables.nonces)
-            + BoundedTable<UserKey, LostRequest>.bytes(capacity: lostCapacity(rules))
+            + LostRequests.bytes(capacity: lostCapacity(rules))
     }
 }
 
