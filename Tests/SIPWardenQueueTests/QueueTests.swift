@@ -509,7 +509,7 @@ struct KernelBanSetsTests {
         #expect(!FileManager.default.fileExists(atPath: folder + "/vanish"), "the entry vanished first")
         // A deletion that fails is reported: the source is still banned in the kernel.
         try shell("ip netns exec \(namespace) nft add element inet sipwarden sipwarden-v4-c2 { 10.1.1.1 }")
-        FileManager.default.createFile(atPath: folder + "/fail-once", contents: nil)
+        _ = FileManager.default.createFile(atPath: folder + "/fail-once", contents: nil)
         #expect(kernel.remove([IPPrefix("10.1.1.1")!]) == .init(failures: ["nft could not delete 1 entry: refused"]))
     }
 }
@@ -750,6 +750,24 @@ struct KernelBanSetsTests {
         #expect(packet.mark == 0)
         #expect(packet.original_length == 3)
     }
+}
+
+/// A child the daemon starts (ipset, nft, the rule files' probe) can be stopped by the signals the
+/// daemon blocks for its own signal loop, as systemd's SIGTERM at a stop expects, and holds none of the
+/// daemon's descriptors but its standard three.
+@Test func aChildStartsWithItsSignalsResetAndOnlyItsStandardDescriptors() throws {
+    var handled = SignalWaiter.signalSet()
+    var previous = sigset_t()
+    pthread_sigmask(SIG_BLOCK, &handled, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    for signal in SignalWaiter.handled {
+        let child = try ChildProcess("/bin/sh", ["-c", "kill -\(signal) $$; exit 0"])
+        #expect(child.waitForEnd() == .signalled(signal))
+    }
+    let pipe = Pipe()
+    let descriptor = pipe.fileHandleForReading.fileDescriptor
+    let child = try ChildProcess("/bin/sh", ["-c", "test ! -e /proc/self/fd/\(descriptor)"])
+    #expect(child.waitForEnd() == .exited(0), "descriptor \(descriptor) reached the child")
 }
 
 /// A reload reads the rule files in a child process first: one the parser stops (a signal), that hangs

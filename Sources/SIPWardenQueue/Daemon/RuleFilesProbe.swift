@@ -38,20 +38,22 @@ public struct RuleFilesProbe: Sendable {
 
     /// Nil when the child read the rule files to the end.
     public func problem() -> Problem? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return .cannotStart("\(command[0]): \(error)") }
+        let child: ChildProcess
+        do { child = try ChildProcess(command[0], Array(command.dropFirst())) } catch {
+            return .cannotStart("\(command[0]): \(error)")
+        }
         let deadline = Date(timeIntervalSinceNow: timeout)
-        while process.isRunning, Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            // Not SIGTERM: the daemon blocks it for its own signal loop, and the child inherits that.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        var end = child.ended()
+        while end == nil, Date() < deadline {
+            usleep(5_000)
+            end = child.ended()
+        }
+        guard let end else {
+            child.kill()
+            _ = child.waitForEnd()
             return .tookLonger(than: timeout)
         }
-        return process.terminationReason == .uncaughtSignal ? .stopped(signal: process.terminationStatus) : nil
+        if case .signalled(let signal) = end { return .stopped(signal: signal) }
+        return nil
     }
 }

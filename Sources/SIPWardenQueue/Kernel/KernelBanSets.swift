@@ -37,32 +37,29 @@ public struct KernelBanSets: Sendable {
     /// runs of its tool: one listing what its sets hold, one deleting.
     public func remove(_ targets: [IPPrefix]) -> Removal {
         var removal = Removal()
-        for backend in [BanSets.Backend.ipset, .nft] {
-            let name = backend == .ipset ? "ipset" : "nft"
+        for flavour in Flavour.all {
+            let name = flavour.tool
             guard let executable = tool(name) else { continue }
-            let listing = backend == .ipset ? ["save"] : ["-j", "list", "table", "inet", BanSets.nftTable]
-            guard let listed = run(executable, listing) else {
+            guard let listed = run(executable, flavour.listing) else {
                 removal.failures.append("\(name) did not list its sets in \(Rate.number(timeout)) s")
                 continue
             }
-            guard listed.status == 0 else {
-                // The nft flavour not loaded: no table, nothing to lift there.
-                if backend == .nft, listed.error.contains("No such file or directory") { continue }
+            guard listed.end == .exited(0) else {
+                if let missing = flavour.notLoaded, listed.error.contains(missing) { continue }
                 removal.failures.append("\(name) could not list its sets: \(listed.error)")
                 continue
             }
             // In each set, the entries that expire last first: in a full nft set, the first element added
             // back (`BanSets.deletionScript`) is then still there, and each deletion makes room for the
             // next one, should it have expired since the listing.
-            let held = backend == .ipset ? Self.ipsetEntries(listed.output) : Self.nftEntries(listed.output)
+            let held = flavour.entries(listed.output)
             let lifted = BanSets.entriesLifted(by: targets, from: held.keys).sorted {
                 ($0.set, held[$1] ?? 0) < ($1.set, held[$0] ?? 0)
             }
             guard !lifted.isEmpty else { continue }
-            let arguments = backend == .ipset ? ["restore", "-exist"] : ["-f", "-"]
             let entries = counted(lifted.count, "entry", plural: "entries")
-            switch run(executable, arguments, input: BanSets.deletionScript(lifted, backend: backend)) {
-            case .some(let deleted) where deleted.status == 0:
+            switch run(executable, flavour.deleting, input: BanSets.deletionScript(lifted, backend: flavour.backend)) {
+            case .some(let deleted) where deleted.end == .exited(0):
                 removal.sets = Array(Set(removal.sets + lifted.map(\.set))).sorted()
             case .some(let deleted):
                 removal.failures.append("\(name) could not delete \(entries): \(deleted.error)")
@@ -71,6 +68,27 @@ public struct KernelBanSets: Sendable {
             }
         }
         return removal
+    }
+
+    /// How each flavour's tool lists the ban sets and takes the deletions.
+    struct Flavour: Sendable {
+        let backend: BanSets.Backend
+        let tool: String
+        let listing: [String]
+        /// The listing's entries, each with the seconds until it expires.
+        let entries: @Sendable (String) -> [BanSets.Entry: Int]
+        let deleting: [String]
+        /// What the tool says when the flavour is not loaded (nothing to lift there), if it can say it.
+        let notLoaded: String?
+
+        static let all = [
+            Flavour(
+                backend: .ipset, tool: "ipset", listing: ["save"], entries: ipsetEntries,
+                deleting: ["restore", "-exist"], notLoaded: nil),
+            Flavour(
+                backend: .nft, tool: "nft", listing: ["-j", "list", "table", "inet", BanSets.nftTable],
+                entries: nftEntries, deleting: ["-f", "-"], notLoaded: "No such file or directory"),
+        ]
     }
 
     /// The entries of `ipset save` output (`add SET ADDRESS [timeout N]` lines), each with 0 for when it
@@ -109,19 +127,23 @@ public struct KernelBanSets: Sendable {
         searchPath.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a tool with `input` on its standard input; its exit status, standard output and the first
+    /// Runs a tool with `input` on its standard input; how it ended, its standard output and the first
     /// line of its standard error; nil when it cannot start or is killed after `timeout` seconds.
     func run(_ executable: String, _ arguments: [String], input: String = "")
-        -> (status: Int32, output: String, error: String)?
+        -> (end: ChildProcess.Termination, output: String, error: String)?
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch { return nil }
+        let child = try? ChildProcess(
+            executable, arguments, input: stdin.fileHandleForReading.fileDescriptor,
+            output: stdout.fileHandleForWriting.fileDescriptor, error: stderr.fileHandleForWriting.fileDescriptor)
+        // The child's ends are its own now: the readers see the end of its output when it closes them.
+        for end in [stdin.fileHandleForReading, stdout.fileHandleForWriting, stderr.fileHandleForWriting] {
+            try? end.close()
+        }
+        guard let child else {
+            try? stdin.fileHandleForWriting.close()
+            return nil
+        }
         // The input and the output may each be larger than a pipe holds: write from another thread, which
         // takes a tool that stops reading as an error (SIGPIPE blocked), not as the end of the daemon.
         let writer = Thread {
@@ -155,13 +177,13 @@ public struct KernelBanSets: Sendable {
         let finished = read.wait(timeout: .now() + timeout) == .success
         if !finished {
             // A child it left behind may keep the pipes open: the readers are not waited for past a second.
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            child.kill()
             _ = read.wait(timeout: .now() + 1)
         }
-        process.waitUntilExit()
+        let end = child.waitForEnd()
         guard finished else { return nil }
         let (output, error) = outputs.withLock { $0 }
         let firstLine = String(decoding: error, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), firstLine)
+        return (end, String(decoding: output, as: UTF8.self), firstLine)
     }
 }
