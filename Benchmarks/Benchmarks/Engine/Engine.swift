@@ -209,6 +209,55 @@ final class ColdRun: @unchecked Sendable {
     }
 }
 
+/// The inline benchmark's load (`scripts/bench-inline`): INVITEs from 200 sources in bursts of 32,
+/// never answered, with limits raised so that each is judged in full and accepted. Each one pushes an
+/// older one out of its source's memory (its last four requests) into the shared lost-request ring,
+/// where it waits for an answer that a 404 of an extension scan would be. 25,600 distinct INVITEs, more
+/// than the ring holds, so that none comes round while its copy is still kept.
+final class UnansweredRun: @unchecked Sendable {
+    var filter = PacketFilter(engine: Engine(rules: UnansweredRun.rules, servers: [serverAddress]))
+    let frames: [[UInt8]]
+    var clock = Int64(10_000_000_000)
+    var next = 0
+
+    static let rules = try! RuleSet(
+        toml: """
+            [limits]
+            unknown_sources = "100000000/s"
+            unknown_sources_burst = 100000000
+            [limits.invite]
+            source = "100000000/s"
+            source_burst = 100000000
+            prefix = "100000000/s"
+            prefix_burst = 100000000
+            global = "100000000/s"
+            global_burst = 100000000
+            """, file: "unanswered.toml")
+
+    init() {
+        let sources = 200
+        frames = (0..<800).flatMap { burst in
+            let source = 0x0D00_0000 | UInt32(burst % sources)
+            return (0..<32).map { n in
+                udp(invite(from: source, callID: "u\(burst / sources * 32 + n)"), from: source)
+            }
+        }
+    }
+
+    /// Decides the next `count` INVITEs, 10 µs apart; how many were not accepted.
+    func decideNext(_ count: Int) -> Int {
+        var refused = 0
+        for _ in 0..<count {
+            clock += 10_000
+            if decide(&filter, frames[next], .inbound, at: clock).drops { refused += 1 }
+            next = (next + 1) % frames.count
+        }
+        return refused
+    }
+}
+
+let unanswered = UnansweredRun()
+
 let coldOnHugePages = BenchmarkMetric.custom(
     "cold, huge pages (ns)", polarity: .prefersSmaller, useScalingFactor: false)
 let coldOnSmallPages = BenchmarkMetric.custom(
@@ -241,6 +290,17 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         precondition(drops == 0, "\(drops) refreshes from registered phones were dropped")
+    }
+
+    // 1000 unanswered INVITEs per iteration, carried on from the last.
+    Benchmark(
+        "decide an accepted, unanswered INVITE, 200 sources in bursts of 32 (the inline benchmark's load)",
+        configuration: .init(scalingFactor: .kilo)
+    ) { benchmark in
+        benchmark.startMeasurement()
+        let refused = unanswered.decideNext(1000)
+        benchmark.stopMeasurement()
+        precondition(refused == 0, "\(refused) INVITEs were not accepted")
     }
 
     // One accepted packet per iteration on each filter, caches evicted before each.
