@@ -37,12 +37,15 @@ let package = Package(
             name: "CNetfilterQueue",
             linkerSettings: [.linkedLibrary("netfilter_queue"), .linkedLibrary("mnl")]
         ),
+        // posix_spawn's closefrom file action, which Swift's Glibc module does not declare.
+        .target(name: "CSpawn"),
         // The inline daemon's Linux I/O: NFQUEUE sockets, queue threads, signals, control socket, metrics.
         .target(
             name: "SIPWardenQueue",
             dependencies: [
                 "SIPWardenCore",
                 "CNetfilterQueue",
+                "CSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

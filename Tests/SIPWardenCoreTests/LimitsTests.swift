@@ -146,6 +146,19 @@ import Testing
         #expect((1129...1256).allSatisfy { lost.answer($0)?.callID == $0 }, "the newest 128 are all kept")
     }
 
+    /// A request is found until exactly as many newer ones as the ring holds have come.
+    @Test func aLostRequestIsKeptForOneTurnOfTheRing() {
+        var lost = LostRequests(capacity: 64, seed: 1)
+        let bucket = lost.place(of: 1).bucket
+        let others = Array((UInt64(2)...).lazy.filter { lost.place(of: $0).bucket != bucket }.prefix(64))
+        lost.keep(RequestMemo(), key: 1)
+        for key in others.prefix(63) { lost.keep(RequestMemo(), key: key) }
+        var probe = lost
+        #expect(probe.answer(1) != nil, "63 newer: still in the ring")
+        lost.keep(RequestMemo(), key: others[63])
+        #expect(lost.answer(1) == nil, "64 newer: its place taken")
+    }
+
     /// Within its bucket of the index, a request takes the place of one kept under the same key, else
     /// of the oldest.
     @Test func aFullBucketGivesUpItsOldestRequest() {

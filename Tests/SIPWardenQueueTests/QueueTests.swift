@@ -560,7 +560,24 @@ struct KernelBanSetsTests {
     let kernel = KernelBanSets(searchPath: [folder], timeout: 0.5)
     #expect(
         kernel.remove([IPPrefix("0.0.0.0/0")!])
-            == .init(failures: ["ipset did not list its sets in 0.5 s", "nft did not list its sets in 0.5 s"]))
+            == .init(failures: [
+                "ipset did not list its sets: it took longer than 0.5 s and was killed",
+                "nft did not list its sets: it took longer than 0.5 s and was killed",
+            ]))
+}
+
+/// A kernel tool that cannot start (here, a file that is no program) is reported as such.
+@Test func aToolThatCannotStartIsReportedSo() throws {
+    let folder = NSTemporaryDirectory() + "swd-broken-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try "not a program\n".write(toFile: "\(folder)/ipset", atomically: true, encoding: .utf8)
+    chmod("\(folder)/ipset", 0o755)
+    #expect(
+        KernelBanSets(searchPath: [folder]).remove([IPPrefix("0.0.0.0/0")!])
+            == .init(failures: [
+                "ipset did not list its sets: it could not start (start \(folder)/ipset: Exec format error)"
+            ]))
 }
 
 /// What the daemon refuses to read as its state file, and how it writes one where something waits for it.
@@ -762,12 +779,12 @@ struct KernelBanSetsTests {
     defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
     for signal in SignalWaiter.handled {
         let child = try ChildProcess("/bin/sh", ["-c", "kill -\(signal) $$; exit 0"])
-        #expect(child.waitForEnd() == .signalled(signal))
+        #expect(try child.waitForEnd() == .signalled(signal))
     }
     let pipe = Pipe()
     let descriptor = pipe.fileHandleForReading.fileDescriptor
     let child = try ChildProcess("/bin/sh", ["-c", "test ! -e /proc/self/fd/\(descriptor)"])
-    #expect(child.waitForEnd() == .exited(0), "descriptor \(descriptor) reached the child")
+    #expect(try child.waitForEnd() == .exited(0), "descriptor \(descriptor) reached the child")
 }
 
 /// A reload reads the rule files in a child process first: one the parser stops (a signal), that hangs

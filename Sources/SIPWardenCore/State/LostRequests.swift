@@ -4,9 +4,9 @@
 /// A request waits here for its answer only, milliseconds, so the oldest is the one to give way, and the
 /// order they came in says which that is without reading them. The requests lie in a ring in that
 /// order; an index of buckets of eight finds them: each index entry holds a request's place in the ring
-/// (a sequence number) and a tag from its key's hash, a bucket to a cache line. Keeping one writes two
-/// cache lines, its bucket and the ring's next place (beside the last one written); finding one reads
-/// its bucket and, for a tag that matches, that place. An unanswered flood keeps a request for every packet it sends, and the table
+/// (a sequence number) and a tag from its key's hash, a bucket to a cache line. Keeping one writes its
+/// bucket and the ring's next place (beside the last one written, at times across two lines); finding
+/// one reads its bucket and, for a tag that matches, that place. An unanswered flood keeps a request for every packet it sends, and the table
 /// that was here before compared eight stored requests for the oldest: ten cold cache lines a packet.
 struct LostRequests {
     struct Entry {
@@ -33,7 +33,7 @@ struct LostRequests {
     /// A ring of `capacity` requests (rounded up to a power of two, at least a bucket), and two index
     /// entries per place in it.
     init(capacity: Int, seed: UInt64) {
-        let places = BoundedTable<UserKey, Entry>.slots(for: capacity)
+        let places = Self.places(for: capacity)
         ring = [Entry](hugePagesRepeating: Entry(), count: places)
         index = [UInt64](hugePagesRepeating: 0, count: 2 * places + Self.bucketSize)
         indexStart = index.withUnsafeBufferPointer { (64 - Int(bitPattern: $0.baseAddress) & 63) & 63 } / 8
@@ -45,9 +45,16 @@ struct LostRequests {
 
     var capacity: Int { ring.count }
 
+    /// The places a ring of `capacity` has: a power of two, at least a bucket's worth.
+    static func places(for capacity: Int) -> Int {
+        var places = bucketSize
+        while places < capacity { places <<= 1 }
+        return places
+    }
+
     /// The memory a table of `capacity` requests takes.
     static func bytes(capacity: Int) -> Int {
-        let places = BoundedTable<UserKey, Entry>.slots(for: capacity)
+        let places = Self.places(for: capacity)
         return places * (MemoryLayout<Entry>.stride + 2 * MemoryLayout<UInt64>.stride)
             + bucketSize * MemoryLayout<UInt64>.stride
     }

@@ -38,22 +38,27 @@ public struct RuleFilesProbe: Sendable {
 
     /// Nil when the child read the rule files to the end.
     public func problem() -> Problem? {
+        guard let executable = command.first else { return .cannotStart("no command") }
         let child: ChildProcess
-        do { child = try ChildProcess(command[0], Array(command.dropFirst())) } catch {
-            return .cannotStart("\(command[0]): \(error)")
+        do { child = try ChildProcess(executable, Array(command.dropFirst())) } catch {
+            return .cannotStart("\(error)")
         }
         let deadline = Date(timeIntervalSinceNow: timeout)
-        var end = child.ended()
-        while end == nil, Date() < deadline {
-            usleep(5_000)
-            end = child.ended()
+        do {
+            var end = try child.ended()
+            while end == nil, Date() < deadline {
+                usleep(5_000)
+                end = try child.ended()
+            }
+            guard let end else {
+                child.kill()
+                _ = try child.waitForEnd()
+                return .tookLonger(than: timeout)
+            }
+            if case .signalled(let signal) = end { return .stopped(signal: signal) }
+            return nil
+        } catch {
+            return .cannotStart("\(error)")
         }
-        guard let end else {
-            child.kill()
-            _ = child.waitForEnd()
-            return .tookLonger(than: timeout)
-        }
-        if case .signalled(let signal) = end { return .stopped(signal: signal) }
-        return nil
     }
 }

@@ -40,8 +40,9 @@ public struct KernelBanSets: Sendable {
         for flavour in Flavour.all {
             let name = flavour.tool
             guard let executable = tool(name) else { continue }
-            guard let listed = run(executable, flavour.listing) else {
-                removal.failures.append("\(name) did not list its sets in \(Rate.number(timeout)) s")
+            let listed: ToolRun
+            do { listed = try run(executable, flavour.listing) } catch {
+                removal.failures.append("\(name) did not list its sets: \(error)")
                 continue
             }
             guard listed.end == .exited(0) else {
@@ -58,13 +59,15 @@ public struct KernelBanSets: Sendable {
             }
             guard !lifted.isEmpty else { continue }
             let entries = counted(lifted.count, "entry", plural: "entries")
-            switch run(executable, flavour.deleting, input: BanSets.deletionScript(lifted, backend: flavour.backend)) {
-            case .some(let deleted) where deleted.end == .exited(0):
+            let script = BanSets.deletionScript(lifted, backend: flavour.backend)
+            switch Result(catching: { () throws(ToolFailure) in try run(executable, flavour.deleting, input: script) })
+            {
+            case .success(let deleted) where deleted.end == .exited(0):
                 removal.sets = Array(Set(removal.sets + lifted.map(\.set))).sorted()
-            case .some(let deleted):
+            case .success(let deleted):
                 removal.failures.append("\(name) could not delete \(entries): \(deleted.error)")
-            case .none:
-                removal.failures.append("\(name) did not finish deleting \(entries) in \(Rate.number(timeout)) s")
+            case .failure(let failure):
+                removal.failures.append("\(name) did not finish deleting \(entries): \(failure)")
             }
         }
         return removal
@@ -127,22 +130,47 @@ public struct KernelBanSets: Sendable {
         searchPath.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a tool with `input` on its standard input; how it ended, its standard output and the first
-    /// line of its standard error; nil when it cannot start or is killed after `timeout` seconds.
-    func run(_ executable: String, _ arguments: [String], input: String = "")
-        -> (end: ChildProcess.Termination, output: String, error: String)?
-    {
+    /// What a run of a tool gave: how it ended, its standard output and the first line of its standard
+    /// error.
+    struct ToolRun {
+        var end: ChildProcess.Termination
+        var output: String
+        var error: String
+    }
+
+    /// Why a run of a tool gave nothing.
+    enum ToolFailure: Error, CustomStringConvertible {
+        case cannotStart(SystemCallError)
+        case tookLonger(than: Double)
+        case cannotWait(SystemCallError)
+
+        var description: String {
+            switch self {
+            case .cannotStart(let error): "it could not start (\(error))"
+            case .tookLonger(let timeout): "it took longer than \(Rate.number(timeout)) s and was killed"
+            case .cannotWait(let error): "its end could not be waited for (\(error))"
+            }
+        }
+    }
+
+    /// Runs a tool with `input` on its standard input, killing it after `timeout` seconds.
+    func run(_ executable: String, _ arguments: [String], input: String = "") throws(ToolFailure) -> ToolRun {
         let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        let child = try? ChildProcess(
-            executable, arguments, input: stdin.fileHandleForReading.fileDescriptor,
-            output: stdout.fileHandleForWriting.fileDescriptor, error: stderr.fileHandleForWriting.fileDescriptor)
+        let started = Result { () throws(SystemCallError) in
+            try ChildProcess(
+                executable, arguments, input: stdin.fileHandleForReading.fileDescriptor,
+                output: stdout.fileHandleForWriting.fileDescriptor, error: stderr.fileHandleForWriting.fileDescriptor)
+        }
         // The child's ends are its own now: the readers see the end of its output when it closes them.
         for end in [stdin.fileHandleForReading, stdout.fileHandleForWriting, stderr.fileHandleForWriting] {
             try? end.close()
         }
-        guard let child else {
+        let child: ChildProcess
+        switch started {
+        case .success(let started): child = started
+        case .failure(let error):
             try? stdin.fileHandleForWriting.close()
-            return nil
+            throw .cannotStart(error)
         }
         // The input and the output may each be larger than a pipe holds: write from another thread, which
         // takes a tool that stops reading as an error (SIGPIPE blocked), not as the end of the daemon.
@@ -180,10 +208,11 @@ public struct KernelBanSets: Sendable {
             child.kill()
             _ = read.wait(timeout: .now() + 1)
         }
-        let end = child.waitForEnd()
-        guard finished else { return nil }
+        let end: ChildProcess.Termination
+        do { end = try child.waitForEnd() } catch { throw .cannotWait(error) }
+        guard finished else { throw .tookLonger(than: timeout) }
         let (output, error) = outputs.withLock { $0 }
         let firstLine = String(decoding: error, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        return (end, String(decoding: output, as: UTF8.self), firstLine)
+        return ToolRun(end: end, output: String(decoding: output, as: UTF8.self), error: firstLine)
     }
 }

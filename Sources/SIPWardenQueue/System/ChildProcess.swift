@@ -1,4 +1,4 @@
-import Foundation
+import CSpawn
 import SystemPackage
 
 #if canImport(Glibc)
@@ -11,7 +11,8 @@ import SystemPackage
 /// and a child inherits the mask of the thread that starts it: one started with Foundation's `Process`
 /// kept them blocked, so systemd's SIGTERM at a stop could not end it. Here the child starts with no
 /// signal blocked and those, and SIGPIPE, at their default actions. Only descriptors 0, 1 and 2 reach
-/// it: the queues' netlink sockets and the control socket stay the daemon's.
+/// it, whatever the daemon's other threads have open as it starts: the queues' netlink sockets, the
+/// control socket's connections and another child's pipes stay where they are.
 struct ChildProcess {
     /// How a child ended.
     enum Termination: Equatable {
@@ -21,8 +22,8 @@ struct ChildProcess {
 
     let pid: pid_t
 
-    /// Starts `executable` with `arguments` and the descriptors `input`, `output` and `error` as its
-    /// 0, 1 and 2 (/dev/null where nil).
+    /// Starts `executable` (a path: nothing is searched) with `arguments` and the descriptors `input`,
+    /// `output` and `error` as its 0, 1 and 2 (/dev/null where nil).
     init(_ executable: String, _ arguments: [String], input: Int32? = nil, output: Int32? = nil, error: Int32? = nil)
         throws(SystemCallError)
     {
@@ -48,10 +49,8 @@ struct ChildProcess {
                 posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", O_RDWR, 0)
             }
         }
-        // (glibc's closefrom action is not visible to Swift; a descriptor closed meanwhile is no error.)
-        for descriptor in Self.openDescriptors() where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
+        let closing = cspawn_file_actions_addclosefrom(&actions, 3)
+        guard closing == 0 else { throw SystemCallError("start \(executable)", Errno(rawValue: closing)) }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -62,25 +61,25 @@ struct ChildProcess {
     }
 
     /// How the child ended, once it has (it is then reaped); nil while it runs.
-    func ended() -> Termination? {
-        var status: Int32 = 0
-        let result = retryingInterrupts { waitpid(pid, &status, WNOHANG) }
-        return result == pid ? Self.termination(status) : nil
+    func ended() throws(SystemCallError) -> Termination? {
+        try reap(options: WNOHANG)
     }
 
     /// Waits for the child to end and reaps it.
-    func waitForEnd() -> Termination {
-        var status: Int32 = 0
-        _ = retryingInterrupts { waitpid(pid, &status, 0) }
-        return Self.termination(status)
+    func waitForEnd() throws(SystemCallError) -> Termination {
+        while true {
+            if let end = try reap(options: 0) { return end }
+        }
     }
 
     /// Kills the child (an ended child not yet reaped keeps its process number, so no other gets it).
     func kill() { _ = Glibc.kill(pid, SIGKILL) }
 
-    /// The descriptors this process holds.
-    static func openDescriptors() -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+    private func reap(options: Int32) throws(SystemCallError) -> Termination? {
+        var status: Int32 = 0
+        let result = retryingInterrupts { waitpid(pid, &status, options) }
+        guard result != -1 else { throw .last("wait for process \(pid)") }
+        return result == pid ? Self.termination(status) : nil
     }
 
     /// A `waitpid` status: the exit status, or the signal that ended the child.
