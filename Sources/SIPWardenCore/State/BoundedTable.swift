@@ -54,11 +54,7 @@ struct BoundedTable<Key: TableKey, Value> {
     var capacity: Int { keys.count }
 
     /// The slots a table of `capacity` has: a power of two, at least the probe window.
-    static func slots(for capacity: Int) -> Int {
-        var size = window
-        while size < capacity { size <<= 1 }
-        return size
-    }
+    static func slots(for capacity: Int) -> Int { capacity.roundedUpToPowerOfTwo(atLeast: window) }
 
     /// The memory a table of `capacity` slots takes (its keys and values).
     static func bytes(capacity: Int) -> Int {
@@ -124,6 +120,15 @@ struct BoundedTable<Key: TableKey, Value> {
 
     /// Every stored entry, for snapshots (not for the hot path).
     var entries: [(key: Key, value: Value)] { storedKeys.map { ($0.key, values[$0.slot]) } }
+}
+
+extension Int {
+    /// The smallest power of two that is at least this and at least `minimum` (a power of two).
+    func roundedUpToPowerOfTwo(atLeast minimum: Int) -> Int {
+        var size = minimum
+        while size < self { size <<= 1 }
+        return size
+    }
 }
 
 extension IPAddress: TableKey {

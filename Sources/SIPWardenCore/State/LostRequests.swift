@@ -46,11 +46,7 @@ struct LostRequests {
     var capacity: Int { ring.count }
 
     /// The places a ring of `capacity` has: a power of two, at least a bucket's worth.
-    static func places(for capacity: Int) -> Int {
-        var places = bucketSize
-        while places < capacity { places <<= 1 }
-        return places
-    }
+    static func places(for capacity: Int) -> Int { capacity.roundedUpToPowerOfTwo(atLeast: bucketSize) }
 
     /// The memory a table of `capacity` requests takes.
     static func bytes(capacity: Int) -> Int {
