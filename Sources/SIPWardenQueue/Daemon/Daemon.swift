@@ -74,16 +74,15 @@ public final class Daemon: Sendable {
         if bindings > 0 { logger.notice("user bindings restored", metadata: ["bindings": "\(bindings)"]) }
         var workers: [QueueWorker] = []
         for queue in queues {
+            // The tables first (a few hundred milliseconds for the shipped sizes), then the queue: once it
+            // is bound, packets wait for this queue's thread, and at start under load they would fill it.
+            var engine = Engine(
+                rules: queueRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
+                budgetShare: share)
+            if !restored.isEmpty { _ = engine.restore(restored, now: MonotonicClock.now()) }
+            let filter = PacketFilter(engine: engine, framesLateTCPJoins: false, joinedAt: MonotonicClock.now())
             let socket = try QueueSocket(queue: queue, settings: rules.daemon)
-            let startRules = queueRules
-            workers.append(
-                QueueWorker(socket: socket, bans: bans, logger: logger) {
-                    var engine = Engine(
-                        rules: startRules, servers: servers, startingAt: MonotonicClock.now(), shared: shared,
-                        budgetShare: share)
-                    if !restored.isEmpty { _ = engine.restore(restored, now: MonotonicClock.now()) }
-                    return PacketFilter(engine: engine, framesLateTCPJoins: false, joinedAt: MonotonicClock.now())
-                })
+            workers.append(QueueWorker(socket: socket, bans: bans, logger: logger, filter: filter))
         }
         self.workers = workers
     }

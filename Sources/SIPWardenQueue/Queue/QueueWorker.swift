@@ -44,17 +44,16 @@ public final class QueueWorker: Sendable {
     let published = Mutex(QueueCounters())
     /// The engine's proven sources as the thread finished (on the engine's clock), for the state file.
     let provenAtStop = Mutex<[ProvenSource]>([])
-    let makeFilter: @Sendable () -> PacketFilter
+    /// The filter, built before the queue was bound, until the thread takes it.
+    let handover: Mutex<PacketFilter?>
 
-    /// A worker for the bound `socket`; `makeFilter` builds its filter on the worker's own thread.
-    public init(
-        socket: QueueSocket, bans: BanRegistry, logger: Logger, makeFilter: @escaping @Sendable () -> PacketFilter
-    ) {
+    /// A worker for the bound `socket`, judging with `filter` from its own thread.
+    public init(socket: QueueSocket, bans: BanRegistry, logger: Logger, filter: sending PacketFilter) {
         self.socket = socket
         queue = socket.queue
         self.bans = bans
         self.logger = logger
-        self.makeFilter = makeFilter
+        handover = Mutex(filter)
         heartbeat.store(MonotonicClock.now().nanoseconds, ordering: .relaxed)
     }
 
@@ -98,7 +97,7 @@ public final class QueueWorker: Sendable {
     }
 
     func run() {
-        var state = QueueState(filter: makeFilter())
+        var state = QueueState(filter: handover.withLock { $0.take()! })
         var verdicts = VerdictBatch(capacity: socket.settings.batch)
         var warnings = RateLimitedWarnings(logger: logger)
         var lastPublished = MonotonicClock.now()
