@@ -43,8 +43,6 @@ struct LostRequests {
         sequence = UInt32(truncatingIfNeeded: places + 1)
     }
 
-    var capacity: Int { ring.count }
-
     /// The places a ring of `capacity` has: a power of two, at least a bucket's worth.
     static func places(for capacity: Int) -> Int { capacity.roundedUpToPowerOfTwo(atLeast: bucketSize) }
 
@@ -66,8 +64,8 @@ struct LostRequests {
         var chosen = bucket
         var oldest = 0
         for slot in bucket..<bucket + Self.bucketSize {
-            let (age, position) = stored(slot, before: number)
-            if age < ring.count, UInt32(truncatingIfNeeded: index[slot] >> 32) == tag, ring[position].key == key {
+            let (age, position, stored) = entry(slot, before: number)
+            if age < ring.count, stored == tag, ring[position].key == key {
                 chosen = slot
                 break
             }
@@ -83,9 +81,9 @@ struct LostRequests {
     /// sends again counts once); nil when there is none, or it has given way.
     mutating func answer(_ key: UInt64) -> RequestMemo? {
         let (bucket, tag) = place(of: key)
-        for slot in bucket..<bucket + Self.bucketSize where UInt32(truncatingIfNeeded: index[slot] >> 32) == tag {
-            let (age, position) = stored(slot, before: sequence)
-            guard age <= ring.count, ring[position].key == key else { continue }
+        for slot in bucket..<bucket + Self.bucketSize {
+            let (age, position, stored) = entry(slot, before: sequence)
+            guard stored == tag, age <= ring.count, ring[position].key == key else { continue }
             guard !ring[position].memo.answered else { return nil }
             ring[position].memo.answered = true
             return ring[position].memo
@@ -93,12 +91,12 @@ struct LostRequests {
         return nil
     }
 
-    /// How many requests before number `next` the index entry `slot` points at (more than the ring
-    /// holds: stale), and that request's place in the ring.
+    /// The index entry `slot`: how many requests before number `next` it points at (more than the ring
+    /// holds: stale), that request's place in the ring, and its tag.
     @inline(__always)
-    private func stored(_ slot: Int, before next: UInt32) -> (age: Int, position: Int) {
+    private func entry(_ slot: Int, before next: UInt32) -> (age: Int, position: Int, tag: UInt32) {
         let number = UInt32(truncatingIfNeeded: index[slot])
-        return (Int(next &- number), Int(number) & ringMask)
+        return (Int(next &- number), Int(number) & ringMask, UInt32(truncatingIfNeeded: index[slot] >> 32))
     }
 
     /// The first index entry of `key`'s bucket, and its tag.

@@ -59,16 +59,19 @@ public struct KernelBanSets: Sendable {
             }
             guard !lifted.isEmpty else { continue }
             let entries = counted(lifted.count, "entry", plural: "entries")
-            let script = BanSets.deletionScript(lifted, backend: flavour.backend)
-            switch Result(catching: { () throws(ToolFailure) in try run(executable, flavour.deleting, input: script) })
-            {
-            case .success(let deleted) where deleted.end == .exited(0):
-                removal.sets = Array(Set(removal.sets + lifted.map(\.set))).sorted()
-            case .success(let deleted):
-                removal.failures.append("\(name) could not delete \(entries): \(deleted.error)")
-            case .failure(let failure):
-                removal.failures.append("\(name) did not finish deleting \(entries): \(failure)")
+            let deleted: ToolRun
+            do {
+                deleted = try run(
+                    executable, flavour.deleting, input: BanSets.deletionScript(lifted, backend: flavour.backend))
+            } catch {
+                removal.failures.append("\(name) did not finish deleting \(entries): \(error)")
+                continue
             }
+            guard deleted.end == .exited(0) else {
+                removal.failures.append("\(name) could not delete \(entries): \(deleted.error)")
+                continue
+            }
+            removal.sets = Array(Set(removal.sets + lifted.map(\.set))).sorted()
         }
         return removal
     }
@@ -166,9 +169,7 @@ public struct KernelBanSets: Sendable {
             try? end.close()
         }
         let child: ChildProcess
-        switch started {
-        case .success(let started): child = started
-        case .failure(let error):
+        do { child = try started.get() } catch {
             try? stdin.fileHandleForWriting.close()
             throw .cannotStart(error)
         }
