@@ -46,7 +46,8 @@ let tightLimits: ClassifierLimits = {
 /// `ByteRange` in `SIPMessage`, so a field added later is not silently left unchecked.
 @_cdecl("LLVMFuzzerInitialize")
 public func fuzzInitialize(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
 ) -> CInt {
     var checked: [String] = []
     forEachRange(in: SIPMessage()) { _, path in checked.append(path()) }
@@ -54,7 +55,8 @@ public func fuzzInitialize(
     guard Set(checked) == Set(declared), checked.count == declared.count else {
         fatalError(
             "fuzz: the range checks have drifted from SIPMessage; unchecked: "
-                + "\(Set(declared).subtracting(checked).sorted()), unknown: \(Set(checked).subtracting(declared).sorted())")
+                + "\(Set(declared).subtracting(checked).sorted()), unknown: \(Set(checked).subtracting(declared).sorted())"
+        )
     }
     return 0
 }
@@ -85,7 +87,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 /// Checks a decoded packet's ranges against `bytes`, then classifies its payload.
-func checkDecoded(_ result: Result<DecodedPacket, DecodeError>, in bytes: UnsafeRawBufferPointer, with classifier: SIPClassifier) {
+func checkDecoded(
+    _ result: Result<DecodedPacket, DecodeError>, in bytes: UnsafeRawBufferPointer, with classifier: SIPClassifier
+) {
     guard case .success(let packet) = result else { return }
     checkInside(packet.payload, count: bytes.count, "DecodedPacket.payload")
     checkInside(packet.ipPayload, count: bytes.count, "DecodedPacket.ipPayload")
@@ -109,7 +113,8 @@ func classifyAndCheck(_ bytes: UnsafeRawBufferPointer, with classifier: SIPClass
     forEachRange(in: message) { range, path in
         if range.lowerBound > range.upperBound || Int(range.upperBound) > bytes.count {
             fatalError(
-                "fuzz: SIPMessage.\(path()) \(range.lowerBound)..<\(range.upperBound) lies outside the \(bytes.count)-byte buffer")
+                "fuzz: SIPMessage.\(path()) \(range.lowerBound)..<\(range.upperBound) lies outside the \(bytes.count)-byte buffer"
+            )
         }
     }
     if Int(message.end) > bytes.count {
