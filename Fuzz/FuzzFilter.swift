@@ -63,7 +63,10 @@ struct Conversation {
         self.scene = scene
         var rules = RuleSet()
         rules.daemon.mode = scene.contains(.monitor) ? .monitor : .enforce
-        rules.trust.allow = [IPPrefix(address: Self.peer(Self.trustedPeer, v6: false), length: 32)]
+        rules.trust.allow = [
+            IPPrefix(address: Self.peer(Self.trustedPeer, v6: false), length: 32),
+            IPPrefix(address: Self.peer(Self.trustedPeer, v6: true), length: 128),
+        ]
         rules.tables = .init(sources: 16, prefixes: 8, users: 8, nonces: 8)
         if scene.contains(.tightLimits) {
             rules.classifierLimits = ClassifierLimits()
