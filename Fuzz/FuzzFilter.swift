@@ -42,15 +42,18 @@ struct Scene: OptionSet {
     static let replay = Scene(rawValue: 1 << 1)
     /// Classifier limits small enough that short inputs cross them.
     static let tightLimits = Scene(rawValue: 1 << 2)
+    /// Two queues, as the daemon runs them: two filters sharing users, nonces and lost requests, each
+    /// with half of every global budget; a peer's packets go to one (even peers to the first).
+    static let twoQueues = Scene(rawValue: 1 << 3)
 }
 
-/// The filter and what the peers' TCP streams have sent so far.
+/// The filters and what the peers' TCP streams have sent so far.
 struct Conversation {
     static let server = IPAddress(v4: 0xC633_6401)  // 198.51.100.1
     static let serverV6 = IPAddress(v6: 0x2001_0db8_ffff_0000, 1)
     static let trustedPeer = 14
 
-    var filter: PacketFilter
+    var filters: [PacketFilter]
     let scene: Scene
     var rules: RuleSet
     var now = Timestamp(seconds: 1)
@@ -76,14 +79,20 @@ struct Conversation {
             rules.classifierLimits.messageLength = 64
         }
         self.rules = rules
-        let engine = Engine(
-            rules: rules, servers: [Self.server, Self.serverV6], startingAt: now, seeding: .fixed(7))
-        filter = PacketFilter(engine: engine, framesLateTCPJoins: scene.contains(.replay), joinedAt: now)
-        filter.streams.capacity = 4
-        filter.streams.bufferLimit = 2048
-        filter.streams.judgedLimit = 512
-        filter.streams.byteBudget = 8192
-        filter.streams.waitingPerSource = 2
+        let queues = scene.contains(.twoQueues) ? 2 : 1
+        let shared = SharedTables(rules, seeding: .fixed(7))
+        filters = (0..<queues).map { [now] queue in
+            let engine = Engine(
+                rules: rules, servers: [Self.server, Self.serverV6], startingAt: now, shared: shared,
+                budgetShare: 1 / Double(queues), seeding: .fixed(7 + UInt64(queue)))
+            var filter = PacketFilter(engine: engine, framesLateTCPJoins: scene.contains(.replay), joinedAt: now)
+            filter.streams.capacity = 4
+            filter.streams.bufferLimit = 2048
+            filter.streams.judgedLimit = 512
+            filter.streams.byteBudget = 8192
+            filter.streams.waitingPerSource = 2
+            return filter
+        }
     }
 
     /// Peer `index`: 203.0.113.10 on, 15 beside peer 0; in IPv6, 2001:db8:1::10 on.
@@ -99,7 +108,7 @@ struct Conversation {
         let v6 = shape & 0x20 != 0
         let overTCP = shape & 0x40 != 0
         let peer = Self.peer(index, v6: v6)
-        advance(step, peer: peer)
+        advance(step, peer: peer, queue: index % filters.count)
 
         let stream = index + (v6 ? 16 : 0)
         let peerPort: UInt16 = overTCP || flags & 1 != 0 ? 40000 + UInt16(index) : 5060
@@ -135,18 +144,18 @@ struct Conversation {
     }
 
     /// Moves the clock on (`step` as the record's second byte says), or has the operator act.
-    mutating func advance(_ step: UInt8, peer: IPAddress) {
+    mutating func advance(_ step: UInt8, peer: IPAddress, queue: Int) {
         switch step {
         case 0..<200:
             now.nanoseconds += Int64(step) * 10_000_000
         case 200..<254:
             now.nanoseconds += Int64(step - 199) * 60_000_000_000
         case 254:
-            _ = filter.engine.snapshot(at: now, top: 5)
-            _ = filter.engine.unban(IPPrefix(address: peer, length: peer.family == .v4 ? 32 : 128), now: now)
+            _ = filters[queue].engine.snapshot(at: now, top: 5)
+            _ = filters[queue].engine.unban(IPPrefix(address: peer, length: peer.family == .v4 ? 32 : 128), now: now)
         default:
             rules.daemon.mode = rules.daemon.mode == .enforce ? .monitor : .enforce
-            filter.reload(rules, at: now)
+            for queue in filters.indices { filters[queue].reload(rules, at: now) }
         }
     }
 
@@ -155,9 +164,9 @@ struct Conversation {
         var observer = Ignoring()
         let direction: Direction? = scene.contains(.replay) ? nil : fromServer ? .outbound : .inbound
         let outcome = datagram.withUnsafeBytes {
-            filter.filter(ipPacket: $0, direction: direction, at: now, observer: &observer)
+            filters[peer % filters.count].filter(ipPacket: $0, direction: direction, at: now, observer: &observer)
         }
-        filter.engine.drainBans { _ in }
+        filters[peer % filters.count].engine.drainBans { _ in }
         let verdict = outcome.decision.verdict
         if rules.daemon.mode == .monitor, verdict != .accept {
             fatalError("fuzz: in monitor mode a packet was not accepted: \(outcome.decision)")
