@@ -80,15 +80,18 @@ struct RuleFiles: Sendable {
                     .unreadable(file: file, reason: reason + (includedBy.map { " (included by \($0))" } ?? "")))
                 continue
             }
+            let includes: [String]
             do {
-                let includes = try rules.apply(toml: [UInt8](data), file: file)
-                let base = URL(fileURLWithPath: file).deletingLastPathComponent()
-                let resolved = includes.map { ($0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path, file) }
-                // Includes come right after the file that names them, before later files.
-                queue.insert(contentsOf: resolved, at: index)
+                includes = try rules.apply(toml: [UInt8](data), file: file)
             } catch {
                 errors += error.errors
+                // The files it names are read all the same: their errors are reported in the same run.
+                includes = error.includes
             }
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+            let resolved = includes.map { ($0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).path, file) }
+            // Includes come right after the file that names them, before later files.
+            queue.insert(contentsOf: resolved, at: index)
         }
         if errors.isEmpty { errors = rules.mergedErrors(file: path) }
         return errors.isEmpty ? .success((rules, files)) : .failure(RulesErrors(errors))

@@ -31,6 +31,28 @@ import Testing
             ])
     }
 
+    /// A file with errors of its own still has its includes read: their errors come in the same run,
+    /// not one fix later.
+    @Test func theIncludesOfAFileWithErrorsAreReadAllTheSame() throws {
+        let folder = try Self.directory([
+            "main.toml": "include = [\"site.toml\", \"missing.toml\"]\n[daemon]\nmode = \"loud\"\n",
+            "site.toml": "[score]\nban_at = \"x\"\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let main = folder.appendingPathComponent("main.toml").path
+        let run = try CLITests.run(["check", "--config", main])
+        #expect(run.status == 1)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(run.stderr)")
+        #expect(lines.first?.hasPrefix("sipwarden: \(main): daemon.mode = \"loud\": expected ") == true)
+        #expect(lines.dropFirst().first?.hasPrefix("sipwarden: \(folder.path)/site.toml: score.ban_at = ") == true)
+        #expect(
+            lines.dropFirst(2).first
+                == "sipwarden: \(folder.path)/missing.toml: cannot read rule file: No such file or directory "
+                + "(included by \(main))")
+        #expect(lines.last == "sipwarden: 3 errors in the rules")
+    }
+
     /// A table header without a name used to stop `check` (and a reloading daemon) on an assertion
     /// inside the TOML parser: it is a syntax error at its line and column.
     @Test func aTableHeaderWithoutANameIsASyntaxError() throws {

@@ -3,8 +3,8 @@ import TOMLKit
 extension RuleSet {
     /// Reads a rule file's text over these rules: keys it sets replace the current values (arrays are
     /// replaced whole). Returns the file's `include` list, in order, as written.
-    /// Throws every problem found, each with the file and a line/column or key path; on error the
-    /// rules are left as they were.
+    /// Throws every problem found, each with the file and a line/column or key path, and the `include`
+    /// list when the file parses; on error the rules are left as they were.
     @discardableResult
     public mutating func apply(toml text: String, file: String) throws(RulesErrors) -> [String] {
         if let (line, column, message) = ParserTraps.first(in: text) {
@@ -30,7 +30,7 @@ extension RuleSet {
             guard let table = reader.table(top[section], at: section) else { continue }
             updated.read(section, table, with: &reader)
         }
-        guard reader.errors.isEmpty else { throw RulesErrors(reader.errors) }
+        guard reader.errors.isEmpty else { throw RulesErrors(reader.errors, includes: includes) }
         self = updated
         return includes
     }

@@ -29,6 +29,12 @@ public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Every problem found in a set of rule files; `check` prints them all.
 public struct RulesErrors: Error, Equatable, Sendable, CustomStringConvertible {
     public var errors: [RulesError]
-    public init(_ errors: [RulesError]) { self.errors = errors }
+    /// The `include` list of the one file these errors are in, read despite them (empty when it could
+    /// not be: a syntax error), so that the files it names are read and their errors reported too.
+    public var includes: [String]
+    public init(_ errors: [RulesError], includes: [String] = []) {
+        self.errors = errors
+        self.includes = includes
+    }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
