@@ -45,7 +45,8 @@ struct ClassifyCommand: ParsableCommand {
                 }
             }
         }
-        if !json { print(table(rows)) }
+        // A table of headers alone says nothing when no file could be read.
+        if !json, rows.count > 1 { print(table(rows)) }
         if unreadable { throw ExitCode(1) }
     }
 }

@@ -60,6 +60,10 @@ import Testing
         #expect(run.stderr == "sipwarden: /nonexistent/message.sip: cannot read file: No such file or directory\n")
         #expect(run.stdout.contains("wsinv.dat"))
         #expect(run.stdout.contains("INVITE"))
+        // With no file read, there is no table: stdout stays empty.
+        let none = try Self.run(["classify", "/nonexistent/message.sip"])
+        #expect(none.status == 1)
+        #expect(none.stdout.isEmpty)
     }
 
     @Test func replayWritesOneVerdictPerPacketAndASummary() throws {
