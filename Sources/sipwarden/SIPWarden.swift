@@ -29,6 +29,11 @@ struct SIPWarden: ParsableCommand {
     /// (one line on stderr), 2 for usage errors.
     static func main() {
         LoggingSystem.bootstrap { _ in LineLogHandler() }
+        // Output up to 1 MiB goes out in the final flush below: a write that fails (a full disk) fails
+        // there, where the reason is still known, not in an earlier flush whose errno is gone. (glibc
+        // takes the size only with a buffer; this one lives as long as the process.)
+        let size = 1 << 20
+        setvbuf(stdout, UnsafeMutablePointer<CChar>.allocate(capacity: size), _IOFBF, size)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -77,6 +77,8 @@ import Testing
             """
             [daemon]
             queues = "0-200"
+            [limits]
+            good_source_factor = 0.5
             [limits.invite]
             source = "0/s"
             prefix_burst = 0
@@ -86,6 +88,9 @@ import Testing
                 .badValue(
                     file: "test.toml", key: "daemon.queues", value: "\"0-200\"",
                     expected: "a queue number or range like \"0-3\", of at most 128 queues"),
+                .badValue(
+                    file: "test.toml", key: "limits.good_source_factor", value: "0.5",
+                    expected: "a number from 1 to 1000000000"),
                 .badValue(
                     file: "test.toml", key: "limits.invite.source", value: "\"0/s\"", expected: "a rate above zero"),
                 .badValue(

@@ -31,7 +31,8 @@ public struct Decision: Equatable, Sendable {
         /// segment carries TCP bytes that cannot be placed in a message (past a gap in the stream, or
         /// where no message starts), which the client's TCP sends again.
         case partial
-        /// The packet's headers could not be decoded; accepted, as the kernel already checked them.
+        /// The packet's headers could not be decoded (the kernel checked them: it is longer than the copy
+        /// the queue hands over); a client's is dropped in enforce mode, the server's accepted.
         case undecodable
         /// From `trust.deny`.
         case denied

@@ -113,8 +113,9 @@ extension RuleSet {
             let classes = MethodClass.allCases.map(\.rawValue)
             let k = keys(classes + ["unknown_sources", "unknown_sources_burst", "good_source_factor"])
             read(&limits.unknownSources, k, "unknown_sources", at: "limits", with: &reader)
-            if let value = reader.number(k["good_source_factor"], at: "limits.good_source_factor") {
-                limits.goodSourceFactor = max(1, value)
+            // Below 1 a good history would cost a source its rates: an error, not a value quietly raised.
+            if let value = reader.number(k["good_source_factor"], at: "limits.good_source_factor", atLeast: 1) {
+                limits.goodSourceFactor = value
             }
             for methodClass in MethodClass.allCases {
                 let path = "limits.\(methodClass.rawValue)"
