@@ -59,6 +59,26 @@ import Testing
         #expect(RuleSet().startOnlyKeys(changedIn: RuleSet()) == [])
     }
 
+    /// A string left open is named so, at the end of its line or file; toml++ calls the line break a
+    /// forbidden control character. A control character inside a string keeps toml++'s words.
+    @Test(arguments: [
+        ("[daemon]\nmode = \"enforce\n", 16, "a string is not closed before the end of its line"),
+        ("[daemon]\r\ncontrol_socket = 'abc\r\n", 22, "a string is not closed before the end of its line"),
+        ("[daemon]\nmode = \"enforce", 16, "a string is not closed before the end of the file"),
+        ("[daemon]\ncontrol_socket = \"\"\"abc\n", 25, "a string is not closed before the end of the file"),
+        ("[daemon]\nmode = \"enf\u{1}orce\"\n", 12, "Error while parsing string: unescaped control characters"),
+    ])
+    func aStringLeftOpenIsNamedSo(text: String, column: Int, message: String) {
+        let found = errors(text)
+        guard case .syntax(_, let line, let foundColumn, let foundMessage) = found.first, found.count == 1 else {
+            Issue.record("not one syntax error: \(found)")
+            return
+        }
+        #expect(line == 2)
+        #expect(foundColumn == column)
+        #expect(foundMessage.hasPrefix(message), "\(foundMessage)")
+    }
+
     @Test func syntaxErrorsCarryLineAndColumn() {
         let found = errors("[daemon]\nqueues = \"0-1\"\nmode = enforce\n")
         #expect(found.count == 1)

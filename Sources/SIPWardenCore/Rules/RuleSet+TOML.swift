@@ -14,10 +14,11 @@ extension RuleSet {
         do {
             document = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
+            let (line, column) = (error.source.begin.line, error.source.begin.column)
             throw RulesErrors([
                 .syntax(
-                    file: file, line: error.source.begin.line, column: error.source.begin.column,
-                    message: error.description)
+                    file: file, line: line, column: column,
+                    message: RuleText.syntaxMessage(error.description, line: line, column: column, in: text))
             ])
         } catch {
             throw RulesErrors([.syntax(file: file, line: 1, column: 1, message: "\(error)")])

@@ -25,4 +25,18 @@ enum RuleText {
         let lineStart = (before.lastIndex(of: ByteClass.lf) ?? bytes.startIndex - 1) + 1
         return (1 + before.count { $0 == ByteClass.lf }, offset - lineStart + 1)
     }
+
+    /// toml++'s message at `line`:`column` of `text` in an operator's words where it reports a string
+    /// left open: the line break (or the end of the file) it meets before the closing quote is called a
+    /// forbidden control character (or "encountered end-of-file"). Any other message is kept.
+    static func syntaxMessage(_ message: String, line: Int, column: Int, in text: String) -> String {
+        guard message.hasPrefix("Error while parsing string") || message.hasPrefix("Error while parsing literal string")
+        else { return message }
+        if message.hasSuffix("encountered end-of-file") { return "a string is not closed before the end of the file" }
+        let lines = text.utf8.split(separator: ByteClass.lf, omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count, column >= 1 else { return message }
+        let rest = lines[line - 1].dropFirst(column - 1)
+        guard rest.isEmpty || rest.first == ByteClass.cr else { return message }
+        return "a string is not closed before the end of its line"
+    }
 }
