@@ -32,16 +32,6 @@ enum FuzzMode {
     }
 }
 
-/// Limits small enough that a fuzzer's short inputs cross them.
-let tightLimits: ClassifierLimits = {
-    var limits = ClassifierLimits()
-    limits.uriLength = 8
-    limits.callIDLength = 8
-    limits.headerLength = 32
-    limits.messageLength = 64
-    return limits
-}()
-
 /// Called by libFuzzer once before any input: checks that the range checks below still cover every
 /// `ByteRange` in `SIPMessage`, so a field added later is not silently left unchecked.
 @_cdecl("LLVMFuzzerInitialize")

@@ -66,18 +66,9 @@ struct Conversation {
         self.scene = scene
         var rules = RuleSet()
         rules.daemon.mode = scene.contains(.monitor) ? .monitor : .enforce
-        rules.trust.allow = [
-            IPPrefix(address: Self.peer(Self.trustedPeer, v6: false), length: 32),
-            IPPrefix(address: Self.peer(Self.trustedPeer, v6: true), length: 128),
-        ]
+        rules.trust.allow = [false, true].map { IPPrefix(host: Self.peer(Self.trustedPeer, v6: $0)) }
         rules.tables = .init(sources: 16, prefixes: 8, users: 8, nonces: 8)
-        if scene.contains(.tightLimits) {
-            rules.classifierLimits = ClassifierLimits()
-            rules.classifierLimits.uriLength = 8
-            rules.classifierLimits.callIDLength = 8
-            rules.classifierLimits.headerLength = 32
-            rules.classifierLimits.messageLength = 64
-        }
+        if scene.contains(.tightLimits) { rules.classifierLimits = tightLimits }
         self.rules = rules
         let queues = scene.contains(.twoQueues) ? 2 : 1
         let shared = SharedTables(rules, seeding: .fixed(7))
@@ -108,7 +99,9 @@ struct Conversation {
         let v6 = shape & 0x20 != 0
         let overTCP = shape & 0x40 != 0
         let peer = Self.peer(index, v6: v6)
-        advance(step, peer: peer, queue: index % filters.count)
+        // The kernel puts each address pair on one queue.
+        let queue = index % filters.count
+        advance(step, peer: peer, queue: queue)
 
         let stream = index + (v6 ? 16 : 0)
         let peerPort: UInt16 = overTCP || flags & 1 != 0 ? 40000 + UInt16(index) : 5060
@@ -140,7 +133,7 @@ struct Conversation {
         let ipProtocol: UInt8 = overTCP ? 6 : 17
         var datagrams = Packets.ip(source, destination, ipProtocol, transport, fragmented: shape & 0x80 != 0)
         if datagrams.count == 2, !overTCP, offset & 1 != 0 { datagrams.reverse() }
-        for datagram in datagrams { judge(datagram, fromServer: fromServer, peer: index) }
+        for datagram in datagrams { judge(datagram, fromServer: fromServer, peer: index, on: queue) }
     }
 
     /// Moves the clock on (`step` as the record's second byte says), or has the operator act.
@@ -152,21 +145,21 @@ struct Conversation {
             now.nanoseconds += Int64(step - 199) * 60_000_000_000
         case 254:
             _ = filters[queue].engine.snapshot(at: now, top: 5)
-            _ = filters[queue].engine.unban(IPPrefix(address: peer, length: peer.family == .v4 ? 32 : 128), now: now)
+            _ = filters[queue].engine.unban(IPPrefix(host: peer), now: now)
         default:
             rules.daemon.mode = rules.daemon.mode == .enforce ? .monitor : .enforce
             for queue in filters.indices { filters[queue].reload(rules, at: now) }
         }
     }
 
-    mutating func judge(_ datagram: [UInt8], fromServer: Bool, peer: Int) {
+    mutating func judge(_ datagram: [UInt8], fromServer: Bool, peer: Int, on queue: Int) {
         packets += 1
         var observer = Ignoring()
         let direction: Direction? = scene.contains(.replay) ? nil : fromServer ? .outbound : .inbound
         let outcome = datagram.withUnsafeBytes {
-            filters[peer % filters.count].filter(ipPacket: $0, direction: direction, at: now, observer: &observer)
+            filters[queue].filter(ipPacket: $0, direction: direction, at: now, observer: &observer)
         }
-        filters[peer % filters.count].engine.drainBans { _ in }
+        filters[queue].engine.drainBans { _ in }
         let verdict = outcome.decision.verdict
         if rules.daemon.mode == .monitor, verdict != .accept {
             fatalError("fuzz: in monitor mode a packet was not accepted: \(outcome.decision)")

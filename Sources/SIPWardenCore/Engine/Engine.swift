@@ -471,7 +471,7 @@ public struct Engine {
         state.bannedUntil = now.nanoseconds + ttl
         // The score is spent: after the ban a source starts again, and a repeat escalates the TTL.
         state.score = 0
-        var target = IPPrefix(address: source, length: source.family == .v4 ? 32 : 128)
+        var target = IPPrefix(host: source)
         if let prefix = prefixBan(source, ttl: ttl, now: now) {
             target = prefix
             counters.prefixBans += 1

@@ -21,6 +21,11 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         self.address = IPPrefix.masked(address, to: length)
     }
 
+    /// The block of `address` alone: a /32, or a /128.
+    public init(host address: IPAddress) {
+        self.init(address: address, length: address.family == .v4 ? 32 : 128)
+    }
+
     /// A block of IPv4 addresses written as IPv6 (`::ffff:10.0.0.0/104`) as the IPv4 block it is; any
     /// other block as it is.
     public var unmappingIPv4: IPPrefix {
