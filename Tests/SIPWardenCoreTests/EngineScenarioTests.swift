@@ -585,6 +585,35 @@ import Testing
         }
     }
 
+    /// A datagram whose first fragment is too short for its TCP header (RFC 1858's tiny fragment) is
+    /// judged whole once its pieces are in: a scanner's probe sent so is banned, and the server's own
+    /// segment sent so, in a replay told apart by its address alone, passes.
+    @Test func aFirstFragmentWithoutItsTransportHeaderIsJudgedReassembled() {
+        var h = Harness()
+        let scanner = "203.0.113.5"
+        var probe = Transaction(
+            method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "t1", contactHost: scanner)
+        probe.userAgent = "friendly-scanner"
+        let fromScanner = PacketBuilder.tcp(sequence: 7000, payload: [UInt8](probe.request))
+        let fromServer = PacketBuilder.tcp(
+            sourcePort: 5060, destinationPort: 40000, acknowledgment: 7000, flags: 0x10, payload: [])
+        for (segment, source, destination, verdict) in [
+            (fromServer, Harness.server, scanner, Decision.Verdict.accept),
+            (fromScanner, scanner, Harness.server, .ban),
+        ] {
+            let head = PacketBuilder.ipv4(
+                source: source, destination: destination, protocol: 6, identification: 9, moreFragments: true,
+                payload: Array(segment[..<16]))
+            let tail = PacketBuilder.ipv4(
+                source: source, destination: destination, protocol: 6, identification: 9, fragmentOffset: 16,
+                payload: Array(segment[16...]))
+            #expect(h.replay(head, from: source, at: 1).decision == Decision(.accept, .partial))
+            let whole = h.replay(tail, from: source, at: 1.01)
+            #expect(whole.decision.verdict == verdict, "\(source)")
+            #expect(whole.direction == (source == Harness.server ? .outbound : .inbound))
+        }
+    }
+
     /// Inline, the SYN cookies the server sent before the filter began to see its traffic (the daemon's
     /// start), or on TCP ports a reload newly guards (monitor mode turned to enforce, a SIP port added),
     /// are not known: for a cookie's life a connection not yet confirmed is read only where messages

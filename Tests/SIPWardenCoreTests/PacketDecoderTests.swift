@@ -101,6 +101,25 @@ import Testing
         #expect(later.transport == .other(17))
     }
 
+    /// A first fragment too short for its transport header (RFC 1858) is a piece to reassemble, not an
+    /// error; the same bytes unfragmented are truncated.
+    @Test func aFirstFragmentShorterThanItsTransportHeaderIsAPiece() throws {
+        let tcp = PacketBuilder.tcp(payload: sip)
+        let first = try decode(
+            PacketBuilder.ipv4(protocol: 6, identification: 5, moreFragments: true, payload: Array(tcp[..<16]))
+        ).get()
+        #expect(first.fragment == .init(identification: 5, offset: 0, moreFragments: true, payloadProtocol: 6))
+        #expect(first.transport == .other(6) && !first.hasTransportHeader)
+        #expect(first.ipPayload.count == 16)
+        let v6 = try decode(
+            PacketBuilder.ipv6(
+                protocol: 6, extensions: [(44, PacketBuilder.fragmentHeader(offset: 0, more: true, identification: 7))],
+                payload: Array(tcp[..<8]))
+        ).get()
+        #expect(v6.transport == .other(6) && v6.ipPayload.count == 8)
+        #expect(decode(PacketBuilder.ipv4(protocol: 6, payload: Array(tcp[..<16]))) == .failure(.truncated(.tcp)))
+    }
+
     @Test func tcpDataOffsetAndSequence() throws {
         let segment = PacketBuilder.tcp(
             sequence: 4242, acknowledgment: 0x8000_0001, flags: 0x19, options: [1, 1, 1, 1], payload: sip)

@@ -70,7 +70,9 @@ public struct PacketFilter {
             return transport(packet, in: bytes, direction, at: time, &observer)
         }
         guard let datagram = fragments.add(fragment, of: packet, bytes: bytes, at: time) else {
-            return outcome(packet, Decision(.accept, .partial), messages: 0, direction ?? .inbound)
+            return outcome(
+                packet, Decision(.accept, .partial), messages: 0,
+                Self.direction(of: packet, direction, engine.serverList))
         }
         observer.reassembled()
         return datagram.withUnsafeBytes { whole in
@@ -78,7 +80,7 @@ public struct PacketFilter {
                 whole, protocol: fragment.payloadProtocol, source: packet.source, destination: packet.destination)
             {
             case .failure:
-                var failed = undecodable(direction ?? .inbound)
+                var failed = undecodable(Self.direction(of: packet, direction, engine.serverList))
                 (failed.source, failed.destination) = (packet.source, packet.destination)
                 return failed
             case .success(let reassembled): return transport(reassembled, in: whole, direction, at: time, &observer)
@@ -95,21 +97,20 @@ public struct PacketFilter {
         case .udp:
             return judge(classifier.classify(payload), payload, packet, direction, at: time, &observer)
         case .tcp:
+            let assumed = Self.direction(of: packet, direction, engine.serverList)
             if let reason = streams.refusal(of: packet, payloadCount: payload.count) {
-                var refused = outcome(packet, Decision(.drop, reason), messages: 0, direction ?? .inbound)
+                var refused = outcome(packet, Decision(.drop, reason), messages: 0, assumed)
                 refused.resetsConnection = true
                 return refused
             }
             let onSIPPort = engine.rules.ports.isSIP(
                 .tcp, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
-            var result = outcome(
-                packet, Decision(.accept, onSIPPort ? .partial : .notSIPPort), messages: 0, direction ?? .inbound)
+            var result = outcome(packet, Decision(.accept, onSIPPort ? .partial : .notSIPPort), messages: 0, assumed)
             // Bytes from a client that cannot be placed in a message are dropped without points: its TCP
             // sends them again, in order, and they are judged then (a sender that puts a message's tail
             // before its head has it judged whole, or never delivered). Never the server's own, nor in
             // monitor mode.
-            let inbound =
-                direction.map { $0 == .inbound } ?? !engine.serverList.contains(packet.source)
+            let inbound = assumed == .inbound
             let guarded = onSIPPort && engine.rules.daemon.mode == .enforce
             let dropsUnframed = guarded && inbound
             // The framer is moved out while it runs, so that judging a message (which changes the
@@ -144,7 +145,9 @@ public struct PacketFilter {
             }
             return result
         case .other:
-            return outcome(packet, Decision(.accept, .notSIPPort), messages: 0, direction ?? .inbound)
+            return outcome(
+                packet, Decision(.accept, .notSIPPort), messages: 0,
+                Self.direction(of: packet, direction, engine.serverList))
         }
     }
 
@@ -176,6 +179,13 @@ public struct PacketFilter {
     func undecodable(_ direction: Direction) -> Outcome {
         let drops = direction == .inbound && engine.rules.daemon.mode == .enforce
         return Outcome(direction: direction, decision: Decision(drops ? .drop : .accept, .undecodable), messages: 0)
+    }
+
+    /// The direction of a packet judged without a message: the hook's when known, else outbound when one
+    /// of the servers sent it.
+    static func direction(of packet: DecodedPacket, _ known: Direction?, _ servers: AddressList) -> Direction {
+        if let known { return known }
+        return servers.contains(packet.source) ? .outbound : .inbound
     }
 
     /// Outbound when sent by one of the servers; without servers, responses count as outbound.

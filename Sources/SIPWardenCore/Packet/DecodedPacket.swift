@@ -37,7 +37,8 @@ public struct DecodedPacket: Sendable, Equatable {
     public var transport: Transport
     public var sourcePort: UInt16 = 0
     public var destinationPort: UInt16 = 0
-    /// The transport payload (UDP/TCP data), or the IP payload for other protocols and later fragments.
+    /// The transport payload (UDP/TCP data), or the IP payload for other protocols, later fragments and
+    /// first ones too short for their transport header.
     public var payload: Range<Int>
     /// The bytes after all IP headers: what a reassembler concatenates.
     public var ipPayload: Range<Int>
@@ -49,7 +50,8 @@ public struct DecodedPacket: Sendable, Equatable {
     /// The IP hop limit (IPv4 TTL or IPv6 hop limit) of the innermost header.
     public var hopLimit: UInt8 = 0
 
-    /// Whether the transport header is present (false for later fragments).
+    /// Whether the transport header is present (false for later fragments, and for a first one too short
+    /// to hold it).
     public var hasTransportHeader: Bool {
         switch transport {
         case .udp, .tcp: return fragment.map(\.isFirst) ?? true

@@ -146,12 +146,13 @@ public enum PacketDecoder {
         start: Int, end: Int, depth: Int = 0
     ) -> Result<DecodedPacket, DecodeError> {
         var packet = packet
-        // A first fragment carries only part of the datagram: lengths may exceed what is here.
+        // A first fragment carries only part of the datagram: lengths may exceed what is here, and one
+        // too short for its transport header is a piece like a later one, decoded once reassembled.
         let isFragment = packet.fragment != nil
         switch ipProtocol {
         case IPProtocol.udp:
             guard start + 8 <= end, let length = bytes.uint16(at: start + 4) else {
-                return .failure(.truncated(.udp))
+                return isFragment ? .success(packet) : .failure(.truncated(.udp))
             }
             guard length >= 8 else { return .failure(.inconsistentLength(.udp)) }
             let datagramEnd = start + Int(length)
@@ -165,11 +166,13 @@ public enum PacketDecoder {
             guard start + 20 <= end, let sequence = bytes.uint32(at: start + 4),
                 let acknowledgment = bytes.uint32(at: start + 8)
             else {
-                return .failure(.truncated(.tcp))
+                return isFragment ? .success(packet) : .failure(.truncated(.tcp))
             }
             let headerLength = Int(bytes[start + 12] >> 4) * 4
             guard headerLength >= 20 else { return .failure(.inconsistentLength(.tcp)) }
-            guard start + headerLength <= end else { return .failure(.truncated(.tcp)) }
+            guard start + headerLength <= end else {
+                return isFragment ? .success(packet) : .failure(.truncated(.tcp))
+            }
             packet.transport = .tcp
             packet.sourcePort = bytes.uint16(at: start)!
             packet.destinationPort = bytes.uint16(at: start + 2)!
