@@ -54,7 +54,8 @@ struct ControlOptions: ParsableArguments {
 
 struct BansCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bans", abstract: "Show the running daemon's bans.", subcommands: [List.self])
+        commandName: "bans", abstract: "Show the running daemon's bans (`bans` alone lists them).",
+        subcommands: [List.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ControlCLITests {
     static let socket = NSTemporaryDirectory() + "swd-cli-none-\(getpid()).sock"
 
-    @Test(arguments: [["stats"], ["bans", "list"], ["unban", "192.0.2.1"], ["stats", "--json"]])
+    @Test(arguments: [["stats"], ["bans", "list"], ["bans"], ["unban", "192.0.2.1"], ["stats", "--json"]])
     func withoutADaemonTheAnswerIsExitOne(command: [String]) throws {
         let run = try CLITests.run(command + ["--control-socket", Self.socket])
         #expect(run.status == 1)
