@@ -102,6 +102,9 @@ import Testing
             [limits.invite]
             source = "0/s"
             prefix_burst = 0
+            [score]
+            drop_at = 0
+            ban_at = 0.5
             """)
         #expect(
             found == [
@@ -116,6 +119,11 @@ import Testing
                 .badValue(
                     file: "test.toml", key: "limits.invite.prefix_burst", value: "0",
                     expected: "a number from 1 to 1000000000"),
+                // A score of 0 is every source's: a threshold there drops or bans them all.
+                .badValue(
+                    file: "test.toml", key: "score.drop_at", value: "0", expected: "a number from 1 to 1000000000"),
+                .badValue(
+                    file: "test.toml", key: "score.ban_at", value: "0.5", expected: "a number from 1 to 1000000000"),
             ])
         // Thresholds that cross are an error of the rules as merged: one file may set each.
         var rules = RuleSet()
@@ -149,7 +157,7 @@ import Testing
         #expect(
             found.map(\.description) == [
                 "test.toml: score.half_life = \"3651d\": expected at most \"3650d\"",
-                "test.toml: score.drop_at = 1.7e+308: expected a number from 0 to 1000000000",
+                "test.toml: score.drop_at = 1.7e+308: expected a number from 1 to 1000000000",
                 "test.toml: score.points.scanner_user_agent = 1e+19: expected a number from 0 to 1000000000",
                 "test.toml: bans.ttl[1] = \"25d\": expected at most \"2147483s\" (ipset's longest timeout)",
             ])

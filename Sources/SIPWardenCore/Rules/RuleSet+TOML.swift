@@ -132,8 +132,9 @@ extension RuleSet {
         case "score":
             let k = keys(["half_life", "drop_at", "ban_at", "points"])
             if let value = reader.duration(k["half_life"], at: "score.half_life") { score.halfLife = value }
-            if let value = reader.number(k["drop_at"], at: "score.drop_at") { score.dropAt = value }
-            if let value = reader.number(k["ban_at"], at: "score.ban_at") { score.banAt = value }
+            // At least 1: every source has a score of 0, and a threshold there would drop or ban them all.
+            if let value = reader.number(k["drop_at"], at: "score.drop_at", atLeast: 1) { score.dropAt = value }
+            if let value = reader.number(k["ban_at"], at: "score.ban_at", atLeast: 1) { score.banAt = value }
             if let points = reader.table(k["points"], at: "score.points") {
                 let p = reader.entries(of: points, at: "score.points", known: Detector.allCases.map(Self.key))
                 for detector in Detector.allCases {
