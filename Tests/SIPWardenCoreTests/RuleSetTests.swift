@@ -152,7 +152,7 @@ import Testing
             [score.points]
             scanner_user_agent = 1e19
             [bans]
-            ttl = ["1h", "25d"]
+            ttl = ["1h", "25d", "1.5m", "2500ms"]
             """)
         #expect(
             found.map(\.description) == [
@@ -160,6 +160,8 @@ import Testing
                 "test.toml: score.drop_at = 1.7e+308: expected a number from 1 to 1000000000",
                 "test.toml: score.points.scanner_user_agent = 1e+19: expected a number from 0 to 1000000000",
                 "test.toml: bans.ttl[1] = \"25d\": expected at most \"2147483s\" (ipset's longest timeout)",
+                "test.toml: bans.ttl[3] = \"2500ms\": expected whole seconds (the kernel's ban sets count their "
+                    + "timeouts in seconds)",
             ])
         #expect(
             errors("[firewall]\ntcp_connections = \"2000000/s\"\n").map(\.description) == [

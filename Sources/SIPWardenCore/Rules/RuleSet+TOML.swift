@@ -53,6 +53,20 @@ extension RuleSet {
         ]
     }
 
+    /// One ban TTL: whole seconds, as the kernel's ban sets count their timeouts, up to ipset's longest.
+    static func banTTL(_ reader: inout RuleReader, _ value: TOMLValueConvertible, at key: String) -> Int64? {
+        guard let ttl = reader.duration(value, at: key, atMost: BanSets.longestTimeout, " (ipset's longest timeout)")
+        else { return nil }
+        guard ttl % 1_000_000_000 == 0 else {
+            reader.errors.append(
+                .badValue(
+                    file: reader.file, key: key, value: "\"\(value.string ?? "")\"",
+                    expected: "whole seconds (the kernel's ban sets count their timeouts in seconds)"))
+            return nil
+        }
+        return ttl
+    }
+
     /// The shipped defaults with one rule file applied (its includes are not followed).
     public init(toml text: String, file: String) throws(RulesErrors) {
         self.init()
@@ -153,10 +167,7 @@ extension RuleSet {
                     .badValue(
                         file: reader.file, key: "bans.ttl", value: "\(count) durations",
                         expected: "at most \(BanSets.largestClass) (a ban class is 7 bits of the packet mark)"))
-            } else if let value = reader.array(
-                k["ttl"], at: "bans.ttl", of: "durations",
-                { $0.duration($1, at: $2, atMost: BanSets.longestTimeout, " (ipset's longest timeout)") })
-            {
+            } else if let value = reader.array(k["ttl"], at: "bans.ttl", of: "durations", Self.banTTL) {
                 bans.ttl = value
             }
             if let value = reader.integer(k["prefix_members"], at: "bans.prefix_members", in: 0...65535) {
