@@ -231,10 +231,7 @@ import Testing
         _ = h.register(user: "450", from: Self.office, at: 0)
         var forged: [PacketFilter.Outcome] = []
         for n in 0..<5 {
-            var options = Transaction(
-                method: "OPTIONS", user: "1\(n)", target: "1\(n)", fromUser: "1\(n)", callID: "svmap-\(n)",
-                contactHost: Self.office)
-            options.userAgent = "friendly-scanner"
+            let options = Transaction.svmap(to: "1\(n)", from: Self.office, callID: "svmap-\(n)")
             forged.append(h.send(options.request, from: Self.office, at: 1 + Double(n)))
             forged.append(h.send("GET / HTTP/1.1\r\nHost: pbx\r\n\r\n", from: Self.office, at: 1.1 + Double(n)))
             var noCallID = Transaction(
@@ -804,7 +801,7 @@ import Testing
         }
         if answeringTheirOwnChallenges {
             #expect(lost == 0)
-            for phone in 0..<60 { h.register(user: "\(400 + phone)", from: office, at: 3 + Double(phone) * 0.1) }
+            for phone in 0..<60 { _ = h.register(user: "\(400 + phone)", from: office, at: 3 + Double(phone) * 0.1) }
             #expect(h.drops(from: office) == 0)
             #expect(h.bans.isEmpty)
         } else {

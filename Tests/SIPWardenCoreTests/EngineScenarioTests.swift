@@ -591,9 +591,7 @@ import Testing
     @Test func aFirstFragmentWithoutItsTransportHeaderIsJudgedReassembled() {
         var h = Harness()
         let scanner = "203.0.113.5"
-        var probe = Transaction(
-            method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "t1", contactHost: scanner)
-        probe.userAgent = "friendly-scanner"
+        let probe = Transaction.svmap(from: scanner, callID: "t1")
         let fromScanner = PacketBuilder.tcp(sequence: 7000, payload: [UInt8](probe.request))
         let fromServer = PacketBuilder.tcp(
             sourcePort: 5060, destinationPort: 40000, acknowledgment: 7000, flags: 0x10, payload: [])
@@ -1364,9 +1362,7 @@ import Testing
 
     @Test func scannersAreBannedByUserAgentAndByFromTag() {
         var h = Harness()
-        var svmap = Transaction(
-            method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "s1", contactHost: "203.0.113.5")
-        svmap.userAgent = "friendly-scanner"
+        let svmap = Transaction.svmap(from: "203.0.113.5", callID: "s1")
         #expect(h.send(svmap.request, from: "203.0.113.5", at: 0).decision.verdict == .ban)
         var disguised = svmap
         disguised.userAgent = "Grandstream GXP2170"
@@ -1539,8 +1535,7 @@ import Testing
 
     @Test func banTTLsEscalateOnRepeat() {
         var h = Harness()
-        var t = Transaction(method: "OPTIONS", callID: "e", contactHost: "203.0.113.8")
-        t.userAgent = "friendly-scanner"
+        let t = Transaction.svmap(from: "203.0.113.8", callID: "e")
         h.send(t.request, from: "203.0.113.8", at: 0)
         h.send(t.request, from: "203.0.113.8", at: 601)
         h.send(t.request, from: "203.0.113.8", at: 601 + 3601)
@@ -1550,8 +1545,7 @@ import Testing
     @Test func aPrefixIsBannedWhenSeveralMembersAre() {
         var h = Harness()
         for host in 1...5 {
-            var t = Transaction(method: "OPTIONS", callID: "p\(host)", contactHost: "203.0.113.\(host)")
-            t.userAgent = "friendly-scanner"
+            let t = Transaction.svmap(from: "203.0.113.\(host)", callID: "p\(host)")
             h.send(t.request, from: "203.0.113.\(host)", at: Double(host))
         }
         #expect(h.bans.map(\.target.length) == [32, 32, 32, 24])
@@ -1577,8 +1571,7 @@ import Testing
             _ = h.register(user: "100", from: member, at: 0)
         }
         for host in 1...6 {
-            var t = Transaction(method: "OPTIONS", callID: "q\(host)", contactHost: prefix + "\(host)")
-            t.userAgent = "friendly-scanner"
+            let t = Transaction.svmap(from: prefix + "\(host)", callID: "q\(host)")
             h.send(t.request, from: prefix + "\(host)", at: Double(host))
         }
         let hostLength = prefix.contains(":") ? 128 : 32
@@ -1593,8 +1586,7 @@ import Testing
         var rules = RuleSet()
         rules.trust.allow = [try #require(IPPrefix("192.0.2.0/24"))]
         var h = Harness(rules: rules)
-        var t = Transaction(method: "OPTIONS", callID: "t", contactHost: "192.0.2.9")
-        t.userAgent = "friendly-scanner"
+        let t = Transaction.svmap(from: "192.0.2.9", callID: "t")
         for i in 0..<50 { h.send(t.request, from: "192.0.2.9", at: Double(i) * 0.01) }
         #expect(h.bans.isEmpty)
         #expect(h.drops(from: "192.0.2.9") == 0)

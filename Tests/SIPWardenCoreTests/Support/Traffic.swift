@@ -47,6 +47,14 @@ struct Transaction {
         return Transaction(user: user, target: user, fromUser: user, callID: "svwar-\(n)", contactHost: host)
     }
 
+    /// SIPVicious' svmap probe from `host`: an OPTIONS to `user` with its User-Agent.
+    static func svmap(to user: String = "100", from host: String, callID: String) -> Transaction {
+        var probe = Transaction(
+            method: "OPTIONS", user: user, target: user, fromUser: user, callID: callID, contactHost: host)
+        probe.userAgent = "friendly-scanner"
+        return probe
+    }
+
     /// An INVITE from `user` at `host` (its Contact and Via) to `target`.
     static func invite(from user: String, at host: String, to target: String, callID: String) -> Transaction {
         Transaction(method: "INVITE", user: user, target: target, fromUser: user, callID: callID, contactHost: host)
