@@ -423,7 +423,7 @@ import Testing
         let spoofed = (0..<100).map { "198.19.\($0).9" }
         for (n, address) in spoofed.enumerated() {
             let at = Double(n) * 0.25
-            var fetch = Transaction.softphoneRegister("7001", at: attacker, callID: "fetch-\(n)")
+            let fetch = Transaction.softphoneRegister("7001", at: attacker, callID: "fetch-\(n)")
             h.send(fetch.request, from: attacker, at: at)
             h.answer(fetch.response(401, "Unauthorized", nonce: "kn\(n)"), to: attacker, at: at + 0.01)
             let forged = (0..<5).map { k in

@@ -1120,7 +1120,7 @@ import Testing
         var framer = TCPStreamFramer(classifier: SIPClassifier(), capacity: 8)
         framer.framesLateJoins = false
         let head = Self.bytes(options, ..<(options.utf8.count - 2))
-        for (client, at) in [("192.0.2.10", 1.0)] + (1...8).map { ("10.0.5.\($0)", 2.0) } {
+        for (client, at) in [("192.0.2.10", 1.0)] + (1...8).map({ ("10.0.5.\($0)", 2.0) }) {
             _ = Self.add(Self.acknowledgment(to: client, 1000, flags: 0x12), to: &framer, at: at, fromServer: true)
             _ = Self.add(Self.segment(from: client, sequence: 1000, head), to: &framer, at: at)
         }
