@@ -802,10 +802,11 @@ struct KernelBanSetsTests {
     }
 
     @Test func aChildThatCannotStartRejectsTheReload() {
-        guard case .cannotStart? = RuleFilesProbe(command: ["/nonexistent/sipwarden"]).problem() else {
+        guard case .failed(let reason)? = RuleFilesProbe(command: ["/nonexistent/sipwarden"]).problem() else {
             Issue.record("a missing binary was not refused")
             return
         }
+        #expect(reason.contains("start /nonexistent/sipwarden"), "\(reason)")
         #expect(
             RuleFilesProbe.check(config: "/etc/x.toml").command == [
                 "/proc/self/exe", "check", "--config", "/etc/x.toml",

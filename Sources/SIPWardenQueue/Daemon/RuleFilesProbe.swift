@@ -4,18 +4,19 @@ import Foundation
 /// TOML parser (toml++ 3.4) stops the whole process on some malformed input, an assertion of its own
 /// (`ParserTraps` finds every such input known), and a reload must not end the daemon. A child that
 /// exits, whatever its status, read them without stopping: the daemon reads them then, errors and all.
-/// One that a signal stops, or that takes longer than `timeout`, or that cannot start, has the reload
-/// rejected.
+/// One that a signal stops, or that takes longer than `timeout`, or that cannot be started or waited for,
+/// has the reload rejected.
 public struct RuleFilesProbe: Sendable {
     /// Why the rule files may not be read in the daemon's own process.
     public enum Problem: Equatable, Sendable, CustomStringConvertible {
-        case cannotStart(String)
+        /// The child could not be started, or not waited for.
+        case failed(String)
         case tookLonger(than: Double)
         case stopped(signal: Int32)
 
         public var description: String {
             switch self {
-            case .cannotStart(let reason): "the child process that reads the rule files first cannot start: \(reason)"
+            case .failed(let reason): "the child process that reads the rule files first failed: \(reason)"
             case .tookLonger(let timeout): "reading the rule files took a child process longer than \(timeout) s"
             case .stopped(let signal):
                 "reading the rule files stopped a child process (signal \(signal)): `sipwarden check` shows where"
@@ -38,10 +39,10 @@ public struct RuleFilesProbe: Sendable {
 
     /// Nil when the child read the rule files to the end.
     public func problem() -> Problem? {
-        guard let executable = command.first else { return .cannotStart("no command") }
+        guard let executable = command.first else { return .failed("no command") }
         let child: ChildProcess
         do { child = try ChildProcess(executable, Array(command.dropFirst())) } catch {
-            return .cannotStart("\(error)")
+            return .failed("\(error)")
         }
         let deadline = Date(timeIntervalSinceNow: timeout)
         do {
@@ -58,7 +59,7 @@ public struct RuleFilesProbe: Sendable {
             if case .signalled(let signal) = end { return .stopped(signal: signal) }
             return nil
         } catch {
-            return .cannotStart("\(error)")
+            return .failed("\(error)")
         }
     }
 }
