@@ -838,6 +838,48 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
+    /// A carrier not in trust.allow delivers a call a second, each to another DID, over UDP or TCP. Each
+    /// call's ACK and BYE (25 s on, 25 calls later) go to the DID the PBX's Contact names: as many users
+    /// a minute as it has calls, none an extension scan (a request inside a dialog tells nothing of its
+    /// user). The PBX refuses every tenth caller with a 403 (anonymous, barred): no password was tried.
+    /// Before, its BYEs were refused as a scan from the 20th DID on, and over TCP the 403s banned it.
+    @Test(arguments: [false, true])
+    func anUndeclaredCarrierCallingManyNumbersLosesNothing(overTCP: Bool) {
+        var h = Harness()
+        let carrier = "203.0.113.60"
+        let send = { (h: inout Harness, text: String, at: Double) in
+            overTCP ? h.sendOverTCP(text, from: carrier, at: at) : h.send(text, from: carrier, at: at)
+        }
+        var lost = 0
+        var answered: [Transaction] = []
+        for call in 0..<180 {
+            let at = Double(call)
+            let invite = Transaction.invite(
+                from: call % 10 == 9 ? "anonymous" : "\(4_155_550_000 + call)", at: carrier,
+                to: "\(2_125_550_100 + (call * 37) % 900)", callID: "in\(call)")
+            if send(&h, invite.request, at).decision.drops { lost += 1 }
+            if call % 10 == 9 {
+                h.answer(invite.response(403, "Forbidden"), to: carrier, at: at + 0.02)
+            } else {
+                h.answer(invite.response(180, "Ringing"), to: carrier, at: at + 0.2)
+                h.answer(invite.response(200, "OK"), to: carrier, at: at + 0.5)
+                var ack = invite
+                (ack.method, ack.toTag) = ("ACK", "srv1")
+                if send(&h, ack.request, at + 0.55).decision.drops { lost += 1 }
+                answered.append(invite)
+            }
+            // The caller of a call answered 25 s before hangs up.
+            guard let earlier = answered.first, earlier.callID == "in\(call - 25)" else { continue }
+            answered.removeFirst()
+            var bye = earlier
+            (bye.method, bye.cseq, bye.toTag) = ("BYE", 2, "srv1")
+            if send(&h, bye.request, at + 0.9).decision.drops { lost += 1 }
+            h.answer(bye.response(200, "OK"), to: carrier, at: at + 0.91)
+        }
+        #expect(lost == 0)
+        #expect(h.bans.isEmpty)
+    }
+
     /// A PBX that authenticates each call has its OPTIONS ping challenged between its call's 407 and the
     /// call sent again with credentials: the call's challenge is kept apart, and its 200 authenticates.
     @Test func aChallengedPingBetweenACallsChallengeAndItsAnswerLeavesTheCall() {

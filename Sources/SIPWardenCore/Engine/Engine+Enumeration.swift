@@ -10,7 +10,9 @@ extension Engine {
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
         narrowPrefix: Int?, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
-        guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
+        guard memo.target != 0, Self.probesUser(message), !state.mayReachManyUsers(with: memo.method) else {
+            return nil
+        }
         // Over UDP anyone can draw 404s in a prefix's name: a prefix holding a good member (an office
         // whose phones registered) is never taken for scanned, nor is a member with good history refused.
         if !state.good, let prefix = narrowPrefix, prefixes.values[prefix].scanningUntil > now.nanoseconds,
@@ -47,6 +49,19 @@ extension Engine {
             count(.enumeration)
         }
         return nil
+    }
+
+    /// Whether the answer to `request` can tell a scanner that its user exists. Not for an ACK (never
+    /// answered), a CANCEL (answered for its transaction), nor a request inside a dialog (a To tag: a
+    /// server answers 481 where it has no such dialog, whatever the user), which a carrier or provider
+    /// sends for each of its calls to as many users as it calls; but for a REGISTER, whose To tag means
+    /// nothing to a registrar.
+    static func probesUser(_ request: SIPMessage) -> Bool {
+        switch request.method {
+        case .ack, .cancel: false
+        case .register: true
+        default: request.to.tag.isEmpty
+        }
     }
 
     /// The user part as a number when it is all digits (at most 18), else nil.

@@ -135,7 +135,9 @@ extension Engine {
         case 401 where request.authUser != 0 && !message.challenge.isStale,
             407 where request.authUser != 0 && !message.challenge.isStale:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
-        case 403:
+        // A 403 to a request without credentials refuses it for other reasons (an anonymous call, a barred
+        // number, a caller not allowed): no password was tried.
+        case 403 where request.authUser != 0:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
         case 404 where !state.mayReachManyUsers(with: request.method):
             var window = state.enumeration.current(at: now, length: rules.enumeration.window)
