@@ -38,11 +38,12 @@ import Testing
         #expect(forgotten.send(Self.abroad.request, from: Self.phone, at: 601).decision.reason == .tollFraud)
     }
 
-    /// 8 of an office's 40 phones had their passwords changed on the server and 3 new ones have a
-    /// mistyped one; all retry every 30 s while the others call. The failures of the 8 are their own
-    /// phones' (each user is bound to the office's address), and the 3 new ones' alone stay under the
-    /// thresholds. After a restart the same holds only with the bindings restored from the state file:
-    /// without them the 8 phones' failures score as guesses and the working phones' calls are dropped.
+    /// 24 of an office's 40 phones had their passwords changed on the server and 3 new ones have a
+    /// mistyped one; all retry every 30 s while the others call. The failures of the 24 are their own
+    /// phones' (each user is bound to the office's address), and the 3 new ones' alone stay within
+    /// `guessing.office_failures`. After a restart the same holds only with the bindings restored from
+    /// the state file: without them the 24 phones' failures score past it, as guesses, and the working
+    /// phones' calls are dropped.
     @Test(arguments: [false, true])
     func anOfficeWithWrongPasswordsKeepsItsServiceAcrossARestart(bindingsKept: Bool) {
         let office = "192.0.2.181"
@@ -56,10 +57,10 @@ import Testing
         #expect(h.replayer.filter.engine.restore(kept.sources, now: Timestamp(seconds: 30)) == 1)
         let restored = h.engine.shared.restore(bindingsKept ? kept.bindings : [], now: Timestamp(seconds: 30))
         #expect(restored == (bindingsKept ? 40 : 0))
-        let failing = Array(users.prefix(8)) + ["new-1", "new-2", "new-3"]
+        let failing = Array(users.prefix(24)) + ["new-1", "new-2", "new-3"]
         for attempt in 0..<40 {
             for (n, user) in failing.enumerated() {
-                let at = 60 + Double(attempt) * 30 + Double(n) * 30 / 11
+                let at = 60 + Double(attempt) * 30 + Double(n) * 30 / 27
                 var t = Transaction(
                     user: user, target: user, fromUser: user, callID: "wrong-\(user)-\(attempt)", contactHost: office)
                 guard !h.send(t.request, from: office, at: at).decision.drops else { continue }
@@ -71,7 +72,7 @@ import Testing
             }
             if attempt % 2 == 0 {
                 _ = h.call(
-                    from: users[8 + attempt / 2], at: office, to: "2\(attempt)", at: 75 + Double(attempt) * 30,
+                    from: users[24 + attempt / 2 % 16], at: office, to: "2\(attempt)", at: 75 + Double(attempt) * 30,
                     id: "o-\(attempt)")
             }
         }

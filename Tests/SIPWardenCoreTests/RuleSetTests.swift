@@ -34,7 +34,11 @@ import Testing
                 sip_udp = [5060, 5080]
                 [trust]
                 allow = ["192.0.2.0/24", "2001:db8::/48"]
+                [guessing]
+                office_failures = "60/min"
+                office_failures_burst = 20
                 """, file: "site.toml")
+        #expect(rules.guessing.officeFailures == Rate(perSecond: 1, burst: 20))
         #expect(rules.daemon.queues == 2...5)
         #expect(rules.daemon.mode == .monitor)
         #expect(rules.ports.sipUDP == [5060, 5080])

@@ -245,7 +245,7 @@ extension Engine {
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
         if !boundHere || request.ambiguous, request.provesAddress || !state.good {
-            parts[.passwordGuessing] += failurePoints(state)
+            parts[.passwordGuessing] += scoreFailure(&state, now: now)
         }
     }
 
@@ -284,5 +284,15 @@ extension Engine {
     /// new phone has a mistyped password) a `limits.good_source_factor`th of the points.
     func failurePoints(_ state: SourceState) -> Double {
         rules.score[.passwordGuessing] / (state.authenticated ? rules.limits.goodSourceFactor : 1)
+    }
+
+    /// What this failed authentication scores: from an address that has authenticated, nothing while its
+    /// failures keep within `guessing.office_failures` (an office's phones with wrong passwords, each
+    /// retrying every 30 s, are no guesser), else `failurePoints`.
+    func scoreFailure(_ state: inout SourceState, now: Timestamp) -> Double {
+        if state.authenticated, state.officeFailures.takeStartingFull(rate: rules.guessing.officeFailures, at: now) {
+            return 0
+        }
+        return failurePoints(state)
     }
 }

@@ -118,6 +118,10 @@ extension RuleSet {
         /// or one that authenticated, may try it.
         public var distributedFailures = 20
         public var distributedSources = 4
+        /// Failed authentications an address that authenticated (a NAT office) may have without points:
+        /// its phones with wrong passwords retry at a phone's pace (a failure every 30 s or more each); a
+        /// guesser that cracked one account tries others many times a second.
+        public var officeFailures = Rate(perSecond: 30.0 / 60, burst: 10)
     }
 
     /// `[toll_fraud]`

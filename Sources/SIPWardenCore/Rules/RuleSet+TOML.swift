@@ -190,7 +190,9 @@ extension RuleSet {
                 enumeration.prefixNotFound = value
             }
         case "guessing":
-            let k = keys(["window", "distributed_failures", "distributed_sources"])
+            let k = keys([
+                "window", "distributed_failures", "distributed_sources", "office_failures", "office_failures_burst",
+            ])
             if let value = reader.duration(k["window"], at: "guessing.window") { guessing.window = value }
             if let value = reader.integer(k["distributed_failures"], at: "guessing.distributed_failures", in: 1...65535)
             {
@@ -199,6 +201,7 @@ extension RuleSet {
             if let value = reader.integer(k["distributed_sources"], at: "guessing.distributed_sources", in: 1...8) {
                 guessing.distributedSources = value
             }
+            read(&guessing.officeFailures, k, "office_failures", at: "guessing", with: &reader)
         case "toll_fraud":
             let k = keys([
                 "high_risk_prefixes", "domestic_prefixes", "own_numbers", "calls_per_user", "calls_per_user_burst",

@@ -45,6 +45,9 @@ struct SourceState {
     var dialled = DialledNumbers()
     /// Calls abroad held without credentials (`RuleSet.TollFraud.heldCalls`); empty before the first.
     var heldCalls = TokenBucket.empty
+    /// Failed authentications without points, once it authenticated (`RuleSet.Guessing.officeFailures`);
+    /// empty before the first.
+    var officeFailures = TokenBucket.empty
     /// The latest 401/407 challenge the server sent this source to an INVITE, 0 before any: its nonce, the
     /// From user and host and the method it challenged (`RequestMemo.challengeKey`). Credentials count
     /// only when they answer it: an open PBX never challenges, so never checks them; a PBX that
