@@ -69,7 +69,8 @@ struct RulesSummary: CustomStringConvertible {
         let g = r.guessing
         rows.append([
             "guessing",
-            "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window))",
+            "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window)); "
+                + "an office's free failures \(g.officeFailures)",
         ])
         let marks = r.signatures.structuralMarks ? "on" : "off"
         rows.append([

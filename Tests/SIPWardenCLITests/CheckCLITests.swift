@@ -118,7 +118,9 @@ import Testing
         #expect(shipped.status == 0)
         #expect(shipped.stdout.contains("trust            allowed none, denied none"))
         #expect(shipped.stdout.contains("enumeration      per 1m: 20 users, 6 sequential, 10 404s"))
-        #expect(shipped.stdout.contains("guessing         20 failures from 4 sources per 5m"))
+        #expect(
+            shipped.stdout.contains(
+                "guessing         20 failures from 4 sources per 5m; an office's free failures 30/min burst 10"))
         #expect(shipped.stdout.contains("control /run/sipwarden/control.sock, metrics 127.0.0.1:9595"))
         let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
         #expect(
