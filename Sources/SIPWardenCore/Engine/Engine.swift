@@ -216,7 +216,7 @@ public struct Engine {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
-        if packetDrop == nil, let memo, message.to.tag.isEmpty, isUnansweredProbe(memo, state, now: now) {
+        if packetDrop == nil, let memo, Self.probesUser(message), isUnansweredProbe(memo, state, now: now) {
             parts[.enumeration] += rules.score[.enumeration] / Double(max(rules.enumeration.notFound, 1))
             count(.enumeration)
             packetDrop = .enumeration
@@ -254,9 +254,9 @@ public struct Engine {
         memo.authUser != 0 && isHeld(state, by: .passwordGuessing, now: now)
     }
 
-    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request (out of a
-    /// dialog: the caller checks) to a user from an unproven source whose scan (its 404s, its many users)
-    /// already took it to the drop threshold. It scores what a 404 does on average (`enumeration` points
+    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request (one that
+    /// can probe a user, `probesUser`: the caller checks) to a user from an unproven source whose scan
+    /// (its 404s, its many users) already took it to the drop threshold. It scores what a 404 does on average (`enumeration` points
     /// per `not_found` 404s), as an unanswered guess scores a failure: else a scan that waits for each
     /// answer (svwar at 15 probes a minute) is held at the threshold, not banned, and reaches more than
     /// half the extensions it tries.
