@@ -40,44 +40,6 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
-    /// A new site's gateway (or DECT base) registers extensions 301–320 at once, 5 ms apart, from an
-    /// address never seen, to a registrar 120 ms away: twenty consecutive users before the first 401
-    /// comes back. It answers each challenge, and nothing is dropped (before, it was banned as a scan
-    /// at the 12th REGISTER). svwar sending the same REGISTERs, and never credentials, is banned once
-    /// `Engine.registrationGrace` has passed.
-    @Test(arguments: [true, false])
-    func aGatewayRegisteringItsExtensionsAtOnceIsNoScan(answersChallenges: Bool) {
-        var h = Harness()
-        let site = "192.0.2.150"
-        var events: [(at: Double, run: (inout Harness) -> Void)] = []
-        for n in 0..<(answersChallenges ? 20 : 200) {
-            let start = Double(n) * (answersChallenges ? 0.005 : 0.02)
-            var t = Transaction.softphoneRegister("\(301 + n)", at: site, callID: "gw-\(n)")
-            let bare = t
-            t.cseq += 1
-            t.credentials = ("\(301 + n)", "g\(n)", "r\(n)", "00000001", "c\(n)")
-            let credentials = t
-            events.append((start, { $0.send(bare.request, from: site, at: start) }))
-            events.append(
-                (
-                    start + 0.12,
-                    { $0.answer(bare.response(401, "Unauthorized", nonce: "g\(n)"), to: site, at: start + 0.12) }
-                ))
-            guard answersChallenges else { continue }
-            events.append((start + 0.122, { $0.send(credentials.request, from: site, at: start + 0.122) }))
-            events.append((start + 0.242, { $0.answer(credentials.response(200, "OK"), to: site, at: start + 0.242) }))
-        }
-        for event in events.sorted(by: { $0.at < $1.at }) { event.run(&h) }
-        if answersChallenges {
-            #expect(h.drops(from: site) == 0)
-            #expect(h.bans.isEmpty)
-        } else {
-            let ban = h.bans.first
-            #expect(ban?.reason == .enumeration)
-            #expect(ban.map { (2...2.5).contains($0.time.seconds) } == true)
-        }
-    }
-
     /// After an outage the office comes back on a new public address and its 12 phones re-register
     /// within 0.1 s, every first REGISTER claiming a user bound to the old address before any 200 OK.
     @Test func natOfficeOnANewAddressIsNeverDropped() {
@@ -298,15 +260,12 @@ import Testing
         #expect(h.register(user: "700", from: "198.51.100.9", at: 601).allSatisfy { !$0.decision.drops })
     }
 
-    /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth (OPTIONS:
-    /// REGISTERs without credentials wait `Engine.registrationGrace` first).
+    /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth.
     @Test func sixConsecutiveNumericUsersScoreEnumeration() {
         var h = Harness()
         let scanner = "203.0.113.10"
         let points = (500..<506).map { ext in
-            let t = Transaction(
-                method: "OPTIONS", user: "\(ext)", target: "\(ext)", fromUser: "\(ext)", callID: "seq-\(ext)",
-                contactHost: scanner)
+            let t = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "seq-\(ext)")
             return h.send(t.request, from: scanner, at: Double(ext - 500)).decision.parts[.enumeration]
         }
         #expect(points == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])

@@ -23,17 +23,6 @@ extension Engine {
         }
         let settings = rules.enumeration
         var window = state.enumeration.current(at: now, length: settings.window)
-        if message.method == .register, memo.authUser != 0, memo.provesAddress {
-            // It answers the server's challenge to its address: an account registering, no probe. The first
-            // such in a window lets go the points held for REGISTERs without credentials (`holds`): a
-            // gateway's ports. Once only: a scanner cannot wash its scan with a wrong password now and then.
-            if window.heldSince != 0, window.heldSince != EnumerationWindow.forgiven {
-                window.scoredLevels = UInt8(min(Self.levels(window, settings), 255))
-                window.heldSince = EnumerationWindow.forgiven
-            }
-            state.enumeration = window
-            return nil
-        }
         window.add(user: memo.target)
         let user = message.method == .register ? message.to.uri.user : message.requestURI.user
         if let number = Self.number(user, bytes) {
@@ -42,7 +31,10 @@ extension Engine {
                 number == window.lastNumber &+ 1 || number == window.lastNumber &- 1 ? window.sequential &+ 1 : 1
             window.lastNumber = number
         }
-        let levels = Self.levels(window, settings)
+        // Each multiple of a threshold crossed scores once: a long scan keeps adding points.
+        let levels = max(
+            window.distinctUsers / max(settings.distinctUsers, 1),
+            Int(window.sequential) / max(settings.sequentialUsers, 1))
         state.enumeration = window
         // A user it tried just before passes: forged REGISTERs in a trunk's name must not stop its OPTIONS
         // pings to one user.
@@ -51,36 +43,12 @@ extension Engine {
             if scanning { count(.enumeration) }
             return scanning ? .enumeration : nil
         }
-        if levels > Int(window.scoredLevels), !holds(message, memo, &state.enumeration, now: now) {
+        if levels > Int(window.scoredLevels) {
             parts[.enumeration] += rules.score[.enumeration] * Double(levels - Int(window.scoredLevels))
             state.enumeration.scoredLevels = UInt8(min(levels, 255))
             count(.enumeration)
         }
         return nil
-    }
-
-    /// The thresholds `window` crossed: each multiple of one scores once, so a long scan keeps adding
-    /// points.
-    static func levels(_ window: EnumerationWindow, _ settings: RuleSet.Enumeration) -> Int {
-        max(
-            window.distinctUsers / max(settings.distinctUsers, 1),
-            Int(window.sequential) / max(settings.sequentialUsers, 1))
-    }
-
-    /// How long the points of REGISTERs without credentials wait for an answer to the server's
-    /// challenge: a new site's gateway registers its ports' consecutive extensions within milliseconds,
-    /// long before the first 401 comes back, and answers each; svwar never does.
-    static let registrationGrace: Int64 = 2_000_000_000
-
-    /// Whether the thresholds `request` crossed wait (`registrationGrace`) instead of scoring: it is a
-    /// REGISTER without credentials, and the points held (from now, if none were) have not waited long.
-    func holds(_ request: SIPMessage, _ memo: RequestMemo, _ window: inout EnumerationWindow, now: Timestamp) -> Bool {
-        guard request.method == .register, memo.authUser == 0, window.heldSince != EnumerationWindow.forgiven else {
-            return false
-        }
-        let elapsed = now.nanoseconds - window.start
-        if window.heldSince == 0 { window.heldSince = UInt32(clamping: elapsed / 1_000_000 + 1) }
-        return elapsed - (Int64(window.heldSince) - 1) * 1_000_000 < Self.registrationGrace
     }
 
     /// Whether the answer to `request` can tell a scanner that its user exists. Not for an ACK (never

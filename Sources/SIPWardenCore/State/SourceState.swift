@@ -344,17 +344,11 @@ struct EnumerationWindow {
     var start: Int64 = 0
     /// Linear-counting bitmap of target-user hashes: the number of set bits estimates distinct users.
     var users: UInt64 = 0
-    var lastNumber: UInt64 = 0
     var notFound: UInt16 = 0
+    var lastNumber: UInt64 = 0
     var sequential: UInt8 = 0
     /// How many thresholds this window has crossed and scored already (each crossing scores once).
     var scoredLevels: UInt8 = 0
-    /// When REGISTERs without credentials first crossed a threshold not scored yet, in milliseconds from
-    /// `start`, plus one (0: none held; `forgiven`: held once, and let go). Their points wait
-    /// `Engine.registrationGrace` for an answer to the server's challenge (a gateway or DECT base
-    /// registering its extensions at once, before the first 200 OK can come back), and are scored after.
-    var heldSince: UInt32 = 0
-    static let forgiven = UInt32.max
 
     /// Counts the user whose hash is `target` (`RequestMemo.target`). Its position is the hash's top six
     /// bits: the lowest bit of a hash is always set (to tell a hash from "none"), so the low six would
