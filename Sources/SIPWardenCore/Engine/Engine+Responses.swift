@@ -135,11 +135,13 @@ extension Engine {
         case 401 where request.authUser != 0 && !message.challenge.isStale,
             407 where request.authUser != 0 && !message.challenge.isStale:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
-        // A 403 to a request without credentials refuses it for other reasons (an anonymous call, a barred
-        // number, a caller not allowed): no password was tried.
         case 403 where request.authUser != 0:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
-        case 404 where !state.mayReachManyUsers(with: request.method):
+        // A 403 to a request without credentials tried no password: it refuses an anonymous caller, a
+        // barred number, or, from a server that answers so for users it does not know, says as much as a
+        // 404 does to a scan.
+        case 403 where !state.mayReachManyUsers(with: request.method),
+            404 where !state.mayReachManyUsers(with: request.method):
             var window = state.enumeration.current(at: now, length: rules.enumeration.window)
             window.notFound &+= 1
             notFound(atPrefixOf: client, now: now)
@@ -241,24 +243,30 @@ extension Engine {
     ) {
         count(.passwordGuessing)
         let user = request.authUser != 0 ? request.authUser : request.target
-        let boundHere = user != 0 && countFailure(against: user, from: client, proven: request.provesAddress, now: now)
+        let failure =
+            user != 0
+            ? countFailure(against: user, from: client, proven: request.provesAddress, now: now)
+            : (boundHere: false, again: false)
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
-        if !boundHere || request.ambiguous, request.provesAddress || !state.good {
-            parts[.passwordGuessing] += scoreFailure(&state, now: now)
+        if !failure.boundHere || request.ambiguous, request.provesAddress || !state.good {
+            parts[.passwordGuessing] += failure.again ? failurePoints(state) : scoreFailure(&state, now: now)
         }
     }
 
     /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
     /// proved where it came from, putting the user under distributed attack when enough sources failed,
     /// and taking only proven tries from elsewhere when enough failures proved nothing; returns whether
-    /// `user` is registered from `client`.
-    func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> Bool {
+    /// `user` is registered from `client`, and whether it failed less than `UserState.phonePace` before
+    /// (from anywhere): faster than a phone with a wrong password retries, so a guess.
+    func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> (
+        boundHere: Bool, again: Bool
+    ) {
         let guessing = rules.guessing
         return shared.withLock { tables in
             guard
                 let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            else { return false }
+            else { return (false, false) }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {
                 record.windowStart = now.nanoseconds
@@ -275,8 +283,10 @@ extension Engine {
             if Int(record.unprovenFailures) >= guessing.distributedFailures {
                 record.provenOnlyUntil = now.nanoseconds + guessing.window
             }
+            let again = record.lastFailure != 0 && now.nanoseconds - record.lastFailure < UserState.phonePace
+            record.lastFailure = now.nanoseconds
             tables.users.values[slot] = record
-            return record.boundSource == client
+            return (record.boundSource == client, again)
         }
     }
 
@@ -288,7 +298,8 @@ extension Engine {
 
     /// What this failed authentication scores: from an address that has authenticated, nothing while its
     /// failures keep within `guessing.office_failures` (an office's phones with wrong passwords, each
-    /// retrying every 30 s, are no guesser), else `failurePoints`.
+    /// retrying every 30 s, are no guesser), else `failurePoints`. The caller scores an account failing
+    /// faster than a phone retries in full.
     func scoreFailure(_ state: inout SourceState, now: Timestamp) -> Double {
         if state.authenticated, state.officeFailures.takeStartingFull(rate: rules.guessing.officeFailures, at: now) {
             return 0

@@ -49,6 +49,13 @@ struct UserState {
     var provenOnlyUntil: Int64 = 0
     var calls = TokenBucket.empty
     var lastSeen: Int64 = 0
+    /// When the user last failed to authenticate, from anywhere (0: never).
+    var lastFailure: Int64 = 0
+
+    /// The least time between two failures of one account that a phone with a wrong password leaves: it
+    /// retries its registration every 30 s or more. A guesser at one account fails faster, from one
+    /// address or many.
+    static let phonePace: Int64 = 20_000_000_000
 
     /// How `failureSources` holds an address: the low 32 bits of its hash, never 0 (an empty slot).
     static func failureKey(_ address: IPAddress) -> UInt32 { UInt32(truncatingIfNeeded: address.tableHash) | 1 }

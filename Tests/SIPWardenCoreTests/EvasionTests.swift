@@ -1,0 +1,87 @@
+import Testing
+
+@testable import SIPWardenCore
+
+/// Attacks shaped around the allowances legitimate traffic needs (a 403 that refuses an anonymous
+/// caller, an office's phones with wrong passwords): each is still stopped.
+@Suite struct EvasionTests {
+    /// svwar -m INVITE against a PBX that refuses an unknown peer's INVITE with 403 and challenges a
+    /// known one's with 407 (Asterisk chan_sip, allowguest=no, alwaysauthreject=no): the 403 says as
+    /// much as a 404, and counts as one, though it tried no password. 15 or 18 extensions a minute, 37
+    /// apart (never consecutive), for 20 minutes.
+    @Test(arguments: [15.0, 18.0])
+    func svwarByInviteAgainstAPBXAnswering403IsStopped(perMinute: Double) {
+        var h = Harness()
+        let scanner = "203.0.113.201"
+        var reached = 0
+        for n in 0..<Int(perMinute * 20) {
+            let ext = 100 + (n * 37) % 900
+            let at = 1 + Double(n) * 60 / perMinute
+            let t = Transaction.invite(from: "\(ext)", at: scanner, to: "\(ext)", callID: "inv-\(n)")
+            guard !h.send(t.request, from: scanner, at: at).decision.drops else { continue }
+            reached += 1
+            let exists = ext % 50 == 0
+            h.answer(
+                t.response(exists ? 407 : 403, exists ? "Proxy Authentication Required" : "Forbidden", nonce: "i\(n)"),
+                to: scanner, at: at + 0.05)
+        }
+        #expect(reached <= 60, "\(reached) probes reached the server")
+        #expect(h.bans.first?.reason == .enumeration)
+    }
+
+    /// A subscriber registers an account of its own, then guesses user 200's password at 30 or 45 a
+    /// minute, each guess answering the 401 to the one before. An address that authenticated has
+    /// `guessing.office_failures` without points, but not for an account failing faster than a phone
+    /// retries (`UserState.phonePace`): each failure scores 2, which holds it at the drop threshold at 30
+    /// a minute and bans it at 45, as before the allowance.
+    @Test(arguments: [30.0, 45.0])
+    func aGuesserWithAnAccountOfItsOwnIsStopped(perMinute: Double) {
+        var h = Harness()
+        let guesser = "203.0.113.202"
+        _ = h.register(user: "own", from: guesser, at: 0)
+        var nonce = "l0"
+        let fetch = Transaction.softphoneRegister("200", at: guesser, callID: "fetch")
+        h.send(fetch.request, from: guesser, at: 0.5)
+        h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: guesser, at: 0.51)
+        var reached = 0
+        for attempt in 0..<Int(perMinute * 20) {
+            var t = Transaction.softphoneRegister("200", at: guesser, callID: "lateral-\(attempt)")
+            t.credentials = ("200", nonce, "g\(attempt)", "00000001", "c\(attempt)")
+            let at = 1 + Double(attempt) * 60 / perMinute
+            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+            reached += 1
+            nonce = "l\(attempt + 1)"
+            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: guesser, at: at + 0.01)
+        }
+        #expect(reached <= 70, "\(reached) guesses reached the server")
+        #expect((h.bans.first?.reason == .passwordGuessing) == (perMinute > 30))
+    }
+
+    /// The same account registered from ten addresses of one IPv6 /64, each guessing user 200 at 30 a
+    /// minute: 300 guesses a minute at one user, each address within its own allowance. The account
+    /// fails faster than any phone retries, whichever address the guess came from.
+    @Test func aGuesserSpreadOverAddressesThatAuthenticatedIsStopped() {
+        var h = Harness()
+        let guessers = (1...10).map { "2001:db8:bad:7::\(String($0, radix: 16))" }
+        var nonces = guessers.map { "s-\($0)-0" }
+        for (g, guesser) in guessers.enumerated() {
+            _ = h.register(user: "own", from: guesser, at: Double(g) * 0.1, tag: "g\(g)")
+            let fetch = Transaction.softphoneRegister("200", at: guesser, callID: "fetch-\(g)")
+            h.send(fetch.request, from: guesser, at: 1.5 + Double(g) * 0.01)
+            h.answer(fetch.response(401, "Unauthorized", nonce: nonces[g]), to: guesser, at: 1.505 + Double(g) * 0.01)
+        }
+        var reached = 0
+        for attempt in 0..<300 {
+            for (g, guesser) in guessers.enumerated() {
+                var t = Transaction.softphoneRegister("200", at: guesser, callID: "spread-\(g)-\(attempt)")
+                t.credentials = ("200", nonces[g], "g\(g)-\(attempt)", "00000001", "c\(attempt)")
+                let at = 2 + Double(attempt) * 2 + Double(g) * 0.01
+                guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+                reached += 1
+                nonces[g] = "s-\(guesser)-\(attempt + 1)"
+                h.answer(t.response(401, "Unauthorized", nonce: nonces[g]), to: guesser, at: at + 0.005)
+            }
+        }
+        #expect(reached <= 400, "\(reached) of 3000 guesses reached the server")
+    }
+}
