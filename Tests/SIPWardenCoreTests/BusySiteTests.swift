@@ -880,6 +880,27 @@ import Testing
         #expect(h.bans.isEmpty)
     }
 
+    /// A peer the server knows nothing good of sends requests inside dialogs (INFO, UPDATE) to 40 users a
+    /// minute, and the server refuses each with a 403 or a 404: they probe no user, so neither the users
+    /// nor the answers count as a scan.
+    @Test func refusedRequestsInsideDialogsAreNoScan() {
+        var h = Harness()
+        let peer = "203.0.113.61"
+        var dropped = 0
+        for n in 0..<120 {
+            var t = Transaction(
+                method: n % 2 == 0 ? "INFO" : "UPDATE", user: "\(2_125_550_100 + n)", target: "\(2_125_550_100 + n)",
+                fromUser: "caller", callID: "dlg\(n)", contactHost: peer)
+            t.toTag = "srv\(n)"
+            let at = Double(n) * 1.5
+            if h.send(t.request, from: peer, at: at).decision.drops { dropped += 1 }
+            h.answer(t.response(n % 3 == 0 ? 404 : 403, "Refused"), to: peer, at: at + 0.02)
+        }
+        #expect(dropped == 0)
+        #expect(h.bans.isEmpty)
+        #expect(h.engine.counters.detectors[.enumeration] == nil)
+    }
+
     /// A PBX that authenticates each call has its OPTIONS ping challenged between its call's 407 and the
     /// call sent again with credentials: the call's challenge is kept apart, and its 200 authenticates.
     @Test func aChallengedPingBetweenACallsChallengeAndItsAnswerLeavesTheCall() {

@@ -10,9 +10,8 @@ extension Engine {
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
         narrowPrefix: Int?, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
-        guard memo.target != 0, Self.probesUser(message), !state.mayReachManyUsers(with: memo.method) else {
-            return nil
-        }
+        // `target` is 0 for a request that cannot probe a user (`probesUser`).
+        guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
         // Over UDP anyone can draw 404s in a prefix's name: a prefix holding a good member (an office
         // whose phones registered) is never taken for scanned, nor is a member with good history refused.
         if !state.good, let prefix = narrowPrefix, prefixes.values[prefix].scanningUntil > now.nanoseconds,

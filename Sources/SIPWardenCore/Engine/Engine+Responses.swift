@@ -49,7 +49,8 @@ extension Engine {
         ByteHash.mix(source.tableHash ^ callID ^ UInt64(cseq) &* 0x9E37_79B9_7F4A_7C15)
     }
 
-    /// Counts a 404 to an unproven member of `client`'s narrowest prefix: past
+    /// Counts a 404 (or a 403 to a request without credentials) to an unproven member of `client`'s
+    /// narrowest prefix: past
     /// `enumeration.prefix_not_found` in a window, the prefix is being scanned from address after address.
     mutating func notFound(atPrefixOf client: IPAddress, now: Timestamp) {
         guard let slot = prefixes.find(PrefixKey(narrowestOf: client)) else { return }
@@ -86,7 +87,7 @@ extension Engine {
     }
 
     /// What the server's answer to `request` tells about the client: good history, a challenge, a
-    /// failed authentication or a 404 of an extension scan.
+    /// failed authentication or a 404 (or 403 without credentials) of an extension scan.
     /// `challenge` is the hash of the nonce of a 401/407, 0 for any other answer.
     mutating func answer(
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, to request: RequestMemo, challenge: UInt64,
@@ -140,8 +141,9 @@ extension Engine {
         // A 403 to a request without credentials tried no password: it refuses an anonymous caller, a
         // barred number, or, from a server that answers so for users it does not know, says as much as a
         // 404 does to a scan.
-        case 403 where !state.mayReachManyUsers(with: request.method),
-            404 where !state.mayReachManyUsers(with: request.method):
+        // `target` is 0 for a request that names no user or cannot probe one (`Engine.probesUser`).
+        case 403 where request.target != 0 && !state.mayReachManyUsers(with: request.method),
+            404 where request.target != 0 && !state.mayReachManyUsers(with: request.method):
             var window = state.enumeration.current(at: now, length: rules.enumeration.window)
             window.notFound &+= 1
             notFound(atPrefixOf: client, now: now)
@@ -230,11 +232,10 @@ extension Engine {
         }
     }
 
-    /// A wrong password (or a refused user): a failure against the user that, from enough sources,
-    /// puts the user under distributed attack, and points for the source, unless the user is registered
-    /// from this very address: that is its own phone, whose password changed (the server keeps refusing
-    /// it; the phone's other users behind the same NAT keep their service).
-    /// The user is the credentials' username, or the target of a request refused without credentials.
+    /// A wrong password: a failure against the credentials' user that, from enough sources, puts the
+    /// user under distributed attack, and points for the source, unless the user is registered from this
+    /// very address: that is its own phone, whose password changed (the server keeps refusing it; the
+    /// phone's other users behind the same NAT keep their service).
     /// (`request` is what the answer was matched to: when it is ambiguous, the failure may be another
     /// user's, and is no phone's own.)
     mutating func authenticationFailed(
@@ -242,11 +243,7 @@ extension Engine {
         now: Timestamp
     ) {
         count(.passwordGuessing)
-        let user = request.authUser != 0 ? request.authUser : request.target
-        let failure =
-            user != 0
-            ? countFailure(against: user, from: client, proven: request.provesAddress, now: now)
-            : (boundHere: false, again: false)
+        let failure = countFailure(against: request.authUser, from: client, proven: request.provesAddress, now: now)
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
         if !failure.boundHere || request.ambiguous, request.provesAddress || !state.good {
@@ -257,8 +254,9 @@ extension Engine {
     /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
     /// proved where it came from, putting the user under distributed attack when enough sources failed,
     /// and taking only proven tries from elsewhere when enough failures proved nothing; returns whether
-    /// `user` is registered from `client`, and whether it failed less than `UserState.phonePace` before
-    /// (from anywhere): faster than a phone with a wrong password retries, so a guess.
+    /// `user` is registered from `client`, and whether a failure that proved its address came less than
+    /// `UserState.phonePace` before (from anywhere): faster than a phone with a wrong password retries,
+    /// so a guess.
     func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> (
         boundHere: Bool, again: Bool
     ) {
@@ -284,7 +282,8 @@ extension Engine {
                 record.provenOnlyUntil = now.nanoseconds + guessing.window
             }
             let again = record.lastFailure != 0 && now.nanoseconds - record.lastFailure < UserState.phonePace
-            record.lastFailure = now.nanoseconds
+            // Only failures that proved their address: forged UDP must not take an office's allowance away.
+            if proven { record.lastFailure = now.nanoseconds }
             tables.users.values[slot] = record
             return (record.boundSource == client, again)
         }

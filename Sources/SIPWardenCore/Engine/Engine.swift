@@ -216,7 +216,7 @@ public struct Engine {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
-        if packetDrop == nil, let memo, Self.probesUser(message), isUnansweredProbe(memo, state, now: now) {
+        if packetDrop == nil, let memo, isUnansweredProbe(memo, state, now: now) {
             parts[.enumeration] += rules.score[.enumeration] / Double(max(rules.enumeration.notFound, 1))
             count(.enumeration)
             packetDrop = .enumeration
@@ -248,15 +248,15 @@ public struct Engine {
     /// what bans a guesser that waits for each answer instead of holding it at the threshold, even one
     /// that authenticated with another, cracked account. Its resends are refused without points again,
     /// as any refused request's.
-    /// Inlined: called with the source's entry, which a call would copy whole (488 bytes) for each request.
+    /// Inlined: called with the source's entry, which a call would copy whole (504 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && isHeld(state, by: .passwordGuessing, now: now)
     }
 
-    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request (one that
-    /// can probe a user, `probesUser`: the caller checks) to a user from an unproven source whose scan
-    /// (its 404s, its many users) already took it to the drop threshold. It scores what a 404 does on average (`enumeration` points
+    /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request to a user
+    /// (one it can probe: `RequestMemo.target`) from an unproven source whose scan (its 404s, its many
+    /// users) already took it to the drop threshold. It scores what a 404 does on average (`enumeration` points
     /// per `not_found` 404s), as an unanswered guess scores a failure: else a scan that waits for each
     /// answer (svwar at 15 probes a minute) is held at the threshold, not banned, and reaches more than
     /// half the extensions it tries.

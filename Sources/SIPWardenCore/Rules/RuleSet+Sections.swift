@@ -101,11 +101,12 @@ extension RuleSet {
         public var window: Int64 = 60 * 1_000_000_000
         /// Distinct target users in a window from a source without good history.
         public var distinctUsers = 20
-        /// 404 answers to one source in a window.
+        /// 404 answers (and 403s to requests without credentials) to one source in a window.
         public var notFound = 10
         /// Consecutive numeric target users (100, 101, 102, …).
         public var sequentialUsers = 6
-        /// 404 answers to the unproven members of one IPv4 /24 or IPv6 /64 in a window: a scan from
+        /// 404 answers (and 403s to requests without credentials) to the unproven members of one IPv4 /24
+        /// or IPv6 /64 in a window: a scan from
         /// address after address of one prefix, each below the per-source thresholds.
         public var prefixNotFound = 30
     }

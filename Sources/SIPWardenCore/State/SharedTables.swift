@@ -11,7 +11,8 @@ struct PrefixState {
     var goodMembers: UInt16 = 0
     /// When the prefix as a whole is banned until.
     var bannedUntil: Int64 = 0
-    /// 404 answers to its unproven members in the window from `notFoundStart`, and until when their
+    /// 404 answers (and 403s to requests without credentials) to its unproven members in the window from
+    /// `notFoundStart`, and until when their
     /// scans are refused (`Engine.enumeration`).
     var notFound: UInt16 = 0
     var notFoundStart: Int64 = 0
@@ -49,7 +50,8 @@ struct UserState {
     var provenOnlyUntil: Int64 = 0
     var calls = TokenBucket.empty
     var lastSeen: Int64 = 0
-    /// When the user last failed to authenticate, from anywhere (0: never).
+    /// When the user last failed to authenticate with a request that proved its address, from anywhere
+    /// (0: never).
     var lastFailure: Int64 = 0
 
     /// The least time between two failures of one account that a phone with a wrong password leaves: it

@@ -67,7 +67,7 @@ struct SourceState {
         buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
-    /// The score decayed to `now`. Inlined: a call would copy the whole entry (480 bytes) to read two
+    /// The score decayed to `now`. Inlined: a call would copy the whole entry (504 bytes) to read two
     /// fields.
     @inline(__always)
     func score(at now: Timestamp, halfLife: Int64) -> Double {
@@ -136,7 +136,8 @@ struct RequestMemo {
     var callID: UInt64 = 0
     var cseq: UInt32 = 0
     var method: SIPMethod = .none
-    /// The user the request targets: To user for REGISTER, Request-URI user otherwise.
+    /// The user the request targets: To user for REGISTER, Request-URI user otherwise; 0 for none, and
+    /// for a request that cannot probe one (`Engine.probesUser`: an ACK, a CANCEL, one inside a dialog).
     var target: UInt64 = 0
     /// The Authorization username, 0 when the request carried no credentials.
     var authUser: UInt64 = 0
@@ -189,7 +190,9 @@ struct RequestMemo {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
-        target = ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user)
+        target =
+            Engine.probesUser(message)
+            ? ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user) : 0
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         answersChallenge =
             nonce != 0 && issuedNonce != 0
