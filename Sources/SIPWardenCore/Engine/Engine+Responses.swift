@@ -50,8 +50,8 @@ extension Engine {
     }
 
     /// Counts a 404 (or a 403 to a request without credentials) to an unproven member of `client`'s
-    /// narrowest prefix: past
-    /// `enumeration.prefix_not_found` in a window, the prefix is being scanned from address after address.
+    /// narrowest prefix: past `enumeration.prefix_not_found` in a window, the prefix is being scanned from
+    /// address after address.
     mutating func notFound(atPrefixOf client: IPAddress, now: Timestamp) {
         guard let slot = prefixes.find(PrefixKey(narrowestOf: client)) else { return }
         let settings = rules.enumeration
@@ -103,6 +103,9 @@ extension Engine {
             let key = RequestMemo.challengeKey(challenge, message.from.uri, request.method, bytes)
             if request.method == .invite { state.issuedNonce = key } else { state.issuedOtherNonce = key }
         }
+        // A 404 that can tell a scan something: to a request that probes a user (`target` is 0 for one
+        // that names none or cannot probe one, `Engine.probesUser`), from a source the detector judges.
+        let answersProbe = request.target != 0 && !state.mayReachManyUsers(with: request.method)
         switch message.status {
         // A REGISTER forged in this address's name with a nonce the server sent another address, and
         // accepted (a registrar whose nonces are not bound to an address), proves nothing of it.
@@ -134,16 +137,13 @@ extension Engine {
             }
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
-            407 where request.authUser != 0 && !message.challenge.isStale:
-            authenticationFailed(request, client, state: &state, parts: &parts, now: now)
-        case 403 where request.authUser != 0:
+            407 where request.authUser != 0 && !message.challenge.isStale,
+            403 where request.authUser != 0:
             authenticationFailed(request, client, state: &state, parts: &parts, now: now)
         // A 403 to a request without credentials tried no password: it refuses an anonymous caller, a
         // barred number, or, from a server that answers so for users it does not know, says as much as a
         // 404 does to a scan.
-        // `target` is 0 for a request that names no user or cannot probe one (`Engine.probesUser`).
-        case 403 where request.target != 0 && !state.mayReachManyUsers(with: request.method),
-            404 where request.target != 0 && !state.mayReachManyUsers(with: request.method):
+        case 403 where answersProbe, 404 where answersProbe:
             var window = state.enumeration.current(at: now, length: rules.enumeration.window)
             window.notFound &+= 1
             notFound(atPrefixOf: client, now: now)

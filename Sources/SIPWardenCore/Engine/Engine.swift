@@ -256,8 +256,8 @@ public struct Engine {
 
     /// Whether `memo` is an extension scan's probe the filter will drop unanswered: a request to a user
     /// (one it can probe: `RequestMemo.target`) from an unproven source whose scan (its 404s, its many
-    /// users) already took it to the drop threshold. It scores what a 404 does on average (`enumeration` points
-    /// per `not_found` 404s), as an unanswered guess scores a failure: else a scan that waits for each
+    /// users) already took it to the drop threshold. It scores what a 404 does on average (`enumeration`
+    /// points per `not_found` 404s), as an unanswered guess scores a failure: else a scan that waits for each
     /// answer (svwar at 15 probes a minute) is held at the threshold, not banned, and reaches more than
     /// half the extensions it tries.
     @inline(__always)

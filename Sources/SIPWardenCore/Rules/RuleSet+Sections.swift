@@ -106,8 +106,8 @@ extension RuleSet {
         /// Consecutive numeric target users (100, 101, 102, …).
         public var sequentialUsers = 6
         /// 404 answers (and 403s to requests without credentials) to the unproven members of one IPv4 /24
-        /// or IPv6 /64 in a window: a scan from
-        /// address after address of one prefix, each below the per-source thresholds.
+        /// or IPv6 /64 in a window: a scan from address after address of one prefix, each below the
+        /// per-source thresholds.
         public var prefixNotFound = 30
     }
 

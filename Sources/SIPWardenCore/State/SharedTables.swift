@@ -12,8 +12,7 @@ struct PrefixState {
     /// When the prefix as a whole is banned until.
     var bannedUntil: Int64 = 0
     /// 404 answers (and 403s to requests without credentials) to its unproven members in the window from
-    /// `notFoundStart`, and until when their
-    /// scans are refused (`Engine.enumeration`).
+    /// `notFoundStart`, and until when their scans are refused (`Engine.enumeration`).
     var notFound: UInt16 = 0
     var notFoundStart: Int64 = 0
     var scanningUntil: Int64 = 0
