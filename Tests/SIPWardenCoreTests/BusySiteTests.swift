@@ -944,3 +944,55 @@ import Testing
         #expect(h.send(fraud.request, from: attacker, at: 2).decision.reason == .tollFraud)
     }
 }
+
+/// A new site's lines registering at once: consecutive extensions from an address and for users
+/// nobody registered before, which is what a REGISTER scan looks like until the server answers.
+@Suite struct NewSiteTests {
+    /// One step of a phone's registration: its first REGISTER, the 401, the REGISTER with credentials,
+    /// the 200.
+    enum Step: Int { case register, challenge, credentials, registered }
+
+    /// A DECT multi-cell base or a new branch's PoE switch powering its phones: the first REGISTERs of
+    /// extensions 301 on leave 5 ms apart (or all within a millisecond), the registrar `roundTrip`
+    /// away answers what reaches it (401, then 200), and a phone resends a dropped request on RFC
+    /// 3261's timer E (0.5, 1, 2, 4 s …). More REGISTERs are in flight than `sequential_users` before
+    /// the first answer comes back; none is dropped.
+    @Test(arguments: [
+        (20, 0.005, 0.02), (60, 0.005, 0.02), (20, 0.005, 0.12), (60, 0.005, 0.12), (30, 0.0002, 0.2),
+        (80, 0.003, 0.12),
+    ])
+    func aNewSitesLinesRegisteringAtOnceLoseNothing(lines: Int, spacing: Double, roundTrip: Double) {
+        var h = Harness()
+        let site = "192.0.2.150"
+        var phones = (0..<lines).map {
+            Transaction(
+                user: "\(301 + $0)", target: "\(301 + $0)", fromUser: "\(301 + $0)", callID: "line-\($0)",
+                contactHost: site)
+        }
+        var events = phones.indices.map { (at: Double($0) * spacing, line: $0, step: Step.register, resend: 0.5) }
+        var registered = 0
+        while let next = events.indices.min(by: { events[$0].at < events[$1].at }) {
+            let (at, n, step, resend) = events.remove(at: next)
+            switch step {
+            case .register, .credentials:
+                if h.send(phones[n].request, from: site, at: at).decision.drops {
+                    if resend < 8 { events.append((at + resend, n, step, resend * 2)) }
+                } else {
+                    let answer = step == .register ? Step.challenge : .registered
+                    events.append((at + roundTrip, n, answer, 0.5))
+                }
+            case .challenge:
+                h.answer(phones[n].response(401, "Unauthorized", nonce: "d\(n)"), to: site, at: at)
+                phones[n].cseq += 1
+                phones[n].credentials = (phones[n].user, "d\(n)", "r\(n)", "00000001", "c\(n)")
+                events.append((at + 0.001, n, .credentials, 0.5))
+            case .registered:
+                h.answer(phones[n].response(200, "OK"), to: site, at: at)
+                registered += 1
+            }
+        }
+        #expect(registered == lines)
+        #expect(h.drops(from: site) == 0)
+        #expect(h.bans.isEmpty)
+    }
+}

@@ -260,15 +260,52 @@ import Testing
         #expect(h.register(user: "700", from: "198.51.100.9", at: 601).allSatisfy { !$0.decision.drops })
     }
 
-    /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth.
+    /// `enumeration.sequential_users = 6`: the sixth consecutive number scores, not the fifth (OPTIONS,
+    /// whose thresholds never wait for answers, as REGISTERs' may).
     @Test func sixConsecutiveNumericUsersScoreEnumeration() {
         var h = Harness()
         let scanner = "203.0.113.10"
         let points = (500..<506).map { ext in
-            let t = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "seq-\(ext)")
+            let t = Transaction(
+                method: "OPTIONS", user: "\(ext)", target: "\(ext)", fromUser: "\(ext)", callID: "seq-\(ext)",
+                contactHost: scanner)
             return h.send(t.request, from: scanner, at: Double(ext - 500)).decision.parts[.enumeration]
         }
         #expect(points == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
+    }
+
+    /// REGISTERs' thresholds wait for the server's answers: eleven consecutive numbers score nothing
+    /// until a 404 comes; the thresholds crossed before it are forgiven, the next one scores, and the
+    /// next window waits no more. Without answers, the 65th REGISTER (`unanswered_registers = 64`) ends the
+    /// wait as a 404 does.
+    @Test func registersThresholdsWaitForTheFirstNotFound() {
+        var h = Harness()
+        let scanner = "203.0.113.12"
+        func register(_ ext: Int, at seconds: Double) -> (Transaction, Double) {
+            let t = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "wait-\(ext)")
+            return (t, h.send(t.request, from: scanner, at: seconds).decision.parts[.enumeration])
+        }
+        let waiting = (500..<510).map { register($0, at: Double($0 - 500) * 0.001).1 }
+        #expect(waiting.allSatisfy { $0 == 0 })
+        let (first, _) = register(510, at: 0.02)
+        h.answer(first.response(404, "Not Found"), to: scanner, at: 0.03)
+        // 500-510, eleven consecutive numbers, crossed the first threshold, forgiven; 511 crosses the second.
+        #expect(register(511, at: 0.04).1 == RuleSet().score[.enumeration])
+        // A minute later, a new window: the sixth consecutive number scores at once.
+        let later = (700..<706).map { register($0, at: 70 + Double($0 - 700) * 0.001).1 }
+        #expect(later == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
+
+        var unanswered = Harness()
+        let burst = (0..<65).map { n in
+            let t = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "unanswered-\(n)")
+            return unanswered.send(t.request, from: scanner, at: Double(n) * 0.001).decision.parts[.enumeration]
+        }
+        #expect(burst.allSatisfy { $0 == 0 })
+        let scored = (65..<90).map { n in
+            let t = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "unanswered-\(n)")
+            return unanswered.send(t.request, from: scanner, at: 0.1 + Double(n) * 0.001).decision.parts[.enumeration]
+        }
+        #expect(scored.contains { $0 > 0 }, "\(scored)")
     }
 
     /// `enumeration.distinct_users = 20`: about the 20th distinct user scores, about the 40th scores again
@@ -278,7 +315,9 @@ import Testing
         let scanner = "203.0.113.11"
         var scoredAt: [Int] = []
         for n in 1...60 {
-            let t = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "names-\(n)")
+            let t = Transaction(
+                method: "OPTIONS", user: "name\(n)x", target: "name\(n)x", fromUser: "name\(n)x",
+                callID: "names-\(n)", contactHost: scanner)
             if h.send(t.request, from: scanner, at: Double(n) * 0.5).decision.parts[.enumeration] > 0 {
                 scoredAt.append(n)
             }

@@ -84,4 +84,44 @@ import Testing
         }
         #expect(reached <= 400, "\(reached) of 3000 guesses reached the server")
     }
+    /// A REGISTER scan sent in bursts: 150 REGISTERs without credentials to extensions in no order,
+    /// 0.3 ms apart, all gone before the registrar's first answer (60 ms away): 401 for an extension that
+    /// exists (one in 50), 404 or 403 for the others. REGISTERs may await their answers before a scan's
+    /// thresholds count (a new site's lines registering at once), but no more than
+    /// `enumeration.unanswered_registers` of them, and once per address: the burst is judged past that,
+    /// and the address is banned within it, and at once after its ban expires.
+    @Test(arguments: [(404, 61.0), (403, 61.0), (404, 250.0)])
+    func aRegisterScanInBurstsIsStopped(unknownStatus: Int, period: Double) {
+        var h = Harness()
+        let scanner = "203.0.113.200"
+        var random = SplitMix64(state: 11)
+        let extensions = Array(1000..<10000).shuffled(using: &random)
+        var probes: [Transaction] = []
+        var steps: [(at: Double, probe: Int, answer: Bool)] = []
+        for burst in 0..<10 {
+            for k in 0..<150 {
+                probes.append(
+                    Transaction.softphoneRegister(
+                        "\(extensions[probes.count])", at: scanner, callID: "burst-\(probes.count)"))
+                let at = 1 + Double(burst) * period + Double(k) * 0.0003
+                steps += [(at, probes.count - 1, false), (at + 0.06, probes.count - 1, true)]
+            }
+        }
+        var reached = Set<Int>()
+        for (at, n, answer) in steps.sorted(by: { $0.at < $1.at }) {
+            if !answer {
+                if !h.send(probes[n].request, from: scanner, at: at).decision.drops { reached.insert(n) }
+            } else if reached.contains(n) {
+                let exists = extensions[n] % 50 == 0
+                let unknown = unknownStatus == 404 ? "Not Found" : "Forbidden"
+                h.answer(
+                    probes[n].response(exists ? 401 : unknownStatus, exists ? "Unauthorized" : unknown, nonce: "b\(n)"),
+                    to: scanner, at: at)
+            }
+        }
+        // Without the wait 45 reach in the first burst and 19 after the first ban; with it 95 and 19 (the
+        // wait once per address, 64 REGISTERs and the probes up to the next threshold).
+        #expect(reached.count <= 120, "\(reached.count) of 1500 probes reached the server")
+        #expect(h.bans.first?.reason == .enumeration)
+    }
 }

@@ -30,15 +30,27 @@ extension Engine {
                 number == window.lastNumber &+ 1 || number == window.lastNumber &- 1 ? window.sequential &+ 1 : 1
             window.lastNumber = number
         }
+        // A new site's gateway registers its (consecutive) lines at once, more of them before the
+        // registrar's first answer than a scan may send: a REGISTER's thresholds wait for the answers
+        // (`answer`), until one says a user does not exist or more without credentials await them
+        // than `unanswered_registers`. Those with credentials are judged by their answers.
+        if message.method == .register, !window.graceEnded {
+            if memo.authUser != 0 || Int(window.awaitedRegisters) < settings.unansweredRegisters {
+                if memo.authUser == 0 { window.awaitedRegisters &+= 1 }
+                state.enumeration = window
+                return nil
+            }
+            window.endGrace(settings)
+        }
         // Each multiple of a threshold crossed scores once: a long scan keeps adding points.
-        let levels = max(
-            window.distinctUsers / max(settings.distinctUsers, 1),
-            Int(window.sequential) / max(settings.sequentialUsers, 1))
+        let levels = window.levels(settings)
         state.enumeration = window
         // A user it tried just before passes: forged REGISTERs in a trunk's name must not stop its OPTIONS
         // pings to one user.
         if state.good {
-            let scanning = !state.recent.hasOther(to: memo) && (levels > 0 || Int(window.notFound) >= settings.notFound)
+            let scanning =
+                !state.recent.hasOther(to: memo)
+                && (levels > Int(window.scoredLevels) || Int(window.notFound) >= settings.notFound)
             if scanning { count(.enumeration) }
             return scanning ? .enumeration : nil
         }
@@ -80,8 +92,12 @@ extension EnumerationWindow {
         self.start = start
     }
 
-    /// This window, or a new one from `now` when more than `length` passed since it began.
+    /// This window, or a new one from `now` when more than `length` passed since it began (whose
+    /// REGISTERs await no answers if this one's grace ended).
     func current(at now: Timestamp, length: Int64) -> EnumerationWindow {
-        now.nanoseconds - start > length ? EnumerationWindow(start: now.nanoseconds) : self
+        guard now.nanoseconds - start > length else { return self }
+        var next = EnumerationWindow(start: now.nanoseconds)
+        next.graceEnded = graceEnded
+        return next
     }
 }

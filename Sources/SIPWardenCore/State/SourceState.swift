@@ -350,13 +350,34 @@ struct EnumerationWindow {
     var notFound: UInt16 = 0
     var lastNumber: UInt64 = 0
     var sequential: UInt8 = 0
-    /// How many thresholds this window has crossed and scored already (each crossing scores once).
+    /// How many thresholds this window has crossed and scored already (each crossing scores once), or
+    /// crossed while its REGISTERs awaited their answers (forgiven when the grace ended).
     var scoredLevels: UInt8 = 0
+    /// REGISTERs without credentials of this window that await the server's answers while its
+    /// thresholds wait for them (`Engine.enumeration`): a new site's lines registering at once.
+    var awaitedRegisters: UInt8 = 0
+    /// The server answered a request of the source's with a 404 (or a 403 without credentials), or more
+    /// REGISTERs awaited answers than `enumeration.unanswered_registers`: thresholds wait no more, in this
+    /// window or the next (a site registers its lines at once once; a scanner's bursts are judged).
+    var graceEnded = false
 
     /// Counts the user whose hash is `target` (`RequestMemo.target`). Its position is the hash's top six
     /// bits: the lowest bit of a hash is always set (to tell a hash from "none"), so the low six would
     /// reach only half the positions.
     mutating func add(user target: UInt64) { users |= 1 << (target >> 58) }
+
+    /// How many thresholds the window has crossed: multiples of either of them, distinct or consecutive
+    /// users.
+    func levels(_ settings: RuleSet.Enumeration) -> Int {
+        max(distinctUsers / max(settings.distinctUsers, 1), Int(sequential) / max(settings.sequentialUsers, 1))
+    }
+
+    /// Ends the window's grace: the thresholds its REGISTERs crossed while they awaited their answers
+    /// score nothing (the server's 404s do); those crossed from now on do.
+    mutating func endGrace(_ settings: RuleSet.Enumeration) {
+        graceEnded = true
+        scoredLevels = UInt8(min(max(Int(scoredLevels), levels(settings)), 255))
+    }
 
     /// An estimate of the distinct users seen (near the true count while few bits are set, saturating
     /// near 64 × ln 64).
