@@ -70,7 +70,7 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "guessing",
             "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window)); "
-                + "an office's free failures \(g.officeFailures)",
+                + "an office's free failures \(g.officeFailures), its new accounts failing \(g.officeAccounts)",
         ])
         let marks = r.signatures.structuralMarks ? "on" : "off"
         rows.append([

@@ -124,4 +124,32 @@ import Testing
         #expect(reached.count <= 120, "\(reached.count) of 1500 probes reached the server")
         #expect(h.bans.first?.reason == .enumeration)
     }
+    /// A subscriber registers an account of its own, then sprays passwords over other accounts, each
+    /// tried once (never faster than a phone retries), 30 or 45 a minute for 20 minutes, each guess
+    /// answering the 401 to the one before. An office's failures are its phones retrying their own
+    /// accounts; failures of accounts new to the address beyond `guessing.office_accounts` in a window
+    /// score in full: before, 30 a minute went without points, and the rest scored a 4th.
+    @Test(arguments: [30.0, 45.0])
+    func aPasswordSprayFromAnAddressThatAuthenticatedIsStopped(perMinute: Double) {
+        var h = Harness()
+        let guesser = "203.0.113.203"
+        _ = h.register(user: "own", from: guesser, at: 0)
+        var nonce = "p0"
+        let fetch = Transaction.softphoneRegister("1000", at: guesser, callID: "fetch")
+        h.send(fetch.request, from: guesser, at: 0.5)
+        h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: guesser, at: 0.51)
+        var reached = 0
+        for attempt in 0..<Int(perMinute * 20) {
+            let account = "\(1000 + attempt)"
+            var t = Transaction.softphoneRegister(account, at: guesser, callID: "spray-\(attempt)")
+            t.credentials = (account, nonce, "s\(attempt)", "00000001", "c\(attempt)")
+            let at = 1 + Double(attempt) * 60 / perMinute
+            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+            reached += 1
+            nonce = "p\(attempt + 1)"
+            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: guesser, at: at + 0.005)
+        }
+        #expect(reached <= 100, "\(reached) of \(Int(perMinute * 20)) guesses reached the server")
+        #expect(h.bans.first?.reason == .passwordGuessing)
+    }
 }

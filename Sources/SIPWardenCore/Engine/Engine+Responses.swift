@@ -139,7 +139,7 @@ extension Engine {
                 bind(request.target, alsoAs: request.authUser, to: client, now: now)
             {
                 let score = state.score(at: now, halfLife: rules.score.halfLife)
-                state.add(-min(failurePoints(state), score), at: now, halfLife: rules.score.halfLife)
+                state.add(-min(failurePoints(state, now: now), score), at: now, halfLife: rules.score.halfLife)
             }
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
@@ -254,24 +254,19 @@ extension Engine {
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
         if !failure.boundHere || request.ambiguous, request.provesAddress || !state.good {
-            parts[.passwordGuessing] += failure.again ? failurePoints(state) : scoreFailure(&state, now: now)
+            parts[.passwordGuessing] += scoreFailure(failure, &state, now: now)
         }
     }
 
     /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
     /// proved where it came from, putting the user under distributed attack when enough sources failed,
-    /// and taking only proven tries from elsewhere when enough failures proved nothing; returns whether
-    /// `user` is registered from `client`, and whether a failure that proved its address came less than
-    /// `UserState.phonePace` before (from anywhere): faster than a phone with a wrong password retries,
-    /// so a guess.
-    func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> (
-        boundHere: Bool, again: Bool
-    ) {
+    /// and taking only proven tries from elsewhere when enough failures proved nothing.
+    func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> AccountFailure {
         let guessing = rules.guessing
         return shared.withLock { tables in
             guard
                 let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            else { return (false, false) }
+            else { return AccountFailure() }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {
                 record.windowStart = now.nanoseconds
@@ -280,7 +275,7 @@ extension Engine {
                 record.failureSources = SIMD8()
             }
             record.lastSeen = now.nanoseconds
-            let sources = record.addFailure(from: client)
+            let (sources, newHere) = record.addFailure(from: client)
             if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
                 record.underAttackUntil = now.nanoseconds + guessing.window
             }
@@ -292,24 +287,51 @@ extension Engine {
             // Only failures that proved their address: forged UDP must not take an office's allowance away.
             if proven { record.lastFailure = now.nanoseconds }
             tables.users.values[slot] = record
-            return (record.boundSource == client, again)
+            return AccountFailure(boundHere: record.boundSource == client, again: again, newHere: newHere)
         }
     }
 
     /// What one failed authentication scores: from an address that has authenticated (a NAT office whose
-    /// new phone has a mistyped password) a `limits.good_source_factor`th of the points.
-    func failurePoints(_ state: SourceState) -> Double {
-        rules.score[.passwordGuessing] / (state.authenticated ? rules.limits.goodSourceFactor : 1)
+    /// new phone has a mistyped password) a `limits.good_source_factor`th of the points, unless it sprays.
+    func failurePoints(_ state: SourceState, now: Timestamp) -> Double {
+        let office = state.authenticated && !sprays(state, now: now)
+        return rules.score[.passwordGuessing] / (office ? rules.limits.goodSourceFactor : 1)
     }
 
-    /// What this failed authentication scores: from an address that has authenticated, nothing while its
-    /// failures keep within `guessing.office_failures` (an office's phones with wrong passwords, each
-    /// retrying every 30 s, are no guesser), else `failurePoints`. The caller scores an account failing
-    /// faster than a phone retries in full.
-    func scoreFailure(_ state: inout SourceState, now: Timestamp) -> Double {
-        if state.authenticated, state.officeFailures.takeStartingFull(rate: rules.guessing.officeFailures, at: now) {
+    /// Whether more accounts than `guessing.office_accounts` failed for the first time from the address
+    /// in its latest window: no office's phones (a rollout's mistyped passwords, each phone then retrying
+    /// its own account) but a password spray over many accounts.
+    func sprays(_ state: SourceState, now: Timestamp) -> Bool {
+        let newlyFailed = state.newlyFailedAccounts.count(
+            at: now, origin: state.firstSeen, length: rules.guessing.window)
+        return newlyFailed > rules.guessing.officeAccounts
+    }
+
+    /// What this failed authentication scores: `failurePoints`, but from an address that has
+    /// authenticated and does not spray, nothing while its failures keep within `guessing.office_failures`
+    /// (an office's phones with wrong passwords, each retrying every 30 s, are no guesser) and the account
+    /// failed no faster than a phone retries.
+    func scoreFailure(_ failure: AccountFailure, _ state: inout SourceState, now: Timestamp) -> Double {
+        guard state.authenticated else { return failurePoints(state, now: now) }
+        if failure.newHere {
+            state.newlyFailedAccounts.add(at: now, origin: state.firstSeen, length: rules.guessing.window)
+        }
+        if !failure.again, !sprays(state, now: now),
+            state.officeFailures.takeStartingFull(rate: rules.guessing.officeFailures, at: now)
+        {
             return 0
         }
-        return failurePoints(state)
+        return failurePoints(state, now: now)
     }
+}
+
+/// What `Engine.countFailure` found about one failed authentication of an account from an address.
+struct AccountFailure {
+    /// The account is registered from the address: its own phone, whose password changed.
+    var boundHere = false
+    /// The account failed less than `UserState.phonePace` before (from anywhere) with a request that
+    /// proved its address: faster than a phone with a wrong password retries, so a guess.
+    var again = false
+    /// The account had not failed from the address in its window: new to it.
+    var newHere = false
 }

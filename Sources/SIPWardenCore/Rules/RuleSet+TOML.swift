@@ -199,6 +199,7 @@ extension RuleSet {
         case "guessing":
             let k = keys([
                 "window", "distributed_failures", "distributed_sources", "office_failures", "office_failures_burst",
+                "office_accounts",
             ])
             if let value = reader.duration(k["window"], at: "guessing.window") { guessing.window = value }
             if let value = reader.integer(k["distributed_failures"], at: "guessing.distributed_failures", in: 1...65535)
@@ -209,6 +210,9 @@ extension RuleSet {
                 guessing.distributedSources = value
             }
             read(&guessing.officeFailures, k, "office_failures", at: "guessing", with: &reader)
+            if let value = reader.integer(k["office_accounts"], at: "guessing.office_accounts", in: 0...65535) {
+                guessing.officeAccounts = value
+            }
         case "toll_fraud":
             let k = keys([
                 "high_risk_prefixes", "domestic_prefixes", "own_numbers", "calls_per_user", "calls_per_user_burst",

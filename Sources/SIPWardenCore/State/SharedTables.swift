@@ -61,17 +61,18 @@ struct UserState {
     /// How `failureSources` holds an address: the low 32 bits of its hash, never 0 (an empty slot).
     static func failureKey(_ address: IPAddress) -> UInt32 { UInt32(truncatingIfNeeded: address.tableHash) | 1 }
 
-    /// Adds a failing source; returns the distinct failing sources remembered (up to 8).
-    mutating func addFailure(from address: IPAddress) -> Int {
+    /// Adds a failing source; returns the distinct failing sources remembered (up to 8), and whether the
+    /// source was not among them yet.
+    mutating func addFailure(from address: IPAddress) -> (sources: Int, new: Bool) {
         let source = Self.failureKey(address)
         failures &+= 1
         var empty = -1
         for i in 0..<8 {
-            if failureSources[i] == source { return distinctSources }
+            if failureSources[i] == source { return (distinctSources, false) }
             if failureSources[i] == 0, empty < 0 { empty = i }
         }
         failureSources[empty >= 0 ? empty : Int(failures) & 7] = source
-        return distinctSources
+        return (distinctSources, true)
     }
 
     /// Takes back the failure `source` had in the window at `now` (`window` long), if it had one: its

@@ -57,6 +57,9 @@ struct SourceState {
     /// The same for the latest challenge to any other request but a REGISTER (a SUBSCRIBE, a MESSAGE): kept
     /// apart, so that an OPTIONS ping challenged between a call's 407 and its resend leaves the call's.
     var issuedOtherNonce: UInt64 = 0
+    /// Accounts that failed from here for the first time lately (`Engine.scoreFailure`). Last, where it
+    /// fills the entry's padding.
+    var newlyFailedAccounts = WindowCount()
 
     init() {}
 
@@ -413,5 +416,34 @@ struct DialledNumbers {
             if !seenBefore { distinct += 1 }
         }
         return distinct
+    }
+}
+
+/// How many times something happened in a window, in 8 bytes: the window's start in whole seconds
+/// after an origin the owner keeps (its entry's `firstSeen`).
+struct WindowCount {
+    var start: UInt32 = 0
+    var count: UInt16 = 0
+
+    /// Counts one at `now`, starting a new window when more than `length` passed since this one began.
+    mutating func add(at now: Timestamp, origin: Int64, length: Int64) {
+        if count == 0 || !isCurrent(at: now, origin: origin, length: length) {
+            start = Self.seconds(now, origin)
+            count = 0
+        }
+        if count < .max { count += 1 }
+    }
+
+    /// The count in the window at `now`: 0 when more than `length` passed since it began.
+    func count(at now: Timestamp, origin: Int64, length: Int64) -> Int {
+        isCurrent(at: now, origin: origin, length: length) ? Int(count) : 0
+    }
+
+    func isCurrent(at now: Timestamp, origin: Int64, length: Int64) -> Bool {
+        Int64(Self.seconds(now, origin) &- start) * 1_000_000_000 <= length
+    }
+
+    static func seconds(_ now: Timestamp, _ origin: Int64) -> UInt32 {
+        UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
     }
 }
