@@ -64,7 +64,7 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "enumeration",
             "per \(window): \(e.distinctUsers) users, \(e.sequentialUsers) sequential, \(e.notFound) 404s; "
-                + "\(e.prefixNotFound) 404s per prefix; \(e.unansweredRegisters) REGISTERs may await answers",
+                + "\(e.prefixNotFound) 404s per prefix; a new address's REGISTERs to \(e.graceUsers) users wait for answers",
         ])
         let g = r.guessing
         rows.append([

@@ -948,51 +948,118 @@ import Testing
 /// A new site's lines registering at once: consecutive extensions from an address and for users
 /// nobody registered before, which is what a REGISTER scan looks like until the server answers.
 @Suite struct NewSiteTests {
-    /// One step of a phone's registration: its first REGISTER, the 401, the REGISTER with credentials,
-    /// the 200.
-    enum Step: Int { case register, challenge, credentials, registered }
-
     /// A DECT multi-cell base or a new branch's PoE switch powering its phones: the first REGISTERs of
-    /// extensions 301 on leave 5 ms apart (or all within a millisecond), the registrar `roundTrip`
-    /// away answers what reaches it (401, then 200), and a phone resends a dropped request on RFC
-    /// 3261's timer E (0.5, 1, 2, 4 s …). More REGISTERs are in flight than `sequential_users` before
-    /// the first answer comes back; none is dropped.
-    @Test(arguments: [
-        (20, 0.005, 0.02), (60, 0.005, 0.02), (20, 0.005, 0.12), (60, 0.005, 0.12), (30, 0.0002, 0.2),
-        (80, 0.003, 0.12),
-    ])
-    func aNewSitesLinesRegisteringAtOnceLoseNothing(lines: Int, spacing: Double, roundTrip: Double) {
-        var h = Harness()
-        let site = "192.0.2.150"
-        var phones = (0..<lines).map {
-            Transaction(
-                user: "\(301 + $0)", target: "\(301 + $0)", fromUser: "\(301 + $0)", callID: "line-\($0)",
-                contactHost: site)
-        }
-        var events = phones.indices.map { (at: Double($0) * spacing, line: $0, step: Step.register, resend: 0.5) }
-        var registered = 0
-        while let next = events.indices.min(by: { events[$0].at < events[$1].at }) {
-            let (at, n, step, resend) = events.remove(at: next)
-            switch step {
-            case .register, .credentials:
-                if h.send(phones[n].request, from: site, at: at).decision.drops {
-                    if resend < 8 { events.append((at + resend, n, step, resend * 2)) }
-                } else {
-                    let answer = step == .register ? Step.challenge : .registered
-                    events.append((at + roundTrip, n, answer, 0.5))
-                }
-            case .challenge:
-                h.answer(phones[n].response(401, "Unauthorized", nonce: "d\(n)"), to: site, at: at)
-                phones[n].cseq += 1
-                phones[n].credentials = (phones[n].user, "d\(n)", "r\(n)", "00000001", "c\(n)")
-                events.append((at + 0.001, n, .credentials, 0.5))
-            case .registered:
-                h.answer(phones[n].response(200, "OK"), to: site, at: at)
-                registered += 1
+    /// extensions 301 on leave `spacing` apart, the registrar `roundTrip` away answers what reaches it
+    /// (401, then 200; 404 to a line whose user is mistyped), and a phone resends an unanswered request
+    /// on RFC 3261's timer E (0.5, 1, 2, 4, 4 … s).
+    struct Site {
+        var lines = 40
+        var spacing = 0.005
+        var roundTrip = 0.12
+        /// The lines whose user is mistyped.
+        var typos: Set<Int> = []
+        /// How far apart the lines' extensions are (1: consecutive).
+        var step = 1
+        /// Each phone subscribes to its own mailbox just after its first REGISTER (challenged too).
+        var subscribes = false
+        /// The registrar answers nothing for this long (the site's link to it comes up late).
+        var silentFor = 0.0
+
+        enum Event { case send(resend: Double), challenge, notFound, registered }
+
+        /// Registers the site's lines through a harness: the lines registered, and the harness.
+        func register(from address: String = "192.0.2.150") -> (registered: Int, harness: Harness) {
+            var h = Harness()
+            var phones = (0..<lines).map {
+                let user = typos.contains($0) ? "9\(301 + $0 * step)" : "\(301 + $0 * step)"
+                return Transaction(user: user, target: user, fromUser: user, callID: "line-\($0)", contactHost: address)
             }
+            // Whether each phone's request in flight will be answered, and whether it is done.
+            var answering = Array(repeating: false, count: lines)
+            var done = Array(repeating: false, count: lines)
+            var events = phones.indices.map { (at: Double($0) * spacing, line: $0, event: Event.send(resend: 0.5)) }
+            var registered = 0
+            while let next = events.indices.min(by: { events[$0].at < events[$1].at }) {
+                let (at, n, event) = events.remove(at: next)
+                switch event {
+                case .send(let resend):
+                    guard !done[n] else { continue }
+                    let first = resend == 0.5 && phones[n].credentials == nil
+                    if !h.send(phones[n].request, from: address, at: at).decision.drops, !answering[n], at >= silentFor
+                    {
+                        answering[n] = true
+                        let answer: Event =
+                            phones[n].credentials != nil ? .registered : typos.contains(n) ? .notFound : .challenge
+                        events.append((at + roundTrip, n, answer))
+                    }
+                    if resend <= 4 { events.append((at + resend, n, .send(resend: min(resend * 2, 4)))) }
+                    if first, subscribes {
+                        var subscribe = phones[n]
+                        (subscribe.method, subscribe.callID) = ("SUBSCRIBE", "mwi-\(n)")
+                        h.send(subscribe.request, from: address, at: at + 0.001)
+                        h.answer(subscribe.response(401, "Unauthorized"), to: address, at: at + 0.001 + roundTrip)
+                    }
+                case .challenge:
+                    h.answer(phones[n].response(401, "Unauthorized", nonce: "d\(n)"), to: address, at: at)
+                    phones[n].cseq += 1
+                    phones[n].credentials = (phones[n].user, "d\(n)", "r\(n)", "00000001", "c\(n)")
+                    answering[n] = false
+                    events.append((at + 0.001, n, .send(resend: 0.5)))
+                case .notFound:
+                    h.answer(phones[n].response(404, "Not Found"), to: address, at: at)
+                    done[n] = true
+                case .registered:
+                    h.answer(phones[n].response(200, "OK"), to: address, at: at)
+                    done[n] = true
+                    registered += 1
+                }
+            }
+            return (registered, h)
         }
+    }
+
+    /// More REGISTERs are in flight than `sequential_users` before the first answer comes back (the
+    /// lines 5 ms apart, or all within a few milliseconds), or to more users than `distinct_users`
+    /// (extensions 7 apart); none is dropped.
+    @Test(arguments: [
+        (20, 0.005, 0.02, 1), (60, 0.005, 0.02, 1), (20, 0.005, 0.12, 1), (60, 0.005, 0.12, 1),
+        (30, 0.0002, 0.2, 1), (80, 0.003, 0.12, 1), (60, 0.003, 0.12, 7),
+    ])
+    func aNewSitesLinesRegisteringAtOnceLoseNothing(lines: Int, spacing: Double, roundTrip: Double, step: Int) {
+        let (registered, h) = Site(lines: lines, spacing: spacing, roundTrip: roundTrip, step: step).register()
         #expect(registered == lines)
-        #expect(h.drops(from: site) == 0)
+        #expect(h.drops(from: "192.0.2.150") == 0)
+        #expect(h.bans.isEmpty)
+    }
+
+    /// One of 80 lines has its user mistyped: its 404 may come back while lines are still going out,
+    /// and the grace outlasts two such answers. Extensions 7 apart: no run of consecutive numbers lifts
+    /// the thresholds forgiven in the grace over those that many users cross.
+    @Test(arguments: [0, 5, 10, 15, 79])
+    func aMistypedLineCostsTheOthersNothing(position: Int) {
+        let (registered, h) = Site(lines: 80, spacing: 0.003, typos: [position], step: 7).register()
+        #expect(registered == 79)
+        #expect(h.drops(from: "192.0.2.150") == 0)
+        #expect(h.bans.isEmpty)
+    }
+
+    /// 60 phones each subscribe to their own mailbox just after their first REGISTER: a SUBSCRIBE to a
+    /// user the window counted already waits in the grace too.
+    @Test func phonesSubscribingToTheirMailboxesAtOnceLoseNothing() {
+        let (registered, h) = Site(lines: 60, subscribes: true).register()
+        #expect(registered == 60)
+        #expect(h.drops(from: "192.0.2.150") == 0)
+        #expect(h.bans.isEmpty)
+    }
+
+    /// The registrar answers nothing for the first seconds: the phones resend until it does, which may be
+    /// after the grace (10 s); resends start runs of consecutive numbers anew and cross no threshold
+    /// their first sending crossed.
+    @Test(arguments: [1.0, 8.0])
+    func aRegistrarSilentForItsFirstSecondsCostsTheSiteNothing(silentFor: Double) {
+        let (registered, h) = Site(silentFor: silentFor).register()
+        #expect(registered == 40)
+        #expect(h.drops(from: "192.0.2.150") == 0)
         #expect(h.bans.isEmpty)
     }
 }

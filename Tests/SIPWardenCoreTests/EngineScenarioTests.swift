@@ -274,38 +274,51 @@ import Testing
         #expect(points == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
     }
 
-    /// REGISTERs' thresholds wait for the server's answers: eleven consecutive numbers score nothing
-    /// until a 404 comes; the thresholds crossed before it are forgiven, the next one scores, and the
-    /// next window waits no more. Without answers, the 65th REGISTER (`unanswered_registers = 64`) ends the
-    /// wait as a 404 does.
-    @Test func registersThresholdsWaitForTheFirstNotFound() {
+    /// The registration grace (State/RegistrationGrace.swift): REGISTERs' thresholds wait until the
+    /// server's third answer that no new site's line gets (a 404); the thresholds crossed before are
+    /// forgiven, the next one scores, and the next window has no grace.
+    @Test func registersThresholdsWaitUntilThreeRefusals() {
         var h = Harness()
         let scanner = "203.0.113.12"
-        func register(_ ext: Int, at seconds: Double) -> (Transaction, Double) {
-            let t = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "wait-\(ext)")
-            return (t, h.send(t.request, from: scanner, at: seconds).decision.parts[.enumeration])
+        var probes: [Int: Transaction] = [:]
+        func register(_ ext: Int, at seconds: Double) -> Double {
+            probes[ext] = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "wait-\(ext)")
+            return h.send(probes[ext]!.request, from: scanner, at: seconds).decision.parts[.enumeration]
         }
-        let waiting = (500..<510).map { register($0, at: Double($0 - 500) * 0.001).1 }
-        #expect(waiting.allSatisfy { $0 == 0 })
-        let (first, _) = register(510, at: 0.02)
-        h.answer(first.response(404, "Not Found"), to: scanner, at: 0.03)
-        // 500-510, eleven consecutive numbers, crossed the first threshold, forgiven; 511 crosses the second.
-        #expect(register(511, at: 0.04).1 == RuleSet().score[.enumeration])
+        func refuse(_ ext: Int, at seconds: Double) {
+            h.answer(probes[ext]!.response(404, "Not Found"), to: scanner, at: seconds)
+        }
+        let points = RuleSet().score[.enumeration]
+        // Eleven consecutive numbers cross the first threshold, and two 404s end nothing: the twelfth
+        // crosses the second, forgiven too.
+        #expect((500..<511).map { register($0, at: Double($0 - 500) * 0.001) }.allSatisfy { $0 == 0 })
+        refuse(500, at: 0.02)
+        refuse(501, at: 0.021)
+        #expect(register(511, at: 0.03) == 0)
+        refuse(502, at: 0.04)
+        // The third 404 ended the grace: 18 consecutive numbers cross the third threshold.
+        #expect((512..<517).map { register($0, at: 0.05 + Double($0 - 512) * 0.001) }.allSatisfy { $0 == 0 })
+        #expect(register(517, at: 0.06) == points)
         // A minute later, a new window: the sixth consecutive number scores at once.
-        let later = (700..<706).map { register($0, at: 70 + Double($0 - 700) * 0.001).1 }
-        #expect(later == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
+        #expect((700..<706).map { register($0, at: 70 + Double($0 - 700) * 0.001) } == [0, 0, 0, 0, 0, points])
+    }
 
-        var unanswered = Harness()
-        let burst = (0..<65).map { n in
-            let t = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "unanswered-\(n)")
-            return unanswered.send(t.request, from: scanner, at: Double(n) * 0.001).decision.parts[.enumeration]
+    /// The grace ends when REGISTERs name more than `grace_users` (64) users (a scan's burst), or 10 s
+    /// after it began (a server that answers 401 to every user).
+    @Test(arguments: [false, true])
+    func theGraceEndsAfterABurstOrTenSeconds(answered: Bool) {
+        var h = Harness()
+        let scanner = "203.0.113.13"
+        let gap = answered ? 0.5 : 0.001
+        let points = (0..<120).map { n in
+            let probe = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "grace-\(n)")
+            let scored = h.send(probe.request, from: scanner, at: Double(n) * gap).decision.parts[.enumeration]
+            if answered { h.answer(probe.response(401, "Unauthorized"), to: scanner, at: Double(n) * gap + 0.01) }
+            return scored
         }
-        #expect(burst.allSatisfy { $0 == 0 })
-        let scored = (65..<90).map { n in
-            let t = Transaction.softphoneRegister("name\(n)x", at: scanner, callID: "unanswered-\(n)")
-            return unanswered.send(t.request, from: scanner, at: 0.1 + Double(n) * 0.001).decision.parts[.enumeration]
-        }
-        #expect(scored.contains { $0 > 0 }, "\(scored)")
+        // 21 REGISTERs in the first 10 s, 64 in a burst, wait; one of the others scores.
+        #expect(points.prefix(answered ? 21 : 64).allSatisfy { $0 == 0 })
+        #expect(points.contains { $0 > 0 })
     }
 
     /// `enumeration.distinct_users = 20`: about the 20th distinct user scores, about the 40th scores again

@@ -86,10 +86,10 @@ import Testing
     }
     /// A REGISTER scan sent in bursts: 150 REGISTERs without credentials to extensions in no order,
     /// 0.3 ms apart, all gone before the registrar's first answer (60 ms away): 401 for an extension that
-    /// exists (one in 50), 404 or 403 for the others. REGISTERs may await their answers before a scan's
-    /// thresholds count (a new site's lines registering at once), but no more than
-    /// `enumeration.unanswered_registers` of them, and once per address: the burst is judged past that,
-    /// and the address is banned within it, and at once after its ban expires.
+    /// exists (one in 50), 404 or 403 for the others. A new address's REGISTERs may wait for the server's
+    /// answers before a scan's thresholds count (its registration grace: a new site's lines registering
+    /// at once), but for no more than `enumeration.grace_users` users, and once: the burst is judged past
+    /// them, the address is banned within it, and at once after its ban expires.
     @Test(arguments: [(404, 61.0), (403, 61.0), (404, 250.0)])
     func aRegisterScanInBurstsIsStopped(unknownStatus: Int, period: Double) {
         var h = Harness()
@@ -119,11 +119,36 @@ import Testing
                     to: scanner, at: at)
             }
         }
-        // Without the wait 45 reach in the first burst and 19 after the first ban; with it 95 and 19 (the
-        // wait once per address, 64 REGISTERs and the probes up to the next threshold).
+        // Without the grace 45 reach in the first burst and 19 after the first ban; with it 95 and 19 (the
+        // grace once per address: 64 users, and the probes up to the next threshold).
         #expect(reached.count <= 120, "\(reached.count) of 1500 probes reached the server")
         #expect(h.bans.first?.reason == .enumeration)
     }
+    /// A REGISTER scan from one address, 16 probes a second for 10 minutes, against a server that
+    /// answers an unknown user otherwise than with 404: 480, 603, nothing at all, or 401 as to a known
+    /// one (alwaysauthreject: nothing learned). Its third refusal ends the address's registration grace,
+    /// or its 65th user, or 10 s; were the grace to last while no 404 came, it would never be judged.
+    @Test(arguments: [480, 603, 0, 401])
+    func aRegisterScanAgainstAServerThatNeverSays404IsStopped(unknownStatus: Int) {
+        var h = Harness()
+        let scanner = "203.0.113.204"
+        var random = SplitMix64(state: 5)
+        let extensions = Array(1000..<10000).shuffled(using: &random)
+        var reached = 0
+        for (n, ext) in extensions.enumerated() {
+            let probe = Transaction.softphoneRegister("\(ext)", at: scanner, callID: "never404-\(n)")
+            let at = 1 + Double(n) * 0.06
+            guard !h.send(probe.request, from: scanner, at: at).decision.drops else { continue }
+            reached += 1
+            let status = ext % 50 == 0 ? 401 : unknownStatus
+            if status != 0 { h.answer(probe.response(status, "Refused", nonce: "n\(n)"), to: scanner, at: at + 0.06) }
+        }
+        // Refused (480, 603): 40 reach, banned at 3.5 s; never refused: 101, banned at 7.2 s.
+        let refused = unknownStatus != 0 && unknownStatus != 401
+        #expect(reached <= (refused ? 50 : 120), "\(reached) of 9000 probes reached the server")
+        #expect(h.bans.first?.reason == .enumeration)
+    }
+
     /// A subscriber registers an account of its own, then sprays passwords over other accounts, each
     /// tried once (never faster than a phone retries), 30 or 45 a minute for 20 minutes, each guess
     /// answering the 401 to the one before. An office's failures are its phones retrying their own

@@ -38,10 +38,10 @@ import Testing
                 office_failures = "60/min"
                 office_failures_burst = 20
                 [enumeration]
-                unanswered_registers = 0
+                grace_users = 0
                 """, file: "site.toml")
         #expect(rules.guessing.officeFailures == Rate(perSecond: 1, burst: 20))
-        #expect(rules.enumeration.unansweredRegisters == 0)
+        #expect(rules.enumeration.graceUsers == 0)
         #expect(rules.daemon.queues == 2...5)
         #expect(rules.daemon.mode == .monitor)
         #expect(rules.ports.sipUDP == [5060, 5080])

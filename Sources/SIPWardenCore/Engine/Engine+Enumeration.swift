@@ -22,25 +22,17 @@ extension Engine {
         }
         let settings = rules.enumeration
         var window = state.enumeration.current(at: now, length: settings.window)
-        window.add(user: memo.target)
-        let user = message.method == .register ? message.to.uri.user : message.requestURI.user
-        if let number = Self.number(user, bytes) {
-            // The length of the run of consecutive numbers this one ends: 1 when it continues none.
+        let seenUser = window.add(user: memo.target)
+        if let number = Self.number(message.targetUser, bytes), number != window.lastNumber {
+            // The length of the run of consecutive numbers this one ends: 1 when it continues none (the
+            // same number again, a phone's SUBSCRIBE after its REGISTER, neither ends nor continues one).
             window.sequential =
                 number == window.lastNumber &+ 1 || number == window.lastNumber &- 1 ? window.sequential &+ 1 : 1
             window.lastNumber = number
         }
-        // A new site's gateway registers its (consecutive) lines at once, more of them before the
-        // registrar's first answer than a scan may send: a REGISTER's thresholds wait for the answers
-        // (`answer`), until one says a user does not exist or more without credentials await them
-        // than `unanswered_registers`. Those with credentials are judged by their answers.
-        if message.method == .register, !window.graceEnded {
-            if memo.authUser != 0 || Int(window.awaitedRegisters) < settings.unansweredRegisters {
-                if memo.authUser == 0 { window.awaitedRegisters &+= 1 }
-                state.enumeration = window
-                return nil
-            }
-            window.endGrace(settings)
+        if window.waits(message.method, seenUser: seenUser, settings, now: now) {
+            state.enumeration = window
+            return nil
         }
         // Each multiple of a threshold crossed scores once: a long scan keeps adding points.
         let levels = window.levels(settings)
@@ -92,12 +84,12 @@ extension EnumerationWindow {
         self.start = start
     }
 
-    /// This window, or a new one from `now` when more than `length` passed since it began (whose
-    /// REGISTERs await no answers if this one's grace ended).
+    /// This window, or a new one from `now` when more than `length` passed since it began (a
+    /// registration grace opened in this one is over in the next).
     func current(at now: Timestamp, length: Int64) -> EnumerationWindow {
         guard now.nanoseconds - start > length else { return self }
         var next = EnumerationWindow(start: now.nanoseconds)
-        next.graceEnded = graceEnded
+        next.grace = grace == .unused ? .unused : .ended
         return next
     }
 }

@@ -106,11 +106,8 @@ extension Engine {
         // A 404 that can tell a scan something: to a request that probes a user (`target` is 0 for one
         // that names none or cannot probe one, `Engine.probesUser`), from a source the detector judges.
         let answersProbe = request.target != 0 && !state.mayReachManyUsers(with: request.method)
-        // A REGISTER without credentials awaits its answer no more (`enumeration`).
-        if request.method == .register, request.authUser == 0, message.status >= 200,
-            state.enumeration.awaitedRegisters > 0
-        {
-            state.enumeration.awaitedRegisters -= 1
+        if request.method == .register, request.authUser == 0, message.status >= 200 {
+            state.enumeration.registerAnswered(message.status)
         }
         switch message.status {
         // A REGISTER forged in this address's name with a nonce the server sent another address, and
@@ -152,7 +149,6 @@ extension Engine {
         case 403 where answersProbe, 404 where answersProbe:
             var window = state.enumeration.current(at: now, length: rules.enumeration.window)
             window.notFound &+= 1
-            window.endGrace(rules.enumeration)
             notFound(atPrefixOf: client, now: now)
             // From an address with good history the scan's requests are refused instead (`enumeration`).
             if !state.good, Int(window.notFound) % max(rules.enumeration.notFound, 1) == 0 {

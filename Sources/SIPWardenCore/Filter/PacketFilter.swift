@@ -157,9 +157,8 @@ public struct PacketFilter {
         at time: Timestamp, _ observer: inout Observer
     ) -> Outcome {
         observer.observe(message, in: payload)
-        // Neither `known ?? direction(…)` nor a method on self: either copies the whole filter per packet.
-        let direction: Direction
-        if let known { direction = known } else { direction = Self.direction(of: packet, message, engine.serverList) }
+        // Not a method on self: it would copy the whole filter per packet.
+        let direction = Self.direction(of: packet, known, response: message.isResponse, engine.serverList)
         let messages = message.kind == .unknown ? 0 : 1
         guard
             engine.rules.ports.isSIP(
@@ -181,16 +180,13 @@ public struct PacketFilter {
         return Outcome(direction: direction, decision: Decision(drops ? .drop : .accept, .undecodable), messages: 0)
     }
 
-    /// The direction of a packet judged without a message: the hook's when known, else outbound when one
-    /// of the servers sent it.
-    static func direction(of packet: DecodedPacket, _ known: Direction?, _ servers: AddressList) -> Direction {
+    /// The direction of a packet: the hook's when known, else outbound when one of the servers sent it;
+    /// without servers, when it carries a `response`.
+    static func direction(
+        of packet: DecodedPacket, _ known: Direction?, response: Bool = false, _ servers: AddressList
+    ) -> Direction {
         if let known { return known }
-        return servers.contains(packet.source) ? .outbound : .inbound
-    }
-
-    /// Outbound when sent by one of the servers; without servers, responses count as outbound.
-    static func direction(of packet: DecodedPacket, _ message: SIPMessage, _ servers: AddressList) -> Direction {
-        if servers.isEmpty { return message.isResponse ? .outbound : .inbound }
+        if servers.isEmpty { return response ? .outbound : .inbound }
         return servers.contains(packet.source) ? .outbound : .inbound
     }
 

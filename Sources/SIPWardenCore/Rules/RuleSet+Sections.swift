@@ -109,10 +109,9 @@ extension RuleSet {
         /// or IPv6 /64 in a window: a scan from address after address of one prefix, each below the
         /// per-source thresholds.
         public var prefixNotFound = 30
-        /// REGISTERs without credentials that may await their answers in a window before its thresholds
-        /// count (a new site's lines registering at once), unless an answer is a 404 (or a 403 without
-        /// credentials). 0: they never wait.
-        public var unansweredRegisters = 64
+        /// The users a new address's REGISTERs may name in its registration grace, while their thresholds
+        /// wait for the server's answers (a new site's lines registering at once). 0: no grace.
+        public var graceUsers = 64
     }
 
     /// `[guessing]`: password guessing.

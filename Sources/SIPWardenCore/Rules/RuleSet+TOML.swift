@@ -176,7 +176,7 @@ extension RuleSet {
             if let value = reader.duration(k["prefix_window"], at: "bans.prefix_window") { bans.prefixWindow = value }
         case "enumeration":
             let k = keys([
-                "window", "distinct_users", "not_found", "sequential_users", "prefix_not_found", "unanswered_registers",
+                "window", "distinct_users", "not_found", "sequential_users", "prefix_not_found", "grace_users",
             ])
             if let value = reader.duration(k["window"], at: "enumeration.window") { enumeration.window = value }
             if let value = reader.integer(k["distinct_users"], at: "enumeration.distinct_users", in: 1...250) {
@@ -191,10 +191,8 @@ extension RuleSet {
             if let value = reader.integer(k["prefix_not_found"], at: "enumeration.prefix_not_found", in: 1...65535) {
                 enumeration.prefixNotFound = value
             }
-            if let value = reader.integer(
-                k["unanswered_registers"], at: "enumeration.unanswered_registers", in: 0...255)
-            {
-                enumeration.unansweredRegisters = value
+            if let value = reader.integer(k["grace_users"], at: "enumeration.grace_users", in: 0...250) {
+                enumeration.graceUsers = value
             }
         case "guessing":
             let k = keys([

@@ -43,6 +43,9 @@ public struct SIPMessage: Sendable {
     public var isMalformed: Bool { anomalies.isMalformed }
     public var isRequest: Bool { kind == .request }
     public var isResponse: Bool { kind == .response }
+    /// The user a request targets: a REGISTER's To user (the Request-URI names the registrar's domain
+    /// only), any other request's Request-URI user.
+    public var targetUser: ByteRange { method == .register ? to.uri.user : requestURI.user }
 
     public init() {}
 }

@@ -139,7 +139,7 @@ struct RequestMemo {
     var callID: UInt64 = 0
     var cseq: UInt32 = 0
     var method: SIPMethod = .none
-    /// The user the request targets: To user for REGISTER, Request-URI user otherwise; 0 for none, and
+    /// The user the request targets (`SIPMessage.targetUser`, its hash); 0 for none, and
     /// for a request that cannot probe one (`Engine.probesUser`: an ACK, a CANCEL, one inside a dialog).
     var target: UInt64 = 0
     /// The Authorization username, 0 when the request carried no credentials.
@@ -193,9 +193,7 @@ struct RequestMemo {
         callID = ByteHash.hash(bytes, message.callID)
         cseq = message.cseq.number
         method = message.method
-        target =
-            Engine.probesUser(message)
-            ? ByteHash.hash(bytes, message.method == .register ? message.to.uri.user : message.requestURI.user) : 0
+        target = Engine.probesUser(message) ? ByteHash.hash(bytes, message.targetUser) : 0
         authUser = message.authorization.isPresent ? ByteHash.hash(bytes, message.authorization.username) : 0
         answersChallenge =
             nonce != 0 && issuedNonce != 0
@@ -354,32 +352,28 @@ struct EnumerationWindow {
     var lastNumber: UInt64 = 0
     var sequential: UInt8 = 0
     /// How many thresholds this window has crossed and scored already (each crossing scores once), or
-    /// crossed while its REGISTERs awaited their answers (forgiven when the grace ended).
+    /// crossed during the registration grace (forgiven when it ended).
     var scoredLevels: UInt8 = 0
-    /// REGISTERs without credentials of this window that await the server's answers while its
-    /// thresholds wait for them (`Engine.enumeration`): a new site's lines registering at once.
-    var awaitedRegisters: UInt8 = 0
-    /// The server answered a request of the source's with a 404 (or a 403 without credentials), or more
-    /// REGISTERs awaited answers than `enumeration.unanswered_registers`: thresholds wait no more, in this
-    /// window or the next (a site registers its lines at once once; a scanner's bursts are judged).
-    var graceEnded = false
+    /// The registration grace (State/RegistrationGrace.swift), and the REGISTERs held in it that the
+    /// server answered otherwise than a new site's lines.
+    var grace = RegistrationGrace.unused
+    var refusedRegisters: UInt8 = 0
 
-    /// Counts the user whose hash is `target` (`RequestMemo.target`). Its position is the hash's top six
-    /// bits: the lowest bit of a hash is always set (to tell a hash from "none"), so the low six would
-    /// reach only half the positions.
-    mutating func add(user target: UInt64) { users |= 1 << (target >> 58) }
+    /// Counts the user whose hash is `target` (`RequestMemo.target`); returns whether its position was
+    /// set already (the user, or another sharing its position, was counted). Its position is the hash's
+    /// top six bits: the lowest bit of a hash is always set (to tell a hash from "none"), so the low six
+    /// would reach only half the positions.
+    @discardableResult
+    mutating func add(user target: UInt64) -> Bool {
+        let bit: UInt64 = 1 << (target >> 58)
+        defer { users |= bit }
+        return users & bit != 0
+    }
 
     /// How many thresholds the window has crossed: multiples of either of them, distinct or consecutive
     /// users.
     func levels(_ settings: RuleSet.Enumeration) -> Int {
         max(distinctUsers / max(settings.distinctUsers, 1), Int(sequential) / max(settings.sequentialUsers, 1))
-    }
-
-    /// Ends the window's grace: the thresholds its REGISTERs crossed while they awaited their answers
-    /// score nothing (the server's 404s do); those crossed from now on do.
-    mutating func endGrace(_ settings: RuleSet.Enumeration) {
-        graceEnded = true
-        scoredLevels = UInt8(min(max(Int(scoredLevels), levels(settings)), 255))
     }
 
     /// An estimate of the distinct users seen (near the true count while few bits are set, saturating
