@@ -207,10 +207,11 @@ import Testing
         #expect(score == 0)
     }
 
-    /// A scan from address after address of one IPv6 /64 (any VPS has one) or IPv4 /24, four probes
-    /// each, extensions 100-999 in random order at 20 a second: no address reaches a threshold, but the
-    /// prefix's 404s do (30 in a minute), and from then on its unproven members' probes are refused.
-    @Test(arguments: ["2001:db8:bad:1::", "203.0.113."])
+    /// A scan from address after address of one IPv6 /64 (any VPS has one), of the /64s of one /48 (a
+    /// site's or a customer's), or of one IPv4 /24, four probes each, extensions 100-999 in random order
+    /// at 20 a second: no address reaches a threshold, but the prefix's 404s do (30 in a minute), and
+    /// from then on its unproven members' probes are refused.
+    @Test(arguments: ["2001:db8:bad:1::", "2001:db8:bad:", "203.0.113."])
     func aScanRotatingThroughAPrefixIsStopped(prefix: String) {
         var h = Harness()
         var random = SplitMix64(state: 7)
@@ -219,7 +220,10 @@ import Testing
         var reached = 0
         for (n, ext) in extensions.enumerated() {
             let host = n / 4 % 250 + 1
-            let address = prefix + (prefix.contains(":") ? String(0x100 + n / 4, radix: 16) : "\(host)")
+            let member = String(0x100 + n / 4, radix: 16)
+            let address =
+                prefix.hasSuffix("::")
+                ? prefix + member : prefix.hasSuffix(":") ? prefix + member + "::1" : prefix + "\(host)"
             let t = Transaction.softphoneRegister("\(ext)", at: address, callID: "rotating-\(ext)")
             let at = Double(n) * 0.05
             guard !h.send(t.request, from: address, at: at).decision.drops else { continue }

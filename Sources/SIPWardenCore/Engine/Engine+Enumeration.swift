@@ -7,16 +7,13 @@ extension Engine {
     /// (`narrowPrefix`: the slot of the source's /24 or /64 when it has one). Returns `.enumeration` when
     /// the request is refused.
     mutating func enumeration(
-        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, state: inout SourceState,
-        narrowPrefix: Int?, parts: inout ScoreParts, now: Timestamp
+        _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
+        state: inout SourceState, narrowPrefix: Int?, parts: inout ScoreParts, now: Timestamp
     ) -> Decision.Reason? {
         // `target` is 0 for a request that cannot probe a user (`probesUser`).
         guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
-        // Over UDP anyone can draw 404s in a prefix's name: a prefix holding a good member (an office
-        // whose phones registered) is never taken for scanned, nor is a member with good history refused.
-        if !state.good, let prefix = narrowPrefix, prefixes.values[prefix].scanningUntil > now.nanoseconds,
-            prefixes.values[prefix].goodMembers == 0
-        {
+        // Over UDP anyone can draw 404s in a prefix's name: a member with good history is never refused.
+        if !state.good, isScanned(prefixesOf: source, narrowPrefix: narrowPrefix, now: now) {
             count(.enumeration)
             return .enumeration
         }
@@ -52,6 +49,22 @@ extension Engine {
             count(.enumeration)
         }
         return nil
+    }
+
+    /// Whether one of `source`'s prefixes, its /24, or its /64 or /48 (a scan rotating through the /64s of
+    /// a site's or customer's /48), is being scanned (`notFound(atPrefixOf:)`) and holds no good member
+    /// (an office whose phones registered, in IPv6 one that authenticated). `narrowPrefix` is the slot of
+    /// its /24 or /64 when known.
+    func isScanned(prefixesOf source: IPAddress, narrowPrefix: Int?, now: Timestamp) -> Bool {
+        var known = narrowPrefix
+        for key in PrefixKey.aggregates(of: source) {
+            defer { known = nil }
+            guard let slot = known ?? prefixes.find(key) else { continue }
+            if prefixes.values[slot].scanningUntil > now.nanoseconds, prefixes.values[slot].goodMembers == 0 {
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether the answer to `request` can tell a scanner that its user exists. Not for an ACK (never

@@ -50,19 +50,23 @@ extension Engine {
     }
 
     /// Counts a 404 (or a 403 to a request without credentials) to an unproven member of `client`'s
-    /// narrowest prefix: past `enumeration.prefix_not_found` in a window, the prefix is being scanned from
-    /// address after address.
+    /// prefixes (its /24, or its /64 and /48): past `enumeration.prefix_not_found` in a window, a prefix is
+    /// being scanned from address after address.
     mutating func notFound(atPrefixOf client: IPAddress, now: Timestamp) {
-        guard let slot = prefixes.find(PrefixKey(narrowestOf: client)) else { return }
         let settings = rules.enumeration
-        var prefix = prefixes.values[slot]
-        if now.nanoseconds - prefix.notFoundStart > settings.window {
-            prefix.notFoundStart = now.nanoseconds
-            prefix.notFound = 0
+        for key in PrefixKey.aggregates(of: client) {
+            guard let slot = prefixes.find(key) else { continue }
+            var prefix = prefixes.values[slot]
+            if now.nanoseconds - prefix.notFoundStart > settings.window {
+                prefix.notFoundStart = now.nanoseconds
+                prefix.notFound = 0
+            }
+            prefix.notFound &+= 1
+            if Int(prefix.notFound) >= settings.prefixNotFound {
+                prefix.scanningUntil = now.nanoseconds + settings.window
+            }
+            prefixes.values[slot] = prefix
         }
-        prefix.notFound &+= 1
-        if Int(prefix.notFound) >= settings.prefixNotFound { prefix.scanningUntil = now.nanoseconds + settings.window }
-        prefixes.values[slot] = prefix
     }
 
     /// The server sent `peer` a request out of a dialog: remembers it as a peer of the server's

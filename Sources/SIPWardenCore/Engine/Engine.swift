@@ -321,7 +321,8 @@ public struct Engine {
         // at once: registered users are not what a scan looks for.
         if !userCheck.claimsRegisteredUser,
             let refused = enumeration(
-                message, memo, bytes, state: &state, narrowPrefix: narrowPrefix, parts: &parts, now: now)
+                message, memo, bytes, source: source, state: &state, narrowPrefix: narrowPrefix, parts: &parts,
+                now: now)
         {
             packetDrop = packetDrop ?? refused
         }
