@@ -3,7 +3,10 @@ import Testing
 @testable import SIPWardenCore
 
 @Suite struct LimitsTests {
-    @Test(arguments: [("20/s", 20.0), ("300/min", 5.0), ("1800/h", 0.5), ("0.5/s", 0.5), (" 10 / s ", 10.0)])
+    @Test(arguments: [
+        ("20/s", 20.0), ("300/min", 5.0), ("1800/h", 0.5), ("0.5/s", 0.5), (" 10 / s ", 10.0), ("20/sec", 20.0),
+        ("20/second", 20.0), ("300/m", 5.0), ("300/minute", 5.0), ("1800/hour", 0.5),
+    ])
     func ratesParse(text: String, perSecond: Double) {
         #expect(Rate.parse(text) == perSecond)
     }
