@@ -105,9 +105,9 @@ extension RuleSet {
         public var notFound = 10
         /// Consecutive numeric target users (100, 101, 102, …).
         public var sequentialUsers = 6
-        /// 404 answers (and 403s to requests without credentials) to the unproven members of one IPv4 /24
-        /// or IPv6 /64 in a window: a scan from address after address of one prefix, each below the
-        /// per-source thresholds.
+        /// 404 answers (and 403s to requests without credentials) to the unproven members of one IPv4 /24,
+        /// IPv6 /64 or IPv6 /48 in a window: a scan from address after address of one prefix, each below
+        /// the per-source thresholds.
         public var prefixNotFound = 30
         /// The users a new address's REGISTERs may name in its registration grace, while their thresholds
         /// wait for the server's answers (a new site's lines registering at once). 0: no grace.
