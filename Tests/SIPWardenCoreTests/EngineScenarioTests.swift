@@ -836,6 +836,34 @@ import Testing
         #expect((h.engine.counters.detectors[.passwordGuessing] ?? 0) == 400)
     }
 
+    /// An office of 10 working phones whose 40 or 60 other accounts fail (a template with the wrong
+    /// password, or accounts registered from another address of the site's), each phone retrying every
+    /// two minutes for an hour: more accounts fail there for the first time in a window than
+    /// `guessing.office_accounts`, and each account's window ends between its retries, so those past it
+    /// get no free failures; the others keep theirs, and the office its service.
+    @Test(arguments: [40, 60])
+    func anOfficeWithManyPhonesFailingSlowlyKeepsItsService(failing: Int) {
+        var h = Harness()
+        let office = "192.0.2.90"
+        for n in 0..<10 { _ = h.register(user: "\(300 + n)", from: office, at: Double(n) * 0.05) }
+        for round in 0..<30 {
+            for phone in 0..<failing {
+                let at = 5 + Double(round) * 120 + Double(phone) * 120 / Double(failing)
+                var t = Transaction.softphoneRegister("\(600 + phone)", at: office, callID: "slow-\(phone)-\(round)")
+                h.send(t.request, from: office, at: at)
+                h.answer(t.response(401, "Unauthorized", nonce: "s\(phone)-\(round)"), to: office, at: at + 0.01)
+                t.cseq += 1
+                t.credentials = ("\(600 + phone)", "s\(phone)-\(round)", "old", "00000001", "c\(round)")
+                h.send(t.request, from: office, at: at + 0.02)
+                h.answer(t.response(401, "Unauthorized", nonce: "t\(phone)-\(round)"), to: office, at: at + 0.03)
+            }
+        }
+        #expect(h.drops(from: office) == 0)
+        #expect(h.bans.isEmpty)
+        let keepsItsService = h.keepsItsService(office, user: "301", at: 3610)
+        #expect(keepsItsService)
+    }
+
     /// The guesser of the test below adds a decoy to each guess, first or last: credentials naming its own
     /// account, registered from here, for another realm (RFC 3261 allows one per realm; PJSIP and
     /// Kamailio check the one for theirs), to have each failure charged to that account. Charged to the

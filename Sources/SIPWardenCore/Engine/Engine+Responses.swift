@@ -140,7 +140,7 @@ extension Engine {
                 bind(request.target, alsoAs: request.authUser, to: client, now: now)
             {
                 let score = state.score(at: now, halfLife: rules.score.halfLife)
-                state.add(-min(failurePoints(state, now: now), score), at: now, halfLife: rules.score.halfLife)
+                state.add(-min(failurePoints(state), score), at: now, halfLife: rules.score.halfLife)
             }
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
@@ -292,36 +292,28 @@ extension Engine {
     }
 
     /// What one failed authentication scores: from an address that has authenticated (a NAT office whose
-    /// new phone has a mistyped password) a `limits.good_source_factor`th of the points, unless it sprays.
-    func failurePoints(_ state: SourceState, now: Timestamp) -> Double {
-        let office = state.authenticated && !sprays(state, now: now)
-        return rules.score[.passwordGuessing] / (office ? rules.limits.goodSourceFactor : 1)
+    /// new phone has a mistyped password) a `limits.good_source_factor`th of the points.
+    func failurePoints(_ state: SourceState) -> Double {
+        rules.score[.passwordGuessing] / (state.authenticated ? rules.limits.goodSourceFactor : 1)
     }
 
-    /// Whether more accounts than `guessing.office_accounts` failed for the first time from the address
-    /// in its latest window: no office's phones (a rollout's mistyped passwords, each phone then retrying
-    /// its own account) but a password spray over many accounts.
-    func sprays(_ state: SourceState, now: Timestamp) -> Bool {
-        let newlyFailed = state.newlyFailedAccounts.count(
-            at: now, origin: state.firstSeen, length: rules.guessing.window)
-        return newlyFailed > rules.guessing.officeAccounts
-    }
-
-    /// What this failed authentication scores: `failurePoints`, but from an address that has
-    /// authenticated and does not spray, nothing while its failures keep within `guessing.office_failures`
-    /// (an office's phones with wrong passwords, each retrying every 30 s, are no guesser) and the account
-    /// failed no faster than a phone retries.
+    /// What this failed authentication scores: from an address that has authenticated, nothing while its
+    /// failures keep within `guessing.office_failures` (an office's phones with wrong passwords, each
+    /// retrying every 30 s, are no guesser), unless the account failed faster than a phone retries, or
+    /// failed there for the first time past `guessing.office_accounts` such accounts in a window (a
+    /// password spray tries account after account; an office's phones retry theirs); else
+    /// `failurePoints`.
     func scoreFailure(_ failure: AccountFailure, _ state: inout SourceState, now: Timestamp) -> Double {
-        guard state.authenticated else { return failurePoints(state, now: now) }
-        if failure.newHere {
-            state.newlyFailedAccounts.add(at: now, origin: state.firstSeen, length: rules.guessing.window)
-        }
-        if !failure.again, !sprays(state, now: now),
-            state.officeFailures.takeStartingFull(rate: rules.guessing.officeFailures, at: now)
-        {
+        guard state.authenticated else { return failurePoints(state) }
+        let guessing = rules.guessing
+        let spray =
+            failure.newHere
+            && state.newlyFailedAccounts.add(at: now, origin: state.firstSeen, length: guessing.window)
+                > guessing.officeAccounts
+        if !failure.again, !spray, state.officeFailures.takeStartingFull(rate: guessing.officeFailures, at: now) {
             return 0
         }
-        return failurePoints(state, now: now)
+        return failurePoints(state)
     }
 }
 

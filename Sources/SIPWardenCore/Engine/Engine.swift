@@ -212,7 +212,7 @@ public struct Engine {
             if packetDrop == nil, found.refusesByPointsAlone { packetDrop = Decision.Reason(found) }
         }
         if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
-            parts[.passwordGuessing] += failurePoints(state, now: now)
+            parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }

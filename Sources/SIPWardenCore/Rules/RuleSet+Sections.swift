@@ -126,10 +126,9 @@ extension RuleSet {
         /// its phones with wrong passwords retry at a phone's pace (a failure every 30 s or more each); a
         /// guesser that cracked one account tries others many times a second.
         public var officeFailures = Rate(perSecond: 30.0 / 60, burst: 10)
-        /// Accounts that may fail for the first time from an address that authenticated, in a window,
-        /// with the office's treatment (its rollout's phones with mistyped passwords; each phone then
-        /// retries its own account): past them, each new account's failure scores in full, a password
-        /// spray.
+        /// Accounts that may fail for the first time from an address that authenticated in a window and
+        /// get its free failures (its rollout's phones with mistyped passwords; each phone then retries
+        /// its own account): past them, a new account's failure gets none (a password spray).
         public var officeAccounts = 32
     }
 

@@ -419,25 +419,15 @@ struct WindowCount {
     var start: UInt32 = 0
     var count: UInt16 = 0
 
-    /// Counts one at `now`, starting a new window when more than `length` passed since this one began.
-    mutating func add(at now: Timestamp, origin: Int64, length: Int64) {
-        if count == 0 || !isCurrent(at: now, origin: origin, length: length) {
-            start = Self.seconds(now, origin)
+    /// Counts one at `now`, starting a new window when more than `length` passed since this one began;
+    /// returns the count in the window.
+    mutating func add(at now: Timestamp, origin: Int64, length: Int64) -> Int {
+        let seconds = UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
+        if count == 0 || Int64(seconds &- start) * 1_000_000_000 > length {
+            start = seconds
             count = 0
         }
         if count < .max { count += 1 }
-    }
-
-    /// The count in the window at `now`: 0 when more than `length` passed since it began.
-    func count(at now: Timestamp, origin: Int64, length: Int64) -> Int {
-        isCurrent(at: now, origin: origin, length: length) ? Int(count) : 0
-    }
-
-    func isCurrent(at now: Timestamp, origin: Int64, length: Int64) -> Bool {
-        Int64(Self.seconds(now, origin) &- start) * 1_000_000_000 <= length
-    }
-
-    static func seconds(_ now: Timestamp, _ origin: Int64) -> UInt32 {
-        UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
+        return Int(count)
     }
 }
