@@ -178,4 +178,62 @@ import Testing
         #expect(reached <= 150, "\(reached) of \(Int(perMinute * 20)) guesses reached the server")
         if perMinute > 30 { #expect(h.bans.first?.reason == .passwordGuessing) }
     }
+    /// The same spray, 45 a minute, with nonces fetched at another address of the guesser's (a registrar
+    /// whose nonces are not bound to an address accepts them): over UDP such a failure proves nothing, so
+    /// it scores nothing at an address with good history, and one try per account never meets the
+    /// per-account containment. Past `guessing.office_accounts` such failures in a window, the address's
+    /// requests carrying a nonce sent elsewhere are refused (before: 900 of 900 reached the server).
+    @Test func aPasswordSprayWithNoncesFetchedElsewhereIsStopped() {
+        var h = Harness()
+        let guesser = "203.0.113.205"
+        let fetcher = "198.51.100.77"
+        _ = h.register(user: "own", from: guesser, at: 0)
+        var nonce = ""
+        var reached = 0
+        for n in 0..<900 {
+            let at = 2 + Double(n) * 60 / 45
+            if n % 7 == 0 {
+                let fetch = Transaction.softphoneRegister("other", at: fetcher, callID: "fetch-\(n)")
+                h.send(fetch.request, from: fetcher, at: at - 0.1)
+                nonce = "elsewhere-\(n)"
+                h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: fetcher, at: at - 0.09)
+            }
+            let account = "\(5000 + n)"
+            var t = Transaction.softphoneRegister(account, at: guesser, callID: "foreign-\(n)")
+            t.credentials = (account, nonce, "s\(n)", "00000001", "c\(n)")
+            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+            reached += 1
+            h.answer(t.response(401, "Unauthorized", nonce: "own-\(n)"), to: guesser, at: at + 0.005)
+        }
+        #expect(reached <= 40, "\(reached) of 900 guesses reached the server")
+        let keepsItsService = h.keepsItsService(guesser, user: "own", at: 1300)
+        #expect(keepsItsService)
+    }
+
+    /// A forger sends 100 REGISTERs in a registered office's name with nonces it fetched at its own
+    /// address, each answered 401: the office's requests carrying such nonces are refused from then on,
+    /// its phones' own (answering their own challenges) never.
+    @Test func foreignNoncesForgedInAnOfficesNameCostItsPhonesNothing() {
+        var h = Harness()
+        let office = "192.0.2.95"
+        let forger = "198.51.100.78"
+        for n in 0..<10 { _ = h.register(user: "\(300 + n)", from: office, at: Double(n) * 0.05) }
+        for n in 0..<100 {
+            let at = 5 + Double(n) * 0.5
+            let fetch = Transaction.softphoneRegister("x", at: forger, callID: "f-\(n)")
+            h.send(fetch.request, from: forger, at: at - 0.1)
+            h.answer(fetch.response(401, "Unauthorized", nonce: "forged-\(n)"), to: forger, at: at - 0.09)
+            var t = Transaction.softphoneRegister("\(300 + n % 10)", at: office, callID: "in-its-name-\(n)")
+            t.credentials = ("\(300 + n % 10)", "forged-\(n)", "bad", "00000001", "c\(n)")
+            h.send(t.request, from: office, at: at)
+            h.answer(t.response(401, "Unauthorized", nonce: "o\(n)"), to: office, at: at + 0.005)
+        }
+        let registered = (0..<10).allSatisfy { n in
+            h.register(user: "\(300 + n)", from: office, at: 60 + Double(n), tag: "again").allSatisfy {
+                !$0.decision.drops
+            }
+        }
+        #expect(registered)
+        #expect(h.bans.isEmpty)
+    }
 }

@@ -253,9 +253,16 @@ extension Engine {
         let failure = countFailure(against: request.authUser, from: client, proven: request.provesAddress, now: now)
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
-        if !failure.boundHere || request.ambiguous, request.provesAddress || !state.good {
-            parts[.passwordGuessing] += scoreFailure(failure, &state, now: now)
+        let scores = (!failure.boundHere || request.ambiguous) && (request.provesAddress || !state.good)
+        // Accounts new to an address that authenticated count where they score: forged UDP must not take
+        // an office's free failures away.
+        let newAccount = scores && state.authenticated && failure.newHere
+        if newAccount || request.answersAnotherAddress {
+            state.failures.add(
+                newAccount: newAccount, foreignNonce: request.answersAnotherAddress, at: now, origin: state.firstSeen,
+                length: rules.guessing.window)
         }
+        if scores { parts[.passwordGuessing] += scoreFailure(failure, &state, now: now) }
     }
 
     /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
@@ -306,14 +313,28 @@ extension Engine {
     func scoreFailure(_ failure: AccountFailure, _ state: inout SourceState, now: Timestamp) -> Double {
         guard state.authenticated else { return failurePoints(state) }
         let guessing = rules.guessing
-        let spray =
-            failure.newHere
-            && state.newlyFailedAccounts.add(at: now, origin: state.firstSeen, length: guessing.window)
-                > guessing.officeAccounts
+        let newAccounts = state.failures.current(at: now, origin: state.firstSeen, length: guessing.window).newAccounts
+        let spray = failure.newHere && Int(newAccounts) > guessing.officeAccounts
         if !failure.again, !spray, state.officeFailures.takeStartingFull(rate: guessing.officeFailures, at: now) {
             return 0
         }
         return failurePoints(state)
+    }
+
+    /// Whether `memo`'s credentials carry a nonce the server sent another address only, from an address
+    /// that failed with such credentials more than `guessing.office_accounts` times in a window: a
+    /// guesser at an address with good history using nonces fetched at another of its own (a registrar
+    /// whose nonces are not bound to an address accepts them), spraying account after account, one try
+    /// each, which proves nothing and scores nothing there. Refused without points (a forger sends the
+    /// same in an office's name; the office's phones answer their own challenges), and the window starts
+    /// again: the refusals last while the spray does.
+    func refusesForeignNonce(_ memo: RequestMemo, _ state: inout SourceState, now: Timestamp) -> Bool {
+        guard memo.answersAnotherAddress else { return false }
+        let window = rules.guessing.window
+        let failures = state.failures.current(at: now, origin: state.firstSeen, length: window)
+        guard Int(failures.foreignNonces) > rules.guessing.officeAccounts else { return false }
+        state.failures.start = RecentFailures.seconds(now, state.firstSeen)
+        return true
     }
 }
 

@@ -216,6 +216,10 @@ public struct Engine {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
+        if packetDrop == nil, let memo, refusesForeignNonce(memo, &state, now: now) {
+            count(.passwordGuessing)
+            packetDrop = .passwordGuessing
+        }
         if packetDrop == nil, let memo, isUnansweredProbe(memo, state, now: now) {
             parts[.enumeration] += rules.score[.enumeration] / Double(max(rules.enumeration.notFound, 1))
             count(.enumeration)

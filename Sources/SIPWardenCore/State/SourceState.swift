@@ -57,9 +57,9 @@ struct SourceState {
     /// The same for the latest challenge to any other request but a REGISTER (a SUBSCRIBE, a MESSAGE): kept
     /// apart, so that an OPTIONS ping challenged between a call's 407 and its resend leaves the call's.
     var issuedOtherNonce: UInt64 = 0
-    /// Accounts that failed from here for the first time lately (`Engine.scoreFailure`). Last, where it
-    /// fills the entry's padding.
-    var newlyFailedAccounts = WindowCount()
+    /// Its failed authentications lately (`Engine.authenticationFailed`). Last, where it fills the
+    /// entry's padding.
+    var failures = RecentFailures()
 
     init() {}
 
@@ -413,21 +413,35 @@ struct DialledNumbers {
     }
 }
 
-/// How many times something happened in a window, in 8 bytes: the window's start in whole seconds
-/// after an origin the owner keeps (its entry's `firstSeen`).
-struct WindowCount {
+/// A source's failed authentications in its latest guessing window, in 8 bytes: those of accounts that
+/// failed there for the first time (counted only where they score), and those whose credentials carried
+/// a nonce the server sent another address only.
+struct RecentFailures {
+    /// The window's start, in whole seconds after an origin the owner keeps (its entry's `firstSeen`).
     var start: UInt32 = 0
-    var count: UInt16 = 0
+    var newAccounts: UInt16 = 0
+    var foreignNonces: UInt16 = 0
 
-    /// Counts one at `now`, starting a new window when more than `length` passed since this one began;
-    /// returns the count in the window.
-    mutating func add(at now: Timestamp, origin: Int64, length: Int64) -> Int {
-        let seconds = UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
-        if count == 0 || Int64(seconds &- start) * 1_000_000_000 > length {
-            start = seconds
-            count = 0
+    /// Counts one failure at `now`, starting a new window when more than `length` passed since this one
+    /// began.
+    mutating func add(newAccount: Bool, foreignNonce: Bool, at now: Timestamp, origin: Int64, length: Int64) {
+        if !isCurrent(at: now, origin: origin, length: length) || newAccounts == 0 && foreignNonces == 0 {
+            self = RecentFailures(start: Self.seconds(now, origin))
         }
-        if count < .max { count += 1 }
-        return Int(count)
+        if newAccount, newAccounts < .max { newAccounts += 1 }
+        if foreignNonce, foreignNonces < .max { foreignNonces += 1 }
+    }
+
+    /// The counts in the window at `now`: none when more than `length` passed since it began.
+    func current(at now: Timestamp, origin: Int64, length: Int64) -> RecentFailures {
+        isCurrent(at: now, origin: origin, length: length) ? self : RecentFailures()
+    }
+
+    func isCurrent(at now: Timestamp, origin: Int64, length: Int64) -> Bool {
+        Int64(Self.seconds(now, origin) &- start) * 1_000_000_000 <= length
+    }
+
+    static func seconds(_ now: Timestamp, _ origin: Int64) -> UInt32 {
+        UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
     }
 }
