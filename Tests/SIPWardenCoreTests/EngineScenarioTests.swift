@@ -787,15 +787,8 @@ import Testing
         let failing = Array(users.prefix(8)) + ["new-1", "new-2", "new-3"]
         for attempt in 0..<120 {
             for (n, user) in failing.enumerated() {
-                let at = 60 + Double(attempt) * 30 + Double(n) * 0.7
-                var t = Transaction(
-                    user: user, target: user, fromUser: user, callID: "wrong-\(user)-\(attempt)", contactHost: office)
-                h.send(t.request, from: office, at: at)
-                h.answer(t.response(401, "Unauthorized", nonce: "w-\(user)-\(attempt)"), to: office, at: at + 0.01)
-                t.cseq += 1
-                t.credentials = (user, "w-\(user)-\(attempt)", "wrong", "00000001", "c-\(attempt)")
-                h.send(t.request, from: office, at: at + 0.02)
-                h.answer(t.response(401, "Unauthorized", nonce: "x-\(user)-\(attempt)"), to: office, at: at + 0.03)
+                h.failToRegister(
+                    user: user, from: office, at: 60 + Double(attempt) * 30 + Double(n) * 0.7, attempt: "\(attempt)")
             }
             if attempt % 4 == 0 {
                 let caller = users[8 + attempt / 4 % 32]
@@ -819,13 +812,7 @@ import Testing
         for round in 0..<20 {
             for phone in 0..<20 {
                 let at = 10 + Double(round) * 30 + Double(phone) * 1.3
-                var t = Transaction.softphoneRegister("\(500 + phone)", at: office, callID: "new-\(phone)-\(round)")
-                h.send(t.request, from: office, at: at)
-                h.answer(t.response(401, "Unauthorized", nonce: "w\(phone)-\(round)"), to: office, at: at + 0.01)
-                t.cseq += 1
-                t.credentials = ("\(500 + phone)", "w\(phone)-\(round)", "typo", "00000001", "c\(round)")
-                h.send(t.request, from: office, at: at + 0.02)
-                h.answer(t.response(401, "Unauthorized", nonce: "x\(phone)-\(round)"), to: office, at: at + 0.03)
+                h.failToRegister(user: "\(500 + phone)", from: office, at: at, attempt: "\(round)")
             }
             _ = h.call(
                 from: "\(300 + round)", at: office, to: "2\(100 + round)", at: 12.5 + Double(round) * 30,
@@ -849,13 +836,7 @@ import Testing
         for round in 0..<30 {
             for phone in 0..<failing {
                 let at = 5 + Double(round) * 120 + Double(phone) * 120 / Double(failing)
-                var t = Transaction.softphoneRegister("\(600 + phone)", at: office, callID: "slow-\(phone)-\(round)")
-                h.send(t.request, from: office, at: at)
-                h.answer(t.response(401, "Unauthorized", nonce: "s\(phone)-\(round)"), to: office, at: at + 0.01)
-                t.cseq += 1
-                t.credentials = ("\(600 + phone)", "s\(phone)-\(round)", "old", "00000001", "c\(round)")
-                h.send(t.request, from: office, at: at + 0.02)
-                h.answer(t.response(401, "Unauthorized", nonce: "t\(phone)-\(round)"), to: office, at: at + 0.03)
+                h.failToRegister(user: "\(600 + phone)", from: office, at: at, attempt: "\(round)")
             }
         }
         #expect(h.drops(from: office) == 0)

@@ -5,6 +5,30 @@ import Testing
 /// Attacks shaped around the allowances legitimate traffic needs (a 403 that refuses an anonymous
 /// caller, an office's phones with wrong passwords): each is still stopped.
 @Suite struct EvasionTests {
+    /// A subscriber at `guesser` registers an account of its own, then guesses the password of
+    /// `account(attempt)` at `perMinute` for 20 minutes, each guess answering the 401 to the one before
+    /// (so each proves the address); returns how many guesses reached the server.
+    static func guesses(
+        _ h: inout Harness, from guesser: String, perMinute: Double, account: (Int) -> String
+    ) -> Int {
+        _ = h.register(user: "own", from: guesser, at: 0)
+        var nonce = "g0"
+        let fetch = Transaction.softphoneRegister(account(0), at: guesser, callID: "fetch")
+        h.send(fetch.request, from: guesser, at: 0.5)
+        h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: guesser, at: 0.51)
+        var reached = 0
+        for attempt in 0..<Int(perMinute * 20) {
+            var t = Transaction.softphoneRegister(account(attempt), at: guesser, callID: "guess-\(attempt)")
+            t.credentials = (account(attempt), nonce, "g\(attempt)", "00000001", "c\(attempt)")
+            let at = 1 + Double(attempt) * 60 / perMinute
+            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
+            reached += 1
+            nonce = "g\(attempt + 1)"
+            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: guesser, at: at + 0.01)
+        }
+        return reached
+    }
+
     /// svwar -m INVITE against a PBX that refuses an unknown peer's INVITE with 403 and challenges a
     /// known one's with 407 (Asterisk chan_sip, allowguest=no, alwaysauthreject=no): the 403 says as
     /// much as a 404, and counts as one, though it tried no password. 15 or 18 extensions a minute, 37
@@ -37,22 +61,7 @@ import Testing
     @Test(arguments: [30.0, 45.0])
     func aGuesserWithAnAccountOfItsOwnIsStopped(perMinute: Double) {
         var h = Harness()
-        let guesser = "203.0.113.202"
-        _ = h.register(user: "own", from: guesser, at: 0)
-        var nonce = "l0"
-        let fetch = Transaction.softphoneRegister("200", at: guesser, callID: "fetch")
-        h.send(fetch.request, from: guesser, at: 0.5)
-        h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: guesser, at: 0.51)
-        var reached = 0
-        for attempt in 0..<Int(perMinute * 20) {
-            var t = Transaction.softphoneRegister("200", at: guesser, callID: "lateral-\(attempt)")
-            t.credentials = ("200", nonce, "g\(attempt)", "00000001", "c\(attempt)")
-            let at = 1 + Double(attempt) * 60 / perMinute
-            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
-            reached += 1
-            nonce = "l\(attempt + 1)"
-            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: guesser, at: at + 0.01)
-        }
+        let reached = Self.guesses(&h, from: "203.0.113.202", perMinute: perMinute) { _ in "200" }
         #expect(reached <= 70, "\(reached) guesses reached the server")
         #expect((h.bans.first?.reason == .passwordGuessing) == (perMinute > 30))
     }
@@ -157,23 +166,7 @@ import Testing
     @Test(arguments: [30.0, 45.0])
     func aPasswordSprayFromAnAddressThatAuthenticatedIsStopped(perMinute: Double) {
         var h = Harness()
-        let guesser = "203.0.113.203"
-        _ = h.register(user: "own", from: guesser, at: 0)
-        var nonce = "p0"
-        let fetch = Transaction.softphoneRegister("1000", at: guesser, callID: "fetch")
-        h.send(fetch.request, from: guesser, at: 0.5)
-        h.answer(fetch.response(401, "Unauthorized", nonce: nonce), to: guesser, at: 0.51)
-        var reached = 0
-        for attempt in 0..<Int(perMinute * 20) {
-            let account = "\(1000 + attempt)"
-            var t = Transaction.softphoneRegister(account, at: guesser, callID: "spray-\(attempt)")
-            t.credentials = (account, nonce, "s\(attempt)", "00000001", "c\(attempt)")
-            let at = 1 + Double(attempt) * 60 / perMinute
-            guard !h.send(t.request, from: guesser, at: at).decision.drops else { continue }
-            reached += 1
-            nonce = "p\(attempt + 1)"
-            h.answer(t.response(401, "Unauthorized", nonce: nonce), to: guesser, at: at + 0.005)
-        }
+        let reached = Self.guesses(&h, from: "203.0.113.203", perMinute: perMinute) { "\(1000 + $0)" }
         // 70 of 600 reach at 30 a minute (held at the drop threshold), 124 of 900 at 45 (banned at 165 s).
         #expect(reached <= 150, "\(reached) of \(Int(perMinute * 20)) guesses reached the server")
         if perMinute > 30 { #expect(h.bans.first?.reason == .passwordGuessing) }

@@ -205,6 +205,18 @@ struct Harness {
         return [first, second]
     }
 
+    /// A phone with a wrong password trying to register: REGISTER, 401, REGISTER with credentials, 401.
+    /// `attempt` names its transaction and nonces.
+    mutating func failToRegister(user: String, from address: String, at seconds: Double, attempt: String) {
+        var t = Transaction.softphoneRegister(user, at: address, callID: "fail-\(user)-\(attempt)")
+        send(t.request, from: address, at: seconds)
+        answer(t.response(401, "Unauthorized", nonce: "w-\(user)-\(attempt)"), to: address, at: seconds + 0.01)
+        t.cseq += 1
+        t.credentials = (user, "w-\(user)-\(attempt)", "wrong", "00000001", "c-\(attempt)")
+        send(t.request, from: address, at: seconds + 0.02)
+        answer(t.response(401, "Unauthorized", nonce: "x-\(user)-\(attempt)"), to: address, at: seconds + 0.03)
+    }
+
     /// A registered phone's call: INVITE, 407, INVITE with credentials, 100/200, ACK, later BYE.
     mutating func call(from user: String, at address: String, to number: String, at seconds: Double, id: String)
         -> [PacketFilter.Outcome]
