@@ -56,15 +56,12 @@ extension Engine {
     /// (an office whose phones registered, in IPv6 one that authenticated). `narrowPrefix` is the slot of
     /// its /24 or /64 when known.
     func isScanned(prefixesOf source: IPAddress, narrowPrefix: Int?, now: Timestamp) -> Bool {
-        var known = narrowPrefix
-        for key in PrefixKey.aggregates(of: source) {
-            defer { known = nil }
-            guard let slot = known ?? prefixes.find(key) else { continue }
-            if prefixes.values[slot].scanningUntil > now.nanoseconds, prefixes.values[slot].goodMembers == 0 {
-                return true
-            }
+        func scanned(_ slot: Int) -> Bool {
+            prefixes.values[slot].scanningUntil > now.nanoseconds && prefixes.values[slot].goodMembers == 0
         }
-        return false
+        if let narrowPrefix, scanned(narrowPrefix) { return true }
+        guard let wide = PrefixKey(wideOf: source), let slot = prefixes.find(wide) else { return false }
+        return scanned(slot)
     }
 
     /// Whether the answer to `request` can tell a scanner that its user exists. Not for an ACK (never

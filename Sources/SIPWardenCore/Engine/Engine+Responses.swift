@@ -321,15 +321,14 @@ extension Engine {
         return failurePoints(state)
     }
 
-    /// Whether `memo`'s credentials carry a nonce the server sent another address only, from an address
-    /// that failed with such credentials more than `guessing.office_accounts` times in a window: a
-    /// guesser at an address with good history using nonces fetched at another of its own (a registrar
-    /// whose nonces are not bound to an address accepts them), spraying account after account, one try
-    /// each, which proves nothing and scores nothing there. Refused without points (a forger sends the
-    /// same in an office's name; the office's phones answer their own challenges), and the window starts
-    /// again: the refusals last while the spray does.
-    func refusesForeignNonce(_ memo: RequestMemo, _ state: inout SourceState, now: Timestamp) -> Bool {
-        guard memo.answersAnotherAddress else { return false }
+    /// Whether a request whose credentials carry a nonce the server sent another address only is refused:
+    /// from an address that failed with such credentials more than `guessing.office_accounts` times in a
+    /// window, a guesser at an address with good history using nonces fetched at another of its own (a
+    /// registrar whose nonces are not bound to an address accepts them), spraying account after account,
+    /// one try each, which proves nothing and scores nothing there. Refused without points (a forger
+    /// sends the same in an office's name; the office's phones answer their own challenges), and the
+    /// window starts again: the refusals last while the spray does.
+    func refusesForeignNonce(_ state: inout SourceState, now: Timestamp) -> Bool {
         let window = rules.guessing.window
         let failures = state.failures.current(at: now, origin: state.firstSeen, length: window)
         guard Int(failures.foreignNonces) > rules.guessing.officeAccounts else { return false }

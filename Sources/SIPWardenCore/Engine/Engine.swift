@@ -216,7 +216,7 @@ public struct Engine {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
-        if packetDrop == nil, let memo, refusesForeignNonce(memo, &state, now: now) {
+        if packetDrop == nil, let memo, memo.answersAnotherAddress, refusesForeignNonce(&state, now: now) {
             count(.passwordGuessing)
             packetDrop = .passwordGuessing
         }
@@ -531,6 +531,12 @@ extension PrefixKey {
         self.init(address: IPPrefix.masked(address, to: length), length: UInt8(length))
     }
 
+    /// The /48 of an IPv6 address, nil for an IPv4 address: the wider of its prefixes.
+    init?(wideOf address: IPAddress) {
+        guard address.family == .v6 else { return nil }
+        self.init(address: IPPrefix.masked(address, to: 48), length: 48)
+    }
+
     /// The prefixes whose buckets an address also spends from: its /24, or its /64 and /48.
     static func aggregates(of address: IPAddress) -> PrefixAggregates { PrefixAggregates(address: address) }
 }
@@ -542,10 +548,9 @@ struct PrefixAggregates: Sequence, IteratorProtocol {
 
     mutating func next() -> PrefixKey? {
         defer { step += 1 }
-        switch (address.family, step) {
-        case (.v4, 0): return PrefixKey(address: IPPrefix.masked(address, to: 24), length: 24)
-        case (.v6, 0): return PrefixKey(address: IPPrefix.masked(address, to: 64), length: 64)
-        case (.v6, 1): return PrefixKey(address: IPPrefix.masked(address, to: 48), length: 48)
+        switch step {
+        case 0: return PrefixKey(narrowestOf: address)
+        case 1: return PrefixKey(wideOf: address)
         default: return nil
         }
     }
