@@ -61,16 +61,18 @@ struct RulesSummary: CustomStringConvertible {
         }
         let e = r.enumeration
         let window = RuleDuration.text(e.window)
+        let grace = e.graceUsers == 0 ? "no registration grace" : "registration grace for \(e.graceUsers) users"
         rows.append([
             "enumeration",
             "per \(window): \(e.distinctUsers) users, \(e.sequentialUsers) sequential, \(e.notFound) 404s; "
-                + "\(e.prefixNotFound) 404s per prefix; a new address's REGISTERs to \(e.graceUsers) users wait for answers",
+                + "\(e.prefixNotFound) 404s per prefix; \(grace)",
         ])
         let g = r.guessing
         rows.append([
             "guessing",
             "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window)); "
-                + "an office's free failures \(g.officeFailures), its new accounts failing \(g.officeAccounts)",
+                + "an office's free failures \(g.officeFailures) for \(g.officeAccounts) new accounts; "
+                + "foreign nonces refused past \(g.foreignNonces)",
         ])
         let marks = r.signatures.structuralMarks ? "on" : "off"
         rows.append([

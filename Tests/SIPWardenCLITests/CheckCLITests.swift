@@ -117,10 +117,14 @@ import Testing
         let shipped = try CLITests.run(["check", "--config", "Rules/sipwarden.toml"])
         #expect(shipped.status == 0)
         #expect(shipped.stdout.contains("trust            allowed none, denied none"))
-        #expect(shipped.stdout.contains("enumeration      per 1m: 20 users, 6 sequential, 10 404s"))
         #expect(
             shipped.stdout.contains(
-                "guessing         20 failures from 4 sources per 5m; an office's free failures 30/min burst 10"))
+                "enumeration      per 1m: 20 users, 6 sequential, 10 404s; 30 404s per prefix; "
+                    + "registration grace for 64 users"))
+        #expect(
+            shipped.stdout.contains(
+                "guessing         20 failures from 4 sources per 5m; an office's free failures 30/min burst 30 "
+                    + "for 32 new accounts; foreign nonces refused past 32"))
         #expect(shipped.stdout.contains("control /run/sipwarden/control.sock, metrics 127.0.0.1:9595"))
         let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
         #expect(

@@ -964,12 +964,20 @@ import Testing
         var subscribes = false
         /// The registrar answers nothing for this long (the site's link to it comes up late).
         var silentFor = 0.0
+        /// REGISTERs forged in the site's name an hour before it goes live, each refused with a 404.
+        var forgedBefore = 0
 
         enum Event { case send(resend: Double), challenge, notFound, registered }
 
         /// Registers the site's lines through a harness: the lines registered, and the harness.
         func register(from address: String = "192.0.2.150") -> (registered: Int, harness: Harness) {
             var h = Harness()
+            for n in 0..<forgedBefore {
+                let forged = Transaction.softphoneRegister("nobody\(n)", at: address, callID: "forged-\(n)")
+                h.send(forged.request, from: address, at: Double(n))
+                h.answer(forged.response(404, "Not Found"), to: address, at: Double(n) + 0.05)
+            }
+            let opening = forgedBefore > 0 ? 3600.0 : 0
             var phones = (0..<lines).map {
                 let user = typos.contains($0) ? "9\(301 + $0 * step)" : "\(301 + $0 * step)"
                 return Transaction(user: user, target: user, fromUser: user, callID: "line-\($0)", contactHost: address)
@@ -977,7 +985,9 @@ import Testing
             // Whether each phone's request in flight will be answered, and whether it is done.
             var answering = Array(repeating: false, count: lines)
             var done = Array(repeating: false, count: lines)
-            var events = phones.indices.map { (at: Double($0) * spacing, line: $0, event: Event.send(resend: 0.5)) }
+            var events = phones.indices.map {
+                (at: opening + Double($0) * spacing, line: $0, event: Event.send(resend: 0.5))
+            }
             var registered = 0
             while let next = events.indices.min(by: { events[$0].at < events[$1].at }) {
                 let (at, n, event) = events.remove(at: next)
@@ -985,7 +995,8 @@ import Testing
                 case .send(let resend):
                     guard !done[n] else { continue }
                     let first = resend == 0.5 && phones[n].credentials == nil
-                    if !h.send(phones[n].request, from: address, at: at).decision.drops, !answering[n], at >= silentFor
+                    if !h.send(phones[n].request, from: address, at: at).decision.drops, !answering[n],
+                        at >= opening + silentFor
                     {
                         answering[n] = true
                         let answer: Event =
@@ -1048,6 +1059,16 @@ import Testing
     @Test func phonesSubscribingToTheirMailboxesAtOnceLoseNothing() {
         let (registered, h) = Site(lines: 60, subscribes: true).register()
         #expect(registered == 60)
+        #expect(h.drops(from: "192.0.2.150") == 0)
+        #expect(h.bans.isEmpty)
+    }
+
+    /// One or two REGISTERs forged in the site's name an hour before it goes live, refused with 404s,
+    /// forgave nothing: they do not use up its grace (three would end it, as a scan's would).
+    @Test(arguments: [1, 2])
+    func aForgedRegisterBeforehandCostsTheSiteNothing(forged: Int) {
+        let (registered, h) = Site(forgedBefore: forged).register()
+        #expect(registered == 40)
         #expect(h.drops(from: "192.0.2.150") == 0)
         #expect(h.bans.isEmpty)
     }

@@ -278,7 +278,7 @@ import Testing
         #expect(points == [0, 0, 0, 0, 0, RuleSet().score[.enumeration]])
     }
 
-    /// The registration grace (State/RegistrationGrace.swift): REGISTERs' thresholds wait until the
+    /// The registration grace (EnumerationWindow+Grace.swift): REGISTERs' thresholds wait until the
     /// server's third answer that no new site's line gets (a 404); the thresholds crossed before are
     /// forgiven, the next one scores, and the next window has no grace.
     @Test func registersThresholdsWaitUntilThreeRefusals() {
@@ -804,14 +804,16 @@ import Testing
     /// retries every 30 s for ten minutes (REGISTER, 401, REGISTER with credentials, 401), 40 failures
     /// a minute for accounts never registered here, while the others keep calling. Within
     /// `guessing.office_failures` (30 a minute) they score nothing, the excess 2 each: the office stays
-    /// under the drop threshold. Before, from 9 such phones on it was dropped, then banned.
-    @Test func anOfficeRollingOutPhonesWithAMistypedPasswordKeepsItsService() {
+    /// under the drop threshold. Before, from 9 such phones on it was dropped, then banned. The phones
+    /// retry 1.3 s apart, or all within 4 s (booted together): the allowance's burst (30) takes them.
+    @Test(arguments: [1.3, 0.2])
+    func anOfficeRollingOutPhonesWithAMistypedPasswordKeepsItsService(spacing: Double) {
         var h = Harness()
         let office = "192.0.2.82"
         for n in 0..<40 { _ = h.register(user: "\(300 + n)", from: office, at: Double(n) * 0.05) }
         for round in 0..<20 {
             for phone in 0..<20 {
-                let at = 10 + Double(round) * 30 + Double(phone) * 1.3
+                let at = 10 + Double(round) * 30 + Double(phone) * spacing
                 h.failToRegister(user: "\(500 + phone)", from: office, at: at, attempt: "\(round)")
             }
             _ = h.call(

@@ -37,11 +37,15 @@ import Testing
                 [guessing]
                 office_failures = "60/min"
                 office_failures_burst = 20
+                office_accounts = 10
+                foreign_nonces = 5
                 [enumeration]
                 grace_users = 0
                 """, file: "site.toml")
         #expect(rules.guessing.officeFailures == Rate(perSecond: 1, burst: 20))
         #expect(rules.enumeration.graceUsers == 0)
+        #expect(rules.guessing.officeAccounts == 10)
+        #expect(rules.guessing.foreignNonces == 5)
         #expect(rules.daemon.queues == 2...5)
         #expect(rules.daemon.mode == .monitor)
         #expect(rules.ports.sipUDP == [5060, 5080])

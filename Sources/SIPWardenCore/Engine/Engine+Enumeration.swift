@@ -95,11 +95,11 @@ extension EnumerationWindow {
     }
 
     /// This window, or a new one from `now` when more than `length` passed since it began (a
-    /// registration grace opened in this one is over in the next).
+    /// registration grace this one used is over in the next).
     func current(at now: Timestamp, length: Int64) -> EnumerationWindow {
         guard now.nanoseconds - start > length else { return self }
         var next = EnumerationWindow(start: now.nanoseconds)
-        next.grace = grace == .unused ? .unused : .ended
+        next.grace = grace == .ended || grace == .open && usedGrace ? .ended : .unused
         return next
     }
 }

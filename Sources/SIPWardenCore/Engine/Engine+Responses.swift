@@ -110,9 +110,7 @@ extension Engine {
         // A 404 that can tell a scan something: to a request that probes a user (`target` is 0 for one
         // that names none or cannot probe one, `Engine.probesUser`), from a source the detector judges.
         let answersProbe = request.target != 0 && !state.mayReachManyUsers(with: request.method)
-        if request.method == .register, request.authUser == 0, message.status >= 200 {
-            state.enumeration.registerAnswered(message.status)
-        }
+        if request.method == .register, request.authUser == 0 { state.enumeration.registerAnswered(message.status) }
         switch message.status {
         // A REGISTER forged in this address's name with a nonce the server sent another address, and
         // accepted (a registrar whose nonces are not bound to an address), proves nothing of it.
@@ -322,17 +320,17 @@ extension Engine {
     }
 
     /// Whether a request whose credentials carry a nonce the server sent another address only is refused:
-    /// from an address that failed with such credentials more than `guessing.office_accounts` times in a
+    /// from an address that failed with such credentials more than `guessing.foreign_nonces` times in a
     /// window, a guesser at an address with good history using nonces fetched at another of its own (a
     /// registrar whose nonces are not bound to an address accepts them), spraying account after account,
     /// one try each, which proves nothing and scores nothing there. Refused without points (a forger
-    /// sends the same in an office's name; the office's phones answer their own challenges), and the
-    /// window starts again: the refusals last while the spray does.
+    /// sends the same in an office's name; the office's phones answer their own challenges), and counted:
+    /// the refusals last while the spray does (`RecentFailures`).
     func refusesForeignNonce(_ state: inout SourceState, now: Timestamp) -> Bool {
         let window = rules.guessing.window
         let failures = state.failures.current(at: now, origin: state.firstSeen, length: window)
-        guard Int(failures.foreignNonces) > rules.guessing.officeAccounts else { return false }
-        state.failures.start = RecentFailures.seconds(now, state.firstSeen)
+        guard Int(failures.foreignNonces) > rules.guessing.foreignNonces else { return false }
+        state.failures.add(newAccount: false, foreignNonce: true, at: now, origin: state.firstSeen, length: window)
         return true
     }
 }

@@ -252,7 +252,7 @@ public struct Engine {
     /// what bans a guesser that waits for each answer instead of holding it at the threshold, even one
     /// that authenticated with another, cracked account. Its resends are refused without points again,
     /// as any refused request's.
-    /// Inlined: called with the source's entry, which a call would copy whole (504 bytes) for each request.
+    /// Inlined: called with the source's entry, which a call would copy whole (512 bytes) for each request.
     @inline(__always)
     func isUnansweredGuess(_ memo: RequestMemo, _ state: SourceState, now: Timestamp) -> Bool {
         memo.authUser != 0 && isHeld(state, by: .passwordGuessing, now: now)

@@ -72,7 +72,7 @@ public struct PacketFilter {
         guard let datagram = fragments.add(fragment, of: packet, bytes: bytes, at: time) else {
             return outcome(
                 packet, Decision(.accept, .partial), messages: 0,
-                Self.direction(of: packet, direction, engine.serverList))
+                Self.direction(of: packet, direction, response: false, engine.serverList))
         }
         observer.reassembled()
         return datagram.withUnsafeBytes { whole in
@@ -80,7 +80,7 @@ public struct PacketFilter {
                 whole, protocol: fragment.payloadProtocol, source: packet.source, destination: packet.destination)
             {
             case .failure:
-                var failed = undecodable(Self.direction(of: packet, direction, engine.serverList))
+                var failed = undecodable(Self.direction(of: packet, direction, response: false, engine.serverList))
                 (failed.source, failed.destination) = (packet.source, packet.destination)
                 return failed
             case .success(let reassembled): return transport(reassembled, in: whole, direction, at: time, &observer)
@@ -97,7 +97,7 @@ public struct PacketFilter {
         case .udp:
             return judge(classifier.classify(payload), payload, packet, direction, at: time, &observer)
         case .tcp:
-            let assumed = Self.direction(of: packet, direction, engine.serverList)
+            let assumed = Self.direction(of: packet, direction, response: false, engine.serverList)
             if let reason = streams.refusal(of: packet, payloadCount: payload.count) {
                 var refused = outcome(packet, Decision(.drop, reason), messages: 0, assumed)
                 refused.resetsConnection = true
@@ -147,7 +147,7 @@ public struct PacketFilter {
         case .other:
             return outcome(
                 packet, Decision(.accept, .notSIPPort), messages: 0,
-                Self.direction(of: packet, direction, engine.serverList))
+                Self.direction(of: packet, direction, response: false, engine.serverList))
         }
     }
 
@@ -183,7 +183,7 @@ public struct PacketFilter {
     /// The direction of a packet: the hook's when known, else outbound when one of the servers sent it;
     /// without servers, when it carries a `response`.
     static func direction(
-        of packet: DecodedPacket, _ known: Direction?, response: Bool = false, _ servers: AddressList
+        of packet: DecodedPacket, _ known: Direction?, response: Bool, _ servers: AddressList
     ) -> Direction {
         if let known { return known }
         if servers.isEmpty { return response ? .outbound : .inbound }

@@ -125,11 +125,15 @@ extension RuleSet {
         /// Failed authentications an address that authenticated (a NAT office) may have without points:
         /// its phones with wrong passwords retry at a phone's pace (a failure every 30 s or more each); a
         /// guesser that cracked one account tries others many times a second.
-        public var officeFailures = Rate(perSecond: 30.0 / 60, burst: 10)
+        public var officeFailures = Rate(perSecond: 30.0 / 60, burst: 30)
         /// Accounts that may fail for the first time from an address that authenticated in a window and
         /// get its free failures (its rollout's phones with mistyped passwords; each phone then retries
         /// its own account): past them, a new account's failure gets none (a password spray).
         public var officeAccounts = 32
+        /// Failed authentications from an address in a window whose credentials carried a nonce the
+        /// server sent another address only: past them, its requests carrying such a nonce are refused
+        /// (`Engine.refusesForeignNonce`).
+        public var foreignNonces = 32
     }
 
     /// `[toll_fraud]`

@@ -191,13 +191,13 @@ extension RuleSet {
             if let value = reader.integer(k["prefix_not_found"], at: "enumeration.prefix_not_found", in: 1...65535) {
                 enumeration.prefixNotFound = value
             }
-            if let value = reader.integer(k["grace_users"], at: "enumeration.grace_users", in: 0...250) {
+            if let value = reader.integer(k["grace_users"], at: "enumeration.grace_users", in: 0...150) {
                 enumeration.graceUsers = value
             }
         case "guessing":
             let k = keys([
                 "window", "distributed_failures", "distributed_sources", "office_failures", "office_failures_burst",
-                "office_accounts",
+                "office_accounts", "foreign_nonces",
             ])
             if let value = reader.duration(k["window"], at: "guessing.window") { guessing.window = value }
             if let value = reader.integer(k["distributed_failures"], at: "guessing.distributed_failures", in: 1...65535)
@@ -210,6 +210,9 @@ extension RuleSet {
             read(&guessing.officeFailures, k, "office_failures", at: "guessing", with: &reader)
             if let value = reader.integer(k["office_accounts"], at: "guessing.office_accounts", in: 0...65535) {
                 guessing.officeAccounts = value
+            }
+            if let value = reader.integer(k["foreign_nonces"], at: "guessing.foreign_nonces", in: 0...65535) {
+                guessing.foreignNonces = value
             }
         case "toll_fraud":
             let k = keys([

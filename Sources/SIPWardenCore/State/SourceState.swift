@@ -70,7 +70,7 @@ struct SourceState {
         buckets = ClassBuckets(limits.classes.map { $0.source }, at: now)
     }
 
-    /// The score decayed to `now`. Inlined: a call would copy the whole entry (504 bytes) to read two
+    /// The score decayed to `now`. Inlined: a call would copy the whole entry (512 bytes) to read two
     /// fields.
     @inline(__always)
     func score(at now: Timestamp, halfLife: Int64) -> Double {
@@ -354,8 +354,8 @@ struct EnumerationWindow {
     /// How many thresholds this window has crossed and scored already (each crossing scores once), or
     /// crossed during the registration grace (forgiven when it ended).
     var scoredLevels: UInt8 = 0
-    /// The registration grace (State/RegistrationGrace.swift), and the REGISTERs held in it that the
-    /// server answered otherwise than a new site's lines.
+    /// The registration grace (EnumerationWindow+Grace.swift), and the REGISTERs held in it that the
+    /// server refused.
     var grace = RegistrationGrace.unused
     var refusedRegisters: UInt8 = 0
 
@@ -415,33 +415,28 @@ struct DialledNumbers {
 
 /// A source's failed authentications in its latest guessing window, in 8 bytes: those of accounts that
 /// failed there for the first time (counted only where they score), and those whose credentials carried
-/// a nonce the server sent another address only.
+/// a nonce the server sent another address only, with the requests refused for carrying one
+/// (`Engine.refusesForeignNonce`): half of those carry over to the next window, so that an address
+/// keeps being refused while it keeps sending them, and no longer once it stops.
 struct RecentFailures {
     /// The window's start, in whole seconds after an origin the owner keeps (its entry's `firstSeen`).
     var start: UInt32 = 0
     var newAccounts: UInt16 = 0
     var foreignNonces: UInt16 = 0
 
-    /// Counts one failure at `now`, starting a new window when more than `length` passed since this one
-    /// began.
+    /// The counts at `now`: a new window's, with half the foreign nonces, when more than `length` passed
+    /// since this one began (a time before it, out of order in a capture, is in it).
+    func current(at now: Timestamp, origin: Int64, length: Int64) -> RecentFailures {
+        let seconds = UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
+        guard (Int64(seconds) - Int64(start)) * 1_000_000_000 > length || newAccounts == 0 && foreignNonces == 0
+        else { return self }
+        return RecentFailures(start: seconds, foreignNonces: foreignNonces / 2)
+    }
+
+    /// Counts a failure, or a refused request, at `now` in the window `current` gives.
     mutating func add(newAccount: Bool, foreignNonce: Bool, at now: Timestamp, origin: Int64, length: Int64) {
-        if !isCurrent(at: now, origin: origin, length: length) || newAccounts == 0 && foreignNonces == 0 {
-            self = RecentFailures(start: Self.seconds(now, origin))
-        }
+        self = current(at: now, origin: origin, length: length)
         if newAccount, newAccounts < .max { newAccounts += 1 }
         if foreignNonce, foreignNonces < .max { foreignNonces += 1 }
-    }
-
-    /// The counts in the window at `now`: none when more than `length` passed since it began.
-    func current(at now: Timestamp, origin: Int64, length: Int64) -> RecentFailures {
-        isCurrent(at: now, origin: origin, length: length) ? self : RecentFailures()
-    }
-
-    func isCurrent(at now: Timestamp, origin: Int64, length: Int64) -> Bool {
-        Int64(Self.seconds(now, origin) &- start) * 1_000_000_000 <= length
-    }
-
-    static func seconds(_ now: Timestamp, _ origin: Int64) -> UInt32 {
-        UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
     }
 }

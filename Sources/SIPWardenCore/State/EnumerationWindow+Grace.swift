@@ -1,16 +1,17 @@
 /// Where an address is in its registration grace: a new site's gateway or DECT base registers its
 /// (often consecutive) lines at once, more of them before the registrar's first answer than an
 /// extension scan may send. What tells the two apart is the server's answers: a site's lines get
-/// challenges and 2xx, a scan's probes mostly 404s (or 403s). So the scan thresholds its REGISTERs cross
-/// wait, from its first REGISTER, while
+/// challenges and 2xx, a scan's probes mostly 404s (or 403s, 480s …). So the scan thresholds its
+/// REGISTERs cross wait, from its first REGISTER, while
 /// - less than `graceLength` passed (the lines of a site register at once),
-/// - the server answered fewer than `refusalsEndingGrace` of them otherwise than with a challenge, a 2xx
-///   or a failure of its own (5xx): one or two mistyped lines' 404s, not a scan's,
+/// - the server refused fewer than `refusalsEndingGrace` of its REGISTERs without credentials
+///   (`registerAnswered`): one or two mistyped lines' 404s, not a scan's,
 /// - and they name no more than `enumeration.grace_users` users (a scan's burst before the first
 ///   answer names more; resends while a registrar is slow to answer name no new ones).
 /// A request of another method to a user the window counted already (a phone's SUBSCRIBE to its own
 /// mailbox) waits too. Then the grace ends, once for the address: the thresholds crossed during it are
-/// forgiven, and those crossed after it score.
+/// forgiven, and those crossed after it score. A grace that forgave nothing (a lone REGISTER or two,
+/// perhaps forged in the address's name) is not used up by its time or window: it starts again.
 enum RegistrationGrace: UInt8 {
     /// No REGISTER yet.
     case unused
@@ -37,6 +38,7 @@ extension EnumerationWindow {
             start = now.nanoseconds
         case .open:
             guard register || seenUser else { return false }
+            if now.nanoseconds - start > Self.graceLength, !usedGrace { start = now.nanoseconds }
         }
         if now.nanoseconds - start > Self.graceLength || distinctUsers > settings.graceUsers {
             grace = .ended
@@ -48,11 +50,19 @@ extension EnumerationWindow {
         return true
     }
 
-    /// The server's final answer (`status`) to a REGISTER without credentials: one that no new site's
-    /// line gets counts towards the end of the grace.
+    /// Whether the grace forgave a threshold (or one was scored before it).
+    var usedGrace: Bool { scoredLevels > 0 }
+
+    /// The server's final answer (`status`) to a REGISTER without credentials. One that says its user is
+    /// not there (404, 604, 480, 484, 603, or a 403 to a request without credentials) counts towards the
+    /// end of the grace; a new site's lines get challenges and 2xx (or a 423 asking for a longer
+    /// registration, a redirection, a server's failure).
     mutating func registerAnswered(_ status: UInt16) {
-        let linesAnswer = (200..<300).contains(status) || status == 401 || status == 407 || (500..<600).contains(status)
-        guard grace == .open, !linesAnswer else { return }
+        switch status {
+        case 403, 404, 480, 484, 603, 604: break
+        default: return
+        }
+        guard grace == .open else { return }
         refusedRegisters &+= 1
         if Int(refusedRegisters) >= Self.refusalsEndingGrace { grace = .ended }
     }
