@@ -969,8 +969,11 @@ import Testing
 
         enum Event { case send(resend: Double), challenge, notFound, registered }
 
+        static let address = "192.0.2.150"
+
         /// Registers the site's lines through a harness: the lines registered, and the harness.
-        func register(from address: String = "192.0.2.150") -> (registered: Int, harness: Harness) {
+        func register() -> (registered: Int, harness: Harness) {
+            let address = Self.address
             var h = Harness()
             for n in 0..<forgedBefore {
                 let forged = Transaction.softphoneRegister("nobody\(n)", at: address, callID: "forged-\(n)")
@@ -1027,6 +1030,15 @@ import Testing
             }
             return (registered, h)
         }
+
+        /// Registers the site, expecting every line registered but the mistyped ones, none of its
+        /// packets dropped and no ban.
+        func registersLosingNothing(sourceLocation: SourceLocation = #_sourceLocation) {
+            let (registered, h) = register()
+            #expect(registered == lines - typos.count, sourceLocation: sourceLocation)
+            #expect(h.drops(from: Self.address) == 0, sourceLocation: sourceLocation)
+            #expect(h.bans.isEmpty, sourceLocation: sourceLocation)
+        }
     }
 
     /// More REGISTERs are in flight than `sequential_users` before the first answer comes back (the
@@ -1037,10 +1049,7 @@ import Testing
         (30, 0.0002, 0.2, 1), (80, 0.003, 0.12, 1), (60, 0.003, 0.12, 7),
     ])
     func aNewSitesLinesRegisteringAtOnceLoseNothing(lines: Int, spacing: Double, roundTrip: Double, step: Int) {
-        let (registered, h) = Site(lines: lines, spacing: spacing, roundTrip: roundTrip, step: step).register()
-        #expect(registered == lines)
-        #expect(h.drops(from: "192.0.2.150") == 0)
-        #expect(h.bans.isEmpty)
+        Site(lines: lines, spacing: spacing, roundTrip: roundTrip, step: step).registersLosingNothing()
     }
 
     /// One of 80 lines has its user mistyped: its 404 may come back while lines are still going out,
@@ -1048,29 +1057,20 @@ import Testing
     /// the thresholds forgiven in the grace over those that many users cross.
     @Test(arguments: [0, 5, 10, 15, 79])
     func aMistypedLineCostsTheOthersNothing(position: Int) {
-        let (registered, h) = Site(lines: 80, spacing: 0.003, typos: [position], step: 7).register()
-        #expect(registered == 79)
-        #expect(h.drops(from: "192.0.2.150") == 0)
-        #expect(h.bans.isEmpty)
+        Site(lines: 80, spacing: 0.003, typos: [position], step: 7).registersLosingNothing()
     }
 
     /// 60 phones each subscribe to their own mailbox just after their first REGISTER: a SUBSCRIBE to a
     /// user the window counted already waits in the grace too.
     @Test func phonesSubscribingToTheirMailboxesAtOnceLoseNothing() {
-        let (registered, h) = Site(lines: 60, subscribes: true).register()
-        #expect(registered == 60)
-        #expect(h.drops(from: "192.0.2.150") == 0)
-        #expect(h.bans.isEmpty)
+        Site(lines: 60, subscribes: true).registersLosingNothing()
     }
 
     /// One or two REGISTERs forged in the site's name an hour before it goes live, refused with 404s,
     /// forgave nothing: they do not use up its grace (three would end it, as a scan's would).
     @Test(arguments: [1, 2])
     func aForgedRegisterBeforehandCostsTheSiteNothing(forged: Int) {
-        let (registered, h) = Site(forgedBefore: forged).register()
-        #expect(registered == 40)
-        #expect(h.drops(from: "192.0.2.150") == 0)
-        #expect(h.bans.isEmpty)
+        Site(forgedBefore: forged).registersLosingNothing()
     }
 
     /// The registrar answers nothing for the first seconds: the phones resend until it does, which may be
@@ -1078,9 +1078,6 @@ import Testing
     /// their first sending crossed.
     @Test(arguments: [1.0, 8.0])
     func aRegistrarSilentForItsFirstSecondsCostsTheSiteNothing(silentFor: Double) {
-        let (registered, h) = Site(silentFor: silentFor).register()
-        #expect(registered == 40)
-        #expect(h.drops(from: "192.0.2.150") == 0)
-        #expect(h.bans.isEmpty)
+        Site(silentFor: silentFor).registersLosingNothing()
     }
 }

@@ -693,6 +693,21 @@ import Testing
         #expect(filter.streams.cookiesForgottenUntil == 529)
     }
 
+    /// A segment refused in enforce mode is refused again when resent; after a reload to monitor mode,
+    /// its resend passes, as every packet does there (the filter fuzzer's find).
+    @Test func aRefusedSegmentResentInMonitorModePasses() {
+        var h = Harness()
+        let pbx = "192.0.2.163"
+        let call = Array(Transaction.invite(from: "trunk", at: pbx, to: "+88216100000", callID: "abroad").request.utf8)
+        let segment = Self.segment(call[...], from: pbx, sequence: 1000)
+        #expect(h.replay(segment, from: pbx, at: 1).decision.reason == .tollFraud)
+        #expect(h.replay(segment, from: pbx, at: 1.5).decision.drops)
+        var monitor = RuleSet()
+        monitor.daemon.mode = .monitor
+        h.replayer.filter.reload(monitor, at: Timestamp(seconds: 2))
+        #expect(h.replay(segment, from: pbx, at: 2.5).decision.verdict == .accept)
+    }
+
     /// The firewall answers a refused segment with a reset that leaves through the queue as the
     /// server's: the filter does not take it for the end of the stream, or the refused message's last
     /// bytes, sent again, would pass as a new stream's keep-alive and complete it at the server.

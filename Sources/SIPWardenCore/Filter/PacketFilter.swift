@@ -98,7 +98,11 @@ public struct PacketFilter {
             return judge(classifier.classify(payload), payload, packet, direction, at: time, &observer)
         case .tcp:
             let assumed = Self.direction(of: packet, direction, response: false, engine.serverList)
-            if let reason = streams.refusal(of: packet, payloadCount: payload.count) {
+            // A resend of a segment refused in enforce mode is refused again; in monitor mode (a reload
+            // may turn it on between the two) every packet passes.
+            if engine.rules.daemon.mode == .enforce,
+                let reason = streams.refusal(of: packet, payloadCount: payload.count)
+            {
                 var refused = outcome(packet, Decision(.drop, reason), messages: 0, assumed)
                 refused.resetsConnection = true
                 return refused
