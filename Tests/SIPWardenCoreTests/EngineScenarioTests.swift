@@ -826,11 +826,7 @@ import Testing
         var h = Harness()
         let office = "192.0.2.82"
         for n in 0..<40 { _ = h.register(user: "\(300 + n)", from: office, at: Double(n) * 0.05) }
-        for round in 0..<20 {
-            for phone in 0..<20 {
-                let at = 10 + Double(round) * 30 + Double(phone) * spacing
-                h.failToRegister(user: "\(500 + phone)", from: office, at: at, attempt: "\(round)")
-            }
+        h.failingPhones(20, first: 500, at: office, rounds: 20, retry: 30, from: 10, spacing: spacing) { h, round in
             _ = h.call(
                 from: "\(300 + round)", at: office, to: "2\(100 + round)", at: 12.5 + Double(round) * 30,
                 id: "o\(round)")
@@ -850,12 +846,8 @@ import Testing
         var h = Harness()
         let office = "192.0.2.90"
         for n in 0..<10 { _ = h.register(user: "\(300 + n)", from: office, at: Double(n) * 0.05) }
-        for round in 0..<30 {
-            for phone in 0..<failing {
-                let at = 5 + Double(round) * 120 + Double(phone) * 120 / Double(failing)
-                h.failToRegister(user: "\(600 + phone)", from: office, at: at, attempt: "\(round)")
-            }
-        }
+        h.failingPhones(
+            failing, first: 600, at: office, rounds: 30, retry: 120, from: 5, spacing: 120 / Double(failing))
         #expect(h.drops(from: office) == 0)
         #expect(h.bans.isEmpty)
         let keepsItsService = h.keepsItsService(office, user: "301", at: 3610)

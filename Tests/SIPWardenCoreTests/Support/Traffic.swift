@@ -217,6 +217,22 @@ struct Harness {
         answer(t.response(401, "Unauthorized", nonce: "x-\(user)-\(attempt)"), to: address, at: seconds + 0.03)
     }
 
+    /// `phones` phones at `address`, extensions `first` on, with a wrong password: each fails to register
+    /// (`failToRegister`) every `retry` seconds for `rounds` rounds from `start`, `spacing` apart within a
+    /// round; `eachRound` runs after each round with its number.
+    mutating func failingPhones(
+        _ phones: Int, first: Int, at address: String, rounds: Int, retry: Double, from start: Double, spacing: Double,
+        eachRound: (inout Harness, Int) -> Void = { _, _ in }
+    ) {
+        for round in 0..<rounds {
+            for phone in 0..<phones {
+                let at = start + Double(round) * retry + Double(phone) * spacing
+                failToRegister(user: "\(first + phone)", from: address, at: at, attempt: "\(round)")
+            }
+            eachRound(&self, round)
+        }
+    }
+
     /// A registered phone's call: INVITE, 407, INVITE with credentials, 100/200, ACK, later BYE.
     mutating func call(from user: String, at address: String, to number: String, at seconds: Double, id: String)
         -> [PacketFilter.Outcome]
