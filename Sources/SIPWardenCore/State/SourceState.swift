@@ -428,8 +428,8 @@ struct RecentFailures {
     /// since this one began (a time before it, out of order in a capture, is in it).
     func current(at now: Timestamp, origin: Int64, length: Int64) -> RecentFailures {
         let seconds = UInt32(clamping: (now.nanoseconds - origin) / 1_000_000_000)
-        guard (Int64(seconds) - Int64(start)) * 1_000_000_000 > length || newAccounts == 0 && foreignNonces == 0
-        else { return self }
+        let stale = (Int64(seconds) - Int64(start)) * 1_000_000_000 > length
+        guard stale || (newAccounts == 0 && foreignNonces == 0) else { return self }
         return RecentFailures(start: seconds, foreignNonces: foreignNonces / 2)
     }
 
