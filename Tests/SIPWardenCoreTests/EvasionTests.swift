@@ -93,6 +93,7 @@ import Testing
         }
         #expect(reached <= 400, "\(reached) of 3000 guesses reached the server")
     }
+
     /// A REGISTER scan sent in bursts: 150 REGISTERs without credentials to extensions in no order,
     /// 0.3 ms apart, all gone before the registrar's first answer (60 ms away): 401 for an extension that
     /// exists (one in 50), 404 or 403 for the others. A new address's REGISTERs may wait for the server's
@@ -133,6 +134,7 @@ import Testing
         #expect(reached.count <= 120, "\(reached.count) of 1500 probes reached the server")
         #expect(h.bans.first?.reason == .enumeration)
     }
+
     /// A REGISTER scan from one address, 16 probes a second for 10 minutes, against a server that
     /// answers an unknown user otherwise than with 404: 480, 603, nothing at all, or 401 as to a known
     /// one (alwaysauthreject: nothing learned). Its third refusal ends the address's registration grace,
@@ -171,10 +173,11 @@ import Testing
         #expect(reached <= 150, "\(reached) of \(Int(perMinute * 20)) guesses reached the server")
         if perMinute > 30 { #expect(h.bans.first?.reason == .passwordGuessing) }
     }
+
     /// The same spray, 45 a minute, with nonces fetched at another address of the guesser's (a registrar
     /// whose nonces are not bound to an address accepts them): over UDP such a failure proves nothing, so
     /// it scores nothing at an address with good history, and one try per account never meets the
-    /// per-account containment. Past `guessing.office_accounts` such failures in a window, the address's
+    /// per-account containment. Past `guessing.foreign_nonces` such failures in a window, the address's
     /// requests carrying a nonce sent elsewhere are refused (before: 900 of 900 reached the server).
     @Test func aPasswordSprayWithNoncesFetchedElsewhereIsStopped() {
         var h = Harness()
