@@ -163,8 +163,8 @@ import Testing
         // Every problem on a line of its own, as `check` prints them.
         #expect(
             run.stderr.split(separator: "\n") == [
-                "sipwarden: \(rules.path): daemon.mode = \"loud\": expected \"enforce\" or \"monitor\"",
-                "sipwarden: \(rules.path): unknown key 'trust.alow' (did you mean 'trust.allow'?)",
+                "sipwarden: \(rules.path):2: daemon.mode = \"loud\": expected \"enforce\" or \"monitor\"",
+                "sipwarden: \(rules.path):4: unknown key 'trust.alow' (did you mean 'trust.allow'?)",
                 "sipwarden: 2 errors in the rules",
             ])
     }

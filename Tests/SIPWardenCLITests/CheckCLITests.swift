@@ -24,7 +24,7 @@ import Testing
         let lines = run.stderr.split(separator: "\n").map(String.init)
         #expect(
             lines == [
-                "sipwarden: \(folder.path)/site.toml: limits.invite.source_burst = 0: expected a number from 1 to 1000000000",
+                "sipwarden: \(folder.path)/site.toml:2: limits.invite.source_burst = 0: expected a number from 1 to 1000000000",
                 "sipwarden: \(folder.path)/missing.toml: cannot read rule file: No such file or directory "
                     + "(included by \(main))",
                 "sipwarden: 2 errors in the rules",
@@ -44,8 +44,8 @@ import Testing
         #expect(run.status == 1)
         let lines = run.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count == 4, "\(run.stderr)")
-        #expect(lines.first?.hasPrefix("sipwarden: \(main): daemon.mode = \"loud\": expected ") == true)
-        #expect(lines.dropFirst().first?.hasPrefix("sipwarden: \(folder.path)/site.toml: score.ban_at = ") == true)
+        #expect(lines.first?.hasPrefix("sipwarden: \(main):3: daemon.mode = \"loud\": expected ") == true)
+        #expect(lines.dropFirst().first?.hasPrefix("sipwarden: \(folder.path)/site.toml:2: score.ban_at = ") == true)
         #expect(
             lines.dropFirst(2).first
                 == "sipwarden: \(folder.path)/missing.toml: cannot read rule file: No such file or directory "

@@ -120,21 +120,24 @@ import Testing
         #expect(
             found == [
                 .badValue(
-                    file: "test.toml", key: "daemon.queues", value: "\"0-200\"",
+                    file: "test.toml", line: 2, key: "daemon.queues", value: "\"0-200\"",
                     expected: "a queue number or range like \"0-3\", of at most 128 queues"),
                 .badValue(
-                    file: "test.toml", key: "limits.good_source_factor", value: "0.5",
+                    file: "test.toml", line: 4, key: "limits.good_source_factor", value: "0.5",
                     expected: "a number from 1 to 1000000000"),
                 .badValue(
-                    file: "test.toml", key: "limits.invite.source", value: "\"0/s\"", expected: "a rate above zero"),
+                    file: "test.toml", line: 6, key: "limits.invite.source", value: "\"0/s\"",
+                    expected: "a rate above zero"),
                 .badValue(
-                    file: "test.toml", key: "limits.invite.prefix_burst", value: "0",
+                    file: "test.toml", line: 7, key: "limits.invite.prefix_burst", value: "0",
                     expected: "a number from 1 to 1000000000"),
                 // A score of 0 is every source's: a threshold there drops or bans them all.
                 .badValue(
-                    file: "test.toml", key: "score.drop_at", value: "0", expected: "a number from 1 to 1000000000"),
+                    file: "test.toml", line: 9, key: "score.drop_at", value: "0",
+                    expected: "a number from 1 to 1000000000"),
                 .badValue(
-                    file: "test.toml", key: "score.ban_at", value: "0.5", expected: "a number from 1 to 1000000000"),
+                    file: "test.toml", line: 10, key: "score.ban_at", value: "0.5",
+                    expected: "a number from 1 to 1000000000"),
             ])
         // Thresholds that cross are an error of the rules as merged: one file may set each.
         var rules = RuleSet()
@@ -167,22 +170,22 @@ import Testing
             """)
         #expect(
             found.map(\.description) == [
-                "test.toml: score.half_life = \"3651d\": expected at most \"3650d\"",
-                "test.toml: score.drop_at = 1.7e+308: expected a number from 1 to 1000000000",
-                "test.toml: score.points.scanner_user_agent = 1e+19: expected a number from 0 to 1000000000",
-                "test.toml: bans.ttl[1] = \"25d\": expected at most \"2147483s\" (ipset's longest timeout)",
-                "test.toml: bans.ttl[3] = \"2500ms\": expected whole seconds (the kernel's ban sets count their "
+                "test.toml:2: score.drop_at = 1.7e+308: expected a number from 1 to 1000000000",
+                "test.toml:3: score.half_life = \"3651d\": expected at most \"3650d\"",
+                "test.toml:5: score.points.scanner_user_agent = 1e+19: expected a number from 0 to 1000000000",
+                "test.toml:7: bans.ttl[1] = \"25d\": expected at most \"2147483s\" (ipset's longest timeout)",
+                "test.toml:7: bans.ttl[3] = \"2500ms\": expected whole seconds (the kernel's ban sets count their "
                     + "timeouts in seconds)",
             ])
         #expect(
             errors("[firewall]\ntcp_connections = \"2000000/s\"\n").map(\.description) == [
-                "test.toml: firewall.tcp_connections = 2000000/s burst 40: expected at most 1000000/s with a burst "
+                "test.toml:2: firewall.tcp_connections = 2000000/s burst 40: expected at most 1000000/s with a burst "
                     + "of at most 1000000 (iptables hashlimit's most)"
             ])
         #expect(
             errors("[bans]\nttl = [\(ttls)]\n") == [
                 .badValue(
-                    file: "test.toml", key: "bans.ttl", value: "128 durations",
+                    file: "test.toml", line: 2, key: "bans.ttl", value: "128 durations",
                     expected: "at most 127 (a ban class is 7 bits of the packet mark)")
             ])
     }
@@ -202,17 +205,19 @@ import Testing
         #expect(
             found == [
                 .badValue(
-                    file: "test.toml", key: "daemon.queues", value: "\"3-1\"",
+                    file: "test.toml", line: 2, key: "daemon.queues", value: "\"3-1\"",
                     expected: "a queue number or range like \"0-3\", of at most 128 queues"),
                 .badValue(
-                    file: "test.toml", key: "daemon.mode", value: "\"enforcing\"",
+                    file: "test.toml", line: 3, key: "daemon.mode", value: "\"enforcing\"",
                     expected: "\"enforce\" or \"monitor\""),
-                .badValue(file: "test.toml", key: "ports.sip_udp[0]", value: "0", expected: "a port from 1 to 65535"),
                 .badValue(
-                    file: "test.toml", key: "ports.sip_udp[2]", value: "70000", expected: "a port from 1 to 65535"),
-                .unknownKey(file: "test.toml", key: "trust.alow", suggestions: ["trust.allow"]),
+                    file: "test.toml", line: 5, key: "ports.sip_udp[0]", value: "0", expected: "a port from 1 to 65535"),
                 .badValue(
-                    file: "test.toml", key: "trust.deny[0]", value: "\"192.0.2.0/33\"",
+                    file: "test.toml", line: 5, key: "ports.sip_udp[2]", value: "70000",
+                    expected: "a port from 1 to 65535"),
+                .unknownKey(file: "test.toml", line: 7, key: "trust.alow", suggestions: ["trust.allow"]),
+                .badValue(
+                    file: "test.toml", line: 8, key: "trust.deny[0]", value: "\"192.0.2.0/33\"",
                     expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""),
             ])
         // A name written without its qualifier is taken for every key it ends.
@@ -220,17 +225,17 @@ import Testing
         #expect(
             burst == [
                 .unknownKey(
-                    file: "test.toml", key: "limits.invite.burst",
+                    file: "test.toml", line: 2, key: "limits.invite.burst",
                     suggestions: [
                         "limits.invite.source_burst", "limits.invite.prefix_burst", "limits.invite.global_burst",
                     ])
             ])
         #expect(
-            burst.first?.description == "test.toml: unknown key 'limits.invite.burst' (did you mean "
+            burst.first?.description == "test.toml:2: unknown key 'limits.invite.burst' (did you mean "
                 + "'limits.invite.source_burst', 'limits.invite.prefix_burst' or 'limits.invite.global_burst'?)")
         #expect(
             errors("[trust]\nalow = []\n").first?.description
-                == "test.toml: unknown key 'trust.alow' (did you mean 'trust.allow'?)")
+                == "test.toml:2: unknown key 'trust.alow' (did you mean 'trust.allow'?)")
     }
 
     /// Numbers are written as people write them (separators allowed); anything else is an error.
@@ -246,12 +251,13 @@ import Testing
         #expect(
             found == [
                 .badValue(
-                    file: "test.toml", key: "toll_fraud.high_risk_prefixes[3]", value: "\"international\"",
+                    file: "test.toml", line: 2, key: "toll_fraud.high_risk_prefixes[3]", value: "\"international\"",
                     expected: expected),
                 .badValue(
-                    file: "test.toml", key: "toll_fraud.domestic_prefixes[1]", value: "\"US\"", expected: expected),
+                    file: "test.toml", line: 3, key: "toll_fraud.domestic_prefixes[1]", value: "\"US\"",
+                    expected: expected),
                 .badValue(
-                    file: "test.toml", key: "toll_fraud.own_numbers[1]", value: "\"+44-20-7946-0002;isub=1\"",
+                    file: "test.toml", line: 4, key: "toll_fraud.own_numbers[1]", value: "\"+44-20-7946-0002;isub=1\"",
                     expected: expected),
             ])
         let rules = try RuleSet(
@@ -313,28 +319,34 @@ import Testing
             admin_network = []
             """)
         let expected: [RulesError] = [
-            .unknownKey(file: "test.toml", key: "firewall.admin_network", suggestions: ["firewall.admin_networks"]),
             .badValue(
-                file: "test.toml", key: "firewall.role", value: "\"router\"",
+                file: "test.toml", line: 2, key: "firewall.role", value: "\"router\"",
                 expected: "\"proxy\" or \"pbx\" or \"gateway\" or \"media\""),
             .badValue(
-                file: "test.toml", key: "firewall.default", value: "\"ignore\"", expected: "\"drop\" or \"reject\""),
-            .badValue(file: "test.toml", key: "firewall.fail_open", value: "\"yes\"", expected: "true or false"),
+                file: "test.toml", line: 3, key: "firewall.default", value: "\"ignore\"",
+                expected: "\"drop\" or \"reject\""),
             .badValue(
-                file: "test.toml", key: "firewall.admin_networks[1]", value: "\"admins\"",
+                file: "test.toml", line: 4, key: "firewall.fail_open", value: "\"yes\"", expected: "true or false"),
+            .badValue(
+                file: "test.toml", line: 5, key: "firewall.admin_networks[1]", value: "\"admins\"",
                 expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""),
             .badValue(
-                file: "test.toml", key: "firewall.admin_ports[1]", value: "0", expected: "a port from 1 to 65535"),
+                file: "test.toml", line: 6, key: "firewall.admin_ports[1]", value: "0",
+                expected: "a port from 1 to 65535"),
             .badValue(
-                file: "test.toml", key: "firewall.proxies", value: "\"192.0.2.10\"",
+                file: "test.toml", line: 7, key: "firewall.proxies", value: "\"192.0.2.10\"",
                 expected: "an array of CIDR strings"),
             .badValue(
-                file: "test.toml", key: "firewall.media_ports", value: "\"20000-10000\"",
+                file: "test.toml", line: 8, key: "firewall.media_ports", value: "\"20000-10000\"",
                 expected: "a port range like \"10000-20000\""),
             .badValue(
-                file: "test.toml", key: "firewall.tcp_connections", value: "\"0/s\"", expected: "a rate above zero"),
+                file: "test.toml", line: 9, key: "firewall.tcp_connections", value: "\"0/s\"",
+                expected: "a rate above zero"),
             .badValue(
-                file: "test.toml", key: "firewall.outbound", value: "\"none\"", expected: "\"accept\" or \"restrict\""),
+                file: "test.toml", line: 10, key: "firewall.outbound", value: "\"none\"",
+                expected: "\"accept\" or \"restrict\""),
+            .unknownKey(
+                file: "test.toml", line: 11, key: "firewall.admin_network", suggestions: ["firewall.admin_networks"]),
         ]
         #expect(found == expected)
     }
@@ -384,8 +396,58 @@ import Testing
         #expect(throws: Never.self) { try rules.apply(toml: Array("# é ✓\n".utf8), file: "t.toml") }
     }
 
+    /// Each semantic error names the line its key is on, however the file writes the key: in a table
+    /// header, dotted, quoted, in an inline table, an array's element on a line of its own, after
+    /// multi-line strings and comments that look like keys; CRLF line ends and a byte-order mark too.
+    @Test func semanticErrorsNameTheLineOfTheirKey() {
+        let text = """
+            \u{FEFF}# [daemon] queues = "x" in a comment
+            [signatures]
+            user_agents = [\"\"\"
+            a = 1
+            [b]\"\"\", 'c = [2]']
+            [ limits . "invite" ]
+            source = "1/s"   # fine
+            prefix = "1/x"
+            [ports]
+            sip_udp = [
+              5060,
+              # 0,
+              70000,
+            ]
+            [score]
+            points = { scanner_user_agent = 1, malformed = -1 }
+            [enumeration]
+            "window" = "5q"
+            [bans.ttl]
+            """
+        let expected = [
+            "test.toml:8: limits.invite.prefix = \"1/x\": expected a rate like \"20/s\", \"300/min\" or \"1000/h\"",
+            "test.toml:13: ports.sip_udp[1] = 70000: expected a port from 1 to 65535",
+            "test.toml:16: score.points.malformed = -1: expected a number from 0 to 1000000000",
+            "test.toml:18: enumeration.window = \"5q\": expected a duration like \"30s\", \"10m\", \"2h\" or \"1d\"",
+            "test.toml:19: bans.ttl = {...}: expected an array of durations",
+        ]
+        #expect(errors(text).map(\.description) == expected)
+        #expect(errors(text.replacingOccurrences(of: "\n", with: "\r\n")).map(\.description) == expected)
+        // Thresholds that cross belong to the rules as merged, not to a line.
+        #expect(RulesError.badValue(file: "m.toml", key: "score.drop_at", value: "1", expected: "x").line == nil)
+    }
+
+    /// A name far from every known one gets no suggestion; a typo of one gets that one.
+    @Test func onlyCloseNamesAreSuggested() {
+        #expect(
+            errors("[limits.invite]\nfoo = 1\n").map(\.description) == ["test.toml:2: unknown key 'limits.invite.foo'"])
+        #expect(
+            errors("[score]\ndropat = 1\n").map(\.description)
+                == ["test.toml:2: unknown key 'score.dropat' (did you mean 'score.drop_at'?)"])
+    }
+
     @Test func unknownSectionsWithoutAnyCloseName() {
-        #expect(errors("[zzzzzzzzzz]\nx = 1\n") == [.unknownKey(file: "test.toml", key: "zzzzzzzzzz", suggestions: [])])
+        #expect(
+            errors("[zzzzzzzzzz]\nx = 1\n") == [
+                .unknownKey(file: "test.toml", line: 1, key: "zzzzzzzzzz", suggestions: [])
+            ])
     }
 
     @Test func aBadFileLeavesTheRulesAsTheyWere() throws {
@@ -469,24 +531,25 @@ import Testing
         #expect(
             found == [
                 .badValue(
-                    file: "test.toml", key: "daemon.copy_range", value: "64",
+                    file: "test.toml", line: 2, key: "daemon.copy_range", value: "64",
                     expected: "a whole number from 128 to 65535"),
                 .badValue(
-                    file: "test.toml", key: "daemon.queue_full", value: "\"maybe\"",
+                    file: "test.toml", line: 3, key: "daemon.queue_full", value: "\"maybe\"",
                     expected: "\"accept\" or \"drop\""),
                 .badValue(
-                    file: "test.toml", key: "daemon.batch", value: "0", expected: "a whole number from 1 to 1024"),
+                    file: "test.toml", line: 4, key: "daemon.batch", value: "0",
+                    expected: "a whole number from 1 to 1024"),
                 .badValue(
-                    file: "test.toml", key: "daemon.batch_wait_us", value: "20000",
+                    file: "test.toml", line: 5, key: "daemon.batch_wait_us", value: "20000",
                     expected: "a whole number from 0 to 10000"),
                 .badValue(
-                    file: "test.toml", key: "daemon.control_socket", value: "\"run/control.sock\"",
+                    file: "test.toml", line: 6, key: "daemon.control_socket", value: "\"run/control.sock\"",
                     expected: "an absolute path shorter than 108 bytes"),
                 .badValue(
-                    file: "test.toml", key: "daemon.metrics", value: "\"0.0.0.0:9595\"",
+                    file: "test.toml", line: 7, key: "daemon.metrics", value: "\"0.0.0.0:9595\"",
                     expected: "a loopback address and port like \"127.0.0.1:9595\" or \"[::1]:9595\", or \"\" for none"),
                 .badValue(
-                    file: "test.toml", key: "daemon.state_file", value: "\"var/lib/sipwarden/sources\"",
+                    file: "test.toml", line: 8, key: "daemon.state_file", value: "\"var/lib/sipwarden/sources\"",
                     expected: "an absolute file path, or \"\" for none"),
             ])
     }

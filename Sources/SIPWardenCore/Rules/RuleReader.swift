@@ -28,7 +28,7 @@ struct RuleReader {
         guard let value else { return nil }
         guard let table = value.table else {
             errors.append(
-                .badValue(file: file, key: path, value: value.debugDescription, expected: "a table [\(path)]"))
+                .badValue(file: file, key: path, value: value.written, expected: "a table [\(path)]"))
             return nil
         }
         return table
@@ -37,7 +37,7 @@ struct RuleReader {
     mutating func string(_ value: TOMLValueConvertible?, at path: String) -> String? {
         guard let value else { return nil }
         guard let text = value.string else {
-            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "a string"))
+            errors.append(.badValue(file: file, key: path, value: value.written, expected: "a string"))
             return nil
         }
         return text
@@ -62,7 +62,7 @@ struct RuleReader {
             guard let number = item.int, (1...65535).contains(number) else {
                 reader.errors.append(
                     .badValue(
-                        file: reader.file, key: key, value: item.debugDescription, expected: "a port from 1 to 65535"))
+                        file: reader.file, key: key, value: item.written, expected: "a port from 1 to 65535"))
                 return nil
             }
             return UInt16(number)
@@ -75,7 +75,7 @@ struct RuleReader {
             guard let text = item.string, let prefix = IPPrefix(text) else {
                 reader.errors.append(
                     .badValue(
-                        file: reader.file, key: key, value: item.debugDescription,
+                        file: reader.file, key: key, value: item.written,
                         expected: "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""))
                 return nil
             }
@@ -90,7 +90,7 @@ struct RuleReader {
             guard let text = item.string, DialledNumber.digits(of: text) != nil else {
                 reader.errors.append(
                     .badValue(
-                        file: reader.file, key: key, value: item.debugDescription,
+                        file: reader.file, key: key, value: item.written,
                         expected:
                             "a number or prefix such as \"+4420794600\" or \"011\" (digits after an optional \"+\")"))
                 return nil
@@ -150,7 +150,7 @@ struct RuleReader {
         let expected = "a queue number or range like \"0-3\", of at most \(Self.maximumQueues) queues"
         guard let queues = range(value, at: path, within: 0...65535, expected: expected) else { return nil }
         guard queues.count <= Self.maximumQueues else {
-            errors.append(.badValue(file: file, key: path, value: value?.debugDescription ?? "", expected: expected))
+            errors.append(.badValue(file: file, key: path, value: value?.written ?? "", expected: expected))
             return nil
         }
         return queues
@@ -182,7 +182,7 @@ struct RuleReader {
         guard let number = value.int, range.contains(number) else {
             errors.append(
                 .badValue(
-                    file: file, key: path, value: value.debugDescription,
+                    file: file, key: path, value: value.written,
                     expected: "a whole number from \(range.lowerBound) to \(range.upperBound)"))
             return nil
         }
@@ -201,7 +201,7 @@ struct RuleReader {
         else {
             let range = "from \(Rate.number(minimum)) to \(Rate.number(Self.largestNumber))"
             errors.append(
-                .badValue(file: file, key: path, value: value.debugDescription, expected: "a number \(range)"))
+                .badValue(file: file, key: path, value: value.written, expected: "a number \(range)"))
             return nil
         }
         return number
@@ -210,7 +210,7 @@ struct RuleReader {
     mutating func bool(_ value: TOMLValueConvertible?, at path: String) -> Bool? {
         guard let value else { return nil }
         guard let flag = value.bool else {
-            errors.append(.badValue(file: file, key: path, value: value.debugDescription, expected: "true or false"))
+            errors.append(.badValue(file: file, key: path, value: value.written, expected: "true or false"))
             return nil
         }
         return flag
@@ -264,7 +264,7 @@ struct RuleReader {
         guard let value else { return nil }
         guard let array = value.array else {
             errors.append(
-                .badValue(file: file, key: path, value: value.debugDescription, expected: "an array of \(what)"))
+                .badValue(file: file, key: path, value: value.written, expected: "an array of \(what)"))
             return nil
         }
         var result: [Element] = []
@@ -275,15 +275,19 @@ struct RuleReader {
     }
 
     /// The candidates `key` may stand for: those it names without their qualifier ("burst" for
-    /// "source_burst" and "prefix_burst"), else the nearest by edit distance if it is close enough to be
-    /// a typo; none when nothing is close.
+    /// "source_burst" and "prefix_burst"), else the nearest by edit distance if its name (the last part
+    /// of its path) is close enough to be a typo of that key's; none when nothing is close.
     func closest(to key: String, in candidates: [String]) -> [String] {
-        let name = key.split(separator: ".").last.map { "_" + $0 } ?? key
-        let qualified = candidates.filter { $0.hasSuffix(name) }
+        let name = Self.name(of: key)
+        let qualified = candidates.filter { $0.hasSuffix("_" + name) }
         if !qualified.isEmpty { return qualified }
-        let scored = candidates.map { ($0, editDistance(key, $0)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, best.count / 3) else { return [] }
+        let scored = candidates.map { ($0, editDistance(name, Self.name(of: $0))) }.min { $0.1 < $1.1 }
+        guard let (best, distance) = scored, distance <= max(1, Self.name(of: best).count / 3) else { return [] }
         return [best]
+    }
+
+    static func name(of key: String) -> String {
+        key.split(separator: ".").last.map(String.init) ?? key
     }
 
     func editDistance(_ a: String, _ b: String) -> Int {
@@ -299,4 +303,10 @@ struct RuleReader {
         }
         return previous[b.count]
     }
+}
+
+extension TOMLValueConvertible {
+    /// The value as an error shows it: as the file wrote it, a table as `{...}` (the parser would show
+    /// its keys on lines of their own, or nothing for an empty one).
+    var written: String { table == nil ? debugDescription : "{...}" }
 }

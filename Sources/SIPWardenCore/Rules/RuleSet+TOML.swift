@@ -31,7 +31,13 @@ extension RuleSet {
             guard let table = reader.table(top[section], at: section) else { continue }
             updated.read(section, table, with: &reader)
         }
-        guard reader.errors.isEmpty else { throw RulesErrors(reader.errors, includes: includes) }
+        guard reader.errors.isEmpty else {
+            // In the order of the file's lines, each with its key's.
+            let lines = KeyLines(text)
+            let placed = reader.errors.enumerated().map { ($0.element.placed(by: lines), $0.offset) }
+            let sorted = placed.sorted { ($0.0.line ?? .max, $0.1) < ($1.0.line ?? .max, $1.1) }
+            throw RulesErrors(sorted.map(\.0), includes: includes)
+        }
         self = updated
         return includes
     }

@@ -1,11 +1,12 @@
-/// One problem in the rule files, located by file and line/column (syntax) or by key path (meaning).
+/// One problem in the rule files, located by file and line/column (syntax) or by key path and the line
+/// the key is on (meaning; no line for what no one line holds, such as thresholds two files cross).
 public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The TOML itself does not parse.
     case syntax(file: String, line: Int, column: Int, message: String)
     /// A key the schema does not have; `suggestions` are the known keys it may stand for, if any is close.
-    case unknownKey(file: String, key: String, suggestions: [String])
+    case unknownKey(file: String, line: Int? = nil, key: String, suggestions: [String])
     /// A known key with a value of the wrong type or out of range.
-    case badValue(file: String, key: String, value: String, expected: String)
+    case badValue(file: String, line: Int? = nil, key: String, value: String, expected: String)
     /// A rule file (or include) that cannot be read.
     case unreadable(file: String, reason: String)
 
@@ -13,15 +14,43 @@ public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .syntax(let file, let line, let column, let message):
             return "\(file):\(line):\(column): \(message)"
-        case .unknownKey(let file, let key, let suggestions):
+        case .unknownKey(let file, let line, let key, let suggestions):
             let quoted = suggestions.map { "'\($0)'" }
-            guard let last = quoted.last else { return "\(file): unknown key '\(key)'" }
+            let place = Self.place(file, line)
+            guard let last = quoted.last else { return "\(place): unknown key '\(key)'" }
             let choices = quoted.count == 1 ? last : quoted.dropLast().joined(separator: ", ") + " or " + last
-            return "\(file): unknown key '\(key)' (did you mean \(choices)?)"
-        case .badValue(let file, let key, let value, let expected):
-            return "\(file): \(key) = \(value): expected \(expected)"
+            return "\(place): unknown key '\(key)' (did you mean \(choices)?)"
+        case .badValue(let file, let line, let key, let value, let expected):
+            return "\(Self.place(file, line)): \(key) = \(value): expected \(expected)"
         case .unreadable(let file, let reason):
             return "\(file): \(reason)"
+        }
+    }
+}
+
+extension RulesError {
+    /// `FILE:LINE`, or `FILE` alone when no line is known.
+    static func place(_ file: String, _ line: Int?) -> String {
+        line.map { "\(file):\($0)" } ?? file
+    }
+
+    /// The line the error is on, the key's as `lines` places it for a key path.
+    var line: Int? {
+        switch self {
+        case .syntax(_, let line, _, _): line
+        case .unknownKey(_, let line, _, _), .badValue(_, let line, _, _, _): line
+        case .unreadable: nil
+        }
+    }
+
+    /// The error with its key's line from `lines`.
+    func placed(by lines: KeyLines) -> RulesError {
+        switch self {
+        case .unknownKey(let file, nil, let key, let suggestions):
+            .unknownKey(file: file, line: lines.line(of: key), key: key, suggestions: suggestions)
+        case .badValue(let file, nil, let key, let value, let expected):
+            .badValue(file: file, line: lines.line(of: key), key: key, value: value, expected: expected)
+        default: self
         }
     }
 }
