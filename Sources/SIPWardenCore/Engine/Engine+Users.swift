@@ -28,9 +28,12 @@ extension Engine {
         // MESSAGE, PUBLISH, …) tries a password, so distributed guessing is contained for all.
         let registersOrCalls = message.method == .register || message.method == .invite
         guard registersOrCalls || memo.authUser != 0 else { return UserCheck() }
+        // A REGISTER claims its user, a call its caller (From): not a re-INVITE inside a dialog (a To tag),
+        // which places no call (a phone that moved sends it from its new address before registering).
         let claimed =
             message.method == .register
-            ? memo.target : message.method == .invite ? ByteHash.hash(bytes, message.from.uri.user) : 0
+            ? memo.target
+            : message.method == .invite && message.to.tag.isEmpty ? ByteHash.hash(bytes, message.from.uri.user) : 0
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
         // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.

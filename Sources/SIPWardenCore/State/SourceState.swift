@@ -91,6 +91,9 @@ struct SourceState {
         authenticated || good && method == .invite
     }
 
+    /// A peer the server deals with: good history, or the server sent it requests (an upstream provider).
+    var isPeer: Bool { good || contactedByServer }
+
     /// How much the entry is worth keeping: an authenticated source is never evicted once it sent this
     /// engine a packet (an entry restored from the state file into every queue's engine has not, where
     /// another queue owns it). Otherwise recent, busy and suspicious sources outlast idle one-packet ones,
