@@ -182,3 +182,38 @@ import Testing
         #expect(lost == 0)
     }
 }
+
+extension PeerTests {
+    /// An IPv6 softphone whose privacy address changed within its /64 refreshes its registration from
+    /// the new address with the nonce it was sent at the old one (nc counting up), and the registrar
+    /// accepts it: the nonce was sent to its site, so the new address authenticates, and its call goes
+    /// through a spoofed flood that empties the unknown-source budget. From another /64 the same nonce
+    /// proves nothing.
+    @Test(arguments: [("2001:db8:7:1::b2", true), ("2001:db8:7:2::b2", false)])
+    func anIPv6PhoneThatChangedItsPrivacyAddressAuthenticatesWithItsNonce(new: String, sameSite: Bool) {
+        var h = Harness()
+        let old = "2001:db8:7:1::a1"
+        var register = Transaction.softphoneRegister("320", at: old, callID: "reg-320")
+        h.send(register.request, from: old, at: 0)
+        h.answer(register.response(401, "Unauthorized", nonce: "n320"), to: old, at: 0.01)
+        register.cseq += 1
+        register.credentials = ("320", "n320", "r1", "00000001", "c320")
+        h.send(register.request, from: old, at: 0.02)
+        h.answer(register.response(200, "OK"), to: old, at: 0.03)
+        register.cseq += 1
+        register.contactHost = new
+        register.credentials = ("320", "n320", "r2", "00000002", "c320b")
+        #expect(!h.send(register.request, from: new, at: 60).decision.drops)
+        h.answer(register.response(200, "OK"), to: new, at: 60.01)
+        let slot = h.engine.sources.find(IPAddress(new)!)
+        #expect(slot.map { h.engine.sources.values[$0].authenticated } == sameSite)
+        for i in 0..<6000 {
+            let spoofed = "10.8.\(i >> 8).\(i & 255)"
+            h.send(
+                Transaction.invite(from: "x", at: spoofed, to: "100", callID: "sp\(i)").request, from: spoofed,
+                at: 70 + Double(i) / 3000)
+        }
+        let lost = h.call(from: "320", at: new, to: "321", at: 71, id: "v6").filter { $0.decision.drops }.count
+        #expect((lost == 0) == sameSite)
+    }
+}

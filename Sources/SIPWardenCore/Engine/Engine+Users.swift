@@ -146,23 +146,23 @@ extension Engine {
             hasQop
             ? nonce ^ ByteHash.hash(bytes, credentials.nc, seed: 1) ^ ByteHash.hash(bytes, credentials.cnonce, seed: 2)
             : nonce ^ ByteHash.hash(bytes, credentials.response, seed: 3)
-        let sourceHash = source.tableHash
+        let site = Self.site(of: source)
         return shared.withLock { tables in
             // A challenge that is answered stays remembered as long as one sent later.
             var (sentHere, sentElsewhere) = (false, false)
             if let challenge = tables.nonces.find(Self.challengeRecordKey(nonce)) {
                 tables.nonces.values[challenge].seenAt = now.nanoseconds
                 let sent = tables.nonces.values[challenge]
-                sentHere = !sent.sentToSeveral && sent.source == sourceHash
-                sentElsewhere = !sent.sentToSeveral && sent.source != sourceHash
+                sentHere = !sent.sentToSeveral && sent.site == site
+                sentElsewhere = !sent.sentToSeveral && sent.site != site
             }
             guard hasResponse,
                 let slot = tables.nonces.findOrInsert(
-                    UserKey(hash: use), NonceUse(source: sourceHash, callID: callID, seenAt: now.nanoseconds),
+                    UserKey(hash: use), NonceUse(site: site, callID: callID, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
             else { return (sentHere, sentElsewhere, false) }
             let earlier = tables.nonces.values[slot]
-            let replayed = earlier.source != sourceHash || (hasQop && earlier.callID != callID)
+            let replayed = earlier.site != site || (hasQop && earlier.callID != callID)
             if !replayed { tables.nonces.values[slot].seenAt = now.nanoseconds }
             return (sentHere, sentElsewhere, replayed)
         }
@@ -173,16 +173,23 @@ extension Engine {
     /// reuses one for every guess, answers a challenge sent to its address all the same. A nonce sent to
     /// a second address is marked so: it proves neither.
     func rememberChallenge(_ nonce: UInt64, to client: IPAddress, now: Timestamp) {
-        let address = client.tableHash
+        let site = Self.site(of: client)
         shared.withLock { tables in
             guard
                 let slot = tables.nonces.findOrInsert(
-                    Self.challengeRecordKey(nonce), NonceUse(source: address, callID: 0, seenAt: now.nanoseconds),
+                    Self.challengeRecordKey(nonce), NonceUse(site: site, callID: 0, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
             else { return }
-            if tables.nonces.values[slot].source != address { tables.nonces.values[slot].sentToSeveral = true }
+            if tables.nonces.values[slot].site != site { tables.nonces.values[slot].sentToSeveral = true }
             tables.nonces.values[slot].seenAt = now.nanoseconds
         }
+    }
+
+    /// Where a nonce was sent or used, as the nonce table keeps it: an IPv4 address, or an IPv6 address's
+    /// /64, a host's while its privacy addresses change (a phone refreshes its registration from its new
+    /// address with the nonce it was sent at the old one; nobody else sends from a site's /64).
+    static func site(of address: IPAddress) -> UInt64 {
+        address.family == .v4 ? address.tableHash : PrefixKey(narrowestOf: address).tableHash(seed: 0)
     }
 
     /// The nonce table's key for a challenge's nonce (its hash).

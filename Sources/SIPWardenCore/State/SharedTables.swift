@@ -108,11 +108,12 @@ struct UserKey: TableKey {
     func tableHash(seed: UInt64) -> UInt64 { ByteHash.mix(hash ^ seed) }
 }
 
-/// A digest response seen before: which source and dialog used the (nonce, nc, cnonce). Or a challenge
-/// the server sent (`Engine.challengeRecordKey`): to which source first (`callID` 0), whether to another too,
-/// and when last sent or answered.
+/// A digest response seen before: which site and dialog used the (nonce, nc, cnonce). Or a challenge
+/// the server sent (`Engine.challengeRecordKey`): to which site first (`callID` 0), whether to another
+/// too, and when last sent or answered.
 struct NonceUse {
-    var source: UInt64 = 0
+    /// Where it was sent or used (`Engine.site(of:)`).
+    var site: UInt64 = 0
     var callID: UInt64 = 0
     var seenAt: Int64 = 0
     /// A challenge's nonce the server sent to more than one address (a registrar whose nonces depend on
