@@ -67,28 +67,12 @@ import Testing
     @Test func aForgedProbeInTheUpstreamProvidersNameDoesNotBanIt() {
         var h = Harness()
         let provider = "203.0.113.200"
-        var register = Transaction(
-            user: "acct123", target: "acct123", fromUser: "acct123", callID: "up-reg", contactHost: Harness.server)
-        h.answer(register.request, to: provider, at: 0)
-        h.send(register.response(401, "Unauthorized", nonce: "prov-n"), from: provider, at: 0.05)
-        register.cseq += 1
-        register.credentials = ("acct123", "prov-n", "r", "00000001", "c")
-        h.answer(register.request, to: provider, at: 0.1)
-        h.send(register.response(200, "OK"), from: provider, at: 0.15)
+        h.registerWithUpstream(provider, at: 0)
         #expect(
             h.send(Transaction.svmap(from: provider, callID: "forged").request, from: provider, at: 5).decision.drops)
-        var lost = 0
-        for n in 0..<10 {
-            let call = Transaction(
-                method: "INVITE", user: "acct123", target: "02079460\(100 + n)", fromUser: "acct123",
-                callID: "out-\(n)", contactHost: Harness.server)
-            let at = 10 + Double(n) * 5
-            h.answer(call.request, to: provider, at: at)
-            for (status, reason) in [(100, "Trying"), (180, "Ringing"), (200, "OK")]
-            where h.send(call.response(status, reason), from: provider, at: at + 0.5).decision.drops {
-                lost += 1
-            }
-        }
+        let lost = (0..<10).flatMap { n in
+            h.callOut(through: provider, to: "02079460\(100 + n)", callID: "out-\(n)", at: 10 + Double(n) * 5)
+        }.filter { $0.decision.drops }.count
         #expect(h.bans.isEmpty)
         #expect(lost == 0)
     }
@@ -103,14 +87,10 @@ import Testing
         var lost = 0
         for n in 0..<40 {
             let at = Double(n) * 15
-            let call = Transaction(
-                method: "INVITE", user: "+4930123456", target: "0207946\(1000 + n)", fromUser: "+4930123456",
-                callID: "out-\(n)", contactHost: Harness.server)
-            h.answer(call.request, to: provider, at: at)
-            for (status, reason) in [(100, "Trying"), (180, "Ringing"), (200, "OK")]
-            where h.send(call.response(status, reason), from: provider, at: at + 0.5).decision.drops {
-                lost += 1
-            }
+            lost +=
+                h.callOut(
+                    through: provider, from: "+4930123456", to: "0207946\(1000 + n)", callID: "out-\(n)", at: at
+                ).filter { $0.decision.drops }.count
             var reInvite = Transaction(
                 method: "INVITE", user: "0207946\(1000 + n)", target: "+4930123456", fromUser: "0207946\(1000 + n)",
                 callID: "out-\(n)", contactHost: provider)

@@ -190,6 +190,35 @@ struct Harness {
         return frame.withUnsafeBytes { replayer.replay(frame: $0, linkType: .raw, at: Timestamp(seconds: seconds)) }
     }
 
+    /// The server registering with its upstream `provider` as acct123: its REGISTER, the provider's 401,
+    /// its REGISTER with credentials, the provider's 200. Returns the outcomes of the provider's answers.
+    @discardableResult
+    mutating func registerWithUpstream(_ provider: String, at seconds: Double) -> [PacketFilter.Outcome] {
+        var register = Transaction(
+            user: "acct123", target: "acct123", fromUser: "acct123", callID: "up-reg", contactHost: Self.server)
+        answer(register.request, to: provider, at: seconds)
+        let challenge = send(
+            register.response(401, "Unauthorized", nonce: "prov-n"), from: provider, at: seconds + 0.05)
+        register.cseq += 1
+        register.credentials = ("acct123", "prov-n", "r", "00000001", "c")
+        answer(register.request, to: provider, at: seconds + 0.1)
+        return [challenge, send(register.response(200, "OK"), from: provider, at: seconds + 0.15)]
+    }
+
+    /// The server's call out through `provider` from `caller` to `number`, and the provider's 100, 180
+    /// and 200 to it; returns the outcomes of the provider's answers.
+    mutating func callOut(
+        through provider: String, from caller: String = "acct123", to number: String, callID: String,
+        at seconds: Double
+    ) -> [PacketFilter.Outcome] {
+        let call = Transaction(
+            method: "INVITE", user: caller, target: number, fromUser: caller, callID: callID, contactHost: Self.server)
+        answer(call.request, to: provider, at: seconds)
+        return [(100, "Trying"), (180, "Ringing"), (200, "OK")].map { status, reason in
+            send(call.response(status, reason), from: provider, at: seconds + 0.02)
+        }
+    }
+
     /// A phone registering the usual way: REGISTER, 401, REGISTER with credentials, 200.
     mutating func register(user: String, from address: String, at seconds: Double, tag: String = "r") -> [PacketFilter
         .Outcome]
