@@ -1775,40 +1775,31 @@ import Testing
     }
 
     /// The server registers with its upstream provider and places calls there (its own outbound
-    /// requests). The provider never sends it a request the server answers 2xx, so it never gets good
-    /// history; still, during a spoofed flood that empties the unknown-source budget, its answers to the
-    /// server's requests pass: the answers of a peer the server contacts are no unknown source's. One
-    /// it only sent an in-dialog request meets the budget.
+    /// requests). During a spoofed flood that empties the unknown-source budget, the provider's answers
+    /// to the server's requests pass, and so do its own calls to the server's numbers: the server chose
+    /// it, so it has good history from its first REGISTER. An address the server only called (a PBX
+    /// honouring a transfer sends an INVITE wherever the transferor says) is a peer for its answers
+    /// only: its own requests meet the budget. One it only sent an in-dialog request is no peer at all.
     @Test func theUpstreamProvidersAnswersPassDuringASpoofedFlood() {
         var h = Harness()
         let provider = "203.0.113.200"
+        let calledOnly = "203.0.113.202"
         let stranger = "203.0.113.201"
-        var register = Transaction(
-            user: "acct123", target: "acct123", fromUser: "acct123", callID: "up-reg", contactHost: Harness.server)
-        h.answer(register.request, to: provider, at: 0)
-        #expect(
-            !h.send(register.response(401, "Unauthorized", nonce: "prov-n"), from: provider, at: 0.05).decision.drops)
-        register.cseq += 1
-        register.credentials = ("acct123", "prov-n", "r", "00000001", "c")
-        h.answer(register.request, to: provider, at: 0.1)
-        #expect(!h.send(register.response(200, "OK"), from: provider, at: 0.15).decision.drops)
+        #expect(!h.registerWithUpstream(provider, at: 0).contains { $0.decision.drops })
         for i in 0..<3000 {
             let address = "10.9.\(i >> 8).\(i & 255)"
             let t = Transaction.invite(from: "x", at: address, to: "100", callID: "sp\(i)")
             h.send(t.request, from: address, at: 10 + Double(i) / 3000)
         }
-        let call = Transaction(
-            method: "INVITE", user: "acct123", target: "02079460000", fromUser: "acct123", callID: "out-1",
-            contactHost: Harness.server)
-        h.answer(call.request, to: provider, at: 10.9)
-        for (status, reason) in [(100, "Trying"), (180, "Ringing"), (200, "OK")] {
-            let answer = h.send(call.response(status, reason), from: provider, at: 10.92)
-            #expect(!answer.decision.drops, "\(answer.decision)")
+        for peer in [provider, calledOnly] {
+            for answer in h.callOut(through: peer, to: "02079460000", callID: "out-\(peer)", at: 10.9) {
+                #expect(!answer.decision.drops, "\(answer.decision)")
+            }
         }
-        // Its own requests are another matter: a PBX honouring a transfer (REFER) sends an INVITE wherever
-        // the transferor says. They meet the budget until a call of theirs is answered.
         let inbound = Transaction.invite(from: "carrier", at: provider, to: "100", callID: "in-1")
-        #expect(h.send(inbound.request, from: provider, at: 10.94).decision.reason == .unknownSourceBudget)
+        #expect(!h.send(inbound.request, from: provider, at: 10.94).decision.drops)
+        let transferred = Transaction.invite(from: "x", at: calledOnly, to: "100", callID: "in-2")
+        #expect(h.send(transferred.request, from: calledOnly, at: 10.94).decision.reason == .unknownSourceBudget)
         // A BYE the server sends in a dialog goes to the other party's Contact, which a caller chooses:
         // it makes no peer.
         var bye = Transaction(

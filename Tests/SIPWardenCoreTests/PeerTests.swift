@@ -2,79 +2,101 @@ import Testing
 
 @testable import SIPWardenCore
 
-/// Peers the rules declare nowhere (a carrier whose calls the server answers, an upstream provider the
-/// server registers with and calls through), and requests inside dialogs: what a forger can do in a
-/// peer's name, and what a call's own re-INVITEs are.
+/// The server's upstream provider (it registers there and calls out through it, without declaring it
+/// in `trust.allow`), addresses the server only called, attackers with good history, and requests inside
+/// dialogs: what a forger can do in a peer's name, and what a call's own re-INVITEs are.
 @Suite struct PeerTests {
-    /// An undeclared carrier delivering calls, each answered 200 and ACKed: it has good history.
-    static func carrierWithGoodHistory(_ carrier: String) -> Harness {
-        var h = Harness()
-        for call in 0..<10 {
-            h.answeredCall(
-                from: "\(4_155_550_000 + call)", at: carrier, to: "\(2_125_550_100 + call)", callID: "in\(call)",
-                at: Double(call))
-        }
-        return h
+    enum Forgery: CaseIterable {
+        case scannerUserAgent, scannerFromTag, notSIP, flood, callsAbroad, replayedCredentials, guesses
     }
 
-    /// The carrier's next `count` calls from `start`, one a second: how many were dropped.
-    static func lostCalls(_ h: inout Harness, from carrier: String, at start: Double, count: Int = 20) -> Int {
-        (0..<count).filter { call in
-            let invite = Transaction.invite(
-                from: "41555599\(call)", at: carrier, to: "\(2_125_550_100 + call)", callID: "after\(call)")
-            return h.send(invite.request, from: carrier, at: start + Double(call)).decision.drops
-        }.count
-    }
-
-    enum Forgery: CaseIterable { case scannerUserAgent, scannerFromTag, notSIP, flood }
-
-    /// Over UDP anyone can send in a carrier's name: a scanning tool's name or mark, what is not SIP, a
-    /// flood. Each forged packet is dropped (the flood past the carrier's own limits); none bans it, and
-    /// its calls go on.
+    /// Over UDP anyone can send in the name of the server's upstream provider: a scanning tool's name or
+    /// mark, what is not SIP, a flood, calls abroad, credentials first used from the forger's own
+    /// address, guesses at a user under distributed attack, each of which used to ban it (and with it
+    /// every answer to the server's calls out). The forged packets are dropped (the flood past the
+    /// provider's limits); none bans it, and its answers to the server's next ten calls pass.
     @Test(arguments: Forgery.allCases)
-    func forgedPacketsInACarriersNameDoNotBanIt(forgery: Forgery) {
-        let carrier = "203.0.113.77"
-        var h = Self.carrierWithGoodHistory(carrier)
+    func forgedPacketsInTheUpstreamProvidersNameDoNotBanIt(forgery: Forgery) {
+        var h = Harness()
+        let provider = "203.0.113.200"
+        h.registerWithUpstream(provider, at: 0)
         var forged: [Decision] = []
         switch forgery {
         case .scannerUserAgent:
             forged.append(
-                h.send(Transaction.svmap(from: carrier, callID: "forged").request, from: carrier, at: 20).decision)
+                h.send(Transaction.svmap(from: provider, callID: "forged").request, from: provider, at: 5).decision)
         case .scannerFromTag:
             var probe = Transaction(method: "OPTIONS", user: "100", target: "100", fromUser: "100", callID: "forged")
             // SIPVicious' From tag (hex of "100", 0x01 and a number) behind a phone's User-Agent.
             probe.fromTag = "31303001" + "2894731605".utf8.map { String($0, radix: 16) }.joined()
-            probe.contactHost = carrier
-            forged.append(h.send(probe.request, from: carrier, at: 20).decision)
+            probe.contactHost = provider
+            forged.append(h.send(probe.request, from: provider, at: 5).decision)
         case .notSIP:
             for i in 0..<10 {
                 forged.append(
-                    h.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n", from: carrier, at: 20 + Double(i) * 0.01).decision)
+                    h.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n", from: provider, at: 5 + Double(i) * 0.01).decision)
             }
         case .flood:
             for i in 0..<200 {
-                let invite = Transaction.invite(from: "x", at: carrier, to: "100", callID: "forged\(i)")
-                forged.append(h.send(invite.request, from: carrier, at: 20 + Double(i) * 0.001).decision)
+                let invite = Transaction.invite(from: "x", at: provider, to: "100", callID: "forged\(i)")
+                forged.append(h.send(invite.request, from: provider, at: 5 + Double(i) * 0.001).decision)
+            }
+        case .callsAbroad:
+            for n in 0..<20 {
+                let invite = Transaction.invite(from: "x", at: provider, to: "+88216\(900_000 + n)", callID: "fa-\(n)")
+                forged.append(h.send(invite.request, from: provider, at: 5 + Double(n) * 0.1).decision)
+            }
+        case .replayedCredentials:
+            var first = Transaction(
+                method: "OPTIONS", user: "100", target: "100", fromUser: "x", callID: "rp-0",
+                contactHost: "198.18.16.10")
+            first.credentials = ("x", "made-up", "resp", "00000001", "cn")
+            h.send(first.request, from: "198.18.16.10", at: 5)
+            for n in 1...5 {
+                var again = first
+                (again.callID, again.contactHost) = ("rp-\(n)", provider)
+                forged.append(h.send(again.request, from: provider, at: 5 + Double(n) * 0.1).decision)
+            }
+        case .guesses:
+            // User 100 under distributed attack (20 failures from 4 addresses), then guesses at it in the
+            // provider's name, each answered 401 there.
+            for a in 0..<4 {
+                for k in 0..<5 {
+                    h.failToRegister(
+                        user: "100", from: "198.18.17.\(10 + a)", at: 2 + Double(a * 5 + k) * 0.1, attempt: "\(a)-\(k)")
+                }
+            }
+            for n in 0..<10 {
+                var guess = Transaction.guess(n, at: provider)
+                guess.callID = "dg-\(n)"
+                forged.append(h.send(guess.request, from: provider, at: 5 + Double(n) * 0.1).decision)
+                h.answer(guess.response(401, "Unauthorized", nonce: "dg\(n)"), to: provider, at: 5.05 + Double(n) * 0.1)
             }
         }
-        #expect(forged.contains { $0.drops })
+        #expect(forged.contains { $0.drops } || forgery == .guesses)
         #expect(h.bans.isEmpty, "\(h.bans.map { "\($0.reason)" })")
-        #expect(Self.lostCalls(&h, from: carrier, at: 30) == 0)
-    }
-
-    /// An upstream provider the server registers with (not in `trust.allow`): one forged scanner probe in
-    /// its name used to ban it, and with it every answer to the server's calls out.
-    @Test func aForgedProbeInTheUpstreamProvidersNameDoesNotBanIt() {
-        var h = Harness()
-        let provider = "203.0.113.200"
-        h.registerWithUpstream(provider, at: 0)
-        #expect(
-            h.send(Transaction.svmap(from: provider, callID: "forged").request, from: provider, at: 5).decision.drops)
         let lost = (0..<10).flatMap { n in
             h.callOut(through: provider, to: "02079460\(100 + n)", callID: "out-\(n)", at: 10 + Double(n) * 5)
         }.filter { $0.decision.drops }.count
-        #expect(h.bans.isEmpty)
         #expect(lost == 0)
+    }
+
+    /// Good history is not a peer's standing: one anonymous call an open PBX or IVR answered gives it to
+    /// anyone. An attacker with it is banned on its first SIPVicious probe, and for its INVITE flood.
+    @Test(arguments: [true, false])
+    func anAttackerWhoseCallAnIVRAnsweredIsStillBanned(scans: Bool) {
+        var h = Harness()
+        let attacker = "198.18.42.10"
+        h.answeredCall(from: "anon", at: attacker, to: "800", callID: "ivr", at: 0)
+        if scans {
+            h.send(Transaction.svmap(from: attacker, callID: "probe").request, from: attacker, at: 5)
+        } else {
+            for i in 0..<400 {
+                let invite = Transaction.invite(from: "x", at: attacker, to: "100", callID: "flood\(i)")
+                h.send(invite.request, from: attacker, at: 5 + Double(i) * 0.005)
+            }
+        }
+        #expect(h.bans.first?.reason == (scans ? .scanner : .rateLimit))
     }
 
     /// The server calls out through an undeclared provider with its caller ID in E.164 in its Contact
@@ -94,7 +116,8 @@ import Testing
             var reInvite = Transaction(
                 method: "INVITE", user: "0207946\(1000 + n)", target: "+4930123456", fromUser: "0207946\(1000 + n)",
                 callID: "out-\(n)", contactHost: provider)
-            (reInvite.toTag, reInvite.fromTag) = ("srvtag\(n)", "prov\(n)")
+            // The server's From tag in its call (the harness's), the provider's 200's To tag.
+            (reInvite.toTag, reInvite.fromTag) = ("f1a2b3", "srv1")
             reInvite.headers = ["Session-Expires: 1800;refresher=uas"]
             if h.send(reInvite.request, from: provider, at: at + 10).decision.drops { lost += 1 }
         }
@@ -122,6 +145,40 @@ import Testing
         #expect(outcome.decision.parts.isEmpty)
     }
 
+    /// A To tag alone makes no re-INVITE: a proxy relays a request with one (and a Route to itself)
+    /// unchallenged wherever its Request-URI points. A stranger's calls abroad with made-up To tags, or
+    /// with the Call-ID of a call of someone else's the server answered but not the server's tag in it,
+    /// are held as any call abroad, and its claim of a registered user's caller ID scores as any claim.
+    @Test func aMadeUpToTagMakesNoReInvite() {
+        var h = Harness()
+        let stranger = "198.51.100.60"
+        _ = h.register(user: "310", from: "192.0.2.90", at: 0)
+        _ = h.call(from: "310", at: "192.0.2.90", to: "00442079460123", at: 1, id: "abroad")
+        var dropped = 0
+        for n in 0..<20 {
+            var call = Transaction(
+                method: "INVITE", user: "310", target: "0088216100\(n)", fromUser: "310",
+                callID: n.isMultiple(of: 2) ? "made-up-\(n)" : "call-abroad", contactHost: stranger)
+            call.toTag = "x\(n)"
+            let outcome = h.send(call.request, from: stranger, at: 10 + Double(n))
+            if outcome.decision.drops { dropped += 1 }
+            if n == 0 { #expect(outcome.decision.reason == .tollFraud && outcome.decision.parts[.hijack] > 0) }
+        }
+        #expect(dropped == 20)
+        #expect(h.bans.first?.reason == .tollFraud)
+    }
+
+    /// An address the server only sent a call to (a call forwarded or transferred there, an address an
+    /// attacker may choose) is a peer for its answers, not for its own requests: a scanner there is
+    /// banned on its first probe.
+    @Test func anAddressTheServerCalledIsNoPeerForItsOwnRequests() {
+        var h = Harness()
+        let forwardedTo = "198.51.100.61"
+        _ = h.callOut(through: forwardedTo, to: "5551234", callID: "forwarded", at: 0)
+        h.send(Transaction.svmap(from: forwardedTo, callID: "probe").request, from: forwardedTo, at: 5)
+        #expect(h.bans.first?.reason == .scanner)
+    }
+
     /// A PBX registered as one account places four calls abroad a minute (under `calls_per_user`), each
     /// 15 minutes long and refreshed every 90 s by a re-INVITE with its cached credentials: the refreshes
     /// are no new calls, and spend none of the account's.
@@ -137,7 +194,7 @@ import Testing
             for (call, callStart) in calls {
                 for refresh in 1...9 where (start - 15..<start).contains(callStart + Double(refresh) * 90 + 5) {
                     var again = call
-                    (again.toTag, again.cseq) = ("srv-\(call.callID)", call.cseq + refresh)
+                    (again.toTag, again.cseq) = ("srv2", call.cseq + refresh)
                     let nc = String(refresh + 1, radix: 16)
                     again.credentials = (
                         "trunk", "p-\(call.callID)", "rr\(refresh)", String(repeating: "0", count: 8 - nc.count) + nc,

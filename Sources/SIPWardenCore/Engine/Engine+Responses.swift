@@ -6,16 +6,25 @@ extension Engine {
         if message.kind == .request {
             // Out of a dialog only: where the server sends in-dialog requests (BYE, NOTIFY) is the other
             // party's Contact, which an attacker whose call an IVR answered chooses.
-            if message.to.tag.isEmpty { contacted(client, now: now) }
+            if message.to.tag.isEmpty {
+                contacted(client, registering: message.method == .register, now: now)
+                if message.method == .invite {
+                    rememberDialog(Self.dialogKey(message, bytes, serverTag: message.from.tag), now: now)
+                }
+            }
             return Decision(.accept, .outbound)
         }
-        guard message.kind == .response, let slot = sources.find(client) else { return Decision(.accept, .outbound) }
+        guard message.kind == .response else { return Decision(.accept, .outbound) }
+        let callID = ByteHash.hash(bytes, message.callID)
+        if message.cseq.method == .invite, (200..<300).contains(message.status) {
+            rememberDialog(Self.dialogKey(message, bytes, serverTag: message.to.tag), now: now)
+        }
+        guard let slot = sources.find(client) else { return Decision(.accept, .outbound) }
         // Every challenge the address is sent, whether or not its request is still remembered (a NAT
         // office has more requests in flight than its entry holds). Its nonce's hash, 0 for none.
         let challenge =
             message.status == 401 || message.status == 407 ? ByteHash.hash(bytes, message.challenge.nonce) : 0
         if challenge != 0 { rememberChallenge(challenge, to: client, now: now) }
-        let callID = ByteHash.hash(bytes, message.callID)
         let final = message.status >= 200
         let remembered =
             sources.values[slot].recent.answer(
@@ -70,13 +79,18 @@ extension Engine {
     }
 
     /// The server sent `peer` a request out of a dialog: remembers it as a peer of the server's
-    /// (`contactedByServer`).
-    mutating func contacted(_ peer: IPAddress, now: Timestamp) {
+    /// (`contactedByServer`). One it registers with is its upstream provider (`registeredWithByServer`),
+    /// with good history from then on: its own requests (its calls to the server's numbers) are a
+    /// carrier's, and over UDP what arrives in its name proves nothing (`isServersPeer`).
+    mutating func contacted(_ peer: IPAddress, registering: Bool, now: Timestamp) {
         guard !serverList.contains(peer),
             let slot = sources.findOrInsert(
                 peer, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
         else { return }
         sources.values[slot].contactedByServer = true
+        guard registering else { return }
+        sources.values[slot].registeredWithByServer = true
+        inPlace(source: slot) { $0.becomeGood(&$1, peer, now: now) }
     }
 
     /// The REGISTER a 2xx answered, read from the answer itself, for when the source's entry no longer

@@ -13,7 +13,7 @@ extension Engine {
     /// `highRiskCall`: the request is an INVITE to a high-risk number, or a REFER transferring to one.
     mutating func users(
         _ message: SIPMessage, _ memo: RequestMemo, _ bytes: UnsafeRawBufferPointer, source: IPAddress,
-        highRiskCall: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
+        highRiskCall: Bool, reInvite: Bool, state: inout SourceState, parts: inout ScoreParts, now: Timestamp
     ) -> UserCheck {
         if message.method == .refer {
             // A transfer abroad from an address that authenticated (any other is held as toll fraud) is a
@@ -28,12 +28,11 @@ extension Engine {
         // MESSAGE, PUBLISH, …) tries a password, so distributed guessing is contained for all.
         let registersOrCalls = message.method == .register || message.method == .invite
         guard registersOrCalls || memo.authUser != 0 else { return UserCheck() }
-        // A REGISTER claims its user, a call its caller (From): not a re-INVITE inside a dialog (a To tag),
-        // which places no call (a phone that moved sends it from its new address before registering).
+        // A REGISTER claims its user, a call its caller (From): not a re-INVITE (`isReInvite`), which places
+        // no call (a phone that moved sends it from its new address before registering).
         let claimed =
             message.method == .register
-            ? memo.target
-            : message.method == .invite && message.to.tag.isEmpty ? ByteHash.hash(bytes, message.from.uri.user) : 0
+            ? memo.target : message.method == .invite && !reInvite ? ByteHash.hash(bytes, message.from.uri.user) : 0
         let attempted = memo.authUser != 0 ? memo.authUser : (message.method == .register ? memo.target : 0)
         // The lock is taken only when one of the three checks below can apply: an authenticated source
         // refreshing its registration does not touch the shared tables here.
@@ -190,6 +189,32 @@ extension Engine {
     /// address with the nonce it was sent at the old one; nobody else sends from a site's /64).
     static func site(of address: IPAddress) -> UInt64 {
         address.family == .v4 ? address.tableHash : PrefixKey(narrowestOf: address).tableHash(seed: 0)
+    }
+
+    /// Remembers that the server is in the dialog `key` (`dialogKey`): it answered a call 2xx (or a
+    /// re-INVITE in one), or placed a call.
+    func rememberDialog(_ key: UInt64, now: Timestamp) {
+        shared.withLock { tables in
+            guard let slot = tables.dialogs.findOrInsert(UserKey(hash: key), Dialog(), retention: Dialog.retention)
+            else { return }
+            tables.dialogs.values[slot].lastSeen = now.nanoseconds
+        }
+    }
+
+    /// Whether `message`, an INVITE, is a re-INVITE in a dialog the server is in: its Call-ID and To tag
+    /// those of a call the server answered (its 2xx's To tag) or placed (its From tag). A hold, a session
+    /// refresh, a phone that moved: it places no call. A To tag alone proves nothing: a proxy relays a
+    /// request with one (and a Route to itself) unchallenged, wherever its Request-URI points; the
+    /// server's tag comes only with its own messages.
+    func isReInvite(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !message.to.tag.isEmpty else { return false }
+        let key = Self.dialogKey(message, bytes, serverTag: message.to.tag)
+        return shared.withLock { $0.dialogs.find(UserKey(hash: key)) != nil }
+    }
+
+    /// A dialog's key in the dialog table: its Call-ID and the server's tag in it.
+    static func dialogKey(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, serverTag: ByteRange) -> UInt64 {
+        ByteHash.mix(ByteHash.hash(bytes, message.callID) ^ ByteHash.hash(bytes, serverTag, seed: 7))
     }
 
     /// The nonce table's key for a challenge's nonce (its hash).

@@ -206,19 +206,12 @@ public struct Engine {
         // An address that authenticated (a NAT office, a PBX registered as one account) scores for failed
         // authentications only: what else a detector finds in its requests (a softphone built on an SDK
         // scanners use, a buggy phone's malformed messages, anything one forged UDP packet in its name can
-        // carry) costs it those packets, never its service. Over UDP, so does what one packet shows (a
-        // scanning tool's name or mark, what no SIP stack sends) in the name of a peer with good history or
-        // one the server contacted (a carrier or an upstream provider declared nowhere): anyone can forge
-        // it. Its calls abroad, claims and scans still score: an attacker whose call an open PBX answered
-        // has good history too.
-        if state.authenticated, let found = parts.strongest {
+        // carry) costs it those packets, never its service. Over UDP so does the server's own peer (its
+        // upstream provider, or for its answers any address the server sent a request): anyone can send
+        // in its name, and a ban would cut the server's calls out.
+        if state.authenticated || overUDP && state.isServersPeer(sending: message), let found = parts.strongest {
             parts = ScoreParts()
             if packetDrop == nil, found.refusesByPointsAlone { packetDrop = Decision.Reason(found) }
-        } else if overUDP, state.isPeer, !parts.isEmpty {
-            for detector in RuleSet.Detector.seenInOnePacket where parts[detector] != 0 {
-                parts[detector] = 0
-                if packetDrop == nil, detector.refusesByPointsAlone { packetDrop = Decision.Reason(detector) }
-            }
         }
         if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
             parts[.passwordGuessing] += failurePoints(state)
@@ -321,17 +314,18 @@ public struct Engine {
         }
         guard let memo else { return packetDrop }
         // The number dialled: an INVITE's that starts a call, or a REFER's transfer target, which a PBX
-        // that honours transfers dials on the caller's behalf. An INVITE inside a dialog (a To tag: a hold,
-        // a session refresh, a phone that moved) goes to the other party's Contact, which may read as a
-        // number abroad (a call abroad's, a caller ID in E.164), and a server answers 481 where it has no
-        // such dialog: it places no call.
+        // that honours transfers dials on the caller's behalf. A re-INVITE in a dialog the server is in
+        // goes to the other party's Contact, which may read as a number abroad (a call abroad's, a caller
+        // ID in E.164), and places no call.
+        let reInvite = message.method == .invite && isReInvite(message, bytes)
         let dialled =
-            message.method == .invite && message.to.tag.isEmpty
+            message.method == .invite && !reInvite
             ? DialledNumber(message.requestURI.user, bytes)
             : message.method == .refer ? DialledNumber(message.referTo.uri.user, bytes) : nil
         let highRisk = tollFraud.isHighRisk(dialled)
         let userCheck = users(
-            message, memo, bytes, source: source, highRiskCall: highRisk, state: &state, parts: &parts, now: now)
+            message, memo, bytes, source: source, highRiskCall: highRisk, reInvite: reInvite, state: &state,
+            parts: &parts, now: now)
         if let reason = userCheck.drop { packetDrop = packetDrop ?? reason }
         // An office that comes back on a new address registers all its (often consecutive) extensions
         // at once: registered users are not what a scan looks for.
@@ -422,12 +416,17 @@ public struct Engine {
     /// divided by its burst for the message's class (times `good_source_factor`). A NAT office whose
     /// phones all boot at once runs a few bursts over and stays far below the drop threshold; a flood
     /// from it over TCP runs hundreds over and is banned. Over UDP anyone can send in the office's name:
-    /// there its excess scores as suspicion only, as a peer's with good history does (a forged flood in
-    /// a carrier's name must not ban it; its own buckets still drop the excess).
+    /// there its excess scores as suspicion only, and so does the server's peer's
+    /// (`SourceState.isServersPeer`): a forged flood in its upstream provider's name must not ban it;
+    /// its buckets still drop the excess.
     func excessPoints(
         _ message: SIPMessage, _ state: SourceState, _ parts: ScoreParts, overUDP: Bool, now: Timestamp
     ) -> Double {
-        guard state.authenticated || overUDP && state.isPeer else { return rules.score[.rateLimit] }
+        guard state.authenticated else {
+            let points = rules.score[.rateLimit]
+            return overUDP && state.isServersPeer(sending: message)
+                ? suspicionPoints(points, state, parts, now: now) : points
+        }
         let burst = Double(refills.goodSource[RuleSet.MethodClass(message)].capacity) / Double(TokenBucket.scale)
         let points = rules.score[.rateLimit] / max(burst, 1)
         return overUDP ? suspicionPoints(points, state, parts, now: now) : points

@@ -261,12 +261,6 @@ extension RuleSet {
         case cleartextKeys = "cleartext-keys"
         case sharedUserAgent = "shared-user-agent"
 
-        /// The detectors whose points one packet earns, which anyone can forge over UDP in any address's
-        /// name: a scanning tool's name or mark, a malformed message, what is not SIP.
-        static let seenInOnePacket: [Detector] = [
-            .scannerUserAgent, .scannerMarks, .sharedUserAgent, .malformed, .notSIP,
-        ]
-
         /// Whether the detector refuses a request by its points alone, with no drop of the packet of its
         /// own: a scanning tool, an extension scan, a replayed nonce. From an address that authenticated,
         /// which scores no points for it, the packet is dropped instead.

@@ -123,6 +123,13 @@ struct NonceUse {
     static func retention(_ use: NonceUse) -> Int64 { use.seenAt }
 }
 
+/// A dialog the server is in (its Call-ID's hash is the key): a call it answered 2xx, or one it placed.
+struct Dialog {
+    var lastSeen: Int64 = 0
+
+    static func retention(_ dialog: Dialog) -> Int64 { dialog.lastSeen }
+}
+
 /// The per-user and digest-nonce tables every queue's engine shares, behind one lock.
 ///
 /// One engine per queue owns its sources, prefixes and budgets lock-free: the kernel balances queues
@@ -191,6 +198,9 @@ struct UserTables: Sendable {
     var nonces: BoundedTable<UserKey, NonceUse>
     /// A quarter of the nonce table's size: a request waits here for its answer only, milliseconds.
     var lost: LostRequests
+    /// The dialogs the server is in, as many as the lost-request table holds requests: a re-INVITE
+    /// in one of them (a hold, a session refresh, a phone that moved) is no new call.
+    var dialogs: BoundedTable<UserKey, Dialog>
 
     init(_ rules: RuleSet, seeding: TableSeeding) {
         users = BoundedTable(
@@ -198,6 +208,7 @@ struct UserTables: Sendable {
         nonces = BoundedTable(
             capacity: rules.tables.nonces, emptyValue: NonceUse(), seed: seeding.seed(4))
         lost = LostRequests(capacity: Self.lostCapacity(rules), seed: seeding.seed(5))
+        dialogs = BoundedTable(capacity: Self.lostCapacity(rules), emptyValue: Dialog(), seed: seeding.seed(6))
     }
 
     static func lostCapacity(_ rules: RuleSet) -> Int { max(rules.tables.nonces / 4, 1) }
@@ -207,6 +218,7 @@ struct UserTables: Sendable {
         BoundedTable<UserKey, UserState>.bytes(capacity: rules.tables.users)
             + BoundedTable<UserKey, NonceUse>.bytes(capacity: rules.tables.nonces)
             + LostRequests.bytes(capacity: lostCapacity(rules))
+            + BoundedTable<UserKey, Dialog>.bytes(capacity: lostCapacity(rules))
     }
 }
 

@@ -33,6 +33,10 @@ struct SourceState {
     /// answers of an upstream provider or a peer the server chose are not held to the unknown-source
     /// budget (a spoofed flood must not cut off the provider's answers to the server's REGISTER).
     var contactedByServer = false
+    /// The server registered with it (its upstream provider or registrar): chosen by the server's own
+    /// configuration, where the address of a request the server sent out (a call forwarded or
+    /// transferred) may be an attacker's choice.
+    var registeredWithByServer = false
     /// The detector that last added points: the reason given when a later packet is dropped for the score.
     var lastReason: RuleSet.Detector?
     /// The User-Agent last checked against the scanner list (its hash), so a phone is checked once.
@@ -91,8 +95,12 @@ struct SourceState {
         authenticated || good && method == .invite
     }
 
-    /// A peer the server deals with: good history, or the server sent it requests (an upstream provider).
-    var isPeer: Bool { good || contactedByServer }
+    /// Whether `message` comes from a peer the server chose: its upstream provider (it registered
+    /// there), or, for an answer, any address it sent a request out of a dialog. Good history is not
+    /// enough: an open PBX or IVR answers anyone's call.
+    func isServersPeer(sending message: SIPMessage) -> Bool {
+        registeredWithByServer || message.isResponse && contactedByServer
+    }
 
     /// How much the entry is worth keeping: an authenticated source is never evicted once it sent this
     /// engine a packet (an entry restored from the state file into every queue's engine has not, where
