@@ -7,8 +7,8 @@ struct CheckCommand: ParsableCommand {
         abstract: "Validate the rule files and print a summary of the effective rules.",
         discussion: """
             Reads the rule file, its includes and conf.d/*.toml, and reports every problem at once: syntax \
-            errors as FILE:LINE:COL, others as FILE:LINE with the key path and the bad value. Exit 0 when all is well, \
-            1 on any error.
+            errors as FILE:LINE:COL, others with the key path and the bad value, as FILE:LINE where the key \
+            is written. Exit 0 when all is well, 1 on any error.
             """
     )
 

@@ -39,7 +39,7 @@ import Testing
         let run = try Self.run(["classify", "--json"] + files)
         #expect(run.status == 0)
         let lines = run.stdout.split(separator: "\n")
-        #expect(lines.count == 3)
+        try #require(lines.count == 3)
         let first = try Self.json(lines[0])
         #expect(first["file"] as? String == files[0])
         #expect(first["kind"] as? String == "request")

@@ -430,8 +430,26 @@ import Testing
         ]
         #expect(errors(text).map(\.description) == expected)
         #expect(errors(text.replacingOccurrences(of: "\n", with: "\r\n")).map(\.description) == expected)
+        // A quoted key with escapes, each table of an array of tables, a burst over its most, a string
+        // with a line break shown on one line.
+        let cidr = "an IPv4 or IPv6 address or CIDR block such as \"192.0.2.0/24\""
+        #expect(
+            errors("[daemon]\n\n\"caf\\u00e9\" = 1\n[[trust.allow]]\n\n[[trust.allow]]\n").map(\.description) == [
+                "test.toml:3: unknown key 'daemon.café'",
+                "test.toml:4: trust.allow[0] = {...}: expected \(cidr)",
+                "test.toml:6: trust.allow[1] = {...}: expected \(cidr)",
+            ])
+        #expect(
+            errors("[firewall]\n\ntcp_connections_burst = 2000000\n").first?.description.hasPrefix(
+                "test.toml:3: firewall.tcp_connections_burst = 20/s burst 2000000: expected at most") == true)
+        #expect(
+            errors("[daemon]\nmode = \"\"\"\nlo\nud\"\"\"\n").map(\.description) == [
+                "test.toml:2: daemon.mode = \"lo\\nud\": expected \"enforce\" or \"monitor\""
+            ])
         // Thresholds that cross belong to the rules as merged, not to a line.
-        #expect(RulesError.badValue(file: "m.toml", key: "score.drop_at", value: "1", expected: "x").line == nil)
+        var rules = RuleSet()
+        #expect(throws: Never.self) { try rules.apply(toml: "[score]\ndrop_at = 150\n", file: "m.toml") }
+        #expect(rules.mergedErrors(file: "m.toml").map(\.line) == [nil])
     }
 
     /// A name far from every known one gets no suggestion; a typo of one gets that one.
@@ -441,6 +459,9 @@ import Testing
         #expect(
             errors("[score]\ndropat = 1\n").map(\.description)
                 == ["test.toml:2: unknown key 'score.dropat' (did you mean 'score.drop_at'?)"])
+        #expect(
+            errors("[daemon]\nmdoe = 1\n").map(\.description)
+                == ["test.toml:2: unknown key 'daemon.mdoe' (did you mean 'daemon.mode'?)"])
     }
 
     @Test func unknownSectionsWithoutAnyCloseName() {

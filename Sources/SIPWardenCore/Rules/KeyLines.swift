@@ -1,9 +1,11 @@
+import TOMLKit
+
 /// The line each key of a rule file is written on, by the key path the schema's errors name it with
 /// ("limits.invite.source", "trust.allow[2]", a table's own path for its header), so that `check` says
 /// where a bad value or an unknown key is. Read from text the TOML parser accepted, by a scan that
 /// follows table headers, dotted and quoted keys, strings, comments, arrays and inline tables; on
 /// anything it does not expect it moves on a byte, so it always ends. A key written twice is placed
-/// where it is first written.
+/// where it is first written; each table of an array of tables (`[[name]]`) where its header is.
 struct KeyLines {
     private var lines: [String: Int] = [:]
     private let bytes: ArraySlice<UInt8>
@@ -11,18 +13,23 @@ struct KeyLines {
     private var line = 1
 
     init(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        self.bytes = bytes
+        bytes = RuleText.withoutByteOrderMark(text)
         k = bytes.startIndex
         var table = ""
+        // The tables of each array of tables so far.
+        var arrays: [String: Int] = [:]
         while skipBlankLines() {
             let start = line
             if next == UInt8(ascii: "[") {
                 k += 1
-                let isArrayOfTables = next == UInt8(ascii: "[")
-                if isArrayOfTables { k += 1 }
+                let isArrayOfTables = consume(UInt8(ascii: "["))
                 table = key(under: "", at: start)
+                if isArrayOfTables {
+                    let index = arrays[table, default: 0]
+                    arrays[table] = index + 1
+                    table += "[\(index)]"
+                    lines[table] = start
+                }
                 skip(while: { $0 == UInt8(ascii: "]") || Self.isBlank($0) })
             } else {
                 let path = key(under: table, at: start)
@@ -84,12 +91,12 @@ struct KeyLines {
             skip(while: Self.isBlank)
             let part: String
             if let quote = next, quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") {
-                let start = k + 1
-                k = endOfString(quote: quote, from: start)
-                part = String(decoding: bytes[start..<max(start, k - 1)], as: UTF8.self)
+                let start = k
+                k = ParserTraps.endOfString(bytes, quote: quote, from: start + 1, line: &self.line)
+                part = Self.quotedKey(bytes[start..<k])
             } else {
                 let start = k
-                skip(while: { ByteClass.isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+                skip(while: ParserTraps.isBareKeyByte)
                 part = String(decoding: bytes[start..<k], as: UTF8.self)
             }
             path = path.isEmpty ? part : path + "." + part
@@ -110,7 +117,7 @@ struct KeyLines {
         skip(while: Self.isBlank)
         switch next {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
-            k = endOfString(quote: bytes[k], from: k + 1)
+            k = ParserTraps.endOfString(bytes, quote: bytes[k], from: k + 1, line: &line)
         case UInt8(ascii: "["):
             k += 1
             var index = 0
@@ -138,11 +145,15 @@ struct KeyLines {
         }
     }
 
-    /// Past the string whose opening `quote` ends just before `start`, counting the lines it spans.
-    private mutating func endOfString(quote: UInt8, from start: Int) -> Int {
-        var lineStart = start
-        var nulEscape: Int?
-        return ParserTraps.endOfString(
-            bytes, quote: quote, from: start, line: &line, lineStart: &lineStart, nulEscape: &nulEscape)
+    /// A quoted key as the parser reads it: a literal one (`'…'`) as written, a basic one (`"…"`) with
+    /// its escapes (`\u00e9`) decoded, as the rule reader names it.
+    static func quotedKey(_ quoted: ArraySlice<UInt8>) -> String {
+        let text = String(decoding: quoted, as: UTF8.self)
+        let line = text + " = 0"
+        // Only text the parser takes without stopping the process (`ParserTraps`).
+        guard quoted.contains(ByteClass.backslash), ParserTraps.first(in: line) == nil,
+            let table = try? TOMLTable(string: line), let key = table.keys.first
+        else { return String(text.dropFirst().dropLast()) }
+        return key
     }
 }

@@ -25,8 +25,7 @@ enum ParserTraps {
     /// The line and column (from 1, in bytes) of the first trap, and what is wrong there; nil when
     /// there is none.
     static func first(in text: String) -> (line: Int, column: Int, message: String)? {
-        var bytes = Array(text.utf8)[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        let bytes = RuleText.withoutByteOrderMark(text)
         var containers: [Container] = []
         var (line, lineStart) = (1, bytes.startIndex)
         // At a statement's start (a key or a table header may come), and after `=`, `[` or `,` where a
@@ -169,7 +168,18 @@ enum ParserTraps {
     /// A bare key's character, a quote starting a quoted key, or the `]` of an empty name (which the
     /// parser reports itself).
     static func mayStartTableName(_ byte: UInt8) -> Bool {
+        isBareKeyByte(byte) || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "]")
+    }
+
+    /// A character of a bare key: a letter, a digit, `_` or `-`.
+    static func isBareKeyByte(_ byte: UInt8) -> Bool {
         ByteClass.isAlphanumeric(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-            || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "]")
+    }
+
+    /// `endOfString` counting only the lines the string spans.
+    static func endOfString(_ bytes: ArraySlice<UInt8>, quote: UInt8, from start: Int, line: inout Int) -> Int {
+        var lineStart = start
+        var nulEscape: Int?
+        return endOfString(bytes, quote: quote, from: start, line: &line, lineStart: &lineStart, nulEscape: &nulEscape)
     }
 }

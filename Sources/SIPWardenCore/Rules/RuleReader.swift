@@ -282,11 +282,13 @@ struct RuleReader {
         let qualified = candidates.filter { $0.hasSuffix("_" + name) }
         if !qualified.isEmpty { return qualified }
         let scored = candidates.map { ($0, editDistance(name, Self.name(of: $0))) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(1, Self.name(of: best).count / 3) else { return [] }
+        guard let (best, distance) = scored, distance <= max(2, Self.name(of: best).count / 3), distance < name.count
+        else { return [] }
         return [best]
     }
 
-    static func name(of key: String) -> String {
+    /// The last part of a key path: the key's own name.
+    private static func name(of key: String) -> String {
         key.split(separator: ".").last.map(String.init) ?? key
     }
 
@@ -306,7 +308,7 @@ struct RuleReader {
 }
 
 extension TOMLValueConvertible {
-    /// The value as an error shows it: as the file wrote it, a table as `{...}` (the parser would show
-    /// its keys on lines of their own, or nothing for an empty one).
+    /// The value as an error shows it: in TOML, a table as `{...}` (the parser would show its keys on
+    /// lines of their own, or nothing for an empty one).
     var written: String { table == nil ? debugDescription : "{...}" }
 }

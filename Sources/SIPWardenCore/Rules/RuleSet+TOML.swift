@@ -3,8 +3,9 @@ import TOMLKit
 extension RuleSet {
     /// Reads a rule file's text over these rules: keys it sets replace the current values (arrays are
     /// replaced whole). Returns the file's `include` list, in order, as written.
-    /// Throws every problem found, each with the file and a line/column or key path, and the `include`
-    /// list when the file parses; on error the rules are left as they were.
+    /// Throws every problem found, each with the file and a line/column, or a key path and its line, in
+    /// the order of the lines, and the `include` list when the file parses; on error the rules are left
+    /// as they were.
     @discardableResult
     public mutating func apply(toml text: String, file: String) throws(RulesErrors) -> [String] {
         if let (line, column, message) = ParserTraps.first(in: text) {
@@ -322,9 +323,10 @@ extension RuleSet {
             // iptables' hashlimit takes at most a million a second and a burst of a million.
             let (connections, most) = (firewall.tcpConnections, 1_000_000.0)
             if connections.perSecond > most || connections.burst > most {
+                let key = connections.perSecond > most ? "tcp_connections" : "tcp_connections_burst"
                 reader.errors.append(
                     .badValue(
-                        file: reader.file, key: "firewall.tcp_connections", value: connections.description,
+                        file: reader.file, key: "firewall.\(key)", value: connections.description,
                         expected: "at most \(Rate.number(most))/s with a burst of at most \(Rate.number(most)) "
                             + "(iptables hashlimit's most)"))
             }

@@ -1,6 +1,12 @@
 /// A rule file's bytes as text: TOML is UTF-8, and bytes that are not (a Latin-1 `é` in a signature)
 /// are an error at their place, not characters silently replaced.
 enum RuleText {
+    /// The text's UTF-8 bytes, without the byte-order mark it may start with.
+    static func withoutByteOrderMark(_ text: String) -> ArraySlice<UInt8> {
+        let bytes = Array(text.utf8)[...]
+        return bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
+    }
+
     static func decode(_ bytes: [UInt8], file: String) throws(RulesErrors) -> String {
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()

@@ -21,7 +21,7 @@ public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
             let choices = quoted.count == 1 ? last : quoted.dropLast().joined(separator: ", ") + " or " + last
             return "\(place): unknown key '\(key)' (did you mean \(choices)?)"
         case .badValue(let file, let line, let key, let value, let expected):
-            return "\(Self.place(file, line)): \(key) = \(value): expected \(expected)"
+            return "\(Self.place(file, line)): \(key) = \(Self.oneLine(value)): expected \(expected)"
         case .unreadable(let file, let reason):
             return "\(file): \(reason)"
         }
@@ -29,12 +29,24 @@ public enum RulesError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension RulesError {
+    /// `value` on one line: its line breaks and tabs escaped, as in a TOML string.
+    static func oneLine(_ value: String) -> String {
+        value.unicodeScalars.map { scalar in
+            switch scalar {
+            case "\n": "\\n"
+            case "\r": "\\r"
+            case "\t": "\\t"
+            default: String(scalar)
+            }
+        }.joined()
+    }
+
     /// `FILE:LINE`, or `FILE` alone when no line is known.
     static func place(_ file: String, _ line: Int?) -> String {
         line.map { "\(file):\($0)" } ?? file
     }
 
-    /// The line the error is on, the key's as `lines` places it for a key path.
+    /// The line the error is on (for a key path, its key's, once `placed(by:)`); nil when none is known.
     var line: Int? {
         switch self {
         case .syntax(_, let line, _, _): line
