@@ -81,6 +81,25 @@ import Testing
         #expect(lost == 0)
     }
 
+    /// An IPv6 upstream provider: scanner probes forged from four other addresses of its /64 get them
+    /// banned, never the /64 whole, and the provider's answers to the server's calls pass.
+    @Test func forgedProbesFromAnIPv6UpstreamsSlash64DoNotBanIt() {
+        var h = Harness()
+        let provider = "2001:db8:cafe:1::10"
+        h.registerWithUpstream(provider, at: 0)
+        for k in 0..<4 {
+            let forged = "2001:db8:cafe:1::\(String(0x100 + k, radix: 16))"
+            h.send(
+                Transaction.svmap(from: forged, callID: "forged\(k)").request, from: forged, at: 5 + Double(k) * 0.01)
+        }
+        #expect(h.bans.count == 4)
+        #expect(h.bans.allSatisfy { $0.target.length == 128 })
+        let lost = (0..<10).flatMap { n in
+            h.callOut(through: provider, to: "02079460\(100 + n)", callID: "out-\(n)", at: 10 + Double(n) * 5)
+        }.filter { $0.decision.drops }.count
+        #expect(lost == 0)
+    }
+
     /// Good history is not a peer's standing: one anonymous call an open PBX or IVR answered gives it to
     /// anyone. An attacker with it is banned on its first SIPVicious probe, and for its INVITE flood.
     @Test(arguments: [true, false])

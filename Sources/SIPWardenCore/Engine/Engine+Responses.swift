@@ -88,9 +88,12 @@ extension Engine {
                 peer, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
         else { return }
         sources.values[slot].contactedByServer = true
-        guard registering else { return }
+        guard registering, !sources.values[slot].registeredWithByServer else { return }
         sources.values[slot].registeredWithByServer = true
         inPlace(source: slot) { $0.becomeGood(&$1, peer, now: now) }
+        // The server chose it: an IPv6 upstream's /64 is never banned whole either (good history alone
+        // shields an IPv4 prefix only).
+        if peer.family == .v6 { protectPrefixes(of: peer, authenticated: true, now: now) }
     }
 
     /// The REGISTER a 2xx answered, read from the answer itself, for when the source's entry no longer

@@ -1,5 +1,3 @@
-import TOMLKit
-
 /// The line each key of a rule file is written on, by the key path the schema's errors name it with
 /// ("limits.invite.source", "trust.allow[2]", a table's own path for its header), so that `check` says
 /// where a bad value or an unknown key is. Read from text the TOML parser accepted, by a scan that
@@ -146,14 +144,29 @@ struct KeyLines {
     }
 
     /// A quoted key as the parser reads it: a literal one (`'…'`) as written, a basic one (`"…"`) with
-    /// its escapes (`\u00e9`) decoded, as the rule reader names it.
+    /// its escapes (`\u00e9`, `\t`, …) decoded, as the rule reader names it.
     static func quotedKey(_ quoted: ArraySlice<UInt8>) -> String {
-        let text = String(decoding: quoted, as: UTF8.self)
-        let line = text + " = 0"
-        // Only text the parser takes without stopping the process (`ParserTraps`).
-        guard quoted.contains(ByteClass.backslash), ParserTraps.first(in: line) == nil,
-            let table = try? TOMLTable(string: line), let key = table.keys.first
-        else { return String(text.dropFirst().dropLast()) }
-        return key
+        let inner = String(decoding: quoted.dropFirst().dropLast(), as: UTF8.self)
+        guard quoted.first == ByteClass.quote else { return inner }
+        var decoded = String.UnicodeScalarView()
+        var rest = inner.unicodeScalars[...]
+        while let scalar = rest.popFirst() {
+            guard scalar == "\\", let escape = rest.popFirst() else {
+                decoded.append(scalar)
+                continue
+            }
+            let simple: [Unicode.Scalar: Unicode.Scalar] = [
+                "b": "\u{8}", "t": "\t", "n": "\n", "f": "\u{C}", "r": "\r", "\"": "\"", "\\": "\\",
+            ]
+            if let plain = simple[escape] {
+                decoded.append(plain)
+            } else if escape == "u" || escape == "U" {
+                let digits = escape == "u" ? 4 : 8
+                let hex = String(String.UnicodeScalarView(rest.prefix(digits)))
+                rest = rest.dropFirst(digits)
+                if let value = UInt32(hex, radix: 16), let code = Unicode.Scalar(value) { decoded.append(code) }
+            }
+        }
+        return String(decoded)
     }
 }
