@@ -143,6 +143,11 @@ struct KeyLines {
         }
     }
 
+    /// The escapes of a basic string that stand for one character.
+    private static let escapes: [Unicode.Scalar: Unicode.Scalar] = [
+        "b": "\u{8}", "t": "\t", "n": "\n", "f": "\u{C}", "r": "\r", "\"": "\"", "\\": "\\",
+    ]
+
     /// A quoted key as the parser reads it: a literal one (`'…'`) as written, a basic one (`"…"`) with
     /// its escapes (`\u00e9`, `\t`, …) decoded, as the rule reader names it.
     static func quotedKey(_ quoted: ArraySlice<UInt8>) -> String {
@@ -155,10 +160,7 @@ struct KeyLines {
                 decoded.append(scalar)
                 continue
             }
-            let simple: [Unicode.Scalar: Unicode.Scalar] = [
-                "b": "\u{8}", "t": "\t", "n": "\n", "f": "\u{C}", "r": "\r", "\"": "\"", "\\": "\\",
-            ]
-            if let plain = simple[escape] {
+            if let plain = Self.escapes[escape] {
                 decoded.append(plain)
             } else if escape == "u" || escape == "U" {
                 let digits = escape == "u" ? 4 : 8

@@ -54,7 +54,7 @@ struct NetworkNamespace {
     }
 
     /// Deletes the namespace and its interfaces.
-    func delete() { _ = try? Subprocess.run("ip", ["netns", "delete", name]) }
+    func delete() { Namespaces.delete(name) }
 
     static func must(_ command: [String]) throws {
         let result = try Subprocess.run(command[0], Array(command.dropFirst()))

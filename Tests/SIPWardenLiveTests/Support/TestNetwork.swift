@@ -265,8 +265,8 @@ final class TestNetwork {
     func tearDown() {
         for program in background.reversed() { program.stop() }
         background.removeAll()
-        _ = try? Subprocess.run("ip", ["netns", "del", serverNamespace])
-        _ = try? Subprocess.run("ip", ["netns", "del", clientNamespace])
+        Namespaces.delete(serverNamespace)
+        Namespaces.delete(clientNamespace)
         // The programs' logs stay for a look after a failed run only when asked for.
         if ProcessInfo.processInfo.environment["SIPWARDEN_KEEP_TEST_FILES"] == nil {
             try? FileManager.default.removeItem(at: directory)
