@@ -98,7 +98,7 @@ struct RulesSummary: CustomStringConvertible {
         rows.append([
             "tables",
             "\(r.tables.sources) sources, \(r.tables.prefixes) prefixes, \(r.tables.users) users, "
-                + "\(r.tables.nonces) nonces: \(tableMiB) MiB, and at most \(tcpMiB) MiB of TCP streams (waiting "
+                + "\(r.tables.nonces) nonces, \(r.tables.dialogs) dialogs: \(tableMiB) MiB, and at most \(tcpMiB) MiB of TCP streams (waiting "
                 + "messages, bytes the server has not acknowledged), for \(counted(r.daemon.queues.count, "queue"))",
         ])
         return table(rows)

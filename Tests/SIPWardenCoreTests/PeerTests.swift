@@ -198,6 +198,82 @@ import Testing
         #expect(h.bans.first?.reason == .scanner)
     }
 
+    /// `text`, a client's request, as the server relays it as a proxy: its own Via on top.
+    static func relayed(_ text: String) -> String {
+        let lines = text.components(separatedBy: "\r\n")
+        return ([lines[0], "Via: SIP/2.0/UDP \(Harness.server):5060;branch=z9hG4bKproxy1"] + lines.dropFirst())
+            .joined(separator: "\r\n")
+    }
+
+    /// A call to a satellite number "in" dialog (`callID`, To tag `toTag`) from `host`, with a Route to
+    /// the server (what a loose-routing proxy relays to the Request-URI unchallenged).
+    static func callAbroadInDialog(_ n: Int, callID: String, toTag: String, from host: String) -> Transaction {
+        var call = Transaction(
+            method: "INVITE", user: "anon", target: "008821610000", fromUser: "anon", callID: callID,
+            contactHost: host)
+        (call.toTag, call.cseq, call.fromTag) = (toTag, 10 + n, "evil")
+        call.headers = ["Route: <sip:\(Harness.server);lr>"]
+        return call
+    }
+
+    /// The dialogs an attacker can be in give it no free calls abroad: one whose INVITE the server relayed
+    /// as a proxy (its Call-ID and From tag, which are the attacker's, are no dialog of the server's), and
+    /// one an open IVR answered (a real dialog, but a Request-URI other than the server's Contact in it
+    /// is a new destination). Every call abroad is held, and the attacker banned.
+    @Test(arguments: [true, false])
+    func anAttackersDialogGivesItNoCallsAbroad(relayedByProxy: Bool) {
+        var h = Harness()
+        let attacker = "198.51.100.66"
+        let (callID, toTag): (String, String)
+        if relayedByProxy {
+            _ = h.register(user: "310", from: "192.0.2.90", at: 0)
+            // Its Contact names the number it will call: what the callee's re-INVITEs would go to.
+            var invite = Transaction(
+                method: "INVITE", user: "008821610000", target: "310", fromUser: "anon", callID: "atk",
+                contactHost: attacker)
+            invite.fromTag = "evil"
+            h.send(invite.request, from: attacker, at: 5)
+            h.answer(Self.relayed(invite.request), to: "192.0.2.90", at: 5.01)
+            (callID, toTag) = ("atk", "evil")
+        } else {
+            h.answeredCall(from: "anon", at: attacker, to: "800", callID: "ivr", at: 0)
+            (callID, toTag) = ("ivr", "srv1")
+        }
+        let dropped = (0..<20).filter { n in
+            let call = Self.callAbroadInDialog(n, callID: callID, toTag: toTag, from: attacker)
+            return h.send(call.request, from: attacker, at: 10 + Double(n)).decision.drops
+        }.count
+        #expect(dropped == 20)
+        #expect(h.bans.first?.reason == .tollFraud)
+    }
+
+    /// A REGISTER the server relays as a proxy (to the registrar of the domain it names, which may be
+    /// an attacker's address) makes no upstream provider: only one the server sends itself does.
+    @Test func aRelayedRegisterMakesNoUpstreamProvider() {
+        var h = Harness()
+        let attacker = "198.18.99.10"
+        let register = Transaction.softphoneRegister("evil", at: attacker, callID: "relay-reg")
+        h.answer(Self.relayed(register.request), to: attacker, at: 0)
+        h.send(register.response(200, "OK"), from: attacker, at: 0.05)
+        h.send(Transaction.svmap(from: attacker, callID: "probe").request, from: attacker, at: 5)
+        #expect(h.bans.first?.reason == .scanner)
+    }
+
+    /// A neighbour in the same IPv6 /64 (a hotel's, a campus's Wi-Fi) replaying a phone's REGISTER word
+    /// for word is a replay as from anywhere else: the /64 counts for where a challenge was sent, not
+    /// for who used a nonce.
+    @Test(arguments: ["2001:db8:7:1::bad", "2001:db8:9:1::bad"])
+    func aReplayFromTheSameSlash64IsAReplay(neighbour: String) {
+        var h = Harness()
+        let phone = "2001:db8:7:1::a1"
+        _ = h.register(user: "320", from: phone, at: 0)
+        var replay = Transaction(
+            user: "320", target: "320", fromUser: "320", callID: "reg-320-\(phone)-r", contactHost: neighbour)
+        replay.cseq = 2
+        replay.credentials = ("320", "n-320-r", "resp-320-r", "00000001", "c-320-r")
+        #expect(h.send(replay.request, from: neighbour, at: 2).decision.parts[.digestReplay] > 0)
+    }
+
     /// A PBX registered as one account places four calls abroad a minute (under `calls_per_user`), each
     /// 15 minutes long and refreshed every 90 s by a re-INVITE with its cached credentials: the refreshes
     /// are no new calls, and spend none of the account's.

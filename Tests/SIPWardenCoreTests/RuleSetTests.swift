@@ -41,7 +41,10 @@ import Testing
                 foreign_nonces = 5
                 [enumeration]
                 grace_users = 0
+                [tables]
+                dialogs = 4096
                 """, file: "site.toml")
+        #expect(rules.tables.dialogs == 4096)
         #expect(rules.guessing.officeFailures == Rate(perSecond: 1, burst: 20))
         #expect(rules.enumeration.graceUsers == 0)
         #expect(rules.guessing.officeAccounts == 10)

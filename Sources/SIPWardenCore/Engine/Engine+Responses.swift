@@ -4,20 +4,27 @@ extension Engine {
         _ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, client: IPAddress, now: Timestamp
     ) -> Decision {
         if message.kind == .request {
+            // A request the server sends itself has one Via; one it relays as a proxy (a caller's INVITE,
+            // a REGISTER for another domain) has the sender's too, and the sender's tags and Contact.
+            let own = message.via.count == 1
             // Out of a dialog only: where the server sends in-dialog requests (BYE, NOTIFY) is the other
             // party's Contact, which an attacker whose call an IVR answered chooses.
             if message.to.tag.isEmpty {
-                contacted(client, registering: message.method == .register, now: now)
-                if message.method == .invite {
-                    rememberDialog(Self.dialogKey(message, bytes, serverTag: message.from.tag), now: now)
-                }
+                contacted(client, registering: own && message.method == .register, now: now)
+            }
+            if own, message.method == .invite {
+                rememberDialog(
+                    Self.dialogKey(message, bytes, serverTag: message.from.tag),
+                    contactUser: ByteHash.hash(bytes, message.contact.uri.user), now: now)
             }
             return Decision(.accept, .outbound)
         }
         guard message.kind == .response else { return Decision(.accept, .outbound) }
         let callID = ByteHash.hash(bytes, message.callID)
         if message.cseq.method == .invite, (200..<300).contains(message.status) {
-            rememberDialog(Self.dialogKey(message, bytes, serverTag: message.to.tag), now: now)
+            rememberDialog(
+                Self.dialogKey(message, bytes, serverTag: message.to.tag),
+                contactUser: ByteHash.hash(bytes, message.contact.uri.user), now: now)
         }
         guard let slot = sources.find(client) else { return Decision(.accept, .outbound) }
         // Every challenge the address is sent, whether or not its request is still remembered (a NAT

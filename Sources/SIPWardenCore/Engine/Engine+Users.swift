@@ -145,23 +145,24 @@ extension Engine {
             hasQop
             ? nonce ^ ByteHash.hash(bytes, credentials.nc, seed: 1) ^ ByteHash.hash(bytes, credentials.cnonce, seed: 2)
             : nonce ^ ByteHash.hash(bytes, credentials.response, seed: 3)
-        let site = Self.site(of: source)
+        let (address, site) = (source.tableHash, Self.site(of: source))
         return shared.withLock { tables in
             // A challenge that is answered stays remembered as long as one sent later.
             var (sentHere, sentElsewhere) = (false, false)
             if let challenge = tables.nonces.find(Self.challengeRecordKey(nonce)) {
                 tables.nonces.values[challenge].seenAt = now.nanoseconds
                 let sent = tables.nonces.values[challenge]
-                sentHere = !sent.sentToSeveral && sent.site == site
-                sentElsewhere = !sent.sentToSeveral && sent.site != site
+                sentHere = !sent.sentToSeveral && sent.source == site
+                sentElsewhere = !sent.sentToSeveral && sent.source != site
             }
             guard hasResponse,
                 let slot = tables.nonces.findOrInsert(
-                    UserKey(hash: use), NonceUse(site: site, callID: callID, seenAt: now.nanoseconds),
+                    UserKey(hash: use), NonceUse(source: address, callID: callID, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
             else { return (sentHere, sentElsewhere, false) }
             let earlier = tables.nonces.values[slot]
-            let replayed = earlier.site != site || (hasQop && earlier.callID != callID)
+            // By address: a neighbour in a shared /64 (a hotel's, a campus's) replays as any other.
+            let replayed = earlier.source != address || (hasQop && earlier.callID != callID)
             if !replayed { tables.nonces.values[slot].seenAt = now.nanoseconds }
             return (sentHere, sentElsewhere, replayed)
         }
@@ -176,40 +177,48 @@ extension Engine {
         shared.withLock { tables in
             guard
                 let slot = tables.nonces.findOrInsert(
-                    Self.challengeRecordKey(nonce), NonceUse(site: site, callID: 0, seenAt: now.nanoseconds),
+                    Self.challengeRecordKey(nonce), NonceUse(source: site, callID: 0, seenAt: now.nanoseconds),
                     retention: NonceUse.retention)
             else { return }
-            if tables.nonces.values[slot].site != site { tables.nonces.values[slot].sentToSeveral = true }
+            if tables.nonces.values[slot].source != site { tables.nonces.values[slot].sentToSeveral = true }
             tables.nonces.values[slot].seenAt = now.nanoseconds
         }
     }
 
-    /// Where a nonce was sent or used, as the nonce table keeps it: an IPv4 address, or an IPv6 address's
-    /// /64, a host's while its privacy addresses change (a phone refreshes its registration from its new
-    /// address with the nonce it was sent at the old one; nobody else sends from a site's /64).
+    /// Where a challenge's nonce was sent, as the nonce table keeps it: an IPv4 address, or an IPv6
+    /// address's /64, a host's while its privacy addresses change (a phone refreshes its registration
+    /// from its new address with the nonce it was sent at the old one).
     static func site(of address: IPAddress) -> UInt64 {
         address.family == .v4 ? address.tableHash : PrefixKey(narrowestOf: address).tableHash(seed: 0)
     }
 
-    /// Remembers that the server is in the dialog `key` (`dialogKey`): it answered a call 2xx (or a
-    /// re-INVITE in one), or placed a call.
-    func rememberDialog(_ key: UInt64, now: Timestamp) {
+    /// Remembers that the server is in the dialog `key` (`dialogKey`), its side's Contact user
+    /// `contactUser` (a hash): it answered a call 2xx (or a re-INVITE in one), or sent an INVITE itself.
+    func rememberDialog(_ key: UInt64, contactUser: UInt64, now: Timestamp) {
         shared.withLock { tables in
             guard let slot = tables.dialogs.findOrInsert(UserKey(hash: key), Dialog(), retention: Dialog.retention)
             else { return }
-            tables.dialogs.values[slot].lastSeen = now.nanoseconds
+            tables.dialogs.values[slot] = Dialog(lastSeen: now.nanoseconds, contactUser: contactUser)
         }
     }
 
     /// Whether `message`, an INVITE, is a re-INVITE in a dialog the server is in: its Call-ID and To tag
-    /// those of a call the server answered (its 2xx's To tag) or placed (its From tag). A hold, a session
-    /// refresh, a phone that moved: it places no call. A To tag alone proves nothing: a proxy relays a
-    /// request with one (and a Route to itself) unchallenged, wherever its Request-URI points; the
-    /// server's tag comes only with its own messages.
-    func isReInvite(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// those of a call the server answered (its 2xx's To tag) or placed (its From tag), sent to the
+    /// server's side's Contact user. A hold, a session refresh, a phone that moved: it places no call
+    /// (and keeps the dialog remembered). A To tag alone proves nothing: a proxy relays a request with
+    /// one (and a Route to itself) unchallenged, wherever its Request-URI points; the server's tag comes
+    /// only with its own messages, and a Request-URI other than its Contact is a new destination.
+    func isReInvite(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, now: Timestamp) -> Bool {
         guard !message.to.tag.isEmpty else { return false }
-        let key = Self.dialogKey(message, bytes, serverTag: message.to.tag)
-        return shared.withLock { $0.dialogs.find(UserKey(hash: key)) != nil }
+        let key = UserKey(hash: Self.dialogKey(message, bytes, serverTag: message.to.tag))
+        let target = ByteHash.hash(bytes, message.requestURI.user)
+        return shared.withLock { tables in
+            guard let slot = tables.dialogs.find(key), tables.dialogs.values[slot].contactUser == target else {
+                return false
+            }
+            tables.dialogs.values[slot].lastSeen = now.nanoseconds
+            return true
+        }
     }
 
     /// A dialog's key in the dialog table: its Call-ID and the server's tag in it.

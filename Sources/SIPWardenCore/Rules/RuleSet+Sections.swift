@@ -192,6 +192,9 @@ extension RuleSet {
         public var prefixes = 65_536
         public var users = 65_536
         public var nonces = 65_536
+        /// Dialogs the server is in (`UserTables.dialogs`): a carrier at 50 calls a second with 30-minute
+        /// session timers has 90,000 going.
+        public var dialogs = 131_072
     }
 
     /// `[firewall]`: the host firewall `sipwarden firewall` writes.

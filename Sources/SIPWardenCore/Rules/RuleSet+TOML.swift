@@ -262,12 +262,13 @@ extension RuleSet {
                 signatures.structuralMarks = value
             }
         case "tables":
-            let k = keys(["sources", "prefixes", "users", "nonces"])
+            let k = keys(["sources", "prefixes", "users", "nonces", "dialogs"])
             let range = 1024...(1 << 26)
             if let value = reader.integer(k["sources"], at: "tables.sources", in: range) { tables.sources = value }
             if let value = reader.integer(k["prefixes"], at: "tables.prefixes", in: range) { tables.prefixes = value }
             if let value = reader.integer(k["users"], at: "tables.users", in: range) { tables.users = value }
             if let value = reader.integer(k["nonces"], at: "tables.nonces", in: range) { tables.nonces = value }
+            if let value = reader.integer(k["dialogs"], at: "tables.dialogs", in: range) { tables.dialogs = value }
         case "classifier":
             let k = keys(["max_uri", "max_call_id", "max_header", "max_message"])
             if let value = reader.integer(k["max_uri"], at: "classifier.max_uri", in: 16...65535) {

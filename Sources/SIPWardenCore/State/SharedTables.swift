@@ -112,8 +112,8 @@ struct UserKey: TableKey {
 /// the server sent (`Engine.challengeRecordKey`): to which site first (`callID` 0), whether to another
 /// too, and when last sent or answered.
 struct NonceUse {
-    /// Where it was sent or used (`Engine.site(of:)`).
-    var site: UInt64 = 0
+    /// Where it was used (the address's hash), or for a challenge where it was sent (`Engine.site(of:)`).
+    var source: UInt64 = 0
     var callID: UInt64 = 0
     var seenAt: Int64 = 0
     /// A challenge's nonce the server sent to more than one address (a registrar whose nonces depend on
@@ -123,9 +123,12 @@ struct NonceUse {
     static func retention(_ use: NonceUse) -> Int64 { use.seenAt }
 }
 
-/// A dialog the server is in (its Call-ID's hash is the key): a call it answered 2xx, or one it placed.
+/// A dialog the server is in (`Engine.dialogKey`: its Call-ID and the server's tag in it): a call it
+/// answered 2xx, or one it placed.
 struct Dialog {
     var lastSeen: Int64 = 0
+    /// The user of the server's side's Contact (its hash), where the other party sends its re-INVITEs.
+    var contactUser: UInt64 = 0
 
     static func retention(_ dialog: Dialog) -> Int64 { dialog.lastSeen }
 }
@@ -198,8 +201,8 @@ struct UserTables: Sendable {
     var nonces: BoundedTable<UserKey, NonceUse>
     /// A quarter of the nonce table's size: a request waits here for its answer only, milliseconds.
     var lost: LostRequests
-    /// The dialogs the server is in, as many as the lost-request table holds requests: a re-INVITE
-    /// in one of them (a hold, a session refresh, a phone that moved) is no new call.
+    /// The dialogs the server is in (`tables.dialogs`): a re-INVITE in one of them (a hold, a session
+    /// refresh, a phone that moved) is no new call.
     var dialogs: BoundedTable<UserKey, Dialog>
 
     init(_ rules: RuleSet, seeding: TableSeeding) {
@@ -208,7 +211,7 @@ struct UserTables: Sendable {
         nonces = BoundedTable(
             capacity: rules.tables.nonces, emptyValue: NonceUse(), seed: seeding.seed(4))
         lost = LostRequests(capacity: Self.lostCapacity(rules), seed: seeding.seed(5))
-        dialogs = BoundedTable(capacity: Self.lostCapacity(rules), emptyValue: Dialog(), seed: seeding.seed(6))
+        dialogs = BoundedTable(capacity: rules.tables.dialogs, emptyValue: Dialog(), seed: seeding.seed(6))
     }
 
     static func lostCapacity(_ rules: RuleSet) -> Int { max(rules.tables.nonces / 4, 1) }
@@ -218,7 +221,7 @@ struct UserTables: Sendable {
         BoundedTable<UserKey, UserState>.bytes(capacity: rules.tables.users)
             + BoundedTable<UserKey, NonceUse>.bytes(capacity: rules.tables.nonces)
             + LostRequests.bytes(capacity: lostCapacity(rules))
-            + BoundedTable<UserKey, Dialog>.bytes(capacity: lostCapacity(rules))
+            + BoundedTable<UserKey, Dialog>.bytes(capacity: rules.tables.dialogs)
     }
 }
 

@@ -100,6 +100,8 @@ struct Transaction {
             "CSeq: \(cseq) \(method)",
             "Server: TestPBX",
         ]
+        // The server's side of a call it answers: its Contact names the number dialled (as chan_sip's).
+        if method == "INVITE", (200..<300).contains(status) { lines.append("Contact: <sip:\(target)@\(Self.domain)>") }
         let challenge =
             "Digest realm=\"\(Self.domain)\", nonce=\"\(nonce)\", qop=\"auth\"" + (stale ? ", stale=TRUE" : "")
         if status == 401 { lines.append("WWW-Authenticate: \(challenge)") }
