@@ -38,6 +38,32 @@ import Testing
         #expect(forgotten.send(Self.abroad.request, from: Self.phone, at: 601).decision.reason == .tollFraud)
     }
 
+    /// The server's upstream provider keeps its standing across a restart: written `upstream`, read
+    /// back, restored, a forged scanner probe in its name does not ban it before the server registers
+    /// there again (without the file it does), and an IPv6 one's /64 stays kept from a prefix ban.
+    @Test(arguments: ["203.0.113.200", "2001:db8:cafe:1::10"])
+    func theUpstreamProviderKeepsItsStandingAcrossARestart(provider: String) {
+        var before = Harness()
+        before.registerWithUpstream(provider, at: 0)
+        let text = ProvenSource.render(before.engine.provenSources())
+        #expect(text.contains("\(provider) good upstream 0\n"))
+        let kept = ProvenSource.parse(text).sources
+        for restoring in [true, false] {
+            var restarted = Harness()
+            if restoring { #expect(restarted.replayer.filter.engine.restore(kept, now: Timestamp(seconds: 600)) == 1) }
+            restarted.send(Transaction.svmap(from: provider, callID: "forged").request, from: provider, at: 601)
+            #expect(restarted.bans.isEmpty == restoring)
+        }
+        guard provider.contains(":") else { return }
+        var restarted = Harness()
+        restarted.replayer.filter.engine.restore(kept, now: Timestamp(seconds: 600))
+        for k in 0..<6 {
+            let forged = "2001:db8:cafe:1::\(String(0x100 + k, radix: 16))"
+            restarted.send(Transaction.svmap(from: forged, callID: "f\(k)").request, from: forged, at: 601 + Double(k))
+        }
+        #expect(restarted.bans.allSatisfy { $0.target.length == 128 })
+    }
+
     /// 24 of an office's 40 phones had their passwords changed on the server and 3 new ones have a
     /// mistyped one; all retry every 30 s while the others call. The failures of the 24 are their own
     /// phones' (each user is bound to the office's address), and the 3 new ones' alone stay within
@@ -146,9 +172,11 @@ import Testing
             \u{0}\u{FFFD}binary junk
             198.51.100.31 good authenticated 99999999999999999999
             198.51.100.
+            198.51.100.32 upstream 1733212345
+            198.51.100.33 good upstream 1733212347
             """
         let parsed = ProvenSource.parse(text)
-        #expect(parsed.badLines == 10)
+        #expect(parsed.badLines == 11)
         #expect(
             parsed.sources == [
                 ProvenSource(
@@ -160,9 +188,14 @@ import Testing
                 ProvenSource(
                     address: IPAddress("2001:db8::1")!, good: false, authenticated: true,
                     lastSeen: Timestamp(seconds: 1_733_212_346)),
+                ProvenSource(
+                    address: IPAddress("198.51.100.33")!, good: true, authenticated: false, upstream: true,
+                    lastSeen: Timestamp(seconds: 1_733_212_347)),
             ])
         #expect(ProvenSource.parse("").sources.isEmpty)
-        #expect(ProvenSource.render(parsed.sources).hasSuffix("2001:db8::1 authenticated 1733212346\n"))
+        #expect(
+            ProvenSource.render(parsed.sources).hasSuffix(
+                "2001:db8::1 authenticated 1733212346\n198.51.100.33 good upstream 1733212347\n"))
         // A binding's user hash is written in 16 hex digits, and read back.
         let binding = UserBinding(user: 0xff, address: IPAddress("192.0.2.1")!, boundAt: Timestamp(seconds: 100))
         let rendered = ProvenSource.render([], bindings: [binding])

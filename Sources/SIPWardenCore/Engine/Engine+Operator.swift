@@ -37,7 +37,7 @@ extension Engine {
             guard state.good || state.authenticated else { return nil }
             return ProvenSource(
                 address: address, good: state.good, authenticated: state.authenticated,
-                lastSeen: Timestamp(nanoseconds: state.lastSeen))
+                upstream: state.registeredWithByServer, lastSeen: Timestamp(nanoseconds: state.lastSeen))
         }
     }
 
@@ -59,8 +59,12 @@ extension Engine {
             inPlace(source: slot) { engine, state in
                 // Through `becomeGood`, so that its prefixes are again protected from a prefix ban.
                 if source.good { engine.becomeGood(&state, source.address, now: now) }
-                if source.authenticated, !state.authenticated {
-                    state.authenticated = true
+                let protectedBefore = state.authenticated || state.registeredWithByServer
+                state.authenticated = state.authenticated || source.authenticated
+                state.registeredWithByServer = state.registeredWithByServer || source.upstream
+                // An authenticated source's /64, or the server's upstream provider's, is again kept from a
+                // prefix ban.
+                if !protectedBefore, state.authenticated || state.registeredWithByServer {
                     engine.protectPrefixes(of: source.address, authenticated: true, now: now)
                 }
                 state.lastSeen = max(state.lastSeen, lastSeen.nanoseconds)

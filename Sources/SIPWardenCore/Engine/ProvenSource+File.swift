@@ -1,5 +1,6 @@
 /// The state file's text: one proven source a line, `ADDRESS FLAG... LASTSEEN`, where the flags are
-/// `good` and `authenticated` (at least one) and the last packet is in whole Unix seconds; then one
+/// `good` and `authenticated` (at least one), and `upstream` for the server's upstream provider, and
+/// the last packet is in whole Unix seconds; then one
 /// user binding a line, `user HASH ADDRESS BOUNDAT`, the user's hash in 16 hex digits:
 ///
 /// ```
@@ -26,12 +27,13 @@ extension ProvenSource {
     /// The file's text for `sources` and `bindings`, their times on the wall clock; a comment line first.
     public static func render(_ sources: [ProvenSource], bindings: [UserBinding] = []) -> String {
         var text =
-            "# sipwarden proven sources (address, good and/or authenticated, last packet in Unix seconds),"
+            "# sipwarden proven sources (address, good and/or authenticated, upstream, last packet in Unix seconds),"
             + " then bound users (user, hash, address, when bound)\n"
         for source in sources where source.good || source.authenticated {
             text += source.address.description
             if source.good { text += " good" }
             if source.authenticated { text += " authenticated" }
+            if source.upstream { text += " upstream" }
             text += " \(source.lastSeen.nanoseconds / 1_000_000_000)\n"
         }
         for binding in bindings {
@@ -73,18 +75,18 @@ extension ProvenSource {
         return seconds
     }
 
-    /// One line's words as an entry; nil when they are not an address, known flags (at least one, none
-    /// twice) and a time in seconds.
+    /// One line's words as an entry; nil when they are not an address, known flags (`good` or
+    /// `authenticated` among them, none twice) and a time in seconds.
     static func entry(_ words: [Substring]) -> ProvenSource? {
-        guard words.count >= 3, words.count <= 4, let address = IPAddress(String(words[0])),
+        guard words.count >= 3, words.count <= 5, let address = IPAddress(String(words[0])),
             let seconds = wholeSeconds(words[words.count - 1])
         else { return nil }
         let flags = words.dropFirst().dropLast()
-        guard Set(flags).count == flags.count, flags.allSatisfy({ $0 == "good" || $0 == "authenticated" }) else {
-            return nil
-        }
+        guard Set(flags).count == flags.count, flags.contains("good") || flags.contains("authenticated"),
+            flags.allSatisfy({ ["good", "authenticated", "upstream"].contains($0) })
+        else { return nil }
         return ProvenSource(
             address: address, good: flags.contains("good"), authenticated: flags.contains("authenticated"),
-            lastSeen: Timestamp(nanoseconds: seconds * 1_000_000_000))
+            upstream: flags.contains("upstream"), lastSeen: Timestamp(nanoseconds: seconds * 1_000_000_000))
     }
 }

@@ -6,14 +6,17 @@ public struct ProvenSource: Equatable, Sendable {
     public var good: Bool
     /// A REGISTER of it, or a request whose credentials answer the server's challenge, succeeded.
     public var authenticated: Bool
+    /// The server registers with it: its upstream provider (`SourceState.registeredWithByServer`).
+    public var upstream: Bool
     /// Its last packet, on the clock of whoever holds the value (the engine's, or the state file's
     /// wall clock).
     public var lastSeen: Timestamp
 
-    public init(address: IPAddress, good: Bool, authenticated: Bool, lastSeen: Timestamp) {
+    public init(address: IPAddress, good: Bool, authenticated: Bool, upstream: Bool = false, lastSeen: Timestamp) {
         self.address = address
         self.good = good
         self.authenticated = authenticated
+        self.upstream = upstream
         self.lastSeen = lastSeen
     }
 
@@ -31,6 +34,7 @@ public struct ProvenSource: Equatable, Sendable {
             }
             known.good = known.good || source.good
             known.authenticated = known.authenticated || source.authenticated
+            known.upstream = known.upstream || source.upstream
             known.lastSeen = max(known.lastSeen, source.lastSeen)
             byAddress[source.address] = known
         }
