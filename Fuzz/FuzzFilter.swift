@@ -67,7 +67,7 @@ struct Conversation {
         var rules = RuleSet()
         rules.daemon.mode = scene.contains(.monitor) ? .monitor : .enforce
         rules.trust.allow = [false, true].map { IPPrefix(host: Self.peer(Self.trustedPeer, v6: $0)) }
-        rules.tables = .init(sources: 16, prefixes: 8, users: 8, nonces: 8)
+        rules.tables = .init(sources: 16, prefixes: 8, users: 8, nonces: 8, dialogs: 8)
         if scene.contains(.tightLimits) { rules.classifierLimits = tightLimits }
         self.rules = rules
         let queues = scene.contains(.twoQueues) ? 2 : 1
