@@ -87,7 +87,7 @@ import Testing
         let config = folder.appendingPathComponent("main.toml").path
         let run = try CLITests.run(["replay", "--config", config, "Examples/mixed.pcap"])
         #expect(run.status == 1)
-        #expect(run.stderr.hasPrefix("sipwarden: the tables need 61956 MiB, more than this host's "), "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("sipwarden: the tables need 61957 MiB, more than this host's "), "\(run.stderr)")
     }
 
     @Test func thresholdsAreCheckedOnTheRulesOfEveryFileTogether() throws {

@@ -274,6 +274,33 @@ import Testing
         #expect(h.send(replay.request, from: neighbour, at: 2).decision.parts[.digestReplay] > 0)
     }
 
+    /// A spoofed flood of calls an IVR answers (3,000 200 OKs to spoofed callers, none acknowledged)
+    /// fills a dialog table of 1,024, and pushes out none of the calls going on whose caller acknowledged
+    /// the 2xx: a roaming phone's re-INVITE in its call abroad still passes.
+    @Test func answeredSpoofedCallsDoNotPushOutTheCallsGoingOn() {
+        var rules = RuleSet()
+        rules.tables.dialogs = 1024
+        var h = Harness(rules: rules)
+        let (wifi, lte) = ("192.0.2.90", "198.18.77.5")
+        _ = h.register(user: "310", from: wifi, at: 0)
+        _ = h.call(from: "310", at: wifi, to: "00442079460123", at: 1, id: "abroad")
+        var ack = Transaction(
+            method: "ACK", user: "310", target: "00442079460123", fromUser: "310", callID: "call-abroad",
+            contactHost: wifi)
+        (ack.cseq, ack.toTag) = (2, "srv2")
+        h.send(ack.request, from: wifi, at: 1.6)
+        for i in 0..<3000 {
+            let spoofed = "10.8.\(i >> 8).\(i & 255)"
+            let call = Transaction.invite(from: "x", at: spoofed, to: "800", callID: "ivr-\(i)")
+            h.answer(call.response(200, "OK"), to: spoofed, at: 2 + Double(i) / 300)
+        }
+        var reInvite = Transaction(
+            method: "INVITE", user: "310", target: "00442079460123", fromUser: "310", callID: "call-abroad",
+            contactHost: lte)
+        (reInvite.cseq, reInvite.toTag) = (3, "srv2")
+        #expect(!h.send(reInvite.request, from: lte, at: 20).decision.drops)
+    }
+
     /// A PBX registered as one account places four calls abroad a minute (under `calls_per_user`), each
     /// 15 minutes long and refreshed every 90 s by a re-INVITE with its cached credentials: the refreshes
     /// are no new calls, and spend none of the account's.

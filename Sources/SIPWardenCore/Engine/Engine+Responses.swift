@@ -15,7 +15,7 @@ extension Engine {
             if own, message.method == .invite {
                 rememberDialog(
                     Self.dialogKey(message, bytes, serverTag: message.from.tag),
-                    contactUser: ByteHash.hash(bytes, message.contact.uri.user), now: now)
+                    contactUser: ByteHash.hash(bytes, message.contact.uri.user), confirmed: true, now: now)
             }
             return Decision(.accept, .outbound)
         }
@@ -24,7 +24,7 @@ extension Engine {
         if message.cseq.method == .invite, (200..<300).contains(message.status) {
             rememberDialog(
                 Self.dialogKey(message, bytes, serverTag: message.to.tag),
-                contactUser: ByteHash.hash(bytes, message.contact.uri.user), now: now)
+                contactUser: ByteHash.hash(bytes, message.contact.uri.user), confirmed: false, now: now)
         }
         guard let slot = sources.find(client) else { return Decision(.accept, .outbound) }
         // Every challenge the address is sent, whether or not its request is still remembered (a NAT

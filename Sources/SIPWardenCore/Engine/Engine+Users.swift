@@ -193,12 +193,24 @@ extension Engine {
     }
 
     /// Remembers that the server is in the dialog `key` (`dialogKey`), its side's Contact user
-    /// `contactUser` (a hash): it answered a call 2xx (or a re-INVITE in one), or sent an INVITE itself.
-    func rememberDialog(_ key: UInt64, contactUser: UInt64, now: Timestamp) {
+    /// `contactUser` (a hash): it answered a call 2xx (or a re-INVITE in one), or sent an INVITE itself
+    /// (`confirmed`).
+    func rememberDialog(_ key: UInt64, contactUser: UInt64, confirmed: Bool, now: Timestamp) {
         shared.withLock { tables in
             guard let slot = tables.dialogs.findOrInsert(UserKey(hash: key), Dialog(), retention: Dialog.retention)
             else { return }
-            tables.dialogs.values[slot] = Dialog(lastSeen: now.nanoseconds, contactUser: contactUser)
+            let wasConfirmed = tables.dialogs.values[slot].confirmed
+            tables.dialogs.values[slot] = Dialog(
+                lastSeen: now.nanoseconds, contactUser: contactUser, confirmed: confirmed || wasConfirmed)
+        }
+    }
+
+    /// `message`, an ACK with a To tag, confirms the dialog of the server's 2xx it acknowledges.
+    func confirmDialog(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) {
+        let key = UserKey(hash: Self.dialogKey(message, bytes, serverTag: message.to.tag))
+        shared.withLock { tables in
+            guard let slot = tables.dialogs.find(key) else { return }
+            tables.dialogs.values[slot].confirmed = true
         }
     }
 

@@ -160,6 +160,7 @@ public struct Engine {
     ) -> Decision {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
+        if message.method == .ack, !message.to.tag.isEmpty { confirmDialog(message, bytes) }
         if message.method == .ack, state.awaitedAck != 0, Self.ackKey(message, bytes) == state.awaitedAck {
             state.awaitedAck = 0
             becomeGood(&state, source, now: now)

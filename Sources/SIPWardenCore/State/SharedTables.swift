@@ -129,8 +129,15 @@ struct Dialog {
     var lastSeen: Int64 = 0
     /// The user of the server's side's Contact (its hash), where the other party sends its re-INVITEs.
     var contactUser: UInt64 = 0
+    /// The other party showed it is there: its ACK carried the server's 2xx's To tag (a forger of the
+    /// caller's address never sees it), or the server placed the call.
+    var confirmed = false
 
-    static func retention(_ dialog: Dialog) -> Int64 { dialog.lastSeen }
+    /// One never confirmed goes before any confirmed one seen in the last hour: a spoofed flood of calls
+    /// an IVR answers does not push out the calls going on.
+    static func retention(_ dialog: Dialog) -> Int64 {
+        dialog.confirmed ? dialog.lastSeen : dialog.lastSeen &- 3600 * 1_000_000_000
+    }
 }
 
 /// The per-user and digest-nonce tables every queue's engine shares, behind one lock.
