@@ -59,14 +59,11 @@ extension Engine {
             inPlace(source: slot) { engine, state in
                 // Through `becomeGood`, so that its prefixes are again protected from a prefix ban.
                 if source.good { engine.becomeGood(&state, source.address, now: now) }
-                let protectedBefore = state.authenticated || state.registeredWithByServer
-                state.authenticated = state.authenticated || source.authenticated
-                state.registeredWithByServer = state.registeredWithByServer || source.upstream
-                // An authenticated source's /64, or the server's upstream provider's, is again kept from a
-                // prefix ban.
-                if !protectedBefore, state.authenticated || state.registeredWithByServer {
+                if source.authenticated, !state.authenticated {
+                    state.authenticated = true
                     engine.protectPrefixes(of: source.address, authenticated: true, now: now)
                 }
+                if source.upstream { engine.becomeUpstream(&state, source.address, now: now) }
                 state.lastSeen = max(state.lastSeen, lastSeen.nanoseconds)
             }
             restored += 1

@@ -14,7 +14,7 @@ extension Engine {
             }
             if own, message.method == .invite {
                 rememberDialog(
-                    Self.dialogKey(message, bytes, serverTag: message.from.tag),
+                    Self.dialogKey(callID: ByteHash.hash(bytes, message.callID), serverTag: message.from.tag, bytes),
                     contactUser: ByteHash.hash(bytes, message.contact.uri.user), confirmed: true, now: now)
             }
             return Decision(.accept, .outbound)
@@ -23,7 +23,7 @@ extension Engine {
         let callID = ByteHash.hash(bytes, message.callID)
         if message.cseq.method == .invite, (200..<300).contains(message.status) {
             rememberDialog(
-                Self.dialogKey(message, bytes, serverTag: message.to.tag),
+                Self.dialogKey(callID: callID, serverTag: message.to.tag, bytes),
                 contactUser: ByteHash.hash(bytes, message.contact.uri.user), confirmed: false, now: now)
         }
         guard let slot = sources.find(client) else { return Decision(.accept, .outbound) }
@@ -95,12 +95,17 @@ extension Engine {
                 peer, SourceState(at: now, limits: rules.limits), retention: SourceState.retention)
         else { return }
         sources.values[slot].contactedByServer = true
-        guard registering, !sources.values[slot].registeredWithByServer else { return }
-        sources.values[slot].registeredWithByServer = true
-        inPlace(source: slot) { $0.becomeGood(&$1, peer, now: now) }
-        // The server chose it: an IPv6 upstream's /64 is never banned whole either (good history alone
-        // shields an IPv4 prefix only).
-        if peer.family == .v6 { protectPrefixes(of: peer, authenticated: true, now: now) }
+        if registering { inPlace(source: slot) { $0.becomeUpstream(&$1, peer, now: now) } }
+    }
+
+    /// Makes `state`, `peer`'s, the server's upstream provider: good history, and its prefixes kept from
+    /// a prefix ban as an authenticated address's are (the server chose it: an IPv6 one's /64 too, which
+    /// good history alone does not shield).
+    mutating func becomeUpstream(_ state: inout SourceState, _ peer: IPAddress, now: Timestamp) {
+        guard !state.registeredWithByServer else { return }
+        state.registeredWithByServer = true
+        becomeGood(&state, peer, now: now)
+        protectPrefixes(of: peer, authenticated: true, now: now)
     }
 
     /// The REGISTER a 2xx answered, read from the answer itself, for when the source's entry no longer

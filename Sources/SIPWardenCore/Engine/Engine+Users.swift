@@ -207,7 +207,8 @@ extension Engine {
 
     /// `message`, an ACK with a To tag, confirms the dialog of the server's 2xx it acknowledges.
     func confirmDialog(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) {
-        let key = UserKey(hash: Self.dialogKey(message, bytes, serverTag: message.to.tag))
+        let key = UserKey(
+            hash: Self.dialogKey(callID: ByteHash.hash(bytes, message.callID), serverTag: message.to.tag, bytes))
         shared.withLock { tables in
             guard let slot = tables.dialogs.find(key) else { return }
             tables.dialogs.values[slot].confirmed = true
@@ -220,9 +221,10 @@ extension Engine {
     /// (and keeps the dialog remembered). A To tag alone proves nothing: a proxy relays a request with
     /// one (and a Route to itself) unchallenged, wherever its Request-URI points; the server's tag comes
     /// only with its own messages, and a Request-URI other than its Contact is a new destination.
-    func isReInvite(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, now: Timestamp) -> Bool {
+    /// `callID` is the hash of its Call-ID (`RequestMemo.callID`).
+    func isReInvite(_ message: SIPMessage, callID: UInt64, _ bytes: UnsafeRawBufferPointer, now: Timestamp) -> Bool {
         guard !message.to.tag.isEmpty else { return false }
-        let key = UserKey(hash: Self.dialogKey(message, bytes, serverTag: message.to.tag))
+        let key = UserKey(hash: Self.dialogKey(callID: callID, serverTag: message.to.tag, bytes))
         let target = ByteHash.hash(bytes, message.requestURI.user)
         return shared.withLock { tables in
             guard let slot = tables.dialogs.find(key), tables.dialogs.values[slot].contactUser == target else {
@@ -233,9 +235,9 @@ extension Engine {
         }
     }
 
-    /// A dialog's key in the dialog table: its Call-ID and the server's tag in it.
-    static func dialogKey(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, serverTag: ByteRange) -> UInt64 {
-        ByteHash.mix(ByteHash.hash(bytes, message.callID) ^ ByteHash.hash(bytes, serverTag, seed: 7))
+    /// A dialog's key in the dialog table: its Call-ID (`callID`, its hash) and the server's tag in it.
+    static func dialogKey(callID: UInt64, serverTag: ByteRange, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        ByteHash.mix(callID ^ ByteHash.hash(bytes, serverTag, seed: 7))
     }
 
     /// The nonce table's key for a challenge's nonce (its hash).

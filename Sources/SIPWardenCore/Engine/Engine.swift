@@ -318,7 +318,7 @@ public struct Engine {
         // that honours transfers dials on the caller's behalf. A re-INVITE in a dialog the server is in
         // goes to the other party's Contact, which may read as a number abroad (a call abroad's, a caller
         // ID in E.164), and places no call.
-        let reInvite = message.method == .invite && isReInvite(message, bytes, now: now)
+        let reInvite = message.method == .invite && isReInvite(message, callID: memo.callID, bytes, now: now)
         let dialled =
             message.method == .invite && !reInvite
             ? DialledNumber(message.requestURI.user, bytes)

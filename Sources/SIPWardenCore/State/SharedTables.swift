@@ -108,7 +108,7 @@ struct UserKey: TableKey {
     func tableHash(seed: UInt64) -> UInt64 { ByteHash.mix(hash ^ seed) }
 }
 
-/// A digest response seen before: which site and dialog used the (nonce, nc, cnonce). Or a challenge
+/// A digest response seen before: which address and dialog used the (nonce, nc, cnonce). Or a challenge
 /// the server sent (`Engine.challengeRecordKey`): to which site first (`callID` 0), whether to another
 /// too, and when last sent or answered.
 struct NonceUse {
@@ -124,7 +124,7 @@ struct NonceUse {
 }
 
 /// A dialog the server is in (`Engine.dialogKey`: its Call-ID and the server's tag in it): a call it
-/// answered 2xx, or one it placed.
+/// answered 2xx, or one whose INVITE it sent itself.
 struct Dialog {
     var lastSeen: Int64 = 0
     /// The user of the server's side's Contact (its hash), where the other party sends its re-INVITEs.
