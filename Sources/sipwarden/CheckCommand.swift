@@ -72,6 +72,7 @@ struct RulesSummary: CustomStringConvertible {
             "guessing",
             "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window)); "
                 + "an office's free failures \(g.officeFailures) for \(g.officeAccounts) new accounts; "
+                + "standing from one account for \(g.accountAddresses) addresses an hour; "
                 + "foreign nonces refused past \(g.foreignNonces)",
         ])
         let marks = r.signatures.structuralMarks ? "on" : "off"

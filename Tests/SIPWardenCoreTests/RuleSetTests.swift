@@ -38,6 +38,7 @@ import Testing
                 office_failures = "60/min"
                 office_failures_burst = 20
                 office_accounts = 10
+                account_addresses = 2
                 foreign_nonces = 5
                 [enumeration]
                 grace_users = 0
@@ -48,6 +49,7 @@ import Testing
         #expect(rules.guessing.officeFailures == Rate(perSecond: 1, burst: 20))
         #expect(rules.enumeration.graceUsers == 0)
         #expect(rules.guessing.officeAccounts == 10)
+        #expect(rules.guessing.accountAddresses == 2)
         #expect(rules.guessing.foreignNonces == 5)
         #expect(rules.daemon.queues == 2...5)
         #expect(rules.daemon.mode == .monitor)

@@ -153,22 +153,28 @@ extension Engine {
         // phone on an office's new address is then no extension scan at its 60 busy lamps.
         case 200..<300 where request.method == .register || request.method == .invite || request.answersChallenge:
             becomeGood(&state, client, now: now)
+            var givesStanding: Bool?
+            if request.method == .register, request.target != 0, !request.ambiguous {
+                let binding = bind(request.target, alsoAs: request.authUser, to: client, now: now)
+                givesStanding = binding.givesStanding
+                // A failure of this account from here just before was its phone's: a nonce the server no
+                // longer knew (a restarted registrar answers it with a plain 401, not a stale one).
+                if binding.forgaveFailure {
+                    let score = state.score(at: now, halfLife: rules.score.halfLife)
+                    state.add(-min(failurePoints(state), score), at: now, halfLife: rules.score.halfLife)
+                }
+            }
             // Credentials authenticate only when they answered the server's challenge: an open PBX
             // answers a call with made-up ones as it answers anyone's.
-            if request.method == .register || request.answersChallenge { authenticate(&state, client, now: now) }
+            if request.method == .register || request.answersChallenge {
+                let account = request.authUser != 0 ? request.authUser : request.target
+                authenticate(&state, client, as: account, givesStanding: givesStanding, now: now)
+            }
             // What the detectors refused was judged without this history: resends are judged afresh.
             state.recent.forgetRefusals()
             // A request of its own proved the address: 2xx matching no remembered request read as
             // registrations again (they were not, after a forged request was pushed out).
             if request.provesAddress { state.recent.lostForeignRequest = false }
-            // A failure of this account from here just before was its phone's: a nonce the server no
-            // longer knew (a restarted registrar answers it with a plain 401, not a stale one).
-            if request.method == .register, request.target != 0, !request.ambiguous,
-                bind(request.target, alsoAs: request.authUser, to: client, now: now)
-            {
-                let score = state.score(at: now, halfLife: rules.score.halfLife)
-                state.add(-min(failurePoints(state), score), at: now, halfLife: rules.score.halfLife)
-            }
         // A challenge marked stale answers right credentials with an expired nonce: no failure.
         case 401 where request.authUser != 0 && !message.challenge.isStale,
             407 where request.authUser != 0 && !message.challenge.isStale,
@@ -199,17 +205,53 @@ extension Engine {
         return decision
     }
 
-    /// The address proved who it is. What it was suspected of before is forgiven: an office that failed
-    /// over to a new address claims its users, registered from the old one, and one of its phones may
-    /// fail its password before the first 200 OK. (A guesser at the drop threshold gets no answers, so
-    /// proves nothing: only suspicion short of it is forgiven.)
-    mutating func authenticate(_ state: inout SourceState, _ client: IPAddress, now: Timestamp) {
-        guard !state.authenticated else { return }
+    /// The address proved who it is, as `account` (its user hash, 0 when unknown), unless the account
+    /// gives no more addresses standing (`UserState.givesStanding`; `givesStanding` when `bind` asked it
+    /// already): then it has good history only. What it was suspected of before is forgiven: an office
+    /// that failed over to a new address claims its users, registered from the old one, and one of its
+    /// phones may fail its password before the first 200 OK. (A guesser at the drop threshold gets no
+    /// answers, so proves nothing: only suspicion short of it is forgiven.)
+    mutating func authenticate(
+        _ state: inout SourceState, _ client: IPAddress, as account: UInt64, givesStanding: Bool?, now: Timestamp
+    ) {
+        // Standing is held for the latest account that gives it: an office's other phones keep it when
+        // one's account has moved on to more addresses.
+        guard !state.authenticated else {
+            if givesStanding == true { state.standingAccount = account }
+            return
+        }
+        let limit = rules.guessing.accountAddresses
+        let standing =
+            givesStanding
+            ?? shared.withLock { tables in
+                guard account != 0,
+                    let slot = tables.users.findOrInsert(
+                        UserKey(hash: account), UserState(), retention: UserState.retention)
+                else { return true }
+                tables.users.values[slot].lastSeen = now.nanoseconds
+                return tables.users.values[slot].givesStanding(to: client, at: now, limit: limit)
+            }
+        guard standing else { return }
         state.authenticated = true
+        state.standingAccount = account
         state.score = 0
         state.scoredAt = now.nanoseconds
         state.lastReason = nil
         protectPrefixes(of: client, authenticated: true, now: now)
+    }
+
+    /// The address loses the standing its account no longer holds: a guesser's cracked account lends it
+    /// to a few addresses at a time, not to each it ever had. Its IPv6 prefixes no longer count it as a
+    /// good member.
+    mutating func withdrawStanding(_ state: inout SourceState, _ client: IPAddress) {
+        state.authenticated = false
+        state.standingAccount = 0
+        guard client.family == .v6 else { return }
+        for key in PrefixKey.aggregates(of: client) {
+            if let slot = prefixes.find(key), prefixes.values[slot].goodMembers > 0 {
+                prefixes.values[slot].goodMembers -= 1
+            }
+        }
     }
 
     /// How `SourceState.awaitedAck` holds the To tag of a 2xx or of the ACK to it: 32 bits of its hash,
@@ -243,10 +285,12 @@ extension Engine {
     /// Binds the registered user, and the username its credentials gave when that is another (an
     /// account whose authentication ID is not its extension), to `client`: failures of either from
     /// there are its own phone's. Returns whether the account (its credentials' username) had a failure
-    /// from `client` in its window that scored (it was not bound there yet), now taken back.
-    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> Bool {
+    /// from `client` in its window that scored (it was not bound there yet), now taken back, and whether
+    /// the account gives `client` standing (`UserState.givesStanding`).
+    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> Binding {
         let account = authUser != 0 ? authUser : user
         let window = rules.guessing.window
+        let limit = rules.guessing.accountAddresses
         return shared.withLock { tables in
             let accountSlot = tables.users.find(UserKey(hash: account))
             let scoredFailures = accountSlot.map { tables.users.values[$0].boundSource != client } ?? false
@@ -261,8 +305,11 @@ extension Engine {
             }
             bind(user)
             if authUser != 0, authUser != user { bind(authUser) }
-            guard scoredFailures, let slot = tables.users.find(UserKey(hash: account)) else { return false }
-            return tables.users.values[slot].forgiveFailure(of: client, now: now, window: window)
+            guard let slot = tables.users.find(UserKey(hash: account)) else { return Binding() }
+            return Binding(
+                forgaveFailure: scoredFailures
+                    && tables.users.values[slot].forgiveFailure(of: client, now: now, window: window),
+                givesStanding: tables.users.values[slot].givesStanding(to: client, at: now, limit: limit))
         }
     }
 
@@ -277,7 +324,10 @@ extension Engine {
         now: Timestamp
     ) {
         count(.passwordGuessing)
-        let failure = countFailure(against: request.authUser, from: client, proven: request.provesAddress, now: now)
+        let failure = countFailure(
+            against: request.authUser, from: client, proven: request.provesAddress,
+            standing: state.authenticated ? state.standingAccount : 0, now: now)
+        if failure.standingLapsed { withdrawStanding(&state, client) }
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
         let scores = (!failure.boundHere || request.ambiguous) && (request.provesAddress || !state.good)
@@ -294,13 +344,17 @@ extension Engine {
 
     /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
     /// proved where it came from, putting the user under distributed attack when enough sources failed,
-    /// and taking only proven tries from elsewhere when enough failures proved nothing.
-    func countFailure(against user: UInt64, from client: IPAddress, proven: Bool, now: Timestamp) -> AccountFailure {
+    /// and taking only proven tries from elsewhere when enough failures proved nothing. `standing` is the
+    /// account that gave `client` its standing (0: none, or none known), which may no longer hold it.
+    func countFailure(
+        against user: UInt64, from client: IPAddress, proven: Bool, standing: UInt64, now: Timestamp
+    ) -> AccountFailure {
         let guessing = rules.guessing
         return shared.withLock { tables in
+            let lapsed = standing != 0 && !tables.holdsStanding(standing, of: client)
             guard
                 let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            else { return AccountFailure() }
+            else { return AccountFailure(standingLapsed: lapsed) }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {
                 record.windowStart = now.nanoseconds
@@ -321,7 +375,8 @@ extension Engine {
             // Only failures that proved their address: forged UDP must not take an office's allowance away.
             if proven { record.lastFailure = now.nanoseconds }
             tables.users.values[slot] = record
-            return AccountFailure(boundHere: record.boundSource == client, again: again, newHere: newHere)
+            return AccountFailure(
+                boundHere: record.boundSource == client, again: again, newHere: newHere, standingLapsed: lapsed)
         }
     }
 
@@ -364,6 +419,14 @@ extension Engine {
     }
 }
 
+/// What `Engine.bind` did besides binding.
+struct Binding {
+    /// A failure of the account from the address in its window, which scored, was taken back.
+    var forgaveFailure = false
+    /// The account gives the address standing (`UserState.givesStanding`).
+    var givesStanding = true
+}
+
 /// What `Engine.countFailure` found about one failed authentication of an account from an address.
 struct AccountFailure {
     /// The account is registered from the address: its own phone, whose password changed.
@@ -373,4 +436,6 @@ struct AccountFailure {
     var again = false
     /// The account had not failed from the address in its window: new to it.
     var newHere = false
+    /// The account that gave the address standing no longer holds it (`UserState.holdsStanding`).
+    var standingLapsed = false
 }

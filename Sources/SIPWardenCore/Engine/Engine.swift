@@ -214,10 +214,12 @@ public struct Engine {
             parts = ScoreParts()
             if packetDrop == nil, found.refusesByPointsAlone { packetDrop = Decision.Reason(found) }
         }
-        if packetDrop == nil, let memo, isUnansweredGuess(memo, state, now: now) {
+        // A guess refused for another reason (a scan's, from an address with good history, refused
+        // without points) goes unanswered too.
+        if let memo, isUnansweredGuess(memo, state, now: now) {
             parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
-            packetDrop = .passwordGuessing
+            packetDrop = packetDrop ?? .passwordGuessing
         }
         if packetDrop == nil, let memo, memo.answersAnotherAddress, refusesForeignNonce(&state, now: now) {
             count(.passwordGuessing)

@@ -130,6 +130,10 @@ extension RuleSet {
         /// get its free failures (its rollout's phones with mistyped passwords; each phone then retries
         /// its own account): past them, a new account's failure gets none (a password spray).
         public var officeAccounts = 32
+        /// Addresses one account gives standing (`SourceState.authenticated`) in an hour
+        /// (`UserState.givesStanding`): past them, another address that authenticates as it gets good
+        /// history only, without an office's allowances.
+        public var accountAddresses = 4
         /// Failed authentications from an address in a window whose credentials carried a nonce the
         /// server sent another address only: past them, its requests carrying such a nonce are refused
         /// (`Engine.refusesForeignNonce`).

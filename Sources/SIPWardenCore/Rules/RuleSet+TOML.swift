@@ -204,7 +204,7 @@ extension RuleSet {
         case "guessing":
             let k = keys([
                 "window", "distributed_failures", "distributed_sources", "office_failures", "office_failures_burst",
-                "office_accounts", "foreign_nonces",
+                "office_accounts", "account_addresses", "foreign_nonces",
             ])
             if let value = reader.duration(k["window"], at: "guessing.window") { guessing.window = value }
             if let value = reader.integer(k["distributed_failures"], at: "guessing.distributed_failures", in: 1...65535)
@@ -217,6 +217,9 @@ extension RuleSet {
             read(&guessing.officeFailures, k, "office_failures", at: "guessing", with: &reader)
             if let value = reader.integer(k["office_accounts"], at: "guessing.office_accounts", in: 0...65535) {
                 guessing.officeAccounts = value
+            }
+            if let value = reader.integer(k["account_addresses"], at: "guessing.account_addresses", in: 1...8) {
+                guessing.accountAddresses = value
             }
             if let value = reader.integer(k["foreign_nonces"], at: "guessing.foreign_nonces", in: 0...65535) {
                 guessing.foreignNonces = value

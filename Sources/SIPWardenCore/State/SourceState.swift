@@ -45,6 +45,10 @@ struct SourceState {
     /// The last few requests, to match the server's responses to them.
     var recent = RecentRequests()
     var enumeration = EnumerationWindow()
+    /// The account (its user hash) whose success gave it standing (`authenticated`) last, 0 for none
+    /// known (restored from the state file): it keeps standing while that account holds it
+    /// (`UserState.holdsStanding`). Here, where it fills the padding before `dialled`.
+    var standingAccount: UInt64 = 0
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
     /// Calls abroad held without credentials (`RuleSet.TollFraud.heldCalls`); empty before the first.
@@ -354,13 +358,14 @@ struct RecentRequests {
     }
 }
 
-/// Per-source counters for extension scans, reset every enumeration window.
+/// Per-source counters for extension scans, reset every enumeration window. (Its 8-byte fields first:
+/// packed into 30 bytes, it leaves `SourceState.standingAccount` room in the entry's 512.)
 struct EnumerationWindow {
     var start: Int64 = 0
     /// Linear-counting bitmap of target-user hashes: the number of set bits estimates distinct users.
     var users: UInt64 = 0
-    var notFound: UInt16 = 0
     var lastNumber: UInt64 = 0
+    var notFound: UInt16 = 0
     var sequential: UInt8 = 0
     /// How many thresholds this window has crossed and scored already (each crossing scores once), or
     /// crossed during the registration grace (forgiven when it ended).
