@@ -69,6 +69,15 @@ import Testing
         #expect(reached <= 1500, "\(reached) of 4,800 guesses reached the server")
     }
 
+    /// `user` registers from eight addresses of `network` (a /24's first three octets), four at about
+    /// 3,700 s and four at about 7,400 s (the account's hour apart): it then holds standing for those.
+    static func moveOn(_ user: String, to network: String, _ h: inout Harness) {
+        for n in 0..<8 {
+            let at = 3700 * Double(1 + n / 4) + Double(n % 4) * 10
+            _ = h.register(user: user, from: network + "\(n + 1)", at: at, tag: "moved\(n)")
+        }
+    }
+
     /// An IPv6 address standing for its /64 (never banned whole while it holds a member that
     /// authenticated) on a cracked account's credit loses it with its standing: once the account moved
     /// on to eight other addresses, the address's next failure withdraws it, and scanners rotating
@@ -77,10 +86,7 @@ import Testing
         var h = Harness()
         let member = "2001:db8:66:1::200"
         _ = h.register(user: "100", from: member, at: 0)
-        for n in 0..<8 {
-            let at = 3700 * Double(1 + n / 4) + Double(n % 4) * 10
-            _ = h.register(user: "100", from: "198.18.2.\(n + 1)", at: at, tag: "elsewhere\(n)")
-        }
+        Self.moveOn("100", to: "198.18.2.", &h)
         h.failToRegister(user: "555", from: member, at: 7500, attempt: "lapse")
         for host in 1...6 {
             let t = Transaction.svmap(from: "2001:db8:66:1::\(host)", callID: "q\(host)")
@@ -125,10 +131,7 @@ import Testing
         var h = Harness()
         let office = "192.0.2.95"
         _ = h.register(user: "300", from: office, at: 0)
-        for n in 0..<8 {
-            let at = 3700 * Double(1 + n / 4) + Double(n % 4) * 10
-            _ = h.register(user: "300", from: "198.18.1.\(n + 1)", at: at, tag: "away\(n)")
-        }
+        Self.moveOn("300", to: "198.18.1.", &h)
         for n in 1..<10 { _ = h.register(user: "\(300 + n)", from: office, at: 7460 + Double(n) * 0.05) }
         h.failingPhones(20, first: 500, at: office, rounds: 20, retry: 30, from: 7480, spacing: 0.2)
         #expect(h.drops(from: office) == 0)
