@@ -87,7 +87,7 @@ import Testing
         let config = folder.appendingPathComponent("main.toml").path
         let run = try CLITests.run(["replay", "--config", config, "Examples/mixed.pcap"])
         #expect(run.status == 1)
-        #expect(run.stderr.hasPrefix("sipwarden: the tables need 66053 MiB, more than this host's "), "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("sipwarden: the tables need 69125 MiB, more than this host's "), "\(run.stderr)")
     }
 
     @Test func thresholdsAreCheckedOnTheRulesOfEveryFileTogether() throws {
@@ -124,8 +124,8 @@ import Testing
         #expect(
             shipped.stdout.contains(
                 "guessing         20 failures from 4 sources per 5m; an office's free failures 30/min burst 30 "
-                    + "for 32 new accounts; standing from one account for 4 addresses an hour; "
-                    + "foreign nonces refused past 32"))
+                    + "for 32 new accounts; standing from one account for 4 addresses an hour, spent past "
+                    + "100 failing accounts; foreign nonces refused past 32"))
         #expect(shipped.stdout.contains("control /run/sipwarden/control.sock, metrics 127.0.0.1:9595"))
         let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
         #expect(

@@ -345,16 +345,24 @@ extension Engine {
     /// Counts a failure against `user` from `client` in the user's window, `proven` when its request
     /// proved where it came from, putting the user under distributed attack when enough sources failed,
     /// and taking only proven tries from elsewhere when enough failures proved nothing. `standing` is the
-    /// account that gave `client` its standing (0: none, or none known), which may no longer hold it.
+    /// account that gave `client` its standing (0: none, or none known): a proven failure of another
+    /// account than the one registered there counts towards that account's spray
+    /// (`UserState.countSpray`), and the account may no longer hold the standing.
     func countFailure(
         against user: UInt64, from client: IPAddress, proven: Bool, standing: UInt64, now: Timestamp
     ) -> AccountFailure {
         let guessing = rules.guessing
         return shared.withLock { tables in
-            let lapsed = standing != 0 && !tables.holdsStanding(standing, of: client)
-            guard
-                let slot = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            else { return AccountFailure(standingLapsed: lapsed) }
+            let found = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
+            // Looked up after the insert, which may have taken its place.
+            let standingSlot = standing != 0 ? tables.users.find(UserKey(hash: standing)) : nil
+            if proven, let found, let standingSlot, tables.users.values[found].boundSource != client {
+                tables.users.values[standingSlot].countSpray(of: user, at: now, limit: guessing.sprayAccounts)
+            }
+            let lapsed =
+                standing != 0
+                && !(standingSlot.map { tables.users.values[$0].holdsStanding(of: client, at: now) } ?? false)
+            guard let slot = found else { return AccountFailure(standingLapsed: lapsed) }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {
                 record.windowStart = now.nanoseconds

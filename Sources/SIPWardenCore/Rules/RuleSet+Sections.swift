@@ -134,6 +134,10 @@ extension RuleSet {
         /// (`UserState.givesStanding`): past them, another address that authenticates as it gets good
         /// history only, without an office's allowances.
         public var accountAddresses = 4
+        /// Accounts that may fail within an hour at the addresses standing on one account
+        /// (`UserState.countSpray`): past them, a password spray, and the account's standing is spent for
+        /// a day.
+        public var sprayAccounts = 100
         /// Failed authentications from an address in a window whose credentials carried a nonce the
         /// server sent another address only: past them, its requests carrying such a nonce are refused
         /// (`Engine.refusesForeignNonce`).

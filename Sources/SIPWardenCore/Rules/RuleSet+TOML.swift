@@ -204,7 +204,7 @@ extension RuleSet {
         case "guessing":
             let k = keys([
                 "window", "distributed_failures", "distributed_sources", "office_failures", "office_failures_burst",
-                "office_accounts", "account_addresses", "foreign_nonces",
+                "office_accounts", "account_addresses", "spray_accounts", "foreign_nonces",
             ])
             if let value = reader.duration(k["window"], at: "guessing.window") { guessing.window = value }
             if let value = reader.integer(k["distributed_failures"], at: "guessing.distributed_failures", in: 1...65535)
@@ -220,6 +220,9 @@ extension RuleSet {
             }
             if let value = reader.integer(k["account_addresses"], at: "guessing.account_addresses", in: 1...8) {
                 guessing.accountAddresses = value
+            }
+            if let value = reader.integer(k["spray_accounts"], at: "guessing.spray_accounts", in: 1...1000) {
+                guessing.sprayAccounts = value
             }
             if let value = reader.integer(k["foreign_nonces"], at: "guessing.foreign_nonces", in: 0...65535) {
                 guessing.foreignNonces = value

@@ -53,9 +53,14 @@ struct UserState {
     /// (0: never).
     var lastFailure: Int64 = 0
     /// The addresses the account gave standing to (`Engine.authenticate`; `addressKey`s), and when each
-    /// last authenticated as it, in whole seconds.
+    /// last authenticated as it, in whole seconds (UserState+Standing.swift).
     var standingFrom = SIMD8<UInt32>()
     var standingAt = SIMD8<UInt32>()
+    /// The accounts that failed at addresses standing on this one, in the `standingPeriod` from
+    /// `sprayStart` (a bit each), and until when a password spray from them spent its standing.
+    var sprayedAccounts = SIMD4<UInt64>()
+    var sprayStart: Int64 = 0
+    var sprayingUntil: Int64 = 0
 
     /// The least time between two failures of one account that a phone with a wrong password leaves: it
     /// retries its registration every 30 s or more. A guesser at one account fails faster, from one
@@ -90,49 +95,6 @@ struct UserState {
             failures = failures > 0 ? failures - 1 : 0
             return true
         }
-        return false
-    }
-
-    /// How long an address that authenticated as an account counts against the account's
-    /// `guessing.account_addresses` after it last did.
-    static let standingPeriod: Int64 = 3600
-
-    /// Whether the account gives standing to `address`, which just authenticated as it at `now`: it does
-    /// to an address it gave standing to before (now counted afresh), and to a new one while fewer than
-    /// `limit` others authenticated as it within `standingPeriod`. One account's phones are at one or two
-    /// addresses in an hour (an office, a dual-stack or roaming phone, a PBX cluster's nodes); a guesser
-    /// who cracked one password lends its standing to address after address of its /64 or botnet.
-    mutating func givesStanding(to address: IPAddress, at now: Timestamp, limit: Int) -> Bool {
-        let key = Self.addressKey(address)
-        let seconds = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000_000)
-        var recent = 0
-        var replaced = 0
-        for i in 0..<8 {
-            if standingFrom[i] == key {
-                standingAt[i] = seconds
-                return true
-            }
-            let idle = Int32(bitPattern: seconds &- standingAt[i])
-            if standingFrom[i] != 0, Int64(idle) <= Self.standingPeriod { recent += 1 }
-            if standingFrom[i] == 0
-                || standingFrom[replaced] != 0 && idle > Int32(bitPattern: seconds &- standingAt[replaced])
-            {
-                replaced = i
-            }
-        }
-        guard recent < limit else { return false }
-        standingFrom[replaced] = key
-        standingAt[replaced] = seconds
-        return true
-    }
-
-    /// Whether the account still holds the standing it gave `address` (`givesStanding`): the address is
-    /// among the last eight it gave standing to, which a newer one pushes out once it idled longest. A
-    /// guesser's cracked account lends standing to a few addresses at a time, however many it had over
-    /// the hours; a phone's account keeps its office's while the phone refreshes its registration.
-    func holdsStanding(of address: IPAddress) -> Bool {
-        let key = Self.addressKey(address)
-        for i in 0..<8 where standingFrom[i] == key { return true }
         return false
     }
 
@@ -270,13 +232,6 @@ struct UserTables: Sendable {
     }
 
     static func lostCapacity(_ rules: RuleSet) -> Int { max(rules.tables.nonces / 4, 1) }
-
-    /// Whether `account` (a user hash) still holds the standing it gave `address`
-    /// (`UserState.holdsStanding`); not when the account is no longer remembered.
-    func holdsStanding(_ account: UInt64, of address: IPAddress) -> Bool {
-        guard let slot = users.find(UserKey(hash: account)) else { return false }
-        return users.values[slot].holdsStanding(of: address)
-    }
 
     /// The memory these tables take under `rules`.
     static func bytes(_ rules: RuleSet) -> Int {

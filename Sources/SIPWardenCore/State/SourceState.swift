@@ -47,7 +47,8 @@ struct SourceState {
     var enumeration = EnumerationWindow()
     /// The account (its user hash) whose success gave it standing (`authenticated`) last, 0 for none
     /// known (restored from the state file): it keeps standing while that account holds it
-    /// (`UserState.holdsStanding`). Here, where it fills the padding before `dialled`.
+    /// (`UserState.holdsStanding`), and its failures count towards that account's spray
+    /// (`UserState.countSpray`). Here, where it fills the padding before `dialled`.
     var standingAccount: UInt64 = 0
     /// (number suffix, dial prefix) hashes of recent high-risk INVITEs, for "one number, many prefixes".
     var dialled = DialledNumbers()
