@@ -292,20 +292,21 @@ extension Engine {
         let window = rules.guessing.window
         let limit = rules.guessing.accountAddresses
         return shared.withLock { tables in
-            let accountSlot = tables.users.find(UserKey(hash: account))
-            let scoredFailures = accountSlot.map { tables.users.values[$0].boundSource != client } ?? false
-            func bind(_ name: UInt64) {
+            let scoredFailures =
+                tables.users.find(UserKey(hash: account)).map { tables.users.values[$0].boundSource != client } ?? false
+            func bind(_ name: UInt64) -> Int? {
                 guard
                     let slot = tables.users.findOrInsert(
                         UserKey(hash: name), UserState(), retention: UserState.retention)
-                else { return }
+                else { return nil }
                 tables.users.values[slot].boundSource = client
                 tables.users.values[slot].boundAt = now.nanoseconds
                 tables.users.values[slot].lastSeen = now.nanoseconds
+                return slot
             }
-            bind(user)
-            if authUser != 0, authUser != user { bind(authUser) }
-            guard let slot = tables.users.find(UserKey(hash: account)) else { return Binding() }
+            let userSlot = bind(user)
+            // The account's slot: the credentials' username's, inserted last, or the user's.
+            guard let slot = authUser != 0 && authUser != user ? bind(authUser) : userSlot else { return Binding() }
             return Binding(
                 forgaveFailure: scoredFailures
                     && tables.users.values[slot].forgiveFailure(of: client, now: now, window: window),
