@@ -25,18 +25,26 @@ extension UserState {
         guard sprayingUntil <= now.nanoseconds else { return false }
         let key = Self.addressKey(address)
         let seconds = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000_000)
+        let period = Int32(Self.standingPeriod / 1_000_000_000)
         var recent = 0
+        // The slot a new address takes: the first empty one (slots fill in order and are never emptied,
+        // so none follows it), else the one idle longest.
         var replaced = 0
+        var longest = Int32.min
         for i in 0..<8 {
             if standingFrom[i] == key {
                 standingAt[i] = seconds
                 return true
             }
+            if standingFrom[i] == 0 {
+                replaced = i
+                break
+            }
+            // Signed: a time after `now` (out of order in a capture) is recent.
             let idle = Int32(bitPattern: seconds &- standingAt[i])
-            if standingFrom[i] != 0, Int64(idle) * 1_000_000_000 <= Self.standingPeriod { recent += 1 }
-            if standingFrom[i] == 0
-                || standingFrom[replaced] != 0 && idle > Int32(bitPattern: seconds &- standingAt[replaced])
-            {
+            if idle <= period { recent += 1 }
+            if idle > longest {
+                longest = idle
                 replaced = i
             }
         }
