@@ -72,8 +72,8 @@ struct RulesSummary: CustomStringConvertible {
             "guessing",
             "\(g.distributedFailures) failures from \(g.distributedSources) sources per \(RuleDuration.text(g.window)); "
                 + "an office's free failures \(g.officeFailures) for \(g.officeAccounts) new accounts; "
-                + "standing from one account for \(g.accountAddresses) addresses an hour, spent past "
-                + "\(g.sprayAccounts) failing accounts; "
+                + "one account's standing held by its latest \(g.accountAddresses) addresses, spent past "
+                + "\(g.sprayAccounts) missed accounts; "
                 + "foreign nonces refused past \(g.foreignNonces)",
         ])
         let marks = r.signatures.structuralMarks ? "on" : "off"

@@ -124,8 +124,8 @@ import Testing
         #expect(
             shipped.stdout.contains(
                 "guessing         20 failures from 4 sources per 5m; an office's free failures 30/min burst 30 "
-                    + "for 32 new accounts; standing from one account for 4 addresses an hour, spent past "
-                    + "100 failing accounts; foreign nonces refused past 32"))
+                    + "for 32 new accounts; one account's standing held by its latest 4 addresses, spent past "
+                    + "100 missed accounts; foreign nonces refused past 32"))
         #expect(shipped.stdout.contains("control /run/sipwarden/control.sock, metrics 127.0.0.1:9595"))
         let tables = try #require(shipped.stdout.split(separator: "\n").first { $0.hasPrefix("tables") })
         #expect(

@@ -44,11 +44,18 @@ extension Engine {
     /// Takes back sources proven before a restart (their `lastSeen` on this engine's clock): each is
     /// added, or joined to the entry the engine already has, which keeps its own proofs and gains these.
     /// An entry last seen more than `maxAge` before `now`, or with neither flag, is skipped; one whose
-    /// table window is full of protected entries is not stored, as for any new source. Returns how many
-    /// were taken in.
+    /// table window is full of protected entries is not stored, as for any new source. An authenticated
+    /// one gets its standing back from a user bound to it (the shared tables' bindings, restored first),
+    /// and as that user's (`authenticate`); without one, good history only: one cracked account's
+    /// standing lent to many addresses is not restored to all. Returns how many were taken in.
     public mutating func restore(
         _ proven: [ProvenSource], now: Timestamp, maxAge: Int64 = ProvenSource.maxAge
     ) -> Int {
+        let boundUsers = shared.withLock { tables in
+            var users: [IPAddress: UInt64] = [:]
+            for (key, user) in tables.users.entries { if let bound = user.boundSource { users[bound] = key.hash } }
+            return users
+        }
         var restored = 0
         for source in proven where source.good || source.authenticated {
             let lastSeen = min(source.lastSeen, now)
@@ -59,9 +66,8 @@ extension Engine {
             inPlace(source: slot) { engine, state in
                 // Through `becomeGood`, so that its prefixes are again protected from a prefix ban.
                 if source.good { engine.becomeGood(&state, source.address, now: now) }
-                if source.authenticated, !state.authenticated {
-                    state.authenticated = true
-                    engine.protectPrefixes(of: source.address, authenticated: true, now: now)
+                if source.authenticated, let account = boundUsers[source.address] {
+                    engine.authenticate(&state, source.address, as: account, givesStanding: nil, now: now)
                 }
                 if source.upstream { engine.becomeUpstream(&state, source.address, now: now) }
                 state.lastSeen = max(state.lastSeen, lastSeen.nanoseconds)

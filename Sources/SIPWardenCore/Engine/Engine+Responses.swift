@@ -138,6 +138,12 @@ extension Engine {
         }
         // A 404 that can tell a scan something: to a request that probes a user (`target` is 0 for one
         // that names none or cannot probe one, `Engine.probesUser`), from a source the detector judges.
+        // A 404 to an address standing on an account counts as the account's miss: a cracked account's
+        // addresses scanning extensions spend its standing as a spray does (`UserState.countSpray`).
+        let refusesProbe = message.status == 404 || message.status == 403 && request.authUser == 0
+        if request.target != 0, state.authenticated, refusesProbe {
+            checkStanding(&state, client, missing: request.target, now: now)
+        }
         let answersProbe = request.target != 0 && !state.mayReachManyUsers(with: request.method)
         if request.method == .register, request.authUser == 0 { state.enumeration.registerAnswered(message.status) }
         switch message.status {
@@ -220,7 +226,6 @@ extension Engine {
             if givesStanding == true { state.standingAccount = account }
             return
         }
-        let limit = rules.guessing.accountAddresses
         let standing =
             givesStanding
             ?? shared.withLock { tables in
@@ -229,7 +234,7 @@ extension Engine {
                         UserKey(hash: account), UserState(), retention: UserState.retention)
                 else { return true }
                 tables.users.values[slot].lastSeen = now.nanoseconds
-                return tables.users.values[slot].givesStanding(to: client, at: now, limit: limit)
+                return tables.users.values[slot].givesStanding(to: tables.addressKey(client), at: now)
             }
         guard standing else { return }
         state.authenticated = true
@@ -238,6 +243,23 @@ extension Engine {
         state.scoredAt = now.nanoseconds
         state.lastReason = nil
         protectPrefixes(of: client, authenticated: true, now: now)
+    }
+
+    /// Whether `client`, authenticated, still has the standing its account gave it (`UserTables
+    /// .holdsStanding`), checked where it relies on it (a 404 that would count against any other
+    /// address, a call abroad without credentials); `missing`, a user a probe of it found missing, counts
+    /// as the account's miss first (`UserState.countSpray`). Withdrawn when it no longer does.
+    mutating func checkStanding(
+        _ state: inout SourceState, _ client: IPAddress, missing: UInt64 = 0, now: Timestamp
+    ) {
+        guard state.authenticated else { return }
+        let account = state.standingAccount
+        let guessing = rules.guessing
+        let holds = shared.withLock { tables in
+            if missing != 0 { tables.countSpray(of: missing, at: account, now: now, limit: guessing.sprayAccounts) }
+            return tables.holdsStanding(account, of: client, at: now, limit: guessing.accountAddresses)
+        }
+        if !holds { withdrawStanding(&state, client) }
     }
 
     /// The address loses the standing its account no longer holds: a guesser's cracked account lends it
@@ -290,8 +312,8 @@ extension Engine {
     func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> Binding {
         let account = authUser != 0 ? authUser : user
         let window = rules.guessing.window
-        let limit = rules.guessing.accountAddresses
         return shared.withLock { tables in
+            let key = tables.addressKey(client)
             let scoredFailures =
                 tables.users.find(UserKey(hash: account)).map { tables.users.values[$0].boundSource != client } ?? false
             func bind(_ name: UInt64) -> Int? {
@@ -309,8 +331,8 @@ extension Engine {
             guard let slot = authUser != 0 && authUser != user ? bind(authUser) : userSlot else { return Binding() }
             return Binding(
                 forgaveFailure: scoredFailures
-                    && tables.users.values[slot].forgiveFailure(of: client, now: now, window: window),
-                givesStanding: tables.users.values[slot].givesStanding(to: client, at: now, limit: limit))
+                    && tables.users.values[slot].forgiveFailure(of: key, now: now, window: window),
+                givesStanding: tables.users.values[slot].givesStanding(to: key, at: now))
         }
     }
 
@@ -355,14 +377,10 @@ extension Engine {
         let guessing = rules.guessing
         return shared.withLock { tables in
             let found = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            // Looked up after the insert, which may have taken its place.
-            let standingSlot = standing != 0 ? tables.users.find(UserKey(hash: standing)) : nil
-            if proven, let found, let standingSlot, tables.users.values[found].boundSource != client {
-                tables.users.values[standingSlot].countSpray(of: user, at: now, limit: guessing.sprayAccounts)
+            if proven, let found, tables.users.values[found].boundSource != client {
+                tables.countSpray(of: user, at: standing, now: now, limit: guessing.sprayAccounts)
             }
-            let lapsed =
-                standing != 0
-                && !(standingSlot.map { tables.users.values[$0].holdsStanding(of: client, at: now) } ?? false)
+            let lapsed = !tables.holdsStanding(standing, of: client, at: now, limit: guessing.accountAddresses)
             guard let slot = found else { return AccountFailure(standingLapsed: lapsed) }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {
@@ -372,7 +390,7 @@ extension Engine {
                 record.failureSources = SIMD8()
             }
             record.lastSeen = now.nanoseconds
-            let (sources, newHere) = record.addFailure(from: client)
+            let (sources, newHere) = record.addFailure(from: tables.addressKey(client))
             if Int(record.failures) >= guessing.distributedFailures, sources >= guessing.distributedSources {
                 record.underAttackUntil = now.nanoseconds + guessing.window
             }

@@ -349,6 +349,7 @@ public struct Engine {
         // that authenticates each call (it never registers) sends its first INVITE bare and waits for the
         // server's challenge, which a held call never gets, so its staff's first calls abroad must not
         // take it past the thresholds; a fraudster trying call after call is past them soon.
+        if highRisk, !memo.answersChallenge { checkStanding(&state, source, now: now) }
         if highRisk, !state.authenticated, !memo.answersChallenge {
             if message.authorization.isPresent
                 || !state.heldCalls.takeStartingFull(rate: rules.tollFraud.heldCalls, at: now)

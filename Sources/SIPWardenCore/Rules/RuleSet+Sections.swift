@@ -130,13 +130,14 @@ extension RuleSet {
         /// get its free failures (its rollout's phones with mistyped passwords; each phone then retries
         /// its own account): past them, a new account's failure gets none (a password spray).
         public var officeAccounts = 32
-        /// Addresses one account gives standing (`SourceState.authenticated`) in an hour
-        /// (`UserState.givesStanding`): past them, another address that authenticates as it gets good
-        /// history only, without an office's allowances.
+        /// Addresses that hold one account's standing (`SourceState.authenticated`: an office's
+        /// allowances) at once: the latest to authenticate as it (`UserState.holdsStanding`); one pushed
+        /// out loses it where it next relies on it. (An account gives standing to at most eight new
+        /// addresses an hour, `UserState.givesStanding`.)
         public var accountAddresses = 4
-        /// Accounts that may fail within an hour at the addresses standing on one account
-        /// (`UserState.countSpray`): past them, a password spray, and the account's standing is spent for
-        /// a day.
+        /// Accounts that may fail to authenticate, or be answered 404, within an hour at the addresses
+        /// standing on one account (`UserState.countSpray`): past them, a password spray or an extension
+        /// scan, and the account's standing is spent for a day.
         public var sprayAccounts = 100
         /// Failed authentications from an address in a window whose credentials carried a nonce the
         /// server sent another address only: past them, its requests carrying such a nonce are refused

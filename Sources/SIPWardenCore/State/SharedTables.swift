@@ -52,8 +52,8 @@ struct UserState {
     /// When the user last failed to authenticate with a request that proved its address, from anywhere
     /// (0: never).
     var lastFailure: Int64 = 0
-    /// The addresses the account gave standing to (`Engine.authenticate`; `addressKey`s), and when each
-    /// last authenticated as it, in whole seconds (UserState+Standing.swift).
+    /// The addresses the account gave standing to (`Engine.authenticate`; `UserTables.addressKey`s), and
+    /// when each last authenticated as it, in whole seconds (UserState+Standing.swift).
     var standingFrom = SIMD8<UInt32>()
     var standingAt = SIMD8<UInt32>()
     /// The accounts that failed at addresses standing on this one, in the `standingPeriod` from
@@ -67,14 +67,9 @@ struct UserState {
     /// address or many.
     static let phonePace: Int64 = 20_000_000_000
 
-    /// How `failureSources` and `standingFrom` hold an address: the low 32 bits of its hash, never 0 (an
-    /// empty slot).
-    static func addressKey(_ address: IPAddress) -> UInt32 { UInt32(truncatingIfNeeded: address.tableHash) | 1 }
-
-    /// Adds a failing source; returns the distinct failing sources remembered (up to 8), and whether the
-    /// source was not among them yet.
-    mutating func addFailure(from address: IPAddress) -> (sources: Int, new: Bool) {
-        let source = Self.addressKey(address)
+    /// Adds a failing source (`UserTables.addressKey`); returns the distinct failing sources remembered
+    /// (up to 8), and whether the source was not among them yet.
+    mutating func addFailure(from source: UInt32) -> (sources: Int, new: Bool) {
         failures &+= 1
         var empty = -1
         for i in 0..<8 {
@@ -87,9 +82,8 @@ struct UserState {
 
     /// Takes back the failure `source` had in the window at `now` (`window` long), if it had one: its
     /// phone then registered, so that failure was a nonce the server no longer knew, not a guess.
-    mutating func forgiveFailure(of address: IPAddress, now: Timestamp, window: Int64) -> Bool {
+    mutating func forgiveFailure(of source: UInt32, now: Timestamp, window: Int64) -> Bool {
         guard now.nanoseconds - windowStart <= window else { return false }
-        let source = Self.addressKey(address)
         for i in 0..<8 where failureSources[i] == source {
             failureSources[i] = 0
             failures = failures > 0 ? failures - 1 : 0
@@ -104,11 +98,14 @@ struct UserState {
         return count
     }
 
-    /// A bound user is kept a day past its last use; a user under attack at least until the attack's
-    /// window ends, so that a flood of new keys (held calls, forged failures) cannot lift its protection.
+    /// A bound user, or an account that gave an address standing, is kept a day past its last use (a
+    /// flood of new keys must not push out the account a PBX authenticating its calls stands on); a user
+    /// under attack at least until the attack's window ends, so that a flood of new keys (held calls,
+    /// forged failures) cannot lift its protection.
     static func retention(_ state: UserState) -> Int64 {
         let kept = max(state.lastSeen, state.underAttackUntil, state.provenOnlyUntil)
-        return state.boundSource != nil ? kept &+ 86_400 * 1_000_000_000 : kept
+        let gaveStanding = state.standingFrom[0] != 0
+        return state.boundSource != nil || gaveStanding ? kept &+ 86_400 * 1_000_000_000 : kept
     }
 }
 
@@ -232,6 +229,13 @@ struct UserTables: Sendable {
     }
 
     static func lostCapacity(_ rules: RuleSet) -> Int { max(rules.tables.nonces / 4, 1) }
+
+    /// How a `UserState` holds an address (`failureSources`, `standingFrom`): the low 32 bits of its hash
+    /// under the users table's seed (random in the daemon: nobody outside can choose addresses that share
+    /// one), never 0 (an empty slot).
+    func addressKey(_ address: IPAddress) -> UInt32 {
+        UInt32(truncatingIfNeeded: address.tableHash(seed: users.seed)) | 1
+    }
 
     /// The memory these tables take under `rules`.
     static func bytes(_ rules: RuleSet) -> Int {

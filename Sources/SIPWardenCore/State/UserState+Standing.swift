@@ -7,73 +7,77 @@
 /// The standing (`SourceState.authenticated`: an office's allowances) an account gives the addresses
 /// that authenticate as it: a few at a time, and none while they spray passwords over other accounts.
 extension UserState {
-    /// How long an address that authenticated as an account counts against the account's
-    /// `guessing.account_addresses` after it last did.
-    static let standingPeriod: Int64 = 3600 * 1_000_000_000
+    /// The window in which an account gives standing to at most eight new addresses, and in which a
+    /// spray's accounts are counted (`countSpray`).
+    static let standingWindow: Int64 = 3600 * 1_000_000_000
 
     /// How long a spray from the addresses standing on an account spends its standing (`countSpray`): a
     /// day, so that a guesser who waits out the ban re-registers without it.
     static let spentPeriod: Int64 = 86_400 * 1_000_000_000
 
-    /// Whether the account gives standing to `address`, which just authenticated as it at `now`: not
-    /// while a spray spent it (`countSpray`); else to an address it gave standing to before (now counted
-    /// afresh), and to a new one while fewer than `limit` others authenticated as it within
-    /// `standingPeriod`. One account's phones are at one or two addresses in an hour (an office, a
-    /// dual-stack or roaming phone, a PBX cluster's nodes); a guesser who cracked one password lends its
-    /// standing to address after address of its /64 or botnet.
-    mutating func givesStanding(to address: IPAddress, at now: Timestamp, limit: Int) -> Bool {
+    /// Whether the account gives standing to the address whose key is `address`, which just
+    /// authenticated as it at `now`: not while a spray spent it (`countSpray`); else to one it gave
+    /// standing to before (now the latest again), and to a new one unless eight others already took it
+    /// within `standingWindow` (an office on a line whose address changes at each reconnect takes a few;
+    /// a guesser with one cracked password would take every address of its /64 or botnet, and each one
+    /// with standing is never evicted from the source table).
+    mutating func givesStanding(to address: UInt32, at now: Timestamp) -> Bool {
         guard sprayingUntil <= now.nanoseconds else { return false }
-        let key = Self.addressKey(address)
         let seconds = UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000_000)
-        let period = Int32(Self.standingPeriod / 1_000_000_000)
-        var recent = 0
+        let window = Int32(Self.standingWindow / 1_000_000_000)
         // The slot a new address takes: the first empty one (slots fill in order and are never emptied,
-        // so none follows it), else the one idle longest.
+        // so none follows it), else the one idle longest, unless every one took it within the window.
         var replaced = 0
         var longest = Int32.min
         for i in 0..<8 {
-            if standingFrom[i] == key {
+            if standingFrom[i] == address {
                 standingAt[i] = seconds
                 return true
             }
             if standingFrom[i] == 0 {
                 replaced = i
+                longest = .max
                 break
             }
             // Signed: a time after `now` (out of order in a capture) is recent.
             let idle = Int32(bitPattern: seconds &- standingAt[i])
-            if idle <= period { recent += 1 }
             if idle > longest {
                 longest = idle
                 replaced = i
             }
         }
-        guard recent < limit else { return false }
-        standingFrom[replaced] = key
+        guard longest > window else { return false }
+        standingFrom[replaced] = address
         standingAt[replaced] = seconds
         return true
     }
 
-    /// Whether the account still holds the standing it gave `address` (`givesStanding`): no spray spent
-    /// it, and the address is among the last eight it gave standing to, which a newer one pushes out
-    /// once it idled longest. A guesser's cracked account lends standing to a few addresses at a time,
-    /// however many it had over the hours; a phone's account keeps its office's while the phone
-    /// refreshes its registration.
-    func holdsStanding(of address: IPAddress, at now: Timestamp) -> Bool {
+    /// Whether the account still holds the standing it gave the address whose key is `address`
+    /// (`givesStanding`): no spray spent it, and the address is one of the `limit` that authenticated as
+    /// it last. A guesser's cracked account lends standing to a few addresses at a time, however many
+    /// it had; a phone's account keeps its office's while the phone refreshes its registration.
+    func holdsStanding(of address: UInt32, at now: Timestamp, limit: Int) -> Bool {
         guard sprayingUntil <= now.nanoseconds else { return false }
-        let key = Self.addressKey(address)
-        for i in 0..<8 where standingFrom[i] == key { return true }
+        for i in 0..<8 where standingFrom[i] == address {
+            var later = 0
+            for j in 0..<8 where standingFrom[j] != 0 && Int32(bitPattern: standingAt[j] &- standingAt[i]) > 0 {
+                later += 1
+            }
+            return later < limit
+        }
         return false
     }
 
-    /// Counts a failure of `account` (a user hash) at an address standing on this account, which the
-    /// request proved and which is not that account's own phone: past `limit` distinct accounts failing
-    /// in a `standingPeriod` (an estimate: −256 × ln of the share of bits still clear), the failures are
-    /// a password spray, and the account gives and holds no standing for a `spentPeriod`. An office's
-    /// phones with wrong passwords retry the same few accounts; a guesser who cracked one password tries
-    /// account after account, however slowly.
+    /// Counts a miss of `account` (a user hash) at an address standing on this account: a failed
+    /// authentication that proved its address, of another account than the one registered there, or a
+    /// 404 to a probe of that user. Past `limit` distinct accounts in a `standingWindow` (an estimate:
+    /// −256 × ln of the share of bits still clear), the misses are a password spray or an extension
+    /// scan, and the account gives and holds no standing for a `spentPeriod`. An office's phones with
+    /// wrong passwords retry the same few accounts; a guesser who cracked one password tries account
+    /// after account, however slowly.
     mutating func countSpray(of account: UInt64, at now: Timestamp, limit: Int) {
-        if now.nanoseconds - sprayStart > Self.standingPeriod {
+        lastSeen = max(lastSeen, now.nanoseconds)
+        if now.nanoseconds - sprayStart > Self.standingWindow {
             sprayStart = now.nanoseconds
             sprayedAccounts = SIMD4()
         }
@@ -83,5 +87,22 @@ extension UserState {
         for word in 0..<4 { set += sprayedAccounts[word].nonzeroBitCount }
         let distinct = set == 256 ? Double.infinity : -256 * log(Double(256 - set) / 256)
         if distinct > Double(limit) { sprayingUntil = now.nanoseconds + Self.spentPeriod }
+    }
+}
+
+extension UserTables {
+    /// Counts `account`'s miss at an address standing on `standing` (a user hash; 0 for none known:
+    /// nothing to count) (`UserState.countSpray`).
+    mutating func countSpray(of account: UInt64, at standing: UInt64, now: Timestamp, limit: Int) {
+        guard standing != 0, let slot = users.find(UserKey(hash: standing)) else { return }
+        users.values[slot].countSpray(of: account, at: now, limit: limit)
+    }
+
+    /// Whether `account` (a user hash, 0 for none known) still holds the standing it gave `address`
+    /// (`UserState.holdsStanding`). An account no longer remembered proves nothing either way: the
+    /// address keeps it.
+    func holdsStanding(_ account: UInt64, of address: IPAddress, at now: Timestamp, limit: Int) -> Bool {
+        guard account != 0, let slot = users.find(UserKey(hash: account)) else { return true }
+        return users.values[slot].holdsStanding(of: addressKey(address), at: now, limit: limit)
     }
 }
