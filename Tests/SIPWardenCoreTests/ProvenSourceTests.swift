@@ -9,6 +9,11 @@ import Testing
         method: "INVITE", user: "140", target: "0097225551234", fromUser: "140", callID: "abroad-140",
         contactHost: phone)
 
+    /// The hash the engine keeps a user's name by.
+    static func userHash(_ name: String) -> UInt64 {
+        Array(name.utf8).withUnsafeBytes { ByteHash.hash($0, ByteRange(0, $0.count)) }
+    }
+
     /// The state file's entries of an engine in which the phone registered at 0 s.
     static func keptAfterRegistering() -> ProvenSource.Parsed {
         var before = Harness()
@@ -32,7 +37,7 @@ import Testing
         #expect(
             kept.sources == [
                 ProvenSource(
-                    address: IPAddress(Self.phone)!, good: true, authenticated: true,
+                    address: IPAddress(Self.phone)!, good: true, authenticated: true, account: Self.userHash("140"),
                     lastSeen: Timestamp(nanoseconds: 0))
             ])
 
@@ -141,7 +146,7 @@ import Testing
         #expect(
             h.engine.provenSources() == [
                 ProvenSource(
-                    address: IPAddress(Self.phone)!, good: true, authenticated: true,
+                    address: IPAddress(Self.phone)!, good: true, authenticated: true, account: Self.userHash("140"),
                     lastSeen: Timestamp(seconds: 100.02))
             ])
     }
@@ -182,9 +187,12 @@ import Testing
             198.51.100.
             198.51.100.32 upstream 1733212345
             198.51.100.33 good upstream 1733212347
+            198.51.100.34 good authenticated account=00000000000000ff 1733212348
+            198.51.100.35 good account=00000000000000ff 1733212348
+            198.51.100.36 authenticated account=ff 1733212348
             """
         let parsed = ProvenSource.parse(text)
-        #expect(parsed.badLines == 11)
+        #expect(parsed.badLines == 13)
         #expect(
             parsed.sources == [
                 ProvenSource(
@@ -199,11 +207,15 @@ import Testing
                 ProvenSource(
                     address: IPAddress("198.51.100.33")!, good: true, authenticated: false, upstream: true,
                     lastSeen: Timestamp(seconds: 1_733_212_347)),
+                ProvenSource(
+                    address: IPAddress("198.51.100.34")!, good: true, authenticated: true, account: 0xff,
+                    lastSeen: Timestamp(seconds: 1_733_212_348)),
             ])
         #expect(ProvenSource.parse("").sources.isEmpty)
         #expect(
             ProvenSource.render(parsed.sources).hasSuffix(
-                "2001:db8::1 authenticated 1733212346\n198.51.100.33 good upstream 1733212347\n"))
+                "2001:db8::1 authenticated 1733212346\n198.51.100.33 good upstream 1733212347\n"
+                    + "198.51.100.34 good authenticated account=00000000000000ff 1733212348\n"))
         // A binding's user hash is written in 16 hex digits, and read back.
         let binding = UserBinding(user: 0xff, address: IPAddress("192.0.2.1")!, boundAt: Timestamp(seconds: 100))
         let rendered = ProvenSource.render([], bindings: [binding])

@@ -39,6 +39,7 @@ import Testing
                 office_failures_burst = 20
                 office_accounts = 10
                 account_addresses = 2
+                spray_accounts = 50
                 foreign_nonces = 5
                 [enumeration]
                 grace_users = 0
@@ -50,6 +51,7 @@ import Testing
         #expect(rules.enumeration.graceUsers == 0)
         #expect(rules.guessing.officeAccounts == 10)
         #expect(rules.guessing.accountAddresses == 2)
+        #expect(rules.guessing.sprayAccounts == 50)
         #expect(rules.guessing.foreignNonces == 5)
         #expect(rules.daemon.queues == 2...5)
         #expect(rules.daemon.mode == .monitor)
@@ -540,6 +542,26 @@ import Testing
     @Test func anEmptyMetricsAddressDisablesMetrics() throws {
         #expect(try RuleSet(toml: "[daemon]\nmetrics = \"\"\n", file: "site.toml").daemon.metrics == nil)
         #expect(RuleSet().daemon.metrics?.description == "127.0.0.1:9595")
+    }
+
+    /// One account's standing is held by 1 to 8 addresses (an account's slots hold eight), and a spray
+    /// counted up to 300 accounts (past that, 256 bits estimate no better than a coin).
+    @Test func standingKeysKeepToWhatTheirCountsCanHold() {
+        let found = errors(
+            """
+            [guessing]
+            account_addresses = 9
+            spray_accounts = 301
+            """)
+        #expect(
+            found == [
+                .badValue(
+                    file: "test.toml", line: 2, key: "guessing.account_addresses", value: "9",
+                    expected: "a whole number from 1 to 8"),
+                .badValue(
+                    file: "test.toml", line: 3, key: "guessing.spray_accounts", value: "301",
+                    expected: "a whole number from 1 to 300"),
+            ])
     }
 
     @Test func badDaemonKeysNameTheirKeyPath() {

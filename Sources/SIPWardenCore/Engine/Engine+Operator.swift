@@ -37,7 +37,8 @@ extension Engine {
             guard state.good || state.authenticated else { return nil }
             return ProvenSource(
                 address: address, good: state.good, authenticated: state.authenticated,
-                upstream: state.registeredWithByServer, lastSeen: Timestamp(nanoseconds: state.lastSeen))
+                upstream: state.registeredWithByServer, account: state.authenticated ? state.standingAccount : 0,
+                lastSeen: Timestamp(nanoseconds: state.lastSeen))
         }
     }
 
@@ -45,8 +46,9 @@ extension Engine {
     /// added, or joined to the entry the engine already has, which keeps its own proofs and gains these.
     /// An entry last seen more than `maxAge` before `now`, or with neither flag, is skipped; one whose
     /// table window is full of protected entries is not stored, as for any new source. An authenticated
-    /// one gets its standing back from a user bound to it (the shared tables' bindings, restored first),
-    /// and as that user's (`authenticate`); without one, good history only: one cracked account's
+    /// one gets its standing back as the account it stood on (`authenticate`: so again at most eight new
+    /// addresses an hour per account), or, from a file that names none, as a user bound to it (the shared
+    /// tables' bindings, restored first); without either, good history only: one cracked account's
     /// standing lent to many addresses is not restored to all. Returns how many were taken in.
     public mutating func restore(
         _ proven: [ProvenSource], now: Timestamp, maxAge: Int64 = ProvenSource.maxAge
@@ -66,7 +68,8 @@ extension Engine {
             inPlace(source: slot) { engine, state in
                 // Through `becomeGood`, so that its prefixes are again protected from a prefix ban.
                 if source.good { engine.becomeGood(&state, source.address, now: now) }
-                if source.authenticated, let account = boundUsers[source.address] {
+                if source.authenticated, let account = source.account != 0 ? source.account : boundUsers[source.address]
+                {
                     engine.authenticate(&state, source.address, as: account, givesStanding: nil, now: now)
                 }
                 if source.upstream { engine.becomeUpstream(&state, source.address, now: now) }

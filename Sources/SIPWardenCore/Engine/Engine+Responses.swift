@@ -138,11 +138,12 @@ extension Engine {
         }
         // A 404 that can tell a scan something: to a request that probes a user (`target` is 0 for one
         // that names none or cannot probe one, `Engine.probesUser`), from a source the detector judges.
-        // A 404 to an address standing on an account counts as the account's miss: a cracked account's
-        // addresses scanning extensions spend its standing as a spray does (`UserState.countSpray`).
+        // A 404 to an address standing on an account relies on that standing, and to a probe that proved
+        // its address (a forger's never does) counts as the account's miss: a cracked account's addresses
+        // scanning extensions spend its standing as a spray does (`UserState.countSpray`).
         let refusesProbe = message.status == 404 || message.status == 403 && request.authUser == 0
         if request.target != 0, state.authenticated, refusesProbe {
-            checkStanding(&state, client, missing: request.target, now: now)
+            checkStanding(&state, client, missing: request.provesAddress ? request.target : 0, now: now)
         }
         let answersProbe = request.target != 0 && !state.mayReachManyUsers(with: request.method)
         if request.method == .register, request.authUser == 0 { state.enumeration.registerAnswered(message.status) }
@@ -309,7 +310,7 @@ extension Engine {
     /// there are its own phone's. Returns whether the account (its credentials' username) had a failure
     /// from `client` in its window that scored (it was not bound there yet), now taken back, and whether
     /// the account gives `client` standing (`UserState.givesStanding`).
-    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> Binding {
+    func bind(_ user: UInt64, alsoAs authUser: UInt64, to client: IPAddress, now: Timestamp) -> RegistrationOutcome {
         let account = authUser != 0 ? authUser : user
         let window = rules.guessing.window
         return shared.withLock { tables in
@@ -328,8 +329,10 @@ extension Engine {
             }
             let userSlot = bind(user)
             // The account's slot: the credentials' username's, inserted last, or the user's.
-            guard let slot = authUser != 0 && authUser != user ? bind(authUser) : userSlot else { return Binding() }
-            return Binding(
+            guard let slot = authUser != 0 && authUser != user ? bind(authUser) : userSlot else {
+                return RegistrationOutcome()
+            }
+            return RegistrationOutcome(
                 forgaveFailure: scoredFailures
                     && tables.users.values[slot].forgiveFailure(of: key, now: now, window: window),
                 givesStanding: tables.users.values[slot].givesStanding(to: key, at: now))
@@ -377,7 +380,7 @@ extension Engine {
         let guessing = rules.guessing
         return shared.withLock { tables in
             let found = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            if proven, let found, tables.users.values[found].boundSource != client {
+            if proven, found.map({ tables.users.values[$0].boundSource != client }) ?? true {
                 tables.countSpray(of: user, at: standing, now: now, limit: guessing.sprayAccounts)
             }
             let lapsed = !tables.holdsStanding(standing, of: client, at: now, limit: guessing.accountAddresses)
@@ -446,8 +449,8 @@ extension Engine {
     }
 }
 
-/// What `Engine.bind` did besides binding.
-struct Binding {
+/// What `Engine.bind` did for a registration besides binding its users.
+struct RegistrationOutcome {
     /// A failure of the account from the address in its window, which scored, was taken back.
     var forgaveFailure = false
     /// The account gives the address standing (`UserState.givesStanding`).

@@ -214,9 +214,9 @@ public struct Engine {
             parts = ScoreParts()
             if packetDrop == nil, found.refusesByPointsAlone { packetDrop = Decision.Reason(found) }
         }
-        // A guess refused for another reason (a scan's, from an address with good history, refused
-        // without points) goes unanswered too.
-        if let memo, isUnansweredGuess(memo, state, now: now) {
+        // A guess refused for another reason without points (a scan's, from an address with good
+        // history) goes unanswered too.
+        if packetDrop == nil || parts.isEmpty, let memo, isUnansweredGuess(memo, state, now: now) {
             parts[.passwordGuessing] += failurePoints(state)
             count(.passwordGuessing)
             packetDrop = packetDrop ?? .passwordGuessing
@@ -348,7 +348,8 @@ public struct Engine {
         // A call without credentials scores only past the address's free held calls (`heldCalls`): a PBX
         // that authenticates each call (it never registers) sends its first INVITE bare and waits for the
         // server's challenge, which a held call never gets, so its staff's first calls abroad must not
-        // take it past the thresholds; a fraudster trying call after call is past them soon.
+        // take it past the thresholds; a fraudster trying call after call is past them soon. Such a call
+        // relies on the address's standing: it holds only while its account holds it (`checkStanding`).
         if highRisk, !memo.answersChallenge { checkStanding(&state, source, now: now) }
         if highRisk, !state.authenticated, !memo.answersChallenge {
             if message.authorization.isPresent

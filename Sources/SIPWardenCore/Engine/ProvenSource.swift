@@ -8,15 +8,22 @@ public struct ProvenSource: Equatable, Sendable {
     public var authenticated: Bool
     /// The server registers with it: its upstream provider (`SourceState.registeredWithByServer`).
     public var upstream: Bool
+    /// The account whose success gave it standing (`SourceState.standingAccount`, a user hash), 0 for
+    /// none known.
+    public var account: UInt64
     /// Its last packet, on the clock of whoever holds the value (the engine's, or the state file's
     /// wall clock).
     public var lastSeen: Timestamp
 
-    public init(address: IPAddress, good: Bool, authenticated: Bool, upstream: Bool = false, lastSeen: Timestamp) {
+    public init(
+        address: IPAddress, good: Bool, authenticated: Bool, upstream: Bool = false, account: UInt64 = 0,
+        lastSeen: Timestamp
+    ) {
         self.address = address
         self.good = good
         self.authenticated = authenticated
         self.upstream = upstream
+        self.account = account
         self.lastSeen = lastSeen
     }
 
@@ -24,7 +31,7 @@ public struct ProvenSource: Equatable, Sendable {
     public static let maxAge: Int64 = 86_400 * 1_000_000_000
 
     /// One entry per address, in address order: the flags of an address held by several engines are
-    /// joined and its latest `lastSeen` kept.
+    /// joined, and its latest `lastSeen` kept, with the account of the entry seen latest that names one.
     public static func merged(_ sources: [ProvenSource]) -> [ProvenSource] {
         var byAddress: [IPAddress: ProvenSource] = [:]
         for source in sources {
@@ -35,6 +42,9 @@ public struct ProvenSource: Equatable, Sendable {
             known.good = known.good || source.good
             known.authenticated = known.authenticated || source.authenticated
             known.upstream = known.upstream || source.upstream
+            if source.account != 0, known.account == 0 || source.lastSeen > known.lastSeen {
+                known.account = source.account
+            }
             known.lastSeen = max(known.lastSeen, source.lastSeen)
             byAddress[source.address] = known
         }

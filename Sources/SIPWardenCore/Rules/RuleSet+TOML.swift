@@ -221,7 +221,7 @@ extension RuleSet {
             if let value = reader.integer(k["account_addresses"], at: "guessing.account_addresses", in: 1...8) {
                 guessing.accountAddresses = value
             }
-            if let value = reader.integer(k["spray_accounts"], at: "guessing.spray_accounts", in: 1...1000) {
+            if let value = reader.integer(k["spray_accounts"], at: "guessing.spray_accounts", in: 1...300) {
                 guessing.sprayAccounts = value
             }
             if let value = reader.integer(k["foreign_nonces"], at: "guessing.foreign_nonces", in: 0...65535) {

@@ -56,8 +56,8 @@ struct UserState {
     /// when each last authenticated as it, in whole seconds (UserState+Standing.swift).
     var standingFrom = SIMD8<UInt32>()
     var standingAt = SIMD8<UInt32>()
-    /// The accounts that failed at addresses standing on this one, in the `standingPeriod` from
-    /// `sprayStart` (a bit each), and until when a password spray from them spent its standing.
+    /// The accounts missed at addresses standing on this one (`countSpray`), in the `standingWindow`
+    /// from `sprayStart` (a bit each), and until when a spray or scan from them spent its standing.
     var sprayedAccounts = SIMD4<UInt64>()
     var sprayStart: Int64 = 0
     var sprayingUntil: Int64 = 0
@@ -235,6 +235,24 @@ struct UserTables: Sendable {
     /// one), never 0 (an empty slot).
     func addressKey(_ address: IPAddress) -> UInt32 {
         UInt32(truncatingIfNeeded: address.tableHash(seed: users.seed)) | 1
+    }
+
+    /// Counts a miss of `account` (a user hash) at an address standing on `standing` (a user hash; 0
+    /// for none known: nothing to count) (`UserState.countSpray`), in the bit its hash takes under the
+    /// users table's seed: nobody outside can choose accounts that share bits, to spray more of them
+    /// than the count shows.
+    mutating func countSpray(of account: UInt64, at standing: UInt64, now: Timestamp, limit: Int) {
+        guard standing != 0, let slot = users.find(UserKey(hash: standing)) else { return }
+        let bit = Int(truncatingIfNeeded: ByteHash.mix(account ^ users.seed) >> 56)
+        users.values[slot].countSpray(bit: bit, at: now, limit: limit)
+    }
+
+    /// Whether `account` (a user hash, 0 for none known) still holds the standing it gave `address`
+    /// (`UserState.holdsStanding`). An account no longer remembered proves nothing either way: the
+    /// address keeps it.
+    func holdsStanding(_ account: UInt64, of address: IPAddress, at now: Timestamp, limit: Int) -> Bool {
+        guard account != 0, let slot = users.find(UserKey(hash: account)) else { return true }
+        return users.values[slot].holdsStanding(of: addressKey(address), at: now, limit: limit)
     }
 
     /// The memory these tables take under `rules`.

@@ -397,12 +397,9 @@ struct EnumerationWindow {
     /// near 64 × ln 64).
     var distinctUsers: Int { Self.estimates[users.nonzeroBitCount] }
 
-    /// The linear-counting estimate for each count of set bits, −64 × ln(zeros / 64), worked out once
-    /// rather than with a logarithm per request.
-    static let estimates: [Int] = (0...64).map { bits in
-        let zeros = 64 - bits
-        return zeros == 0 ? 266 : Int((-64 * log(Double(zeros) / 64)).rounded())
-    }
+    /// The linear-counting estimate for each count of set bits, worked out once rather than with a
+    /// logarithm per request.
+    static let estimates: [Int] = (0...64).map { Int(LinearCounting.estimate(set: $0, of: 64).rounded()) }
 }
 
 /// The four most recent (number suffix, prefix) pairs dialled to high-risk destinations.
@@ -455,5 +452,14 @@ struct RecentFailures {
         self = current(at: now, origin: origin, length: length)
         if newAccount, newAccounts < .max { newAccounts += 1 }
         if foreignNonce, foreignNonces < .max { foreignNonces += 1 }
+    }
+}
+
+/// Distinct items counted in a bitmap, a bit per item by its hash: estimated from the bits still clear.
+enum LinearCounting {
+    /// The estimate when `set` of `bits` bits are set: −bits × ln(clear / bits); when none is clear,
+    /// the estimate for one clear bit (past which the bitmap tells no more).
+    static func estimate(set: Int, of bits: Int) -> Double {
+        -Double(bits) * log(Double(max(bits - set, 1)) / Double(bits))
     }
 }

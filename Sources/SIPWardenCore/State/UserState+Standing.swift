@@ -59,50 +59,36 @@ extension UserState {
     func holdsStanding(of address: UInt32, at now: Timestamp, limit: Int) -> Bool {
         guard sprayingUntil <= now.nanoseconds else { return false }
         for i in 0..<8 where standingFrom[i] == address {
+            // Those that authenticated after it, in whole seconds; in the same second, the later slots
+            // (an order, however arbitrary, so that no more than `limit` hold it).
             var later = 0
-            for j in 0..<8 where standingFrom[j] != 0 && Int32(bitPattern: standingAt[j] &- standingAt[i]) > 0 {
-                later += 1
+            for j in 0..<8 where standingFrom[j] != 0 {
+                let after = Int32(bitPattern: standingAt[j] &- standingAt[i])
+                if after > 0 || after == 0 && j > i { later += 1 }
             }
             return later < limit
         }
         return false
     }
 
-    /// Counts a miss of `account` (a user hash) at an address standing on this account: a failed
-    /// authentication that proved its address, of another account than the one registered there, or a
-    /// 404 to a probe of that user. Past `limit` distinct accounts in a `standingWindow` (an estimate:
-    /// −256 × ln of the share of bits still clear), the misses are a password spray or an extension
-    /// scan, and the account gives and holds no standing for a `spentPeriod`. An office's phones with
-    /// wrong passwords retry the same few accounts; a guesser who cracked one password tries account
-    /// after account, however slowly.
-    mutating func countSpray(of account: UInt64, at now: Timestamp, limit: Int) {
+    /// Counts a miss at an address standing on this account, in `bit` (0..<256, the missed account's;
+    /// `UserTables.countSpray`): a failed authentication that proved its address, of another account than
+    /// the one registered there, or a 404 (a 403 without credentials) to a probe that proved it. Past
+    /// `limit` distinct accounts in a `standingWindow` (a linear-counting estimate), the misses are a
+    /// password spray or an extension scan, and the account gives and holds no standing for a
+    /// `spentPeriod`. An office's phones with wrong passwords retry the same few accounts; a guesser who
+    /// cracked one password tries account after account.
+    mutating func countSpray(bit: Int, at now: Timestamp, limit: Int) {
         lastSeen = max(lastSeen, now.nanoseconds)
         if now.nanoseconds - sprayStart > Self.standingWindow {
             sprayStart = now.nanoseconds
             sprayedAccounts = SIMD4()
         }
-        let bit = Int(account >> 56)
         sprayedAccounts[bit >> 6] |= 1 << UInt64(bit & 63)
         var set = 0
         for word in 0..<4 { set += sprayedAccounts[word].nonzeroBitCount }
-        let distinct = set == 256 ? Double.infinity : -256 * log(Double(256 - set) / 256)
-        if distinct > Double(limit) { sprayingUntil = now.nanoseconds + Self.spentPeriod }
-    }
-}
-
-extension UserTables {
-    /// Counts `account`'s miss at an address standing on `standing` (a user hash; 0 for none known:
-    /// nothing to count) (`UserState.countSpray`).
-    mutating func countSpray(of account: UInt64, at standing: UInt64, now: Timestamp, limit: Int) {
-        guard standing != 0, let slot = users.find(UserKey(hash: standing)) else { return }
-        users.values[slot].countSpray(of: account, at: now, limit: limit)
-    }
-
-    /// Whether `account` (a user hash, 0 for none known) still holds the standing it gave `address`
-    /// (`UserState.holdsStanding`). An account no longer remembered proves nothing either way: the
-    /// address keeps it.
-    func holdsStanding(_ account: UInt64, of address: IPAddress, at now: Timestamp, limit: Int) -> Bool {
-        guard account != 0, let slot = users.find(UserKey(hash: account)) else { return true }
-        return users.values[slot].holdsStanding(of: addressKey(address), at: now, limit: limit)
+        if LinearCounting.estimate(set: set, of: 256) > Double(limit) {
+            sprayingUntil = now.nanoseconds + Self.spentPeriod
+        }
     }
 }
