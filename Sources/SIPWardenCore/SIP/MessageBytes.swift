@@ -11,6 +11,9 @@
 /// The bytes of one message and the read-only questions the scanner asks of them.
 ///
 /// Kept apart from `MessageScanner` so that calling a helper copies two words, not the message being filled.
+///
+/// Offsets lie within `0...count` of one buffer, so their sums and differences cannot overflow: the hot
+/// paths add and subtract them with `&+` and `&-`, which spares an overflow check (and its branch) each.
 struct MessageBytes {
     let p: UnsafePointer<UInt8>
     let count: Int
@@ -32,12 +35,12 @@ extension MessageBytes {
     func nextControlByte(from start: Int) -> Int {
         var k = start
         while k &+ Block.scalarCount <= count {
-            if let lane = Self.firstLane(Self.controlBytes(in: block(at: k))) { return k + lane }
+            if let lane = Self.firstLane(Self.controlBytes(in: block(at: k))) { return k &+ lane }
             k &+= Block.scalarCount
         }
         while k < count {
             if p[k] < 0x20 || p[k] == 0x7F { return k }
-            k += 1
+            k &+= 1
         }
         return count
     }
@@ -120,10 +123,10 @@ extension MessageBytes {
     ) -> Int {
         var k = start
         while k < end, k &+ Block.scalarCount <= count {
-            if let lane = Self.firstLane(lanes(block(at: k))) { return min(k + lane, end) }
+            if let lane = Self.firstLane(lanes(block(at: k))) { return min(k &+ lane, end) }
             k &+= Block.scalarCount
         }
-        while k < end, !byte(p[k]) { k += 1 }
+        while k < end, !byte(p[k]) { k &+= 1 }
         return min(k, end)
     }
 
@@ -195,7 +198,7 @@ extension MessageBytes {
     @inline(__always)
     func equalsIgnoringCase(_ start: Int, _ end: Int, _ lowercased: StaticString) -> Bool {
         let length = lowercased.utf8CodeUnitCount
-        guard end - start == length else { return false }
+        guard end &- start == length else { return false }
         let actual = UnsafeRawPointer(p + start)
         let expected = UnsafeRawPointer(lowercased.utf8Start)
         switch length {
@@ -298,7 +301,7 @@ extension MessageBytes {
         k += 1
         var value = 0
         while k < end, ByteClass.isDigit(p[k]) {
-            value = min(value * 10 + Int(p[k] &- 0x30), 65536)
+            value = min(value &* 10 &+ Int(p[k] &- 0x30), 65536)
             k += 1
         }
         return value <= 65535 ? UInt16(value) : 0
@@ -332,15 +335,15 @@ extension MessageBytes {
         // Nearly every URI starts "sip:": one comparison finds its scheme and says that it is SIP.
         let colon: Int
         let isSIP: Bool
-        if end - start > 4, equalsIgnoringCase(start, start + 4, "sip:") {
-            (colon, isSIP) = (start + 3, true)
+        if end &- start > 4, equalsIgnoringCase(start, start &+ 4, "sip:") {
+            (colon, isSIP) = (start &+ 3, true)
         } else {
             guard let found = schemeEnd(start, end) else { return (false, false) }
             colon = found
             isSIP = equalsIgnoringCase(start, colon, "sip") || equalsIgnoringCase(start, colon, "sips")
         }
         uri.scheme = ByteRange(start, colon)
-        var k = colon + 1
+        var k = colon &+ 1
         guard isSIP else {
             if equalsIgnoringCase(start, colon, "tel") {
                 let userStart = k
@@ -375,7 +378,7 @@ extension MessageBytes {
     /// length and first letter pick the one candidate to compare.
     @inline(__always)
     func assign(_ value: ByteRange, toDigestParameter start: Int, _ end: Int, in fields: inout DigestFields) {
-        switch (end - start, ByteClass.lower(p[start])) {
+        switch (end &- start, ByteClass.lower(p[start])) {
         case (2, UInt8(ascii: "n")) where equalsIgnoringCase(start, end, "nc"): fields.nc = value
         case (3, UInt8(ascii: "u")) where equalsIgnoringCase(start, end, "uri"): fields.uri = value
         case (3, UInt8(ascii: "q")) where equalsIgnoringCase(start, end, "qop"): fields.qop = value

@@ -125,8 +125,8 @@ extension MessageScanner {
         var k = text.skipWhitespace(start, end)
         // Nearly every Via starts "SIP/2.0/": one comparison instead of two tokens and their slashes.
         var firstPart = 0
-        if end - k > 8, text.equalsIgnoringCase(k, k + 8, "sip/2.0/") {
-            k += 8
+        if end &- k > 8, text.equalsIgnoringCase(k, k &+ 8, "sip/2.0/") {
+            k &+= 8
             firstPart = 2
         }
         for part in firstPart..<3 {
@@ -273,7 +273,7 @@ extension MessageScanner {
         var uriIsValid: Bool
         var uriHasHeaders: Bool
         if angle >= 0 {
-            let uriStart = angle + 1
+            let uriStart = angle &+ 1
             let close = text.firstIndex(of: UInt8(ascii: ">"), from: uriStart, to: end)
             guard close < end else {
                 flag(.badNameAddress)

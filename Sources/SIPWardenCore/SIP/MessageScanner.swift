@@ -95,7 +95,7 @@ struct MessageScanner {
     // MARK: - Start line
 
     mutating func startLine(_ start: Int, _ end: Int) {
-        if end - start >= 4, text.equalsIgnoringCase(start, start + 4, "sip/") {
+        if end &- start >= 4, text.equalsIgnoringCase(start, start &+ 4, "sip/") {
             statusLine(start, end)
         } else {
             requestLine(start, end)
@@ -130,14 +130,14 @@ struct MessageScanner {
         k = text.tokenEnd(from: k, to: end)
         let methodEnd = k
         guard methodEnd > start, k < end, p[k] == ByteClass.space else { return flag(.notSIP) }
-        let rest = methodEnd + 1
+        let rest = methodEnd &+ 1
 
         // The version is the last word; spaces after it or around the URI are extra. Nearly every request
         // line ends in " SIP/2.0": one comparison finds it without the scans back.
         var versionEnd = end
         var versionStart: Int
-        if end - rest >= 8, p[end - 8] == ByteClass.space, text.equalsIgnoringCase(end - 7, end, "sip/2.0") {
-            versionStart = end - 7
+        if end &- rest >= 8, p[end &- 8] == ByteClass.space, text.equalsIgnoringCase(end &- 7, end, "sip/2.0") {
+            versionStart = end &- 7
         } else {
             while versionEnd > rest, p[versionEnd - 1] == ByteClass.space || p[versionEnd - 1] == ByteClass.tab {
                 versionEnd -= 1
@@ -150,12 +150,12 @@ struct MessageScanner {
         var uriStart = rest
         var uriEnd = versionEnd
         if versionStart > rest {
-            if versionEnd - versionStart < 4 || !text.equalsIgnoringCase(versionStart, versionStart + 4, "sip/") {
+            if versionEnd &- versionStart < 4 || !text.equalsIgnoringCase(versionStart, versionStart &+ 4, "sip/") {
                 return flag(.notSIP)
             }
             if !text.equalsIgnoringCase(versionStart, versionEnd, "sip/2.0") { flag(.badVersion) }
             if versionEnd < end { flag(.badStartLine) }
-            uriEnd = versionStart - 1
+            uriEnd = versionStart &- 1
         } else {
             // No version at all: SIP only if what follows the method is a URI.
             guard text.hasScheme(rest, versionEnd) else { return flag(.notSIP) }
@@ -181,7 +181,7 @@ struct MessageScanner {
         }
         let (valid, hasHeaders) = text.parseURI(uriStart, uriEnd, into: &message.requestURI)
         if !valid || hasHeaders { flag(.badRequestURI) }
-        if uriEnd - uriStart > limits.uriLength { flag(.oversizeField) }
+        if uriEnd &- uriStart > limits.uriLength { flag(.oversizeField) }
     }
 
     /// The method token at `start..<end`; a known name in another case is read as that method and flagged.
@@ -207,7 +207,7 @@ struct MessageScanner {
             while following < count, p[following] == ByteClass.space || p[following] == ByteClass.tab {
                 (valueEnd, following) = nextLine(from: following)
             }
-            if valueEnd - i > limits.headerLength { flag(.oversizeMessage) }
+            if valueEnd &- i > limits.headerLength { flag(.oversizeMessage) }
             header(i, valueEnd, colon: colon)
             i = following
         }
@@ -250,7 +250,7 @@ struct MessageScanner {
     @inline(__always)
     mutating func knownHeader(_ start: Int, _ nameEnd: Int, _ value: Int, _ end: Int) -> Bool {
         let first = ByteClass.lower(p[start])
-        switch nameEnd - start {
+        switch nameEnd &- start {
         case 1:
             switch first {
             case UInt8(ascii: "v"): via(value, end)

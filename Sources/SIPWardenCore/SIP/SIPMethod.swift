@@ -37,9 +37,9 @@ public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     {
         @inline(__always) func fold(_ byte: UInt8) -> UInt8 { ignoringCase ? ByteClass.lower(byte) &- 0x20 : byte }
         @inline(__always) func matches(_ name: StaticString) -> Bool {
-            guard end - start == name.utf8CodeUnitCount else { return false }
+            guard end &- start == name.utf8CodeUnitCount else { return false }
             let expected = name.utf8Start
-            for k in 0..<(end - start) where fold(p[start + k]) != expected[k] { return false }
+            for k in 0..<(end &- start) where fold(p[start &+ k]) != expected[k] { return false }
             return true
         }
         guard end > start else { return .none }
