@@ -176,7 +176,7 @@ extension MessageScanner {
     }
 
     /// The parameter after `;` at `k` (white space allowed around `;` and `=`), or nil at a `,` or the end.
-    func nextParameter(_ k: inout Int, _ end: Int) -> Parameter? {
+    mutating func nextParameter(_ k: inout Int, _ end: Int) -> Parameter? {
         var i = text.skipWhitespace(k, end)
         guard i < end, p[i] == UInt8(ascii: ";") else {
             k = i
@@ -242,7 +242,7 @@ extension MessageScanner {
     /// name-addr or addr-spec followed by parameters; for Contact, only the first value. Not inlined:
     /// three copies of it (From, To, Contact) would save 60 instructions a message for 3.6 kB more code,
     /// which a packet judged with cold caches pays for.
-    func nameAddress(_ start: Int, _ end: Int, isContact: Bool, into result: inout NameAddress) {
+    mutating func nameAddress(_ start: Int, _ end: Int, isContact: Bool, into result: inout NameAddress) {
         result.isPresent = true
         var k = text.skipWhitespace(start, end)
         var angle = -1

@@ -1,4 +1,8 @@
 /// The state of one classification: the bytes, the result being filled, and which headers were seen.
+///
+/// Its readers are `mutating` even where they change only the message (`nameAddress`, `nextParameter`,
+/// `recogniseMethod`): a non-mutating method called from a mutating one is handed a copy of the scanner,
+/// as the compiler cannot tell that writes through `result` leave the scanner alone.
 struct MessageScanner {
     let text: MessageBytes
     let limits: ClassifierLimits
@@ -185,7 +189,7 @@ struct MessageScanner {
     }
 
     /// The method token at `start..<end`; a known name in another case is read as that method and flagged.
-    func recogniseMethod(_ start: Int, _ end: Int) -> SIPMethod {
+    mutating func recogniseMethod(_ start: Int, _ end: Int) -> SIPMethod {
         let method = SIPMethod.recognise(p, start, end)
         guard method == .unknown else { return method }
         let folded = SIPMethod.recognise(p, start, end, ignoringCase: true)
