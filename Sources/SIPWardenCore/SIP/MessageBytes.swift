@@ -375,8 +375,9 @@ extension MessageBytes {
     }
 
     /// Stores `value` in the field the Digest parameter named `start..<end` stands for, if any: the name's
-    /// length and first letter pick the one candidate to compare.
-    @inline(__always)
+    /// length and first letter pick the one candidate to compare. Transparent: `@inline(__always)` left it a
+    /// call, after which the Digest loop loaded its vector constants again for every parameter.
+    @_transparent
     func assign(_ value: ByteRange, toDigestParameter start: Int, _ end: Int, in fields: inout DigestFields) {
         switch (end &- start, ByteClass.lower(p[start])) {
         case (2, UInt8(ascii: "n")) where equalsIgnoringCase(start, end, "nc"): fields.nc = value
