@@ -34,7 +34,8 @@ extension MessageBytes {
     @inline(__always)
     func nextControlByte(from start: Int) -> Int {
         var k = start
-        while k &+ Block.scalarCount <= count {
+        let lastBlockStart = self.lastBlockStart
+        while k <= lastBlockStart {
             if let lane = Self.firstLane(Self.controlBytes(in: block(at: k))) { return k &+ lane }
             k &+= Block.scalarCount
         }
@@ -122,7 +123,9 @@ extension MessageBytes {
         from start: Int, to end: Int, where lanes: (Block) -> SIMDMask<SIMD16<Int8>>, byte: (UInt8) -> Bool
     ) -> Int {
         var k = start
-        while k < end, k &+ Block.scalarCount <= count {
+        // One bound for both conditions: the block starts before `end` and lies within the message.
+        let blockLimit = min(end, lastBlockStart &+ 1)
+        while k < blockLimit {
             if let lane = Self.firstLane(lanes(block(at: k))) { return min(k &+ lane, end) }
             k &+= Block.scalarCount
         }
@@ -142,6 +145,11 @@ extension MessageBytes {
     /// The sixteen bytes at `k`; `k + 16` must not pass `count`.
     @inline(__always)
     func block(at k: Int) -> Block { UnsafeRawPointer(p + k).loadUnaligned(as: Block.self) }
+
+    /// The last offset a block can be read at (negative when the message is shorter than a block): a loop
+    /// over blocks compares with it instead of computing `k + 16 <= count` at every block.
+    @inline(__always)
+    var lastBlockStart: Int { count &- Block.scalarCount }
 
     /// The first lane set in `mask`, or nil.
     @inline(__always)
