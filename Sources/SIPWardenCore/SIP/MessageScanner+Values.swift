@@ -176,13 +176,17 @@ extension MessageScanner {
     }
 
     /// The parameter after `;` at `k` (white space allowed around `;` and `=`), or nil at a `,` or the end.
+    /// Inlined up to the `;`: the last look finds none, and then no call is made.
+    @_transparent
     mutating func nextParameter(_ k: inout Int, _ end: Int) -> Parameter? {
-        var i = text.skipWhitespace(k, end)
-        guard i < end, p[i] == UInt8(ascii: ";") else {
-            k = i
-            return nil
-        }
-        i = text.skipWhitespace(i + 1, end)
+        k = text.skipWhitespace(k, end)
+        guard k < end, p[k] == UInt8(ascii: ";") else { return nil }
+        return parameter(semicolon: &k, end)
+    }
+
+    /// The parameter after the `;` at `k`, as `nextParameter` reads it.
+    mutating func parameter(semicolon k: inout Int, _ end: Int) -> Parameter? {
+        var i = text.skipWhitespace(k &+ 1, end)
         let nameStart = i
         i = text.tokenEnd(from: i, to: end)
         let name = ByteRange(nameStart, i)
