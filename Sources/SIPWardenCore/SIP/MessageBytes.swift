@@ -46,6 +46,13 @@ extension MessageBytes {
         return count
     }
 
+    /// Whether the two bytes at `k` are CR LF, compared as one word; `k + 2` must not pass `count`.
+    @inline(__always)
+    func isCRLF(at k: Int) -> Bool {
+        let crlf = UInt16(ByteClass.cr) | UInt16(ByteClass.lf) << 8
+        return UInt16(littleEndian: UnsafeRawPointer(p + k).loadUnaligned(as: UInt16.self)) == crlf
+    }
+
     /// The lanes of `block` that hold a byte below 0x20 or equal to 0x7F.
     @inline(__always)
     static func controlBytes(in block: Block) -> SIMDMask<SIMD16<Int8>> {

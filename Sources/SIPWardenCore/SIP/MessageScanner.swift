@@ -80,12 +80,13 @@ struct MessageScanner {
         var k = start
         while true {
             k = text.nextControlByte(from: k)
+            // CR LF ends nearly every line: one two-byte comparison before the byte is told apart.
+            if k &+ 1 < count, text.isCRLF(at: k) { return (k, k &+ 2) }
             guard k < count else { return (count, count) }
             switch p[k] {
             case ByteClass.lf:
                 return (k > start && p[k - 1] == ByteClass.cr ? k - 1 : k, k + 1)
-            case ByteClass.cr:
-                if k + 1 < count, p[k + 1] == ByteClass.lf { return (k, k + 2) }
+            case ByteClass.cr:  // without its LF
                 flag(.controlCharacters)
             case ByteClass.tab:
                 break
