@@ -343,9 +343,10 @@ extension MessageBytes {
         return k > start && k < end && p[k] == UInt8(ascii: ":") ? k : nil
     }
 
-    /// Splits a URI into scheme, user, host and port. `valid` is false without a scheme;
-    /// `hasHeaders` is true when a `?headers` part follows the host.
-    func parseURI(_ start: Int, _ end: Int, into uri: inout SIPURI) -> (valid: Bool, hasHeaders: Bool) {
+    /// Splits a URI into scheme, user, host and port. `valid` is false without a scheme; `hostEnd` is where a
+    /// SIP URI's host and port end (`end` for any other URI): a `?headers` part can only follow from there,
+    /// and only callers that care look for one (`hasHeaders`).
+    func parseURI(_ start: Int, _ end: Int, into uri: inout SIPURI) -> (valid: Bool, hostEnd: Int) {
         uri.whole = ByteRange(start, end)
         // Nearly every URI starts "sip:": one comparison finds its scheme and says that it is SIP.
         let colon: Int
@@ -353,7 +354,7 @@ extension MessageBytes {
         if end &- start > 4, equalsIgnoringCase(start, start &+ 4, "sip:") {
             (colon, isSIP) = (start &+ 3, true)
         } else {
-            guard let found = schemeEnd(start, end) else { return (false, false) }
+            guard let found = schemeEnd(start, end) else { return (false, end) }
             colon = found
             isSIP = equalsIgnoringCase(start, colon, "sip") || equalsIgnoringCase(start, colon, "sips")
         }
@@ -365,7 +366,7 @@ extension MessageBytes {
                 while k < end, p[k] != UInt8(ascii: ";") { k += 1 }
                 uri.user = ByteRange(userStart, k)
             }
-            return (true, false)
+            return (true, end)
         }
         // userinfo ends at the first "@" (an "@" inside it must be escaped); the user ends at ":".
         let userEnd = firstIndex(of: UInt8(ascii: "@"), UInt8(ascii: ":"), UInt8(ascii: ":"), from: k, to: end)
@@ -385,8 +386,13 @@ extension MessageBytes {
         }
         uri.host = ByteRange(hostStart, k)
         uri.port = port(&k, end)
-        let hasHeaders = firstIndex(of: UInt8(ascii: "?"), from: k, to: end) < end
-        return (!uri.host.isEmpty, hasHeaders)
+        return (!uri.host.isEmpty, k)
+    }
+
+    /// Whether a `?headers` part follows a URI's host: a `?` in `hostEnd..<end` (see `parseURI`).
+    @inline(__always)
+    func hasHeaders(_ hostEnd: Int, _ end: Int) -> Bool {
+        firstIndex(of: UInt8(ascii: "?"), from: hostEnd, to: end) < end
     }
 
     /// Stores `value` in the field the Digest parameter named `start..<end` stands for, if any: the name's

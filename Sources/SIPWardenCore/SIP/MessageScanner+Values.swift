@@ -275,7 +275,6 @@ extension MessageScanner {
             }
         }
         var uriIsValid: Bool
-        var uriHasHeaders: Bool
         if angle >= 0 {
             let uriStart = angle &+ 1
             let close = text.firstIndex(of: UInt8(ascii: ">"), from: uriStart, to: end)
@@ -295,9 +294,10 @@ extension MessageScanner {
             let uriStart = k
             let separator = isContact ? UInt8(ascii: ",") : UInt8(ascii: ";")
             k = text.wordEnd(at: UInt8(ascii: ";"), separator, separator, from: k, to: end)
-            (uriIsValid, uriHasHeaders) = text.parseURI(uriStart, k, into: &result.uri)
+            let hostEnd: Int
+            (uriIsValid, hostEnd) = text.parseURI(uriStart, k, into: &result.uri)
             // RFC 3261 §20.10: a URI with "?", "," or ";" must be in angle brackets.
-            if uriHasHeaders { flag(.badNameAddress) }
+            if text.hasHeaders(hostEnd, k) { flag(.badNameAddress) }
         }
         if !uriIsValid { flag(.badNameAddress) }
         if result.uri.whole.count > limits.uriLength { flag(.oversizeField) }

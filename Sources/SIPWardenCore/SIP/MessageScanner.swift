@@ -184,8 +184,8 @@ struct MessageScanner {
             uriStart += p[uriStart] == UInt8(ascii: "<") ? 1 : 0
             uriEnd -= p[uriEnd - 1] == UInt8(ascii: ">") ? 1 : 0
         }
-        let (valid, hasHeaders) = text.parseURI(uriStart, uriEnd, into: &message.requestURI)
-        if !valid || hasHeaders { flag(.badRequestURI) }
+        let (valid, hostEnd) = text.parseURI(uriStart, uriEnd, into: &message.requestURI)
+        if !valid || text.hasHeaders(hostEnd, uriEnd) { flag(.badRequestURI) }
         if uriEnd &- uriStart > limits.uriLength { flag(.oversizeField) }
     }
 
