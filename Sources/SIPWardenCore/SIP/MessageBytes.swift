@@ -400,7 +400,7 @@ extension MessageBytes {
     /// call, after which the Digest loop loaded its vector constants again for every parameter.
     @_transparent
     func assign(_ value: ByteRange, toDigestParameter start: Int, _ end: Int, in fields: inout DigestFields) {
-        switch (end &- start, ByteClass.lower(p[start])) {
+        switch (end &- start, ByteClass.caseFolded(p[start])) {
         case (2, UInt8(ascii: "n")) where equalsIgnoringCase(start, end, "nc"): fields.nc = value
         case (3, UInt8(ascii: "u")) where equalsIgnoringCase(start, end, "uri"): fields.uri = value
         case (3, UInt8(ascii: "q")) where equalsIgnoringCase(start, end, "qop"): fields.qop = value

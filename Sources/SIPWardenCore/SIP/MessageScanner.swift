@@ -256,7 +256,7 @@ struct MessageScanner {
     /// Inlined into `header`: one call less per header line.
     @inline(__always)
     mutating func knownHeader(_ start: Int, _ nameEnd: Int, _ value: Int, _ end: Int) -> Bool {
-        let first = ByteClass.lower(p[start])
+        let first = ByteClass.caseFolded(p[start])
         switch nameEnd &- start {
         case 1:
             switch first {
