@@ -21,6 +21,11 @@ enum ByteClass {
         return b < 128 && mask >> (b & 63) & 1 != 0
     }
 
+    /// SP or HTAB, as folds a header line or pads a header name. Tested through one comparison while the
+    /// byte is neither, as nearly always: a letter or digit is above both.
+    @inline(__always)
+    static func isSpaceOrTab(_ b: UInt8) -> Bool { b <= space && (b == space || b == tab) }
+
     /// Linear white space, folding included: SP, HTAB, CR, LF.
     @inline(__always)
     static func isWhitespace(_ b: UInt8) -> Bool {

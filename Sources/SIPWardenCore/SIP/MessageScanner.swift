@@ -209,7 +209,7 @@ struct MessageScanner {
             var valueEnd = lineEnd
             var following = next
             // Folded continuation lines start with white space.
-            while following < count, p[following] == ByteClass.space || p[following] == ByteClass.tab {
+            while following < count, ByteClass.isSpaceOrTab(p[following]) {
                 (valueEnd, following) = nextLine(from: following)
             }
             if valueEnd &- i > limits.headerLength { flag(.oversizeMessage) }
@@ -242,7 +242,7 @@ struct MessageScanner {
     mutating func header(_ start: Int, _ end: Int, colon knownColon: Int) {
         let colon = knownColon < end ? knownColon : text.firstIndex(of: UInt8(ascii: ":"), from: start, to: end)
         var nameEnd = colon
-        while nameEnd > start, p[nameEnd - 1] == ByteClass.space || p[nameEnd - 1] == ByteClass.tab { nameEnd -= 1 }
+        while nameEnd > start, ByteClass.isSpaceOrTab(p[nameEnd &- 1]) { nameEnd &-= 1 }
         guard colon < end, nameEnd > start else { return flag(.badHeaderLine) }
         let value = colon + 1
         // A known name is a token by definition; any other name is checked.
