@@ -397,13 +397,15 @@ import Testing
         #expect(Self.callsAbroad(&h, from: Self.pbx, at: 400, id: "after"))
     }
 
-    /// How a user's entry holds an address depends on the users table's seed (random in the daemon):
-    /// nobody outside can choose addresses of its /64 whose keys are one, which an account would take
-    /// for one address it gave standing to.
+    /// How the users table holds an address (in an account's slots, and as the key of its calls abroad
+    /// without an account) depends on its seed (random in the daemon): nobody outside can choose
+    /// addresses of its /64 whose keys are one, which an account would take for one address it gave
+    /// standing to, nor one whose calls abroad would spend a victim account's.
     @Test func addressKeysDependOnTheTablesSeed() {
         let address = IPAddress("2001:db8:77::1")!
-        let keys = (1...4).map { UserTables(RuleSet(), seeding: .fixed(UInt64($0))).addressKey(address) }
-        #expect(Set(keys).count == 4)
+        let tables = (1...4).map { UserTables(RuleSet(), seeding: .fixed(UInt64($0))) }
+        #expect(Set(tables.map { $0.addressKey(address) }).count == 4)
+        #expect(Set(tables.map { $0.callsAbroad(of: address) }).count == 4)
     }
 
     /// An office's address got its standing from phone 300, whose account then registers from eight

@@ -452,29 +452,48 @@ import Testing
         #expect(lostForeignRequest(h) == false)
     }
 
-    /// A cracked account registered at its attacker's address dials abroad every half second, each call
-    /// carrying a nonce a second host of the attacker's fetched (a registrar whose nonces are not bound
-    /// to an address accepts it), so that no call answers a challenge sent to its address: such calls
-    /// count against the address, and 10 to 13 go through in 15 s, not all 30.
-    @Test func callsAbroadWithNoncesFetchedElsewhereCountAgainstTheAddress() {
+    /// Each of `callers` (address, user), registered, dials abroad every half second for 15 s, each
+    /// call carrying a nonce a helper host fetched for its user (a registrar whose nonces are not bound
+    /// to an address accepts it), so that no call answers a challenge sent to its address; returns how
+    /// many calls each placed.
+    static func callsAbroadWithNoncesFetchedElsewhere(from callers: [(address: String, user: String)]) -> [Int] {
         var h = Harness()
-        let attacker = "203.0.113.90"
         let helper = "203.0.113.190"
-        _ = h.register(user: "105", from: attacker, at: 0)
-        var placed = 0
+        for caller in callers { _ = h.register(user: caller.user, from: caller.address, at: 0) }
+        var placed = callers.map { _ in 0 }
         for call in 0..<30 {
-            let at = 1 + Double(call) * 0.5
-            let fetch = Transaction.softphoneRegister("105", at: helper, callID: "nf-\(call)")
-            h.send(fetch.request, from: helper, at: at)
-            h.answer(fetch.response(401, "Unauthorized", nonce: "h\(call)"), to: helper, at: at + 0.01)
-            var invite = Transaction.invite(from: "105", at: attacker, to: "+88216\(1000 + call)", callID: "tf-\(call)")
-            invite.credentials = ("105", "h\(call)", "r\(call)", "00000001", "c\(call)")
-            if !h.send(invite.request, from: attacker, at: at + 0.02).decision.drops {
-                placed += 1
-                h.answer(invite.response(200, "OK"), to: attacker, at: at + 0.3)
+            for (n, caller) in callers.enumerated() {
+                let at = 1 + Double(call) * 0.5 + Double(n) * 0.1
+                let fetch = Transaction.softphoneRegister(caller.user, at: helper, callID: "nf-\(n)-\(call)")
+                h.send(fetch.request, from: helper, at: at)
+                h.answer(fetch.response(401, "Unauthorized", nonce: "h\(n)-\(call)"), to: helper, at: at + 0.01)
+                var invite = Transaction.invite(
+                    from: caller.user, at: caller.address, to: "+88216\(1000 + call)", callID: "tf-\(n)-\(call)")
+                invite.credentials = (caller.user, "h\(n)-\(call)", "r\(call)", "00000001", "c\(call)")
+                if !h.send(invite.request, from: caller.address, at: at + 0.02).decision.drops {
+                    placed[n] += 1
+                    h.answer(invite.response(200, "OK"), to: caller.address, at: at + 0.3)
+                }
             }
         }
-        #expect((10...13).contains(placed), "placed \(placed) calls abroad in 15 s")
+        return placed
+    }
+
+    /// A cracked account registered at its attacker's address dials abroad with nonces fetched elsewhere
+    /// (`callsAbroadWithNoncesFetchedElsewhere`): such calls count against the address, and 10 to 13 go
+    /// through in 15 s, not all 30.
+    @Test func callsAbroadWithNoncesFetchedElsewhereCountAgainstTheAddress() {
+        let placed = Self.callsAbroadWithNoncesFetchedElsewhere(from: [("203.0.113.90", "105")])
+        #expect((10...13).contains(placed[0]), "placed \(placed[0]) calls abroad in 15 s")
+    }
+
+    /// Two such addresses at once, each its own account: the calls counted against an address are its
+    /// own (a key of its own under the users table's seed), and each places 10 to 13, as alone.
+    @Test func callsAbroadCountedAgainstAnAddressAreItsOwn() {
+        let placed = Self.callsAbroadWithNoncesFetchedElsewhere(from: [
+            ("203.0.113.91", "106"), ("203.0.113.92", "107"),
+        ])
+        #expect(placed.allSatisfy { (10...13).contains($0) }, "placed \(placed) calls abroad in 15 s")
     }
 
     /// A softphone's refresh on the office Wi-Fi: its 200 OK is lost as the phone leaves, and its timers

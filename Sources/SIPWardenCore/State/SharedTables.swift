@@ -237,6 +237,14 @@ struct UserTables: Sendable {
         UInt32(truncatingIfNeeded: address.tableHash(seed: users.seed)) | 1
     }
 
+    /// The users-table key of the calls abroad an address places with no account to count them against
+    /// (its transfers, and calls whose credentials do not prove they are its own): its hash under the
+    /// table's seed, so that nobody outside can choose an address whose key is a victim account's and
+    /// spend that account's calls.
+    func callsAbroad(of address: IPAddress) -> UInt64 {
+        ByteHash.mix(address.tableHash(seed: users.seed) ^ 0x7EA5_FE55_0F_CA11)
+    }
+
     /// Counts a miss of `account` (a user hash) at an address standing on `standing` (a user hash; 0
     /// for none known: nothing to count) (`UserState.countSpray`), in the bit its hash takes under the
     /// users table's seed: nobody outside can choose accounts that share bits, to spray more of them
