@@ -69,7 +69,7 @@ import Testing
         }
         guard provider.contains(":") else { return }
         var restarted = Harness()
-        restarted.replayer.filter.engine.restore(kept, now: Timestamp(seconds: 600))
+        _ = restarted.replayer.filter.engine.restore(kept, now: Timestamp(seconds: 600))
         for k in 0..<6 {
             let forged = "2001:db8:cafe:1::\(String(0x100 + k, radix: 16))"
             restarted.send(Transaction.svmap(from: forged, callID: "f\(k)").request, from: forged, at: 601 + Double(k))

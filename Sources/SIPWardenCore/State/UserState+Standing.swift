@@ -1,14 +1,8 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// The standing (`SourceState.authenticated`: an office's allowances) an account gives the addresses
 /// that authenticate as it: a few at a time, and none while they spray passwords over other accounts.
 extension UserState {
-    /// The window in which an account gives standing to at most eight new addresses, and in which a
-    /// spray's accounts are counted (`countSpray`).
+    /// The window in which eight addresses that took an account's standing keep it from any new one
+    /// (`givesStanding`), and in which a spray's accounts are counted (`countSpray`).
     static let standingWindow: Int64 = 3600 * 1_000_000_000
 
     /// How long a spray from the addresses standing on an account spends its standing (`countSpray`): a
