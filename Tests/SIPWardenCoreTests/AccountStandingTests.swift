@@ -403,8 +403,8 @@ import Testing
     /// standing to, nor one whose calls abroad would spend a victim account's.
     @Test func addressKeysDependOnTheTablesSeed() {
         let address = IPAddress("2001:db8:77::1")!
-        let tables = (1...4).map { UserTables(RuleSet(), seeding: .fixed(UInt64($0))) }
-        #expect(Set(tables.map { $0.addressKey(address) }).count == 4)
+        let tables = (1...4).map { SharedTables(RuleSet(), seeding: .fixed(UInt64($0))) }
+        #expect(Set(tables.map { shared in shared.withLock { $0.addressKey(address) } }).count == 4)
         #expect(Set(tables.map { $0.callsAbroad(of: address) }).count == 4)
     }
 

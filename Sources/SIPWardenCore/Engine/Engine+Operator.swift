@@ -37,7 +37,7 @@ extension Engine {
             guard state.good || state.authenticated else { return nil }
             return ProvenSource(
                 address: address, good: state.good, authenticated: state.authenticated,
-                upstream: state.registeredWithByServer, account: state.authenticated ? state.standingAccount : 0,
+                upstream: state.registeredWithByServer, account: state.standingAccount,
                 lastSeen: Timestamp(nanoseconds: state.lastSeen))
         }
     }
@@ -53,11 +53,15 @@ extension Engine {
     public mutating func restore(
         _ proven: [ProvenSource], now: Timestamp, maxAge: Int64 = ProvenSource.maxAge
     ) -> Int {
-        let boundUsers = shared.withLock { tables in
-            var users: [IPAddress: UInt64] = [:]
-            for (key, user) in tables.users.entries { if let bound = user.boundSource { users[bound] = key.hash } }
-            return users
-        }
+        // Looked up only for a file written before it named the accounts: it walks the users table.
+        let boundUsers: [IPAddress: UInt64] =
+            !proven.contains { $0.authenticated && $0.account == 0 }
+            ? [:]
+            : shared.withLock { tables in
+                var users: [IPAddress: UInt64] = [:]
+                for (key, user) in tables.users.entries { if let bound = user.boundSource { users[bound] = key.hash } }
+                return users
+            }
         var restored = 0
         for source in proven where source.good || source.authenticated {
             let lastSeen = min(source.lastSeen, now)

@@ -256,9 +256,8 @@ extension Engine {
         guard state.authenticated else { return }
         let account = state.standingAccount
         let guessing = rules.guessing
-        let holds = shared.withLock { tables in
-            if missing != 0 { tables.countSpray(of: missing, at: account, now: now, limit: guessing.sprayAccounts) }
-            return tables.holdsStanding(account, of: client, at: now, limit: guessing.accountAddresses)
+        let holds = shared.withLock {
+            $0.holdsStanding(account, of: client, missing: missing, now: now, guessing: guessing)
         }
         if !holds { withdrawStanding(&state, client) }
     }
@@ -351,8 +350,8 @@ extension Engine {
     ) {
         count(.passwordGuessing)
         let failure = countFailure(
-            against: request.authUser, from: client, proven: request.provesAddress,
-            standing: state.authenticated ? state.standingAccount : 0, now: now)
+            against: request.authUser, from: client, proven: request.provesAddress, standing: state.standingAccount,
+            now: now)
         if failure.standingLapsed { withdrawStanding(&state, client) }
         // An address with good history is someone's (a NAT office, a trunk, a PBX): over UDP anyone can
         // send in its name, so a failure scores it only when its request proved where it came from.
@@ -380,10 +379,9 @@ extension Engine {
         let guessing = rules.guessing
         return shared.withLock { tables in
             let found = tables.users.findOrInsert(UserKey(hash: user), UserState(), retention: UserState.retention)
-            if proven, found.map({ tables.users.values[$0].boundSource != client }) ?? true {
-                tables.countSpray(of: user, at: standing, now: now, limit: guessing.sprayAccounts)
-            }
-            let lapsed = !tables.holdsStanding(standing, of: client, at: now, limit: guessing.accountAddresses)
+            let missed = proven && found.map({ tables.users.values[$0].boundSource != client }) ?? true
+            let lapsed = !tables.holdsStanding(
+                standing, of: client, missing: missed ? user : 0, now: now, guessing: guessing)
             guard let slot = found else { return AccountFailure(standingLapsed: lapsed) }
             var record = tables.users.values[slot]
             if now.nanoseconds - record.windowStart > guessing.window {

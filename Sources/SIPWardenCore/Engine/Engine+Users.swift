@@ -21,7 +21,7 @@ extension Engine {
             // carries no credentials), so a cracked account cannot dial abroad by transfers unlimited.
             guard highRiskCall, state.authenticated else { return UserCheck() }
             return shared.withLock { tables in
-                UserCheck(drop: spendCall(tables.callsAbroad(of: source), &tables, &parts, now))
+                UserCheck(drop: spendCall(shared.callsAbroad(of: source), &tables, &parts, now))
             }
         }
         // Claims and calls are REGISTER's and INVITE's; any method the server challenges (SUBSCRIBE,
@@ -45,13 +45,12 @@ extension Engine {
         // Other credentials from an address that authenticated (a nonce fetched at another address, which
         // a registrar whose nonces are not bound to one accepts) count against that address, as its
         // transfers do: its calls abroad are not unlimited, and a forger cannot spend the account's.
-        // The account's, or (`callsAbroadOfSource`) the address's key, worked out under the lock.
         let caller: UInt64 =
             !highRiskCall || memo.authUser == 0
             ? 0
             : memo.answersChallenge || memo.provesAddress
                 ? memo.authUser
-                : state.authenticated ? Self.callsAbroadOfSource : 0
+                : state.authenticated ? shared.callsAbroad(of: source) : 0
         let countsCall = caller != 0
         guard checksGuessing || checksClaim || countsCall else { return UserCheck() }
         // A REFER took the lock above; credentials took it in `checkCredentials`.
@@ -85,8 +84,7 @@ extension Engine {
             }
             // Calls per user: a cracked account dialling abroad as fast as it can. Counted per account
             // (the credentials' username: the From user is the caller's to choose).
-            let counted = caller == Self.callsAbroadOfSource ? tables.callsAbroad(of: source) : caller
-            if countsCall, let refused = spendCall(counted, &tables, &parts, now) {
+            if countsCall, let refused = spendCall(caller, &tables, &parts, now) {
                 check.drop = check.drop ?? refused
             }
             return check
@@ -125,10 +123,6 @@ extension Engine {
             return boundHere == true ? rival : first
         }
     }
-
-    /// Stands for `UserTables.callsAbroad(of:)` of the source until the lock is held: no user's hash,
-    /// whose lowest bit is always set.
-    static let callsAbroadOfSource: UInt64 = 2
 
     /// What a request's credentials show, in one take of the lock: whether their nonce is one the server
     /// sent in a challenge (`rememberChallenge`) to `source` only, or to one other address only, and

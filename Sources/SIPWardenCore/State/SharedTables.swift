@@ -159,12 +159,23 @@ public final class SharedTables: Sendable {
     let tables: Mutex<UserTables>
     public let userCapacity: Int
     public let nonceCapacity: Int
+    /// The users table's seed, which never changes: read without the lock.
+    let usersSeed: UInt64
 
     public init(_ rules: RuleSet, seeding: TableSeeding = .random) {
         let tables = UserTables(rules, seeding: seeding)
         userCapacity = tables.users.capacity
         nonceCapacity = tables.nonces.capacity
+        usersSeed = tables.users.seed
         self.tables = Mutex(tables)
+    }
+
+    /// The users-table key of the calls abroad an address places with no account to count them against
+    /// (its transfers, and calls whose credentials do not prove they are its own): its hash under the
+    /// table's seed, so that nobody outside can choose an address whose key is a victim account's and
+    /// spend that account's calls.
+    func callsAbroad(of address: IPAddress) -> UInt64 {
+        ByteHash.mix(address.tableHash(seed: usersSeed) ^ 0x7EA5_FE55_0F_CA11)
     }
 
     /// Runs `body` with the tables locked.
@@ -237,14 +248,6 @@ struct UserTables: Sendable {
         UInt32(truncatingIfNeeded: address.tableHash(seed: users.seed)) | 1
     }
 
-    /// The users-table key of the calls abroad an address places with no account to count them against
-    /// (its transfers, and calls whose credentials do not prove they are its own): its hash under the
-    /// table's seed, so that nobody outside can choose an address whose key is a victim account's and
-    /// spend that account's calls.
-    func callsAbroad(of address: IPAddress) -> UInt64 {
-        ByteHash.mix(address.tableHash(seed: users.seed) ^ 0x7EA5_FE55_0F_CA11)
-    }
-
     /// Counts a miss of `account` (a user hash) at an address standing on `standing` (a user hash; 0
     /// for none known: nothing to count) (`UserState.countSpray`), in the bit its hash takes under the
     /// users table's seed: nobody outside can choose accounts that share bits, to spray more of them
@@ -253,6 +256,16 @@ struct UserTables: Sendable {
         guard standing != 0, let slot = users.find(UserKey(hash: standing)) else { return }
         let bit = Int(truncatingIfNeeded: ByteHash.mix(account ^ users.seed) >> 56)
         users.values[slot].countSpray(bit: bit, at: now, limit: limit)
+    }
+
+    /// Counts `missed` (a user hash; 0 for none) as a miss at `address`, standing on `account` (0 for none
+    /// known) (`countSpray`); then whether the account still holds the address's standing
+    /// (`holdsStanding`): what a failed authentication or a 404 at an authenticated address asks.
+    mutating func holdsStanding(
+        _ account: UInt64, of address: IPAddress, missing missed: UInt64, now: Timestamp, guessing: RuleSet.Guessing
+    ) -> Bool {
+        if missed != 0 { countSpray(of: missed, at: account, now: now, limit: guessing.sprayAccounts) }
+        return holdsStanding(account, of: address, at: now, limit: guessing.accountAddresses)
     }
 
     /// Whether `account` (a user hash, 0 for none known) still holds the standing it gave `address`

@@ -45,8 +45,8 @@ struct SourceState {
     /// The last few requests, to match the server's responses to them.
     var recent = RecentRequests()
     var enumeration = EnumerationWindow()
-    /// The account (its user hash) whose success gave it standing (`authenticated`) last, 0 for none
-    /// known (restored from the state file): it keeps standing while that account holds it
+    /// The account (its user hash) whose success gave it standing (`authenticated`) last, 0 without
+    /// standing or for none known: it keeps standing while that account holds it
     /// (`UserState.holdsStanding`), and its failures count towards that account's spray
     /// (`UserState.countSpray`). Here, where it fills the padding before `dialled`.
     var standingAccount: UInt64 = 0
