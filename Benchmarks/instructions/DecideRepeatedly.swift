@@ -1,0 +1,258 @@
+// Decides the Engine benchmark's accepted packets (Benchmarks/Benchmarks/Engine/Engine.swift) through
+// `PacketFilter.filter(ipPacket:direction:at:observer:)`, for `scripts/count-instructions`, which compiles
+// it with SIPTraffic's frame helpers against the release build's SIPWardenCore (imported, as the
+// benchmark does) and runs it under callgrind collecting only inside `decideMeasured` (and
+// `classifyMeasured`), so that building the scene and its frames is not counted.
+
+import SIPWardenCore
+
+/// `DecideRepeatedly refresh|invite N [--classify-only]`: builds the scene, warms it up, then decides N
+/// packets (rounded up to batches of 1,000) in `decideMeasured`, or with `--classify-only` only
+/// classifies their SIP payloads in `classifyMeasured` (the rest of the path's share is the difference).
+/// - refresh: 1,000 phones registered (each REGISTER with Digest credentials answered 200 OK), then
+///   rounds in which half of them refresh: each phone's next REGISTER and the server's 200 OK to it.
+/// - invite: unanswered INVITEs from 200 sources in bursts of 32 under raised limits (the inline
+///   benchmark's load), after one pass over all 25,600 of them.
+@main struct DecideRepeatedly {
+    static func main() {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 3, let packets = Int(arguments[2]), packets >= 0,
+            arguments.count == 3 || arguments[3] == "--classify-only"
+        else {
+            print("usage: DecideRepeatedly refresh|invite N [--classify-only]")
+            return
+        }
+        let classifyOnly = arguments.count == 4
+        switch arguments[1] {
+        case "refresh":
+            var scene = RefreshScene()
+            run(&scene, packets: packets, classifyOnly: classifyOnly)
+        case "invite":
+            var scene = InviteScene()
+            run(&scene, packets: packets, classifyOnly: classifyOnly)
+        default:
+            print("usage: DecideRepeatedly refresh|invite N [--classify-only]")
+        }
+    }
+
+    /// Warms `scene` up, then decides (or classifies) its next `packets` packets.
+    static func run<S: Scene>(_ scene: inout S, packets: Int, classifyOnly: Bool) {
+        scene.warmUp()
+        var drops = 0
+        var ends: UInt32 = 0
+        for _ in stride(from: 0, to: packets, by: 1000) {
+            let batch = scene.nextBatch()
+            if classifyOnly {
+                ends &+= classifyMeasured(batch)
+            } else {
+                drops += decideMeasured(&scene.filter, batch)
+            }
+        }
+        precondition(drops == 0, "\(drops) packets were not accepted")
+        // Reading the result keeps the optimiser from dropping the loop.
+        if ends == 1 { print(ends) }
+    }
+}
+
+/// One packet to decide: its frame (Ethernet, IPv4, UDP), direction and time.
+struct Packet {
+    var frame: [UInt8]
+    var direction: Direction
+    var nanoseconds: Int64
+}
+
+/// Decides `batch` on `filter`; how many were not accepted. The only code callgrind counts.
+@inline(never)
+func decideMeasured(_ filter: inout PacketFilter, _ batch: [Packet]) -> Int {
+    var drops = 0
+    for packet in batch where decide(&filter, packet.frame, packet.direction, at: packet.nanoseconds).drops {
+        drops += 1
+    }
+    return drops
+}
+
+/// Classifies the SIP payload of each of `batch`'s frames, as the filter does.
+@inline(never)
+func classifyMeasured(_ batch: [Packet]) -> UInt32 {
+    let classifier = SIPClassifier()
+    var ends: UInt32 = 0
+    for packet in batch {
+        packet.frame.withUnsafeBytes { bytes in
+            // Ethernet, IPv4 (20 bytes, no options) and UDP headers.
+            ends &+= classifier.classify(UnsafeRawBufferPointer(rebasing: bytes[(14 + 20 + 8)...])).end
+        }
+    }
+    return ends
+}
+
+protocol Scene {
+    var filter: PacketFilter { get set }
+    /// Runs the scene until its tables are in their steady state.
+    mutating func warmUp()
+    /// The next 1,000 packets.
+    mutating func nextBatch() -> [Packet]
+}
+
+let server = Endpoint(.v4(0xCB00_7105), 5060)  // 203.0.113.5
+let serverAddress = IPAddress("203.0.113.5")!
+
+/// The Engine benchmark's first scene: registered phones, half of which refresh in each round.
+struct RefreshScene: Scene {
+    var filter = PacketFilter(engine: Engine(rules: RuleSet(), servers: [serverAddress]))
+    var round = 0
+    var clock = Int64(10_000_000_000)
+    let phones = 1000
+
+    init() {
+        for n in 0..<phones {
+            let at = Int64(n) * 1_000_000
+            _ = decide(&filter, udp(register(n, cseq: 1), from: phoneAddress(n)), .inbound, at: at)
+            _ = decide(&filter, udp(ok(n, cseq: 1), from: phoneAddress(n), inbound: false), .outbound, at: at)
+        }
+    }
+
+    mutating func warmUp() {
+        for _ in 0..<4 {
+            for packet in nextBatch() {
+                _ = decide(&filter, packet.frame, packet.direction, at: packet.nanoseconds)
+            }
+        }
+    }
+
+    /// The next round: half the phones' REGISTERs with their next CSeq, each followed by its 200 OK.
+    mutating func nextBatch() -> [Packet] {
+        round += 1
+        let half = phones / 2
+        let cseq = 1_000_000 + (round + 1) / 2
+        return (round % 2 * half..<(round % 2 + 1) * half).flatMap { n in
+            clock += 1_000_000
+            return [
+                Packet(
+                    frame: withoutChecksum(udp(register(n, cseq: cseq), from: phoneAddress(n))), direction: .inbound,
+                    nanoseconds: clock),
+                Packet(
+                    frame: withoutChecksum(udp(ok(n, cseq: cseq), from: phoneAddress(n), inbound: false)),
+                    direction: .outbound, nanoseconds: clock),
+            ]
+        }
+    }
+
+    /// `frame` (Ethernet, IPv4, UDP) with its UDP checksum zeroed, as the benchmark's refreshes: none.
+    func withoutChecksum(_ frame: [UInt8]) -> [UInt8] {
+        var frame = frame
+        frame[14 + 20 + 6] = 0
+        frame[14 + 20 + 7] = 0
+        return frame
+    }
+
+    /// Phone `n`: 10.n/16 . n%256 . 1, each in a /24 of its own.
+    func phoneAddress(_ n: Int) -> UInt32 { 0x0A00_0001 | UInt32(n >> 8) << 16 | UInt32(n & 0xFF) << 8 }
+
+    func register(_ n: Int, cseq: Int) -> [UInt8] {
+        let host = NetworkAddress.v4(phoneAddress(n)).text
+        return SIPText.message([
+            "REGISTER sip:pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport",
+            "Max-Forwards: 70", "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)",
+            "To: <sip:\(1000 + n)@pbx.example.com>", "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER",
+            "Contact: <sip:\(1000 + n)@\(host):5060>", "User-Agent: DeskPhone/4.2.1", "Expires: 3600",
+            "Authorization: Digest username=\"\(1000 + n)\", realm=\"pbx.example.com\", nonce=\"n\(n)\", "
+                + "uri=\"sip:pbx.example.com\", response=\"0c5e1f8a9b3d27e4a6f0c1d2e3b4a596\", algorithm=MD5, "
+                + "cnonce=\"c\(n)\", qop=auth, nc=\(String(cseq, radix: 16))",
+        ])
+    }
+
+    func ok(_ n: Int, cseq: Int) -> [UInt8] {
+        let host = NetworkAddress.v4(phoneAddress(n)).text
+        return SIPText.message([
+            "SIP/2.0 200 OK", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport=5060",
+            "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)", "To: <sip:\(1000 + n)@pbx.example.com>;tag=s\(n)",
+            "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER",
+            "Contact: <sip:\(1000 + n)@\(host):5060>;expires=3600",
+        ])
+    }
+}
+
+/// The Engine benchmark's second scene: unanswered INVITEs, 10 µs apart, from 200 sources in bursts of 32.
+struct InviteScene: Scene {
+    var filter = PacketFilter(engine: Engine(rules: InviteScene.rules, servers: [serverAddress]))
+    let frames: [[UInt8]]
+    var next = 0
+    var clock = Int64(10_000_000_000)
+
+    static let rules = try! RuleSet(
+        toml: """
+            [limits]
+            unknown_sources = "100000000/s"
+            unknown_sources_burst = 100000000
+            [limits.invite]
+            source = "100000000/s"
+            source_burst = 100000000
+            prefix = "100000000/s"
+            prefix_burst = 100000000
+            global = "100000000/s"
+            global_burst = 100000000
+            """, file: "unanswered.toml")
+
+    init() {
+        let sources = 200
+        frames = (0..<800).flatMap { burst in
+            let source = 0x0D00_0000 | UInt32(burst % sources)
+            return (0..<32).map { n in
+                udp(Self.invite(from: source, callID: "u\(burst / sources * 32 + n)"), from: source)
+            }
+        }
+    }
+
+    /// One pass over all the frames: from then on each INVITE pushes an older one out.
+    mutating func warmUp() {
+        for _ in 0..<frames.count / 1000 + 1 {
+            for packet in nextBatch() {
+                _ = decide(&filter, packet.frame, packet.direction, at: packet.nanoseconds)
+            }
+        }
+    }
+
+    /// The next 1,000 INVITEs, 10 µs apart.
+    mutating func nextBatch() -> [Packet] {
+        (0..<1000).map { _ in
+            clock += 10_000
+            defer { next = (next + 1) % frames.count }
+            return Packet(frame: frames[next], direction: .inbound, nanoseconds: clock)
+        }
+    }
+
+    static func invite(from address: UInt32, callID: String) -> [UInt8] {
+        let host = NetworkAddress.v4(address).text
+        return SIPText.message([
+            "INVITE sip:2087@pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bK\(callID);rport",
+            "Max-Forwards: 70", "From: <sip:1042@pbx.example.com>;tag=f\(callID)", "To: <sip:2087@pbx.example.com>",
+            "Call-ID: \(callID)@\(host)", "CSeq: 1 INVITE", "Contact: <sip:1042@\(host):5060>",
+            "User-Agent: DeskPhone/4.2.1",
+        ])
+    }
+}
+
+func udp(_ message: [UInt8], from address: UInt32, inbound: Bool = true) -> [UInt8] {
+    let client = Endpoint(.v4(address), 5060)
+    return inbound
+        ? FrameBuilder.udp(from: client, to: server, payload: message)
+        : FrameBuilder.udp(from: server, to: client, payload: message)
+}
+
+/// The daemon counts messages per queue; the benchmarks leave that out.
+struct Uncounted: PacketObserver {
+    mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {}
+    mutating func reassembled() {}
+}
+
+/// Runs one frame's IP packet through the filter as `sipwarden run` does for each queued packet.
+@inline(__always)
+func decide(_ filter: inout PacketFilter, _ frame: [UInt8], _ direction: Direction, at nanoseconds: Int64) -> Decision {
+    var uncounted = Uncounted()
+    return frame.withUnsafeBytes { bytes in
+        filter.filter(
+            ipPacket: UnsafeRawBufferPointer(rebasing: bytes[14...]), direction: direction,
+            at: Timestamp(nanoseconds: nanoseconds), observer: &uncounted
+        ).decision
+    }
+}
