@@ -13,7 +13,7 @@ extension Engine {
         // `target` is 0 for a request that cannot probe a user (`probesUser`).
         guard memo.target != 0, !state.mayReachManyUsers(with: memo.method) else { return nil }
         // Over UDP anyone can draw 404s in a prefix's name: a member with good history is never refused.
-        if !state.good, isScanned(prefixesOf: source, narrowPrefix: narrowPrefix, now: now) {
+        if !state.good, Self.isScanned(prefixesOf: source, narrowPrefix: narrowPrefix, in: prefixes, now: now) {
             count(.enumeration)
             return .enumeration
         }
@@ -54,8 +54,12 @@ extension Engine {
     /// Whether one of `source`'s prefixes, its /24, or its /64 or /48 (a scan rotating through the /64s of
     /// a site's or customer's /48), is being scanned (`notFound(atPrefixOf:)`) and holds no good member
     /// (an office whose phones registered, in IPv6 one that authenticated). `narrowPrefix` is the slot of
-    /// its /24 or /64 when known.
-    func isScanned(prefixesOf source: IPAddress, narrowPrefix: Int?, now: Timestamp) -> Bool {
+    /// its /24 or /64 when known. Static: as a method, each call from the mutating `enumeration` took a
+    /// copy of the whole engine (1,968 bytes) to call it with.
+    static func isScanned(
+        prefixesOf source: IPAddress, narrowPrefix: Int?, in prefixes: BoundedTable<PrefixKey, PrefixState>,
+        now: Timestamp
+    ) -> Bool {
         func scanned(_ slot: Int) -> Bool {
             prefixes.values[slot].scanningUntil > now.nanoseconds && prefixes.values[slot].goodMembers == 0
         }

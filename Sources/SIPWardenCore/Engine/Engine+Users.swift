@@ -114,8 +114,10 @@ extension Engine {
     /// Of the two usernames of a request's credentials (`rival-credentials`), the one its failure counts
     /// for: the other one when the first is bound to `source` (a guesser puts first a decoy naming its
     /// own account, registered from there, to have each failure charged to it), else the first (a phone
-    /// whose outbound proxy knows it by another name).
-    func chargedAccount(_ first: UInt64, rival: UInt64, source: IPAddress) -> UInt64 {
+    /// whose outbound proxy knows it by another name). Static, as are the other readers of `shared` that
+    /// `judge` calls: as a method, each call from the mutating detectors took a copy of the whole engine
+    /// (1,968 bytes) to call it with.
+    static func chargedAccount(_ first: UInt64, rival: UInt64, source: IPAddress, in shared: SharedTables) -> UInt64 {
         shared.withLock { tables in
             let boundHere = tables.users.find(UserKey(hash: first)).map {
                 tables.users.values[$0].boundSource == source
@@ -202,7 +204,7 @@ extension Engine {
     }
 
     /// `message`, an ACK with a To tag, confirms the dialog of the server's 2xx it acknowledges.
-    func confirmDialog(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer) {
+    static func confirmDialog(_ message: SIPMessage, _ bytes: UnsafeRawBufferPointer, in shared: SharedTables) {
         let key = UserKey(
             hash: Self.dialogKey(callID: ByteHash.hash(bytes, message.callID), serverTag: message.to.tag, bytes))
         shared.withLock { tables in
@@ -218,7 +220,9 @@ extension Engine {
     /// one (and a Route to itself) unchallenged, wherever its Request-URI points; the server's tag comes
     /// only with its own messages, and a Request-URI other than its Contact is a new destination.
     /// `callID` is the hash of its Call-ID (`RequestMemo.callID`).
-    func isReInvite(_ message: SIPMessage, callID: UInt64, _ bytes: UnsafeRawBufferPointer, now: Timestamp) -> Bool {
+    static func isReInvite(
+        _ message: SIPMessage, callID: UInt64, _ bytes: UnsafeRawBufferPointer, in shared: SharedTables, now: Timestamp
+    ) -> Bool {
         guard !message.to.tag.isEmpty else { return false }
         let key = UserKey(hash: Self.dialogKey(callID: callID, serverTag: message.to.tag, bytes))
         let target = ByteHash.hash(bytes, message.requestURI.user)

@@ -160,7 +160,7 @@ public struct Engine {
     ) -> Decision {
         state.lastSeen = now.nanoseconds
         state.packets &+= 1
-        if message.method == .ack, !message.to.tag.isEmpty { confirmDialog(message, bytes) }
+        if message.method == .ack, !message.to.tag.isEmpty { Self.confirmDialog(message, bytes, in: shared) }
         if message.method == .ack, state.awaitedAck != 0, Self.ackKey(message, bytes) == state.awaitedAck {
             state.awaitedAck = 0
             becomeGood(&state, source, now: now)
@@ -176,7 +176,7 @@ public struct Engine {
             var request = RequestMemo(message, bytes, nonce: nonce, overUDP: overUDP, issuedNonce: issued)
             if !message.authorization.rivalUsername.isEmpty {
                 let rival = ByteHash.hash(bytes, message.authorization.rivalUsername)
-                request.authUser = chargedAccount(request.authUser, rival: rival, source: source)
+                request.authUser = Self.chargedAccount(request.authUser, rival: rival, source: source, in: shared)
             }
             if nonce != 0 {
                 let credentials = checkCredentials(
@@ -320,7 +320,8 @@ public struct Engine {
         // that honours transfers dials on the caller's behalf. A re-INVITE in a dialog the server is in
         // goes to the other party's Contact, which may read as a number abroad (a call abroad's, a caller
         // ID in E.164), and places no call.
-        let reInvite = message.method == .invite && isReInvite(message, callID: memo.callID, bytes, now: now)
+        let reInvite =
+            message.method == .invite && Self.isReInvite(message, callID: memo.callID, bytes, in: shared, now: now)
         let dialled =
             message.method == .invite && !reInvite
             ? DialledNumber(message.requestURI.user, bytes)
