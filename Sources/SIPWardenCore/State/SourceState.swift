@@ -328,34 +328,28 @@ struct RecentRequests {
     }
 
     /// Whether another of the remembered requests than `memo` went to its target.
-    func hasOther(to memo: RequestMemo) -> Bool {
+    mutating func hasOther(to memo: RequestMemo) -> Bool {
         slot { $0.target == memo.target && !$0.isSameRequest(as: memo) } != nil
     }
 
     /// The slot of the most recent request matching `matches`.
-    func slot(where matches: (RequestMemo) -> Bool) -> UInt8? {
+    mutating func slot(where matches: (RequestMemo) -> Bool) -> UInt8? {
         let newest = (next &- 1) & 3
         for age in 0..<UInt8(4) where matches(self[(newest &- age) & 3]) { return (newest &- age) & 3 }
         return nil
     }
 
     subscript(slot: UInt8) -> RequestMemo {
-        get {
-            switch slot & 3 {
-            case 0: slots.0
-            case 1: slots.1
-            case 2: slots.2
-            default: slots.3
-            }
-        }
-        set {
-            switch slot & 3 {
-            case 0: slots.0 = newValue
-            case 1: slots.1 = newValue
-            case 2: slots.2 = newValue
-            default: slots.3 = newValue
-            }
-        }
+        mutating get { withSlots { $0[Int(slot & 3)] } }
+        set { withSlots { $0[Int(slot & 3)] = newValue } }
+    }
+
+    /// Runs `body` on the four slots where they lie, as an array's elements: the tuple's are laid out
+    /// one after another. Indexed there rather than through a switch over the four, whose branches the
+    /// optimiser spread over every scan of the slots, each field of each slot reloaded in each branch.
+    @inline(__always)
+    private mutating func withSlots<Result>(_ body: (UnsafeMutablePointer<RequestMemo>) -> Result) -> Result {
+        withUnsafeMutablePointer(to: &slots) { $0.withMemoryRebound(to: RequestMemo.self, capacity: 4, body) }
     }
 }
 
