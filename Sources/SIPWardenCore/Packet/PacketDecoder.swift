@@ -36,10 +36,13 @@ public enum PacketDecoder {
     public static func decodeTransport(
         _ bytes: UnsafeRawBufferPointer, protocol ipProtocol: UInt8, source: IPAddress, destination: IPAddress
     ) -> Result<DecodedPacket, DecodeError> {
-        let packet = DecodedPacket(
+        var packet = DecodedPacket(
             source: source, destination: destination, transport: .other(ipProtocol),
             payload: 0..<bytes.count, ipPayload: 0..<bytes.count)
-        return transport(bytes, packet, protocol: ipProtocol, start: 0, end: bytes.count)
+        if let error = transport(bytes, &packet, protocol: ipProtocol, start: 0, end: bytes.count) {
+            return .failure(error)
+        }
+        return .success(packet)
     }
 
     static func decodeIP(_ bytes: UnsafeRawBufferPointer, at offset: Int, depth: Int) -> Result<
@@ -81,7 +84,10 @@ public enum PacketDecoder {
                 moreFragments: moreFragments, payloadProtocol: ipProtocol)
             if fragmentOffset > 0 { return .success(packet) }
         }
-        return transport(bytes, packet, protocol: ipProtocol, start: payloadStart, end: end, depth: depth)
+        if let error = transport(bytes, &packet, protocol: ipProtocol, start: payloadStart, end: end, depth: depth) {
+            return .failure(error)
+        }
+        return .success(packet)
     }
 
     static func ipv6(_ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int) -> Result<DecodedPacket, DecodeError> {
@@ -136,60 +142,66 @@ public enum PacketDecoder {
                 packet.transport = .other(nextHeader)
                 packet.payload = cursor..<end
                 packet.ipPayload = cursor..<end
-                return transport(bytes, packet, protocol: nextHeader, start: cursor, end: end, depth: depth)
+                if let error = transport(bytes, &packet, protocol: nextHeader, start: cursor, end: end, depth: depth) {
+                    return .failure(error)
+                }
+                return .success(packet)
             }
         }
     }
 
+    /// Reads the transport header at `start` (the IP payload ends at `end`) into `packet`; the error when
+    /// it is short or inconsistent. In place, rather than a packet in and a `Result` out: each would copy
+    /// the packet's 120 bytes once more for every packet decoded.
     static func transport(
-        _ bytes: UnsafeRawBufferPointer, _ packet: DecodedPacket, protocol ipProtocol: UInt8,
+        _ bytes: UnsafeRawBufferPointer, _ packet: inout DecodedPacket, protocol ipProtocol: UInt8,
         start: Int, end: Int, depth: Int = 0
-    ) -> Result<DecodedPacket, DecodeError> {
-        var packet = packet
+    ) -> DecodeError? {
         // A first fragment carries only part of the datagram: lengths may exceed what is here, and one
         // too short for its transport header is a piece like a later one, decoded once reassembled.
         let isFragment = packet.fragment != nil
         switch ipProtocol {
         case IPProtocol.udp:
             guard start + 8 <= end, let length = bytes.uint16(at: start + 4) else {
-                return isFragment ? .success(packet) : .failure(.truncated(.udp))
+                return isFragment ? nil : .truncated(.udp)
             }
-            guard length >= 8 else { return .failure(.inconsistentLength(.udp)) }
+            guard length >= 8 else { return .inconsistentLength(.udp) }
             let datagramEnd = start + Int(length)
-            guard isFragment || datagramEnd <= end else { return .failure(.truncated(.udp)) }
+            guard isFragment || datagramEnd <= end else { return .truncated(.udp) }
             packet.transport = .udp
             packet.sourcePort = bytes.uint16(at: start)!
             packet.destinationPort = bytes.uint16(at: start + 2)!
             packet.payload = (start + 8)..<min(datagramEnd, end)
-            return .success(packet)
+            return nil
         case IPProtocol.tcp:
             guard start + 20 <= end, let sequence = bytes.uint32(at: start + 4),
                 let acknowledgment = bytes.uint32(at: start + 8)
             else {
-                return isFragment ? .success(packet) : .failure(.truncated(.tcp))
+                return isFragment ? nil : .truncated(.tcp)
             }
             let headerLength = Int(bytes[start + 12] >> 4) * 4
-            guard headerLength >= 20 else { return .failure(.inconsistentLength(.tcp)) }
+            guard headerLength >= 20 else { return .inconsistentLength(.tcp) }
             guard start + headerLength <= end else {
-                return isFragment ? .success(packet) : .failure(.truncated(.tcp))
+                return isFragment ? nil : .truncated(.tcp)
             }
             packet.transport = .tcp
             packet.sourcePort = bytes.uint16(at: start)!
             packet.destinationPort = bytes.uint16(at: start + 2)!
             packet.tcp = .init(sequence: sequence, acknowledgment: acknowledgment, flags: bytes[start + 13])
             packet.payload = (start + headerLength)..<end
-            return .success(packet)
+            return nil
         case IPProtocol.ipInIP, IPProtocol.ipv6InIP:
-            guard !isFragment, depth < maximumTunnelDepth else { return .success(packet) }
-            return decodeIP(UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: start, depth: depth + 1)
-                .map { inner in
-                    var inner = inner
-                    inner.tunnelDepth = UInt8(depth + 1)
-                    return inner
-                }
+            guard !isFragment, depth < maximumTunnelDepth else { return nil }
+            switch decodeIP(UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: start, depth: depth + 1) {
+            case .failure(let error): return error
+            case .success(let inner):
+                packet = inner
+                packet.tunnelDepth = UInt8(depth + 1)
+                return nil
+            }
         default:
             packet.transport = .other(ipProtocol)
-            return .success(packet)
+            return nil
         }
     }
 }
