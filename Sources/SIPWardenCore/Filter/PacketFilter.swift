@@ -191,7 +191,10 @@ public struct PacketFilter {
     /// copy the queue hands over (`daemon.copy_range`; TCP segments merged by the network card, over
     /// 64 KiB with BIG TCP). A client's is dropped in enforce mode, since its bytes cannot be judged (a
     /// TCP stream would go on past bytes the filter never framed; its TCP sends them again, in smaller
-    /// segments); the server's own, and any in monitor mode, are accepted.
+    /// segments); the server's own, and any in monitor mode, are accepted. Not inlined: built in
+    /// `filter(ipPacket:)`, this outcome was merged there with the judged packets', whose fields were
+    /// then copied one by one on their way out.
+    @inline(never)
     func undecodable(_ direction: Direction) -> Outcome {
         let drops = direction == .inbound && engine.rules.daemon.mode == .enforce
         return Outcome(direction: direction, decision: Decision(drops ? .drop : .accept, .undecodable), messages: 0)
