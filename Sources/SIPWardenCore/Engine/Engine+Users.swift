@@ -185,7 +185,9 @@ extension Engine {
 
     /// Where a challenge's nonce was sent, as the nonce table keeps it: an IPv4 address, or an IPv6
     /// address's /64, a host's while its privacy addresses change (a phone refreshes its registration
-    /// from its new address with the nonce it was sent at the old one).
+    /// from its new address with the nonce it was sent at the old one). Inlined: for an IPv4 address it
+    /// is the address's `tableHash`, which `checkCredentials` then works out once for both.
+    @inline(__always)
     static func site(of address: IPAddress) -> UInt64 {
         address.family == .v4 ? address.tableHash : PrefixKey(narrowestOf: address).tableHash(seed: 0)
     }
