@@ -392,16 +392,19 @@ public struct Engine {
         // A source that authenticated is held by its own limits only: its prefix's buckets are for the
         // unproven addresses around it (an IPv6 neighbour rotating privacy addresses in its /64). Good
         // history is not enough: an IVR answers anyone's call, from every address of a /64.
-        let prefixRefill = refills.prefix[methodClass]
-        var known = narrowPrefix
-        for key in PrefixKey.aggregates(of: source) where !state.authenticated && !answersServer {
-            defer { known = nil }
-            guard
-                let slot = known
-                    ?? prefixes.findOrInsert(
-                        key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
-            else { continue }
-            conforms = prefixes.values[slot].spend(methodClass, refill: prefixRefill, at: now) && conforms
+        // Tested once before the walk: as the walk's `where`, it came after each prefix's key was worked out.
+        if !state.authenticated, !answersServer {
+            let prefixRefill = refills.prefix[methodClass]
+            var known = narrowPrefix
+            for key in PrefixKey.aggregates(of: source) {
+                defer { known = nil }
+                guard
+                    let slot = known
+                        ?? prefixes.findOrInsert(
+                            key, PrefixState(at: now, limits: rules.limits), retention: PrefixState.retention)
+                else { continue }
+                conforms = prefixes.values[slot].spend(methodClass, refill: prefixRefill, at: now) && conforms
+            }
         }
         // The global budget protects the server from the unknown; proven sources have their own limits.
         return (budgets.global[methodClass].take(refill: refills.global[methodClass], at: now) || state.good)
