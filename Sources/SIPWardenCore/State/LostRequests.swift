@@ -60,10 +60,13 @@ struct LostRequests {
         let number = sequence
         sequence &+= 1
         ring[Int(number) & ringMask] = Entry(key: key, memo: memo)
-        // In the bucket: the same key's entry, else a stale one, else the oldest.
+        // In the bucket: the same key's entry, else a stale one, else the oldest. Its slots are reached by
+        // a wrapping addition to its first (`place` keeps them within the index), here and in `answer`: a
+        // range of them had its bounds and each addition checked on every keep.
         var chosen = bucket
         var oldest = 0
-        for slot in bucket..<bucket + Self.bucketSize {
+        for step in 0..<Self.bucketSize {
+            let slot = bucket &+ step
             let (age, position, stored) = entry(slot, before: number)
             if age < ring.count, stored == tag, ring[position].key == key {
                 chosen = slot
@@ -81,7 +84,8 @@ struct LostRequests {
     /// sends again counts once); nil when there is none, or it has given way.
     mutating func answer(_ key: UInt64) -> RequestMemo? {
         let (bucket, tag) = place(of: key)
-        for slot in bucket..<bucket + Self.bucketSize {
+        for step in 0..<Self.bucketSize {
+            let slot = bucket &+ step
             let (age, position, stored) = entry(slot, before: sequence)
             guard stored == tag, age <= ring.count, ring[position].key == key else { continue }
             guard !ring[position].memo.answered else { return nil }
