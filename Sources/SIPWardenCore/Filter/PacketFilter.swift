@@ -53,12 +53,11 @@ public struct PacketFilter {
     public mutating func filter<Observer: PacketObserver>(
         ipPacket bytes: UnsafeRawBufferPointer, direction: Direction?, at time: Timestamp, observer: inout Observer
     ) -> Outcome {
-        switch PacketDecoder.decode(ipPacket: bytes) {
-        case .failure:
+        var packet = DecodedPacket.unread
+        guard PacketDecoder.decode(ipPacket: bytes, into: &packet) == nil else {
             return undecodable(direction ?? .inbound)
-        case .success(let packet):
-            return filter(packet, in: bytes, direction: direction, at: time, observer: &observer)
         }
+        return filter(packet, in: bytes, direction: direction, at: time, observer: &observer)
     }
 
     /// Runs one decoded packet whose offsets point into `bytes`. Inlined, as `judge` is: a packet's

@@ -50,6 +50,13 @@ public struct DecodedPacket: Sendable, Equatable {
     /// The IP hop limit (IPv4 TTL or IPv6 hop limit) of the innermost header.
     public var hopLimit: UInt8 = 0
 
+    /// A packet not decoded yet, for the decoder to overwrite whole where it decodes in place.
+    static var unread: DecodedPacket {
+        DecodedPacket(
+            source: IPAddress(v4: 0), destination: IPAddress(v4: 0), transport: .other(0), payload: 0..<0,
+            ipPayload: 0..<0)
+    }
+
     /// Whether the transport header is present (false for later fragments, and for a first one too short
     /// to hold it).
     public var hasTransportHeader: Bool {

@@ -23,13 +23,27 @@ public enum PacketDecoder {
     public static func decode(frame: UnsafeRawBufferPointer, linkType: LinkType) -> Result<DecodedPacket, DecodeError> {
         switch linkType.networkLayerOffset(in: frame) {
         case .failure(let error): return .failure(error)
-        case .success(let offset): return decodeIP(frame, at: offset, depth: 0)
+        case .success(let offset): return result { decodeIP(frame, at: offset, depth: 0, into: &$0) }
         }
     }
 
     /// Decodes a bare IP packet, as NFQUEUE delivers it.
     public static func decode(ipPacket: UnsafeRawBufferPointer) -> Result<DecodedPacket, DecodeError> {
-        decodeIP(ipPacket, at: 0, depth: 0)
+        result { decode(ipPacket: ipPacket, into: &$0) }
+    }
+
+    /// Decodes a bare IP packet into `packet`; the error when it cannot be decoded. For the filter's way
+    /// of every packet: in place, as each stage below decodes, where a `Result` returned copied the
+    /// packet's 120 bytes once more at each stage it came back through.
+    static func decode(ipPacket: UnsafeRawBufferPointer, into packet: inout DecodedPacket) -> DecodeError? {
+        decodeIP(ipPacket, at: 0, depth: 0, into: &packet)
+    }
+
+    /// What `decode` reads into a packet, as a `Result`.
+    static func result(of decode: (inout DecodedPacket) -> DecodeError?) -> Result<DecodedPacket, DecodeError> {
+        var packet = DecodedPacket.unread
+        if let error = decode(&packet) { return .failure(error) }
+        return .success(packet)
     }
 
     /// Decodes the transport header of a reassembled datagram whose payload is `bytes`.
@@ -45,34 +59,36 @@ public enum PacketDecoder {
         return .success(packet)
     }
 
-    static func decodeIP(_ bytes: UnsafeRawBufferPointer, at offset: Int, depth: Int) -> Result<
-        DecodedPacket, DecodeError
-    > {
-        guard offset < bytes.count else { return .failure(.truncated(.ipv4)) }
+    static func decodeIP(
+        _ bytes: UnsafeRawBufferPointer, at offset: Int, depth: Int, into packet: inout DecodedPacket
+    ) -> DecodeError? {
+        guard offset < bytes.count else { return .truncated(.ipv4) }
         switch bytes[offset] >> 4 {
-        case 4: return ipv4(bytes, at: offset, depth: depth)
-        case 6: return ipv6(bytes, at: offset, depth: depth)
-        default: return .failure(.notIP)
+        case 4: return ipv4(bytes, at: offset, depth: depth, into: &packet)
+        case 6: return ipv6(bytes, at: offset, depth: depth, into: &packet)
+        default: return .notIP
         }
     }
 
-    static func ipv4(_ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int) -> Result<DecodedPacket, DecodeError> {
+    static func ipv4(
+        _ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int, into packet: inout DecodedPacket
+    ) -> DecodeError? {
         guard start + 20 <= bytes.count,
             let totalLength = bytes.uint16(at: start + 2),
             let flagsAndOffset = bytes.uint16(at: start + 6),
             let source = bytes.uint32(at: start + 12),
             let destination = bytes.uint32(at: start + 16)
-        else { return .failure(.truncated(.ipv4)) }
+        else { return .truncated(.ipv4) }
         let headerLength = Int(bytes[start] & 0x0F) * 4
-        guard headerLength >= 20 else { return .failure(.inconsistentLength(.ipv4)) }
-        guard start + headerLength <= bytes.count else { return .failure(.truncated(.ipv4)) }
-        guard Int(totalLength) >= headerLength else { return .failure(.inconsistentLength(.ipv4)) }
+        guard headerLength >= 20 else { return .inconsistentLength(.ipv4) }
+        guard start + headerLength <= bytes.count else { return .truncated(.ipv4) }
+        guard Int(totalLength) >= headerLength else { return .inconsistentLength(.ipv4) }
         let end = start + Int(totalLength)
-        guard end <= bytes.count else { return .failure(.truncated(.ipv4)) }
+        guard end <= bytes.count else { return .truncated(.ipv4) }
 
         let ipProtocol = bytes[start + 9]
         let payloadStart = start + headerLength
-        var packet = DecodedPacket(
+        packet = DecodedPacket(
             source: IPAddress(v4: source), destination: IPAddress(v4: destination),
             transport: .other(ipProtocol), payload: payloadStart..<end, ipPayload: payloadStart..<end)
         packet.hopLimit = bytes[start + 8]
@@ -82,26 +98,25 @@ public enum PacketDecoder {
             packet.fragment = .init(
                 identification: UInt32(bytes.uint16(at: start + 4)!), offset: fragmentOffset,
                 moreFragments: moreFragments, payloadProtocol: ipProtocol)
-            if fragmentOffset > 0 { return .success(packet) }
+            if fragmentOffset > 0 { return nil }
         }
-        if let error = transport(bytes, &packet, protocol: ipProtocol, start: payloadStart, end: end, depth: depth) {
-            return .failure(error)
-        }
-        return .success(packet)
+        return transport(bytes, &packet, protocol: ipProtocol, start: payloadStart, end: end, depth: depth)
     }
 
-    static func ipv6(_ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int) -> Result<DecodedPacket, DecodeError> {
+    static func ipv6(
+        _ bytes: UnsafeRawBufferPointer, at start: Int, depth: Int, into packet: inout DecodedPacket
+    ) -> DecodeError? {
         guard start + 40 <= bytes.count,
             let payloadLength = bytes.uint16(at: start + 4),
             let sourceHigh = bytes.uint64(at: start + 8), let sourceLow = bytes.uint64(at: start + 16),
             let destinationHigh = bytes.uint64(at: start + 24), let destinationLow = bytes.uint64(at: start + 32)
-        else { return .failure(.truncated(.ipv6)) }
+        else { return .truncated(.ipv6) }
         // A zero payload length means a jumbogram, which no SIP packet is.
-        guard payloadLength > 0 else { return .failure(.unsupported(.ipv6)) }
+        guard payloadLength > 0 else { return .unsupported(.ipv6) }
         let end = start + 40 + Int(payloadLength)
-        guard end <= bytes.count else { return .failure(.truncated(.ipv6)) }
+        guard end <= bytes.count else { return .truncated(.ipv6) }
 
-        var packet = DecodedPacket(
+        packet = DecodedPacket(
             source: IPAddress(v6: sourceHigh, sourceLow), destination: IPAddress(v6: destinationHigh, destinationLow),
             transport: .other(0), payload: end..<end, ipPayload: end..<end)
         packet.hopLimit = bytes[start + 7]
@@ -113,17 +128,17 @@ public enum PacketDecoder {
         while true {
             switch nextHeader {
             case IPProtocol.hopByHop, IPProtocol.routing, IPProtocol.destinationOptions, IPProtocol.authentication:
-                guard cursor + 2 <= end else { return .failure(.truncated(.ipv6)) }
+                guard cursor + 2 <= end else { return .truncated(.ipv6) }
                 let length =
                     nextHeader == IPProtocol.authentication
                     ? (Int(bytes[cursor + 1]) + 2) * 4 : (Int(bytes[cursor + 1]) + 1) * 8
-                guard cursor + length <= end else { return .failure(.truncated(.ipv6)) }
+                guard cursor + length <= end else { return .truncated(.ipv6) }
                 nextHeader = bytes[cursor]
                 cursor += length
             case IPProtocol.fragment:
                 guard cursor + 8 <= end, let offsetAndFlags = bytes.uint16(at: cursor + 2),
                     let identification = bytes.uint32(at: cursor + 4)
-                else { return .failure(.truncated(.ipv6)) }
+                else { return .truncated(.ipv6) }
                 nextHeader = bytes[cursor]
                 cursor += 8
                 let fragment = DecodedPacket.Fragment(
@@ -136,23 +151,19 @@ public enum PacketDecoder {
                     packet.transport = .other(nextHeader)
                     packet.payload = cursor..<end
                     packet.ipPayload = cursor..<end
-                    return .success(packet)
+                    return nil
                 }
             default:
                 packet.transport = .other(nextHeader)
                 packet.payload = cursor..<end
                 packet.ipPayload = cursor..<end
-                if let error = transport(bytes, &packet, protocol: nextHeader, start: cursor, end: end, depth: depth) {
-                    return .failure(error)
-                }
-                return .success(packet)
+                return transport(bytes, &packet, protocol: nextHeader, start: cursor, end: end, depth: depth)
             }
         }
     }
 
     /// Reads the transport header at `start` (the IP payload ends at `end`) into `packet`; the error when
-    /// it is short or inconsistent. In place, rather than a packet in and a `Result` out: each would copy
-    /// the packet's 120 bytes once more for every packet decoded.
+    /// it is short or inconsistent.
     static func transport(
         _ bytes: UnsafeRawBufferPointer, _ packet: inout DecodedPacket, protocol ipProtocol: UInt8,
         start: Int, end: Int, depth: Int = 0
@@ -192,13 +203,13 @@ public enum PacketDecoder {
             return nil
         case IPProtocol.ipInIP, IPProtocol.ipv6InIP:
             guard !isFragment, depth < maximumTunnelDepth else { return nil }
-            switch decodeIP(UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: start, depth: depth + 1) {
-            case .failure(let error): return error
-            case .success(let inner):
-                packet = inner
-                packet.tunnelDepth = UInt8(depth + 1)
-                return nil
+            if let error = decodeIP(
+                UnsafeRawBufferPointer(rebasing: bytes[..<end]), at: start, depth: depth + 1, into: &packet)
+            {
+                return error
             }
+            packet.tunnelDepth = UInt8(depth + 1)
+            return nil
         default:
             packet.transport = .other(ipProtocol)
             return nil
