@@ -312,28 +312,29 @@ extension MessageScanner {
 
     mutating func credentials(_ start: Int, _ end: Int, isProxy: Bool) {
         guard !seen.contains(.authorization) else {
-            let other = digest(start, end).username
-            if !text.equalBytes(message.authorization.username, other) {
+            var other = DigestFields()
+            digest(start, end, into: &other)
+            if !text.equalBytes(message.authorization.username, other.username) {
                 flag(.rivalCredentials)
-                if message.authorization.rivalUsername.isEmpty { message.authorization.rivalUsername = other }
+                if message.authorization.rivalUsername.isEmpty { message.authorization.rivalUsername = other.username }
             }
             return
         }
         seen.insert(.authorization)
-        message.authorization = digest(start, end)
+        digest(start, end, into: &message.authorization)
         message.authorization.isProxy = isProxy
     }
 
     mutating func challenge(_ start: Int, _ end: Int, isProxy: Bool) {
         guard !seen.contains(.challenge) else { return }
         seen.insert(.challenge)
-        message.challenge = digest(start, end)
+        digest(start, end, into: &message.challenge)
         message.challenge.isProxy = isProxy
     }
 
-    /// `scheme name=value, name="value", …` with the values this filter uses picked out.
-    mutating func digest(_ start: Int, _ end: Int) -> DigestFields {
-        var fields = DigestFields()
+    /// `scheme name=value, name="value", …` with the values this filter uses picked out, into `fields`, which
+    /// hold nothing yet: the message's own are filled where they lie, not returned and copied into it.
+    mutating func digest(_ start: Int, _ end: Int, into fields: inout DigestFields) {
         fields.isPresent = true
         var k = text.skipWhitespace(start, end)
         let schemeStart = k
@@ -365,7 +366,6 @@ extension MessageScanner {
             k = text.skipWhitespace(k, end)
             if k < end, p[k] == UInt8(ascii: ",") { k += 1 }
         }
-        return fields
     }
 
 }
