@@ -231,7 +231,7 @@ struct MessageScanner {
             return (Int.max, contentEnd, next)
         }
         let (controlLane, colonLane) = text.firstControlByteAndColon(at: start)
-        let (contentEnd, next) = nextLine(from: start &+ min(controlLane, MessageBytes.Block.scalarCount))
+        let (contentEnd, next) = nextLine(from: start &+ controlLane)
         return (colonLane < controlLane ? start &+ colonLane : Int.max, contentEnd, next)
     }
 
