@@ -300,14 +300,20 @@ extension MessageBytes {
         return ByteRange(first, last)
     }
 
-    /// Digits only (leading zeros allowed), saturating above 2^63; nil for anything else.
-    func wholeNumber(_ range: ByteRange) -> UInt64? {
-        guard !range.isEmpty else { return nil }
+    /// The number `start..<end` holds: digits only (leading zeros allowed) between optional white space,
+    /// saturating above 2^63; nil for anything else. Read in one pass: trimming the value first read its
+    /// last bytes twice. Inlined into its three readers: left a call, it had them inlined into the header
+    /// dispatch instead, for 14 instructions more per INVITE.
+    @inline(__always)
+    func wholeNumber(_ start: Int, _ end: Int) -> UInt64? {
+        var k = skipWhitespace(start, end)
+        let digitsStart = k
         var value: UInt64 = 0
-        for k in range.range {
-            guard ByteClass.isDigit(p[k]) else { return nil }
+        while k < end, ByteClass.isDigit(p[k]) {
             value = value > UInt64(Int64.max) / 10 ? UInt64(Int64.max) : value * 10 + UInt64(p[k] &- 0x30)
+            k &+= 1
         }
+        guard k > digitsStart, skipWhitespace(k, end) == end else { return nil }
         return value
     }
 

@@ -32,8 +32,7 @@ extension MessageScanner {
     }
 
     mutating func contentLength(_ start: Int, _ end: Int) {
-        let range = text.trimmed(start, end)
-        guard let value = text.wholeNumber(range) else { return flag(.badContentLength) }
+        guard let value = text.wholeNumber(start, end) else { return flag(.badContentLength) }
         guard value <= UInt64(UInt32.max) else { return flag(.badContentLength) }
         if seen.contains(.contentLength) {
             flag(message.contentLength == UInt32(value) ? .duplicateHeader : .conflictingContentLength)
@@ -44,13 +43,13 @@ extension MessageScanner {
     }
 
     mutating func maxForwards(_ start: Int, _ end: Int) {
-        guard firstOccurrence(.maxForwards), let value = text.wholeNumber(text.trimmed(start, end)) else { return }
+        guard firstOccurrence(.maxForwards), let value = text.wholeNumber(start, end) else { return }
         if value > UInt64(UInt32.max) { flag(.overlargeValue) }
         message.maxForwards = UInt32(clamping: value)
     }
 
     mutating func expires(_ start: Int, _ end: Int) {
-        guard firstOccurrence(.expires), let value = text.wholeNumber(text.trimmed(start, end)) else { return }
+        guard firstOccurrence(.expires), let value = text.wholeNumber(start, end) else { return }
         if value > UInt64(UInt32.max) { flag(.overlargeValue) }
         message.expires = UInt32(clamping: value)
     }
