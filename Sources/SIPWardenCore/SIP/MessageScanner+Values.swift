@@ -233,8 +233,10 @@ extension MessageScanner {
     mutating func contact(_ start: Int, _ end: Int) {
         guard !seen.contains(.contact) else { return }
         seen.insert(.contact)
-        let value = text.trimmed(start, end)
-        if value.count == 1, p[Int(value.lowerBound)] == UInt8(ascii: "*") {
+        // `*` alone between white space; nearly every value starts with something else, and then its end is
+        // not read.
+        let first = text.skipWhitespace(start, end)
+        if first < end, p[first] == UInt8(ascii: "*"), text.skipWhitespace(first &+ 1, end) == end {
             message.contactIsWildcard = true
             message.contact.isPresent = true
             return
