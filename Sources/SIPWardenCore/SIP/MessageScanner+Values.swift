@@ -87,7 +87,14 @@ extension MessageScanner {
         // Count the comma-separated values; an empty one is an empty parameter. The top value's
         // parameters were checked as it was read: the count goes on from where that ended, if it could.
         var counted = start
-        if message.via.count == 0, let topEnd = topVia(start, end) { counted = topEnd }
+        if message.via.count == 0, let topEnd = topVia(start, end) {
+            // The top value ran to the header's end, as nearly always: no other value to count or check.
+            guard topEnd < end else {
+                message.via.count = 1
+                return
+            }
+            counted = topEnd
+        }
         var values: UInt16 = 1
         var k = text.firstIndex(of: ByteClass.quote, UInt8(ascii: ","), UInt8(ascii: ";"), from: counted, to: end)
         var elementStart = start
