@@ -271,8 +271,12 @@ extension MessageScanner {
             }
             angle = k
         } else {
-            let separator = isContact ? UInt8(ascii: ",") : UInt8(ascii: "<")
-            let j = text.firstIndex(of: UInt8(ascii: "<"), separator, separator, from: k, to: end)
+            // The `<`, or for a Contact a `,` before it, which ends its first value: two searches with constant
+            // vectors, where one with the separator chosen at run time spread it over a vector first.
+            let j =
+                isContact
+                ? text.firstIndex(of: UInt8(ascii: "<"), UInt8(ascii: ","), UInt8(ascii: ","), from: k, to: end)
+                : text.firstIndex(of: UInt8(ascii: "<"), from: k, to: end)
             if j < end, p[j] == UInt8(ascii: "<") {
                 angle = j
                 result.displayName = text.trimmed(k, j)
