@@ -59,12 +59,16 @@ extension MessageScanner {
         var k = text.skipWhitespace(start, end)
         let digitsStart = k
         var value: UInt64 = 0
-        while k < end, ByteClass.isDigit(p[k]) {
+        // Up to 11 digits (leading zeros allowed; a twelfth is an error): they cannot overflow, so the value is
+        // tested once after them, not after each.
+        let digitsEnd = min(end, digitsStart &+ 11)
+        while k < digitsEnd, ByteClass.isDigit(p[k]) {
             value = value &* 10 &+ UInt64(p[k] &- 0x30)
-            if value > UInt64(UInt32.max) || k - digitsStart > 10 { return flag(.badCSeq) }
-            k += 1
+            k &+= 1
         }
-        guard k > digitsStart else { return flag(.badCSeq) }
+        guard k > digitsStart, value <= UInt64(UInt32.max), k == end || !ByteClass.isDigit(p[k]) else {
+            return flag(.badCSeq)
+        }
         message.cseq.number = UInt32(value)
         k = text.skipWhitespace(k, end)
         let methodStart = k
