@@ -182,6 +182,9 @@ extension MessageBytes {
         #endif
     }
 
+    /// Whether a Content-Type is SDP or multipart, whose bodies may carry SDES keys. Inlined into its one
+    /// caller, `body`, where the call cost about as much as the two comparisons.
+    @inline(__always)
     func isSDPOrMultipart(_ type: ByteRange) -> Bool {
         guard !type.isEmpty else { return false }
         let start = Int(type.lowerBound)
