@@ -36,11 +36,25 @@ public enum SIPMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         -> SIPMethod
     {
         @inline(__always) func fold(_ byte: UInt8) -> UInt8 { ignoringCase ? ByteClass.lower(byte) &- 0x20 : byte }
+        // A name (3 to 9 letters) is compared as its first and last word, which overlap, instead of letter by
+        // letter; ignoring case, the case bit is set in every byte of both sides (the name's are all letters).
         @inline(__always) func matches(_ name: StaticString) -> Bool {
-            guard end &- start == name.utf8CodeUnitCount else { return false }
-            let expected = name.utf8Start
-            for k in 0..<(end &- start) where fold(p[start &+ k]) != expected[k] { return false }
-            return true
+            let length = name.utf8CodeUnitCount
+            guard end &- start == length else { return false }
+            @inline(__always) func ends<Word: FixedWidthInteger & UnsignedInteger>(_: Word.Type) -> Bool {
+                let caseBits = ignoringCase ? Word(truncatingIfNeeded: 0x2020_2020_2020_2020 as UInt64) : 0
+                @inline(__always) func word(_ base: UnsafeRawPointer, _ offset: Int) -> Word {
+                    base.loadUnaligned(fromByteOffset: offset, as: Word.self) | caseBits
+                }
+                let (actual, expected) = (UnsafeRawPointer(p + start), UnsafeRawPointer(name.utf8Start))
+                let last = length &- MemoryLayout<Word>.size
+                return word(actual, 0) == word(expected, 0) && word(actual, last) == word(expected, last)
+            }
+            switch length {
+            case ..<4: return ends(UInt16.self)
+            case ..<8: return ends(UInt32.self)
+            default: return ends(UInt64.self)
+            }
         }
         guard end > start else { return .none }
         switch fold(p[start]) {
