@@ -110,8 +110,13 @@ struct MessageScanner {
     mutating func statusLine(_ start: Int, _ end: Int) {
         message.kind = .response
         var k = start
-        while k < end, p[k] != ByteClass.space { k += 1 }
-        if !text.equalsIgnoringCase(start, k, "sip/2.0") { flag(.badVersion) }
+        // Nearly every status line starts "SIP/2.0 ": one comparison finds where the version ends.
+        if end &- start > 7, p[start &+ 7] == ByteClass.space, text.equalsIgnoringCase(start, start &+ 7, "sip/2.0") {
+            k = start &+ 7
+        } else {
+            while k < end, p[k] != ByteClass.space { k += 1 }
+            if !text.equalsIgnoringCase(start, k, "sip/2.0") { flag(.badVersion) }
+        }
         guard k < end else { return flag(.badStartLine) }
         // Extra spaces before the code are tolerated (RFC 3665 itself prints "SIP/2.0  486").
         while k < end, p[k] == ByteClass.space { k += 1 }
