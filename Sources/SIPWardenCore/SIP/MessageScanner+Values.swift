@@ -252,7 +252,8 @@ extension MessageScanner {
             message.contact.isPresent = true
             return
         }
-        nameAddress(start, end, isContact: true, into: &message.contact)
+        // From the value's first byte: the white space before it was passed over once, above.
+        nameAddress(first, end, isContact: true, into: &message.contact)
     }
 
     /// name-addr or addr-spec followed by parameters; for Contact, only the first value. Not inlined:
