@@ -197,8 +197,16 @@ extension MessageBytes {
     /// runs on the "y" of "crypto", a rare byte in SDP, with memchr (which the C library runs on the widest
     /// vectors the CPU has), so a body without keys costs a few instructions per 32 bytes.
     func hasInlineCryptoKey(_ start: Int, _ end: Int) -> Bool {
+        let y = find(UInt8(ascii: "y"), start + 4, end)
+        return y < end && hasInlineCryptoKey(start, end, firstY: y)
+    }
+
+    /// `hasInlineCryptoKey(_:_:)` from the body's first "y" on. Out of line: the registers its loop needs are
+    /// saved and restored only for a body that has a "y", not for every SDP body (12 instructions an INVITE).
+    @inline(never)
+    func hasInlineCryptoKey(_ start: Int, _ end: Int, firstY: Int) -> Bool {
         let prefix: StaticString = "a=crypto:"
-        var y = find(UInt8(ascii: "y"), start + 4, end)
+        var y = firstY
         while y < end {
             let line = y - 4
             if line + prefix.utf8CodeUnitCount <= end, line == start || p[line - 1] == ByteClass.lf,
