@@ -93,21 +93,20 @@ protocol Scene {
     mutating func nextBatch() -> [Packet]
 }
 
-let server = Endpoint(.v4(0xCB00_7105), 5060)  // 203.0.113.5
-let serverAddress = IPAddress("203.0.113.5")!
+let serverAddress = IPAddress(EngineTraffic.serverText)!
 
 /// The Engine benchmark's first scene: registered phones, half of which refresh in each round.
 struct RefreshScene: Scene {
     var filter = PacketFilter(engine: Engine(rules: RuleSet(), servers: [serverAddress]))
     var round = 0
     var clock = Int64(10_000_000_000)
-    let phones = 1000
+    let phones = EngineTraffic.phones
 
     init() {
         for n in 0..<phones {
             let at = Int64(n) * 1_000_000
-            _ = decide(&filter, udp(register(n, cseq: 1), from: phoneAddress(n)), .inbound, at: at)
-            _ = decide(&filter, udp(ok(n, cseq: 1), from: phoneAddress(n), inbound: false), .outbound, at: at)
+            _ = decide(&filter, EngineTraffic.register(n, cseq: 1), .inbound, at: at)
+            _ = decide(&filter, EngineTraffic.ok(n, cseq: 1), .outbound, at: at)
         }
     }
 
@@ -128,80 +127,24 @@ struct RefreshScene: Scene {
             clock += 1_000_000
             return [
                 Packet(
-                    frame: withoutChecksum(udp(register(n, cseq: cseq), from: phoneAddress(n))), direction: .inbound,
+                    frame: EngineTraffic.withoutChecksum(EngineTraffic.register(n, cseq: cseq)), direction: .inbound,
                     nanoseconds: clock),
                 Packet(
-                    frame: withoutChecksum(udp(ok(n, cseq: cseq), from: phoneAddress(n), inbound: false)),
-                    direction: .outbound, nanoseconds: clock),
+                    frame: EngineTraffic.withoutChecksum(EngineTraffic.ok(n, cseq: cseq)), direction: .outbound,
+                    nanoseconds: clock),
             ]
         }
-    }
-
-    /// `frame` (Ethernet, IPv4, UDP) with its UDP checksum zeroed, as the benchmark's refreshes: none.
-    func withoutChecksum(_ frame: [UInt8]) -> [UInt8] {
-        var frame = frame
-        frame[14 + 20 + 6] = 0
-        frame[14 + 20 + 7] = 0
-        return frame
-    }
-
-    /// Phone `n`: 10.n/16 . n%256 . 1, each in a /24 of its own.
-    func phoneAddress(_ n: Int) -> UInt32 { 0x0A00_0001 | UInt32(n >> 8) << 16 | UInt32(n & 0xFF) << 8 }
-
-    func register(_ n: Int, cseq: Int) -> [UInt8] {
-        let host = NetworkAddress.v4(phoneAddress(n)).text
-        return SIPText.message([
-            "REGISTER sip:pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport",
-            "Max-Forwards: 70", "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)",
-            "To: <sip:\(1000 + n)@pbx.example.com>", "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER",
-            "Contact: <sip:\(1000 + n)@\(host):5060>", "User-Agent: DeskPhone/4.2.1", "Expires: 3600",
-            "Authorization: Digest username=\"\(1000 + n)\", realm=\"pbx.example.com\", nonce=\"n\(n)\", "
-                + "uri=\"sip:pbx.example.com\", response=\"0c5e1f8a9b3d27e4a6f0c1d2e3b4a596\", algorithm=MD5, "
-                + "cnonce=\"c\(n)\", qop=auth, nc=\(String(cseq, radix: 16))",
-        ])
-    }
-
-    func ok(_ n: Int, cseq: Int) -> [UInt8] {
-        let host = NetworkAddress.v4(phoneAddress(n)).text
-        return SIPText.message([
-            "SIP/2.0 200 OK", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport=5060",
-            "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)", "To: <sip:\(1000 + n)@pbx.example.com>;tag=s\(n)",
-            "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER",
-            "Contact: <sip:\(1000 + n)@\(host):5060>;expires=3600",
-        ])
     }
 }
 
 /// The Engine benchmark's second scene: unanswered INVITEs, 10 µs apart, from 200 sources in bursts of 32.
 struct InviteScene: Scene {
     var filter = PacketFilter(engine: Engine(rules: InviteScene.rules, servers: [serverAddress]))
-    let frames: [[UInt8]]
     var next = 0
     var clock = Int64(10_000_000_000)
 
-    static let rules = try! RuleSet(
-        toml: """
-            [limits]
-            unknown_sources = "100000000/s"
-            unknown_sources_burst = 100000000
-            [limits.invite]
-            source = "100000000/s"
-            source_burst = 100000000
-            prefix = "100000000/s"
-            prefix_burst = 100000000
-            global = "100000000/s"
-            global_burst = 100000000
-            """, file: "unanswered.toml")
-
-    init() {
-        let sources = 200
-        frames = (0..<800).flatMap { burst in
-            let source = 0x0D00_0000 | UInt32(burst % sources)
-            return (0..<32).map { n in
-                udp(Self.invite(from: source, callID: "u\(burst / sources * 32 + n)"), from: source)
-            }
-        }
-    }
+    static let rules = try! RuleSet(toml: EngineTraffic.unansweredRules, file: "unanswered.toml")
+    let frames = EngineTraffic.unansweredInvites()
 
     /// One pass over all the frames: from then on each INVITE pushes an older one out.
     mutating func warmUp() {
@@ -220,23 +163,6 @@ struct InviteScene: Scene {
             return Packet(frame: frames[next], direction: .inbound, nanoseconds: clock)
         }
     }
-
-    static func invite(from address: UInt32, callID: String) -> [UInt8] {
-        let host = NetworkAddress.v4(address).text
-        return SIPText.message([
-            "INVITE sip:2087@pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bK\(callID);rport",
-            "Max-Forwards: 70", "From: <sip:1042@pbx.example.com>;tag=f\(callID)", "To: <sip:2087@pbx.example.com>",
-            "Call-ID: \(callID)@\(host)", "CSeq: 1 INVITE", "Contact: <sip:1042@\(host):5060>",
-            "User-Agent: DeskPhone/4.2.1",
-        ])
-    }
-}
-
-func udp(_ message: [UInt8], from address: UInt32, inbound: Bool = true) -> [UInt8] {
-    let client = Endpoint(.v4(address), 5060)
-    return inbound
-        ? FrameBuilder.udp(from: client, to: server, payload: message)
-        : FrameBuilder.udp(from: server, to: client, payload: message)
 }
 
 /// The daemon counts messages per queue; the benchmarks leave that out.

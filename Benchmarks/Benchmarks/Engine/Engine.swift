@@ -5,55 +5,8 @@ import SIPWardenCore
 /// The engine's budgets: the decision for an accepted packet (decoding and classification included, as
 /// the daemon does them per queued packet), and the memory a flood from a million spoofed sources costs.
 
-let server = Endpoint(.v4(0xCB00_7105), 5060)  // 203.0.113.5
-let serverAddress = IPAddress("203.0.113.5")!
-let phones = 1000
-
-/// Phone `n`: 10.n/16 . n%256 . 1, each in a /24 of its own.
-func phoneAddress(_ n: Int) -> UInt32 { 0x0A00_0001 | UInt32(n >> 8) << 16 | UInt32(n & 0xFF) << 8 }
-
-func udp(_ message: [UInt8], from address: UInt32, inbound: Bool = true) -> [UInt8] {
-    let client = Endpoint(.v4(address), 5060)
-    return inbound
-        ? FrameBuilder.udp(from: client, to: server, payload: message)
-        : FrameBuilder.udp(from: server, to: client, payload: message)
-}
-
-func register(_ n: Int, cseq: Int, credentials: Bool) -> [UInt8] {
-    let host = NetworkAddress.v4(phoneAddress(n)).text
-    var lines = [
-        "REGISTER sip:pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport",
-        "Max-Forwards: 70", "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)",
-        "To: <sip:\(1000 + n)@pbx.example.com>", "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER",
-        "Contact: <sip:\(1000 + n)@\(host):5060>", "User-Agent: DeskPhone/4.2.1", "Expires: 3600",
-    ]
-    if credentials {
-        lines.append(
-            "Authorization: Digest username=\"\(1000 + n)\", realm=\"pbx.example.com\", nonce=\"n\(n)\", "
-                + "uri=\"sip:pbx.example.com\", response=\"0c5e1f8a9b3d27e4a6f0c1d2e3b4a596\", algorithm=MD5, "
-                + "cnonce=\"c\(n)\", qop=auth, nc=\(String(cseq, radix: 16))")
-    }
-    return SIPText.message(lines)
-}
-
-func ok(_ n: Int, cseq: Int) -> [UInt8] {
-    let host = NetworkAddress.v4(phoneAddress(n)).text
-    return SIPText.message([
-        "SIP/2.0 200 OK", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bKr\(n)x\(cseq);rport=5060",
-        "From: <sip:\(1000 + n)@pbx.example.com>;tag=t\(n)", "To: <sip:\(1000 + n)@pbx.example.com>;tag=s\(n)",
-        "Call-ID: reg\(n)@\(host)", "CSeq: \(cseq) REGISTER", "Contact: <sip:\(1000 + n)@\(host):5060>;expires=3600",
-    ])
-}
-
-func invite(from address: UInt32, callID: String) -> [UInt8] {
-    let host = NetworkAddress.v4(address).text
-    return SIPText.message([
-        "INVITE sip:2087@pbx.example.com SIP/2.0", "Via: SIP/2.0/UDP \(host):5060;branch=z9hG4bK\(callID);rport",
-        "Max-Forwards: 70", "From: <sip:1042@pbx.example.com>;tag=f\(callID)", "To: <sip:2087@pbx.example.com>",
-        "Call-ID: \(callID)@\(host)", "CSeq: 1 INVITE", "Contact: <sip:1042@\(host):5060>",
-        "User-Agent: DeskPhone/4.2.1",
-    ])
-}
+let serverAddress = IPAddress(EngineTraffic.serverText)!
+let phones = EngineTraffic.phones
 
 /// The daemon counts messages per queue; these benchmarks leave that out.
 struct Uncounted: PacketObserver {
@@ -81,8 +34,8 @@ func filterWithRegisteredPhones(_ rules: RuleSet) -> PacketFilter {
     var filter = PacketFilter(engine: Engine(rules: rules, servers: [serverAddress]))
     for n in 0..<phones {
         let at = Int64(n) * 1_000_000
-        _ = decide(&filter, udp(register(n, cseq: 1, credentials: true), from: phoneAddress(n)), .inbound, at: at)
-        _ = decide(&filter, udp(ok(n, cseq: 1), from: phoneAddress(n), inbound: false), .outbound, at: at)
+        _ = decide(&filter, EngineTraffic.register(n, cseq: 1), .inbound, at: at)
+        _ = decide(&filter, EngineTraffic.ok(n, cseq: 1), .outbound, at: at)
     }
     return filter
 }
@@ -107,10 +60,10 @@ final class RefreshRun: @unchecked Sendable {
 
     init() {
         registers = (0..<phones).map {
-            Self.withoutChecksum(udp(register($0, cseq: Self.firstCSeq, credentials: true), from: phoneAddress($0)))
+            EngineTraffic.withoutChecksum(EngineTraffic.register($0, cseq: Self.firstCSeq))
         }
         answers = (0..<phones).map {
-            Self.withoutChecksum(udp(ok($0, cseq: Self.firstCSeq), from: phoneAddress($0), inbound: false))
+            EngineTraffic.withoutChecksum(EngineTraffic.ok($0, cseq: Self.firstCSeq))
         }
         registerDigits = registers.map(Self.digitOffsets)
         answerDigits = answers.map(Self.digitOffsets)
@@ -133,14 +86,6 @@ final class RefreshRun: @unchecked Sendable {
     static func digitOffsets(_ frame: [UInt8]) -> [Int] {
         let digits = Array(String(firstCSeq).utf8)
         return (0...(frame.count - digits.count)).filter { frame[$0..<$0 + digits.count].elementsEqual(digits) }
-    }
-
-    /// `frame` (Ethernet, IPv4, UDP) with its UDP checksum zeroed: none.
-    static func withoutChecksum(_ frame: [UInt8]) -> [UInt8] {
-        var frame = frame
-        frame[14 + 20 + 6] = 0
-        frame[14 + 20 + 7] = 0
-        return frame
     }
 }
 
@@ -173,8 +118,8 @@ final class ColdRun: @unchecked Sendable {
         _ = prctl(setTHPDisable, 0, 0, 0, 0)
         frames = (0..<phones).flatMap { n in
             [
-                udp(register(n, cseq: 2, credentials: true), from: phoneAddress(n)),
-                udp(invite(from: phoneAddress(n), callID: "c\(n)"), from: phoneAddress(n)),
+                EngineTraffic.register(n, cseq: 2),
+                EngineTraffic.invite(from: EngineTraffic.phoneAddress(n), callID: "c\(n)"),
             ]
         }
     }
@@ -216,33 +161,11 @@ final class ColdRun: @unchecked Sendable {
 /// than the ring holds, so that none comes round while its copy is still kept.
 final class UnansweredRun: @unchecked Sendable {
     var filter = PacketFilter(engine: Engine(rules: UnansweredRun.rules, servers: [serverAddress]))
-    let frames: [[UInt8]]
     var clock = Int64(10_000_000_000)
     var next = 0
 
-    static let rules = try! RuleSet(
-        toml: """
-            [limits]
-            unknown_sources = "100000000/s"
-            unknown_sources_burst = 100000000
-            [limits.invite]
-            source = "100000000/s"
-            source_burst = 100000000
-            prefix = "100000000/s"
-            prefix_burst = 100000000
-            global = "100000000/s"
-            global_burst = 100000000
-            """, file: "unanswered.toml")
-
-    init() {
-        let sources = 200
-        frames = (0..<800).flatMap { burst in
-            let source = 0x0D00_0000 | UInt32(burst % sources)
-            return (0..<32).map { n in
-                udp(invite(from: source, callID: "u\(burst / sources * 32 + n)"), from: source)
-            }
-        }
-    }
+    static let rules = try! RuleSet(toml: EngineTraffic.unansweredRules, file: "unanswered.toml")
+    let frames = EngineTraffic.unansweredInvites()
 
     /// Decides the next `count` INVITEs, 10 µs apart; how many were not accepted.
     func decideNext(_ count: Int) -> Int {
@@ -320,8 +243,8 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(scalingFactor: .mega, maxDuration: .seconds(30), maxIterations: 3)
     ) { benchmark in
         var filter = filterWithRegisteredPhones(RuleSet())
-        var flood = udp(invite(from: 0x0B00_0000, callID: "spoofed"), from: 0x0B00_0000)
-        let calls = (0..<phones).map { udp(invite(from: phoneAddress($0), callID: "c\($0)"), from: phoneAddress($0)) }
+        var flood = EngineTraffic.invite(from: 0x0B00_0000, callID: "spoofed")
+        let calls = (0..<phones).map { EngineTraffic.invite(from: EngineTraffic.phoneAddress($0), callID: "c\($0)") }
         let sourceOffset = 14 + 12  // Ethernet header, then the IPv4 source address
         var clock = Int64(10_000_000_000)
         var phoneDrops = 0
