@@ -1,8 +1,9 @@
 // Decides the Engine benchmark's accepted packets (Benchmarks/Benchmarks/Engine/Engine.swift) through
 // `PacketFilter.filter(ipPacket:direction:at:observer:)`, for `scripts/count-instructions`, which compiles
-// it with SIPTraffic's frame helpers against the release build's SIPWardenCore (imported, as the
-// benchmark does) and runs it under callgrind collecting only inside `decideMeasured` (and
-// `classifyMeasured`), so that building the scene and its frames is not counted.
+// it with SIPTraffic's frames and the benchmark's `decide` (Benchmarks/Benchmarks/Engine/Decide.swift)
+// against the release build's SIPWardenCore (imported, as the benchmark does) and runs it under
+// callgrind collecting only inside `decideMeasured` (and `classifyMeasured`), so that building the scene
+// and its frames is not counted.
 
 import SIPWardenCore
 
@@ -162,23 +163,5 @@ struct InviteScene: Scene {
             defer { next = (next + 1) % frames.count }
             return Packet(frame: frames[next], direction: .inbound, nanoseconds: clock)
         }
-    }
-}
-
-/// The daemon counts messages per queue; the benchmarks leave that out.
-struct Uncounted: PacketObserver {
-    mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {}
-    mutating func reassembled() {}
-}
-
-/// Runs one frame's IP packet through the filter as `sipwarden run` does for each queued packet.
-@inline(__always)
-func decide(_ filter: inout PacketFilter, _ frame: [UInt8], _ direction: Direction, at nanoseconds: Int64) -> Decision {
-    var uncounted = Uncounted()
-    return frame.withUnsafeBytes { bytes in
-        filter.filter(
-            ipPacket: UnsafeRawBufferPointer(rebasing: bytes[14...]), direction: direction,
-            at: Timestamp(nanoseconds: nanoseconds), observer: &uncounted
-        ).decision
     }
 }

@@ -8,27 +8,6 @@ import SIPWardenCore
 let serverAddress = IPAddress(EngineTraffic.serverText)!
 let phones = EngineTraffic.phones
 
-/// The daemon counts messages per queue; these benchmarks leave that out.
-struct Uncounted: PacketObserver {
-    mutating func observe(_ message: SIPMessage, in payload: UnsafeRawBufferPointer) {}
-    mutating func reassembled() {}
-}
-
-/// Runs one frame's IP packet through the filter as `sipwarden run` does for each queued packet:
-/// decode, classify, decide.
-@inline(__always)
-func decide(
-    _ filter: inout PacketFilter, _ frame: [UInt8], _ direction: Direction, at nanoseconds: Int64
-) -> Decision {
-    var uncounted = Uncounted()
-    return frame.withUnsafeBytes { bytes in
-        filter.filter(
-            ipPacket: UnsafeRawBufferPointer(rebasing: bytes[14...]), direction: direction,
-            at: Timestamp(nanoseconds: nanoseconds), observer: &uncounted
-        ).decision
-    }
-}
-
 /// A filter whose engine has seen every phone register (REGISTER answered 200 OK by the server): good history.
 func filterWithRegisteredPhones(_ rules: RuleSet) -> PacketFilter {
     var filter = PacketFilter(engine: Engine(rules: rules, servers: [serverAddress]))
