@@ -276,6 +276,26 @@ extension MessageBytes {
         a.count == b.count && memcmp(p + Int(a.lowerBound), p + Int(b.lowerBound), a.count) == 0
     }
 
+    /// `equalBytes` for ranges that are nearly always 4 to 16 bytes long (method names): their first and
+    /// last words compared, overlapping, where the call to memcmp cost about 20 instructions more.
+    @inline(__always)
+    func equalShortBytes(_ a: ByteRange, _ b: ByteRange) -> Bool {
+        let length = a.count
+        guard length == b.count else { return false }
+        let (x, y) = (UnsafeRawPointer(p + Int(a.lowerBound)), UnsafeRawPointer(p + Int(b.lowerBound)))
+        func ends<Word: FixedWidthInteger>(_: Word.Type) -> Bool {
+            let last = length &- MemoryLayout<Word>.size
+            return x.loadUnaligned(as: Word.self) == y.loadUnaligned(as: Word.self)
+                && x.loadUnaligned(fromByteOffset: last, as: Word.self)
+                    == y.loadUnaligned(fromByteOffset: last, as: Word.self)
+        }
+        switch length {
+        case 4..<8: return ends(UInt32.self)
+        case 8...16: return ends(UInt64.self)
+        default: return memcmp(x, y, length) == 0
+        }
+    }
+
     /// The offset of the first `byte` in `start..<end`, or `end` (memchr: worth its call on long runs).
     func find(_ byte: UInt8, _ start: Int, _ end: Int) -> Int {
         guard start < end, let hit = memchr(p + start, Int32(byte), end - start) else { return end }

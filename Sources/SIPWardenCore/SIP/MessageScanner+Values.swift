@@ -77,7 +77,7 @@ extension MessageScanner {
         let token = ByteRange(methodStart, k)
         message.cseq.methodToken = token
         // A request's CSeq names its own method (the start line was read first): known without reading again.
-        if message.kind == .request, text.equalBytes(message.methodToken, token) {
+        if message.kind == .request, text.equalShortBytes(message.methodToken, token) {
             message.cseq.method = message.method
         } else {
             if message.kind == .request { flag(.methodMismatch) }
