@@ -98,6 +98,20 @@ import Testing
         #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
     }
 
+    /// The transport and the sent-by after it, whether the transport is three letters and a space (read
+    /// without the token search) or anything else.
+    @Test(arguments: [
+        ("UDP 192.0.2.10", "UDP"), ("tls  192.0.2.10", "tls"), ("TCP\t192.0.2.10", "TCP"),
+        ("SCTP 192.0.2.10", "SCTP"), ("WS 192.0.2.10", "WS"), ("U-P 192.0.2.10", "U-P"), ("UD1 192.0.2.10", "UD1"),
+    ])
+    func viaTransport(sentProtocol: String, transport: String) {
+        let headers = Self.base.replacingOccurrences(of: "UDP 192.0.2.10", with: sentProtocol)
+        let c = Classified(Self.message(headers))
+        #expect(c.text(c.message.via.transport) == transport)
+        #expect(c.text(c.message.via.sentBy) == "192.0.2.10:5062")
+        #expect(c.text(c.message.via.branch) == "z9hG4bK-1")
+    }
+
     /// RFC 3261 methods are case-sensitive, so "invite" is no INVITE; yet PJSIP, Kamailio and OpenSIPS
     /// act on it as one. It is read as the method it names (the detectors see the call it places) and
     /// flagged malformed; a name that is no known method in any case stays unknown.

@@ -138,6 +138,15 @@ extension MessageScanner {
         if end &- k > 8, text.equalsIgnoringCase(k, k &+ 8, "sip/2.0/") {
             k &+= 8
             firstPart = 2
+            // Nearly every transport is three letters and a space (UDP, TCP, TLS, WSS): a token ended, read
+            // without setting up the token search.
+            if end &- k > 3, p[k &+ 3] == ByteClass.space, ByteClass.isLetter(p[k]), ByteClass.isLetter(p[k &+ 1]),
+                ByteClass.isLetter(p[k &+ 2])
+            {
+                message.via.transport = ByteRange(k, k &+ 3)
+                k = text.skipWhitespace(k &+ 4, end)
+                firstPart = 3
+            }
         }
         for part in firstPart..<3 {
             k = text.skipWhitespace(k, end)
