@@ -423,6 +423,14 @@ import Testing
         ("FOO sip:100@pbx.example.com SIP/2.0", "1 FOO", .unknown, false),
         ("SIP/2.0 200 OK", "1 INVITE", .invite, false),
         ("SIP/2.0 200 OK", "1 BYE", .bye, false),
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "1 INVITE ", .invite, false),
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "1 INVITEX", .unknown, true),
+        ("INVITE sip:100@pbx.example.com SIP/2.0", "1 INVITe", .invite, true),
+        ("BYE sip:100@pbx.example.com SIP/2.0", "1 BYE", .bye, false),
+        ("REGISTER sip:pbx.example.com SIP/2.0", "1 REGISTER", .register, false),
+        ("REGISTER sip:pbx.example.com SIP/2.0", "1 rEGISTER", .register, true),
+        ("REGISTER sip:pbx.example.com SIP/2.0", "1 REGISTEr", .register, true),
+        ("SUBSCRIBE sip:100@pbx.example.com SIP/2.0", "1 SUBSCRIBE", .subscribe, false),
     ])
     func cseqMethod(startLine: String, cseq: String, method: SIPMethod, mismatch: Bool) {
         let c = Classified(

@@ -72,12 +72,20 @@ extension MessageScanner {
         message.cseq.number = UInt32(value)
         k = text.skipWhitespace(k, end)
         let methodStart = k
+        // A request's CSeq nearly always ends in its own method's name (a token, read from the start line):
+        // one comparison then says where the token ends and which method it is, without the token search.
+        let method = message.methodToken
+        if message.kind == .request, end &- k == method.count, text.equalShortBytes(method, ByteRange(k, end)) {
+            message.cseq.methodToken = ByteRange(k, end)
+            message.cseq.method = message.method
+            return
+        }
         k = text.tokenEnd(from: k, to: end)
         guard k > methodStart, text.skipWhitespace(k, end) == end else { return flag(.badCSeq) }
         let token = ByteRange(methodStart, k)
         message.cseq.methodToken = token
         // A request's CSeq names its own method (the start line was read first): known without reading again.
-        if message.kind == .request, text.equalShortBytes(message.methodToken, token) {
+        if message.kind == .request, text.equalBytes(message.methodToken, token) {
             message.cseq.method = message.method
         } else {
             if message.kind == .request { flag(.methodMismatch) }
