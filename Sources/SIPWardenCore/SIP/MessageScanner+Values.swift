@@ -292,6 +292,10 @@ extension MessageScanner {
                 return
             }
             angle = k
+        } else if k < end, p[k] == UInt8(ascii: "<") {
+            // No display name, as in most values: the `<` is here, without a search for it.
+            angle = k
+            result.displayName = ByteRange(k, k)
         } else {
             // The `<`, or for a Contact a `,` before it, which ends its first value: two searches with constant
             // vectors, where one with the separator chosen at run time spread it over a vector first.
